@@ -1,0 +1,132 @@
+# carnet - one non-recursive Makefile.
+#   make                 library and both CLIs (build/)
+#   make check           headercheck, then every test (criterion)
+#   make check SANITIZE=1  the same under AddressSanitizer + UBSan (build-san/),
+#                        failing on any sanitizer report, leaks included
+#   make demo            index corpora/sample and run ranked queries on it
+#   make install         PREFIX=/usr/local DESTDIR=
+# The user's CFLAGS/CXXFLAGS/LDFLAGS are appended, never replaced.
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+CXX ?= c++
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+
+VERSION := 0.1.0
+SOMAJOR := 0
+PKGS := xapian-core icu-uc icu-i18n sqlite3 jansson libxxhash
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+OPTFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer -g -O1
+else
+BUILD ?= build
+OPTFLAGS := -O2 -g
+endif
+
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Werror
+CXXWARNINGS := -Wall -Wextra -Werror
+
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+
+FINAL_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 $(WARNINGS) $(OPTFLAGS) -fPIC \
+               -fvisibility=hidden -Iinclude -Icore $(DEP_CFLAGS) -MMD -MP $(CFLAGS)
+FINAL_CXXFLAGS = -std=c++17 $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibility=hidden \
+                 -Iinclude -Icore $(DEP_CFLAGS) -MMD -MP $(CXXFLAGS)
+FINAL_LDFLAGS = $(OPTFLAGS) $(LDFLAGS)
+
+CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
+             core/home.c core/registry.c
+CORE_CXX_SRCS := core/xapian_shim.cc
+INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/sidecar.c \
+                indexer/writer.c
+QUERY_SRCS := query/search.c
+LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
+
+TOOLS := $(BUILD)/carnet-index $(BUILD)/carnet-query
+TEST_SRCS := $(wildcard tests/test_*.c)
+TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+
+STATIC_LIB := $(BUILD)/libcarnet.a
+SHARED_LIB := $(BUILD)/libcarnet.so.$(VERSION)
+
+all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
+
+# Indexer code sees indexer headers; query code never does.
+$(BUILD)/indexer/%.o: EXTRA_INC := -Iindexer
+$(BUILD)/query/%.o: EXTRA_INC := -Iquery
+$(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(EXTRA_INC) -c $< -o $@
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(FINAL_CXXFLAGS) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Linked with the C++ driver: the shim needs the C++ runtime.
+$(SHARED_LIB): $(LIB_OBJS)
+	$(CXX) -shared -Wl,-soname,libcarnet.so.$(SOMAJOR) -Wl,--no-undefined \
+		$(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	ln -sf libcarnet.so.$(VERSION) $(BUILD)/libcarnet.so.$(SOMAJOR)
+	ln -sf libcarnet.so.$(SOMAJOR) $(BUILD)/libcarnet.so
+
+$(BUILD)/carnet-index: $(BUILD)/indexer/carnet-index.o $(STATIC_LIB)
+	$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/carnet-query: $(BUILD)/query/carnet-query.o $(STATIC_LIB)
+	$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/helpers.o $(STATIC_LIB)
+	$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(TEST_LIBS)
+
+.PRECIOUS: $(BUILD)/tests/%.o
+
+# The public header alone, as C99 and as C++.
+headercheck:
+	@mkdir -p $(BUILD)
+	printf '#include <carnet.h>\nint main(void) { return carnet_version(0, 0, 0) > 0 ? 0 : 1; }\n' > $(BUILD)/headercheck.c
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.c -o $(BUILD)/headercheck-c.o
+	cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
+	$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
+
+check: all headercheck $(TESTS)
+	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
+
+demo: all
+	@sh tools/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libcarnet.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcarnet.so.$(SOMAJOR)
+	ln -sf libcarnet.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libcarnet.so
+	install -m 644 include/carnet.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@REQUIRES@|$(PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check demo install clean headercheck
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

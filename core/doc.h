@@ -1,0 +1,72 @@
+/* doc.h - a document in memory, as readers produce it and the writer indexes
+ * it: metadata plus weighted text sections; and its stored record, the
+ * metadata kept in the index for displaying a hit. */
+#ifndef CARNET_CORE_DOC_H
+#define CARNET_CORE_DOC_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+typedef struct carnet_section {
+	unsigned weight; /* CARNET_WEIGHT_* */
+	char *text;      /* UTF-8, raw (not folded) */
+	size_t len;
+} carnet_section;
+
+typedef struct carnet_doc {
+	char *id;               /* document (version) id */
+	char *set_id;           /* shared by the versions of one document */
+	int version;            /* 1, 2, ... */
+	char *patient_id;
+	char *patient_system;   /* OID of the patient id's system */
+	char *type;             /* LOINC / DMP type code */
+	char *title;
+	char *date;             /* YYYY-MM-DD */
+	char *author_id;
+	char *author_specialty;
+	char *confidentiality;  /* codes separated by single spaces */
+	char *language;         /* "fr", "en", ... */
+	char *format;           /* reader name: "text", ... */
+	char *source;           /* path it was read from */
+	carnet_section *sections;
+	size_t sections_count;
+	size_t sections_cap;
+} carnet_doc;
+
+void carnet_doc__init(carnet_doc *d);
+void carnet_doc__clear(carnet_doc *d);
+
+/* Replace *field by a copy of value[0..len) (value may be NULL: field
+ * becomes NULL). Returns 0 or -1 on no memory. */
+int carnet_doc__set(char **field, const char *value, size_t len);
+int carnet_doc__sets(char **field, const char *value);
+
+/* Append a text section (copied). Returns 0 or -1 on no memory. */
+int carnet_doc__add_section(carnet_doc *d, unsigned weight, const char *text,
+			    size_t len);
+
+/* The fields of a stored record, in order. */
+enum carnet_rec_field {
+	CARNET_REC_ID, CARNET_REC_SET_ID, CARNET_REC_VERSION,
+	CARNET_REC_PATIENT, CARNET_REC_TYPE, CARNET_REC_TITLE,
+	CARNET_REC_DATE, CARNET_REC_AUTHOR_ID, CARNET_REC_AUTHOR_SPECIALTY,
+	CARNET_REC_SOURCE, CARNET_REC_CONFIDENTIALITY, CARNET_REC_LANGUAGE,
+	CARNET_REC_COUNT
+};
+
+/* Append the stored record of d to out. Returns 0 or -1 on no memory. */
+int carnet_doc__encode_record(carnet_buf *out, const carnet_doc *d);
+
+/* Split a stored record in place: rec (NUL-terminated, modified) is cut
+ * into CARNET_REC_COUNT fields; missing trailing fields become "". */
+void carnet_doc__decode_record(char *rec, char *fields[CARNET_REC_COUNT]);
+
+/* Is s a valid calendar date "YYYY-MM-DD" (years 1900..2999)? */
+int carnet_doc__valid_date(const char *s);
+
+/* Is s a usable id or code: 1..CARNET_ID_MAX bytes of printable ASCII
+ * without spaces? (These go into index terms and file names.) */
+int carnet_doc__valid_id(const char *s);
+
+#endif

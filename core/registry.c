@@ -1,0 +1,488 @@
+/* registry.c - registry.sqlite: schema, migrations and the queries the
+ * indexer and the query side need. The only file that includes sqlite3.h. */
+#include "registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+struct carnet_registry {
+	sqlite3 *db;
+	int in_txn;
+	char path[4096];
+};
+
+/* Migration n brings a registry from schema n-1 to n. Append only. */
+static const char *const migrations[] = {
+	NULL,
+	/* 1: first schema */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE sources("
+	"  path TEXT PRIMARY KEY,"
+	"  content_hash TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('indexed','rejected')),"
+	"  reason TEXT,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE documents("
+	"  id TEXT PRIMARY KEY,"
+	"  set_id TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  patient_id TEXT NOT NULL,"
+	"  patient_system TEXT,"
+	"  type TEXT,"
+	"  title TEXT,"
+	"  date TEXT,"
+	"  author_id TEXT,"
+	"  author_specialty TEXT,"
+	"  confidentiality TEXT,"
+	"  language TEXT,"
+	"  format TEXT,"
+	"  source_path TEXT NOT NULL,"
+	"  indexed_at TEXT NOT NULL);"
+	"CREATE INDEX documents_patient ON documents(patient_id);"
+	"CREATE INDEX documents_set ON documents(set_id);"
+	"CREATE INDEX documents_source ON documents(source_path);"
+	"CREATE INDEX sources_state ON sources(state);",
+};
+
+#define SCHEMA_LATEST ((int)(sizeof migrations / sizeof migrations[0]) - 1)
+
+/* Map a sqlite result code to a carnet status and fill err. */
+static int sql_fail(carnet_registry *r, carnet_error *err, int rc,
+		    const char *what)
+{
+	int code;
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = CARNET_E_LOCKED;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = CARNET_E_CORRUPT;
+		break;
+	case SQLITE_NOMEM:
+		code = CARNET_E_NOMEM;
+		break;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		code = CARNET_E_IO;
+		break;
+	default:
+		code = CARNET_E_INTERNAL;
+		break;
+	}
+	const char *msg = r && r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc);
+	return carnet_error__set(err, code, CARNET_ORIGIN_SQLITE, rc,
+				 "registry %s: %s: %s", r ? r->path : "", what,
+				 msg);
+}
+
+static int exec(carnet_registry *r, const char *sql, const char *what,
+		carnet_error *err)
+{
+	int rc = sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? CARNET_OK : sql_fail(r, err, rc, what);
+}
+
+static int prepare(carnet_registry *r, sqlite3_stmt **st, const char *sql,
+		   carnet_error *err)
+{
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, st, NULL);
+	return rc == SQLITE_OK ? CARNET_OK : sql_fail(r, err, rc, "prepare");
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int run(carnet_registry *r, sqlite3_stmt *st, const char *what,
+	       carnet_error *err)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, rc, what);
+}
+
+static int user_version(carnet_registry *r, int *out, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "PRAGMA user_version", err);
+	if (rc)
+		return rc;
+	int s = sqlite3_step(st);
+	*out = s == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return s == SQLITE_ROW ? CARNET_OK : sql_fail(r, err, s, "read schema version");
+}
+
+/* Bring the schema to SCHEMA_LATEST, one migration per transaction. */
+static int migrate(carnet_registry *r, carnet_error *err)
+{
+	int v;
+	int rc = user_version(r, &v, err);
+	if (rc)
+		return rc;
+	if (v > SCHEMA_LATEST)
+		return carnet_error__set(err, CARNET_E_VERSION,
+					 CARNET_ORIGIN_CARNET, 0,
+					 "registry %s has schema %d, this library knows up to %d",
+					 r->path, v, SCHEMA_LATEST);
+	while (v < SCHEMA_LATEST) {
+		char setv[64];
+		snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
+		if ((rc = exec(r, "BEGIN IMMEDIATE", "begin migration", err)))
+			return rc;
+		/* another process may have migrated meanwhile */
+		int now;
+		if ((rc = user_version(r, &now, err)) || now != v) {
+			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+			if (rc)
+				return rc;
+			v = now;
+			continue;
+		}
+		if ((rc = exec(r, migrations[v + 1], "migrate", err)) ||
+		    (rc = exec(r, setv, "set schema version", err))) {
+			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+		if (v == 0) {
+			char fmt[128];
+			snprintf(fmt, sizeof fmt,
+				 "INSERT INTO meta VALUES('index_format', '%d')",
+				 CARNET_INDEX_FORMAT);
+			if ((rc = exec(r, fmt, "stamp format", err))) {
+				sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+				return rc;
+			}
+		}
+		if ((rc = exec(r, "COMMIT", "commit migration", err)))
+			return rc;
+		v++;
+	}
+	return CARNET_OK;
+}
+
+int carnet_registry__open(carnet_registry **out, const char *path, int create,
+			  carnet_error *err)
+{
+	*out = NULL;
+	if (!create && access(path, F_OK) != 0)
+		return carnet_error__set(err, CARNET_E_NOTFOUND,
+					 CARNET_ORIGIN_CARNET, 0,
+					 "no registry at %s", path);
+	carnet_registry *r = calloc(1, sizeof *r);
+	if (!r)
+		return carnet_error__set(err, CARNET_E_NOMEM,
+					 CARNET_ORIGIN_CARNET, 0,
+					 "out of memory opening registry");
+	snprintf(r->path, sizeof r->path, "%s", path);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    (create ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &r->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sql_fail(r, err, rc, "open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(r->db, 5000);
+	sqlite3_extended_result_codes(r->db, 1);
+	if ((rc = exec(r, "PRAGMA journal_mode=WAL", "set WAL mode", err)) ||
+	    (rc = exec(r, "PRAGMA synchronous=NORMAL", "set synchronous", err)) ||
+	    (rc = migrate(r, err)))
+		goto fail;
+	char fmt[32];
+	if ((rc = carnet_registry__meta_get(r, "index_format", fmt, sizeof fmt, err)))
+		goto fail;
+	if (atoi(fmt) != CARNET_INDEX_FORMAT) {
+		rc = carnet_error__set(err, CARNET_E_VERSION, CARNET_ORIGIN_CARNET,
+				       0, "registry %s has index format '%s', this library reads format %d",
+				       path, fmt, CARNET_INDEX_FORMAT);
+		goto fail;
+	}
+	*out = r;
+	return CARNET_OK;
+fail:
+	carnet_registry__close(r);
+	return rc;
+}
+
+void carnet_registry__close(carnet_registry *r)
+{
+	if (!r)
+		return;
+	if (r->in_txn)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+int carnet_registry__begin(carnet_registry *r, carnet_error *err)
+{
+	if (r->in_txn)
+		return CARNET_OK;
+	int rc = exec(r, "BEGIN IMMEDIATE", "begin", err);
+	if (rc == CARNET_OK)
+		r->in_txn = 1;
+	return rc;
+}
+
+int carnet_registry__commit(carnet_registry *r, carnet_error *err)
+{
+	if (!r->in_txn)
+		return CARNET_OK;
+	int rc = exec(r, "COMMIT", "commit", err);
+	if (rc == CARNET_OK)
+		r->in_txn = 0;
+	return rc;
+}
+
+void carnet_registry__rollback(carnet_registry *r)
+{
+	if (r->in_txn)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	r->in_txn = 0;
+}
+
+void carnet_registry__now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	if (!out || !size)
+		return;
+	const unsigned char *v = sqlite3_column_text(st, col);
+	snprintf(out, size, "%s", v ? (const char *)v : "");
+}
+
+int carnet_registry__source_get(carnet_registry *r, const char *path,
+				int *state_out, char hash_out[64],
+				char *reason_out, size_t reason_size,
+				carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st,
+			 "SELECT content_hash, state, reason FROM sources WHERE path = ?",
+			 err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, path);
+	int s = sqlite3_step(st);
+	*state_out = CARNET_SOURCE_NONE;
+	if (s == SQLITE_ROW) {
+		copy_col(st, 0, hash_out, 64);
+		const unsigned char *state = sqlite3_column_text(st, 1);
+		*state_out = state && strcmp((const char *)state, "indexed") == 0
+				     ? CARNET_SOURCE_INDEXED
+				     : CARNET_SOURCE_REJECTED;
+		copy_col(st, 2, reason_out, reason_size);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		return sql_fail(r, err, s, "look up source");
+	return CARNET_OK;
+}
+
+int carnet_registry__source_set(carnet_registry *r, const char *path,
+				const char *hash, int state,
+				const char *reason, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st,
+			 "INSERT OR REPLACE INTO sources(path, content_hash, state, reason, updated_at)"
+			 " VALUES(?, ?, ?, ?, ?)",
+			 err);
+	if (rc)
+		return rc;
+	char now[32];
+	carnet_registry__now(now);
+	bind_text(st, 1, path);
+	bind_text(st, 2, hash);
+	bind_text(st, 3, state == CARNET_SOURCE_INDEXED ? "indexed" : "rejected");
+	bind_text(st, 4, state == CARNET_SOURCE_INDEXED ? NULL : reason);
+	bind_text(st, 5, now);
+	return run(r, st, "record source", err);
+}
+
+int carnet_registry__doc_put(carnet_registry *r, const carnet_doc *d,
+			     carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st,
+			 "INSERT OR REPLACE INTO documents(id, set_id, version, patient_id,"
+			 " patient_system, type, title, date, author_id, author_specialty,"
+			 " confidentiality, language, format, source_path, indexed_at)"
+			 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			 err);
+	if (rc)
+		return rc;
+	char now[32];
+	carnet_registry__now(now);
+	bind_text(st, 1, d->id);
+	bind_text(st, 2, d->set_id ? d->set_id : d->id);
+	sqlite3_bind_int(st, 3, d->version);
+	bind_text(st, 4, d->patient_id);
+	bind_text(st, 5, d->patient_system);
+	bind_text(st, 6, d->type);
+	bind_text(st, 7, d->title);
+	bind_text(st, 8, d->date);
+	bind_text(st, 9, d->author_id);
+	bind_text(st, 10, d->author_specialty);
+	bind_text(st, 11, d->confidentiality);
+	bind_text(st, 12, d->language);
+	bind_text(st, 13, d->format);
+	bind_text(st, 14, d->source ? d->source : "");
+	bind_text(st, 15, now);
+	return run(r, st, "record document", err);
+}
+
+int carnet_registry__doc_delete(carnet_registry *r, const char *id,
+				carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "DELETE FROM documents WHERE id = ?", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, id);
+	return run(r, st, "delete document", err);
+}
+
+static int each_doc(carnet_registry *r, const char *sql, const char *key,
+		    carnet_registry_doc_cb cb, void *payload,
+		    carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, sql, err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, key);
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(st, 0);
+		const unsigned char *set = sqlite3_column_text(st, 1);
+		const unsigned char *date = sqlite3_column_text(st, 3);
+		rc = cb(id ? (const char *)id : "", set ? (const char *)set : "",
+			sqlite3_column_int(st, 2),
+			date ? (const char *)date : "", payload);
+		if (rc) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, s, "list documents");
+}
+
+int carnet_registry__docs_of_source(carnet_registry *r, const char *path,
+				    carnet_registry_doc_cb cb, void *payload,
+				    carnet_error *err)
+{
+	return each_doc(r,
+			"SELECT id, set_id, version, date FROM documents WHERE source_path = ? ORDER BY id",
+			path, cb, payload, err);
+}
+
+int carnet_registry__docs_of_set(carnet_registry *r, const char *set_id,
+				 carnet_registry_doc_cb cb, void *payload,
+				 carnet_error *err)
+{
+	return each_doc(r,
+			"SELECT id, set_id, version, date FROM documents WHERE set_id = ? ORDER BY id",
+			set_id, cb, payload, err);
+}
+
+int carnet_registry__count(carnet_registry *r, int which, uint64_t *out,
+			   carnet_error *err)
+{
+	static const char *const sql[] = {
+		[CARNET_COUNT_DOCUMENTS] = "SELECT count(*) FROM documents",
+		[CARNET_COUNT_PATIENTS] = "SELECT count(DISTINCT patient_id) FROM documents",
+		[CARNET_COUNT_SETS] = "SELECT count(DISTINCT set_id) FROM documents",
+		[CARNET_COUNT_REJECTS] = "SELECT count(*) FROM sources WHERE state = 'rejected'",
+	};
+	if (which < 0 || which > CARNET_COUNT_REJECTS)
+		return carnet_error__set(err, CARNET_E_INVALID,
+					 CARNET_ORIGIN_CARNET, 0,
+					 "unknown registry count %d", which);
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, sql[which], err);
+	if (rc)
+		return rc;
+	int s = sqlite3_step(st);
+	*out = s == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return s == SQLITE_ROW ? CARNET_OK : sql_fail(r, err, s, "count");
+}
+
+int carnet_registry__rejects(carnet_registry *r, carnet_reject_cb cb,
+			     void *payload, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st,
+			 "SELECT path, reason, updated_at FROM sources"
+			 " WHERE state = 'rejected' ORDER BY updated_at, path",
+			 err);
+	if (rc)
+		return rc;
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_text(st, 0);
+		const unsigned char *why = sqlite3_column_text(st, 1);
+		const unsigned char *when = sqlite3_column_text(st, 2);
+		rc = cb(p ? (const char *)p : "", why ? (const char *)why : "",
+			when ? (const char *)when : "", payload);
+		if (rc) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, s, "list rejects");
+}
+
+int carnet_registry__meta_get(carnet_registry *r, const char *key, char *out,
+			      size_t out_size, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "SELECT value FROM meta WHERE key = ?", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, key);
+	int s = sqlite3_step(st);
+	out[0] = '\0';
+	if (s == SQLITE_ROW)
+		copy_col(st, 0, out, out_size);
+	sqlite3_finalize(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE
+		       ? CARNET_OK
+		       : sql_fail(r, err, s, "read metadata");
+}
+
+int carnet_registry__meta_set(carnet_registry *r, const char *key,
+			      const char *value, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "INSERT OR REPLACE INTO meta VALUES(?, ?)", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return run(r, st, "write metadata", err);
+}

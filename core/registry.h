@@ -1,0 +1,82 @@
+/* registry.h - the catalogue of an index home (the only sqlite3 user):
+ * sources and their content hashes, documents and their metadata, rejected
+ * inputs with reasons. It is the truth an index can be rebuilt from. */
+#ifndef CARNET_CORE_REGISTRY_H
+#define CARNET_CORE_REGISTRY_H
+
+#include <stdint.h>
+
+#include "doc.h"
+
+/* Schema version of registry.sqlite (PRAGMA user_version). Older files are
+ * migrated forward at open; newer ones are refused with CARNET_E_VERSION. */
+#define CARNET_REGISTRY_SCHEMA 1
+
+typedef struct carnet_registry carnet_registry;
+
+/* Open path. With create, a missing file is created and initialised;
+ * without, it is CARNET_E_NOTFOUND. Applies pending migrations and checks
+ * the index format. WAL mode; waits up to 5 s for a busy database. */
+int carnet_registry__open(carnet_registry **out, const char *path, int create,
+			  carnet_error *err);
+void carnet_registry__close(carnet_registry *r);
+
+/* Transactions: begin is a no-op when one is already open. */
+int carnet_registry__begin(carnet_registry *r, carnet_error *err);
+int carnet_registry__commit(carnet_registry *r, carnet_error *err);
+void carnet_registry__rollback(carnet_registry *r);
+
+/* Source files. state is "indexed" or "rejected". */
+enum carnet_source_state { CARNET_SOURCE_NONE = 0, CARNET_SOURCE_INDEXED,
+			   CARNET_SOURCE_REJECTED };
+
+/* Look up a source: *state_out is CARNET_SOURCE_NONE when unknown; else
+ * hash_out (if not NULL) receives its hash (size 64) and reason_out (if not
+ * NULL, size reason_size) its reject reason. */
+int carnet_registry__source_get(carnet_registry *r, const char *path,
+				int *state_out, char hash_out[64],
+				char *reason_out, size_t reason_size,
+				carnet_error *err);
+int carnet_registry__source_set(carnet_registry *r, const char *path,
+				const char *hash, int state,
+				const char *reason, carnet_error *err);
+
+/* Documents. put inserts or replaces by id. */
+int carnet_registry__doc_put(carnet_registry *r, const carnet_doc *d,
+			     carnet_error *err);
+int carnet_registry__doc_delete(carnet_registry *r, const char *id,
+				carnet_error *err);
+
+/* Called per document; non-zero return stops and is returned. */
+typedef int (*carnet_registry_doc_cb)(const char *id, const char *set_id,
+				      int version, const char *date,
+				      void *payload);
+/* The documents read from a source path. */
+int carnet_registry__docs_of_source(carnet_registry *r, const char *path,
+				    carnet_registry_doc_cb cb, void *payload,
+				    carnet_error *err);
+/* The versions of a set, in no particular order. */
+int carnet_registry__docs_of_set(carnet_registry *r, const char *set_id,
+				 carnet_registry_doc_cb cb, void *payload,
+				 carnet_error *err);
+
+/* Counts. */
+enum carnet_registry_count { CARNET_COUNT_DOCUMENTS, CARNET_COUNT_PATIENTS,
+			     CARNET_COUNT_SETS, CARNET_COUNT_REJECTS };
+int carnet_registry__count(carnet_registry *r, int which, uint64_t *out,
+			   carnet_error *err);
+
+/* Every rejected source, oldest first (see carnet_reject_cb). */
+int carnet_registry__rejects(carnet_registry *r, carnet_reject_cb cb,
+			     void *payload, carnet_error *err);
+
+/* Key/value metadata. get copies into out (size out_size); "" when unset. */
+int carnet_registry__meta_get(carnet_registry *r, const char *key, char *out,
+			      size_t out_size, carnet_error *err);
+int carnet_registry__meta_set(carnet_registry *r, const char *key,
+			      const char *value, carnet_error *err);
+
+/* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+void carnet_registry__now(char out[32]);
+
+#endif

@@ -1,0 +1,41 @@
+/* schema.h - how a document is laid out in the Xapian index: term prefixes,
+ * value slots and the stored record. Shared by indexer and query, defined once. */
+#ifndef CARNET_CORE_SCHEMA_H
+#define CARNET_CORE_SCHEMA_H
+
+/* Boolean term prefixes. Each is followed by the raw code or id. */
+#define CARNET_PREFIX_ID "Q"            /* unique: the document (version) id */
+#define CARNET_PREFIX_PATIENT "XP:"     /* patient id */
+#define CARNET_PREFIX_SET "XG:"         /* set id shared by versions */
+#define CARNET_PREFIX_TYPE "XT:"        /* document type (LOINC / DMP) */
+#define CARNET_PREFIX_SPECIALTY "XS:"   /* author specialty */
+#define CARNET_PREFIX_AUTHOR "XA:"      /* author id (RPPS) */
+#define CARNET_PREFIX_CONF "XC:"        /* confidentiality / visibility code */
+#define CARNET_PREFIX_YEAR "XY:"        /* year of the document date */
+#define CARNET_TERM_LATEST "XL:1"       /* present on the newest version of a set */
+
+/* Text prefix for the title (also indexed without prefix, weighted). */
+#define CARNET_PREFIX_TITLE "S"
+
+/* Value slots. */
+enum carnet_slot {
+	CARNET_SLOT_DATE = 0,     /* "YYYYMMDD", sorts as a string */
+	CARNET_SLOT_SET = 1,      /* set id (collapse key) */
+	CARNET_SLOT_TYPE = 2,     /* type code */
+	CARNET_SLOT_SPECIALTY = 3,/* author specialty code */
+	CARNET_SLOT_ID = 4        /* document id, for deterministic ties */
+};
+
+/* Within-document weights (wdf increments) of text fields. */
+#define CARNET_WEIGHT_TITLE 3
+#define CARNET_WEIGHT_CONCLUSION 2
+#define CARNET_WEIGHT_BODY 1
+
+/* Longest id or code accepted in a term (Xapian's term limit is 245 bytes). */
+#define CARNET_ID_MAX 128
+
+/* Name of the file in an index home that names the live generation. */
+#define CARNET_CURRENT_FILE "CURRENT"
+#define CARNET_REGISTRY_FILE "registry.sqlite"
+
+#endif

@@ -1,0 +1,471 @@
+// xapian_shim.cc - the C API over Xapian. The only file that includes
+// <xapian.h>; every entry point catches every exception (see classify()).
+#include "xapian_shim.h"
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+extern "C" {
+#include "error.h"
+#include "schema.h"
+}
+
+namespace {
+
+const char FORMAT_KEY[] = "carnet.format";
+
+// Turn the exception being handled into a carnet_error and return its code.
+// Must be called from inside a catch block. The most specific classes come
+// first; the description is copied, never referenced.
+int classify(carnet_error *err)
+{
+	int code = CARNET_E_INTERNAL;
+	int origin = CARNET_ORIGIN_XAPIAN;
+	std::string what;
+	try {
+		throw;
+	} catch (const Xapian::DatabaseModifiedError &e) {
+		code = CARNET_E_MODIFIED; what = e.get_description();
+	} catch (const Xapian::DatabaseLockError &e) {
+		code = CARNET_E_LOCKED; what = e.get_description();
+	} catch (const Xapian::DatabaseNotFoundError &e) {
+		code = CARNET_E_NOTFOUND; what = e.get_description();
+	} catch (const Xapian::DocNotFoundError &e) {
+		code = CARNET_E_NOTFOUND; what = e.get_description();
+	} catch (const Xapian::DatabaseVersionError &e) {
+		code = CARNET_E_VERSION; what = e.get_description();
+	} catch (const Xapian::DatabaseCorruptError &e) {
+		code = CARNET_E_CORRUPT; what = e.get_description();
+	} catch (const Xapian::DatabaseOpeningError &e) {
+		code = CARNET_E_IO; what = e.get_description();
+	} catch (const Xapian::QueryParserError &e) {
+		code = CARNET_E_QUERY; what = e.get_description();
+	} catch (const Xapian::WildcardError &e) {
+		code = CARNET_E_QUERY; what = e.get_description();
+	} catch (const Xapian::InvalidArgumentError &e) {
+		code = CARNET_E_INVALID; what = e.get_description();
+	} catch (const Xapian::RangeError &e) {
+		code = CARNET_E_INVALID; what = e.get_description();
+	} catch (const Xapian::Error &e) {
+		code = CARNET_E_INTERNAL; what = e.get_description();
+	} catch (const std::bad_alloc &) {
+		code = CARNET_E_NOMEM; origin = CARNET_ORIGIN_CARNET;
+		what = "out of memory";
+	} catch (const std::exception &e) {
+		code = CARNET_E_INTERNAL; origin = CARNET_ORIGIN_CARNET;
+		what = e.what();
+	} catch (...) {
+		code = CARNET_E_INTERNAL; origin = CARNET_ORIGIN_CARNET;
+		what = "unknown C++ exception";
+	}
+	if (err) {
+		err->code = code;
+		err->origin = origin;
+		err->sys_code = 0;
+		std::snprintf(err->message, sizeof err->message, "xapian: %s",
+			      what.c_str());
+		for (char *p = err->message; *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
+	}
+	return code;
+}
+
+int fail(carnet_error *err, int code, const char *msg)
+{
+	return carnet_error__set(err, code, CARNET_ORIGIN_CARNET, 0, "%s", msg);
+}
+
+// The format stored in a database: OK if it is ours (or the database is
+// new and empty, when write_if_new stamps it), VERSION otherwise.
+int check_format(Xapian::Database &db, Xapian::WritableDatabase *w,
+		 carnet_error *err)
+{
+	std::string fmt = db.get_metadata(FORMAT_KEY);
+	std::string want = std::to_string(CARNET_INDEX_FORMAT);
+	if (fmt.empty()) {
+		if (db.get_doccount() == 0 && w) {
+			w->set_metadata(FORMAT_KEY, want);
+			w->commit();
+			return CARNET_OK;
+		}
+		if (db.get_doccount() == 0)
+			return CARNET_OK; // created by a writer that has not committed yet
+		return fail(err, CARNET_E_VERSION,
+			    "xapian database has no carnet format stamp: not a carnet index");
+	}
+	if (fmt != want)
+		return carnet_error__set(err, CARNET_E_VERSION, CARNET_ORIGIN_CARNET, 0,
+					 "index format %s, this library reads format %s",
+					 fmt.c_str(), want.c_str());
+	return CARNET_OK;
+}
+
+Xapian::docid find_doc(Xapian::Database &db, const std::string &id_term)
+{
+	Xapian::PostingIterator p = db.postlist_begin(id_term);
+	return p == db.postlist_end(id_term) ? 0 : *p;
+}
+
+} // namespace
+
+struct carnet_xwriter {
+	Xapian::WritableDatabase db;
+	Xapian::TermGenerator tg;
+	std::string stem_name;
+	bool in_txn = false;
+
+	void begin()
+	{
+		if (!in_txn) {
+			db.begin_transaction(true);
+			in_txn = true;
+		}
+	}
+};
+
+struct carnet_xreader {
+	Xapian::Database db;
+};
+
+struct carnet_xhit {
+	double score;
+	std::string data;
+};
+
+struct carnet_xhits {
+	std::vector<carnet_xhit> hits;
+	unsigned long total = 0;
+};
+
+extern "C" {
+
+int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
+			   carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	carnet_xwriter *w = nullptr;
+	try {
+		w = new carnet_xwriter;
+		w->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
+		int rc = check_format(w->db, &w->db, err);
+		if (rc != CARNET_OK) {
+			delete w;
+			return rc;
+		}
+		w->tg.set_database(w->db);
+		*out = w;
+		return CARNET_OK;
+	} catch (...) {
+		delete w;
+		return classify(err);
+	}
+}
+
+int carnet_xap_writer_put(carnet_xwriter *w, const carnet_xdoc *d,
+			  carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		Xapian::Document doc;
+		std::string lang = d->stem_language ? d->stem_language : "none";
+		if (lang != w->stem_name) {
+			w->tg.set_stemmer(Xapian::Stem(lang));
+			w->stem_name = lang;
+		}
+		w->tg.set_document(doc);
+		for (size_t i = 0; i < d->texts_count; i++) {
+			const carnet_xtext &t = d->texts[i];
+			std::string text(t.text, t.len);
+			w->tg.index_text(text, t.weight ? t.weight : 1,
+					 t.prefix ? t.prefix : "");
+			w->tg.increase_termpos(100); // no phrase across fields
+		}
+		doc.add_boolean_term(d->id_term);
+		for (size_t i = 0; i < d->terms_count; i++)
+			doc.add_boolean_term(d->terms[i]);
+		for (size_t i = 0; i < d->values_count; i++)
+			doc.add_value(d->values[i].slot,
+				      std::string(d->values[i].value, d->values[i].len));
+		doc.set_data(std::string(d->data, d->data_len));
+		w->begin();
+		w->db.replace_document(d->id_term, doc);
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_writer_delete(carnet_xwriter *w, const char *id_term,
+			     carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		w->begin();
+		w->db.delete_document(id_term);
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_writer_set_term(carnet_xwriter *w, const char *id_term,
+			       const char *term, int on,
+			       carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		Xapian::docid did = find_doc(w->db, id_term);
+		if (!did)
+			return carnet_error__set(err, CARNET_E_NOTFOUND,
+						 CARNET_ORIGIN_CARNET, 0,
+						 "no document with term %s",
+						 id_term);
+		Xapian::Document doc = w->db.get_document(did);
+		Xapian::TermIterator t = doc.termlist_begin();
+		t.skip_to(term);
+		bool has = t != doc.termlist_end() && *t == term;
+		if (has == (on != 0))
+			return CARNET_OK;
+		if (on)
+			doc.add_boolean_term(term);
+		else
+			doc.remove_term(term);
+		w->begin();
+		w->db.replace_document(did, doc);
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		if (w->in_txn) {
+			w->in_txn = false;
+			w->db.commit_transaction();
+		} else {
+			w->db.commit();
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_writer_doccount(carnet_xwriter *w, unsigned long *out,
+			       carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		*out = w->db.get_doccount();
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+void carnet_xap_writer_free(carnet_xwriter *w) CARNET_NOEXCEPT
+{
+	if (!w)
+		return;
+	try {
+		if (w->in_txn)
+			w->db.cancel_transaction();
+		w->db.close();
+	} catch (...) {
+		// nothing useful to report from a destructor-like call
+	}
+	try {
+		delete w;
+	} catch (...) {
+	}
+}
+
+int carnet_xap_reader_open(carnet_xreader **out, const char *path,
+			   carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	carnet_xreader *r = nullptr;
+	try {
+		r = new carnet_xreader;
+		r->db = Xapian::Database(path);
+		int rc = check_format(r->db, nullptr, err);
+		if (rc != CARNET_OK) {
+			delete r;
+			return rc;
+		}
+		*out = r;
+		return CARNET_OK;
+	} catch (...) {
+		delete r;
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		r->db.reopen();
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,
+			       carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		*out = r->db.get_doccount();
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_search(carnet_xreader *r, const carnet_xsearch *s,
+			     carnet_xhits **out, carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	carnet_xhits *h = nullptr;
+	try {
+		if (s->must_count == 0)
+			return fail(err, CARNET_E_INVALID,
+				    "a search needs at least one filter term");
+		// The filter every hit must pass: all `must` terms, one of `any`,
+		// the date range. It is applied to the whole query, so nothing
+		// in the words can widen it.
+		std::vector<Xapian::Query> must;
+		for (size_t i = 0; i < s->must_count; i++)
+			must.emplace_back(s->must[i]);
+		Xapian::Query filter(Xapian::Query::OP_AND, must.begin(), must.end());
+		if (s->any_count) {
+			std::vector<Xapian::Query> any;
+			for (size_t i = 0; i < s->any_count; i++)
+				any.emplace_back(s->any[i]);
+			filter = Xapian::Query(Xapian::Query::OP_FILTER, filter,
+					       Xapian::Query(Xapian::Query::OP_OR,
+							     any.begin(), any.end()));
+		}
+		if (s->hide_count) {
+			std::vector<Xapian::Query> hide;
+			for (size_t i = 0; i < s->hide_count; i++)
+				hide.emplace_back(s->hide[i]);
+			Xapian::Query hidden(Xapian::Query::OP_OR, hide.begin(), hide.end());
+			if (s->unhide)
+				hidden = Xapian::Query(Xapian::Query::OP_AND_NOT, hidden,
+						       Xapian::Query(s->unhide));
+			filter = Xapian::Query(Xapian::Query::OP_AND_NOT, filter, hidden);
+		}
+		if (s->date_from || s->date_to) {
+			Xapian::Query range;
+			if (s->date_from && s->date_to)
+				range = Xapian::Query(Xapian::Query::OP_VALUE_RANGE,
+						      CARNET_SLOT_DATE, s->date_from, s->date_to);
+			else if (s->date_from)
+				range = Xapian::Query(Xapian::Query::OP_VALUE_GE,
+						      CARNET_SLOT_DATE, s->date_from);
+			else
+				range = Xapian::Query(Xapian::Query::OP_VALUE_LE,
+						      CARNET_SLOT_DATE, s->date_to);
+			filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, range);
+		}
+
+		bool browse = !s->words || !*s->words;
+		Xapian::Query query;
+		if (browse) {
+			query = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, filter, 0.0);
+		} else {
+			Xapian::QueryParser qp;
+			qp.set_database(r->db);
+			qp.set_stemmer(Xapian::Stem(s->stem_language ? s->stem_language : "none"));
+			qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+			qp.set_default_op(Xapian::Query::OP_OR);
+			// No boolean operators, no prefixes, no wildcards: words,
+			// "phrases" and +/- only.
+			unsigned flags = Xapian::QueryParser::FLAG_PHRASE |
+					 Xapian::QueryParser::FLAG_LOVEHATE |
+					 Xapian::QueryParser::FLAG_PURE_NOT;
+			Xapian::Query words = qp.parse_query(s->words, flags);
+			if (words.empty()) {
+				h = new carnet_xhits;
+				*out = h;
+				return CARNET_OK;
+			}
+			query = Xapian::Query(Xapian::Query::OP_FILTER, words, filter);
+		}
+
+		Xapian::Enquire enq(r->db);
+		enq.set_query(query);
+		Xapian::MultiValueKeyMaker keys;
+		keys.add_value(CARNET_SLOT_DATE, true); // newest first
+		keys.add_value(CARNET_SLOT_ID);         // then id
+		if (browse)
+			enq.set_sort_by_key(&keys, false);
+		else
+			enq.set_sort_by_relevance_then_key(&keys, false);
+
+		Xapian::MSet ms = enq.get_mset(s->offset, s->limit, s->offset + s->limit);
+		h = new carnet_xhits;
+		h->total = ms.get_matches_estimated();
+		double top = browse ? 0.0 : ms.get_max_attained();
+		h->hits.reserve(ms.size());
+		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
+			carnet_xhit hit;
+			hit.score = top > 0 ? it.get_weight() / top : 0.0;
+			hit.data = it.get_document().get_data();
+			h->hits.push_back(std::move(hit));
+		}
+		*out = h;
+		return CARNET_OK;
+	} catch (...) {
+		delete h;
+		return classify(err);
+	}
+}
+
+void carnet_xap_reader_free(carnet_xreader *r) CARNET_NOEXCEPT
+{
+	try {
+		delete r;
+	} catch (...) {
+	}
+}
+
+size_t carnet_xap_hits_count(const carnet_xhits *h) CARNET_NOEXCEPT
+{
+	return h ? h->hits.size() : 0;
+}
+
+unsigned long carnet_xap_hits_total(const carnet_xhits *h) CARNET_NOEXCEPT
+{
+	return h ? h->total : 0;
+}
+
+double carnet_xap_hits_score(const carnet_xhits *h, size_t i) CARNET_NOEXCEPT
+{
+	return h && i < h->hits.size() ? h->hits[i].score : 0.0;
+}
+
+const char *carnet_xap_hits_data(const carnet_xhits *h, size_t i,
+				 size_t *len_out) CARNET_NOEXCEPT
+{
+	if (!h || i >= h->hits.size()) {
+		if (len_out)
+			*len_out = 0;
+		return nullptr;
+	}
+	if (len_out)
+		*len_out = h->hits[i].data.size();
+	return h->hits[i].data.c_str();
+}
+
+void carnet_xap_hits_free(carnet_xhits *h) CARNET_NOEXCEPT
+{
+	delete h;
+}
+
+} // extern "C"

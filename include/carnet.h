@@ -1,0 +1,335 @@
+/*
+ * carnet.h - the public API of libcarnet, a search and relevance index for
+ * patients' health documents. Anything not declared here is private.
+ *
+ * Thread safety
+ * -------------
+ * One handle (carnet_index, carnet_writer, carnet_results) is used by one
+ * thread at a time. Separate handles may be used in parallel, from separate
+ * threads, on the same index home. The library keeps no mutable global
+ * state, and error details are per call: they are written only to the
+ * carnet_error the caller passes. Only one writer may exist per index home
+ * at a time, across all processes; a second one gets CARNET_E_LOCKED at
+ * once and never blocks. Readers keep working while a writer commits.
+ *
+ * Conventions
+ * -----------
+ * Every fallible function returns an int status (CARNET_OK or a negative
+ * CARNET_E_* code) and takes a carnet_error * as its last parameter, which
+ * may be NULL. Objects handed back through `T **out` belong to the caller,
+ * who releases them with the matching _free or _close function (all accept
+ * NULL); on failure *out is set to NULL. Strings are UTF-8.
+ */
+#ifndef CARNET_H
+#define CARNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define CARNET_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define CARNET_API __attribute__((visibility("default")))
+#else
+#define CARNET_API
+#endif
+
+/* ---- Versions ---------------------------------------------------------- */
+
+#define CARNET_VERSION_MAJOR 0
+#define CARNET_VERSION_MINOR 1
+#define CARNET_VERSION_PATCH 0
+#define CARNET_VERSION_STRING "0.1.0"
+#define CARNET_VERSION_NUMBER                                                  \
+	(CARNET_VERSION_MAJOR * 10000 + CARNET_VERSION_MINOR * 100 +           \
+	 CARNET_VERSION_PATCH)
+
+/* The on-disk format of an index home. Stored in the index and in the
+ * registry and checked when they are opened (CARNET_E_VERSION otherwise). */
+#define CARNET_INDEX_FORMAT 1
+
+/**
+ * Version of the library actually linked, for detecting a header/library
+ * mismatch at run time.
+ *
+ * @param[out] major  may be NULL
+ * @param[out] minor  may be NULL
+ * @param[out] patch  may be NULL
+ * @return CARNET_VERSION_NUMBER of the library.
+ */
+CARNET_API int carnet_version(int *major, int *minor, int *patch);
+
+/* ---- Errors ------------------------------------------------------------ */
+
+/** Status codes. CARNET_OK is 0; failures are negative. */
+typedef enum carnet_status {
+	CARNET_OK = 0,
+	CARNET_E_NOTFOUND = -1,           /* no such index, document or file */
+	CARNET_E_LOCKED = -2,             /* another writer holds the index */
+	CARNET_E_MODIFIED = -3,           /* index changed under a reader: refresh and retry */
+	CARNET_E_CORRUPT = -4,            /* index or registry damaged */
+	CARNET_E_VERSION = -5,            /* index format unknown to this library */
+	CARNET_E_QUERY = -6,              /* the words typed cannot be searched */
+	CARNET_E_UNSUPPORTED_FORMAT = -7, /* an input no reader can read */
+	CARNET_E_NOMEM = -8,              /* out of memory */
+	CARNET_E_IO = -9,                 /* operating system or disk error */
+	CARNET_E_INVALID = -10,           /* invalid argument or input */
+	CARNET_E_INTERNAL = -11           /* a bug, or an unexpected library failure */
+} carnet_status;
+
+/** Which component an error came from. */
+typedef enum carnet_origin {
+	CARNET_ORIGIN_CARNET = 0,
+	CARNET_ORIGIN_XAPIAN = 1,
+	CARNET_ORIGIN_SQLITE = 2,
+	CARNET_ORIGIN_ICU = 3,
+	CARNET_ORIGIN_OS = 4,   /* sys_code is an errno value */
+	CARNET_ORIGIN_INPUT = 5 /* the input document itself is at fault */
+} carnet_origin;
+
+#define CARNET_ERROR_MESSAGE_SIZE 512
+
+/**
+ * Error details, filled by a failing call. Nothing to free. Messages name
+ * paths, document ids and byte offsets, never document text.
+ */
+typedef struct carnet_error {
+	int code;                                /* a carnet_status */
+	int origin;                              /* a carnet_origin */
+	int sys_code;                            /* errno, sqlite or ICU code, or 0 */
+	char message[CARNET_ERROR_MESSAGE_SIZE]; /* NUL-terminated, one line */
+} carnet_error;
+
+/** A static description of a status code; never NULL. */
+CARNET_API const char *carnet_strerror(int code);
+
+/** Release memory the library allocated for the caller. NULL is allowed. */
+CARNET_API void carnet_free(void *ptr);
+
+/* ---- Reading an index -------------------------------------------------- */
+
+typedef struct carnet_index carnet_index;
+
+/**
+ * Open the index home @p home for searching.
+ *
+ * @param[out] out  the new handle; NULL on failure
+ * @param home      index home directory; NULL means $CARNET_INDEX, else
+ *                  "./carnet.idx"
+ * @return CARNET_OK; CARNET_E_NOTFOUND if there is no index there;
+ *         CARNET_E_VERSION if its format is unknown; CARNET_E_CORRUPT;
+ *         CARNET_E_IO; CARNET_E_NOMEM.
+ */
+CARNET_API int carnet_index_open(carnet_index **out, const char *home,
+				 carnet_error *err);
+
+/**
+ * Make the handle see the latest committed state of the index. Searches
+ * also do this by themselves when the index changed under them.
+ *
+ * @return CARNET_OK; CARNET_E_IO; CARNET_E_CORRUPT.
+ */
+CARNET_API int carnet_index_refresh(carnet_index *idx, carnet_error *err);
+
+/** Close a handle. NULL is allowed. */
+CARNET_API void carnet_index_close(carnet_index *idx);
+
+/** Figures carnet_index_stat can report. */
+typedef enum carnet_stat {
+	CARNET_STAT_DOCUMENTS = 0,  /* document versions in the index */
+	CARNET_STAT_PATIENTS = 1,   /* distinct patients */
+	CARNET_STAT_SETS = 2,       /* distinct documents (version sets) */
+	CARNET_STAT_REJECTS = 3,    /* inputs rejected and not since accepted */
+	CARNET_STAT_SIZE_BYTES = 4, /* bytes on disk of the whole index home */
+	CARNET_STAT_GENERATION = 5  /* index generation number */
+} carnet_stat;
+
+/**
+ * Read one figure about the index.
+ *
+ * @param[out] value_out  the figure
+ * @return CARNET_OK; CARNET_E_INVALID for an unknown @p which;
+ *         CARNET_E_IO; CARNET_E_CORRUPT.
+ */
+CARNET_API int carnet_index_stat(carnet_index *idx, carnet_stat which,
+				 uint64_t *value_out, carnet_error *err);
+
+/**
+ * Called once per rejected input, oldest first. Strings are borrowed for
+ * the duration of the call. A non-zero return stops the iteration and is
+ * returned by carnet_index_rejects.
+ */
+typedef int (*carnet_reject_cb)(const char *path, const char *reason,
+				const char *when_utc, void *payload);
+
+/**
+ * List every rejected input with its reason and time (UTC, ISO 8601).
+ *
+ * @return CARNET_OK, the callback's non-zero value, CARNET_E_IO or
+ *         CARNET_E_CORRUPT.
+ */
+CARNET_API int carnet_index_rejects(carnet_index *idx, carnet_reject_cb cb,
+				    void *payload, carnet_error *err);
+
+/* ---- Searching --------------------------------------------------------- */
+
+/** Who is asking. */
+typedef enum carnet_role {
+	CARNET_ROLE_PROFESSIONAL = 0,
+	CARNET_ROLE_PATIENT = 1,
+	CARNET_ROLE_LEGAL_REPRESENTATIVE = 2
+} carnet_role;
+
+/** Request flags (OR-able). */
+#define CARNET_REQUEST_ALL_VERSIONS (1u << 0) /* every version, not only the newest */
+#define CARNET_REQUEST_EMERGENCY (1u << 1)    /* "bris de glace" access, always logged */
+#define CARNET_REQUEST_EXPLAIN (1u << 2)      /* fill the score parts of each hit */
+
+/** Longest words string carnet_index_search accepts, in bytes. */
+#define CARNET_WORDS_MAX 4096
+
+/**
+ * A search request: one patient, the viewer, optional words and filters.
+ * Initialise with CARNET_REQUEST_INIT; fields are only ever appended.
+ * Strings are borrowed for the duration of the call.
+ */
+typedef struct carnet_request {
+	unsigned version;             /* CARNET_REQUEST_VERSION */
+	const char *patient_id;       /* required: the patient whose record is searched */
+	const char *words;            /* NULL or "" for browse mode */
+	unsigned limit;               /* hits per page, at most 1000 */
+	unsigned offset;              /* hits to skip */
+	carnet_role role;             /* who is asking */
+	const char *profession;       /* TRE_G15 profession code, e.g. "10" */
+	const char *specialty;        /* specialty code, e.g. "SM04" */
+	const char *viewer_id;        /* the professional's RPPS id, or NULL */
+	unsigned flags;               /* CARNET_REQUEST_* */
+	const char *const *types;     /* document type codes to keep, or NULL */
+	size_t types_count;           /* entries in types */
+	const char *since;            /* YYYY-MM-DD inclusive, or NULL */
+	const char *until;            /* YYYY-MM-DD inclusive, or NULL */
+} carnet_request;
+
+#define CARNET_REQUEST_VERSION 1
+#define CARNET_REQUEST_INIT                                                    \
+	{ CARNET_REQUEST_VERSION, NULL, NULL, 20, 0,                           \
+	  CARNET_ROLE_PROFESSIONAL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+
+typedef struct carnet_results carnet_results;
+
+/**
+ * Search one patient's documents. Only documents of req->patient_id are
+ * ever returned, whatever the words hold. With words, hits are ranked by
+ * text relevance; without, the record is browsed newest first. Ties break
+ * by date (newest first), then id.
+ *
+ * @param[out] out  the results; NULL on failure
+ * @return CARNET_OK (possibly with no hits); CARNET_E_INVALID for a
+ *         missing or malformed patient id or request; CARNET_E_QUERY for
+ *         words that cannot be searched (not UTF-8, longer than
+ *         CARNET_WORDS_MAX); CARNET_E_IO, CARNET_E_CORRUPT, CARNET_E_NOMEM.
+ */
+CARNET_API int carnet_index_search(carnet_results **out, carnet_index *idx,
+				   const carnet_request *req,
+				   carnet_error *err);
+
+/** Number of hits in this page of results. */
+CARNET_API size_t carnet_results_count(const carnet_results *res);
+
+/** Estimated number of matching documents, over all pages. */
+CARNET_API uint64_t carnet_results_total(const carnet_results *res);
+
+/** The text fields of a hit. */
+typedef enum carnet_field {
+	CARNET_FIELD_ID = 0,
+	CARNET_FIELD_SET_ID = 1,
+	CARNET_FIELD_PATIENT = 2,
+	CARNET_FIELD_TYPE = 3,        /* LOINC or DMP type code */
+	CARNET_FIELD_TYPE_LABEL = 4,  /* French label of the type */
+	CARNET_FIELD_TITLE = 5,
+	CARNET_FIELD_DATE = 6,        /* YYYY-MM-DD */
+	CARNET_FIELD_AUTHOR_ID = 7,
+	CARNET_FIELD_AUTHOR_SPECIALTY = 8,
+	CARNET_FIELD_SOURCE = 9       /* path the document was read from */
+} carnet_field;
+
+/**
+ * A text field of hit @p i (0-based, rank order).
+ *
+ * @return a string borrowed from @p res, valid until carnet_results_free;
+ *         "" when the document has no such field; NULL when @p i or
+ *         @p field is out of range.
+ */
+CARNET_API const char *carnet_results_field(const carnet_results *res,
+					    size_t i, carnet_field field);
+
+/** Version number of hit @p i (1 when unknown), or 0 when out of range. */
+CARNET_API int carnet_results_version(const carnet_results *res, size_t i);
+
+/** Score of hit @p i, 0..1 within this request; 0 when out of range. */
+CARNET_API double carnet_results_score(const carnet_results *res, size_t i);
+
+/** Free results. NULL is allowed. */
+CARNET_API void carnet_results_free(carnet_results *res);
+
+/* ---- Writing an index -------------------------------------------------- */
+
+typedef struct carnet_writer carnet_writer;
+
+/**
+ * Open (creating it if needed) the index home @p home for writing.
+ *
+ * @param[out] out  the writer; NULL on failure
+ * @param home      index home; NULL means $CARNET_INDEX, else ./carnet.idx
+ * @return CARNET_OK; CARNET_E_LOCKED if another writer is active (never
+ *         waits); CARNET_E_VERSION; CARNET_E_CORRUPT; CARNET_E_IO.
+ */
+CARNET_API int carnet_writer_open(carnet_writer **out, const char *home,
+				  carnet_error *err);
+
+/** What happened to one input. */
+typedef enum carnet_outcome {
+	CARNET_OUTCOME_ADDED = 0,     /* a new document */
+	CARNET_OUTCOME_REPLACED = 1,  /* the input changed and was read again */
+	CARNET_OUTCOME_UNCHANGED = 2, /* same content as already indexed */
+	CARNET_OUTCOME_REJECTED = 3   /* bad input: recorded with its reason */
+} carnet_outcome;
+
+/**
+ * Read one input file (and its sidecar FILE.meta.json) into the index.
+ * Changes become visible at the next carnet_writer_commit.
+ *
+ * A bad input is not a failure of the call: it returns CARNET_OK with
+ * *outcome_out = CARNET_OUTCOME_REJECTED, and @p err (when not NULL) holds
+ * the reason (code CARNET_E_UNSUPPORTED_FORMAT, CARNET_E_INVALID or
+ * CARNET_E_IO, origin CARNET_ORIGIN_INPUT). The reject is recorded and
+ * the batch can go on.
+ *
+ * @param[out] outcome_out  may be NULL
+ * @return CARNET_OK; or, when the index itself failed, CARNET_E_IO,
+ *         CARNET_E_CORRUPT, CARNET_E_NOMEM, CARNET_E_INTERNAL: stop then.
+ */
+CARNET_API int carnet_writer_add_file(carnet_writer *w, const char *path,
+				      carnet_outcome *outcome_out,
+				      carnet_error *err);
+
+/**
+ * Make every change since the last commit durable and visible to readers,
+ * in the index and the registry together.
+ *
+ * @return CARNET_OK; CARNET_E_IO; CARNET_E_CORRUPT.
+ */
+CARNET_API int carnet_writer_commit(carnet_writer *w, carnet_error *err);
+
+/** Close a writer, discarding uncommitted changes. NULL is allowed. */
+CARNET_API void carnet_writer_close(carnet_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARNET_H */

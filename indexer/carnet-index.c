@@ -1,0 +1,354 @@
+/* carnet-index.c - the indexing CLI: add files and directories to an index
+ * home, show its figures and its rejected inputs. Uses the public API only. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "carnet.h"
+
+enum { EXIT_OK = 0, EXIT_REJECTS = 1, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
+
+/* Files per commit: bounds memory and the work a crash can lose. */
+#define BATCH 1000
+
+typedef struct run {
+	carnet_writer *w;
+	int json, quiet, progress;
+	unsigned long seen, added, replaced, unchanged, rejected, in_batch;
+	int failed;
+	struct timespec start;
+} run;
+
+static void usage(FILE *f)
+{
+	fputs("usage: carnet-index [--index DIR] [--json] [--quiet] add PATH...\n"
+	      "       carnet-index [--index DIR] [--json] stats\n"
+	      "       carnet-index [--index DIR] [--json] rejects\n"
+	      "\n"
+	      "  add PATH...    index files, or directories recursively; each input\n"
+	      "                 may have its metadata in a sidecar FILE.meta.json\n"
+	      "  stats          documents, versions, patients, rejects, size, generation\n"
+	      "  rejects        every rejected input: path, when, reason\n"
+	      "\n"
+	      "  --index DIR    index home (default $CARNET_INDEX, else ./carnet.idx)\n"
+	      "  --json         a JSON summary on stdout\n"
+	      "  --quiet        no summary or progress on stderr\n"
+	      "\n"
+	      "exit status: 0 success, 1 some inputs rejected, 2 usage error,\n"
+	      "3 failure (index locked, unreadable, disk full, ...)\n",
+	      f);
+}
+
+static double elapsed(const run *r)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - r->start.tv_sec) +
+	       (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+}
+
+static int commit(run *r)
+{
+	carnet_error err;
+	if (carnet_writer_commit(r->w, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: commit failed: %s\n", err.message);
+		r->failed = 1;
+		return -1;
+	}
+	r->in_batch = 0;
+	return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void add_file(run *r, const char *path)
+{
+	carnet_error err;
+	carnet_outcome outcome;
+	if (carnet_writer_add_file(r->w, path, &outcome, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s: %s\n", path, err.message);
+		r->failed = 1;
+		return;
+	}
+	r->seen++;
+	switch (outcome) {
+	case CARNET_OUTCOME_ADDED: r->added++; break;
+	case CARNET_OUTCOME_REPLACED: r->replaced++; break;
+	case CARNET_OUTCOME_UNCHANGED: r->unchanged++; break;
+	case CARNET_OUTCOME_REJECTED:
+		r->rejected++;
+		if (!r->quiet)
+			fprintf(stderr, "%scarnet-index: rejected %s\n",
+				r->progress ? "\r\033[K" : "", err.message);
+		break;
+	}
+	if (outcome != CARNET_OUTCOME_UNCHANGED && ++r->in_batch >= BATCH)
+		commit(r);
+	if (r->progress && r->seen % 50 == 0) {
+		double s = elapsed(r);
+		fprintf(stderr, "\r\033[K%lu files, %.0f files/s", r->seen,
+			s > 0 ? (double)r->seen / s : 0.0);
+	}
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Add a file, or a directory's files recursively in name order, skipping
+ * hidden entries and sidecars (read with the file they describe). */
+static void add_path(run *r, const char *path, int depth)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		if (!ends_with(path, ".meta.json"))
+			add_file(r, path);
+		return;
+	}
+	if (depth > 64) {
+		fprintf(stderr, "carnet-index: %s: directories nested too deep, skipped\n", path);
+		return;
+	}
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, by_name);
+	if (n < 0) {
+		fprintf(stderr, "carnet-index: %s: cannot list directory: %s\n",
+			path, strerror(errno));
+		r->rejected++;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		if (name[0] != '.' && !ends_with(name, ".meta.json") && !r->failed) {
+			size_t len = strlen(path) + strlen(name) + 2;
+			char *child = malloc(len);
+			if (child) {
+				snprintf(child, len, "%s%s%s", path,
+					 ends_with(path, "/") ? "" : "/", name);
+				add_path(r, child, depth + 1);
+				free(child);
+			} else {
+				r->failed = 1;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static int cmd_add(const char *home, int json, int quiet, int argc, char **argv)
+{
+	if (argc < 1) {
+		fputs("carnet-index: add needs at least one PATH\n", stderr);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	run r;
+	memset(&r, 0, sizeof r);
+	r.json = json;
+	r.quiet = quiet;
+	r.progress = !quiet && isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &r.start);
+	carnet_error err;
+	if (carnet_writer_open(&r.w, home, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		return EXIT_FAILURE_;
+	}
+	for (int i = 0; i < argc && !r.failed; i++)
+		add_path(&r, argv[i], 0);
+	if (!r.failed)
+		commit(&r);
+	carnet_writer_close(r.w);
+	double secs = elapsed(&r);
+	if (r.progress)
+		fputs("\r\033[K", stderr);
+	if (!quiet)
+		fprintf(stderr,
+			"carnet-index: %lu files in %.2f s: %lu added, %lu replaced, "
+			"%lu unchanged, %lu rejected%s%s\n",
+			r.seen, secs, r.added, r.replaced, r.unchanged, r.rejected,
+			r.rejected ? " (see: carnet-index rejects)" : "",
+			r.failed ? "; stopped on failure, last batch not committed" : "");
+	if (json) {
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
+				      "files", (json_int_t)r.seen,
+				      "added", (json_int_t)r.added,
+				      "replaced", (json_int_t)r.replaced,
+				      "unchanged", (json_int_t)r.unchanged,
+				      "rejected", (json_int_t)r.rejected,
+				      "seconds", secs, "failed", r.failed);
+		if (o) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		}
+	}
+	if (r.failed)
+		return EXIT_FAILURE_;
+	return r.rejected ? EXIT_REJECTS : EXIT_OK;
+}
+
+static int open_index(carnet_index **idx, const char *home)
+{
+	carnet_error err;
+	if (carnet_index_open(idx, home, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		return EXIT_FAILURE_;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_stats(const char *home, int json)
+{
+	carnet_index *idx;
+	int rc = open_index(&idx, home);
+	if (rc)
+		return rc;
+	static const struct { carnet_stat which; const char *name; } rows[] = {
+		{ CARNET_STAT_SETS, "documents" },
+		{ CARNET_STAT_DOCUMENTS, "versions" },
+		{ CARNET_STAT_PATIENTS, "patients" },
+		{ CARNET_STAT_REJECTS, "rejects" },
+		{ CARNET_STAT_SIZE_BYTES, "size_bytes" },
+		{ CARNET_STAT_GENERATION, "generation" },
+	};
+	uint64_t v[sizeof rows / sizeof rows[0]];
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		carnet_error err;
+		if (carnet_index_stat(idx, rows[i].which, &v[i], &err) != CARNET_OK) {
+			fprintf(stderr, "carnet-index: %s\n", err.message);
+			carnet_index_close(idx);
+			return EXIT_FAILURE_;
+		}
+	}
+	carnet_index_close(idx);
+	if (json) {
+		json_t *o = json_object();
+		for (size_t i = 0; o && i < sizeof rows / sizeof rows[0]; i++)
+			json_object_set_new(o, rows[i].name, json_integer((json_int_t)v[i]));
+		if (o) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		}
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		if (rows[i].which == CARNET_STAT_SIZE_BYTES)
+			printf("%-11s %.1f MiB (%llu bytes)\n", "size",
+			       (double)v[i] / (1024.0 * 1024.0),
+			       (unsigned long long)v[i]);
+		else
+			printf("%-11s %llu\n", rows[i].name, (unsigned long long)v[i]);
+	}
+	return EXIT_OK;
+}
+
+static int print_reject(const char *path, const char *reason, const char *when,
+			void *payload)
+{
+	if (*(int *)payload) {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "path", path, "when", when,
+				      "reason", reason);
+		if (o) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		}
+	} else {
+		printf("%s\t%s\t%s\n", path, when, reason);
+	}
+	return 0;
+}
+
+static int cmd_rejects(const char *home, int json)
+{
+	carnet_index *idx;
+	int rc = open_index(&idx, home);
+	if (rc)
+		return rc;
+	carnet_error err;
+	rc = carnet_index_rejects(idx, print_reject, &json, &err);
+	carnet_index_close(idx);
+	if (rc) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		return EXIT_FAILURE_;
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "index", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "jobs", required_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *home = NULL;
+	int json = 0, quiet = 0, c;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': home = optarg; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'J': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1024) {
+				fprintf(stderr, "carnet-index: --jobs needs a number from 1 to 1024\n");
+				return EXIT_USAGE;
+			}
+			break; /* extraction runs in this thread for now */
+		}
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[optind++];
+	/* options may also follow the command */
+	int rest = optind;
+	for (int i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--quiet") == 0)
+			quiet = 1;
+		else if (strcmp(argv[i], "--index") == 0 && i + 1 < argc)
+			home = argv[++i];
+		else
+			argv[rest++] = argv[i];
+	}
+	int nargs = rest - optind;
+	if (strcmp(cmd, "add") == 0)
+		return cmd_add(home, json, quiet, nargs, argv + optind);
+	if (nargs > 0) {
+		fprintf(stderr, "carnet-index: %s takes no arguments\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(home, json);
+	if (strcmp(cmd, "rejects") == 0)
+		return cmd_rejects(home, json);
+	fprintf(stderr, "carnet-index: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return EXIT_USAGE;
+}

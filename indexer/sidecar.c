@@ -1,0 +1,166 @@
+/* sidecar.c - reading FILE.meta.json with jansson. */
+#include "sidecar.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+/* Reject the sidecar: field `key` (or the whole sidecar when key is
+ * NULL) is wrong in the way `why` says. */
+static int bad(carnet_error *err, const char *path, const char *key,
+	       const char *why)
+{
+	if (!key)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					 0, "%s: %s", path, why);
+	return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+				 "%s: field \"%s\" %s", path, key, why);
+}
+
+static int take_string(char **field, json_t *root, const char *key,
+		       const char *path, carnet_error *err)
+{
+	json_t *v = json_object_get(root, key);
+	if (!v || json_is_null(v))
+		return CARNET_OK;
+	if (!json_is_string(v))
+		return bad(err, path, key, "must be a string");
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	if (memchr(s, '\0', n))
+		return bad(err, path, key, "holds a NUL character");
+	/* trim surrounding blanks */
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0)
+		return CARNET_OK;
+	if (carnet_doc__set(field, s, n) != 0)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+					 0, "%s: out of memory", path);
+	return CARNET_OK;
+}
+
+static int take_confidentiality(carnet_doc *meta, json_t *root,
+				const char *path, carnet_error *err)
+{
+	json_t *v = json_object_get(root, "confidentiality");
+	if (!v || json_is_null(v))
+		return CARNET_OK;
+	if (json_is_string(v))
+		return take_string(&meta->confidentiality, root,
+				   "confidentiality", path, err);
+	if (!json_is_array(v))
+		return bad(err, path, "confidentiality", "must be an array of codes");
+	carnet_buf codes = CARNET_BUF_INIT;
+	size_t i;
+	json_t *code;
+	json_array_foreach(v, i, code) {
+		if (!json_is_string(code) ||
+		    !carnet_doc__valid_id(json_string_value(code))) {
+			carnet_buf__free(&codes);
+			return bad(err, path, "confidentiality", "must hold codes without spaces");
+		}
+		if ((codes.len && carnet_buf__putc(&codes, ' ') != 0) ||
+		    carnet_buf__puts(&codes, json_string_value(code)) != 0) {
+			carnet_buf__free(&codes);
+			return carnet_error__set(err, CARNET_E_NOMEM,
+						 CARNET_ORIGIN_CARNET, 0,
+						 "%s: out of memory", path);
+		}
+	}
+	int rc = CARNET_OK;
+	if (codes.len && carnet_doc__set(&meta->confidentiality, codes.data,
+					 codes.len) != 0)
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+				       0, "%s: out of memory", path);
+	carnet_buf__free(&codes);
+	return rc;
+}
+
+int carnet_sidecar__parse(carnet_doc *meta, const char *path,
+			  const char *json, size_t len, carnet_error *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		/* jansson quotes the offending token after " near ": keep the
+		 * reason, drop the quote (it may be a patient identifier) */
+		char *near = strstr(jerr.text, " near ");
+		if (near)
+			*near = '\0';
+		return carnet_error__set(err, CARNET_E_INVALID,
+					 CARNET_ORIGIN_INPUT, 0,
+					 "%s: invalid JSON at line %d column %d: %s",
+					 path, jerr.line, jerr.column, jerr.text);
+	}
+	int rc = CARNET_OK;
+	if (!json_is_object(root)) {
+		rc = bad(err, path, NULL, "sidecar must be a JSON object");
+		goto out;
+	}
+	struct {
+		const char *key;
+		char **field;
+	} strings[] = {
+		{ "patient_id", &meta->patient_id },
+		{ "patient_id_system", &meta->patient_system },
+		{ "id", &meta->id },
+		{ "set_id", &meta->set_id },
+		{ "type", &meta->type },
+		{ "title", &meta->title },
+		{ "date", &meta->date },
+		{ "author_id", &meta->author_id },
+		{ "author_specialty", &meta->author_specialty },
+		{ "language", &meta->language },
+	};
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+		if ((rc = take_string(strings[i].field, root, strings[i].key,
+				      path, err)))
+			goto out;
+	if ((rc = take_confidentiality(meta, root, path, err)))
+		goto out;
+	json_t *v = json_object_get(root, "version");
+	if (v && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 1000000) {
+			rc = bad(err, path, "version", "must be a positive integer");
+			goto out;
+		}
+		meta->version = (int)json_integer_value(v);
+	}
+	if (meta->date && !carnet_doc__valid_date(meta->date)) {
+		rc = bad(err, path, "date", "is not a valid YYYY-MM-DD date");
+		goto out;
+	}
+out:
+	json_decref(root);
+	return rc;
+}
+
+int carnet_sidecar__apply(carnet_doc *doc, const carnet_doc *meta)
+{
+	struct {
+		char **to;
+		const char *from;
+	} f[] = {
+		{ &doc->patient_id, meta->patient_id },
+		{ &doc->patient_system, meta->patient_system },
+		{ &doc->id, meta->id },
+		{ &doc->set_id, meta->set_id },
+		{ &doc->type, meta->type },
+		{ &doc->title, meta->title },
+		{ &doc->date, meta->date },
+		{ &doc->author_id, meta->author_id },
+		{ &doc->author_specialty, meta->author_specialty },
+		{ &doc->confidentiality, meta->confidentiality },
+		{ &doc->language, meta->language },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (f[i].from && carnet_doc__sets(f[i].to, f[i].from) != 0)
+			return -1;
+	if (meta->version > 0)
+		doc->version = meta->version;
+	return 0;
+}

@@ -1,0 +1,641 @@
+/* writer.c - the index writer (public carnet_writer_*): reads inputs through
+ * the readers, records them in the registry and indexes them in Xapian,
+ * committing both together. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "carnet.h"
+#include "home.h"
+#include "reader.h"
+#include "registry.h"
+#include "schema.h"
+#include "sidecar.h"
+#include "text.h"
+#include "xapian_shim.h"
+
+struct carnet_writer {
+	carnet_registry *reg;
+	carnet_xwriter *xw;
+	char home[CARNET_PATH_MAX];
+};
+
+/* One input being indexed: the documents its reader produced. */
+typedef struct pending {
+	carnet_writer *w;
+	const char *source;      /* canonical path */
+	const carnet_doc *meta;  /* sidecar, or NULL */
+	const char *default_date;
+	carnet_doc *docs;
+	size_t count, cap;
+	carnet_error *err;
+} pending;
+
+int carnet_writer_open(carnet_writer **out, const char *home,
+		       carnet_error *err)
+{
+	*out = NULL;
+	home = carnet_home__resolve(home);
+	carnet_writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+					 0, "out of memory opening writer");
+	char db[CARNET_PATH_MAX], reg[CARNET_PATH_MAX];
+	int rc;
+	snprintf(w->home, sizeof w->home, "%s", home);
+	if ((rc = carnet_home__create(home, err)) ||
+	    (rc = carnet_home__current_db(db, sizeof db, home, err)) ||
+	    (rc = carnet_home__path(reg, sizeof reg, home, CARNET_REGISTRY_FILE, err)))
+		goto fail;
+	/* the Xapian lock comes first: a second writer fails here, at once */
+	if ((rc = carnet_xap_writer_open(&w->xw, db, err))) {
+		if (rc == CARNET_E_LOCKED)
+			carnet_error__set(err, CARNET_E_LOCKED, CARNET_ORIGIN_XAPIAN,
+					  0, "index %s is locked by another writer",
+					  home);
+		goto fail;
+	}
+	if ((rc = carnet_registry__open(&w->reg, reg, 1, err)))
+		goto fail;
+	*out = w;
+	return CARNET_OK;
+fail:
+	carnet_writer_close(w);
+	return rc;
+}
+
+void carnet_writer_close(carnet_writer *w)
+{
+	if (!w)
+		return;
+	carnet_xap_writer_free(w->xw);
+	carnet_registry__close(w->reg);
+	free(w);
+}
+
+int carnet_writer_commit(carnet_writer *w, carnet_error *err)
+{
+	/* Xapian first: if we crash before the registry commits, the next run
+	 * sees the sources as new and indexes them again (replacing by id). */
+	int rc = carnet_xap_writer_commit(w->xw, err);
+	if (rc) {
+		carnet_registry__rollback(w->reg);
+		return rc;
+	}
+	return carnet_registry__commit(w->reg, err);
+}
+
+/* Read a whole file. NOTFOUND when missing; IO otherwise. */
+static int slurp(const char *path, char **data_out, size_t *len_out,
+		 struct stat *st_out, carnet_error *err)
+{
+	*data_out = NULL;
+	*len_out = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return carnet_error__os(err, carnet_error__from_errno(errno),
+					errno, "%s: cannot open", path);
+	struct stat st;
+	int rc = CARNET_OK;
+	if (fstat(fd, &st) != 0) {
+		rc = carnet_error__os(err, CARNET_E_IO, errno, "%s: cannot stat", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+				       0, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > CARNET_INPUT_MAX) {
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+				       0, "%s: file too large (%lld bytes, limit %zu)",
+				       path, (long long)st.st_size, CARNET_INPUT_MAX);
+		goto out;
+	}
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	char *data = malloc(cap);
+	if (!data) {
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+				       0, "%s: out of memory reading", path);
+		goto out;
+	}
+	for (;;) {
+		if (len == cap - 1)
+			break; /* the file grew while read: take what st said */
+		ssize_t n = read(fd, data + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = carnet_error__os(err, CARNET_E_IO, errno,
+					      "%s: read failed", path);
+			free(data);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	data[len] = '\0';
+	*data_out = data;
+	*len_out = len;
+	if (st_out)
+		*st_out = st;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Hash of the input and its sidecar, as 32 hex digits. */
+static void content_hash(char out[64], const char *data, size_t len,
+			 const char *side, size_t side_len)
+{
+	XXH3_state_t *s = XXH3_createState();
+	XXH128_hash_t h;
+	if (s) {
+		XXH3_128bits_reset(s);
+		XXH3_128bits_update(s, data, len);
+		XXH3_128bits_update(s, "\0sidecar\0", 9);
+		if (side)
+			XXH3_128bits_update(s, side, side_len);
+		h = XXH3_128bits_digest(s);
+		XXH3_freeState(s);
+	} else {
+		/* no memory for the state: hash both parts separately */
+		XXH128_hash_t a = XXH3_128bits(data, len);
+		XXH128_hash_t b = XXH3_128bits(side ? side : "", side ? side_len : 0);
+		h.high64 = a.high64 ^ (b.high64 * 31);
+		h.low64 = a.low64 ^ (b.low64 * 31);
+	}
+	snprintf(out, 64, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+}
+
+/* Record a rejected source and describe it in err. */
+static int record_reject(carnet_writer *w, const char *source,
+			 const char *hash, carnet_error *reason,
+			 carnet_outcome *outcome_out, carnet_error *err)
+{
+	if (outcome_out)
+		*outcome_out = CARNET_OUTCOME_REJECTED;
+	int rc;
+	if ((rc = carnet_registry__begin(w->reg, err)) ||
+	    (rc = carnet_registry__source_set(w->reg, source, hash ? hash : "",
+					      CARNET_SOURCE_REJECTED,
+					      reason->message, err)))
+		return rc;
+	if (err && err != reason)
+		*err = *reason;
+	if (err)
+		err->origin = CARNET_ORIGIN_INPUT;
+	return CARNET_OK;
+}
+
+/* Sink for readers: complete the document and keep it. */
+static int collect(carnet_doc *doc, void *payload)
+{
+	pending *p = payload;
+	carnet_error *err = p->err;
+	if (p->meta && carnet_sidecar__apply(doc, p->meta) != 0)
+		goto nomem;
+	if (carnet_doc__sets(&doc->source, p->source) != 0)
+		goto nomem;
+	if (!doc->patient_id)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					 0, "%s: no patient id (give \"patient_id\" in %s.meta.json)",
+					 p->source, p->source);
+	if (!carnet_doc__valid_id(doc->patient_id))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					 0, "%s: patient id is not a printable code of at most %d bytes",
+					 p->source, CARNET_ID_MAX);
+	if (!doc->id) {
+		/* a stable id derived from where the document was read */
+		char id[40];
+		XXH64_hash_t h = XXH3_64bits(p->source, strlen(p->source));
+		snprintf(id, sizeof id, "F%016llx", (unsigned long long)h);
+		if (p->count > 0) /* a source yielding several documents */
+			snprintf(id + 17, sizeof id - 17, "-%zu", p->count + 1);
+		if (carnet_doc__sets(&doc->id, id) != 0)
+			goto nomem;
+	}
+	if (!doc->set_id && carnet_doc__sets(&doc->set_id, doc->id) != 0)
+		goto nomem;
+	const char *ids[] = { doc->id, doc->set_id, doc->type,
+			      doc->author_id, doc->author_specialty };
+	const char *names[] = { "id", "set_id", "type", "author_id",
+				"author_specialty" };
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		if (ids[i] && !carnet_doc__valid_id(ids[i]))
+			return carnet_error__set(err, CARNET_E_INVALID,
+						 CARNET_ORIGIN_INPUT, 0,
+						 "%s: %s is not a printable code of at most %d bytes",
+						 p->source, names[i], CARNET_ID_MAX);
+	if (!doc->date && carnet_doc__sets(&doc->date, p->default_date) != 0)
+		goto nomem;
+	if (!carnet_doc__valid_date(doc->date))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					 0, "%s: document date is not a valid YYYY-MM-DD date",
+					 p->source);
+	if (!doc->language && carnet_doc__sets(&doc->language, "fr") != 0)
+		goto nomem;
+	if (p->count == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 2;
+		carnet_doc *d = realloc(p->docs, cap * sizeof *d);
+		if (!d)
+			goto nomem;
+		p->docs = d;
+		p->cap = cap;
+	}
+	/* take the document over; the reader gets an empty one back */
+	p->docs[p->count++] = *doc;
+	carnet_doc__init(doc);
+	return CARNET_OK;
+nomem:
+	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				 "%s: out of memory", p->source);
+}
+
+/* Versions of a set as the registry knows them, to find the newest. */
+typedef struct set_scan {
+	char best_id[CARNET_ID_MAX + 1];
+	int best_version;
+	char best_date[16];
+	char (*ids)[CARNET_ID_MAX + 1];
+	size_t count, cap;
+} set_scan;
+
+/* Is (version, date, id) newer than the best so far? */
+static int newer(const set_scan *s, int version, const char *date,
+		 const char *id)
+{
+	if (!s->best_id[0] || version != s->best_version)
+		return !s->best_id[0] || version > s->best_version;
+	int c = strcmp(date, s->best_date);
+	return c != 0 ? c > 0 : strcmp(id, s->best_id) > 0;
+}
+
+static int scan_set(const char *id, const char *set_id, int version,
+		    const char *date, void *payload)
+{
+	(void)set_id;
+	set_scan *s = payload;
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4;
+		void *p = realloc(s->ids, cap * sizeof *s->ids);
+		if (!p)
+			return CARNET_E_NOMEM;
+		s->ids = p;
+		s->cap = cap;
+	}
+	snprintf(s->ids[s->count++], sizeof *s->ids, "%s", id);
+	if (newer(s, version, date, id)) {
+		snprintf(s->best_id, sizeof s->best_id, "%s", id);
+		snprintf(s->best_date, sizeof s->best_date, "%s", date);
+		s->best_version = version;
+	}
+	return 0;
+}
+
+/* Make the newest version of set_id, and only it, carry the latest term.
+ * Call after the registry holds the set's current versions. */
+static int mark_latest(carnet_writer *w, const char *set_id, carnet_error *err)
+{
+	set_scan s;
+	memset(&s, 0, sizeof s);
+	int rc = carnet_registry__docs_of_set(w->reg, set_id, scan_set, &s, err);
+	if (rc == CARNET_E_NOMEM)
+		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0,
+				  "out of memory scanning versions");
+	for (size_t i = 0; rc == CARNET_OK && i < s.count; i++) {
+		char term[CARNET_ID_MAX + 8];
+		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", s.ids[i]);
+		rc = carnet_xap_writer_set_term(w->xw, term, CARNET_TERM_LATEST,
+						strcmp(s.ids[i], s.best_id) == 0,
+						err);
+		if (rc == CARNET_E_NOTFOUND) /* registry ahead of the index */
+			rc = CARNET_OK;
+	}
+	free(s.ids);
+	return rc;
+}
+
+/* Index one complete document (without the latest term; see mark_latest). */
+static int index_doc(carnet_writer *w, const carnet_doc *d, carnet_error *err)
+{
+	carnet_buf folded = CARNET_BUF_INIT, record = CARNET_BUF_INIT;
+	carnet_buf termbuf = CARNET_BUF_INIT;
+	int rc = CARNET_OK;
+
+	/* boolean terms, NUL-separated in termbuf */
+	struct { const char *prefix, *value; } bt[] = {
+		{ CARNET_PREFIX_PATIENT, d->patient_id },
+		{ CARNET_PREFIX_SET, d->set_id },
+		{ CARNET_PREFIX_TYPE, d->type },
+		{ CARNET_PREFIX_SPECIALTY, d->author_specialty },
+		{ CARNET_PREFIX_AUTHOR, d->author_id },
+	};
+	size_t nterms = 0;
+	for (size_t i = 0; i < sizeof bt / sizeof bt[0]; i++) {
+		if (!bt[i].value)
+			continue;
+		if (carnet_buf__printf(&termbuf, "%s%s", bt[i].prefix, bt[i].value) ||
+		    carnet_buf__putc(&termbuf, '\0'))
+			goto nomem;
+		nterms++;
+	}
+	if (carnet_buf__printf(&termbuf, CARNET_PREFIX_YEAR "%.4s", d->date) ||
+	    carnet_buf__putc(&termbuf, '\0'))
+		goto nomem;
+	nterms++;
+	if (d->confidentiality) {
+		const char *c = d->confidentiality;
+		while (*c) {
+			size_t n = strcspn(c, " ");
+			if (n && (carnet_buf__printf(&termbuf, CARNET_PREFIX_CONF "%.*s",
+						     (int)n, c) ||
+				  carnet_buf__putc(&termbuf, '\0')))
+				goto nomem;
+			nterms += n > 0;
+			c += n;
+			while (*c == ' ')
+				c++;
+		}
+	}
+	const char **terms = calloc(nterms ? nterms : 1, sizeof *terms);
+	if (!terms)
+		goto nomem;
+	for (size_t i = 0, off = 0; i < nterms; i++) {
+		terms[i] = termbuf.data + off;
+		off += strlen(terms[i]) + 1;
+	}
+
+	/* text: the title twice (weighted, and under its own prefix), then
+	 * the sections; all folded */
+	size_t ntexts = d->sections_count + (d->title ? 2 : 0);
+	carnet_xtext *texts = calloc(ntexts ? ntexts : 1, sizeof *texts);
+	size_t *offs = calloc(ntexts ? ntexts + 1 : 1, sizeof *offs);
+	if (!texts || !offs) {
+		free(texts);
+		free(offs);
+		free(terms);
+		goto nomem;
+	}
+	size_t t = 0;
+	if (d->title) {
+		offs[t] = folded.len;
+		rc = carnet_text__fold(&folded, d->title, strlen(d->title), err);
+		texts[t++] = (carnet_xtext){ NULL, 0, CARNET_WEIGHT_TITLE, "" };
+		texts[t++] = (carnet_xtext){ NULL, 0, 1, CARNET_PREFIX_TITLE };
+	}
+	size_t first_section = t;
+	for (size_t i = 0; rc == CARNET_OK && i < d->sections_count; i++) {
+		offs[t] = folded.len;
+		rc = carnet_text__fold(&folded, d->sections[i].text,
+				       d->sections[i].len, err);
+		texts[t++] = (carnet_xtext){ NULL, 0, d->sections[i].weight, "" };
+	}
+	if (rc == CARNET_OK) {
+		size_t title_end = d->title ? (d->sections_count ? offs[first_section] : folded.len) : 0;
+		if (d->title) {
+			texts[0].text = texts[1].text = folded.data;
+			texts[0].len = texts[1].len = title_end;
+		}
+		for (size_t i = first_section; i < t; i++) {
+			size_t end = i + 1 < t ? offs[i + 1] : folded.len;
+			texts[i].text = folded.data + offs[i];
+			texts[i].len = end - offs[i];
+		}
+	}
+
+	char date[9];
+	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
+	carnet_xvalue values[5];
+	size_t nvalues = 0;
+	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_DATE, date, 8 };
+	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SET, d->set_id, strlen(d->set_id) };
+	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_ID, d->id, strlen(d->id) };
+	if (d->type)
+		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_TYPE, d->type, strlen(d->type) };
+	if (d->author_specialty)
+		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SPECIALTY, d->author_specialty,
+						     strlen(d->author_specialty) };
+
+	char id_term[CARNET_ID_MAX + 8];
+	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
+	if (rc == CARNET_OK && carnet_doc__encode_record(&record, d) != 0)
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+				       0, "out of memory");
+	if (rc == CARNET_OK) {
+		int english = d->language && strncmp(d->language, "en", 2) == 0;
+		(void)english; /* queries stem French only for now: keep one stemmer */
+		carnet_xdoc x = {
+			id_term, terms, nterms, values, nvalues, texts, t,
+			record.data, record.len, "french",
+		};
+		rc = carnet_xap_writer_put(w->xw, &x, err);
+	}
+	free(texts);
+	free(offs);
+	free(terms);
+	carnet_buf__free(&folded);
+	carnet_buf__free(&record);
+	carnet_buf__free(&termbuf);
+	return rc;
+nomem:
+	carnet_buf__free(&folded);
+	carnet_buf__free(&record);
+	carnet_buf__free(&termbuf);
+	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				 "out of memory indexing %s", d->id);
+}
+
+/* The (id, set id) pairs a source produced before. */
+typedef struct prior_docs {
+	char (*ids)[2][CARNET_ID_MAX + 1];
+	size_t count, cap;
+} prior_docs;
+
+static int collect_prior(const char *id, const char *set_id, int version,
+			 const char *date, void *payload)
+{
+	(void)version;
+	(void)date;
+	prior_docs *pd = payload;
+	if (pd->count == pd->cap) {
+		size_t cap = pd->cap ? pd->cap * 2 : 4;
+		void *n = realloc(pd->ids, cap * sizeof *pd->ids);
+		if (!n)
+			return CARNET_E_NOMEM;
+		pd->ids = n;
+		pd->cap = cap;
+	}
+	snprintf(pd->ids[pd->count][0], CARNET_ID_MAX + 1, "%s", id);
+	snprintf(pd->ids[pd->count][1], CARNET_ID_MAX + 1, "%s", set_id);
+	pd->count++;
+	return 0;
+}
+
+/* Remove the documents source produced before and no longer yields. */
+static int drop_stale(carnet_writer *w, const pending *p, carnet_error *err)
+{
+	prior_docs pd = { NULL, 0, 0 };
+	int rc = carnet_registry__docs_of_source(w->reg, p->source, collect_prior,
+						 &pd, err);
+	if (rc == CARNET_E_NOMEM)
+		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0, "out of memory");
+	for (size_t i = 0; rc == CARNET_OK && i < pd.count; i++) {
+		int kept = 0;
+		for (size_t j = 0; j < p->count && !kept; j++)
+			kept = strcmp(p->docs[j].id, pd.ids[i][0]) == 0;
+		if (kept)
+			continue;
+		char term[CARNET_ID_MAX + 8];
+		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", pd.ids[i][0]);
+		if ((rc = carnet_xap_writer_delete(w->xw, term, err)) == CARNET_OK &&
+		    (rc = carnet_registry__doc_delete(w->reg, pd.ids[i][0], err)) == CARNET_OK)
+			rc = mark_latest(w, pd.ids[i][1], err);
+	}
+	free(pd.ids);
+	return rc;
+}
+
+int carnet_writer_add_file(carnet_writer *w, const char *path,
+			   carnet_outcome *outcome_out, carnet_error *err)
+{
+	carnet_error reason;
+	carnet_error__clear(&reason);
+	if (outcome_out)
+		*outcome_out = CARNET_OUTCOME_REJECTED;
+	char source[PATH_MAX];
+	char *data = NULL, *side = NULL;
+	size_t len = 0, side_len = 0;
+	struct stat st;
+	int rc;
+
+	if (!realpath(path, source)) {
+		int e = errno;
+		carnet_error__os(&reason, carnet_error__from_errno(e), e,
+				 "%s: cannot read", path);
+		return record_reject(w, path, NULL, &reason, outcome_out, err);
+	}
+	if ((rc = slurp(source, &data, &len, &st, &reason))) {
+		if (rc == CARNET_E_NOMEM) {
+			if (err)
+				*err = reason;
+			return rc;
+		}
+		return record_reject(w, source, NULL, &reason, outcome_out, err);
+	}
+
+	/* the sidecar, if there is one */
+	char side_path[PATH_MAX + 16];
+	snprintf(side_path, sizeof side_path, "%s.meta.json", source);
+	carnet_error side_err;
+	int have_side = slurp(side_path, &side, &side_len, NULL, &side_err) == CARNET_OK;
+	if (!have_side && side_err.code != CARNET_E_NOTFOUND) {
+		free(data);
+		return record_reject(w, source, NULL, &side_err, outcome_out, err);
+	}
+
+	char hash[64];
+	content_hash(hash, data, len, have_side ? side : NULL, side_len);
+	int state;
+	char old_hash[64], old_reason[CARNET_ERROR_MESSAGE_SIZE];
+	rc = carnet_registry__source_get(w->reg, source, &state, old_hash,
+					 old_reason, sizeof old_reason, err);
+	if (rc)
+		goto out;
+	if (state != CARNET_SOURCE_NONE && strcmp(old_hash, hash) == 0) {
+		if (state == CARNET_SOURCE_INDEXED) {
+			if (outcome_out)
+				*outcome_out = CARNET_OUTCOME_UNCHANGED;
+		} else {
+			carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					  0, "%s", old_reason);
+		}
+		goto out;
+	}
+
+	carnet_doc meta;
+	carnet_doc__init(&meta);
+	meta.version = 0;
+	if (have_side &&
+	    carnet_sidecar__parse(&meta, side_path, side, side_len, &reason)) {
+		carnet_doc__clear(&meta);
+		if (reason.code == CARNET_E_NOMEM) {
+			rc = reason.code;
+			if (err)
+				*err = reason;
+			goto out;
+		}
+		rc = record_reject(w, source, hash, &reason, outcome_out, err);
+		goto out;
+	}
+
+	carnet_input in = { source, data, len };
+	const carnet_reader *reader = carnet_reader__find(&in);
+	char default_date[16];
+	struct tm tm;
+	localtime_r(&st.st_mtime, &tm);
+	strftime(default_date, sizeof default_date, "%Y-%m-%d", &tm);
+	pending p = { w, source, have_side ? &meta : NULL, default_date,
+		      NULL, 0, 0, &reason };
+	int read_rc;
+	if (!reader) {
+		char ext[16];
+		carnet_reader__extension(source, ext, sizeof ext);
+		read_rc = carnet_error__set(&reason, CARNET_E_UNSUPPORTED_FORMAT,
+					    CARNET_ORIGIN_INPUT, 0,
+					    "%s: no reader for this kind of file (extension \"%s\")",
+					    source, ext);
+	} else if (!have_side && reader == &carnet_reader_text) {
+		read_rc = carnet_error__set(&reason, CARNET_E_INVALID,
+					    CARNET_ORIGIN_INPUT, 0,
+					    "%s: no sidecar %s.meta.json with the patient id",
+					    source, source);
+	} else {
+		read_rc = reader->read(&in, collect, &p, &reason);
+		if (read_rc == CARNET_OK && p.count == 0)
+			read_rc = carnet_error__set(&reason, CARNET_E_INVALID,
+						    CARNET_ORIGIN_INPUT, 0,
+						    "%s: no document found", source);
+	}
+	carnet_doc__clear(&meta);
+
+	if (read_rc == CARNET_E_NOMEM) {
+		rc = read_rc;
+		if (err)
+			*err = reason;
+	} else if (read_rc) {
+		rc = record_reject(w, source, hash, &reason, outcome_out, err);
+	} else if ((rc = carnet_registry__begin(w->reg, err)) == CARNET_OK) {
+		/* index: drop what the source no longer yields, then put */
+		rc = drop_stale(w, &p, err);
+		for (size_t i = 0; rc == CARNET_OK && i < p.count; i++) {
+			if ((rc = index_doc(w, &p.docs[i], err)) == CARNET_OK &&
+			    (rc = carnet_registry__doc_put(w->reg, &p.docs[i], err)) == CARNET_OK)
+				rc = mark_latest(w, p.docs[i].set_id, err);
+		}
+		if (rc == CARNET_OK)
+			rc = carnet_registry__source_set(w->reg, source, hash,
+							 CARNET_SOURCE_INDEXED, NULL, err);
+		if (rc == CARNET_OK && outcome_out)
+			*outcome_out = state == CARNET_SOURCE_INDEXED
+					       ? CARNET_OUTCOME_REPLACED
+					       : CARNET_OUTCOME_ADDED;
+	}
+	for (size_t i = 0; i < p.count; i++)
+		carnet_doc__clear(&p.docs[i]);
+	free(p.docs);
+out:
+	free(data);
+	free(side);
+	return rc;
+}

@@ -1,0 +1,253 @@
+/* carnet-query.c - the query CLI: one patient's documents, ranked, as a
+ * table on a terminal or JSON lines for scripts. Uses the public API only. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "carnet.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
+
+#define MAX_TYPES 64
+
+static void usage(FILE *f)
+{
+	fputs("usage: carnet-query [--index DIR] --patient ID [VIEWER] [FILTERS] [OUTPUT] [WORDS...]\n"
+	      "  VIEWER:  --role professional|patient|legal-representative\n"
+	      "           --profession CODE  --specialty CODE  --viewer-id ID  --emergency\n"
+	      "  FILTERS: --type CODE (repeatable)  --since YYYY-MM-DD  --until YYYY-MM-DD\n"
+	      "           --all-versions\n"
+	      "  OUTPUT:  --limit N (default 20)  --offset N  --json\n"
+	      "No WORDS: browse mode, newest first.\n"
+	      "Words: plain words, \"a phrase\", -excluded, +required.\n"
+	      "exit status: 0 success, 2 usage error (bad option, patient or query),\n"
+	      "3 failure (no index, unreadable index, ...)\n",
+	      f);
+}
+
+static int parse_count(const char *opt, const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (!*s || *end || n < 0 || (unsigned long)n > max) {
+		fprintf(stderr, "carnet-query: %s needs a number from 0 to %u\n", opt, max);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* Print s in exactly `cols` columns (counting UTF-8 code points), cut with
+ * an ellipsis when longer; cols 0 prints it whole. */
+static void put_cell(const char *s, size_t cols)
+{
+	if (cols == 0) {
+		fputs(s, stdout);
+		return;
+	}
+	size_t n = 0, i = 0, cut = 0;
+	for (; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xC0) == 0x80)
+			continue;
+		if (n == cols - 1)
+			cut = i;
+		n++;
+	}
+	if (n > cols) {
+		fwrite(s, 1, cut, stdout);
+		fputs("…", stdout);
+		n = cols;
+	} else {
+		fputs(s, stdout);
+	}
+	for (; n < cols; n++)
+		putchar(' ');
+}
+
+static void print_table(const carnet_results *res, const char *patient,
+			unsigned offset, int tty)
+{
+	size_t width = 0;
+	if (tty) {
+		struct winsize ws;
+		width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 100;
+	}
+	size_t n = carnet_results_count(res);
+	/* rank(4) date(11) type(34) spec(8) score(6) + spaces */
+	size_t fixed = 4 + 1 + 10 + 2 + 34 + 2 + 6 + 2 + 5 + 2;
+	size_t title_cols = width > fixed + 20 ? width - fixed : (tty ? 20 : 0);
+	printf("%4s %-10s  ", "#", "date");
+	put_cell("type", 34);
+	printf("  ");
+	put_cell("spéc.", 6);
+	printf("  %5s  title\n", "score");
+	for (size_t i = 0; i < n; i++) {
+		const char *label = carnet_results_field(res, i, CARNET_FIELD_TYPE_LABEL);
+		if (!*label)
+			label = carnet_results_field(res, i, CARNET_FIELD_TYPE);
+		printf("%4zu %-10s  ", offset + i + 1,
+		       carnet_results_field(res, i, CARNET_FIELD_DATE));
+		put_cell(label, 34);
+		printf("  ");
+		put_cell(carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY), 6);
+		printf("  %5.2f  ", carnet_results_score(res, i));
+		put_cell(carnet_results_field(res, i, CARNET_FIELD_TITLE), title_cols);
+		putchar('\n');
+	}
+	printf("%zu of %llu document(s) for patient %s\n", n,
+	       (unsigned long long)carnet_results_total(res), patient);
+}
+
+static void print_json(const carnet_results *res, unsigned offset)
+{
+	size_t n = carnet_results_count(res);
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		if (!o)
+			return;
+		json_object_set_new(o, "rank", json_integer((json_int_t)(offset + i + 1)));
+		static const struct { const char *key; carnet_field f; } fields[] = {
+			{ "id", CARNET_FIELD_ID }, { "set_id", CARNET_FIELD_SET_ID },
+		};
+		for (size_t k = 0; k < 2; k++)
+			json_object_set_new(o, fields[k].key,
+					    json_string(carnet_results_field(res, i, fields[k].f)));
+		json_object_set_new(o, "version", json_integer(carnet_results_version(res, i)));
+		static const struct { const char *key; carnet_field f; } more[] = {
+			{ "patient", CARNET_FIELD_PATIENT },
+			{ "type", CARNET_FIELD_TYPE },
+			{ "type_label", CARNET_FIELD_TYPE_LABEL },
+			{ "title", CARNET_FIELD_TITLE },
+			{ "date", CARNET_FIELD_DATE },
+			{ "author_specialty", CARNET_FIELD_AUTHOR_SPECIALTY },
+		};
+		for (size_t k = 0; k < sizeof more / sizeof more[0]; k++)
+			json_object_set_new(o, more[k].key,
+					    json_string(carnet_results_field(res, i, more[k].f)));
+		json_object_set_new(o, "score", json_real(carnet_results_score(res, i)));
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(4));
+		putchar('\n');
+		json_decref(o);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "index", required_argument, NULL, 'i' },
+		{ "patient", required_argument, NULL, 'p' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "profession", required_argument, NULL, 'P' },
+		{ "specialty", required_argument, NULL, 's' },
+		{ "viewer-id", required_argument, NULL, 'v' },
+		{ "emergency", no_argument, NULL, 'e' },
+		{ "type", required_argument, NULL, 't' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "all-versions", no_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	carnet_request req = CARNET_REQUEST_INIT;
+	const char *home = NULL, *types[MAX_TYPES];
+	int json = 0, c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': home = optarg; break;
+		case 'p': req.patient_id = optarg; break;
+		case 'r':
+			if (strcmp(optarg, "professional") == 0)
+				req.role = CARNET_ROLE_PROFESSIONAL;
+			else if (strcmp(optarg, "patient") == 0)
+				req.role = CARNET_ROLE_PATIENT;
+			else if (strcmp(optarg, "legal-representative") == 0)
+				req.role = CARNET_ROLE_LEGAL_REPRESENTATIVE;
+			else {
+				fprintf(stderr, "carnet-query: unknown role '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'P': req.profession = optarg; break;
+		case 's': req.specialty = optarg; break;
+		case 'v': req.viewer_id = optarg; break;
+		case 'e': req.flags |= CARNET_REQUEST_EMERGENCY; break;
+		case 't':
+			if (req.types_count == MAX_TYPES) {
+				fprintf(stderr, "carnet-query: at most %d --type\n", MAX_TYPES);
+				return EXIT_USAGE;
+			}
+			types[req.types_count++] = optarg;
+			break;
+		case 'S': req.since = optarg; break;
+		case 'U': req.until = optarg; break;
+		case 'a': req.flags |= CARNET_REQUEST_ALL_VERSIONS; break;
+		case 'l':
+			if (parse_count("--limit", optarg, 1000, &req.limit))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			if (parse_count("--offset", optarg, 100000, &req.offset))
+				return EXIT_USAGE;
+			break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!req.patient_id) {
+		fputs("carnet-query: --patient ID is required\n", stderr);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	req.types = types;
+
+	/* the words: every remaining argument, joined by spaces */
+	size_t len = 1;
+	for (int i = optind; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *words = calloc(1, len);
+	if (!words) {
+		fputs("carnet-query: out of memory\n", stderr);
+		return EXIT_FAILURE_;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (i > optind)
+			strcat(words, " ");
+		strcat(words, argv[i]);
+	}
+	req.words = words;
+
+	carnet_error err;
+	carnet_index *idx;
+	if (carnet_index_open(&idx, home, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-query: %s%s\n", err.message,
+			err.code == CARNET_E_NOTFOUND ? " (create it with: carnet-index add PATH)" : "");
+		free(words);
+		return EXIT_FAILURE_;
+	}
+	carnet_results *res;
+	int rc = carnet_index_search(&res, idx, &req, &err);
+	if (rc != CARNET_OK) {
+		fprintf(stderr, "carnet-query: %s\n", err.message);
+		carnet_index_close(idx);
+		free(words);
+		return rc == CARNET_E_INVALID || rc == CARNET_E_QUERY ? EXIT_USAGE
+								      : EXIT_FAILURE_;
+	}
+	if (json)
+		print_json(res, req.offset);
+	else
+		print_table(res, req.patient_id, req.offset, isatty(STDOUT_FILENO));
+	carnet_results_free(res);
+	carnet_index_close(idx);
+	free(words);
+	return EXIT_OK;
+}
