@@ -241,6 +241,18 @@ int carnet_xap_writer_set_term(carnet_xwriter *w, const char *id_term,
 	}
 }
 
+int carnet_xap_writer_set_metadata(carnet_xwriter *w, const char *key,
+				   const char *value, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		w->begin();
+		w->db.set_metadata(key, value);
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
 int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {

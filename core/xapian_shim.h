@@ -61,6 +61,9 @@ int carnet_xap_writer_delete(carnet_xwriter *w, const char *id_term,
 int carnet_xap_writer_set_term(carnet_xwriter *w, const char *id_term,
 			       const char *term, int on,
 			       carnet_error *err) CARNET_NOEXCEPT;
+/* Set a metadata entry of the database (visible after commit). */
+int carnet_xap_writer_set_metadata(carnet_xwriter *w, const char *key,
+				   const char *value, carnet_error *err) CARNET_NOEXCEPT;
 /* Make all changes since the last commit durable, atomically. */
 int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCEPT;
 /* Number of documents, including uncommitted changes. */

@@ -1,0 +1,44 @@
+/* helpers.h - what the criterion suites share: temporary directories,
+ * files, the sample corpus, and running the CLIs as a user would. */
+#ifndef CARNET_TESTS_HELPERS_H
+#define CARNET_TESTS_HELPERS_H
+
+#include <stddef.h>
+
+/* Create a fresh directory under $TMPDIR (or /tmp); returns its path
+ * (static storage, one per process: tests run in forked children). */
+const char *th_tmpdir(void);
+/* Remove the directory made by th_tmpdir, recursively. */
+void th_cleanup(void);
+
+/* Join into a static rotating buffer: th_path("%s/x", dir). */
+const char *th_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Write (creating parent directories) a file with these bytes. */
+void th_write(const char *path, const char *data, size_t len);
+void th_write_str(const char *path, const char *s);
+/* A text document with a sidecar: path.txt and path.txt.meta.json. */
+void th_write_doc(const char *path, const char *patient, const char *id,
+		  const char *date, const char *text);
+
+/* The repository root (where the Makefile is) and the build directory. */
+const char *th_root(void);
+const char *th_build(void);
+/* corpora/sample and corpora/bad, absolute. */
+const char *th_sample(void);
+const char *th_bad(void);
+
+/* The patient ids of the sample corpus (read from its sidecars), sorted;
+ * returns how many (at most max). */
+size_t th_sample_patients(char ids[][64], size_t max);
+
+/* Index every file under dir into index home `home` through the public
+ * writer API; returns the number of documents added. */
+int th_index_dir(const char *home, const char *dir);
+
+/* Run a command (argv[0] is a program in the build directory) with stdin
+ * from /dev/null; capture stdout and stderr (NUL-terminated, malloc'd,
+ * owned by the caller) and return the exit status (128+signal if killed). */
+int th_run(char **out, char **errout, const char *const argv[]);
+
+#endif

@@ -1,0 +1,183 @@
+/* test_cli.c - end to end: both CLIs run as a user would, on a temporary
+ * index built from the shipped corpora; exit codes, messages and output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include "carnet.h"
+#include "helpers.h"
+
+static char home[4096];
+static char *out, *err;
+
+static void init(void)
+{
+	snprintf(home, sizeof home, "%s/idx", th_tmpdir());
+}
+
+static void fini(void)
+{
+	free(out);
+	free(err);
+	out = err = NULL;
+	th_cleanup();
+}
+
+TestSuite(cli, .init = init, .fini = fini);
+
+/* Run a CLI; out/err hold its output until the next run. */
+static int run(const char *const argv[])
+{
+	free(out);
+	free(err);
+	return th_run(&out, &err, argv);
+}
+
+static void index_corpora(void)
+{
+	const char *argv[] = { "carnet-index", "--index", home, "--json", "add",
+			       th_sample(), th_bad(), NULL };
+	cr_assert_eq(run(argv), 1, "some inputs rejected -> exit 1; stderr: %s", err);
+}
+
+static const char *patient(void)
+{
+	static char ids[16][64];
+	cr_assert_geq(th_sample_patients(ids, 16), 4);
+	return ids[0];
+}
+
+Test(cli, add_indexes_the_sample_and_names_every_rejected_file)
+{
+	index_corpora();
+	const char *names[] = { "no-sidecar.txt", "bad-json.txt", "no-patient.txt",
+				"binary.txt", "bad-date.txt", "empty.txt" };
+	for (size_t i = 0; i < 6; i++)
+		cr_assert(strstr(err, names[i]) != NULL, "stderr names %s: %s", names[i], err);
+	json_error_t je;
+	json_t *o = json_loads(out, 0, &je);
+	cr_assert_not_null(o, "summary is JSON: %s", out);
+	cr_assert_geq(json_integer_value(json_object_get(o, "added")), 40);
+	cr_assert_geq(json_integer_value(json_object_get(o, "rejected")), 6);
+	json_decref(o);
+
+	/* again: nothing new */
+	const char *again[] = { "carnet-index", "--index", home, "--json", "add", th_sample(), NULL };
+	cr_assert_eq(run(again), 0, "%s", err);
+	o = json_loads(out, 0, &je);
+	cr_assert_eq(json_integer_value(json_object_get(o, "added")), 0);
+	cr_assert_geq(json_integer_value(json_object_get(o, "unchanged")), 40);
+	json_decref(o);
+}
+
+Test(cli, stats_and_rejects_describe_the_index)
+{
+	index_corpora();
+	const char *st[] = { "carnet-index", "--index", home, "stats", "--json", NULL };
+	cr_assert_eq(run(st), 0, "%s", err);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert_geq(json_integer_value(json_object_get(o, "patients")), 4);
+	cr_assert_geq(json_integer_value(json_object_get(o, "documents")), 40);
+	cr_assert_gt(json_integer_value(json_object_get(o, "versions")),
+		     json_integer_value(json_object_get(o, "documents")),
+		     "the sample has versioned documents");
+	cr_assert_geq(json_integer_value(json_object_get(o, "rejects")), 6);
+	json_decref(o);
+
+	const char *rj[] = { "carnet-index", "--index", home, "rejects", NULL };
+	cr_assert_eq(run(rj), 0, "%s", err);
+	cr_assert(strstr(out, "bad-json.txt") && strstr(out, "invalid JSON"), "%s", out);
+	cr_assert(strstr(out, "binary.txt") && strstr(out, "not text"), "%s", out);
+}
+
+Test(cli, query_json_lines_follow_the_interface)
+{
+	index_corpora();
+	const char *p = patient();
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--json",
+			    "--limit", "5", NULL };
+	cr_assert_eq(run(q), 0, "%s", err);
+	const char *keys[] = { "rank", "id", "set_id", "version", "patient", "type",
+			       "type_label", "title", "date", "author_specialty", "score" };
+	int lines = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o, "line is JSON: %s", line);
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			cr_assert_not_null(json_object_get(o, keys[k]), "key %s in %s", keys[k], line);
+		cr_assert_eq(json_integer_value(json_object_get(o, "rank")), lines + 1);
+		cr_assert_str_eq(json_string_value(json_object_get(o, "patient")), p);
+		cr_assert_eq(strlen(json_string_value(json_object_get(o, "date"))), 10);
+		json_decref(o);
+		lines++;
+	}
+	cr_assert_eq(lines, 5);
+}
+
+Test(cli, query_table_is_readable)
+{
+	index_corpora();
+	const char *q[] = { "carnet-query", "--index", home, "--patient", patient(), "conclusion", NULL };
+	cr_assert_eq(run(q), 0, "%s", err);
+	cr_assert(strstr(out, "date") && strstr(out, "title"), "header: %s", out);
+	cr_assert(strstr(out, "document(s) for patient"), "footer: %s", out);
+}
+
+Test(cli, missing_index_is_a_clear_failure)
+{
+	const char *q[] = { "carnet-query", "--index", home, "--patient", "P1", NULL };
+	cr_assert_eq(run(q), 3);
+	cr_assert(strstr(err, "no carnet index") && strstr(err, home), "%s", err);
+	const char *s[] = { "carnet-index", "--index", home, "stats", NULL };
+	cr_assert_eq(run(s), 3);
+	cr_assert(strstr(err, "no carnet index"), "%s", err);
+}
+
+Test(cli, locked_index_is_refused_not_waited_for)
+{
+	carnet_writer *w;
+	carnet_error e;
+	cr_assert_eq(carnet_writer_open(&w, home, &e), CARNET_OK, "%s", e.message);
+	const char *a[] = { "carnet-index", "--index", home, "add", th_sample(), NULL };
+	cr_assert_eq(run(a), 3, "%s", err);
+	cr_assert(strstr(err, "locked"), "%s", err);
+	carnet_writer_close(w);
+	cr_assert_eq(run(a), 0, "works once the other writer is gone: %s", err);
+}
+
+Test(cli, malformed_query_is_a_usage_error)
+{
+	index_corpora();
+	const char *q[] = { "carnet-query", "--index", home, "--patient", patient(),
+			    "h\xC3\x28moglobine", NULL };
+	cr_assert_eq(run(q), 2);
+	cr_assert(strstr(err, "UTF-8"), "%s", err);
+	const char *np[] = { "carnet-query", "--index", home, "hemoglobine", NULL };
+	cr_assert_eq(run(np), 2);
+	cr_assert(strstr(err, "--patient"), "%s", err);
+	const char *bp[] = { "carnet-query", "--index", home, "--patient", "a b", NULL };
+	cr_assert_eq(run(bp), 2);
+	cr_assert(strstr(err, "patient id"), "%s", err);
+	const char *bl[] = { "carnet-query", "--index", home, "--patient", "P", "--limit", "x", NULL };
+	cr_assert_eq(run(bl), 2);
+}
+
+Test(cli, usage_errors_exit_2)
+{
+	const char *none[] = { "carnet-index", NULL };
+	cr_assert_eq(run(none), 2);
+	const char *unk[] = { "carnet-index", "frobnicate", NULL };
+	cr_assert_eq(run(unk), 2);
+	cr_assert(strstr(err, "frobnicate"), "%s", err);
+	const char *nopath[] = { "carnet-index", "--index", home, "add", NULL };
+	cr_assert_eq(run(nopath), 2);
+	const char *badopt[] = { "carnet-query", "--nope", NULL };
+	cr_assert_eq(run(badopt), 2);
+	const char *help[] = { "carnet-query", "--help", NULL };
+	cr_assert_eq(run(help), 0);
+	cr_assert(strstr(out, "--patient"));
+}

@@ -1,0 +1,451 @@
+/* test_query.c - searching through the public API: French matching, patient
+ * isolation, versions, visibility, filters, request validation. Each test
+ * builds a real index in a fresh directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "carnet.h"
+#include "helpers.h"
+
+static char home[4096];
+static char docs[4096];
+static carnet_index *idx;
+
+static void open_idx(void)
+{
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+}
+
+static void sample_init(void)
+{
+	const char *tmp = th_tmpdir();
+	snprintf(home, sizeof home, "%s/idx", tmp);
+	cr_assert_gt(th_index_dir(home, th_sample()), 40);
+	open_idx();
+}
+
+static void fini(void)
+{
+	carnet_index_close(idx);
+	idx = NULL;
+	th_cleanup();
+}
+
+/* Run a search that must succeed. */
+static carnet_results *search(const char *patient, const char *words,
+			      unsigned flags)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = patient;
+	req.words = words;
+	req.flags = flags;
+	req.limit = 1000;
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK,
+		     "search '%s': %s", words ? words : "", err.message);
+	return res;
+}
+
+static size_t count(const char *patient, const char *words)
+{
+	carnet_results *res = search(patient, words, 0);
+	size_t n = carnet_results_count(res);
+	carnet_results_free(res);
+	return n;
+}
+
+/* Does any hit's id equal id? */
+static int has_id(const carnet_results *res, const char *id)
+{
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		if (strcmp(carnet_results_field(res, i, CARNET_FIELD_ID), id) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *patient1(void)
+{
+	static char ids[16][64];
+	size_t n = th_sample_patients(ids, 16);
+	cr_assert_geq(n, 4, "the sample corpus has at least 4 patients");
+	/* the cardiology patient lives in p1-*: find it by a word of its record */
+	for (size_t i = 0; i < n; i++)
+		if (count(ids[i], "echocardiographie") > 0 && count(ids[i], "hemoglobine") > 0)
+			return ids[i];
+	cr_assert_fail("no sample patient with echocardiography and haemoglobin");
+	return NULL;
+}
+
+TestSuite(sample, .init = sample_init, .fini = fini);
+
+Test(sample, unaccented_word_finds_accented_text)
+{
+	const char *p = patient1();
+	cr_assert_gt(count(p, "hemoglobine"), 0);
+	cr_assert_eq(count(p, "hemoglobine"), count(p, "Hémoglobine"));
+	cr_assert_eq(count(p, "echocardiographie"), count(p, "ÉCHOCARDIOGRAPHIE"));
+}
+
+Test(sample, elided_article_matches_the_bare_word)
+{
+	const char *p = patient1();
+	size_t bare = count(p, "hémoglobine");
+	cr_assert_gt(bare, 0);
+	cr_assert_eq(count(p, "l'hémoglobine"), bare);
+	cr_assert_eq(count(p, "l’hémoglobine"), bare);
+}
+
+Test(sample, ligature_and_plain_spelling_match_alike)
+{
+	static char ids[16][64];
+	size_t n = th_sample_patients(ids, 16);
+	size_t with_lig = 0, plain = 0;
+	for (size_t i = 0; i < n; i++) {
+		with_lig += count(ids[i], "œdème");
+		plain += count(ids[i], "oedeme");
+	}
+	cr_assert_gt(with_lig, 0, "the sample mentions œdème");
+	cr_assert_eq(with_lig, plain);
+}
+
+Test(sample, french_stemming_matches_other_word_forms)
+{
+	const char *p = patient1();
+	/* "coronarienne" and "coronarien" share a stem; so do the plurals */
+	size_t a = count(p, "coronarienne");
+	cr_assert_gt(a, 0);
+	cr_assert_eq(count(p, "coronariens"), a);
+	cr_assert_eq(count(p, "coronariennes"), a);
+	cr_assert_eq(count(p, "traitements"), count(p, "traitement"));
+}
+
+Test(sample, hits_are_ranked_and_scores_fall)
+{
+	const char *p = patient1();
+	carnet_results *res = search(p, "hémoglobine glyquée", 0);
+	size_t n = carnet_results_count(res);
+	cr_assert_gt(n, 0);
+	cr_assert_float_eq(carnet_results_score(res, 0), 1.0, 1e-9);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_leq(carnet_results_score(res, i), carnet_results_score(res, i - 1));
+	carnet_results_free(res);
+}
+
+Test(sample, no_search_returns_another_patients_document)
+{
+	static char ids[16][64];
+	size_t n = th_sample_patients(ids, 16);
+	const char *words[] = {
+		"", "conclusion", "compte rendu", "patient", "hta", "diabete", "asthme",
+		"retinopathie", "grossesse", "oedeme", "XP:", "Q", "XL:1", "*", "\"",
+		"-conclusion", "+conclusion", "NOT conclusion", "conclusion OR asthme",
+		"patient_id:*", "XP:158047511203495", "( ) [ ] { } : ; ' ` ~",
+	};
+	for (size_t i = 0; i < n; i++) {
+		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+			carnet_results *res = search(ids[i], words[w], CARNET_REQUEST_ALL_VERSIONS);
+			for (size_t h = 0; h < carnet_results_count(res); h++)
+				cr_assert_str_eq(carnet_results_field(res, h, CARNET_FIELD_PATIENT),
+						 ids[i], "'%s' for %s returned a document of %s",
+						 words[w], ids[i],
+						 carnet_results_field(res, h, CARNET_FIELD_PATIENT));
+			carnet_results_free(res);
+		}
+		/* other patients' ids typed as words */
+		for (size_t j = 0; j < n; j++) {
+			carnet_results *res = search(ids[i], ids[j], 0);
+			for (size_t h = 0; h < carnet_results_count(res); h++)
+				cr_assert_str_eq(carnet_results_field(res, h, CARNET_FIELD_PATIENT), ids[i]);
+			carnet_results_free(res);
+		}
+	}
+}
+
+Test(sample, unknown_patient_has_no_documents)
+{
+	cr_assert_eq(count("000000000000000", ""), 0);
+	cr_assert_eq(count("000000000000000", "conclusion"), 0);
+}
+
+Test(sample, browse_lists_newest_first_with_a_label)
+{
+	const char *p = patient1();
+	carnet_results *res = search(p, NULL, 0);
+	size_t n = carnet_results_count(res);
+	cr_assert_geq(n, 8);
+	cr_assert_eq(carnet_results_total(res), n);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_geq(strcmp(carnet_results_field(res, i - 1, CARNET_FIELD_DATE),
+				     carnet_results_field(res, i, CARNET_FIELD_DATE)), 0,
+			      "hit %zu is newer than hit %zu", i, i - 1);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_neq(strlen(carnet_results_field(res, i, CARNET_FIELD_TITLE)), 0);
+		cr_assert_neq(strlen(carnet_results_field(res, i, CARNET_FIELD_TYPE_LABEL)), 0,
+			      "type %s has a label", carnet_results_field(res, i, CARNET_FIELD_TYPE));
+	}
+	cr_assert_null(carnet_results_field(res, n, CARNET_FIELD_ID));
+	carnet_results_free(res);
+}
+
+Test(sample, same_request_gives_same_order)
+{
+	const char *p = patient1();
+	carnet_results *a = search(p, "conclusion", 0), *b = search(p, "conclusion", 0);
+	cr_assert_eq(carnet_results_count(a), carnet_results_count(b));
+	for (size_t i = 0; i < carnet_results_count(a); i++)
+		cr_assert_str_eq(carnet_results_field(a, i, CARNET_FIELD_ID),
+				 carnet_results_field(b, i, CARNET_FIELD_ID));
+	carnet_results_free(a);
+	carnet_results_free(b);
+}
+
+Test(sample, limit_and_offset_page_through_the_record)
+{
+	const char *p = patient1();
+	carnet_results *all = search(p, NULL, 0);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = p;
+	req.limit = 3;
+	req.offset = 2;
+	carnet_results *page;
+	cr_assert_eq(carnet_index_search(&page, idx, &req, NULL), CARNET_OK);
+	cr_assert_eq(carnet_results_count(page), 3);
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_str_eq(carnet_results_field(page, i, CARNET_FIELD_ID),
+				 carnet_results_field(all, i + 2, CARNET_FIELD_ID));
+	carnet_results_free(page);
+	carnet_results_free(all);
+}
+
+Test(sample, type_and_date_filters_narrow_the_record)
+{
+	const char *p = patient1();
+	const char *types[] = { "11502-2" };
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = p;
+	req.types = types;
+	req.types_count = 1;
+	carnet_results *res;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, NULL), CARNET_OK);
+	cr_assert_gt(carnet_results_count(res), 0);
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		cr_assert_str_eq(carnet_results_field(res, i, CARNET_FIELD_TYPE), "11502-2");
+	carnet_results_free(res);
+
+	req.types = NULL;
+	req.types_count = 0;
+	req.since = "2021-01-01";
+	req.until = "2022-12-31";
+	cr_assert_eq(carnet_index_search(&res, idx, &req, NULL), CARNET_OK);
+	cr_assert_gt(carnet_results_count(res), 0);
+	for (size_t i = 0; i < carnet_results_count(res); i++) {
+		const char *d = carnet_results_field(res, i, CARNET_FIELD_DATE);
+		cr_assert(strcmp(d, "2021-01-01") >= 0 && strcmp(d, "2022-12-31") <= 0, "%s", d);
+	}
+	carnet_results_free(res);
+}
+
+/* --- requests that must be refused --- */
+
+static int refused(const carnet_request *req, carnet_error *err)
+{
+	carnet_results *res = (carnet_results *)1;
+	int rc = carnet_index_search(&res, idx, req, err);
+	cr_assert_null(res, "no results on failure");
+	return rc;
+}
+
+Test(sample, missing_or_malformed_patient_id_is_refused)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	carnet_error err;
+	cr_assert_eq(refused(&req, &err), CARNET_E_INVALID);
+	cr_assert(strstr(err.message, "patient") != NULL, "%s", err.message);
+	const char *bad[] = { "", "a b", "x\ny", "é", "\t" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		req.patient_id = bad[i];
+		cr_assert_eq(refused(&req, &err), CARNET_E_INVALID, "'%s'", bad[i]);
+	}
+	char longid[200];
+	memset(longid, '1', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	req.patient_id = longid;
+	cr_assert_eq(refused(&req, &err), CARNET_E_INVALID);
+}
+
+Test(sample, malformed_words_are_a_query_error)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	carnet_error err;
+	req.patient_id = patient1();
+	req.words = "h\xC3\x28moglobine";
+	cr_assert_eq(refused(&req, &err), CARNET_E_QUERY);
+	cr_assert(strstr(err.message, "UTF-8") != NULL, "%s", err.message);
+	char *huge = malloc(CARNET_WORDS_MAX + 2);
+	memset(huge, 'a', CARNET_WORDS_MAX + 1);
+	huge[CARNET_WORDS_MAX + 1] = '\0';
+	req.words = huge;
+	cr_assert_eq(refused(&req, &err), CARNET_E_QUERY);
+	free(huge);
+}
+
+Test(sample, bad_limits_dates_and_versions_are_refused)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = patient1();
+	req.limit = 0;
+	cr_assert_eq(refused(&req, NULL), CARNET_E_INVALID);
+	req.limit = 1001;
+	cr_assert_eq(refused(&req, NULL), CARNET_E_INVALID);
+	req.limit = 10;
+	req.since = "2024-02-30";
+	cr_assert_eq(refused(&req, NULL), CARNET_E_INVALID);
+	req.since = NULL;
+	req.version = 0;
+	cr_assert_eq(refused(&req, NULL), CARNET_E_INVALID);
+	cr_assert_eq(refused(NULL, NULL), CARNET_E_INVALID);
+}
+
+Test(sample, huge_hostile_query_is_answered_for_the_patient_only)
+{
+	const char *p = patient1();
+	char q[CARNET_WORDS_MAX + 1];
+	const char *bits[] = { "XP:1 ", "\"conclusion ", "-", "+", "Q ", "OR ", "NEAR ", "* " };
+	size_t len = 0;
+	for (size_t i = 0; len + 8 < sizeof q; i++) {
+		const char *b = bits[i % 8];
+		memcpy(q + len, b, strlen(b));
+		len += strlen(b);
+	}
+	q[len] = '\0';
+	carnet_results *res = search(p, q, 0);
+	for (size_t h = 0; h < carnet_results_count(res); h++)
+		cr_assert_str_eq(carnet_results_field(res, h, CARNET_FIELD_PATIENT), p);
+	carnet_results_free(res);
+}
+
+/* --- small hand-made records: versions and visibility --- */
+
+static void own_init(void)
+{
+	const char *tmp = th_tmpdir();
+	snprintf(home, sizeof home, "%s/idx", tmp);
+	snprintf(docs, sizeof docs, "%s/docs", tmp);
+}
+
+TestSuite(own, .init = own_init, .fini = fini);
+
+static void write_meta(const char *path, const char *json)
+{
+	th_write_str(th_path("%s.meta.json", path), json);
+}
+
+Test(own, only_the_newest_version_shows_unless_asked)
+{
+	const char *v1 = th_path("%s/cr-v1.txt", docs), *v2 = th_path("%s/cr-v2.txt", docs);
+	th_write_str(v1, "Compte rendu\nKaliémie 6,2 mmol/L\n");
+	write_meta(v1, "{\"patient_id\":\"P1\",\"id\":\"CR-1\",\"set_id\":\"CR\",\"version\":1,"
+		       "\"date\":\"2025-01-10\",\"type\":\"11502-2\"}");
+	th_write_str(v2, "Compte rendu corrigé\nKaliémie 4,2 mmol/L\n");
+	write_meta(v2, "{\"patient_id\":\"P1\",\"id\":\"CR-2\",\"set_id\":\"CR\",\"version\":2,"
+		       "\"date\":\"2025-01-12\",\"type\":\"11502-2\"}");
+	th_index_dir(home, docs);
+	open_idx();
+	carnet_results *res = search("P1", "kaliemie", 0);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "CR-2");
+	cr_assert_eq(carnet_results_version(res, 0), 2);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_SET_ID), "CR");
+	carnet_results_free(res);
+	res = search("P1", "kaliemie", CARNET_REQUEST_ALL_VERSIONS);
+	cr_assert_eq(carnet_results_count(res), 2);
+	cr_assert(has_id(res, "CR-1") && has_id(res, "CR-2"));
+	carnet_results_free(res);
+}
+
+Test(own, an_older_version_indexed_later_does_not_hide_the_newer)
+{
+	const char *v1 = th_path("%s/b.txt", docs), *v2 = th_path("%s/a.txt", docs);
+	/* a.txt (version 2) is read before b.txt (version 1) */
+	th_write_str(v2, "Scanner corrigé\n");
+	write_meta(v2, "{\"patient_id\":\"P1\",\"id\":\"S-2\",\"set_id\":\"S\",\"version\":2,\"date\":\"2025-03-02\"}");
+	th_write_str(v1, "Scanner\n");
+	write_meta(v1, "{\"patient_id\":\"P1\",\"id\":\"S-1\",\"set_id\":\"S\",\"version\":1,\"date\":\"2025-03-01\"}");
+	th_index_dir(home, docs);
+	open_idx();
+	carnet_results *res = search("P1", "scanner", 0);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "S-2");
+	carnet_results_free(res);
+}
+
+static carnet_results *as_viewer(carnet_role role, const char *viewer, unsigned flags)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "P9";
+	req.role = role;
+	req.viewer_id = viewer;
+	req.flags = flags;
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	return res;
+}
+
+Test(own, masked_and_invisible_documents_follow_the_viewer)
+{
+	const char *a = th_path("%s/psy.txt", docs), *b = th_path("%s/biopsie.txt", docs),
+		   *c = th_path("%s/cs.txt", docs);
+	th_write_str(a, "Courrier de psychiatrie\n");
+	write_meta(a, "{\"patient_id\":\"P9\",\"id\":\"PSY\",\"date\":\"2025-01-01\","
+		      "\"author_id\":\"10000000001\",\"confidentiality\":[\"N\",\"MASQUE_PS\"]}");
+	th_write_str(b, "Résultat de biopsie\n");
+	write_meta(b, "{\"patient_id\":\"P9\",\"id\":\"BIO\",\"date\":\"2025-01-02\","
+		      "\"confidentiality\":[\"N\",\"INVISIBLE_PATIENT\"]}");
+	th_write_str(c, "Consultation\n");
+	write_meta(c, "{\"patient_id\":\"P9\",\"id\":\"CS\",\"date\":\"2025-01-03\"}");
+	th_index_dir(home, docs);
+	open_idx();
+
+	carnet_results *res = as_viewer(CARNET_ROLE_PROFESSIONAL, "10000000002", 0);
+	cr_assert(!has_id(res, "PSY") && has_id(res, "BIO") && has_id(res, "CS"));
+	carnet_results_free(res);
+	res = as_viewer(CARNET_ROLE_PROFESSIONAL, "10000000001", 0);
+	cr_assert(has_id(res, "PSY"), "the author sees the document they masked");
+	carnet_results_free(res);
+	res = as_viewer(CARNET_ROLE_PROFESSIONAL, NULL, CARNET_REQUEST_EMERGENCY);
+	cr_assert(has_id(res, "PSY"), "emergency access lifts the mask");
+	carnet_results_free(res);
+	res = as_viewer(CARNET_ROLE_PATIENT, NULL, 0);
+	cr_assert(has_id(res, "PSY") && !has_id(res, "BIO") && has_id(res, "CS"));
+	carnet_results_free(res);
+}
+
+Test(own, a_reader_sees_new_documents_after_refresh)
+{
+	const char *a = th_path("%s/a.txt", docs);
+	th_write_doc(a, "P1", "A", "2025-01-01", "Première consultation\n");
+	th_index_dir(home, docs);
+	open_idx();
+	cr_assert_eq(count("P1", ""), 1);
+	th_write_doc(th_path("%s/b.txt", docs), "P1", "B", "2025-02-01", "Seconde consultation\n");
+	th_index_dir(home, docs);
+	carnet_error err;
+	cr_assert_eq(carnet_index_refresh(idx, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(count("P1", ""), 2);
+}
+
+Test(own, opening_a_missing_index_says_not_found)
+{
+	carnet_index *none = (carnet_index *)1;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&none, th_path("%s/nothing", docs), &err),
+		     CARNET_E_NOTFOUND);
+	cr_assert_null(none);
+	cr_assert(strstr(err.message, "nothing") != NULL, "%s", err.message);
+}

@@ -1,0 +1,186 @@
+/* test_shim.c - the Xapian shim seen from C: documents in and out, filters
+ * that always hold, and Xapian's failures turned into carnet codes. */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+#include "schema.h"
+#include "xapian_shim.h"
+
+static char dbpath[4096];
+
+static void init(void)
+{
+	snprintf(dbpath, sizeof dbpath, "%s/db", th_tmpdir());
+}
+
+TestSuite(shim, .init = init, .fini = th_cleanup);
+
+static void put(carnet_xwriter *w, const char *id, const char *patient,
+		const char *date, const char *text)
+{
+	char idt[64], pt[64];
+	snprintf(idt, sizeof idt, "Q%s", id);
+	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
+	const char *terms[] = { pt, CARNET_TERM_LATEST };
+	carnet_xvalue values[] = { { CARNET_SLOT_DATE, date, 8 },
+				   { CARNET_SLOT_ID, id, strlen(id) } };
+	carnet_xtext texts[] = { { text, strlen(text), 1, "" } };
+	carnet_xdoc d = { idt, terms, 2, values, 2, texts, 1, id, strlen(id), "french" };
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_put(w, &d, &err), CARNET_OK, "%s", err.message);
+}
+
+static carnet_xhits *find(carnet_xreader *r, const char *patient, const char *words)
+{
+	char pt[64];
+	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
+	const char *must[] = { pt, CARNET_TERM_LATEST };
+	carnet_xsearch s;
+	memset(&s, 0, sizeof s);
+	s.words = words;
+	s.stem_language = "french";
+	s.must = must;
+	s.must_count = 2;
+	s.limit = 100;
+	carnet_xhits *h;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_search(r, &s, &h, &err), CARNET_OK, "%s", err.message);
+	return h;
+}
+
+Test(shim, documents_written_and_committed_are_found_for_their_patient_only)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK, "%s", err.message);
+	put(w, "a", "P1", "20250101", "insuffisance cardiaque");
+	put(w, "b", "P2", "20250102", "insuffisance renale");
+	put(w, "c", "P1", "20250103", "bilan renal");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
+	carnet_xreader *r;
+	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK, "%s", err.message);
+	carnet_xhits *h = find(r, "P1", "insuffisance");
+	cr_assert_eq(carnet_xap_hits_count(h), 1);
+	cr_assert_str_eq(carnet_xap_hits_data(h, 0, NULL), "a");
+	carnet_xap_hits_free(h);
+	h = find(r, "P1", NULL); /* browse: newest first */
+	cr_assert_eq(carnet_xap_hits_count(h), 2);
+	cr_assert_str_eq(carnet_xap_hits_data(h, 0, NULL), "c");
+	cr_assert_str_eq(carnet_xap_hits_data(h, 1, NULL), "a");
+	cr_assert_null(carnet_xap_hits_data(h, 2, NULL));
+	carnet_xap_hits_free(h);
+	carnet_xap_reader_free(r);
+	carnet_xap_writer_free(w);
+}
+
+Test(shim, uncommitted_changes_are_discarded_on_close)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	put(w, "a", "P1", "20250101", "one");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
+	put(w, "b", "P1", "20250102", "two");
+	carnet_xap_writer_free(w);
+	carnet_xreader *r;
+	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK);
+	unsigned long n;
+	cr_assert_eq(carnet_xap_reader_doccount(r, &n, &err), CARNET_OK);
+	cr_assert_eq(n, 1);
+	carnet_xap_reader_free(r);
+}
+
+Test(shim, second_writer_is_refused_with_locked)
+{
+	carnet_xwriter *w, *w2 = (carnet_xwriter *)1;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_open(&w2, dbpath, &err), CARNET_E_LOCKED);
+	cr_assert_null(w2);
+	cr_assert_eq(err.origin, CARNET_ORIGIN_XAPIAN);
+	cr_assert(strlen(err.message) > 0);
+	carnet_xap_writer_free(w);
+}
+
+Test(shim, missing_database_is_not_found)
+{
+	carnet_xreader *r = (carnet_xreader *)1;
+	carnet_error err;
+	int rc = carnet_xap_reader_open(&r, dbpath, &err);
+	cr_assert(rc == CARNET_E_NOTFOUND || rc == CARNET_E_IO, "rc %d: %s", rc, err.message);
+	cr_assert_null(r);
+}
+
+Test(shim, garbage_database_is_corrupt_or_unreadable)
+{
+	th_write_str(th_path("%s/iamglass", dbpath), "x");
+	th_write_str(th_path("%s/postlist.glass", dbpath), "garbage garbage garbage");
+	carnet_xreader *r;
+	carnet_error err;
+	int rc = carnet_xap_reader_open(&r, dbpath, &err);
+	cr_assert(rc == CARNET_E_CORRUPT || rc == CARNET_E_VERSION || rc == CARNET_E_IO,
+		  "rc %d: %s", rc, err.message);
+}
+
+Test(shim, database_of_another_format_is_refused_with_version)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_set_metadata(w, "carnet.format", "99", &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
+	carnet_xap_writer_free(w);
+	carnet_xreader *r;
+	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_E_VERSION);
+	cr_assert(strstr(err.message, "99") != NULL, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_E_VERSION);
+}
+
+Test(shim, set_term_on_a_missing_document_is_not_found)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_set_term(w, "Qnope", CARNET_TERM_LATEST, 1, &err),
+		     CARNET_E_NOTFOUND);
+	carnet_xap_writer_free(w);
+}
+
+Test(shim, latest_term_can_be_moved_between_versions)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	put(w, "v1", "P1", "20250101", "scanner");
+	put(w, "v2", "P1", "20250102", "scanner");
+	cr_assert_eq(carnet_xap_writer_set_term(w, "Qv1", CARNET_TERM_LATEST, 0, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
+	carnet_xreader *r;
+	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK);
+	carnet_xhits *h = find(r, "P1", "scanner");
+	cr_assert_eq(carnet_xap_hits_count(h), 1);
+	cr_assert_str_eq(carnet_xap_hits_data(h, 0, NULL), "v2");
+	carnet_xap_hits_free(h);
+	carnet_xap_reader_free(r);
+	carnet_xap_writer_free(w);
+}
+
+Test(shim, a_search_without_filter_terms_is_refused)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	carnet_xap_writer_free(w);
+	carnet_xreader *r;
+	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK);
+	carnet_xsearch s;
+	memset(&s, 0, sizeof s);
+	s.limit = 10;
+	carnet_xhits *h;
+	cr_assert_eq(carnet_xap_reader_search(r, &s, &h, &err), CARNET_E_INVALID);
+	cr_assert_null(h);
+	carnet_xap_reader_free(r);
+}

@@ -1,0 +1,238 @@
+/* test_writer.c - the writer through the public API: what happens to each
+ * input, rejects with reasons, batches that go on, commits, locking. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "carnet.h"
+#include "helpers.h"
+
+static char home[4096], docs[4096];
+static carnet_writer *w;
+
+static void init(void)
+{
+	const char *tmp = th_tmpdir();
+	snprintf(home, sizeof home, "%s/idx", tmp);
+	snprintf(docs, sizeof docs, "%s/docs", tmp);
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+}
+
+static void fini(void)
+{
+	carnet_writer_close(w);
+	w = NULL;
+	th_cleanup();
+}
+
+TestSuite(writer, .init = init, .fini = fini);
+
+static carnet_outcome add(const char *path, carnet_error *err)
+{
+	carnet_outcome o;
+	carnet_error e;
+	if (!err)
+		err = &e;
+	cr_assert_eq(carnet_writer_add_file(w, path, &o, err), CARNET_OK, "%s", err->message);
+	return o;
+}
+
+static void commit(void)
+{
+	carnet_error err;
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+}
+
+/* Documents of patient visible to a fresh reader for these words. */
+static size_t visible(const char *patient, const char *words)
+{
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = patient;
+	req.words = words;
+	carnet_results *res;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	size_t n = carnet_results_count(res);
+	carnet_results_free(res);
+	carnet_index_close(idx);
+	return n;
+}
+
+static uint64_t stat_of(carnet_stat which)
+{
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	uint64_t v;
+	cr_assert_eq(carnet_index_stat(idx, which, &v, &err), CARNET_OK, "%s", err.message);
+	carnet_index_close(idx);
+	return v;
+}
+
+Test(writer, a_file_is_added_then_unchanged_then_replaced)
+{
+	const char *p = th_path("%s/cs.txt", docs);
+	th_write_doc(p, "P1", "CS-1", "2025-04-01", "Consultation\nTension artérielle 150/90\n");
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_ADDED);
+	commit();
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_UNCHANGED);
+	th_write_doc(p, "P1", "CS-1", "2025-04-01", "Consultation\nTension artérielle 130/80, dyspnée\n");
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_REPLACED);
+	commit();
+	cr_assert_eq(visible("P1", "dyspnee"), 1);
+	cr_assert_eq(stat_of(CARNET_STAT_DOCUMENTS), 1, "replaced, not duplicated");
+}
+
+Test(writer, a_changed_sidecar_is_a_change)
+{
+	const char *p = th_path("%s/cs.txt", docs);
+	th_write_doc(p, "P1", "CS-1", "2025-04-01", "Consultation\n");
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_ADDED);
+	th_write_doc(p, "P1", "CS-1", "2025-04-02", "Consultation\n");
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_REPLACED);
+}
+
+Test(writer, a_source_whose_id_changes_leaves_no_stale_document)
+{
+	const char *p = th_path("%s/cs.txt", docs);
+	th_write_doc(p, "P1", "OLD", "2025-04-01", "Consultation ancienne\n");
+	add(p, NULL);
+	commit();
+	th_write_doc(p, "P1", "NEW", "2025-04-01", "Consultation nouvelle\n");
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_REPLACED);
+	commit();
+	cr_assert_eq(visible("P1", "ancienne"), 0);
+	cr_assert_eq(visible("P1", "nouvelle"), 1);
+	cr_assert_eq(stat_of(CARNET_STAT_DOCUMENTS), 1);
+}
+
+/* Each bad input: rejected (not a failure of the call), message naming
+ * the file and saying why. */
+static void expect_reject(const char *path, const char *why)
+{
+	carnet_error err;
+	memset(&err, 0, sizeof err);
+	cr_assert_eq(add(path, &err), CARNET_OUTCOME_REJECTED, "%s was accepted", path);
+	cr_assert_lt(err.code, 0, "%s: a reason code", path);
+	cr_assert(strstr(err.message, path) != NULL, "message names the file: %s", err.message);
+	cr_assert(strstr(err.message, why) != NULL, "message says '%s': %s", why, err.message);
+	cr_assert_eq(err.origin, CARNET_ORIGIN_INPUT);
+}
+
+Test(writer, bad_inputs_are_rejected_with_a_reason)
+{
+	const char *b = th_bad();
+	expect_reject(th_path("%s/no-sidecar.txt", b), "sidecar");
+	expect_reject(th_path("%s/bad-json.txt", b), "invalid JSON");
+	expect_reject(th_path("%s/no-patient.txt", b), "patient");
+	expect_reject(th_path("%s/binary.txt", b), "not text");
+	expect_reject(th_path("%s/bad-date.txt", b), "date");
+	expect_reject(th_path("%s/empty.txt", b), "empty");
+	expect_reject(th_path("%s/missing.txt", docs), "No such file");
+	const char *docx = th_path("%s/lettre.docx", docs);
+	th_write_doc(docx, "P1", "X", "2025-01-01", "PK\x03\x04");
+	expect_reject(docx, "no reader");
+	commit();
+	cr_assert_eq(stat_of(CARNET_STAT_REJECTS), 8);
+}
+
+static int count_reject(const char *path, const char *reason, const char *when, void *payload)
+{
+	cr_assert_neq(strlen(path), 0);
+	cr_assert_neq(strlen(reason), 0);
+	cr_assert_eq(strlen(when), 20, "ISO 8601 UTC: %s", when);
+	(*(int *)payload)++;
+	return 0;
+}
+
+Test(writer, rejects_are_listed_and_the_batch_goes_on)
+{
+	th_write_doc(th_path("%s/a.txt", docs), "P1", "A", "2025-01-01", "Alpha\n");
+	th_write_str(th_path("%s/b.txt", docs), "Bravo sans sidecar\n");
+	th_write_doc(th_path("%s/c.txt", docs), "P1", "C", "2025-01-03", "Charlie\n");
+	add(th_path("%s/a.txt", docs), NULL);
+	add(th_path("%s/b.txt", docs), NULL);
+	add(th_path("%s/c.txt", docs), NULL);
+	commit();
+	cr_assert_eq(visible("P1", NULL), 2);
+	carnet_index *idx;
+	cr_assert_eq(carnet_index_open(&idx, home, NULL), CARNET_OK);
+	int n = 0;
+	cr_assert_eq(carnet_index_rejects(idx, count_reject, &n, NULL), CARNET_OK);
+	cr_assert_eq(n, 1);
+	carnet_index_close(idx);
+}
+
+Test(writer, a_file_that_turns_bad_does_not_lose_what_was_indexed)
+{
+	const char *p = th_path("%s/cs.txt", docs);
+	th_write_doc(p, "P1", "CS-1", "2025-04-01", "Consultation de cardiologie\n");
+	add(p, NULL);
+	commit();
+	th_write_str(th_path("%s.meta.json", p), "{\"patient_id\": ");
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_REJECTED);
+	commit();
+	cr_assert_eq(visible("P1", "cardiologie"), 1);
+}
+
+Test(writer, nothing_is_visible_before_commit_and_close_discards)
+{
+	th_write_doc(th_path("%s/a.txt", docs), "P1", "A", "2025-01-01", "Alpha\n");
+	add(th_path("%s/a.txt", docs), NULL);
+	cr_assert_eq(visible("P1", NULL), 0);
+	carnet_writer_close(w);
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(visible("P1", NULL), 0);
+	/* and the registry agrees: the file is new again */
+	cr_assert_eq(add(th_path("%s/a.txt", docs), NULL), CARNET_OUTCOME_ADDED);
+}
+
+Test(writer, a_second_writer_is_refused_at_once)
+{
+	carnet_writer *w2 = (carnet_writer *)1;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w2, home, &err), CARNET_E_LOCKED);
+	cr_assert_null(w2);
+	cr_assert(strstr(err.message, "locked") != NULL, "%s", err.message);
+}
+
+Test(writer, documents_without_id_or_date_get_stable_defaults)
+{
+	const char *p = th_path("%s/note.txt", docs);
+	th_write_str(p, "Note\n");
+	th_write_str(th_path("%s.meta.json", p), "{\"patient_id\":\"P1\"}");
+	cr_assert_eq(add(p, NULL), CARNET_OUTCOME_ADDED);
+	commit();
+	carnet_index *idx;
+	cr_assert_eq(carnet_index_open(&idx, home, NULL), CARNET_OK);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "P1";
+	carnet_results *res;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, NULL), CARNET_OK);
+	cr_assert_eq(carnet_results_count(res), 1);
+	const char *id = carnet_results_field(res, 0, CARNET_FIELD_ID);
+	cr_assert_eq(strlen(id), 17, "F + 16 hex digits: %s", id);
+	cr_assert_eq(strlen(carnet_results_field(res, 0, CARNET_FIELD_DATE)), 10);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_TITLE), "Note");
+	carnet_results_free(res);
+	carnet_index_close(idx);
+}
+
+Test(writer, opening_an_index_of_another_format_is_refused)
+{
+	carnet_writer_close(w);
+	w = NULL;
+	/* an index home whose CURRENT names an unsafe path */
+	th_write_str(th_path("%s/CURRENT", home), "../../etc\n");
+	carnet_writer *w2;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w2, home, &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "CURRENT") != NULL, "%s", err.message);
+}

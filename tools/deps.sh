@@ -1,0 +1,29 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages carnet needs to build and test,
+# when they are missing. Run as root (or: sudo sh tools/deps.sh).
+set -eu
+PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
+libjansson-dev libxxhash-dev libcriterion-dev"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	exit 0
+fi
+echo "deps.sh: installing:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "deps.sh: not root; run as root: apt-get update && apt-get install -y$missing" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
