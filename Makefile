@@ -80,9 +80,9 @@ $(STATIC_LIB): $(LIB_OBJS)
 	ar rcs $@ $^
 
 # Linked with the C++ driver: the shim needs the C++ runtime.
-$(SHARED_LIB): $(LIB_OBJS)
+$(SHARED_LIB): $(LIB_OBJS) carnet.sym
 	$(CXX) -shared -Wl,-soname,libcarnet.so.$(SOMAJOR) -Wl,--no-undefined \
-		$(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+		-Wl,--version-script=carnet.sym $(FINAL_LDFLAGS) -o $@ $(LIB_OBJS) $(DEP_LIBS)
 	ln -sf libcarnet.so.$(VERSION) $(BUILD)/libcarnet.so.$(SOMAJOR)
 	ln -sf libcarnet.so.$(SOMAJOR) $(BUILD)/libcarnet.so
 
@@ -107,6 +107,19 @@ headercheck:
 
 check: all headercheck $(TESTS)
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
+	@$(MAKE) --no-print-directory installcheck
+
+# Install into a scratch DESTDIR, build tests/installcheck.c against it with
+# pkg-config and the shared library, and run it on the sample corpus.
+installcheck: all
+	@rm -rf $(BUILD)/stage
+	@$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(BUILD)/stage PREFIX=/usr/local >/dev/null
+	@export PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(BUILD)/stage \
+	   PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib/pkgconfig; \
+	 $(CC) -std=c11 -Wall -Wextra -Werror $(OPTFLAGS) tests/installcheck.c -o $(BUILD)/installcheck \
+	   $$($(PKG_CONFIG) --cflags --libs carnet)
+	@LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib $(BUILD)/installcheck \
+	   $(BUILD)/stage/usr/local/bin corpora/sample $(BUILD)/installcheck.idx
 
 demo: all
 	@sh tools/demo.sh $(BUILD)
@@ -127,6 +140,6 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all check demo install clean headercheck
+.PHONY: all check demo install installcheck clean headercheck
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
