@@ -95,7 +95,7 @@ $(BUILD)/carnet-query: $(BUILD)/query/carnet-query.o $(STATIC_LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/helpers.o $(STATIC_LIB)
 	$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(TEST_LIBS)
 
-.PRECIOUS: $(BUILD)/tests/%.o
+.SECONDARY:
 
 # The public header alone, as C99 and as C++.
 headercheck:
@@ -105,9 +105,8 @@ headercheck:
 	cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
 	$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
 
-check: all headercheck $(TESTS)
+check: all headercheck installcheck $(TESTS)
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
-	@$(MAKE) --no-print-directory installcheck
 
 # Install into a scratch DESTDIR, build tests/installcheck.c against it with
 # pkg-config and the shared library, and run it on the sample corpus.

@@ -254,7 +254,8 @@ typedef enum carnet_field {
 	CARNET_FIELD_DATE = 6,        /* YYYY-MM-DD */
 	CARNET_FIELD_AUTHOR_ID = 7,
 	CARNET_FIELD_AUTHOR_SPECIALTY = 8,
-	CARNET_FIELD_SOURCE = 9       /* path the document was read from */
+	CARNET_FIELD_SOURCE = 9,      /* path the document was read from */
+	CARNET_FIELD_AUTHOR_SPECIALTY_LABEL = 10 /* French label of the specialty */
 } carnet_field;
 
 /**

@@ -70,7 +70,7 @@ static void put_cell(const char *s, size_t cols)
 }
 
 static void print_table(const carnet_results *res, const char *patient,
-			unsigned offset, int tty)
+			unsigned offset, int tty, int browse)
 {
 	size_t width = 0;
 	if (tty) {
@@ -78,13 +78,13 @@ static void print_table(const carnet_results *res, const char *patient,
 		width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 100;
 	}
 	size_t n = carnet_results_count(res);
-	/* rank(4) date(11) type(34) spec(8) score(6) + spaces */
-	size_t fixed = 4 + 1 + 10 + 2 + 34 + 2 + 6 + 2 + 5 + 2;
+	/* rank, date, type, specialty, score, then the title */
+	size_t fixed = 4 + 1 + 10 + 2 + 34 + 2 + 16 + 2 + 5 + 2;
 	size_t title_cols = width > fixed + 20 ? width - fixed : (tty ? 20 : 0);
 	printf("%4s %-10s  ", "#", "date");
 	put_cell("type", 34);
 	printf("  ");
-	put_cell("spéc.", 6);
+	put_cell("spécialité", 16);
 	printf("  %5s  title\n", "score");
 	for (size_t i = 0; i < n; i++) {
 		const char *label = carnet_results_field(res, i, CARNET_FIELD_TYPE_LABEL);
@@ -94,8 +94,14 @@ static void print_table(const carnet_results *res, const char *patient,
 		       carnet_results_field(res, i, CARNET_FIELD_DATE));
 		put_cell(label, 34);
 		printf("  ");
-		put_cell(carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY), 6);
-		printf("  %5.2f  ", carnet_results_score(res, i));
+		const char *spec = carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY_LABEL);
+		if (!*spec)
+			spec = carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY);
+		put_cell(spec, 16);
+		if (browse)
+			printf("  %5s  ", "-");
+		else
+			printf("  %5.2f  ", carnet_results_score(res, i));
 		put_cell(carnet_results_field(res, i, CARNET_FIELD_TITLE), title_cols);
 		putchar('\n');
 	}
@@ -245,7 +251,8 @@ int main(int argc, char **argv)
 	if (json)
 		print_json(res, req.offset);
 	else
-		print_table(res, req.patient_id, req.offset, isatty(STDOUT_FILENO));
+		print_table(res, req.patient_id, req.offset, isatty(STDOUT_FILENO),
+			    words[0] == '\0');
 	carnet_results_free(res);
 	carnet_index_close(idx);
 	free(words);

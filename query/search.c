@@ -30,6 +30,7 @@ typedef struct hit {
 	char *rec;                     /* stored record, split in place */
 	char *f[CARNET_REC_COUNT];
 	const char *type_label;
+	const char *specialty_label;
 	double score;
 	int version;
 } hit;
@@ -232,6 +233,8 @@ static int fill_results(carnet_results *res, const carnet_xhits *xh,
 			h->version = 1;
 		const char *label = carnet_codes__type_label(h->f[CARNET_REC_TYPE]);
 		h->type_label = label ? label : "";
+		label = carnet_codes__specialty_label(h->f[CARNET_REC_AUTHOR_SPECIALTY]);
+		h->specialty_label = label ? label : "";
 	}
 	return CARNET_OK;
 }
@@ -370,6 +373,7 @@ const char *carnet_results_field(const carnet_results *res, size_t i,
 	case CARNET_FIELD_AUTHOR_ID: return h->f[CARNET_REC_AUTHOR_ID];
 	case CARNET_FIELD_AUTHOR_SPECIALTY: return h->f[CARNET_REC_AUTHOR_SPECIALTY];
 	case CARNET_FIELD_SOURCE: return h->f[CARNET_REC_SOURCE];
+	case CARNET_FIELD_AUTHOR_SPECIALTY_LABEL: return h->specialty_label;
 	}
 	return NULL;
 }
