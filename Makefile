@@ -18,7 +18,7 @@ BINDIR ?= $(PREFIX)/bin
 
 VERSION := 0.1.0
 SOMAJOR := 0
-PKGS := xapian-core icu-uc icu-i18n sqlite3 jansson libxxhash
+PKGS := xapian-core icu-uc icu-i18n sqlite3 jansson libxxhash libxml-2.0 poppler-glib
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
@@ -45,10 +45,11 @@ FINAL_CXXFLAGS = -std=c++17 $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibility=hidden
 FINAL_LDFLAGS = $(OPTFLAGS) $(LDFLAGS)
 
 CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
-             core/home.c core/registry.c
+             core/home.c core/registry.c core/base64.c
 CORE_CXX_SRCS := core/xapian_shim.cc
-INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/sidecar.c \
-                indexer/writer.c
+INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
+                indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
+                indexer/sidecar.c indexer/writer.c
 QUERY_SRCS := query/search.c
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)

@@ -22,7 +22,10 @@ void carnet_doc__clear(carnet_doc *d)
 			  &d->patient_system, &d->type, &d->title, &d->date,
 			  &d->author_id, &d->author_specialty,
 			  &d->confidentiality, &d->language, &d->format,
-			  &d->source };
+			  &d->source, &d->class_code, &d->practice_setting,
+			  &d->facility, &d->author_name, &d->custodian,
+			  &d->service_start, &d->service_end, &d->replaces,
+			  &d->other_ids };
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		free(*strs[i]);
 	for (size_t i = 0; i < d->sections_count; i++)

@@ -29,6 +29,15 @@ typedef struct carnet_doc {
 	char *language;         /* "fr", "en", ... */
 	char *format;           /* reader name: "text", ... */
 	char *source;           /* path it was read from */
+	char *class_code;       /* DMP class (TRE_A03); derived from type if NULL */
+	char *practice_setting; /* practice setting code (XDS J04) */
+	char *facility;         /* health care facility: code or name */
+	char *author_name;      /* "Prénom NOM" of the author */
+	char *custodian;        /* organisation keeping the document */
+	char *service_start;    /* YYYY-MM-DD: the act documented began */
+	char *service_end;      /* YYYY-MM-DD: and ended */
+	char *replaces;         /* id of the document this one replaces (RPLC) */
+	char *other_ids;        /* the patient's other ids, "system^id" separated by spaces */
 	carnet_section *sections;
 	size_t sections_count;
 	size_t sections_cap;

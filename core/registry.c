@@ -47,6 +47,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX documents_set ON documents(set_id);"
 	"CREATE INDEX documents_source ON documents(source_path);"
 	"CREATE INDEX sources_state ON sources(state);",
+	/* 2: what CDA and FHIR documents say beyond the sidecar fields */
+	"ALTER TABLE documents ADD COLUMN class_code TEXT;"
+	"ALTER TABLE documents ADD COLUMN practice_setting TEXT;"
+	"ALTER TABLE documents ADD COLUMN facility TEXT;"
+	"ALTER TABLE documents ADD COLUMN author_name TEXT;"
+	"ALTER TABLE documents ADD COLUMN custodian TEXT;"
+	"ALTER TABLE documents ADD COLUMN service_start TEXT;"
+	"ALTER TABLE documents ADD COLUMN service_end TEXT;"
+	"ALTER TABLE documents ADD COLUMN replaces TEXT;"
+	"ALTER TABLE documents ADD COLUMN other_patient_ids TEXT;",
 };
 
 #define SCHEMA_LATEST ((int)(sizeof migrations / sizeof migrations[0]) - 1)
@@ -328,8 +338,10 @@ int carnet_registry__doc_put(carnet_registry *r, const carnet_doc *d,
 	int rc = prepare(r, &st,
 			 "INSERT OR REPLACE INTO documents(id, set_id, version, patient_id,"
 			 " patient_system, type, title, date, author_id, author_specialty,"
-			 " confidentiality, language, format, source_path, indexed_at)"
-			 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			 " confidentiality, language, format, source_path, indexed_at,"
+			 " class_code, practice_setting, facility, author_name, custodian,"
+			 " service_start, service_end, replaces, other_patient_ids)"
+			 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			 err);
 	if (rc)
 		return rc;
@@ -350,6 +362,15 @@ int carnet_registry__doc_put(carnet_registry *r, const carnet_doc *d,
 	bind_text(st, 13, d->format);
 	bind_text(st, 14, d->source ? d->source : "");
 	bind_text(st, 15, now);
+	bind_text(st, 16, d->class_code);
+	bind_text(st, 17, d->practice_setting);
+	bind_text(st, 18, d->facility);
+	bind_text(st, 19, d->author_name);
+	bind_text(st, 20, d->custodian);
+	bind_text(st, 21, d->service_start);
+	bind_text(st, 22, d->service_end);
+	bind_text(st, 23, d->replaces);
+	bind_text(st, 24, d->other_ids);
 	return run(r, st, "record document", err);
 }
 

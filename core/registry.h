@@ -10,7 +10,7 @@
 
 /* Schema version of registry.sqlite (PRAGMA user_version). Older files are
  * migrated forward at open; newer ones are refused with CARNET_E_VERSION. */
-#define CARNET_REGISTRY_SCHEMA 1
+#define CARNET_REGISTRY_SCHEMA 2
 
 typedef struct carnet_registry carnet_registry;
 

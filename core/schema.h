@@ -12,6 +12,8 @@
 #define CARNET_PREFIX_AUTHOR "XA:"      /* author id (RPPS) */
 #define CARNET_PREFIX_CONF "XC:"        /* confidentiality / visibility code */
 #define CARNET_PREFIX_YEAR "XY:"        /* year of the document date */
+#define CARNET_PREFIX_CLASS "XK:"       /* DMP document class */
+#define CARNET_PREFIX_SETTING "XPS:"    /* practice setting */
 #define CARNET_TERM_LATEST "XL:1"       /* present on the newest version of a set */
 
 /* Text prefix for the title (also indexed without prefix, weighted). */

@@ -292,6 +292,21 @@ typedef struct carnet_writer carnet_writer;
 CARNET_API int carnet_writer_open(carnet_writer **out, const char *home,
 				  carnet_error *err);
 
+/** Limits on what one input may cost the writer. */
+typedef enum carnet_limit {
+	CARNET_LIMIT_INPUT_BYTES = 0,     /* largest input file read; default 64 MiB */
+	CARNET_LIMIT_PDF_SECONDS = 1,     /* time for one PDF extraction; default 30 */
+	CARNET_LIMIT_PDF_MEMORY_BYTES = 2 /* memory of the PDF extractor; default 1 GiB */
+} carnet_limit;
+
+/**
+ * Change a limit. An input over a limit is rejected with its reason.
+ *
+ * @return CARNET_OK; CARNET_E_INVALID for an unknown limit or a value of 0.
+ */
+CARNET_API int carnet_writer_set_limit(carnet_writer *w, carnet_limit which,
+				       uint64_t value, carnet_error *err);
+
 /** What happened to one input. */
 typedef enum carnet_outcome {
 	CARNET_OUTCOME_ADDED = 0,     /* a new document */

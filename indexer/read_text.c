@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "schema.h"
-#include "text.h"
 
 static int sniff(const carnet_input *in)
 {
@@ -15,13 +14,6 @@ static int sniff(const carnet_input *in)
 	    strcmp(ext, "asc") == 0)
 		return 50;
 	return 0;
-}
-
-static int reject(carnet_error *err, int code, const char *path,
-		  const char *why, size_t offset)
-{
-	return carnet_error__set(err, code, CARNET_ORIGIN_INPUT, 0,
-				 "%s: %s at byte offset %zu", path, why, offset);
 }
 
 /* The first non-blank line of text, trimmed, at most 200 bytes (cut on a
@@ -61,32 +53,18 @@ static int read_text(const carnet_input *in, carnet_doc_sink sink,
 {
 	const char *data = in->data;
 	size_t len = in->len;
-	/* UTF-8 byte order mark */
-	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-		data += 3;
-		len -= 3;
-	}
-	size_t off;
 	if (len == 0)
 		return carnet_error__set(err, CARNET_E_INVALID,
 					 CARNET_ORIGIN_INPUT, 0,
 					 "%s: empty file", in->path);
-	if (carnet_text__looks_binary(data, len, &off))
-		return reject(err, CARNET_E_UNSUPPORTED_FORMAT, in->path,
-			      "not text (binary control byte)", off);
-
 	carnet_buf conv = CARNET_BUF_INIT;
-	int rc;
-	if (!carnet_text__utf8_valid(data, len, &off)) {
-		/* not UTF-8: legacy French text is Windows-1252 */
-		rc = carnet_text__from_cp1252(&conv, data, len, err);
-		if (rc) {
-			carnet_buf__free(&conv);
-			return rc;
-		}
-		data = conv.data;
-		len = conv.len;
+	int rc = carnet_reader__plain_text(&conv, in->path, data, len, err);
+	if (rc) {
+		carnet_buf__free(&conv);
+		return rc;
 	}
+	data = conv.data;
+	len = conv.len;
 
 	carnet_doc doc;
 	carnet_doc__init(&doc);
@@ -107,4 +85,5 @@ static int read_text(const carnet_input *in, carnet_doc_sink sink,
 	return rc;
 }
 
-const carnet_reader carnet_reader_text = { "text", sniff, read_text };
+const carnet_reader carnet_reader_text = { "text", CARNET_READER_NEEDS_SIDECAR,
+					  sniff, read_text };

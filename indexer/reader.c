@@ -1,10 +1,14 @@
-/* reader.c - choosing the reader for an input. */
+/* reader.c - choosing the reader for an input, and reading embedded content. */
 #include "reader.h"
 
 #include <string.h>
+#include <strings.h>
+
+#include "text.h"
 
 static const carnet_reader *const readers[] = {
-	&carnet_reader_text,
+	&carnet_reader_text, &carnet_reader_html, &carnet_reader_pdf,
+	&carnet_reader_cda, &carnet_reader_fhir,
 };
 
 const carnet_reader *carnet_reader__find(const carnet_input *in)
@@ -37,4 +41,62 @@ void carnet_reader__extension(const char *path, char *out, size_t size)
 	}
 	if (size)
 		out[n] = '\0';
+}
+
+int carnet_reader__plain_text(carnet_buf *out, const char *path,
+			      const char *data, size_t len, carnet_error *err)
+{
+	size_t off;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+		data += 3;
+		len -= 3;
+	}
+	if (carnet_text__looks_binary(data, len, &off))
+		return carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT,
+					 CARNET_ORIGIN_INPUT, 0,
+					 "%s: not text (binary control byte) at byte offset %zu",
+					 path, off);
+	if (carnet_text__utf8_valid(data, len, &off)) {
+		if (carnet_buf__put(out, data, len) != 0)
+			return carnet_error__set(err, CARNET_E_NOMEM,
+						 CARNET_ORIGIN_CARNET, 0,
+						 "%s: out of memory", path);
+		return CARNET_OK;
+	}
+	/* not UTF-8: legacy French text is Windows-1252 */
+	return carnet_text__from_cp1252(out, data, len, err);
+}
+
+/* Is the media type m (before any ';') equal to want? */
+static int mime_is(const char *m, const char *want)
+{
+	size_t n = strcspn(m, "; \t");
+	return strlen(want) == n && strncasecmp(m, want, n) == 0;
+}
+
+int carnet_reader__embedded(carnet_doc *doc, const carnet_input *in,
+			    const char *mime, const char *data, size_t len,
+			    unsigned weight, carnet_error *err)
+{
+	carnet_buf text = CARNET_BUF_INIT;
+	int rc;
+	if (!mime)
+		mime = "";
+	if (mime_is(mime, "text/plain"))
+		rc = carnet_reader__plain_text(&text, in->path, data, len, err);
+	else if (mime_is(mime, "text/html") || mime_is(mime, "application/xhtml+xml"))
+		rc = carnet_html__extract(&text, NULL, in->path, data, len, err);
+	else if (mime_is(mime, "application/pdf"))
+		rc = carnet_pdf__extract(&text, in->path, data, len, in->limits, err);
+	else
+		rc = carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT,
+				       CARNET_ORIGIN_INPUT, 0,
+				       "%s: embedded content of type \"%.60s\" cannot be read",
+				       in->path, mime);
+	if (rc == CARNET_OK && text.len &&
+	    carnet_doc__add_section(doc, weight, text.data, text.len) != 0)
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "%s: out of memory", in->path);
+	carnet_buf__free(&text);
+	return rc;
 }

@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "carnet.h"
+#include "codes.h"
 #include "home.h"
 #include "reader.h"
 #include "registry.h"
@@ -25,6 +26,7 @@
 struct carnet_writer {
 	carnet_registry *reg;
 	carnet_xwriter *xw;
+	carnet_limits limits;
 	char home[CARNET_PATH_MAX];
 };
 
@@ -51,6 +53,9 @@ int carnet_writer_open(carnet_writer **out, const char *home,
 	char db[CARNET_PATH_MAX], reg[CARNET_PATH_MAX];
 	int rc;
 	snprintf(w->home, sizeof w->home, "%s", home);
+	w->limits.input_bytes = CARNET_DEFAULT_INPUT_BYTES;
+	w->limits.pdf_seconds = CARNET_DEFAULT_PDF_SECONDS;
+	w->limits.pdf_memory_bytes = CARNET_DEFAULT_PDF_MEMORY_BYTES;
 	if ((rc = carnet_home__create(home, err)) ||
 	    (rc = carnet_home__current_db(db, sizeof db, home, err)) ||
 	    (rc = carnet_home__path(reg, sizeof reg, home, CARNET_REGISTRY_FILE, err)))
@@ -70,6 +75,27 @@ int carnet_writer_open(carnet_writer **out, const char *home,
 fail:
 	carnet_writer_close(w);
 	return rc;
+}
+
+int carnet_writer_set_limit(carnet_writer *w, carnet_limit which,
+			    uint64_t value, carnet_error *err)
+{
+	if (value == 0)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET,
+					 0, "a limit must be greater than 0");
+	switch (which) {
+	case CARNET_LIMIT_INPUT_BYTES:
+		w->limits.input_bytes = value;
+		return CARNET_OK;
+	case CARNET_LIMIT_PDF_SECONDS:
+		w->limits.pdf_seconds = value > 86400 ? 86400 : (unsigned)value;
+		return CARNET_OK;
+	case CARNET_LIMIT_PDF_MEMORY_BYTES:
+		w->limits.pdf_memory_bytes = value;
+		return CARNET_OK;
+	}
+	return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+				 "unknown limit %d", (int)which);
 }
 
 void carnet_writer_close(carnet_writer *w)
@@ -94,8 +120,8 @@ int carnet_writer_commit(carnet_writer *w, carnet_error *err)
 }
 
 /* Read a whole file. NOTFOUND when missing; IO otherwise. */
-static int slurp(const char *path, char **data_out, size_t *len_out,
-		 struct stat *st_out, carnet_error *err)
+static int slurp(const char *path, uint64_t max, char **data_out,
+		 size_t *len_out, struct stat *st_out, carnet_error *err)
 {
 	*data_out = NULL;
 	*len_out = 0;
@@ -114,10 +140,10 @@ static int slurp(const char *path, char **data_out, size_t *len_out,
 				       0, "%s: not a regular file", path);
 		goto out;
 	}
-	if ((size_t)st.st_size > CARNET_INPUT_MAX) {
+	if ((uint64_t)st.st_size > max) {
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-				       0, "%s: file too large (%lld bytes, limit %zu)",
-				       path, (long long)st.st_size, CARNET_INPUT_MAX);
+				       0, "%s: file too large (%lld bytes, limit %llu)",
+				       path, (long long)st.st_size, (unsigned long long)max);
 		goto out;
 	}
 	size_t cap = (size_t)st.st_size + 1, len = 0;
@@ -245,6 +271,15 @@ static int collect(carnet_doc *doc, void *payload)
 					 p->source);
 	if (!doc->language && carnet_doc__sets(&doc->language, "fr") != 0)
 		goto nomem;
+	if (!doc->class_code && doc->type &&
+	    carnet_doc__sets(&doc->class_code, carnet_codes__type_class(doc->type)) != 0)
+		goto nomem;
+	/* an optional code that cannot be an index term is dropped; it does
+	 * not make the document bad */
+	char **codes[] = { &doc->class_code, &doc->practice_setting };
+	for (size_t i = 0; i < 2; i++)
+		if (*codes[i] && !carnet_doc__valid_id(*codes[i]))
+			carnet_doc__sets(codes[i], NULL);
 	if (p->count == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 2;
 		carnet_doc *d = realloc(p->docs, cap * sizeof *d);
@@ -340,6 +375,8 @@ static int index_doc(carnet_writer *w, const carnet_doc *d, carnet_error *err)
 		{ CARNET_PREFIX_TYPE, d->type },
 		{ CARNET_PREFIX_SPECIALTY, d->author_specialty },
 		{ CARNET_PREFIX_AUTHOR, d->author_id },
+		{ CARNET_PREFIX_CLASS, d->class_code },
+		{ CARNET_PREFIX_SETTING, d->practice_setting },
 	};
 	size_t nterms = 0;
 	for (size_t i = 0; i < sizeof bt / sizeof bt[0]; i++) {
@@ -525,7 +562,7 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 				 "%s: cannot read", path);
 		return record_reject(w, path, NULL, &reason, outcome_out, err);
 	}
-	if ((rc = slurp(source, &data, &len, &st, &reason))) {
+	if ((rc = slurp(source, w->limits.input_bytes, &data, &len, &st, &reason))) {
 		if (rc == CARNET_E_NOMEM) {
 			if (err)
 				*err = reason;
@@ -538,7 +575,8 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 	char side_path[PATH_MAX + 16];
 	snprintf(side_path, sizeof side_path, "%s.meta.json", source);
 	carnet_error side_err;
-	int have_side = slurp(side_path, &side, &side_len, NULL, &side_err) == CARNET_OK;
+	int have_side = slurp(side_path, 1024 * 1024, &side, &side_len, NULL,
+			      &side_err) == CARNET_OK;
 	if (!have_side && side_err.code != CARNET_E_NOTFOUND) {
 		free(data);
 		return record_reject(w, source, NULL, &side_err, outcome_out, err);
@@ -579,7 +617,7 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 		goto out;
 	}
 
-	carnet_input in = { source, data, len };
+	carnet_input in = { source, data, len, &w->limits };
 	const carnet_reader *reader = carnet_reader__find(&in);
 	char default_date[16];
 	struct tm tm;
@@ -595,7 +633,7 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 					    CARNET_ORIGIN_INPUT, 0,
 					    "%s: no reader for this kind of file (extension \"%s\")",
 					    source, ext);
-	} else if (!have_side && reader == &carnet_reader_text) {
+	} else if (!have_side && (reader->flags & CARNET_READER_NEEDS_SIDECAR)) {
 		read_rc = carnet_error__set(&reason, CARNET_E_INVALID,
 					    CARNET_ORIGIN_INPUT, 0,
 					    "%s: no sidecar %s.meta.json with the patient id",
