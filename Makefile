@@ -20,13 +20,26 @@ VERSION := 0.1.0
 SOMAJOR := 0
 PKGS := xapian-core icu-uc icu-i18n sqlite3 jansson libxxhash libxml-2.0 poppler-glib
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+BUILD ?= build-fuzz
+OPTFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g -O1
+FUZZ_LINK := -fsanitize=fuzzer,address,undefined
+else ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 OPTFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer -g -O1
 else
 BUILD ?= build
 OPTFLAGS := -O2 -g
+endif
+
+# make V=1 shows the commands
+ifeq ($(V),1)
+Q :=
+SAY := @true
+else
+Q := @
+SAY := @printf '  %-6s %s\n'
 endif
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -55,6 +68,15 @@ LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
 TOOLS := $(BUILD)/carnet-index $(BUILD)/carnet-query
+FUZZERS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+# Where each harness finds inputs to replay in make check: its saved
+# crashers and seeds (corpora/fuzz/NAME), test data, and the samples.
+REPLAY_text := corpora/fuzz/text corpora/sample corpora/bad
+REPLAY_cda := corpora/fuzz/cda tests/data/cda corpora/sample
+REPLAY_fhir := corpora/fuzz/fhir tests/data/fhir corpora/sample
+REPLAY_pdf := corpora/fuzz/pdf tests/data/pdf
+REPLAY_html := corpora/fuzz/html tests/data/html
+REPLAY_query := corpora/fuzz/query
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
@@ -67,46 +89,76 @@ all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
 $(BUILD)/indexer/%.o: EXTRA_INC := -Iindexer
 $(BUILD)/query/%.o: EXTRA_INC := -Iquery
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
+$(BUILD)/fuzz/%.o: EXTRA_INC := -Iindexer
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(FINAL_CFLAGS) $(EXTRA_INC) -c $< -o $@
+	$(SAY) CC $<
+	$(Q)$(CC) $(FINAL_CFLAGS) $(EXTRA_INC) -c $< -o $@
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(FINAL_CXXFLAGS) -c $< -o $@
+	$(SAY) CXX $<
+	$(Q)$(CXX) $(FINAL_CXXFLAGS) -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(SAY) AR $@
+	$(Q)ar rcs $@ $^
 
 # Linked with the C++ driver: the shim needs the C++ runtime.
 $(SHARED_LIB): $(LIB_OBJS) carnet.sym
-	$(CXX) -shared -Wl,-soname,libcarnet.so.$(SOMAJOR) -Wl,--no-undefined \
+	$(SAY) LD $@
+	$(Q)$(CXX) -shared -Wl,-soname,libcarnet.so.$(SOMAJOR) -Wl,--no-undefined \
 		-Wl,--version-script=carnet.sym $(FINAL_LDFLAGS) -o $@ $(LIB_OBJS) $(DEP_LIBS)
-	ln -sf libcarnet.so.$(VERSION) $(BUILD)/libcarnet.so.$(SOMAJOR)
-	ln -sf libcarnet.so.$(SOMAJOR) $(BUILD)/libcarnet.so
+	$(Q)ln -sf libcarnet.so.$(VERSION) $(BUILD)/libcarnet.so.$(SOMAJOR)
+	$(Q)ln -sf libcarnet.so.$(SOMAJOR) $(BUILD)/libcarnet.so
 
 $(BUILD)/carnet-index: $(BUILD)/indexer/carnet-index.o $(STATIC_LIB)
-	$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(BUILD)/carnet-query: $(BUILD)/query/carnet-query.o $(STATIC_LIB)
-	$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/helpers.o $(STATIC_LIB)
-	$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(TEST_LIBS)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(TEST_LIBS)
 
 .SECONDARY:
+
+# Replay drivers: each harness with fuzz/replay.c's main, built by the
+# ordinary compiler (and sanitizers under SANITIZE=1).
+$(BUILD)/fuzz/replay_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+replay: $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
+	@$(foreach f,$(FUZZERS),printf 'replay %-6s ' $(f) && $(BUILD)/fuzz/replay_$(f) $(REPLAY_$(f)) &&) true
+
+# libFuzzer binaries (clang): make fuzz, then e.g.
+#   build-fuzz/fuzz/fuzz_cda corpora/fuzz/cda tests/data/cda -max_total_time=60
+# and save any crasher under corpora/fuzz/NAME/ so make check replays it.
+fuzz:
+	$(MAKE) FUZZ=1 CC=clang CXX=clang++ fuzzers
+
+fuzzers: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(DEP_LIBS)
 
 # The public header alone, as C99 and as C++.
 headercheck:
 	@mkdir -p $(BUILD)
-	printf '#include <carnet.h>\nint main(void) { return carnet_version(0, 0, 0) > 0 ? 0 : 1; }\n' > $(BUILD)/headercheck.c
-	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.c -o $(BUILD)/headercheck-c.o
-	cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
-	$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
+	@printf '#include <carnet.h>\nint main(void) { return carnet_version(0, 0, 0) > 0 ? 0 : 1; }\n' > $(BUILD)/headercheck.c
+	$(SAY) CHECK include/carnet.h
+	$(Q)$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.c -o $(BUILD)/headercheck-c.o
+	@cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
+	$(Q)$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
 
-check: all headercheck installcheck $(TESTS)
+check: all headercheck installcheck replay $(TESTS)
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
 
 # Install into a scratch DESTDIR, build tests/installcheck.c against it with
@@ -138,8 +190,8 @@ install: all
 	    -e 's|@REQUIRES@|$(PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo install installcheck clean headercheck
+.PHONY: all check demo install installcheck clean headercheck replay fuzz fuzzers
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

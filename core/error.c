@@ -43,6 +43,9 @@ void carnet_free(void *ptr)
 }
 
 static void vfill(carnet_error *err, int code, int origin, int sys_code,
+		  const char *fmt, va_list ap) CARNET_PRINTF(5, 0);
+
+static void vfill(carnet_error *err, int code, int origin, int sys_code,
 		  const char *fmt, va_list ap)
 {
 	err->code = code;

@@ -39,6 +39,9 @@ static void usage(FILE *f)
 	      "  rejects        every rejected input: path, when, reason\n"
 	      "\n"
 	      "  --index DIR    index home (default $CARNET_INDEX, else ./carnet.idx)\n"
+	      "  --max-size N   reject inputs larger than N bytes (suffix K, M, G;\n"
+	      "                 default 64M)\n"
+	      "  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
 	      "  --json         a JSON summary on stdout\n"
 	      "  --quiet        no summary or progress on stderr\n"
 	      "\n"
@@ -149,6 +152,28 @@ static void add_path(run *r, const char *path, int depth)
 	free(names);
 }
 
+/* Parse "64M"-style sizes; 0 on error. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (end == s || n == 0)
+		return 0;
+	uint64_t mult = 1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mult = 1024; end++; break;
+	case 'm': case 'M': mult = 1024 * 1024; end++; break;
+	case 'g': case 'G': mult = 1024 * 1024 * 1024; end++; break;
+	default: return 0;
+	}
+	if (*end || n > UINT64_MAX / mult)
+		return 0;
+	return n * mult;
+}
+
+static uint64_t max_size, pdf_timeout;
+
 static int cmd_add(const char *home, int json, int quiet, int argc, char **argv)
 {
 	if (argc < 1) {
@@ -166,6 +191,12 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv)
 	if (carnet_writer_open(&r.w, home, &err) != CARNET_OK) {
 		fprintf(stderr, "carnet-index: %s\n", err.message);
 		return EXIT_FAILURE_;
+	}
+	if ((max_size && carnet_writer_set_limit(r.w, CARNET_LIMIT_INPUT_BYTES, max_size, &err)) ||
+	    (pdf_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_PDF_SECONDS, pdf_timeout, &err))) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		carnet_writer_close(r.w);
+		return EXIT_USAGE;
 	}
 	for (int i = 0; i < argc && !r.failed; i++)
 		add_path(&r, argv[i], 0);
@@ -297,12 +328,14 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'J' },
+		{ "max-size", required_argument, NULL, 'M' },
+		{ "pdf-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *home = NULL;
 	int json = 0, quiet = 0, c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': home = optarg; break;
 		case 'j': json = 1; break;
@@ -316,6 +349,22 @@ int main(int argc, char **argv)
 			}
 			break; /* extraction runs in this thread for now */
 		}
+		case 'M':
+			if (!(max_size = parse_size(optarg))) {
+				fprintf(stderr, "carnet-index: --max-size needs a size such as 1048576, 512K or 64M\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'T': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 86400) {
+				fprintf(stderr, "carnet-index: --pdf-timeout needs seconds from 1 to 86400\n");
+				return EXIT_USAGE;
+			}
+			pdf_timeout = (uint64_t)n;
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -325,19 +374,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *cmd = argv[optind++];
-	/* options may also follow the command */
-	int rest = optind;
-	for (int i = optind; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--quiet") == 0)
-			quiet = 1;
-		else if (strcmp(argv[i], "--index") == 0 && i + 1 < argc)
-			home = argv[++i];
-		else
-			argv[rest++] = argv[i];
-	}
-	int nargs = rest - optind;
+	/* getopt has moved every option before the command and its paths */
+	int nargs = argc - optind;
 	if (strcmp(cmd, "add") == 0)
 		return cmd_add(home, json, quiet, nargs, argv + optind);
 	if (nargs > 0) {
