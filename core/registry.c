@@ -13,6 +13,7 @@
 struct carnet_registry {
 	sqlite3 *db;
 	int in_txn;
+	int seen_table; /* temp.seen exists on this connection */
 	char path[4096];
 };
 
@@ -329,6 +330,68 @@ int carnet_registry__source_set(carnet_registry *r, const char *path,
 	bind_text(st, 4, state == CARNET_SOURCE_INDEXED ? NULL : reason);
 	bind_text(st, 5, now);
 	return run(r, st, "record source", err);
+}
+
+int carnet_registry__source_delete(carnet_registry *r, const char *path,
+				   carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "DELETE FROM sources WHERE path = ?", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, path);
+	return run(r, st, "forget source", err);
+}
+
+int carnet_registry__seen(carnet_registry *r, const char *path,
+			  carnet_error *err)
+{
+	if (!r->seen_table) {
+		int rc = exec(r, "CREATE TEMP TABLE IF NOT EXISTS seen(path TEXT PRIMARY KEY)",
+			      "create seen table", err);
+		if (rc)
+			return rc;
+		r->seen_table = 1;
+	}
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "INSERT OR IGNORE INTO temp.seen VALUES(?)", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, path);
+	return run(r, st, "note source", err);
+}
+
+int carnet_registry__unseen_sources(carnet_registry *r, const char *prefix,
+				    int (*cb)(const char *path, void *payload),
+				    void *payload, carnet_error *err)
+{
+	int rc;
+	if (!r->seen_table) {
+		rc = exec(r, "CREATE TEMP TABLE IF NOT EXISTS seen(path TEXT PRIMARY KEY)",
+			  "create seen table", err);
+		if (rc)
+			return rc;
+		r->seen_table = 1;
+	}
+	sqlite3_stmt *st;
+	rc = prepare(r, &st,
+		     "SELECT path FROM sources WHERE substr(path, 1, length(?1)) = ?1"
+		     " AND path NOT IN (SELECT path FROM temp.seen) ORDER BY path",
+		     err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, prefix);
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_text(st, 0);
+		rc = cb(p ? (const char *)p : "", payload);
+		if (rc) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, s, "list unseen sources");
 }
 
 int carnet_registry__doc_put(carnet_registry *r, const carnet_doc *d,

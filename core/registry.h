@@ -41,6 +41,22 @@ int carnet_registry__source_set(carnet_registry *r, const char *path,
 				const char *hash, int state,
 				const char *reason, carnet_error *err);
 
+/* Forget a source (its documents are removed separately). */
+int carnet_registry__source_delete(carnet_registry *r, const char *path,
+				   carnet_error *err);
+
+/* Note that path was seen by this connection (a temporary table, gone when
+ * the registry is closed), for finding the sources that disappeared. */
+int carnet_registry__seen(carnet_registry *r, const char *path,
+			  carnet_error *err);
+
+/* Call cb for every known source whose path starts with prefix and that
+ * was not noted by carnet_registry__seen, in path order. A non-zero return
+ * stops and is returned. */
+int carnet_registry__unseen_sources(carnet_registry *r, const char *prefix,
+				    int (*cb)(const char *path, void *payload),
+				    void *payload, carnet_error *err);
+
 /* Documents. put inserts or replaces by id. */
 int carnet_registry__doc_put(carnet_registry *r, const carnet_doc *d,
 			     carnet_error *err);

@@ -334,6 +334,21 @@ CARNET_API int carnet_writer_add_file(carnet_writer *w, const char *path,
 				      carnet_error *err);
 
 /**
+ * Remove from the index every document read from a file under directory
+ * @p dir that this writer has not been given (carnet_writer_add_file)
+ * since it was opened: the file is gone. Rejected inputs that are gone are
+ * forgotten too. This is the last step of a sync; call it only after every
+ * file under @p dir was given, or documents of files not given are lost.
+ *
+ * @param[out] removed_out  documents removed; may be NULL
+ * @return CARNET_OK; CARNET_E_NOTFOUND if @p dir does not exist;
+ *         CARNET_E_IO, CARNET_E_CORRUPT, CARNET_E_NOMEM.
+ */
+CARNET_API int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
+					   uint64_t *removed_out,
+					   carnet_error *err);
+
+/**
  * Make every change since the last commit durable and visible to readers,
  * in the index and the registry together.
  *

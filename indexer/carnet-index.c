@@ -23,18 +23,24 @@ typedef struct run {
 	carnet_writer *w;
 	int json, quiet, progress;
 	unsigned long seen, added, replaced, unchanged, rejected, in_batch;
+	uint64_t removed;
 	int failed;
+	int list_errors; /* a directory could not be listed: do not remove */
 	struct timespec start;
 } run;
 
 static void usage(FILE *f)
 {
 	fputs("usage: carnet-index [--index DIR] [--json] [--quiet] add PATH...\n"
+	      "       carnet-index [--index DIR] [--json] [--quiet] sync SOURCE_DIR\n"
 	      "       carnet-index [--index DIR] [--json] stats\n"
 	      "       carnet-index [--index DIR] [--json] rejects\n"
 	      "\n"
 	      "  add PATH...    index files, or directories recursively; each input\n"
 	      "                 may have its metadata in a sidecar FILE.meta.json\n"
+	      "  sync DIR       make the index match DIR: add new files, replace changed\n"
+	      "                 ones, remove the documents of files that are gone, skip\n"
+	      "                 the rest\n"
 	      "  stats          documents, versions, patients, rejects, size, generation\n"
 	      "  rejects        every rejected input: path, when, reason\n"
 	      "\n"
@@ -131,6 +137,7 @@ static void add_path(run *r, const char *path, int depth)
 		fprintf(stderr, "carnet-index: %s: cannot list directory: %s\n",
 			path, strerror(errno));
 		r->rejected++;
+		r->list_errors++;
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -174,11 +181,18 @@ static uint64_t parse_size(const char *s)
 
 static uint64_t max_size, pdf_timeout;
 
-static int cmd_add(const char *home, int json, int quiet, int argc, char **argv)
+static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
+		   int sync)
 {
-	if (argc < 1) {
-		fputs("carnet-index: add needs at least one PATH\n", stderr);
+	if (argc < 1 || (sync && argc != 1)) {
+		fputs(sync ? "carnet-index: sync needs one SOURCE_DIR\n"
+			   : "carnet-index: add needs at least one PATH\n", stderr);
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	struct stat st;
+	if (sync && (stat(argv[0], &st) != 0 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "carnet-index: %s: not a directory\n", argv[0]);
 		return EXIT_USAGE;
 	}
 	run r;
@@ -200,29 +214,41 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv)
 	}
 	for (int i = 0; i < argc && !r.failed; i++)
 		add_path(&r, argv[i], 0);
+	if (sync && !r.failed && r.list_errors) {
+		fprintf(stderr, "carnet-index: %s could not be listed entirely: "
+			"nothing removed this time\n", argv[0]);
+	} else if (sync && !r.failed &&
+		   carnet_writer_remove_unseen(r.w, argv[0], &r.removed, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		r.failed = 1;
+	}
 	if (!r.failed)
 		commit(&r);
 	carnet_writer_close(r.w);
 	double secs = elapsed(&r);
 	if (r.progress)
 		fputs("\r\033[K", stderr);
+	int nothing = !r.added && !r.replaced && !r.removed;
 	if (!quiet)
 		fprintf(stderr,
 			"carnet-index: %lu files in %.2f s: %lu added, %lu replaced, "
-			"%lu unchanged, %lu rejected%s%s\n",
-			r.seen, secs, r.added, r.replaced, r.unchanged, r.rejected,
+			"%llu removed, %lu unchanged, %lu rejected%s%s%s\n",
+			r.seen, secs, r.added, r.replaced, (unsigned long long)r.removed,
+			r.unchanged, r.rejected,
 			r.rejected ? " (see: carnet-index rejects)" : "",
-			r.failed ? "; stopped on failure, last batch not committed" : "");
+			r.failed ? "; stopped on failure, last batch not committed" : "",
+			nothing && !r.failed ? "; the index did not change" : "");
 	if (json) {
-		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
 				      "files", (json_int_t)r.seen,
 				      "added", (json_int_t)r.added,
 				      "replaced", (json_int_t)r.replaced,
+				      "removed", (json_int_t)r.removed,
 				      "unchanged", (json_int_t)r.unchanged,
 				      "rejected", (json_int_t)r.rejected,
 				      "seconds", secs, "failed", r.failed);
 		if (o) {
-			json_dumpf(o, stdout, JSON_COMPACT);
+			json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 			putchar('\n');
 			json_decref(o);
 		}
@@ -377,7 +403,9 @@ int main(int argc, char **argv)
 	/* getopt has moved every option before the command and its paths */
 	int nargs = argc - optind;
 	if (strcmp(cmd, "add") == 0)
-		return cmd_add(home, json, quiet, nargs, argv + optind);
+		return cmd_add(home, json, quiet, nargs, argv + optind, 0);
+	if (strcmp(cmd, "sync") == 0)
+		return cmd_add(home, json, quiet, nargs, argv + optind, 1);
 	if (nargs > 0) {
 		fprintf(stderr, "carnet-index: %s takes no arguments\n", cmd);
 		return EXIT_USAGE;

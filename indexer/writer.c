@@ -562,6 +562,8 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 				 "%s: cannot read", path);
 		return record_reject(w, path, NULL, &reason, outcome_out, err);
 	}
+	if ((rc = carnet_registry__seen(w->reg, source, err)))
+		return rc;
 	if ((rc = slurp(source, w->limits.input_bytes, &data, &len, &st, &reason))) {
 		if (rc == CARNET_E_NOMEM) {
 			if (err)
@@ -675,5 +677,68 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 out:
 	free(data);
 	free(side);
+	return rc;
+}
+
+/* Paths of the sources that disappeared. */
+typedef struct path_list {
+	char **paths;
+	size_t count, cap;
+} path_list;
+
+static int collect_path(const char *path, void *payload)
+{
+	path_list *l = payload;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **p = realloc(l->paths, cap * sizeof *p);
+		if (!p)
+			return CARNET_E_NOMEM;
+		l->paths = p;
+		l->cap = cap;
+	}
+	size_t n = strlen(path) + 1;
+	if (!(l->paths[l->count] = malloc(n)))
+		return CARNET_E_NOMEM;
+	memcpy(l->paths[l->count++], path, n);
+	return 0;
+}
+
+int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
+				uint64_t *removed_out, carnet_error *err)
+{
+	if (removed_out)
+		*removed_out = 0;
+	char canon[PATH_MAX], prefix[PATH_MAX + 2];
+	if (!realpath(dir, canon)) {
+		int e = errno;
+		return carnet_error__os(err, carnet_error__from_errno(e), e,
+					"%s: cannot resolve", dir);
+	}
+	snprintf(prefix, sizeof prefix, "%s%s", canon,
+		 strcmp(canon, "/") == 0 ? "" : "/");
+	path_list gone = { NULL, 0, 0 };
+	int rc = carnet_registry__unseen_sources(w->reg, prefix, collect_path, &gone, err);
+	if (rc == CARNET_E_NOMEM)
+		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0, "out of memory");
+	if (rc == CARNET_OK)
+		rc = carnet_registry__begin(w->reg, err);
+	for (size_t i = 0; rc == CARNET_OK && i < gone.count; i++) {
+		/* a source that yields nothing: all its documents go */
+		pending none = { w, gone.paths[i], NULL, NULL, NULL, 0, 0, err };
+		prior_docs before = { NULL, 0, 0 };
+		rc = carnet_registry__docs_of_source(w->reg, gone.paths[i],
+						     collect_prior, &before, err);
+		if (rc == CARNET_OK && removed_out)
+			*removed_out += before.count;
+		free(before.ids);
+		if (rc == CARNET_OK)
+			rc = drop_stale(w, &none, err);
+		if (rc == CARNET_OK)
+			rc = carnet_registry__source_delete(w->reg, gone.paths[i], err);
+	}
+	for (size_t i = 0; i < gone.count; i++)
+		free(gone.paths[i]);
+	free(gone.paths);
 	return rc;
 }

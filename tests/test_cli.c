@@ -181,3 +181,31 @@ Test(cli, usage_errors_exit_2)
 	cr_assert_eq(run(help), 0);
 	cr_assert(strstr(out, "--patient"));
 }
+
+Test(cli, sync_twice_changes_nothing_the_second_time)
+{
+	const char *s1[] = { "carnet-index", "--index", home, "--json", "sync", th_sample(), NULL };
+	cr_assert_eq(run(s1), 0, "%s", err);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_geq(json_integer_value(json_object_get(o, "added")), 40);
+	json_decref(o);
+	cr_assert_eq(run(s1), 0, "%s", err);
+	o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert_eq(json_integer_value(json_object_get(o, "added")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(o, "replaced")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(o, "removed")), 0);
+	json_decref(o);
+	cr_assert(strstr(err, "did not change"), "says so: %s", err);
+	const char *bad[] = { "carnet-index", "--index", home, "sync", th_path("%s/none", home), NULL };
+	cr_assert_eq(run(bad), 2, "%s", err);
+}
+
+Test(cli, inputs_over_the_size_limit_are_rejected)
+{
+	const char *a[] = { "carnet-index", "--index", home, "--max-size", "1K", "add", th_sample(), NULL };
+	cr_assert_eq(run(a), 1, "%s", err);
+	cr_assert(strstr(err, "too large"), "%s", err);
+	const char *b[] = { "carnet-index", "--index", home, "--max-size", "lots", "add", th_sample(), NULL };
+	cr_assert_eq(run(b), 2);
+}

@@ -236,3 +236,57 @@ Test(writer, opening_an_index_of_another_format_is_refused)
 	cr_assert_eq(carnet_writer_open(&w2, home, &err), CARNET_E_CORRUPT);
 	cr_assert(strstr(err.message, "CURRENT") != NULL, "%s", err.message);
 }
+
+Test(writer, remove_unseen_removes_only_gone_files_under_the_directory)
+{
+	const char *a = th_path("%s/src/a.txt", docs), *b = th_path("%s/src/sub/b.txt", docs),
+		   *c = th_path("%s/other/c.txt", docs), *d = th_path("%s/src-two/d.txt", docs);
+	th_write_doc(a, "P1", "A", "2025-01-01", "Alpha\n");
+	th_write_doc(b, "P1", "B", "2025-01-02", "Bravo\n");
+	th_write_doc(c, "P1", "C", "2025-01-03", "Charlie\n");
+	th_write_doc(d, "P1", "D", "2025-01-04", "Delta\n");
+	add(a, NULL);
+	add(b, NULL);
+	add(c, NULL);
+	add(d, NULL);
+	commit();
+	/* a new writer sees only a.txt of src/ (b.txt is "gone") */
+	carnet_writer_close(w);
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(add(a, NULL), CARNET_OUTCOME_UNCHANGED);
+	uint64_t removed = 99;
+	cr_assert_eq(carnet_writer_remove_unseen(w, th_path("%s/src", docs), &removed, &err),
+		     CARNET_OK, "%s", err.message);
+	commit();
+	cr_assert_eq(removed, 1);
+	cr_assert_eq(visible("P1", "bravo"), 0);
+	cr_assert_eq(visible("P1", "alpha"), 1);
+	cr_assert_eq(visible("P1", "charlie"), 1, "other directories are untouched");
+	cr_assert_eq(visible("P1", "delta"), 1, "src-two is not under src");
+	cr_assert_eq(carnet_writer_remove_unseen(w, th_path("%s/nowhere", docs), NULL, &err),
+		     CARNET_E_NOTFOUND);
+}
+
+Test(writer, removing_the_newest_version_brings_back_the_previous_one)
+{
+	const char *v1 = th_path("%s/src/v1.txt", docs), *v2 = th_path("%s/src/v2.txt", docs);
+	th_write_str(v1, "Compte rendu initial\n");
+	th_write_str(th_path("%s.meta.json", v1),
+		     "{\"patient_id\":\"P1\",\"id\":\"R-1\",\"set_id\":\"R\",\"version\":1,\"date\":\"2025-01-01\"}");
+	th_write_str(v2, "Compte rendu corrigé\n");
+	th_write_str(th_path("%s.meta.json", v2),
+		     "{\"patient_id\":\"P1\",\"id\":\"R-2\",\"set_id\":\"R\",\"version\":2,\"date\":\"2025-01-02\"}");
+	add(v1, NULL);
+	add(v2, NULL);
+	commit();
+	cr_assert_eq(visible("P1", "initial"), 0);
+	carnet_writer_close(w);
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	add(v1, NULL);
+	cr_assert_eq(carnet_writer_remove_unseen(w, th_path("%s/src", docs), NULL, &err), CARNET_OK);
+	commit();
+	cr_assert_eq(visible("P1", "initial"), 1);
+	cr_assert_eq(visible("P1", "corrige"), 0);
+}
