@@ -63,7 +63,7 @@ CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
                 indexer/sidecar.c indexer/writer.c
-QUERY_SRCS := query/search.c
+QUERY_SRCS := query/search.c query/policy.c
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
@@ -87,7 +87,17 @@ all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
 
 # Indexer code sees indexer headers; query code never does.
 $(BUILD)/indexer/%.o: EXTRA_INC := -Iindexer
-$(BUILD)/query/%.o: EXTRA_INC := -Iquery
+$(BUILD)/query/%.o: EXTRA_INC := -Iquery -I$(BUILD)/gen
+
+# The default authorisation matrix, compiled in from its data file.
+$(BUILD)/gen/authorisations_default.h: query/authorisations.tsv
+	@mkdir -p $(dir $@)
+	$(SAY) GEN $@
+	$(Q){ echo '/* generated from query/authorisations.tsv: do not edit */'; \
+	  echo 'static const char carnet_default_authorisations[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+$(BUILD)/query/policy.o: $(BUILD)/gen/authorisations_default.h
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
 $(BUILD)/fuzz/%.o: EXTRA_INC := -Iindexer
 

@@ -33,6 +33,7 @@ const char *carnet_strerror(int code)
 	case CARNET_E_IO: return "input/output error";
 	case CARNET_E_INVALID: return "invalid argument or input";
 	case CARNET_E_INTERNAL: return "internal error";
+	case CARNET_E_DENIED: return "access denied";
 	default: return "unknown status code";
 	}
 }

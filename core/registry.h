@@ -10,7 +10,7 @@
 
 /* Schema version of registry.sqlite (PRAGMA user_version). Older files are
  * migrated forward at open; newer ones are refused with CARNET_E_VERSION. */
-#define CARNET_REGISTRY_SCHEMA 2
+#define CARNET_REGISTRY_SCHEMA 3
 
 typedef struct carnet_registry carnet_registry;
 
@@ -91,6 +91,54 @@ int carnet_registry__meta_get(carnet_registry *r, const char *key, char *out,
 			      size_t out_size, carnet_error *err);
 int carnet_registry__meta_set(carnet_registry *r, const char *key,
 			      const char *value, carnet_error *err);
+
+/* ---- Visibility changed after upload (mask / unmask) ---- */
+
+/* Record that document id is hidden (hidden != 0) or no longer hidden from
+ * an audience, by a code such as "MASQUE_PS"; kept across re-reads. */
+int carnet_registry__visibility_set(carnet_registry *r, const char *id,
+				    const char *code, int hidden,
+				    carnet_error *err);
+/* Apply the recorded changes to d->confidentiality (codes added or
+ * removed). Returns CARNET_OK or an error; d unchanged on error. */
+int carnet_registry__visibility_apply(carnet_registry *r, carnet_doc *d,
+				      carnet_error *err);
+/* Replace the confidentiality codes recorded for document id. */
+int carnet_registry__doc_set_confidentiality(carnet_registry *r, const char *id,
+					     const char *codes, carnet_error *err);
+/* Does the registry know document id? *found_out 1 or 0. */
+int carnet_registry__doc_exists(carnet_registry *r, const char *id,
+				int *found_out, char confidentiality[256],
+				carnet_error *err);
+
+/* ---- Access log: access.sqlite beside the registry, append-only ---- */
+
+/* Attach (creating it if needed) the access log at path to this
+ * connection. Separate from the registry file so that appending to it
+ * never waits for an indexing batch. */
+int carnet_registry__log_attach(carnet_registry *r, const char *path,
+				carnet_error *err);
+
+typedef struct carnet_access {
+	const char *viewer_id, *profession, *specialty, *role;
+	const char *patient_id;
+	int emergency;
+	const char *words;
+	const char *doc_ids; /* ids returned, space-separated */
+	unsigned long count;
+} carnet_access;
+
+/* Append one search to the log (its own transaction, durable on return). */
+int carnet_registry__log_append(carnet_registry *r, const carnet_access *a,
+				carnet_error *err);
+
+/* Called per log entry; at is "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+typedef int (*carnet_log_cb)(const char *at, const carnet_access *a,
+			     void *payload);
+/* The entries of one patient, newest first. */
+int carnet_registry__log_list(carnet_registry *r, const char *patient_id,
+			      carnet_log_cb cb, void *payload,
+			      carnet_error *err);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void carnet_registry__now(char out[32]);

@@ -354,13 +354,15 @@ int carnet_xap_reader_search(carnet_xreader *r, const carnet_xsearch *s,
 		for (size_t i = 0; i < s->must_count; i++)
 			must.emplace_back(s->must[i]);
 		Xapian::Query filter(Xapian::Query::OP_AND, must.begin(), must.end());
-		if (s->any_count) {
+		for (size_t g = 0; g < s->any_count; g++) {
 			std::vector<Xapian::Query> any;
-			for (size_t i = 0; i < s->any_count; i++)
-				any.emplace_back(s->any[i]);
-			filter = Xapian::Query(Xapian::Query::OP_FILTER, filter,
-					       Xapian::Query(Xapian::Query::OP_OR,
-							     any.begin(), any.end()));
+			for (size_t i = 0; i < s->any[g].count; i++)
+				any.emplace_back(s->any[g].terms[i]);
+			// an empty group lets nothing through
+			Xapian::Query group = any.empty()
+				? Xapian::Query::MatchNothing
+				: Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end());
+			filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, group);
 		}
 		if (s->hide_count) {
 			std::vector<Xapian::Query> hide;

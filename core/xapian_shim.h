@@ -77,13 +77,19 @@ void carnet_xap_writer_free(carnet_xwriter *w) CARNET_NOEXCEPT;
 typedef struct carnet_xreader carnet_xreader;
 typedef struct carnet_xhits carnet_xhits;
 
+/* Terms of which a hit must have at least one. */
+typedef struct carnet_xgroup {
+	const char *const *terms;
+	size_t count; /* 0 means: no hit passes */
+} carnet_xgroup;
+
 typedef struct carnet_xsearch {
 	const char *words;          /* folded words, or NULL for browse mode */
 	const char *stem_language;  /* e.g. "french" */
 	const char *const *must;    /* every hit has all of these terms */
 	size_t must_count;
-	const char *const *any;     /* and at least one of these, if any_count */
-	size_t any_count;
+	const carnet_xgroup *any;   /* and, for each group, at least one of its terms */
+	size_t any_count;           /* number of groups */
 	const char *const *hide;    /* no hit has any of these terms ... */
 	size_t hide_count;
 	const char *unhide;         /* ... unless it also has this one (or NULL) */

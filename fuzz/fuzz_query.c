@@ -81,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(words, data, size);
 	words[size] = '\0';
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = "P1";
 	req.words = words;
 	carnet_results *res;

@@ -78,7 +78,8 @@ typedef enum carnet_status {
 	CARNET_E_NOMEM = -8,              /* out of memory */
 	CARNET_E_IO = -9,                 /* operating system or disk error */
 	CARNET_E_INVALID = -10,           /* invalid argument or input */
-	CARNET_E_INTERNAL = -11           /* a bug, or an unexpected library failure */
+	CARNET_E_INTERNAL = -11,          /* a bug, or an unexpected library failure */
+	CARNET_E_DENIED = -12             /* the viewer may not see this record */
 } carnet_status;
 
 /** Which component an error came from. */
@@ -223,19 +224,52 @@ typedef struct carnet_results carnet_results;
 
 /**
  * Search one patient's documents. Only documents of req->patient_id are
- * ever returned, whatever the words hold. With words, hits are ranked by
- * text relevance; without, the record is browsed newest first. Ties break
- * by date (newest first), then id.
+ * ever returned, whatever the words hold, and only those the viewer may
+ * see: a professional reads what the authorisation matrix grants their
+ * profession (authorisations.tsv in the index home, else the default),
+ * never a document masked from professionals (MASQUE_PS) unless they are
+ * its author or the request is an emergency access; the patient never
+ * sees INVISIBLE_PATIENT documents, legal representatives never
+ * INVISIBLE_REPRESENTANTS_LEGAUX ones. Every successful search is written
+ * to the access log first: if the log cannot be written, the search fails.
+ * With words, hits are ranked by text relevance; without, the record is
+ * browsed newest first. Ties break by date (newest first), then id.
  *
  * @param[out] out  the results; NULL on failure
  * @return CARNET_OK (possibly with no hits); CARNET_E_INVALID for a
- *         missing or malformed patient id or request; CARNET_E_QUERY for
- *         words that cannot be searched (not UTF-8, longer than
- *         CARNET_WORDS_MAX); CARNET_E_IO, CARNET_E_CORRUPT, CARNET_E_NOMEM.
+ *         missing or malformed patient id or request; CARNET_E_DENIED for
+ *         a professional without a profession, or whose profession the
+ *         matrix does not know; CARNET_E_QUERY for words that cannot be
+ *         searched (not UTF-8, longer than CARNET_WORDS_MAX); CARNET_E_IO
+ *         (including an access log that cannot be written),
+ *         CARNET_E_CORRUPT, CARNET_E_NOMEM.
  */
 CARNET_API int carnet_index_search(carnet_results **out, carnet_index *idx,
 				   const carnet_request *req,
 				   carnet_error *err);
+
+/**
+ * Called once per logged search, newest first. Strings are borrowed for the
+ * duration of the call; doc_ids lists the ids returned, space-separated.
+ * A non-zero return stops the iteration and is returned.
+ */
+typedef int (*carnet_access_cb)(const char *at_utc, const char *viewer_id,
+				const char *role, const char *profession,
+				const char *specialty, int emergency,
+				const char *words, const char *doc_ids,
+				void *payload);
+
+/**
+ * Read the access log of one patient: every search of their record, who
+ * asked, when, with which words, and which documents were returned. The
+ * log is append-only; nothing in the API changes or removes an entry.
+ *
+ * @return CARNET_OK, the callback's value; CARNET_E_INVALID for a bad
+ *         patient id; CARNET_E_IO, CARNET_E_CORRUPT.
+ */
+CARNET_API int carnet_index_access_log(carnet_index *idx, const char *patient_id,
+				       carnet_access_cb cb, void *payload,
+				       carnet_error *err);
 
 /** Number of hits in this page of results. */
 CARNET_API size_t carnet_results_count(const carnet_results *res);
@@ -347,6 +381,25 @@ CARNET_API int carnet_writer_add_file(carnet_writer *w, const char *path,
 CARNET_API int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
 					   uint64_t *removed_out,
 					   carnet_error *err);
+
+/** Who a document can be hidden from, after upload. */
+typedef enum carnet_audience {
+	CARNET_AUDIENCE_PROFESSIONALS = 0,        /* MASQUE_PS */
+	CARNET_AUDIENCE_PATIENT = 1,              /* INVISIBLE_PATIENT */
+	CARNET_AUDIENCE_LEGAL_REPRESENTATIVES = 2 /* INVISIBLE_REPRESENTANTS_LEGAUX */
+} carnet_audience;
+
+/**
+ * Hide document @p id from an audience (hidden != 0), or show it again,
+ * without reading it again. The change is kept when the document's file
+ * is read again, and is visible to readers at the next commit.
+ *
+ * @return CARNET_OK; CARNET_E_NOTFOUND if no document has this id;
+ *         CARNET_E_INVALID for an unknown audience; CARNET_E_IO, CARNET_E_CORRUPT.
+ */
+CARNET_API int carnet_writer_set_visibility(carnet_writer *w, const char *id,
+					    carnet_audience audience, int hidden,
+					    carnet_error *err);
 
 /**
  * Make every change since the last commit durable and visible to readers,

@@ -32,6 +32,7 @@ typedef struct run {
 static void usage(FILE *f)
 {
 	fputs("usage: carnet-index [--index DIR] [--json] [--quiet] add PATH...\n"
+	      "       carnet-index [--index DIR] mask|unmask ID --from AUDIENCE\n"
 	      "       carnet-index [--index DIR] [--json] [--quiet] sync SOURCE_DIR\n"
 	      "       carnet-index [--index DIR] [--json] stats\n"
 	      "       carnet-index [--index DIR] [--json] rejects\n"
@@ -41,6 +42,9 @@ static void usage(FILE *f)
 	      "  sync DIR       make the index match DIR: add new files, replace changed\n"
 	      "                 ones, remove the documents of files that are gone, skip\n"
 	      "                 the rest\n"
+	      "  mask ID --from professionals|patient|legal-representatives\n"
+	      "  unmask ID --from ...   hide a document from an audience, or show it\n"
+	      "                 again, without reading it again\n"
 	      "  stats          documents, versions, patients, rejects, size, generation\n"
 	      "  rejects        every rejected input: path, when, reason\n"
 	      "\n"
@@ -347,6 +351,44 @@ static int cmd_rejects(const char *home, int json)
 	return EXIT_OK;
 }
 
+static const char *from_audience;
+
+static int cmd_mask(const char *home, const char *id, int hidden)
+{
+	carnet_audience audience;
+	if (!from_audience) {
+		fputs("carnet-index: mask and unmask need --from professionals|patient|legal-representatives\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(from_audience, "professionals") == 0)
+		audience = CARNET_AUDIENCE_PROFESSIONALS;
+	else if (strcmp(from_audience, "patient") == 0)
+		audience = CARNET_AUDIENCE_PATIENT;
+	else if (strcmp(from_audience, "legal-representatives") == 0)
+		audience = CARNET_AUDIENCE_LEGAL_REPRESENTATIVES;
+	else {
+		fprintf(stderr, "carnet-index: unknown audience '%s'\n", from_audience);
+		return EXIT_USAGE;
+	}
+	carnet_writer *w;
+	carnet_error err;
+	if (carnet_writer_open(&w, home, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		return EXIT_FAILURE_;
+	}
+	int rc = carnet_writer_set_visibility(w, id, audience, hidden, &err);
+	if (rc == CARNET_OK)
+		rc = carnet_writer_commit(w, &err);
+	carnet_writer_close(w);
+	if (rc != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		return rc == CARNET_E_NOTFOUND || rc == CARNET_E_INVALID ? EXIT_USAGE
+									 : EXIT_FAILURE_;
+	}
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -355,6 +397,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "max-size", required_argument, NULL, 'M' },
+		{ "from", required_argument, NULL, 'F' },
 		{ "pdf-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -391,6 +434,7 @@ int main(int argc, char **argv)
 			pdf_timeout = (uint64_t)n;
 			break;
 		}
+		case 'F': from_audience = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -406,6 +450,13 @@ int main(int argc, char **argv)
 		return cmd_add(home, json, quiet, nargs, argv + optind, 0);
 	if (strcmp(cmd, "sync") == 0)
 		return cmd_add(home, json, quiet, nargs, argv + optind, 1);
+	if (strcmp(cmd, "mask") == 0 || strcmp(cmd, "unmask") == 0) {
+		if (nargs != 1) {
+			fprintf(stderr, "carnet-index: %s needs one document ID\n", cmd);
+			return EXIT_USAGE;
+		}
+		return cmd_mask(home, argv[optind], cmd[0] == 'm');
+	}
 	if (nargs > 0) {
 		fprintf(stderr, "carnet-index: %s takes no arguments\n", cmd);
 		return EXIT_USAGE;

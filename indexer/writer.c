@@ -271,6 +271,10 @@ static int collect(carnet_doc *doc, void *payload)
 					 p->source);
 	if (!doc->language && carnet_doc__sets(&doc->language, "fr") != 0)
 		goto nomem;
+	/* masks set after upload (carnet-index mask) outlive re-reads */
+	int vrc = carnet_registry__visibility_apply(p->w->reg, doc, err);
+	if (vrc)
+		return vrc;
 	if (!doc->class_code && doc->type &&
 	    carnet_doc__sets(&doc->class_code, carnet_codes__type_class(doc->type)) != 0)
 		goto nomem;
@@ -740,5 +744,48 @@ int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
 	for (size_t i = 0; i < gone.count; i++)
 		free(gone.paths[i]);
 	free(gone.paths);
+	return rc;
+}
+
+int carnet_writer_set_visibility(carnet_writer *w, const char *id,
+				 carnet_audience audience, int hidden,
+				 carnet_error *err)
+{
+	static const char *const codes[] = {
+		[CARNET_AUDIENCE_PROFESSIONALS] = "MASQUE_PS",
+		[CARNET_AUDIENCE_PATIENT] = "INVISIBLE_PATIENT",
+		[CARNET_AUDIENCE_LEGAL_REPRESENTATIVES] = "INVISIBLE_REPRESENTANTS_LEGAUX",
+	};
+	if ((int)audience < 0 || (int)audience > CARNET_AUDIENCE_LEGAL_REPRESENTATIVES)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "unknown audience %d", (int)audience);
+	if (!carnet_doc__valid_id(id))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "invalid document id");
+	int found;
+	char conf[256];
+	int rc = carnet_registry__doc_exists(w->reg, id, &found, conf, err);
+	if (rc)
+		return rc;
+	if (!found)
+		return carnet_error__set(err, CARNET_E_NOTFOUND, CARNET_ORIGIN_CARNET, 0,
+					 "no document with id %s", id);
+	char id_term[CARNET_ID_MAX + 8], conf_term[64];
+	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", id);
+	snprintf(conf_term, sizeof conf_term, CARNET_PREFIX_CONF "%s", codes[audience]);
+	carnet_doc d;
+	carnet_doc__init(&d);
+	if (carnet_doc__sets(&d.id, id) != 0 ||
+	    carnet_doc__sets(&d.confidentiality, conf[0] ? conf : NULL) != 0) {
+		carnet_doc__clear(&d);
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory");
+	}
+	if ((rc = carnet_registry__begin(w->reg, err)) == CARNET_OK &&
+	    (rc = carnet_registry__visibility_set(w->reg, id, codes[audience], hidden, err)) == CARNET_OK &&
+	    (rc = carnet_registry__visibility_apply(w->reg, &d, err)) == CARNET_OK &&
+	    (rc = carnet_registry__doc_set_confidentiality(w->reg, id, d.confidentiality, err)) == CARNET_OK)
+		rc = carnet_xap_writer_set_term(w->xw, id_term, conf_term, hidden, err);
+	carnet_doc__clear(&d);
 	return rc;
 }

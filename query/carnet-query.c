@@ -23,10 +23,14 @@ static void usage(FILE *f)
 	      "  FILTERS: --type CODE (repeatable)  --since YYYY-MM-DD  --until YYYY-MM-DD\n"
 	      "           --all-versions\n"
 	      "  OUTPUT:  --limit N (default 20)  --offset N  --json\n"
+	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
+	      "A professional gives --profession; what each profession may read is\n"
+	      "set by the authorisation matrix (authorisations.tsv).\n"
 	      "No WORDS: browse mode, newest first.\n"
 	      "Words: plain words, \"a phrase\", -excluded, +required.\n"
 	      "exit status: 0 success, 2 usage error (bad option, patient or query),\n"
-	      "3 failure (no index, unreadable index, ...)\n",
+	      "3 failure (no index, unreadable index, access denied, access log\n"
+	      "not writable, ...)\n",
 	      f);
 }
 
@@ -142,6 +146,48 @@ static void print_json(const carnet_results *res, unsigned offset)
 	}
 }
 
+static int print_access(const char *at, const char *viewer_id, const char *role,
+			const char *profession, const char *specialty, int emergency,
+			const char *words, const char *doc_ids, void *payload)
+{
+	if (*(int *)payload) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}",
+				      "at", at, "viewer_id", viewer_id, "role", role,
+				      "profession", profession, "specialty", specialty,
+				      "emergency", emergency, "words", words,
+				      "documents", doc_ids);
+		if (o) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		}
+		return 0;
+	}
+	printf("%s  %-20s %-12s %-4s %-5s %s%s  [%s]\n", at, role,
+	       *viewer_id ? viewer_id : "-", *profession ? profession : "-",
+	       *specialty ? specialty : "-", emergency ? "EMERGENCY " : "",
+	       *words ? words : "(browse)", doc_ids);
+	return 0;
+}
+
+/* --access-log: who searched this patient's record, newest first. */
+static int show_access_log(const char *home, const char *patient, int json)
+{
+	carnet_error err;
+	carnet_index *idx;
+	if (carnet_index_open(&idx, home, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-query: %s\n", err.message);
+		return EXIT_FAILURE_;
+	}
+	int rc = carnet_index_access_log(idx, patient, print_access, &json, &err);
+	carnet_index_close(idx);
+	if (rc != CARNET_OK) {
+		fprintf(stderr, "carnet-query: %s\n", err.message);
+		return rc == CARNET_E_INVALID ? EXIT_USAGE : EXIT_FAILURE_;
+	}
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -159,12 +205,13 @@ int main(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "access-log", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	carnet_request req = CARNET_REQUEST_INIT;
 	const char *home = NULL, *types[MAX_TYPES];
-	int json = 0, c;
+	int json = 0, access_log = 0, c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': home = optarg; break;
@@ -204,6 +251,7 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'j': json = 1; break;
+		case 'L': access_log = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -214,6 +262,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	req.types = types;
+	if (access_log)
+		return show_access_log(home, req.patient_id, json);
+	if (req.role == CARNET_ROLE_PROFESSIONAL && !req.profession) {
+		fputs("carnet-query: a professional gives --profession CODE "
+		      "(TRE_G15, e.g. 10 médecin, 21 pharmacien, 60 infirmier)\n", stderr);
+		return EXIT_USAGE;
+	}
 
 	/* the words: every remaining argument, joined by spaces */
 	size_t len = 1;

@@ -11,6 +11,7 @@
 #include "codes.h"
 #include "doc.h"
 #include "home.h"
+#include "policy.h"
 #include "registry.h"
 #include "schema.h"
 #include "text.h"
@@ -19,9 +20,13 @@
 #define LIMIT_MAX 1000
 #define TYPES_MAX 64
 
+#define ACCESS_LOG_FILE "access.sqlite"
+
 struct carnet_index {
 	carnet_registry *reg;
 	carnet_xreader *xr;
+	carnet_policy *policy;
+	int log_attached;         /* the access log is open on reg */
 	char home[CARNET_PATH_MAX];
 	char db[CARNET_PATH_MAX]; /* live generation the reader has open */
 };
@@ -61,6 +66,7 @@ int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 	if ((rc = carnet_home__current_db(idx->db, sizeof idx->db, home, err)) ||
 	    (rc = carnet_home__path(reg, sizeof reg, home, CARNET_REGISTRY_FILE, err)) ||
 	    (rc = carnet_registry__open(&idx->reg, reg, 0, err)) ||
+	    (rc = carnet_policy__load(&idx->policy, home, err)) ||
 	    (rc = carnet_xap_reader_open(&idx->xr, idx->db, err)))
 		goto fail;
 	*out = idx;
@@ -76,7 +82,87 @@ void carnet_index_close(carnet_index *idx)
 		return;
 	carnet_xap_reader_free(idx->xr);
 	carnet_registry__close(idx->reg);
+	carnet_policy__free(idx->policy);
 	free(idx);
+}
+
+/* Open the access log on first use (and again after a failure). */
+static int attach_log(carnet_index *idx, carnet_error *err)
+{
+	if (idx->log_attached)
+		return CARNET_OK;
+	char path[CARNET_PATH_MAX];
+	int rc = carnet_home__path(path, sizeof path, idx->home, ACCESS_LOG_FILE, err);
+	if (rc == CARNET_OK)
+		rc = carnet_registry__log_attach(idx->reg, path, err);
+	idx->log_attached = rc == CARNET_OK;
+	return rc;
+}
+
+static const char *role_name(carnet_role role)
+{
+	switch (role) {
+	case CARNET_ROLE_PROFESSIONAL: return "professional";
+	case CARNET_ROLE_PATIENT: return "patient";
+	case CARNET_ROLE_LEGAL_REPRESENTATIVE: return "legal-representative";
+	}
+	return "unknown";
+}
+
+/* Write the search and what it returned to the access log. */
+static int log_search(carnet_index *idx, const carnet_request *req,
+		      const carnet_results *res, carnet_error *err)
+{
+	int rc = attach_log(idx, err);
+	if (rc)
+		return rc;
+	carnet_buf ids = CARNET_BUF_INIT;
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		if ((i && carnet_buf__putc(&ids, ' ') != 0) ||
+		    carnet_buf__puts(&ids, carnet_results_field(res, i, CARNET_FIELD_ID)) != 0) {
+			carnet_buf__free(&ids);
+			return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+						 0, "out of memory");
+		}
+	carnet_access a = {
+		req->viewer_id, req->profession, req->specialty, role_name(req->role),
+		req->patient_id, (req->flags & CARNET_REQUEST_EMERGENCY) != 0,
+		req->words, ids.data ? ids.data : "", carnet_results_count(res),
+	};
+	rc = carnet_registry__log_append(idx->reg, &a, err);
+	if (rc) {
+		/* try to open it afresh next time */
+		idx->log_attached = 0;
+	}
+	carnet_buf__free(&ids);
+	return rc;
+}
+
+typedef struct log_relay {
+	carnet_access_cb cb;
+	void *payload;
+} log_relay;
+
+static int relay(const char *at, const carnet_access *a, void *payload)
+{
+	log_relay *r = payload;
+	return r->cb(at, a->viewer_id ? a->viewer_id : "", a->role ? a->role : "",
+		     a->profession ? a->profession : "", a->specialty ? a->specialty : "",
+		     a->emergency, a->words ? a->words : "", a->doc_ids ? a->doc_ids : "",
+		     r->payload);
+}
+
+int carnet_index_access_log(carnet_index *idx, const char *patient_id,
+			    carnet_access_cb cb, void *payload, carnet_error *err)
+{
+	if (!patient_id || !carnet_doc__valid_id(patient_id))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "invalid request: patient id must be 1 to 128 printable characters without spaces");
+	int rc = attach_log(idx, err);
+	if (rc)
+		return rc;
+	log_relay r = { cb, payload };
+	return carnet_registry__log_list(idx->reg, patient_id, relay, &r, err);
 }
 
 int carnet_index_refresh(carnet_index *idx, carnet_error *err)
@@ -247,10 +333,12 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	if (rc)
 		return rc;
 
-	carnet_buf words = CARNET_BUF_INIT;
+	carnet_buf words = CARNET_BUF_INIT, authz = CARNET_BUF_INIT;
+	const char **authz_terms = NULL;
 	carnet_xhits *xh = NULL;
 	carnet_results *res = NULL;
 	const char *must[2], *any[TYPES_MAX], *hide[1];
+	carnet_xgroup groups[2];
 	char *type_terms = NULL;
 	char patient_term[CARNET_ID_MAX + 8], unhide[CARNET_ID_MAX + 8];
 	char from[9], to[9];
@@ -269,6 +357,7 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	if (!(req->flags & CARNET_REQUEST_ALL_VERSIONS))
 		must[s.must_count++] = CARNET_TERM_LATEST;
 	s.must = must;
+	s.any = groups;
 
 	if (req->types_count) {
 		size_t size = req->types_count * (CARNET_ID_MAX + 8);
@@ -283,8 +372,33 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 			snprintf(t, CARNET_ID_MAX + 8, CARNET_PREFIX_TYPE "%s", req->types[i]);
 			any[i] = t;
 		}
-		s.any = any;
-		s.any_count = req->types_count;
+		groups[s.any_count].terms = any;
+		groups[s.any_count].count = req->types_count;
+		s.any_count++;
+	}
+
+	/* the authorisation matrix: what the viewer's profession may read */
+	if (req->role == CARNET_ROLE_PROFESSIONAL) {
+		int all;
+		size_t nterms;
+		if ((rc = carnet_policy__filter(idx->policy, req->profession, req->specialty,
+						&all, &authz, &nterms, err)))
+			goto out;
+		if (!all) {
+			authz_terms = calloc(nterms ? nterms : 1, sizeof *authz_terms);
+			if (!authz_terms) {
+				rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+						       0, "out of memory");
+				goto out;
+			}
+			for (size_t i = 0, off = 0; i < nterms; i++) {
+				authz_terms[i] = authz.data + off;
+				off += strlen(authz_terms[i]) + 1;
+			}
+			groups[s.any_count].terms = authz_terms;
+			groups[s.any_count].count = nterms;
+			s.any_count++;
+		}
 	}
 
 	/* visibility: what each role may not see */
@@ -333,13 +447,16 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 				       0, "out of memory for results");
 		goto out;
 	}
-	if ((rc = fill_results(res, xh, err))) {
+	/* no answer leaves unlogged: if the log cannot be written, fail */
+	if ((rc = fill_results(res, xh, err)) || (rc = log_search(idx, req, res, err))) {
 		carnet_results_free(res);
 		res = NULL;
 		goto out;
 	}
 	*out = res;
 out:
+	free(authz_terms);
+	carnet_buf__free(&authz);
 	carnet_xap_hits_free(xh);
 	free(type_terms);
 	carnet_buf__free(&words);

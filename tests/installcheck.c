@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 	if (carnet_index_open(&idx, home, &err) != CARNET_OK)
 		return fail("index_open", &err);
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = "P1";
 	req.words = "hemoglobine";
 	carnet_results *res;

@@ -98,7 +98,7 @@ Test(cli, query_json_lines_follow_the_interface)
 {
 	index_corpora();
 	const char *p = patient();
-	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--json",
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10", "--json",
 			    "--limit", "5", NULL };
 	cr_assert_eq(run(q), 0, "%s", err);
 	const char *keys[] = { "rank", "id", "set_id", "version", "patient", "type",
@@ -121,7 +121,7 @@ Test(cli, query_json_lines_follow_the_interface)
 Test(cli, query_table_is_readable)
 {
 	index_corpora();
-	const char *q[] = { "carnet-query", "--index", home, "--patient", patient(), "conclusion", NULL };
+	const char *q[] = { "carnet-query", "--index", home, "--patient", patient(), "--profession", "10", "conclusion", NULL };
 	cr_assert_eq(run(q), 0, "%s", err);
 	cr_assert(strstr(out, "date") && strstr(out, "title"), "header: %s", out);
 	cr_assert(strstr(out, "document(s) for patient"), "footer: %s", out);
@@ -129,7 +129,7 @@ Test(cli, query_table_is_readable)
 
 Test(cli, missing_index_is_a_clear_failure)
 {
-	const char *q[] = { "carnet-query", "--index", home, "--patient", "P1", NULL };
+	const char *q[] = { "carnet-query", "--index", home, "--patient", "P1", "--profession", "10", NULL };
 	cr_assert_eq(run(q), 3);
 	cr_assert(strstr(err, "no carnet index") && strstr(err, home), "%s", err);
 	const char *s[] = { "carnet-index", "--index", home, "stats", NULL };
@@ -153,13 +153,14 @@ Test(cli, malformed_query_is_a_usage_error)
 {
 	index_corpora();
 	const char *q[] = { "carnet-query", "--index", home, "--patient", patient(),
-			    "h\xC3\x28moglobine", NULL };
+			    "--profession", "10", "h\xC3\x28moglobine", NULL };
 	cr_assert_eq(run(q), 2);
 	cr_assert(strstr(err, "UTF-8"), "%s", err);
 	const char *np[] = { "carnet-query", "--index", home, "hemoglobine", NULL };
 	cr_assert_eq(run(np), 2);
 	cr_assert(strstr(err, "--patient"), "%s", err);
-	const char *bp[] = { "carnet-query", "--index", home, "--patient", "a b", NULL };
+	const char *bp[] = { "carnet-query", "--index", home, "--patient", "a b",
+			     "--profession", "10", NULL };
 	cr_assert_eq(run(bp), 2);
 	cr_assert(strstr(err, "patient id"), "%s", err);
 	const char *bl[] = { "carnet-query", "--index", home, "--patient", "P", "--limit", "x", NULL };

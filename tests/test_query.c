@@ -40,6 +40,7 @@ static carnet_results *search(const char *patient, const char *words,
 			      unsigned flags)
 {
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = patient;
 	req.words = words;
 	req.flags = flags;
@@ -209,6 +210,7 @@ Test(sample, limit_and_offset_page_through_the_record)
 	const char *p = patient1();
 	carnet_results *all = search(p, NULL, 0);
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = p;
 	req.limit = 3;
 	req.offset = 2;
@@ -227,6 +229,7 @@ Test(sample, type_and_date_filters_narrow_the_record)
 	const char *p = patient1();
 	const char *types[] = { "11502-2" };
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = p;
 	req.types = types;
 	req.types_count = 1;
@@ -263,6 +266,7 @@ static int refused(const carnet_request *req, carnet_error *err)
 Test(sample, missing_or_malformed_patient_id_is_refused)
 {
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	carnet_error err;
 	cr_assert_eq(refused(&req, &err), CARNET_E_INVALID);
 	cr_assert(strstr(err.message, "patient") != NULL, "%s", err.message);
@@ -281,6 +285,7 @@ Test(sample, missing_or_malformed_patient_id_is_refused)
 Test(sample, malformed_words_are_a_query_error)
 {
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	carnet_error err;
 	req.patient_id = patient1();
 	req.words = "h\xC3\x28moglobine";
@@ -297,6 +302,7 @@ Test(sample, malformed_words_are_a_query_error)
 Test(sample, bad_limits_dates_and_versions_are_refused)
 {
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = patient1();
 	req.limit = 0;
 	cr_assert_eq(refused(&req, NULL), CARNET_E_INVALID);
@@ -387,6 +393,7 @@ Test(own, an_older_version_indexed_later_does_not_hide_the_newer)
 static carnet_results *as_viewer(carnet_role role, const char *viewer, unsigned flags)
 {
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = "P9";
 	req.role = role;
 	req.viewer_id = viewer;

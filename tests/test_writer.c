@@ -54,6 +54,7 @@ static size_t visible(const char *patient, const char *words)
 	carnet_error err;
 	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = patient;
 	req.words = words;
 	carnet_results *res;
@@ -213,6 +214,7 @@ Test(writer, documents_without_id_or_date_get_stable_defaults)
 	carnet_index *idx;
 	cr_assert_eq(carnet_index_open(&idx, home, NULL), CARNET_OK);
 	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
 	req.patient_id = "P1";
 	carnet_results *res;
 	cr_assert_eq(carnet_index_search(&res, idx, &req, NULL), CARNET_OK);

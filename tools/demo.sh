@@ -16,11 +16,11 @@ echo "== carnet-index stats"
 "$build/carnet-index" --index "$idx" stats
 patient=$(sed -n 's/.*"patient_id" *: *"\([^"]*\)".*/\1/p' corpora/sample/p1-*/*.meta.json | head -n 1)
 echo
-echo "== carnet-query --patient $patient   (browse: the record, newest first)"
-"$build/carnet-query" --index "$idx" --patient "$patient" --limit 8
+echo "== carnet-query --patient $patient --profession 10   (browse: the record, newest first)"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --limit 8
 echo
-echo "== carnet-query --patient $patient hemoglobine glyquee   (no accents typed)"
-"$build/carnet-query" --index "$idx" --patient "$patient" hemoglobine glyquee
+echo "== carnet-query --patient $patient --profession 10 hemoglobine glyquee   (no accents typed)"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 hemoglobine glyquee
 echo
-echo "== carnet-query --patient $patient --json echocardiographie"
-"$build/carnet-query" --index "$idx" --patient "$patient" --json echocardiographie
+echo "== carnet-query --patient $patient --profession 10 --json echocardiographie"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --json echocardiographie
