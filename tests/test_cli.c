@@ -210,3 +210,53 @@ Test(cli, inputs_over_the_size_limit_are_rejected)
 	const char *b[] = { "carnet-index", "--index", home, "--max-size", "lots", "add", th_sample(), NULL };
 	cr_assert_eq(run(b), 2);
 }
+
+Test(cli, mask_unmask_and_the_access_log_from_the_command_line)
+{
+	index_corpora();
+	const char *p = patient();
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10",
+			    "--viewer-id", "10009999999", "--json", NULL };
+	cr_assert_eq(run(q), 0, "%s", err);
+	json_t *first = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+	cr_assert_not_null(first, "%s", out);
+	char id[128];
+	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(first, "id")));
+	json_decref(first);
+
+	const char *mask[] = { "carnet-index", "--index", home, "mask", id, "--from", "professionals", NULL };
+	cr_assert_eq(run(mask), 0, "%s", err);
+	cr_assert_eq(run(q), 0, "%s", err);
+	cr_assert_null(strstr(out, id), "masked document %s still shown: %s", id, out);
+	const char *unmask[] = { "carnet-index", "--index", home, "unmask", id, "--from", "professionals", NULL };
+	cr_assert_eq(run(unmask), 0, "%s", err);
+	cr_assert_eq(run(q), 0, "%s", err);
+	cr_assert(strstr(out, id), "unmasked document %s shown again", id);
+	const char *nope[] = { "carnet-index", "--index", home, "mask", "NO-SUCH-DOC", "--from", "patient", NULL };
+	cr_assert_eq(run(nope), 2);
+	cr_assert(strstr(err, "NO-SUCH-DOC"), "%s", err);
+	const char *nofrom[] = { "carnet-index", "--index", home, "mask", id, NULL };
+	cr_assert_eq(run(nofrom), 2);
+
+	const char *log[] = { "carnet-query", "--index", home, "--access-log", "--patient", p, "--json", NULL };
+	cr_assert_eq(run(log), 0, "%s", err);
+	int lines = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o, "%s", line);
+		cr_assert_str_eq(json_string_value(json_object_get(o, "viewer_id")), "10009999999");
+		cr_assert_str_eq(json_string_value(json_object_get(o, "profession")), "10");
+		json_decref(o);
+		lines++;
+	}
+	cr_assert_eq(lines, 3, "three searches logged");
+
+	const char *unknown[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "99", NULL };
+	cr_assert_eq(run(unknown), 3);
+	cr_assert(strstr(err, "matrix"), "%s", err);
+	const char *noprof[] = { "carnet-query", "--index", home, "--patient", p, NULL };
+	cr_assert_eq(run(noprof), 2);
+	cr_assert(strstr(err, "--profession"), "%s", err);
+	const char *patient_role[] = { "carnet-query", "--index", home, "--patient", p, "--role", "patient", NULL };
+	cr_assert_eq(run(patient_role), 0, "the patient needs no profession: %s", err);
+}
