@@ -1,7 +1,11 @@
-/* home.c - index home layout: CURRENT names the live generation directory. */
+/* home.c - index home layout: generations, the CURRENT switch, the writer lock. */
+#define _GNU_SOURCE /* F_OFD_SETLK: a lock per open file, not per process */
 #include "home.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +14,7 @@
 
 #include "schema.h"
 
-#define FIRST_GENERATION "xapian-1"
+#define LOCK_FILE "LOCK"
 
 const char *carnet_home__resolve(const char *home)
 {
@@ -20,31 +24,30 @@ const char *carnet_home__resolve(const char *home)
 	return env && *env ? env : "carnet.idx";
 }
 
-int carnet_home__path(char *out, size_t size, const char *home,
+int carnet_home__path(char *out, size_t size, const char *dir,
 		      const char *name, carnet_error *err)
 {
-	int n = snprintf(out, size, "%s/%s", home, name);
+	int n = snprintf(out, size, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= size)
 		return carnet_error__set(err, CARNET_E_INVALID,
 					 CARNET_ORIGIN_CARNET, 0,
-					 "index path too long: %s", home);
+					 "index path too long: %s", dir);
 	return CARNET_OK;
 }
 
-/* Is name a safe generation directory name (no path separators)? */
-static int valid_generation(const char *name)
+/* The number of a generation name "gen-N", or 0 if it is not one. */
+static unsigned long generation_number(const char *name)
 {
-	if (!*name || name[0] == '.')
+	if (strncmp(name, "gen-", 4) != 0 || !name[4])
 		return 0;
-	for (const char *p = name; *p; p++)
-		if (!(*p == '-' || *p == '_' || (*p >= '0' && *p <= '9') ||
-		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-			return 0;
-	return 1;
+	char *end;
+	unsigned long n = strtoul(name + 4, &end, 10);
+	return *end || name[4] == '0' ? 0 : n;
 }
 
-int carnet_home__current_db(char *out, size_t size, const char *home,
-			    carnet_error *err)
+/* Read CURRENT into name (size >= 32). */
+static int read_current(char *name, size_t size, const char *home,
+			carnet_error *err)
 {
 	char cur[CARNET_PATH_MAX];
 	int rc = carnet_home__path(cur, sizeof cur, home, CARNET_CURRENT_FILE, err);
@@ -59,16 +62,68 @@ int carnet_home__current_db(char *out, size_t size, const char *home,
 						 "no carnet index at %s", home);
 		return carnet_error__os(err, CARNET_E_IO, e, "cannot read %s", cur);
 	}
-	char gen[256] = "";
-	if (!fgets(gen, sizeof gen, f))
-		gen[0] = '\0';
+	if (!fgets(name, (int)size, f))
+		name[0] = '\0';
 	fclose(f);
-	gen[strcspn(gen, "\r\n")] = '\0';
-	if (!valid_generation(gen))
+	name[strcspn(name, "\r\n")] = '\0';
+	if (!generation_number(name))
 		return carnet_error__set(err, CARNET_E_CORRUPT,
 					 CARNET_ORIGIN_CARNET, 0,
 					 "%s does not name a valid generation", cur);
-	return carnet_home__path(out, size, home, gen, err);
+	return CARNET_OK;
+}
+
+int carnet_home__current(char *gen_dir, size_t size, const char *home,
+			 carnet_error *err)
+{
+	char name[64];
+	int rc = read_current(name, sizeof name, home, err);
+	return rc ? rc : carnet_home__path(gen_dir, size, home, name, err);
+}
+
+unsigned long long carnet_home__stamp(const char *home)
+{
+	char cur[CARNET_PATH_MAX];
+	struct stat st;
+	if (carnet_home__path(cur, sizeof cur, home, CARNET_CURRENT_FILE, NULL) ||
+	    stat(cur, &st) != 0)
+		return 0;
+	return ((unsigned long long)st.st_ino << 20) ^
+	       (unsigned long long)st.st_ctim.tv_sec * 1000003ull ^
+	       (unsigned long long)st.st_ctim.tv_nsec;
+}
+
+/* fsync a directory so that a rename in it is durable. */
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int carnet_home__publish(const char *home, const char *name, carnet_error *err)
+{
+	char cur[CARNET_PATH_MAX], tmp[CARNET_PATH_MAX];
+	int rc;
+	if ((rc = carnet_home__path(cur, sizeof cur, home, CARNET_CURRENT_FILE, err)) ||
+	    (rc = carnet_home__path(tmp, sizeof tmp, home, CARNET_CURRENT_FILE ".tmp", err)))
+		return rc;
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return carnet_error__os(err, CARNET_E_IO, errno, "cannot write %s", tmp);
+	int ok = fprintf(f, "%s\n", name) > 0;
+	ok = fflush(f) == 0 && ok;
+	ok = fsync(fileno(f)) == 0 && ok;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, cur) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return carnet_error__os(err, CARNET_E_IO, e, "cannot write %s", cur);
+	}
+	sync_dir(home);
+	return CARNET_OK;
 }
 
 int carnet_home__create(const char *home, carnet_error *err)
@@ -83,27 +138,112 @@ int carnet_home__create(const char *home, carnet_error *err)
 		return carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_CARNET,
 					 0, "index home %s is not a directory",
 					 home);
-	char cur[CARNET_PATH_MAX], tmp[CARNET_PATH_MAX];
+	char cur[CARNET_PATH_MAX], gen[CARNET_PATH_MAX];
 	int rc = carnet_home__path(cur, sizeof cur, home, CARNET_CURRENT_FILE, err);
 	if (rc)
 		return rc;
 	if (access(cur, F_OK) == 0)
 		return CARNET_OK;
-	rc = carnet_home__path(tmp, sizeof tmp, home, CARNET_CURRENT_FILE ".tmp", err);
+	if ((rc = carnet_home__path(gen, sizeof gen, home, "gen-1", err)))
+		return rc;
+	if (mkdir(gen, 0700) != 0 && errno != EEXIST)
+		return carnet_error__os(err, CARNET_E_IO, errno, "cannot create %s", gen);
+	return carnet_home__publish(home, "gen-1", err);
+}
+
+int carnet_home__lock(int *fd_out, const char *home, carnet_error *err)
+{
+	*fd_out = -1;
+	char path[CARNET_PATH_MAX];
+	int rc = carnet_home__path(path, sizeof path, home, LOCK_FILE, err);
 	if (rc)
 		return rc;
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return carnet_error__os(err, CARNET_E_IO, errno,
-					"cannot write %s", tmp);
-	int ok = fprintf(f, "%s\n", FIRST_GENERATION) > 0;
-	ok = fflush(f) == 0 && ok;
-	ok = fsync(fileno(f)) == 0 && ok;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, cur) != 0) {
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return carnet_error__os(err, CARNET_E_IO, errno, "cannot open %s", path);
+	struct flock fl;
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
 		int e = errno;
-		unlink(tmp);
-		return carnet_error__os(err, CARNET_E_IO, e, "cannot write %s", cur);
+		close(fd);
+		if (e == EAGAIN || e == EACCES)
+			return carnet_error__set(err, CARNET_E_LOCKED, CARNET_ORIGIN_OS, e,
+						 "index %s is locked by another writer", home);
+		return carnet_error__os(err, CARNET_E_IO, e, "cannot lock %s", path);
 	}
+	*fd_out = fd;
 	return CARNET_OK;
+}
+
+void carnet_home__unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the description releases its OFD lock */
+}
+
+/* The highest generation number in home (0 if none). */
+static unsigned long highest_generation(const char *home)
+{
+	unsigned long top = 0;
+	DIR *d = opendir(home);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		unsigned long n = generation_number(e->d_name);
+		if (n > top)
+			top = n;
+	}
+	closedir(d);
+	return top;
+}
+
+int carnet_home__new_generation(char *dir, size_t size, char *name,
+				size_t name_size, const char *home,
+				carnet_error *err)
+{
+	snprintf(name, name_size, "gen-%lu", highest_generation(home) + 1);
+	int rc = carnet_home__path(dir, size, home, name, err);
+	if (rc)
+		return rc;
+	if (mkdir(dir, 0700) != 0)
+		return carnet_error__os(err, CARNET_E_IO, errno, "cannot create %s", dir);
+	return CARNET_OK;
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+int carnet_home__prune(const char *home, const char *keep, int newer_only,
+		       carnet_error *err)
+{
+	char live[64];
+	int rc = read_current(live, sizeof live, home, err);
+	if (rc)
+		return rc;
+	unsigned long live_n = generation_number(live);
+	DIR *d = opendir(home);
+	if (!d)
+		return carnet_error__os(err, CARNET_E_IO, errno, "cannot list %s", home);
+	struct dirent *e;
+	rc = CARNET_OK;
+	while ((e = readdir(d))) {
+		unsigned long n = generation_number(e->d_name);
+		if (!n || n == live_n || (keep && strcmp(e->d_name, keep) == 0) ||
+		    (newer_only && n < live_n))
+			continue;
+		char p[CARNET_PATH_MAX];
+		if (carnet_home__path(p, sizeof p, home, e->d_name, err) == CARNET_OK &&
+		    nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && rc == CARNET_OK)
+			rc = carnet_error__os(err, CARNET_E_IO, errno, "cannot remove %s", p);
+	}
+	closedir(d);
+	return rc;
 }

@@ -705,6 +705,22 @@ int carnet_registry__doc_set_confidentiality(carnet_registry *r, const char *id,
 	return run(r, st, "record confidentiality", err);
 }
 
+int carnet_registry__copy_visibility(carnet_registry *r, const char *from_path,
+				     carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "ATTACH DATABASE ? AS previous", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, from_path);
+	if ((rc = run(r, st, "open the previous registry", err)))
+		return rc;
+	rc = exec(r, "INSERT OR REPLACE INTO main.visibility SELECT id, code, hidden, changed_at"
+		     " FROM previous.visibility", "copy visibility changes", err);
+	sqlite3_exec(r->db, "DETACH DATABASE previous", NULL, NULL, NULL);
+	return rc;
+}
+
 int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 				int *found_out, char confidentiality[256],
 				carnet_error *err)

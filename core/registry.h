@@ -106,6 +106,10 @@ int carnet_registry__visibility_apply(carnet_registry *r, carnet_doc *d,
 /* Replace the confidentiality codes recorded for document id. */
 int carnet_registry__doc_set_confidentiality(carnet_registry *r, const char *id,
 					     const char *codes, carnet_error *err);
+/* Copy the visibility changes recorded in the registry at from_path (the
+ * live generation's) into this one, for a rebuild. */
+int carnet_registry__copy_visibility(carnet_registry *r, const char *from_path,
+				     carnet_error *err);
 /* Does the registry know document id? *found_out 1 or 0. */
 int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 				int *found_out, char confidentiality[256],

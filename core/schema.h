@@ -39,5 +39,6 @@ enum carnet_slot {
 /* Name of the file in an index home that names the live generation. */
 #define CARNET_CURRENT_FILE "CURRENT"
 #define CARNET_REGISTRY_FILE "registry.sqlite"
+#define CARNET_XAPIAN_DIR "xapian"
 
 #endif

@@ -326,6 +326,28 @@ typedef struct carnet_writer carnet_writer;
 CARNET_API int carnet_writer_open(carnet_writer **out, const char *home,
 				  carnet_error *err);
 
+/**
+ * Open a writer that builds a new generation of the index beside the live
+ * one, for a rebuild: give it every input, then carnet_writer_publish.
+ * Readers keep the live generation until then. If the rebuild stops
+ * before publishing (error, crash), the live index is untouched and the
+ * unfinished generation is removed by the next writer.
+ *
+ * @return as carnet_writer_open.
+ */
+CARNET_API int carnet_writer_open_rebuild(carnet_writer **out, const char *home,
+					  carnet_error *err);
+
+/**
+ * Commit a rebuild and make its generation the live one, atomically;
+ * readers switch to it at their next search. The generation that was live
+ * before is kept until the next rebuild, for readers still using it.
+ *
+ * @return CARNET_OK; CARNET_E_INVALID if @p w is not a rebuild;
+ *         CARNET_E_IO.
+ */
+CARNET_API int carnet_writer_publish(carnet_writer *w, carnet_error *err);
+
 /** Limits on what one input may cost the writer. */
 typedef enum carnet_limit {
 	CARNET_LIMIT_INPUT_BYTES = 0,     /* largest input file read; default 64 MiB */

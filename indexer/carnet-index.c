@@ -33,7 +33,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: carnet-index [--index DIR] [--json] [--quiet] add PATH...\n"
 	      "       carnet-index [--index DIR] mask|unmask ID --from AUDIENCE\n"
-	      "       carnet-index [--index DIR] [--json] [--quiet] sync SOURCE_DIR\n"
+	      "       carnet-index [--index DIR] [--json] [--quiet] sync|rebuild SOURCE_DIR\n"
 	      "       carnet-index [--index DIR] [--json] stats\n"
 	      "       carnet-index [--index DIR] [--json] rejects\n"
 	      "\n"
@@ -42,6 +42,8 @@ static void usage(FILE *f)
 	      "  sync DIR       make the index match DIR: add new files, replace changed\n"
 	      "                 ones, remove the documents of files that are gone, skip\n"
 	      "                 the rest\n"
+	      "  rebuild DIR    build a new generation from DIR beside the live one, then\n"
+	      "                 switch readers to it atomically\n"
 	      "  mask ID --from professionals|patient|legal-representatives\n"
 	      "  unmask ID --from ...   hide a document from an audience, or show it\n"
 	      "                 again, without reading it again\n"
@@ -185,11 +187,14 @@ static uint64_t parse_size(const char *s)
 
 static uint64_t max_size, pdf_timeout;
 
+enum { MODE_ADD, MODE_SYNC, MODE_REBUILD };
+
 static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
-		   int sync)
+		   int mode)
 {
+	int sync = mode != MODE_ADD;
 	if (argc < 1 || (sync && argc != 1)) {
-		fputs(sync ? "carnet-index: sync needs one SOURCE_DIR\n"
+		fputs(sync ? "carnet-index: sync and rebuild need one SOURCE_DIR\n"
 			   : "carnet-index: add needs at least one PATH\n", stderr);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -206,7 +211,8 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 	r.progress = !quiet && isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
 	carnet_error err;
-	if (carnet_writer_open(&r.w, home, &err) != CARNET_OK) {
+	if ((mode == MODE_REBUILD ? carnet_writer_open_rebuild(&r.w, home, &err)
+				  : carnet_writer_open(&r.w, home, &err)) != CARNET_OK) {
 		fprintf(stderr, "carnet-index: %s\n", err.message);
 		return EXIT_FAILURE_;
 	}
@@ -218,7 +224,18 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 	}
 	for (int i = 0; i < argc && !r.failed; i++)
 		add_path(&r, argv[i], 0);
-	if (sync && !r.failed && r.list_errors) {
+	if (mode == MODE_REBUILD) {
+		/* nothing to remove: the new generation holds only what was read */
+		if (!r.failed && r.list_errors) {
+			fprintf(stderr, "carnet-index: %s could not be listed entirely: "
+				"the rebuild is not published\n", argv[0]);
+			r.failed = 1;
+		}
+		if (!r.failed && carnet_writer_publish(r.w, &err) != CARNET_OK) {
+			fprintf(stderr, "carnet-index: %s\n", err.message);
+			r.failed = 1;
+		}
+	} else if (sync && !r.failed && r.list_errors) {
 		fprintf(stderr, "carnet-index: %s could not be listed entirely: "
 			"nothing removed this time\n", argv[0]);
 	} else if (sync && !r.failed &&
@@ -226,7 +243,7 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		fprintf(stderr, "carnet-index: %s\n", err.message);
 		r.failed = 1;
 	}
-	if (!r.failed)
+	if (!r.failed && mode != MODE_REBUILD)
 		commit(&r);
 	carnet_writer_close(r.w);
 	double secs = elapsed(&r);
@@ -447,9 +464,11 @@ int main(int argc, char **argv)
 	/* getopt has moved every option before the command and its paths */
 	int nargs = argc - optind;
 	if (strcmp(cmd, "add") == 0)
-		return cmd_add(home, json, quiet, nargs, argv + optind, 0);
+		return cmd_add(home, json, quiet, nargs, argv + optind, MODE_ADD);
 	if (strcmp(cmd, "sync") == 0)
-		return cmd_add(home, json, quiet, nargs, argv + optind, 1);
+		return cmd_add(home, json, quiet, nargs, argv + optind, MODE_SYNC);
+	if (strcmp(cmd, "rebuild") == 0)
+		return cmd_add(home, json, quiet, nargs, argv + optind, MODE_REBUILD);
 	if (strcmp(cmd, "mask") == 0 || strcmp(cmd, "unmask") == 0) {
 		if (nargs != 1) {
 			fprintf(stderr, "carnet-index: %s needs one document ID\n", cmd);

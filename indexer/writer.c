@@ -27,6 +27,9 @@ struct carnet_writer {
 	carnet_registry *reg;
 	carnet_xwriter *xw;
 	carnet_limits limits;
+	int lock_fd;              /* the home's writer lock */
+	char new_gen[CARNET_PATH_MAX]; /* rebuild: the generation being written */
+	char old_gen[CARNET_PATH_MAX]; /* rebuild: the one live when it began */
 	char home[CARNET_PATH_MAX];
 };
 
@@ -41,39 +44,106 @@ typedef struct pending {
 	carnet_error *err;
 } pending;
 
+/* Open the Xapian database and the registry of generation directory gen. */
+static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
+{
+	char db[CARNET_PATH_MAX], reg[CARNET_PATH_MAX];
+	int rc;
+	if ((rc = carnet_home__path(db, sizeof db, gen, CARNET_XAPIAN_DIR, err)) ||
+	    (rc = carnet_home__path(reg, sizeof reg, gen, CARNET_REGISTRY_FILE, err)))
+		return rc;
+	if ((rc = carnet_xap_writer_open(&w->xw, db, err)))
+		return rc;
+	return carnet_registry__open(&w->reg, reg, 1, err);
+}
+
+/* Common start of a writer: create the home if needed, take its lock
+ * (never waiting), and remove what an unfinished rebuild left. */
+static int start(carnet_writer **out, const char *home, carnet_error *err)
+{
+	*out = NULL;
+	carnet_writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+					 0, "out of memory opening writer");
+	w->lock_fd = -1;
+	snprintf(w->home, sizeof w->home, "%s", home);
+	w->limits.input_bytes = CARNET_DEFAULT_INPUT_BYTES;
+	w->limits.pdf_seconds = CARNET_DEFAULT_PDF_SECONDS;
+	w->limits.pdf_memory_bytes = CARNET_DEFAULT_PDF_MEMORY_BYTES;
+	int rc;
+	if ((rc = carnet_home__create(home, err)) ||
+	    (rc = carnet_home__lock(&w->lock_fd, home, err)) ||
+	    (rc = carnet_home__prune(home, NULL, 1, err))) {
+		carnet_writer_close(w);
+		return rc;
+	}
+	*out = w;
+	return CARNET_OK;
+}
+
 int carnet_writer_open(carnet_writer **out, const char *home,
 		       carnet_error *err)
 {
 	*out = NULL;
 	home = carnet_home__resolve(home);
-	carnet_writer *w = calloc(1, sizeof *w);
-	if (!w)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					 0, "out of memory opening writer");
-	char db[CARNET_PATH_MAX], reg[CARNET_PATH_MAX];
-	int rc;
-	snprintf(w->home, sizeof w->home, "%s", home);
-	w->limits.input_bytes = CARNET_DEFAULT_INPUT_BYTES;
-	w->limits.pdf_seconds = CARNET_DEFAULT_PDF_SECONDS;
-	w->limits.pdf_memory_bytes = CARNET_DEFAULT_PDF_MEMORY_BYTES;
-	if ((rc = carnet_home__create(home, err)) ||
-	    (rc = carnet_home__current_db(db, sizeof db, home, err)) ||
-	    (rc = carnet_home__path(reg, sizeof reg, home, CARNET_REGISTRY_FILE, err)))
-		goto fail;
-	/* the Xapian lock comes first: a second writer fails here, at once */
-	if ((rc = carnet_xap_writer_open(&w->xw, db, err))) {
-		if (rc == CARNET_E_LOCKED)
-			carnet_error__set(err, CARNET_E_LOCKED, CARNET_ORIGIN_XAPIAN,
-					  0, "index %s is locked by another writer",
-					  home);
-		goto fail;
+	carnet_writer *w;
+	int rc = start(&w, home, err);
+	if (rc)
+		return rc;
+	char gen[CARNET_PATH_MAX];
+	if ((rc = carnet_home__current(gen, sizeof gen, home, err)) ||
+	    (rc = open_generation(w, gen, err))) {
+		carnet_writer_close(w);
+		return rc;
 	}
-	if ((rc = carnet_registry__open(&w->reg, reg, 1, err)))
-		goto fail;
 	*out = w;
 	return CARNET_OK;
-fail:
-	carnet_writer_close(w);
+}
+
+int carnet_writer_open_rebuild(carnet_writer **out, const char *home,
+			       carnet_error *err)
+{
+	*out = NULL;
+	home = carnet_home__resolve(home);
+	carnet_writer *w;
+	int rc = start(&w, home, err);
+	if (rc)
+		return rc;
+	char live[CARNET_PATH_MAX], live_reg[CARNET_PATH_MAX], gen[CARNET_PATH_MAX];
+	if ((rc = carnet_home__current(live, sizeof live, home, err)) ||
+	    (rc = carnet_home__path(live_reg, sizeof live_reg, live, CARNET_REGISTRY_FILE, err)) ||
+	    (rc = carnet_home__new_generation(gen, sizeof gen, w->new_gen, sizeof w->new_gen,
+					      home, err)) ||
+	    (rc = open_generation(w, gen, err))) {
+		carnet_writer_close(w);
+		return rc;
+	}
+	/* masks set after upload survive the rebuild */
+	const char *slash = strrchr(live, '/');
+	snprintf(w->old_gen, sizeof w->old_gen, "%s", slash ? slash + 1 : live);
+	if (access(live_reg, F_OK) == 0 &&
+	    (rc = carnet_registry__copy_visibility(w->reg, live_reg, err))) {
+		carnet_writer_close(w);
+		return rc;
+	}
+	*out = w;
+	return CARNET_OK;
+}
+
+int carnet_writer_publish(carnet_writer *w, carnet_error *err)
+{
+	if (!w->new_gen[0])
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "this writer is not a rebuild");
+	int rc;
+	if ((rc = carnet_writer_commit(w, err)) ||
+	    (rc = carnet_home__publish(w->home, w->new_gen, err)))
+		return rc;
+	/* readers move to the new generation at their next search; the one
+	 * they may still have open stays until the next rebuild */
+	rc = carnet_home__prune(w->home, w->old_gen, 0, err);
+	w->new_gen[0] = '\0';
 	return rc;
 }
 
@@ -104,6 +174,7 @@ void carnet_writer_close(carnet_writer *w)
 		return;
 	carnet_xap_writer_free(w->xw);
 	carnet_registry__close(w->reg);
+	carnet_home__unlock(w->lock_fd);
 	free(w);
 }
 

@@ -28,7 +28,8 @@ struct carnet_index {
 	carnet_policy *policy;
 	int log_attached;         /* the access log is open on reg */
 	char home[CARNET_PATH_MAX];
-	char db[CARNET_PATH_MAX]; /* live generation the reader has open */
+	char gen[CARNET_PATH_MAX];   /* the generation the handle has open */
+	unsigned long long stamp;    /* CURRENT's fingerprint when opened */
 };
 
 typedef struct hit {
@@ -46,6 +47,25 @@ struct carnet_results {
 	uint64_t total;
 };
 
+/* Open the registry and the Xapian database of generation directory gen. */
+static int open_generation(carnet_registry **reg_out, carnet_xreader **xr_out,
+			   const char *gen, carnet_error *err)
+{
+	char db[CARNET_PATH_MAX], reg[CARNET_PATH_MAX];
+	int rc;
+	*reg_out = NULL;
+	*xr_out = NULL;
+	if ((rc = carnet_home__path(db, sizeof db, gen, CARNET_XAPIAN_DIR, err)) ||
+	    (rc = carnet_home__path(reg, sizeof reg, gen, CARNET_REGISTRY_FILE, err)) ||
+	    (rc = carnet_registry__open(reg_out, reg, 0, err)))
+		return rc;
+	if ((rc = carnet_xap_reader_open(xr_out, db, err))) {
+		carnet_registry__close(*reg_out);
+		*reg_out = NULL;
+	}
+	return rc;
+}
+
 int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 {
 	*out = NULL;
@@ -55,7 +75,6 @@ int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
 					 0, "out of memory opening index");
 	snprintf(idx->home, sizeof idx->home, "%s", home);
-	char reg[CARNET_PATH_MAX];
 	int rc;
 	struct stat st;
 	if (stat(home, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -63,11 +82,10 @@ int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 				       0, "no carnet index at %s", home);
 		goto fail;
 	}
-	if ((rc = carnet_home__current_db(idx->db, sizeof idx->db, home, err)) ||
-	    (rc = carnet_home__path(reg, sizeof reg, home, CARNET_REGISTRY_FILE, err)) ||
-	    (rc = carnet_registry__open(&idx->reg, reg, 0, err)) ||
+	idx->stamp = carnet_home__stamp(home);
+	if ((rc = carnet_home__current(idx->gen, sizeof idx->gen, home, err)) ||
 	    (rc = carnet_policy__load(&idx->policy, home, err)) ||
-	    (rc = carnet_xap_reader_open(&idx->xr, idx->db, err)))
+	    (rc = open_generation(&idx->reg, &idx->xr, idx->gen, err)))
 		goto fail;
 	*out = idx;
 	return CARNET_OK;
@@ -167,19 +185,27 @@ int carnet_index_access_log(carnet_index *idx, const char *patient_id,
 
 int carnet_index_refresh(carnet_index *idx, carnet_error *err)
 {
-	char db[CARNET_PATH_MAX];
-	int rc = carnet_home__current_db(db, sizeof db, idx->home, err);
+	unsigned long long stamp = carnet_home__stamp(idx->home);
+	char gen[CARNET_PATH_MAX];
+	int rc = carnet_home__current(gen, sizeof gen, idx->home, err);
 	if (rc)
 		return rc;
-	if (strcmp(db, idx->db) == 0)
+	if (strcmp(gen, idx->gen) == 0) {
+		idx->stamp = stamp;
 		return carnet_xap_reader_reopen(idx->xr, err);
+	}
 	/* a new generation went live: open it, then let the old one go */
+	carnet_registry *reg;
 	carnet_xreader *xr;
-	if ((rc = carnet_xap_reader_open(&xr, db, err)))
+	if ((rc = open_generation(&reg, &xr, gen, err)))
 		return rc;
 	carnet_xap_reader_free(idx->xr);
+	carnet_registry__close(idx->reg);
 	idx->xr = xr;
-	snprintf(idx->db, sizeof idx->db, "%s", db);
+	idx->reg = reg;
+	idx->log_attached = 0; /* the log was attached to the old connection */
+	idx->stamp = stamp;
+	snprintf(idx->gen, sizeof idx->gen, "%s", gen);
 	return CARNET_OK;
 }
 
@@ -230,7 +256,7 @@ int carnet_index_stat(carnet_index *idx, carnet_stat which, uint64_t *value_out,
 		*value_out = dir_bytes(idx->home, 0);
 		return CARNET_OK;
 	case CARNET_STAT_GENERATION: {
-		const char *dash = strrchr(idx->db, '-');
+		const char *dash = strrchr(idx->gen, '-');
 		*value_out = dash ? strtoull(dash + 1, NULL, 10) : 0;
 		return CARNET_OK;
 	}
@@ -432,7 +458,14 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	s.offset = req->offset;
 	s.limit = req->limit;
 
-	rc = carnet_xap_reader_search(idx->xr, &s, &xh, err);
+	/* see the latest committed state, and a new generation if one went
+	 * live since the last search */
+	if (carnet_home__stamp(idx->home) != idx->stamp)
+		rc = carnet_index_refresh(idx, err);
+	else
+		rc = carnet_xap_reader_reopen(idx->xr, err);
+	if (rc == CARNET_OK)
+		rc = carnet_xap_reader_search(idx->xr, &s, &xh, err);
 	if (rc == CARNET_E_MODIFIED) {
 		/* a writer committed under us: see its state and try once more */
 		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK)

@@ -260,3 +260,18 @@ Test(cli, mask_unmask_and_the_access_log_from_the_command_line)
 	const char *patient_role[] = { "carnet-query", "--index", home, "--patient", p, "--role", "patient", NULL };
 	cr_assert_eq(run(patient_role), 0, "the patient needs no profession: %s", err);
 }
+
+Test(cli, rebuild_publishes_a_new_generation)
+{
+	index_corpora();
+	const char *rb[] = { "carnet-index", "--index", home, "--json", "rebuild", th_sample(), NULL };
+	cr_assert_eq(run(rb), 0, "%s", err);
+	const char *st[] = { "carnet-index", "--index", home, "stats", "--json", NULL };
+	cr_assert_eq(run(st), 0, "%s", err);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_eq(json_integer_value(json_object_get(o, "generation")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(o, "rejects")), 0,
+		     "the rebuild read corpora/sample only");
+	cr_assert_geq(json_integer_value(json_object_get(o, "documents")), 40);
+	json_decref(o);
+}

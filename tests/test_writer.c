@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -291,4 +292,82 @@ Test(writer, removing_the_newest_version_brings_back_the_previous_one)
 	commit();
 	cr_assert_eq(visible("P1", "initial"), 1);
 	cr_assert_eq(visible("P1", "corrige"), 0);
+}
+
+Test(writer, a_rebuild_switches_readers_to_a_new_generation)
+{
+	th_write_doc(th_path("%s/src/a.txt", docs), "P1", "A", "2025-01-01", "Alpha\n");
+	th_write_doc(th_path("%s/src/b.txt", docs), "P1", "B", "2025-01-02", "Bravo\n");
+	add(th_path("%s/src/a.txt", docs), NULL);
+	add(th_path("%s/src/b.txt", docs), NULL);
+	commit();
+	carnet_error err;
+	cr_assert_eq(carnet_writer_set_visibility(w, "B", CARNET_AUDIENCE_PROFESSIONALS, 1, &err),
+		     CARNET_OK);
+	commit();
+	carnet_writer_close(w);
+	w = NULL;
+
+	/* a viewer has the index open during the rebuild */
+	carnet_index *viewer;
+	cr_assert_eq(carnet_index_open(&viewer, home, &err), CARNET_OK, "%s", err.message);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "P1";
+	req.profession = "10";
+	carnet_results *res;
+
+	/* the source changed: a.txt is gone, c.txt is new */
+	remove(th_path("%s/src/a.txt", docs));
+	remove(th_path("%s/src/a.txt.meta.json", docs));
+	th_write_doc(th_path("%s/src/c.txt", docs), "P1", "C", "2025-01-03", "Charlie\n");
+	carnet_writer *rb;
+	cr_assert_eq(carnet_writer_open_rebuild(&rb, home, &err), CARNET_OK, "%s", err.message);
+	carnet_writer *other = (carnet_writer *)1;
+	cr_assert_eq(carnet_writer_open(&other, home, &err), CARNET_E_LOCKED,
+		     "no sync while a rebuild runs");
+	carnet_outcome o;
+	cr_assert_eq(carnet_writer_add_file(rb, th_path("%s/src/b.txt", docs), &o, &err), CARNET_OK);
+	cr_assert_eq(carnet_writer_add_file(rb, th_path("%s/src/c.txt", docs), &o, &err), CARNET_OK);
+	cr_assert_eq(carnet_writer_commit(rb, &err), CARNET_OK);
+	/* committed but not published: the viewer still sees the live index */
+	cr_assert_eq(carnet_index_search(&res, viewer, &req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "A");
+	carnet_results_free(res);
+
+	cr_assert_eq(carnet_writer_publish(rb, &err), CARNET_OK, "%s", err.message);
+	carnet_writer_close(rb);
+	/* the same handle, without refresh, answers from the new generation */
+	cr_assert_eq(carnet_index_search(&res, viewer, &req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_results_count(res), 1, "B stays masked after the rebuild");
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "C");
+	carnet_results_free(res);
+	uint64_t gen;
+	cr_assert_eq(carnet_index_stat(viewer, CARNET_STAT_GENERATION, &gen, &err), CARNET_OK);
+	cr_assert_eq(gen, 2);
+	carnet_index_close(viewer);
+}
+
+Test(writer, a_rebuild_that_is_not_published_leaves_the_live_index_alone)
+{
+	th_write_doc(th_path("%s/src/a.txt", docs), "P1", "A", "2025-01-01", "Alpha\n");
+	add(th_path("%s/src/a.txt", docs), NULL);
+	commit();
+	carnet_writer_close(w);
+	w = NULL;
+	carnet_writer *rb;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open_rebuild(&rb, home, &err), CARNET_OK, "%s", err.message);
+	th_write_doc(th_path("%s/src/z.txt", docs), "P1", "Z", "2025-01-09", "Zoulou\n");
+	carnet_outcome o;
+	cr_assert_eq(carnet_writer_add_file(rb, th_path("%s/src/z.txt", docs), &o, &err), CARNET_OK);
+	cr_assert_eq(carnet_writer_commit(rb, &err), CARNET_OK);
+	carnet_writer_close(rb); /* as if the job died here */
+	cr_assert_eq(visible("P1", NULL), 1);
+	cr_assert_eq(visible("P1", "alpha"), 1);
+	struct stat st;
+	cr_assert_eq(stat(th_path("%s/gen-2", home), &st), 0, "the unfinished generation is there");
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_neq(stat(th_path("%s/gen-2", home), &st), 0, "and the next writer removes it");
+	cr_assert_eq(stat(th_path("%s/gen-1", home), &st), 0);
 }
