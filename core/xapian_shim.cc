@@ -268,6 +268,27 @@ int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCE
 	}
 }
 
+int carnet_xap_writer_each_term(carnet_xwriter *w, const char *prefix,
+				int (*cb)(const char *term, size_t len, void *payload),
+				void *payload, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		// collect first: the callback may change the database
+		std::vector<std::string> terms;
+		for (Xapian::TermIterator t = w->db.allterms_begin(prefix);
+		     t != w->db.allterms_end(prefix); ++t)
+			terms.push_back(*t);
+		for (const std::string &t : terms) {
+			int rc = cb(t.c_str(), t.size(), payload);
+			if (rc)
+				return rc;
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
 int carnet_xap_writer_doccount(carnet_xwriter *w, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT
 {

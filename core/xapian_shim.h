@@ -66,6 +66,12 @@ int carnet_xap_writer_set_metadata(carnet_xwriter *w, const char *key,
 				   const char *value, carnet_error *err) CARNET_NOEXCEPT;
 /* Make all changes since the last commit durable, atomically. */
 int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCEPT;
+/* Call cb with every term starting with prefix (prefix included), in
+ * order, including uncommitted changes; a non-zero return stops and is
+ * returned. */
+int carnet_xap_writer_each_term(carnet_xwriter *w, const char *prefix,
+				int (*cb)(const char *term, size_t len, void *payload),
+				void *payload, carnet_error *err) CARNET_NOEXCEPT;
 /* Number of documents, including uncommitted changes. */
 int carnet_xap_writer_doccount(carnet_xwriter *w, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT;

@@ -146,7 +146,9 @@ typedef enum carnet_stat {
 	CARNET_STAT_SETS = 2,       /* distinct documents (version sets) */
 	CARNET_STAT_REJECTS = 3,    /* inputs rejected and not since accepted */
 	CARNET_STAT_SIZE_BYTES = 4, /* bytes on disk of the whole index home */
-	CARNET_STAT_GENERATION = 5  /* index generation number */
+	CARNET_STAT_GENERATION = 5, /* index generation number */
+	CARNET_STAT_REGISTERED = 6  /* document versions in the registry (equals
+				       CARNET_STAT_DOCUMENTS when they agree) */
 } carnet_stat;
 
 /**

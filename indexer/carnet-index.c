@@ -17,7 +17,7 @@
 enum { EXIT_OK = 0, EXIT_REJECTS = 1, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 
 /* Files per commit: bounds memory and the work a crash can lose. */
-#define BATCH 1000
+static unsigned long batch = 1000;
 
 typedef struct run {
 	carnet_writer *w;
@@ -54,6 +54,7 @@ static void usage(FILE *f)
 	      "  --max-size N   reject inputs larger than N bytes (suffix K, M, G;\n"
 	      "                 default 64M)\n"
 	      "  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
+	      "  --batch N      files per commit (default 1000): what a crash can cost\n"
 	      "  --json         a JSON summary on stdout\n"
 	      "  --quiet        no summary or progress on stderr\n"
 	      "\n"
@@ -109,7 +110,7 @@ static void add_file(run *r, const char *path)
 				r->progress ? "\r\033[K" : "", err.message);
 		break;
 	}
-	if (outcome != CARNET_OUTCOME_UNCHANGED && ++r->in_batch >= BATCH)
+	if (outcome != CARNET_OUTCOME_UNCHANGED && ++r->in_batch >= batch)
 		commit(r);
 	if (r->progress && r->seen % 50 == 0) {
 		double s = elapsed(r);
@@ -415,6 +416,7 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "from", required_argument, NULL, 'F' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "pdf-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -452,6 +454,16 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'F': from_audience = optarg; break;
+		case 'B': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1000000) {
+				fprintf(stderr, "carnet-index: --batch needs a number of files from 1 to 1000000\n");
+				return EXIT_USAGE;
+			}
+			batch = (unsigned long)n;
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}

@@ -246,6 +246,8 @@ int carnet_index_stat(carnet_index *idx, carnet_stat which, uint64_t *value_out,
 		*value_out = n;
 		return rc;
 	}
+	case CARNET_STAT_REGISTERED:
+		return carnet_registry__count(idx->reg, CARNET_COUNT_DOCUMENTS, value_out, err);
 	case CARNET_STAT_PATIENTS:
 		return carnet_registry__count(idx->reg, CARNET_COUNT_PATIENTS, value_out, err);
 	case CARNET_STAT_SETS:
