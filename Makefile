@@ -51,18 +51,18 @@ DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
-FINAL_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 $(WARNINGS) $(OPTFLAGS) -fPIC \
+FINAL_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 -pthread $(WARNINGS) $(OPTFLAGS) -fPIC \
                -fvisibility=hidden -Iinclude -Icore $(DEP_CFLAGS) -MMD -MP $(CFLAGS)
-FINAL_CXXFLAGS = -std=c++17 $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibility=hidden \
+FINAL_CXXFLAGS = -std=c++17 -pthread $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibility=hidden \
                  -Iinclude -Icore $(DEP_CFLAGS) -MMD -MP $(CXXFLAGS)
-FINAL_LDFLAGS = $(OPTFLAGS) $(LDFLAGS)
+FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 
 CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
              core/home.c core/registry.c core/base64.c
 CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
-                indexer/sidecar.c indexer/writer.c
+                indexer/sidecar.c indexer/prepare.c indexer/writer.c
 QUERY_SRCS := query/search.c query/policy.c
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)

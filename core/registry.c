@@ -289,6 +289,11 @@ int carnet_registry__commit(carnet_registry *r, carnet_error *err)
 	return rc;
 }
 
+int carnet_registry__in_txn(const carnet_registry *r)
+{
+	return r->in_txn;
+}
+
 void carnet_registry__rollback(carnet_registry *r)
 {
 	if (r->in_txn)

@@ -25,6 +25,8 @@ void carnet_registry__close(carnet_registry *r);
 int carnet_registry__begin(carnet_registry *r, carnet_error *err);
 int carnet_registry__commit(carnet_registry *r, carnet_error *err);
 void carnet_registry__rollback(carnet_registry *r);
+/* Is a transaction open (changes not yet committed)? */
+int carnet_registry__in_txn(const carnet_registry *r);
 
 /* Source files. state is "indexed" or "rejected". */
 enum carnet_source_state { CARNET_SOURCE_NONE = 0, CARNET_SOURCE_INDEXED,

@@ -116,8 +116,6 @@ Xapian::docid find_doc(Xapian::Database &db, const std::string &id_term)
 
 struct carnet_xwriter {
 	Xapian::WritableDatabase db;
-	Xapian::TermGenerator tg;
-	std::string stem_name;
 	bool in_txn = false;
 
 	void begin()
@@ -127,6 +125,10 @@ struct carnet_xwriter {
 			in_txn = true;
 		}
 	}
+};
+
+struct carnet_xprepared {
+	Xapian::Document doc;
 };
 
 struct carnet_xreader {
@@ -158,7 +160,6 @@ int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
 			delete w;
 			return rc;
 		}
-		w->tg.set_database(w->db);
 		*out = w;
 		return CARNET_OK;
 	} catch (...) {
@@ -167,37 +168,73 @@ int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
 	}
 }
 
+int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
+		       carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	carnet_xprepared *p = nullptr;
+	try {
+		// one term generator per thread, its stemmer kept between calls
+		thread_local Xapian::TermGenerator tg;
+		thread_local std::string stem_name;
+		std::string lang = d->stem_language ? d->stem_language : "none";
+		if (lang != stem_name) {
+			tg.set_stemmer(Xapian::Stem(lang));
+			stem_name = lang;
+		}
+		p = new carnet_xprepared;
+		tg.set_document(p->doc);
+		tg.set_termpos(0);
+		for (size_t i = 0; i < d->texts_count; i++) {
+			const carnet_xtext &t = d->texts[i];
+			tg.index_text(std::string(t.text, t.len), t.weight ? t.weight : 1,
+				      t.prefix ? t.prefix : "");
+			tg.increase_termpos(100); // no phrase across fields
+		}
+		p->doc.add_boolean_term(d->id_term);
+		for (size_t i = 0; i < d->terms_count; i++)
+			p->doc.add_boolean_term(d->terms[i]);
+		for (size_t i = 0; i < d->values_count; i++)
+			p->doc.add_value(d->values[i].slot,
+					 std::string(d->values[i].value, d->values[i].len));
+		p->doc.set_data(std::string(d->data, d->data_len));
+		tg.set_document(Xapian::Document()); // drop the reference
+		*out = p;
+		return CARNET_OK;
+	} catch (...) {
+		delete p;
+		return classify(err);
+	}
+}
+
+void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT
+{
+	try {
+		delete p;
+	} catch (...) {
+	}
+}
+
+int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
+				   carnet_xprepared *p, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		w->begin();
+		w->db.replace_document(id_term, p->doc);
+		delete p;
+		return CARNET_OK;
+	} catch (...) {
+		carnet_xap_prepared_free(p);
+		return classify(err);
+	}
+}
+
 int carnet_xap_writer_put(carnet_xwriter *w, const carnet_xdoc *d,
 			  carnet_error *err) CARNET_NOEXCEPT
 {
-	try {
-		Xapian::Document doc;
-		std::string lang = d->stem_language ? d->stem_language : "none";
-		if (lang != w->stem_name) {
-			w->tg.set_stemmer(Xapian::Stem(lang));
-			w->stem_name = lang;
-		}
-		w->tg.set_document(doc);
-		for (size_t i = 0; i < d->texts_count; i++) {
-			const carnet_xtext &t = d->texts[i];
-			std::string text(t.text, t.len);
-			w->tg.index_text(text, t.weight ? t.weight : 1,
-					 t.prefix ? t.prefix : "");
-			w->tg.increase_termpos(100); // no phrase across fields
-		}
-		doc.add_boolean_term(d->id_term);
-		for (size_t i = 0; i < d->terms_count; i++)
-			doc.add_boolean_term(d->terms[i]);
-		for (size_t i = 0; i < d->values_count; i++)
-			doc.add_value(d->values[i].slot,
-				      std::string(d->values[i].value, d->values[i].len));
-		doc.set_data(std::string(d->data, d->data_len));
-		w->begin();
-		w->db.replace_document(d->id_term, doc);
-		return CARNET_OK;
-	} catch (...) {
-		return classify(err);
-	}
+	carnet_xprepared *p;
+	int rc = carnet_xap_prepare(&p, d, err);
+	return rc ? rc : carnet_xap_writer_put_prepared(w, d->id_term, p, err);
 }
 
 int carnet_xap_writer_delete(carnet_xwriter *w, const char *id_term,

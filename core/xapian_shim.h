@@ -46,6 +46,15 @@ typedef struct carnet_xdoc {
 	const char *stem_language;  /* Xapian stemmer name, e.g. "french" */
 } carnet_xdoc;
 
+typedef struct carnet_xprepared carnet_xprepared;
+
+/* Build the Xapian document for d (terms, values, text, record) without a
+ * database: safe to call from several threads at once, each with its own
+ * documents. Freed with carnet_xap_prepared_free, or by put_prepared. */
+int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
+		       carnet_error *err) CARNET_NOEXCEPT;
+void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT;
+
 /* Open or create the database at path for writing and check its format
  * (metadata "carnet.format"). LOCKED if another writer holds it. */
 int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
@@ -53,6 +62,10 @@ int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
 /* Add the document, replacing any with the same id term. */
 int carnet_xap_writer_put(carnet_xwriter *w, const carnet_xdoc *d,
 			  carnet_error *err) CARNET_NOEXCEPT;
+/* Add a prepared document (replacing any with the same id term); p is
+ * consumed whatever the outcome. */
+int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
+				   carnet_xprepared *p, carnet_error *err) CARNET_NOEXCEPT;
 /* Delete the document with this id term (no error if absent). */
 int carnet_xap_writer_delete(carnet_xwriter *w, const char *id_term,
 			     carnet_error *err) CARNET_NOEXCEPT;

@@ -392,6 +392,29 @@ CARNET_API int carnet_writer_add_file(carnet_writer *w, const char *path,
 				      carnet_error *err);
 
 /**
+ * Called once per input by carnet_writer_add_files, in input order, from
+ * the calling thread. @p reason is NULL unless the input was rejected.
+ */
+typedef void (*carnet_outcome_cb)(const char *path, carnet_outcome outcome,
+				  const carnet_error *reason, void *payload);
+
+/**
+ * Read several inputs, extracting them on @p jobs threads (reading,
+ * parsing, text folding and term generation) while the calling thread
+ * writes the index; the result is the same as carnet_writer_add_file on
+ * each in order. Memory in flight is bounded by 2 x jobs inputs. Commits
+ * what was pending before it starts (the threads read the registry).
+ *
+ * @return CARNET_OK (rejects are reported through @p cb); or, when the
+ *         index itself failed, the error, after which the remaining inputs
+ *         are not read.
+ */
+CARNET_API int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
+				       size_t count, unsigned jobs,
+				       carnet_outcome_cb cb, void *payload,
+				       carnet_error *err);
+
+/**
  * Remove from the index every document read from a file under directory
  * @p dir that this writer has not been given (carnet_writer_add_file)
  * since it was opened: the file is gone. Rejected inputs that are gone are

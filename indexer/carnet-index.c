@@ -18,9 +18,13 @@ enum { EXIT_OK = 0, EXIT_REJECTS = 1, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 
 /* Files per commit: bounds memory and the work a crash can lose. */
 static unsigned long batch = 1000;
+static unsigned jobs;     /* extraction threads; 0 until set: all cores */
+
+typedef struct inputs inputs;
 
 typedef struct run {
 	carnet_writer *w;
+	inputs *inputs;
 	int json, quiet, progress;
 	unsigned long seen, added, replaced, unchanged, rejected, in_batch;
 	uint64_t removed;
@@ -89,15 +93,37 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* The inputs found by walking the paths given. */
+typedef struct inputs {
+	char **paths;
+	size_t count, cap;
+} inputs;
+
 static void add_file(run *r, const char *path)
 {
-	carnet_error err;
-	carnet_outcome outcome;
-	if (carnet_writer_add_file(r->w, path, &outcome, &err) != CARNET_OK) {
-		fprintf(stderr, "carnet-index: %s: %s\n", path, err.message);
+	inputs *in = r->inputs;
+	if (in->count == in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 1024;
+		char **p = realloc(in->paths, cap * sizeof *p);
+		if (!p) {
+			r->failed = 1;
+			return;
+		}
+		in->paths = p;
+		in->cap = cap;
+	}
+	if (!(in->paths[in->count] = strdup(path))) {
 		r->failed = 1;
 		return;
 	}
+	in->count++;
+}
+
+static void on_outcome(const char *path, carnet_outcome outcome,
+		       const carnet_error *reason, void *payload)
+{
+	run *r = payload;
+	(void)path;
 	r->seen++;
 	switch (outcome) {
 	case CARNET_OUTCOME_ADDED: r->added++; break;
@@ -107,15 +133,31 @@ static void add_file(run *r, const char *path)
 		r->rejected++;
 		if (!r->quiet)
 			fprintf(stderr, "%scarnet-index: rejected %s\n",
-				r->progress ? "\r\033[K" : "", err.message);
+				r->progress ? "\r\033[K" : "", reason ? reason->message : path);
 		break;
 	}
-	if (outcome != CARNET_OUTCOME_UNCHANGED && ++r->in_batch >= batch)
-		commit(r);
 	if (r->progress && r->seen % 50 == 0) {
 		double s = elapsed(r);
-		fprintf(stderr, "\r\033[K%lu files, %.0f files/s", r->seen,
-			s > 0 ? (double)r->seen / s : 0.0);
+		double rate = s > 0 ? (double)r->seen / s : 0.0;
+		unsigned long left = r->inputs->count - r->seen;
+		fprintf(stderr, "\r\033[K%lu/%zu files, %.0f files/s, %.0f s left", r->seen,
+			r->inputs->count, rate, rate > 0 ? (double)left / rate : 0.0);
+	}
+}
+
+/* Index the collected inputs, a batch per commit. */
+static void index_inputs(run *r)
+{
+	for (size_t start = 0; start < r->inputs->count && !r->failed; start += batch) {
+		size_t n = r->inputs->count - start < batch ? r->inputs->count - start : batch;
+		carnet_error err;
+		if (carnet_writer_add_files(r->w, (const char *const *)r->inputs->paths + start, n,
+					    jobs, on_outcome, r, &err) != CARNET_OK) {
+			fprintf(stderr, "carnet-index: %s\n", err.message);
+			r->failed = 1;
+			return;
+		}
+		commit(r);
 	}
 }
 
@@ -223,8 +265,14 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		carnet_writer_close(r.w);
 		return EXIT_USAGE;
 	}
+	inputs in = { NULL, 0, 0 };
+	r.inputs = &in;
 	for (int i = 0; i < argc && !r.failed; i++)
 		add_path(&r, argv[i], 0);
+	index_inputs(&r);
+	for (size_t i = 0; i < in.count; i++)
+		free(in.paths[i]);
+	free(in.paths);
 	if (mode == MODE_REBUILD) {
 		/* nothing to remove: the new generation holds only what was read */
 		if (!r.failed && r.list_errors) {
@@ -245,7 +293,7 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		r.failed = 1;
 	}
 	if (!r.failed && mode != MODE_REBUILD)
-		commit(&r);
+		commit(&r); /* what remove_unseen changed */
 	carnet_writer_close(r.w);
 	double secs = elapsed(&r);
 	if (r.progress)
@@ -435,7 +483,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "carnet-index: --jobs needs a number from 1 to 1024\n");
 				return EXIT_USAGE;
 			}
-			break; /* extraction runs in this thread for now */
+			jobs = (unsigned)n;
+			break;
 		}
 		case 'M':
 			if (!(max_size = parse_size(optarg))) {
@@ -471,6 +520,10 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (jobs == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = n > 0 ? (unsigned)n : 1;
 	}
 	const char *cmd = argv[optind++];
 	/* getopt has moved every option before the command and its paths */

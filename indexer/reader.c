@@ -4,12 +4,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/parser.h>
+
 #include "text.h"
 
 static const carnet_reader *const readers[] = {
 	&carnet_reader_text, &carnet_reader_html, &carnet_reader_pdf,
 	&carnet_reader_cda, &carnet_reader_fhir,
 };
+
+void carnet_reader__init_threads(void)
+{
+	/* libxml2 must initialise its globals before threads use it */
+	xmlInitParser();
+}
 
 const carnet_reader *carnet_reader__find(const carnet_input *in)
 {

@@ -48,6 +48,10 @@ typedef struct carnet_reader {
 		    carnet_error *err);
 } carnet_reader;
 
+/* Prepare the readers' libraries for use from several threads; call once
+ * from the main thread before starting extraction threads. Idempotent. */
+void carnet_reader__init_threads(void);
+
 /* The reader most sure of in, or NULL when none claims it. */
 const carnet_reader *carnet_reader__find(const carnet_input *in);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <xxhash.h>
-
 #include "carnet.h"
 #include "codes.h"
 #include "home.h"
 #include "reader.h"
+#include "prepare.h"
 #include "registry.h"
 #include "schema.h"
-#include "sidecar.h"
-#include "text.h"
 #include "xapian_shim.h"
 
 struct carnet_writer {
@@ -31,20 +29,10 @@ struct carnet_writer {
 	char new_gen[CARNET_PATH_MAX]; /* rebuild: the generation being written */
 	carnet_error *scratch_err;     /* for callbacks */
 	int disagree;                  /* Xapian committed, the registry did not */
+	char registry_path[CARNET_PATH_MAX]; /* for the extraction threads */
 	char old_gen[CARNET_PATH_MAX]; /* rebuild: the one live when it began */
 	char home[CARNET_PATH_MAX];
 };
-
-/* One input being indexed: the documents its reader produced. */
-typedef struct pending {
-	carnet_writer *w;
-	const char *source;      /* canonical path */
-	const carnet_doc *meta;  /* sidecar, or NULL */
-	const char *default_date;
-	carnet_doc *docs;
-	size_t count, cap;
-	carnet_error *err;
-} pending;
 
 /* Does the registry know document id (a term "Q<id>")? If not, the
  * document was committed to Xapian by a run that died before its registry
@@ -95,6 +83,7 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 	if ((rc = carnet_home__path(db, sizeof db, gen, CARNET_XAPIAN_DIR, err)) ||
 	    (rc = carnet_home__path(reg, sizeof reg, gen, CARNET_REGISTRY_FILE, err)))
 		return rc;
+	snprintf(w->registry_path, sizeof w->registry_path, "%s", reg);
 	if ((rc = carnet_xap_writer_open(&w->xw, db, err)) ||
 	    (rc = carnet_registry__open(&w->reg, reg, 1, err)))
 		return rc;
@@ -253,91 +242,6 @@ int carnet_writer_commit(carnet_writer *w, carnet_error *err)
 	return rc;
 }
 
-/* Read a whole file. NOTFOUND when missing; IO otherwise. */
-static int slurp(const char *path, uint64_t max, char **data_out,
-		 size_t *len_out, struct stat *st_out, carnet_error *err)
-{
-	*data_out = NULL;
-	*len_out = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return carnet_error__os(err, carnet_error__from_errno(errno),
-					errno, "%s: cannot open", path);
-	struct stat st;
-	int rc = CARNET_OK;
-	if (fstat(fd, &st) != 0) {
-		rc = carnet_error__os(err, CARNET_E_IO, errno, "%s: cannot stat", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-				       0, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-				       0, "%s: file too large (%lld bytes, limit %llu)",
-				       path, (long long)st.st_size, (unsigned long long)max);
-		goto out;
-	}
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *data = malloc(cap);
-	if (!data) {
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-				       0, "%s: out of memory reading", path);
-		goto out;
-	}
-	for (;;) {
-		if (len == cap - 1)
-			break; /* the file grew while read: take what st said */
-		ssize_t n = read(fd, data + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = carnet_error__os(err, CARNET_E_IO, errno,
-					      "%s: read failed", path);
-			free(data);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	data[len] = '\0';
-	*data_out = data;
-	*len_out = len;
-	if (st_out)
-		*st_out = st;
-out:
-	close(fd);
-	return rc;
-}
-
-/* Hash of the input and its sidecar, as 32 hex digits. */
-static void content_hash(char out[64], const char *data, size_t len,
-			 const char *side, size_t side_len)
-{
-	XXH3_state_t *s = XXH3_createState();
-	XXH128_hash_t h;
-	if (s) {
-		XXH3_128bits_reset(s);
-		XXH3_128bits_update(s, data, len);
-		XXH3_128bits_update(s, "\0sidecar\0", 9);
-		if (side)
-			XXH3_128bits_update(s, side, side_len);
-		h = XXH3_128bits_digest(s);
-		XXH3_freeState(s);
-	} else {
-		/* no memory for the state: hash both parts separately */
-		XXH128_hash_t a = XXH3_128bits(data, len);
-		XXH128_hash_t b = XXH3_128bits(side ? side : "", side ? side_len : 0);
-		h.high64 = a.high64 ^ (b.high64 * 31);
-		h.low64 = a.low64 ^ (b.low64 * 31);
-	}
-	snprintf(out, 64, "%016llx%016llx", (unsigned long long)h.high64,
-		 (unsigned long long)h.low64);
-}
-
 /* Record a rejected source and describe it in err. */
 static int record_reject(carnet_writer *w, const char *source,
 			 const char *hash, carnet_error *reason,
@@ -356,83 +260,6 @@ static int record_reject(carnet_writer *w, const char *source,
 	if (err)
 		err->origin = CARNET_ORIGIN_INPUT;
 	return CARNET_OK;
-}
-
-/* Sink for readers: complete the document and keep it. */
-static int collect(carnet_doc *doc, void *payload)
-{
-	pending *p = payload;
-	carnet_error *err = p->err;
-	if (p->meta && carnet_sidecar__apply(doc, p->meta) != 0)
-		goto nomem;
-	if (carnet_doc__sets(&doc->source, p->source) != 0)
-		goto nomem;
-	if (!doc->patient_id)
-		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-					 0, "%s: no patient id (give \"patient_id\" in %s.meta.json)",
-					 p->source, p->source);
-	if (!carnet_doc__valid_id(doc->patient_id))
-		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-					 0, "%s: patient id is not a printable code of at most %d bytes",
-					 p->source, CARNET_ID_MAX);
-	if (!doc->id) {
-		/* a stable id derived from where the document was read */
-		char id[40];
-		XXH64_hash_t h = XXH3_64bits(p->source, strlen(p->source));
-		snprintf(id, sizeof id, "F%016llx", (unsigned long long)h);
-		if (p->count > 0) /* a source yielding several documents */
-			snprintf(id + 17, sizeof id - 17, "-%zu", p->count + 1);
-		if (carnet_doc__sets(&doc->id, id) != 0)
-			goto nomem;
-	}
-	if (!doc->set_id && carnet_doc__sets(&doc->set_id, doc->id) != 0)
-		goto nomem;
-	const char *ids[] = { doc->id, doc->set_id, doc->type,
-			      doc->author_id, doc->author_specialty };
-	const char *names[] = { "id", "set_id", "type", "author_id",
-				"author_specialty" };
-	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-		if (ids[i] && !carnet_doc__valid_id(ids[i]))
-			return carnet_error__set(err, CARNET_E_INVALID,
-						 CARNET_ORIGIN_INPUT, 0,
-						 "%s: %s is not a printable code of at most %d bytes",
-						 p->source, names[i], CARNET_ID_MAX);
-	if (!doc->date && carnet_doc__sets(&doc->date, p->default_date) != 0)
-		goto nomem;
-	if (!carnet_doc__valid_date(doc->date))
-		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-					 0, "%s: document date is not a valid YYYY-MM-DD date",
-					 p->source);
-	if (!doc->language && carnet_doc__sets(&doc->language, "fr") != 0)
-		goto nomem;
-	/* masks set after upload (carnet-index mask) outlive re-reads */
-	int vrc = carnet_registry__visibility_apply(p->w->reg, doc, err);
-	if (vrc)
-		return vrc;
-	if (!doc->class_code && doc->type &&
-	    carnet_doc__sets(&doc->class_code, carnet_codes__type_class(doc->type)) != 0)
-		goto nomem;
-	/* an optional code that cannot be an index term is dropped; it does
-	 * not make the document bad */
-	char **codes[] = { &doc->class_code, &doc->practice_setting };
-	for (size_t i = 0; i < 2; i++)
-		if (*codes[i] && !carnet_doc__valid_id(*codes[i]))
-			carnet_doc__sets(codes[i], NULL);
-	if (p->count == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 2;
-		carnet_doc *d = realloc(p->docs, cap * sizeof *d);
-		if (!d)
-			goto nomem;
-		p->docs = d;
-		p->cap = cap;
-	}
-	/* take the document over; the reader gets an empty one back */
-	p->docs[p->count++] = *doc;
-	carnet_doc__init(doc);
-	return CARNET_OK;
-nomem:
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "%s: out of memory", p->source);
 }
 
 /* Versions of a set as the registry knows them, to find the newest. */
@@ -499,138 +326,6 @@ static int mark_latest(carnet_writer *w, const char *set_id, carnet_error *err)
 	return rc;
 }
 
-/* Index one complete document (without the latest term; see mark_latest). */
-static int index_doc(carnet_writer *w, const carnet_doc *d, carnet_error *err)
-{
-	carnet_buf folded = CARNET_BUF_INIT, record = CARNET_BUF_INIT;
-	carnet_buf termbuf = CARNET_BUF_INIT;
-	int rc = CARNET_OK;
-
-	/* boolean terms, NUL-separated in termbuf */
-	struct { const char *prefix, *value; } bt[] = {
-		{ CARNET_PREFIX_PATIENT, d->patient_id },
-		{ CARNET_PREFIX_SET, d->set_id },
-		{ CARNET_PREFIX_TYPE, d->type },
-		{ CARNET_PREFIX_SPECIALTY, d->author_specialty },
-		{ CARNET_PREFIX_AUTHOR, d->author_id },
-		{ CARNET_PREFIX_CLASS, d->class_code },
-		{ CARNET_PREFIX_SETTING, d->practice_setting },
-	};
-	size_t nterms = 0;
-	for (size_t i = 0; i < sizeof bt / sizeof bt[0]; i++) {
-		if (!bt[i].value)
-			continue;
-		if (carnet_buf__printf(&termbuf, "%s%s", bt[i].prefix, bt[i].value) ||
-		    carnet_buf__putc(&termbuf, '\0'))
-			goto nomem;
-		nterms++;
-	}
-	if (carnet_buf__printf(&termbuf, CARNET_PREFIX_YEAR "%.4s", d->date) ||
-	    carnet_buf__putc(&termbuf, '\0'))
-		goto nomem;
-	nterms++;
-	if (d->confidentiality) {
-		const char *c = d->confidentiality;
-		while (*c) {
-			size_t n = strcspn(c, " ");
-			if (n && (carnet_buf__printf(&termbuf, CARNET_PREFIX_CONF "%.*s",
-						     (int)n, c) ||
-				  carnet_buf__putc(&termbuf, '\0')))
-				goto nomem;
-			nterms += n > 0;
-			c += n;
-			while (*c == ' ')
-				c++;
-		}
-	}
-	const char **terms = calloc(nterms ? nterms : 1, sizeof *terms);
-	if (!terms)
-		goto nomem;
-	for (size_t i = 0, off = 0; i < nterms; i++) {
-		terms[i] = termbuf.data + off;
-		off += strlen(terms[i]) + 1;
-	}
-
-	/* text: the title twice (weighted, and under its own prefix), then
-	 * the sections; all folded */
-	size_t ntexts = d->sections_count + (d->title ? 2 : 0);
-	carnet_xtext *texts = calloc(ntexts ? ntexts : 1, sizeof *texts);
-	size_t *offs = calloc(ntexts ? ntexts + 1 : 1, sizeof *offs);
-	if (!texts || !offs) {
-		free(texts);
-		free(offs);
-		free(terms);
-		goto nomem;
-	}
-	size_t t = 0;
-	if (d->title) {
-		offs[t] = folded.len;
-		rc = carnet_text__fold(&folded, d->title, strlen(d->title), err);
-		texts[t++] = (carnet_xtext){ NULL, 0, CARNET_WEIGHT_TITLE, "" };
-		texts[t++] = (carnet_xtext){ NULL, 0, 1, CARNET_PREFIX_TITLE };
-	}
-	size_t first_section = t;
-	for (size_t i = 0; rc == CARNET_OK && i < d->sections_count; i++) {
-		offs[t] = folded.len;
-		rc = carnet_text__fold(&folded, d->sections[i].text,
-				       d->sections[i].len, err);
-		texts[t++] = (carnet_xtext){ NULL, 0, d->sections[i].weight, "" };
-	}
-	if (rc == CARNET_OK) {
-		size_t title_end = d->title ? (d->sections_count ? offs[first_section] : folded.len) : 0;
-		if (d->title) {
-			texts[0].text = texts[1].text = folded.data;
-			texts[0].len = texts[1].len = title_end;
-		}
-		for (size_t i = first_section; i < t; i++) {
-			size_t end = i + 1 < t ? offs[i + 1] : folded.len;
-			texts[i].text = folded.data + offs[i];
-			texts[i].len = end - offs[i];
-		}
-	}
-
-	char date[9];
-	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
-	carnet_xvalue values[5];
-	size_t nvalues = 0;
-	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_DATE, date, 8 };
-	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SET, d->set_id, strlen(d->set_id) };
-	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_ID, d->id, strlen(d->id) };
-	if (d->type)
-		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_TYPE, d->type, strlen(d->type) };
-	if (d->author_specialty)
-		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SPECIALTY, d->author_specialty,
-						     strlen(d->author_specialty) };
-
-	char id_term[CARNET_ID_MAX + 8];
-	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
-	if (rc == CARNET_OK && carnet_doc__encode_record(&record, d) != 0)
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-				       0, "out of memory");
-	if (rc == CARNET_OK) {
-		int english = d->language && strncmp(d->language, "en", 2) == 0;
-		(void)english; /* queries stem French only for now: keep one stemmer */
-		carnet_xdoc x = {
-			id_term, terms, nterms, values, nvalues, texts, t,
-			record.data, record.len, "french",
-		};
-		rc = carnet_xap_writer_put(w->xw, &x, err);
-	}
-	free(texts);
-	free(offs);
-	free(terms);
-	carnet_buf__free(&folded);
-	carnet_buf__free(&record);
-	carnet_buf__free(&termbuf);
-	return rc;
-nomem:
-	carnet_buf__free(&folded);
-	carnet_buf__free(&record);
-	carnet_buf__free(&termbuf);
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "out of memory indexing %s", d->id);
-}
-
 /* The (id, set id) pairs a source produced before. */
 typedef struct prior_docs {
 	char (*ids)[2][CARNET_ID_MAX + 1];
@@ -657,18 +352,20 @@ static int collect_prior(const char *id, const char *set_id, int version,
 	return 0;
 }
 
-/* Remove the documents source produced before and no longer yields. */
-static int drop_stale(carnet_writer *w, const pending *p, carnet_error *err)
+/* Remove the documents source produced before and that are not among
+ * docs[0..count). */
+static int drop_stale(carnet_writer *w, const char *source, const carnet_doc *docs,
+		      size_t count, carnet_error *err)
 {
 	prior_docs pd = { NULL, 0, 0 };
-	int rc = carnet_registry__docs_of_source(w->reg, p->source, collect_prior,
+	int rc = carnet_registry__docs_of_source(w->reg, source, collect_prior,
 						 &pd, err);
 	if (rc == CARNET_E_NOMEM)
 		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0, "out of memory");
 	for (size_t i = 0; rc == CARNET_OK && i < pd.count; i++) {
 		int kept = 0;
-		for (size_t j = 0; j < p->count && !kept; j++)
-			kept = strcmp(p->docs[j].id, pd.ids[i][0]) == 0;
+		for (size_t j = 0; j < count && !kept; j++)
+			kept = strcmp(docs[j].id, pd.ids[i][0]) == 0;
 		if (kept)
 			continue;
 		char term[CARNET_ID_MAX + 8];
@@ -681,140 +378,221 @@ static int drop_stale(carnet_writer *w, const pending *p, carnet_error *err)
 	return rc;
 }
 
+/* Apply a prepared input to the index and the registry (writer thread). */
+static int apply(carnet_writer *w, carnet_prepared *job,
+		 carnet_outcome *outcome_out, carnet_error *err)
+{
+	if (outcome_out)
+		*outcome_out = CARNET_OUTCOME_REJECTED;
+	int rc;
+	if (job->kind == CARNET_PREP_FATAL) {
+		if (err)
+			*err = job->reason;
+		return job->reason.code ? job->reason.code : CARNET_E_INTERNAL;
+	}
+	if (job->source[0] && (rc = carnet_registry__seen(w->reg, job->source, err)))
+		return rc;
+	switch (job->kind) {
+	case CARNET_PREP_UNCHANGED:
+		if (outcome_out)
+			*outcome_out = CARNET_OUTCOME_UNCHANGED;
+		return CARNET_OK;
+	case CARNET_PREP_REJECTED_BEFORE:
+		if (err)
+			*err = job->reason;
+		return CARNET_OK;
+	case CARNET_PREP_REJECT:
+		return record_reject(w, job->source[0] ? job->source : job->path,
+				     job->hash[0] ? job->hash : NULL, &job->reason,
+				     outcome_out, err);
+	default:
+		break;
+	}
+	/* index: drop what the source no longer yields, then put */
+	if ((rc = carnet_registry__begin(w->reg, err)) ||
+	    (rc = drop_stale(w, job->source, job->docs, job->count, err)))
+		return rc;
+	for (size_t i = 0; i < job->count; i++) {
+		char id_term[CARNET_ID_MAX + 8];
+		snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", job->docs[i].id);
+		carnet_xprepared *x = job->xdocs[i];
+		job->xdocs[i] = NULL; /* consumed by put_prepared */
+		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, x, err)) ||
+		    (rc = carnet_registry__doc_put(w->reg, &job->docs[i], err)) ||
+		    (rc = mark_latest(w, job->docs[i].set_id, err)))
+			return rc;
+	}
+	if ((rc = carnet_registry__source_set(w->reg, job->source, job->hash,
+					      CARNET_SOURCE_INDEXED, NULL, err)))
+		return rc;
+	if (outcome_out)
+		*outcome_out = job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_REPLACED
+								   : CARNET_OUTCOME_ADDED;
+	return CARNET_OK;
+}
+
 int carnet_writer_add_file(carnet_writer *w, const char *path,
 			   carnet_outcome *outcome_out, carnet_error *err)
 {
-	carnet_error reason;
-	carnet_error__clear(&reason);
-	if (outcome_out)
-		*outcome_out = CARNET_OUTCOME_REJECTED;
-	char source[PATH_MAX];
-	char *data = NULL, *side = NULL;
-	size_t len = 0, side_len = 0;
-	struct stat st;
-	int rc;
+	carnet_prepared *job = malloc(sizeof *job);
+	if (!job)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory");
+	carnet_prepare__input(job, path, w->reg, &w->limits);
+	int rc = apply(w, job, outcome_out, err);
+	carnet_prepare__clear(job);
+	free(job);
+	return rc;
+}
 
-	if (!realpath(path, source)) {
-		int e = errno;
-		carnet_error__os(&reason, carnet_error__from_errno(e), e,
-				 "%s: cannot read", path);
-		return record_reject(w, path, NULL, &reason, outcome_out, err);
-	}
-	if ((rc = carnet_registry__seen(w->reg, source, err)))
-		return rc;
-	if ((rc = slurp(source, w->limits.input_bytes, &data, &len, &st, &reason))) {
-		if (rc == CARNET_E_NOMEM) {
-			if (err)
-				*err = reason;
-			return rc;
+/* Parallel extraction: worker threads prepare inputs into a ring of slots,
+ * each with its own registry connection; the calling thread applies them
+ * in input order, so the result is the same as one by one. The ring
+ * bounds the memory in flight whatever the number of inputs. */
+typedef struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work;       /* a slot was freed, or stop */
+	pthread_cond_t done;       /* a slot was prepared */
+	const char *const *paths;
+	size_t count;
+	size_t claimed;            /* next input a worker takes */
+	size_t applied;            /* inputs the writer has finished with */
+	carnet_prepared *slots;
+	int *ready;
+	size_t nslots;
+	int stop;
+	const carnet_limits *limits;
+	char registry[CARNET_PATH_MAX];
+	carnet_writer *w;
+} pool;
+
+static void *worker(void *arg)
+{
+	pool *pl = arg;
+	carnet_registry *reg = NULL;
+	carnet_error err;
+	int open_rc = carnet_registry__open(&reg, pl->registry, 0, &err);
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		while (!pl->stop && pl->claimed < pl->count &&
+		       pl->claimed - pl->applied >= pl->nslots)
+			pthread_cond_wait(&pl->work, &pl->mu);
+		if (pl->stop || pl->claimed >= pl->count) {
+			pthread_mutex_unlock(&pl->mu);
+			break;
 		}
-		return record_reject(w, source, NULL, &reason, outcome_out, err);
-	}
-
-	/* the sidecar, if there is one */
-	char side_path[PATH_MAX + 16];
-	snprintf(side_path, sizeof side_path, "%s.meta.json", source);
-	carnet_error side_err;
-	int have_side = slurp(side_path, 1024 * 1024, &side, &side_len, NULL,
-			      &side_err) == CARNET_OK;
-	if (!have_side && side_err.code != CARNET_E_NOTFOUND) {
-		free(data);
-		return record_reject(w, source, NULL, &side_err, outcome_out, err);
-	}
-
-	char hash[64];
-	content_hash(hash, data, len, have_side ? side : NULL, side_len);
-	int state;
-	char old_hash[64], old_reason[CARNET_ERROR_MESSAGE_SIZE];
-	rc = carnet_registry__source_get(w->reg, source, &state, old_hash,
-					 old_reason, sizeof old_reason, err);
-	if (rc)
-		goto out;
-	if (state != CARNET_SOURCE_NONE && strcmp(old_hash, hash) == 0) {
-		if (state == CARNET_SOURCE_INDEXED) {
-			if (outcome_out)
-				*outcome_out = CARNET_OUTCOME_UNCHANGED;
+		size_t i = pl->claimed++;
+		pthread_mutex_unlock(&pl->mu);
+		carnet_prepared *job = &pl->slots[i % pl->nslots];
+		if (open_rc == CARNET_OK) {
+			carnet_prepare__input(job, pl->paths[i], reg, pl->limits);
 		} else {
-			carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-					  0, "%s", old_reason);
+			memset(job, 0, sizeof *job);
+			job->kind = CARNET_PREP_FATAL;
+			job->reason = err;
 		}
-		goto out;
+		pthread_mutex_lock(&pl->mu);
+		pl->ready[i % pl->nslots] = 1;
+		pthread_cond_broadcast(&pl->done);
+		pthread_mutex_unlock(&pl->mu);
 	}
+	carnet_registry__close(reg);
+	return NULL;
+}
 
-	carnet_doc meta;
-	carnet_doc__init(&meta);
-	meta.version = 0;
-	if (have_side &&
-	    carnet_sidecar__parse(&meta, side_path, side, side_len, &reason)) {
-		carnet_doc__clear(&meta);
-		if (reason.code == CARNET_E_NOMEM) {
-			rc = reason.code;
-			if (err)
-				*err = reason;
-			goto out;
+int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
+			    size_t count, unsigned jobs, carnet_outcome_cb cb,
+			    void *payload, carnet_error *err)
+{
+	if (jobs <= 1 || count <= 1) {
+		for (size_t i = 0; i < count; i++) {
+			carnet_outcome o;
+			carnet_error reason;
+			carnet_error__clear(&reason);
+			int rc = carnet_writer_add_file(w, paths[i], &o, &reason);
+			if (rc) {
+				if (err)
+					*err = reason;
+				return rc;
+			}
+			if (cb)
+				cb(paths[i], o, o == CARNET_OUTCOME_REJECTED ? &reason : NULL, payload);
 		}
-		rc = record_reject(w, source, hash, &reason, outcome_out, err);
-		goto out;
+		return CARNET_OK;
 	}
-
-	carnet_input in = { source, data, len, &w->limits };
-	const carnet_reader *reader = carnet_reader__find(&in);
-	char default_date[16];
-	struct tm tm;
-	localtime_r(&st.st_mtime, &tm);
-	strftime(default_date, sizeof default_date, "%Y-%m-%d", &tm);
-	pending p = { w, source, have_side ? &meta : NULL, default_date,
-		      NULL, 0, 0, &reason };
-	int read_rc;
-	if (!reader) {
-		char ext[16];
-		carnet_reader__extension(source, ext, sizeof ext);
-		read_rc = carnet_error__set(&reason, CARNET_E_UNSUPPORTED_FORMAT,
-					    CARNET_ORIGIN_INPUT, 0,
-					    "%s: no reader for this kind of file (extension \"%s\")",
-					    source, ext);
-	} else if (!have_side && (reader->flags & CARNET_READER_NEEDS_SIDECAR)) {
-		read_rc = carnet_error__set(&reason, CARNET_E_INVALID,
-					    CARNET_ORIGIN_INPUT, 0,
-					    "%s: no sidecar %s.meta.json with the patient id",
-					    source, source);
-	} else {
-		read_rc = reader->read(&in, collect, &p, &reason);
-		if (read_rc == CARNET_OK && p.count == 0)
-			read_rc = carnet_error__set(&reason, CARNET_E_INVALID,
-						    CARNET_ORIGIN_INPUT, 0,
-						    "%s: no document found", source);
+	if (jobs > 64)
+		jobs = 64;
+	carnet_reader__init_threads();
+	/* uncommitted registry changes must be visible to the workers'
+	 * connections: commit them first */
+	int rc = carnet_registry__in_txn(w->reg) ? carnet_writer_commit(w, err) : CARNET_OK;
+	if (rc)
+		return rc;
+	pool pl;
+	memset(&pl, 0, sizeof pl);
+	pl.paths = paths;
+	pl.count = count;
+	pl.nslots = 2 * (size_t)jobs;
+	pl.limits = &w->limits;
+	pl.w = w;
+	snprintf(pl.registry, sizeof pl.registry, "%s", w->registry_path);
+	pl.slots = calloc(pl.nslots, sizeof *pl.slots);
+	pl.ready = calloc(pl.nslots, sizeof *pl.ready);
+	pthread_t threads[64];
+	unsigned started = 0;
+	if (!pl.slots || !pl.ready) {
+		free(pl.slots);
+		free(pl.ready);
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory");
 	}
-	carnet_doc__clear(&meta);
-
-	if (read_rc == CARNET_E_NOMEM) {
-		rc = read_rc;
-		if (err)
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.work, NULL);
+	pthread_cond_init(&pl.done, NULL);
+	for (unsigned t = 0; t < jobs; t++)
+		if (pthread_create(&threads[started], NULL, worker, &pl) == 0)
+			started++;
+	if (!started) {
+		rc = carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_OS, 0,
+				       "cannot start extraction threads");
+		goto done;
+	}
+	for (size_t i = 0; i < count && rc == CARNET_OK; i++) {
+		pthread_mutex_lock(&pl.mu);
+		while (!pl.ready[i % pl.nslots])
+			pthread_cond_wait(&pl.done, &pl.mu);
+		pthread_mutex_unlock(&pl.mu);
+		carnet_prepared *job = &pl.slots[i % pl.nslots];
+		carnet_outcome o;
+		carnet_error reason;
+		carnet_error__clear(&reason);
+		rc = apply(w, job, &o, &reason);
+		if (rc && err)
 			*err = reason;
-	} else if (read_rc) {
-		rc = record_reject(w, source, hash, &reason, outcome_out, err);
-	} else if ((rc = carnet_registry__begin(w->reg, err)) == CARNET_OK) {
-		/* index: drop what the source no longer yields, then put */
-		rc = drop_stale(w, &p, err);
-		for (size_t i = 0; rc == CARNET_OK && i < p.count; i++) {
-			if ((rc = index_doc(w, &p.docs[i], err)) == CARNET_OK &&
-			    (rc = carnet_registry__doc_put(w->reg, &p.docs[i], err)) == CARNET_OK)
-				rc = mark_latest(w, p.docs[i].set_id, err);
-		}
-		if (rc == CARNET_OK)
-			rc = carnet_registry__source_set(w->reg, source, hash,
-							 CARNET_SOURCE_INDEXED, NULL, err);
-		if (rc == CARNET_OK && outcome_out)
-			*outcome_out = state == CARNET_SOURCE_INDEXED
-					       ? CARNET_OUTCOME_REPLACED
-					       : CARNET_OUTCOME_ADDED;
+		if (rc == CARNET_OK && cb)
+			cb(paths[i], o, o == CARNET_OUTCOME_REJECTED ? &reason : NULL, payload);
+		carnet_prepare__clear(job);
+		pthread_mutex_lock(&pl.mu);
+		pl.ready[i % pl.nslots] = 0;
+		pl.applied = i + 1;
+		pthread_cond_broadcast(&pl.work);
+		pthread_mutex_unlock(&pl.mu);
 	}
-	for (size_t i = 0; i < p.count; i++)
-		carnet_doc__clear(&p.docs[i]);
-	free(p.docs);
-out:
-	free(data);
-	free(side);
+done:
+	pthread_mutex_lock(&pl.mu);
+	pl.stop = 1;
+	pthread_cond_broadcast(&pl.work);
+	pthread_mutex_unlock(&pl.mu);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	/* slots prepared but not applied (after a failure) */
+	for (size_t k = 0; k < pl.nslots; k++)
+		carnet_prepare__clear(&pl.slots[k]);
+	pthread_cond_destroy(&pl.done);
+	pthread_cond_destroy(&pl.work);
+	pthread_mutex_destroy(&pl.mu);
+	free(pl.slots);
+	free(pl.ready);
 	return rc;
 }
 
@@ -863,7 +641,6 @@ int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
 		rc = carnet_registry__begin(w->reg, err);
 	for (size_t i = 0; rc == CARNET_OK && i < gone.count; i++) {
 		/* a source that yields nothing: all its documents go */
-		pending none = { w, gone.paths[i], NULL, NULL, NULL, 0, 0, err };
 		prior_docs before = { NULL, 0, 0 };
 		rc = carnet_registry__docs_of_source(w->reg, gone.paths[i],
 						     collect_prior, &before, err);
@@ -871,7 +648,7 @@ int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
 			*removed_out += before.count;
 		free(before.ids);
 		if (rc == CARNET_OK)
-			rc = drop_stale(w, &none, err);
+			rc = drop_stale(w, gone.paths[i], NULL, 0, err);
 		if (rc == CARNET_OK)
 			rc = carnet_registry__source_delete(w->reg, gone.paths[i], err);
 	}

@@ -275,3 +275,43 @@ Test(cli, rebuild_publishes_a_new_generation)
 	cr_assert_geq(json_integer_value(json_object_get(o, "documents")), 40);
 	json_decref(o);
 }
+
+Test(cli, parallel_extraction_gives_the_same_index_as_one_thread)
+{
+	char one[4200], many[4200];
+	snprintf(one, sizeof one, "%s-1", home);
+	snprintf(many, sizeof many, "%s-4", home);
+	const char *a[] = { "carnet-index", "--index", one, "--jobs", "1", "add", th_sample(), th_bad(), NULL };
+	const char *b[] = { "carnet-index", "--index", many, "--jobs", "4", "--batch", "7", "add",
+			    th_sample(), th_bad(), NULL };
+	cr_assert_eq(run(a), 1, "%s", err);
+	cr_assert_eq(run(b), 1, "%s", err);
+	static char ids[16][64];
+	size_t n = th_sample_patients(ids, 16);
+	for (size_t i = 0; i < n; i++) {
+		char *results[2];
+		const char *homes[2] = { one, many };
+		for (int h = 0; h < 2; h++) {
+			const char *q[] = { "carnet-query", "--index", homes[h], "--patient", ids[i],
+					    "--profession", "10", "--all-versions", "--json", NULL };
+			cr_assert_eq(run(q), 0, "%s", err);
+			results[h] = strdup(out);
+		}
+		cr_assert_str_eq(results[0], results[1], "patient %s", ids[i]);
+		free(results[0]);
+		free(results[1]);
+	}
+	const char *sa[] = { "carnet-index", "--index", one, "stats", "--json", NULL };
+	cr_assert_eq(run(sa), 0);
+	char *stats_one = strdup(out);
+	const char *sb[] = { "carnet-index", "--index", many, "stats", "--json", NULL };
+	cr_assert_eq(run(sb), 0);
+	/* equal but for the size on disk */
+	json_t *x = json_loads(stats_one, 0, NULL), *y = json_loads(out, 0, NULL);
+	json_object_del(x, "size_bytes");
+	json_object_del(y, "size_bytes");
+	cr_assert(json_equal(x, y), "%s vs %s", stats_one, out);
+	json_decref(x);
+	json_decref(y);
+	free(stats_one);
+}

@@ -157,7 +157,7 @@ static void take(snapshot *s, const char *home)
 	s->count = 0;
 	const char *queries[] = { NULL, "conclusion", "hemoglobine", "oedeme kaliemie" };
 	for (int p = 0; p < PATIENTS; p++) {
-		char pid[8];
+		char pid[16];
 		snprintf(pid, sizeof pid, "P%02d", p);
 		for (size_t q = 0; q < 4; q++) {
 			carnet_request req = CARNET_REQUEST_INIT;
@@ -243,7 +243,7 @@ Test(nightly, viewers_keep_answering_during_sync_and_rebuild, .timeout = 300)
 		int status, done = 0;
 		while (!done) {
 			carnet_request req = CARNET_REQUEST_INIT;
-			char pid_s[8];
+			char pid_s[16];
 			snprintf(pid_s, sizeof pid_s, "P%02d", (int)(searches % PATIENTS));
 			req.patient_id = pid_s;
 			req.profession = "10";

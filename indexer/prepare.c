@@ -1,0 +1,465 @@
+/* prepare.c - the part of indexing an input that needs no writer: read the
+ * file and its sidecar, hash them, run its reader, complete the documents
+ * and build their Xapian documents. Runs in extraction threads. */
+#include "prepare.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "codes.h"
+#include "schema.h"
+#include "sidecar.h"
+#include "text.h"
+
+/* One input being indexed: the documents its reader produced. */
+typedef struct pending {
+	carnet_registry *reg;    /* for the masks set after upload */
+	const char *source;      /* canonical path */
+	const carnet_doc *meta;  /* sidecar, or NULL */
+	const char *default_date;
+	carnet_doc *docs;
+	size_t count, cap;
+	carnet_error *err;
+} pending;
+
+/* Read a whole file. NOTFOUND when missing; IO otherwise. */
+static int slurp(const char *path, uint64_t max, char **data_out,
+		 size_t *len_out, struct stat *st_out, carnet_error *err)
+{
+	*data_out = NULL;
+	*len_out = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return carnet_error__os(err, carnet_error__from_errno(errno),
+					errno, "%s: cannot open", path);
+	struct stat st;
+	int rc = CARNET_OK;
+	if (fstat(fd, &st) != 0) {
+		rc = carnet_error__os(err, CARNET_E_IO, errno, "%s: cannot stat", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+				       0, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+				       0, "%s: file too large (%lld bytes, limit %llu)",
+				       path, (long long)st.st_size, (unsigned long long)max);
+		goto out;
+	}
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	char *data = malloc(cap);
+	if (!data) {
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+				       0, "%s: out of memory reading", path);
+		goto out;
+	}
+	for (;;) {
+		if (len == cap - 1)
+			break; /* the file grew while read: take what st said */
+		ssize_t n = read(fd, data + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = carnet_error__os(err, CARNET_E_IO, errno,
+					      "%s: read failed", path);
+			free(data);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	data[len] = '\0';
+	*data_out = data;
+	*len_out = len;
+	if (st_out)
+		*st_out = st;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Hash of the input and its sidecar, as 32 hex digits. */
+static void content_hash(char out[64], const char *data, size_t len,
+			 const char *side, size_t side_len)
+{
+	XXH3_state_t *s = XXH3_createState();
+	XXH128_hash_t h;
+	if (s) {
+		XXH3_128bits_reset(s);
+		XXH3_128bits_update(s, data, len);
+		XXH3_128bits_update(s, "\0sidecar\0", 9);
+		if (side)
+			XXH3_128bits_update(s, side, side_len);
+		h = XXH3_128bits_digest(s);
+		XXH3_freeState(s);
+	} else {
+		/* no memory for the state: hash both parts separately */
+		XXH128_hash_t a = XXH3_128bits(data, len);
+		XXH128_hash_t b = XXH3_128bits(side ? side : "", side ? side_len : 0);
+		h.high64 = a.high64 ^ (b.high64 * 31);
+		h.low64 = a.low64 ^ (b.low64 * 31);
+	}
+	snprintf(out, 64, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+}
+
+/* Sink for readers: complete the document and keep it. */
+static int collect(carnet_doc *doc, void *payload)
+{
+	pending *p = payload;
+	carnet_error *err = p->err;
+	if (p->meta && carnet_sidecar__apply(doc, p->meta) != 0)
+		goto nomem;
+	if (carnet_doc__sets(&doc->source, p->source) != 0)
+		goto nomem;
+	if (!doc->patient_id)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					 0, "%s: no patient id (give \"patient_id\" in %s.meta.json)",
+					 p->source, p->source);
+	if (!carnet_doc__valid_id(doc->patient_id))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					 0, "%s: patient id is not a printable code of at most %d bytes",
+					 p->source, CARNET_ID_MAX);
+	if (!doc->id) {
+		/* a stable id derived from where the document was read */
+		char id[40];
+		XXH64_hash_t h = XXH3_64bits(p->source, strlen(p->source));
+		snprintf(id, sizeof id, "F%016llx", (unsigned long long)h);
+		if (p->count > 0) /* a source yielding several documents */
+			snprintf(id + 17, sizeof id - 17, "-%zu", p->count + 1);
+		if (carnet_doc__sets(&doc->id, id) != 0)
+			goto nomem;
+	}
+	if (!doc->set_id && carnet_doc__sets(&doc->set_id, doc->id) != 0)
+		goto nomem;
+	const char *ids[] = { doc->id, doc->set_id, doc->type,
+			      doc->author_id, doc->author_specialty };
+	const char *names[] = { "id", "set_id", "type", "author_id",
+				"author_specialty" };
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		if (ids[i] && !carnet_doc__valid_id(ids[i]))
+			return carnet_error__set(err, CARNET_E_INVALID,
+						 CARNET_ORIGIN_INPUT, 0,
+						 "%s: %s is not a printable code of at most %d bytes",
+						 p->source, names[i], CARNET_ID_MAX);
+	if (!doc->date && carnet_doc__sets(&doc->date, p->default_date) != 0)
+		goto nomem;
+	if (!carnet_doc__valid_date(doc->date))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					 0, "%s: document date is not a valid YYYY-MM-DD date",
+					 p->source);
+	if (!doc->language && carnet_doc__sets(&doc->language, "fr") != 0)
+		goto nomem;
+	/* masks set after upload (carnet-index mask) outlive re-reads */
+	int vrc = carnet_registry__visibility_apply(p->reg, doc, err);
+	if (vrc)
+		return vrc;
+	if (!doc->class_code && doc->type &&
+	    carnet_doc__sets(&doc->class_code, carnet_codes__type_class(doc->type)) != 0)
+		goto nomem;
+	/* an optional code that cannot be an index term is dropped; it does
+	 * not make the document bad */
+	char **codes[] = { &doc->class_code, &doc->practice_setting };
+	for (size_t i = 0; i < 2; i++)
+		if (*codes[i] && !carnet_doc__valid_id(*codes[i]))
+			carnet_doc__sets(codes[i], NULL);
+	if (p->count == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 2;
+		carnet_doc *d = realloc(p->docs, cap * sizeof *d);
+		if (!d)
+			goto nomem;
+		p->docs = d;
+		p->cap = cap;
+	}
+	/* take the document over; the reader gets an empty one back */
+	p->docs[p->count++] = *doc;
+	carnet_doc__init(doc);
+	return CARNET_OK;
+nomem:
+	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				 "%s: out of memory", p->source);
+}
+
+/* Build the Xapian document of d (without the latest term: the writer
+ * sets it, see mark_latest). */
+static int build_doc(carnet_xprepared **out, const carnet_doc *d, carnet_error *err)
+{
+	*out = NULL;
+	carnet_buf folded = CARNET_BUF_INIT, record = CARNET_BUF_INIT;
+	carnet_buf termbuf = CARNET_BUF_INIT;
+	int rc = CARNET_OK;
+
+	/* boolean terms, NUL-separated in termbuf */
+	struct { const char *prefix, *value; } bt[] = {
+		{ CARNET_PREFIX_PATIENT, d->patient_id },
+		{ CARNET_PREFIX_SET, d->set_id },
+		{ CARNET_PREFIX_TYPE, d->type },
+		{ CARNET_PREFIX_SPECIALTY, d->author_specialty },
+		{ CARNET_PREFIX_AUTHOR, d->author_id },
+		{ CARNET_PREFIX_CLASS, d->class_code },
+		{ CARNET_PREFIX_SETTING, d->practice_setting },
+	};
+	size_t nterms = 0;
+	for (size_t i = 0; i < sizeof bt / sizeof bt[0]; i++) {
+		if (!bt[i].value)
+			continue;
+		if (carnet_buf__printf(&termbuf, "%s%s", bt[i].prefix, bt[i].value) ||
+		    carnet_buf__putc(&termbuf, '\0'))
+			goto nomem;
+		nterms++;
+	}
+	if (carnet_buf__printf(&termbuf, CARNET_PREFIX_YEAR "%.4s", d->date) ||
+	    carnet_buf__putc(&termbuf, '\0'))
+		goto nomem;
+	nterms++;
+	if (d->confidentiality) {
+		const char *c = d->confidentiality;
+		while (*c) {
+			size_t n = strcspn(c, " ");
+			if (n && (carnet_buf__printf(&termbuf, CARNET_PREFIX_CONF "%.*s",
+						     (int)n, c) ||
+				  carnet_buf__putc(&termbuf, '\0')))
+				goto nomem;
+			nterms += n > 0;
+			c += n;
+			while (*c == ' ')
+				c++;
+		}
+	}
+	const char **terms = calloc(nterms ? nterms : 1, sizeof *terms);
+	if (!terms)
+		goto nomem;
+	for (size_t i = 0, off = 0; i < nterms; i++) {
+		terms[i] = termbuf.data + off;
+		off += strlen(terms[i]) + 1;
+	}
+
+	/* text: the title twice (weighted, and under its own prefix), then
+	 * the sections; all folded */
+	size_t ntexts = d->sections_count + (d->title ? 2 : 0);
+	carnet_xtext *texts = calloc(ntexts ? ntexts : 1, sizeof *texts);
+	size_t *offs = calloc(ntexts ? ntexts + 1 : 1, sizeof *offs);
+	if (!texts || !offs) {
+		free(texts);
+		free(offs);
+		free(terms);
+		goto nomem;
+	}
+	size_t t = 0;
+	if (d->title) {
+		offs[t] = folded.len;
+		rc = carnet_text__fold(&folded, d->title, strlen(d->title), err);
+		texts[t++] = (carnet_xtext){ NULL, 0, CARNET_WEIGHT_TITLE, "" };
+		texts[t++] = (carnet_xtext){ NULL, 0, 1, CARNET_PREFIX_TITLE };
+	}
+	size_t first_section = t;
+	for (size_t i = 0; rc == CARNET_OK && i < d->sections_count; i++) {
+		offs[t] = folded.len;
+		rc = carnet_text__fold(&folded, d->sections[i].text,
+				       d->sections[i].len, err);
+		texts[t++] = (carnet_xtext){ NULL, 0, d->sections[i].weight, "" };
+	}
+	if (rc == CARNET_OK) {
+		size_t title_end = d->title ? (d->sections_count ? offs[first_section] : folded.len) : 0;
+		if (d->title) {
+			texts[0].text = texts[1].text = folded.data;
+			texts[0].len = texts[1].len = title_end;
+		}
+		for (size_t i = first_section; i < t; i++) {
+			size_t end = i + 1 < t ? offs[i + 1] : folded.len;
+			texts[i].text = folded.data + offs[i];
+			texts[i].len = end - offs[i];
+		}
+	}
+
+	char date[9];
+	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
+	carnet_xvalue values[5];
+	size_t nvalues = 0;
+	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_DATE, date, 8 };
+	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SET, d->set_id, strlen(d->set_id) };
+	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_ID, d->id, strlen(d->id) };
+	if (d->type)
+		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_TYPE, d->type, strlen(d->type) };
+	if (d->author_specialty)
+		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SPECIALTY, d->author_specialty,
+						     strlen(d->author_specialty) };
+
+	char id_term[CARNET_ID_MAX + 8];
+	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
+	if (rc == CARNET_OK && carnet_doc__encode_record(&record, d) != 0)
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+				       0, "out of memory");
+	if (rc == CARNET_OK) {
+		int english = d->language && strncmp(d->language, "en", 2) == 0;
+		(void)english; /* queries stem French only for now: keep one stemmer */
+		carnet_xdoc x = {
+			id_term, terms, nterms, values, nvalues, texts, t,
+			record.data, record.len, "french",
+		};
+		rc = carnet_xap_prepare(out, &x, err);
+	}
+	free(texts);
+	free(offs);
+	free(terms);
+	carnet_buf__free(&folded);
+	carnet_buf__free(&record);
+	carnet_buf__free(&termbuf);
+	return rc;
+nomem:
+	carnet_buf__free(&folded);
+	carnet_buf__free(&record);
+	carnet_buf__free(&termbuf);
+	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				 "out of memory indexing %s", d->id);
+}
+
+int carnet_prepare__input(carnet_prepared *job, const char *path,
+			  carnet_registry *reg, const carnet_limits *limits)
+{
+	memset(job, 0, sizeof *job);
+	carnet_error *reason = &job->reason;
+	snprintf(job->path, sizeof job->path, "%s", path);
+	char *data = NULL, *side = NULL;
+	size_t len = 0, side_len = 0;
+	struct stat st;
+	int rc;
+
+	job->kind = CARNET_PREP_REJECT;
+	if (!realpath(path, job->source)) {
+		int e = errno;
+		job->source[0] = '\0';
+		carnet_error__os(reason, carnet_error__from_errno(e), e,
+				 "%s: cannot read", path);
+		return job->kind;
+	}
+	if ((rc = slurp(job->source, limits->input_bytes, &data, &len, &st, reason))) {
+		if (rc == CARNET_E_NOMEM)
+			job->kind = CARNET_PREP_FATAL;
+		return job->kind;
+	}
+
+	/* the sidecar, if there is one */
+	char side_path[PATH_MAX + 16];
+	snprintf(side_path, sizeof side_path, "%s.meta.json", job->source);
+	carnet_error side_err;
+	int have_side = slurp(side_path, 1024 * 1024, &side, &side_len, NULL,
+			      &side_err) == CARNET_OK;
+	if (!have_side && side_err.code != CARNET_E_NOTFOUND) {
+		*reason = side_err;
+		goto out;
+	}
+
+	content_hash(job->hash, data, len, have_side ? side : NULL, side_len);
+	char old_hash[64];
+	rc = carnet_registry__source_get(reg, job->source, &job->state, old_hash,
+					 reason->message, sizeof reason->message, reason);
+	if (rc) {
+		job->kind = CARNET_PREP_FATAL;
+		goto out;
+	}
+	if (job->state != CARNET_SOURCE_NONE && strcmp(old_hash, job->hash) == 0) {
+		if (job->state == CARNET_SOURCE_INDEXED) {
+			job->kind = CARNET_PREP_UNCHANGED;
+		} else {
+			/* rejected before, for the reason now in reason->message */
+			reason->code = CARNET_E_INVALID;
+			reason->origin = CARNET_ORIGIN_INPUT;
+			job->kind = CARNET_PREP_REJECTED_BEFORE;
+		}
+		goto out;
+	}
+
+	carnet_doc meta;
+	carnet_doc__init(&meta);
+	meta.version = 0;
+	if (have_side &&
+	    carnet_sidecar__parse(&meta, side_path, side, side_len, reason)) {
+		carnet_doc__clear(&meta);
+		if (reason->code == CARNET_E_NOMEM)
+			job->kind = CARNET_PREP_FATAL;
+		goto out;
+	}
+
+	carnet_input in = { job->source, data, len, limits };
+	const carnet_reader *reader = carnet_reader__find(&in);
+	char default_date[16];
+	struct tm tm;
+	localtime_r(&st.st_mtime, &tm);
+	strftime(default_date, sizeof default_date, "%Y-%m-%d", &tm);
+	pending p = { reg, job->source, have_side ? &meta : NULL, default_date,
+		      NULL, 0, 0, reason };
+	int read_rc;
+	if (!reader) {
+		char ext[16];
+		carnet_reader__extension(job->source, ext, sizeof ext);
+		read_rc = carnet_error__set(reason, CARNET_E_UNSUPPORTED_FORMAT,
+					    CARNET_ORIGIN_INPUT, 0,
+					    "%s: no reader for this kind of file (extension \"%s\")",
+					    job->source, ext);
+	} else if (!have_side && (reader->flags & CARNET_READER_NEEDS_SIDECAR)) {
+		read_rc = carnet_error__set(reason, CARNET_E_INVALID,
+					    CARNET_ORIGIN_INPUT, 0,
+					    "%s: no sidecar %s.meta.json with the patient id",
+					    job->source, job->source);
+	} else {
+		read_rc = reader->read(&in, collect, &p, reason);
+		if (read_rc == CARNET_OK && p.count == 0)
+			read_rc = carnet_error__set(reason, CARNET_E_INVALID,
+						    CARNET_ORIGIN_INPUT, 0,
+						    "%s: no document found", job->source);
+	}
+	carnet_doc__clear(&meta);
+	job->docs = p.docs;
+	job->count = p.count;
+	if (read_rc) {
+		job->kind = read_rc == CARNET_E_NOMEM ? CARNET_PREP_FATAL : CARNET_PREP_REJECT;
+		goto out;
+	}
+	/* the Xapian documents: text folded, terms generated, here */
+	job->xdocs = calloc(p.count, sizeof *job->xdocs);
+	if (!job->xdocs) {
+		carnet_error__set(reason, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				  "%s: out of memory", job->source);
+		job->kind = CARNET_PREP_FATAL;
+		goto out;
+	}
+	for (size_t i = 0; i < p.count; i++) {
+		if ((rc = build_doc(&job->xdocs[i], &p.docs[i], reason))) {
+			job->kind = CARNET_PREP_FATAL;
+			goto out;
+		}
+	}
+	job->kind = CARNET_PREP_DOCS;
+out:
+	free(data);
+	free(side);
+	return job->kind;
+}
+
+void carnet_prepare__clear(carnet_prepared *job)
+{
+	for (size_t i = 0; i < job->count; i++) {
+		carnet_doc__clear(&job->docs[i]);
+		if (job->xdocs)
+			carnet_xap_prepared_free(job->xdocs[i]);
+	}
+	free(job->docs);
+	free(job->xdocs);
+	job->docs = NULL;
+	job->xdocs = NULL;
+	job->count = 0;
+}

@@ -1,0 +1,40 @@
+/* prepare.h - preparing one input for the writer, without the writer: safe
+ * to run in several threads at once, each with its own registry
+ * connection, which it only reads. */
+#ifndef CARNET_INDEXER_PREPARE_H
+#define CARNET_INDEXER_PREPARE_H
+
+#include <limits.h>
+
+#include "reader.h"
+#include "registry.h"
+#include "xapian_shim.h"
+
+typedef enum carnet_prep_kind {
+	CARNET_PREP_FATAL,           /* the index side failed: stop (reason says why) */
+	CARNET_PREP_REJECT,          /* a bad input (reason says why) */
+	CARNET_PREP_UNCHANGED,       /* indexed before with the same content */
+	CARNET_PREP_REJECTED_BEFORE, /* rejected before with the same content */
+	CARNET_PREP_DOCS             /* documents ready to index */
+} carnet_prep_kind;
+
+typedef struct carnet_prepared {
+	carnet_prep_kind kind;
+	char path[PATH_MAX];        /* as given */
+	char source[PATH_MAX];      /* canonical; "" if it could not be resolved */
+	char hash[64];              /* of content and sidecar; "" if unread */
+	int state;                  /* the source's registry state when prepared */
+	carnet_error reason;        /* why, for FATAL and rejects */
+	carnet_doc *docs;           /* DOCS: the documents */
+	carnet_xprepared **xdocs;   /* and their Xapian documents */
+	size_t count;
+} carnet_prepared;
+
+/* Prepare path; returns job->kind. reg is read, never written. */
+int carnet_prepare__input(carnet_prepared *job, const char *path,
+			  carnet_registry *reg, const carnet_limits *limits);
+
+/* Free what a prepared job holds (it can be prepared again). */
+void carnet_prepare__clear(carnet_prepared *job);
+
+#endif
