@@ -1,27 +1,187 @@
-/* read_html.c - PLACEHOLDER being replaced by the html reader. */
+/* read_html.c - HTML and XHTML: the visible text (libxml2's HTML parser, no
+ * network), for standalone files with a sidecar and for embedded content. */
 #include "reader.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "schema.h"
+#include "text.h"
 
 static int sniff(const carnet_input *in)
 {
-	(void)in;
+	char ext[16];
+	carnet_reader__extension(in->path, ext, sizeof ext);
+	if (strcmp(ext, "html") == 0 || strcmp(ext, "htm") == 0 || strcmp(ext, "xhtml") == 0)
+		return 50;
+	size_t n = in->len < 1024 ? in->len : 1024;
+	for (size_t i = 0; i + 5 <= n; i++)
+		if (strncasecmp(in->data + i, "<html", 5) == 0)
+			return 30;
 	return 0;
 }
 
-static int read_doc(const carnet_input *in, carnet_doc_sink sink, void *payload,
-		    carnet_error *err)
+static int is_name(const xmlNode *n, const char *const *names)
 {
-	(void)sink;
-	(void)payload;
-	return carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT, CARNET_ORIGIN_INPUT,
-				 0, "%s: html reader not built yet", in->path);
+	for (size_t i = 0; names[i]; i++)
+		if (xmlStrcasecmp(n->name, (const xmlChar *)names[i]) == 0)
+			return 1;
+	return 0;
 }
 
-const carnet_reader carnet_reader_html = { "html", 0, sniff, read_doc };
+static const char *const skipped[] = { "script", "style", "noscript", "template",
+				       "head", NULL };
+static const char *const blocks[] = { "p", "div", "br", "li", "tr", "h1", "h2", "h3",
+				      "h4", "h5", "h6", "table", "section", "article",
+				      "header", "footer", "blockquote", "pre", "ul", "ol",
+				      "dl", "dt", "dd", "title", "caption", NULL };
+static const char *const cells[] = { "td", "th", NULL };
+
+/* Append the text under n to out, a newline after blocks, a tab after
+ * cells, runs of blanks collapsed. Returns 0 or -1 (no memory). */
+static int walk(const xmlNode *n, carnet_buf *out, int depth)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			const char *t = (const char *)n->content;
+			for (; t && *t; t++) {
+				char c = *t;
+				if (c == '\n' || c == '\r' || c == '\t' || c == '\f')
+					c = ' ';
+				if (c == ' ' && (!out->len || out->data[out->len - 1] == ' ' ||
+						 out->data[out->len - 1] == '\n'))
+					continue;
+				if (carnet_buf__putc(out, c) != 0)
+					return -1;
+			}
+			continue;
+		}
+		if (n->type != XML_ELEMENT_NODE || is_name(n, skipped))
+			continue;
+		if (depth < 256 && walk(n->children, out, depth + 1) != 0)
+			return -1;
+		if (is_name(n, blocks) && out->len && out->data[out->len - 1] != '\n') {
+			if (out->data[out->len - 1] == ' ')
+				out->len--;
+			if (carnet_buf__putc(out, '\n') != 0)
+				return -1;
+		} else if (is_name(n, cells) && carnet_buf__putc(out, '\t') != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The first element named name under n (depth-first), or NULL. */
+static const xmlNode *find(const xmlNode *n, const char *name, int depth)
+{
+	for (; n && depth < 256; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE &&
+		    xmlStrcasecmp(n->name, (const xmlChar *)name) == 0)
+			return n;
+		const xmlNode *c = find(n->children, name, depth + 1);
+		if (c)
+			return c;
+	}
+	return NULL;
+}
+
+/* Does the first KiB declare a character set? */
+static int declares_charset(const char *data, size_t len)
+{
+	size_t n = len < 2048 ? len : 2048;
+	for (size_t i = 0; i + 7 <= n; i++)
+		if (strncasecmp(data + i, "charset", 7) == 0 ||
+		    strncasecmp(data + i, "encoding", 7) == 0)
+			return 1;
+	return 0;
+}
 
 int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 			 const char *data, size_t len, carnet_error *err)
 {
-	(void)out; (void)title; (void)data; (void)len;
-	return carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT, CARNET_ORIGIN_INPUT,
-				 0, "%s: html not built yet", path);
+	if (len == 0)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: empty file", path);
+	if (len > (size_t)INT32_MAX)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: HTML too large", path);
+	size_t off;
+	if (carnet_text__looks_binary(data, len, &off))
+		return carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT, CARNET_ORIGIN_INPUT,
+					 0, "%s: not HTML (binary byte at byte offset %zu)",
+					 path, off);
+	/* without a declared charset: UTF-8 if it is, else Windows-1252 */
+	const char *encoding = NULL;
+	if (!declares_charset(data, len))
+		encoding = carnet_text__utf8_valid(data, len, NULL) ? "UTF-8" : "windows-1252";
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	if (!ctxt)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "%s: out of memory", path);
+	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, data, (int)len, NULL, encoding,
+					    HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+						    HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
+						    HTML_PARSE_NOBLANKS | HTML_PARSE_COMPACT);
+	int rc = CARNET_OK;
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root) {
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+				       "%s: not HTML (nothing could be parsed)", path);
+		goto out;
+	}
+	size_t start = out->len;
+	if (walk(root, out, 0) != 0)
+		goto nomem;
+	if (title) {
+		const xmlNode *t = find(root, "title", 0);
+		if (!t)
+			t = find(root, "h1", 0);
+		if (t && walk(t->children, title, 0) != 0)
+			goto nomem;
+		while (title->len && (title->data[title->len - 1] == ' ' ||
+				      title->data[title->len - 1] == '\n'))
+			title->data[--title->len] = '\0';
+	}
+	if (out->len == start) {
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+				       "%s: HTML without text", path);
+	}
+	goto out;
+nomem:
+	rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+			       "%s: out of memory", path);
+out:
+	if (doc)
+		xmlFreeDoc(doc);
+	htmlFreeParserCtxt(ctxt);
+	return rc;
 }
+
+static int read_html(const carnet_input *in, carnet_doc_sink sink, void *payload,
+		     carnet_error *err)
+{
+	carnet_buf text = CARNET_BUF_INIT, title = CARNET_BUF_INIT;
+	int rc = carnet_html__extract(&text, &title, in->path, in->data, in->len, err);
+	if (rc == CARNET_OK) {
+		carnet_doc doc;
+		carnet_doc__init(&doc);
+		if ((title.len && carnet_doc__set(&doc.title, title.data, title.len) != 0) ||
+		    carnet_doc__sets(&doc.format, "html") != 0 ||
+		    carnet_doc__add_section(&doc, CARNET_WEIGHT_BODY, text.data, text.len) != 0)
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					       "%s: out of memory", in->path);
+		else
+			rc = sink(&doc, payload);
+		carnet_doc__clear(&doc);
+	}
+	carnet_buf__free(&text);
+	carnet_buf__free(&title);
+	return rc;
+}
+
+const carnet_reader carnet_reader_html = { "html", CARNET_READER_NEEDS_SIDECAR, sniff,
+					   read_html };
