@@ -156,3 +156,14 @@ int carnet_doc__valid_id(const char *s)
 			return 0;
 	return 1;
 }
+
+int carnet_doc__is_ins_system(const char *oid)
+{
+	static const char *const ins[] = { "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9",
+					   "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11",
+					   NULL };
+	for (size_t i = 0; oid && ins[i]; i++)
+		if (strcmp(oid, ins[i]) == 0)
+			return 1;
+	return 0;
+}

@@ -71,6 +71,10 @@ int carnet_doc__encode_record(carnet_buf *out, const carnet_doc *d);
  * into CARNET_REC_COUNT fields; missing trailing fields become "". */
 void carnet_doc__decode_record(char *rec, char *fields[CARNET_REC_COUNT]);
 
+/* Is oid one of the INS systems (NIR, NIA, and their test ranges)? An INS
+ * names a patient nationally; other ids only within their system. */
+int carnet_doc__is_ins_system(const char *oid);
+
 /* Is s a valid calendar date "YYYY-MM-DD" (years 1900..2999)? */
 int carnet_doc__valid_date(const char *s);
 

@@ -726,6 +726,23 @@ int carnet_registry__copy_visibility(carnet_registry *r, const char *from_path,
 	return rc;
 }
 
+int carnet_registry__doc_source(carnet_registry *r, const char *id, char *out,
+				size_t size, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "SELECT source_path FROM documents WHERE id = ?", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, id);
+	int s = sqlite3_step(st);
+	out[0] = '\0';
+	if (s == SQLITE_ROW)
+		copy_col(st, 0, out, size);
+	sqlite3_finalize(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? CARNET_OK
+						   : sql_fail(r, err, s, "look up document");
+}
+
 int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 				int *found_out, char confidentiality[256],
 				carnet_error *err)

@@ -112,6 +112,10 @@ int carnet_registry__doc_set_confidentiality(carnet_registry *r, const char *id,
  * live generation's) into this one, for a rebuild. */
 int carnet_registry__copy_visibility(carnet_registry *r, const char *from_path,
 				     carnet_error *err);
+/* The source path document id was read from, into out (size); "" when
+ * the registry does not know the id. */
+int carnet_registry__doc_source(carnet_registry *r, const char *id, char *out,
+				size_t size, carnet_error *err);
 /* Does the registry know document id? *found_out 1 or 0. */
 int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 				int *found_out, char confidentiality[256],

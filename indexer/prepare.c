@@ -129,6 +129,16 @@ static int collect(carnet_doc *doc, void *payload)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
 					 0, "%s: no patient id (give \"patient_id\" in %s.meta.json)",
 					 p->source, p->source);
+	/* an INS is national: its number alone names the patient; any other
+	 * id is only unique within its system, so it is qualified by it */
+	if (doc->patient_system && *doc->patient_system &&
+	    !carnet_doc__is_ins_system(doc->patient_system) &&
+	    strchr(doc->patient_id, '^') == NULL) {
+		char q[2 * CARNET_ID_MAX + 2];
+		snprintf(q, sizeof q, "%s^%s", doc->patient_system, doc->patient_id);
+		if (carnet_doc__sets(&doc->patient_id, q) != 0)
+			goto nomem;
+	}
 	if (!carnet_doc__valid_id(doc->patient_id))
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
 					 0, "%s: patient id is not a printable code of at most %d bytes",

@@ -222,10 +222,10 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 	for (size_t i = start; i < out->len && !has_text; i++)
 		has_text = (unsigned char)out->data[i] > ' ';
 	if (!has_text) {
+		/* a scanned document: a valid PDF without text; its metadata
+		 * still deserve a place in the record */
 		out->len = start;
 		out->data[start] = '\0';
-		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-					 "%s: PDF has no extractable text (scanned image?)", path);
 	}
 	return CARNET_OK;
 }
@@ -274,7 +274,8 @@ static int read_pdf(const carnet_input *in, carnet_doc_sink sink, void *payload,
 		first_line(text.data, text.len, &t, &tn);
 		if ((tn && carnet_doc__set(&doc.title, t, tn) != 0) ||
 		    carnet_doc__sets(&doc.format, "pdf") != 0 ||
-		    carnet_doc__add_section(&doc, CARNET_WEIGHT_BODY, text.data, text.len) != 0)
+		    (text.len && carnet_doc__add_section(&doc, CARNET_WEIGHT_BODY, text.data,
+							 text.len) != 0))
 			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
 					       "%s: out of memory", in->path);
 		else

@@ -74,9 +74,10 @@ int carnet_reader__plain_text(carnet_buf *out, const char *path,
 
 /* The text of a PDF, appended to out; extracted in a child process under
  * the PDF limits of in, so a crashing or hanging parser only costs this
- * input. A bad PDF (corrupt, encrypted, empty) returns CARNET_E_INVALID or
- * CARNET_E_UNSUPPORTED_FORMAT naming path; CARNET_E_INTERNAL when the
- * extractor itself cannot run (fork, pipe). */
+ * input. A PDF without text (a scanned document) appends nothing and is
+ * not an error. A bad PDF (corrupt, encrypted, empty) returns
+ * CARNET_E_INVALID naming path; CARNET_E_INTERNAL when the extractor
+ * itself cannot run (fork, pipe). */
 int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 			size_t len, const carnet_limits *limits,
 			carnet_error *err);

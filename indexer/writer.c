@@ -408,6 +408,21 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 	default:
 		break;
 	}
+	/* a document id already read from another file is a conflict: the
+	 * input is refused rather than taking the other file's document */
+	for (size_t i = 0; i < job->count; i++) {
+		char other[PATH_MAX];
+		if ((rc = carnet_registry__doc_source(w->reg, job->docs[i].id, other,
+						      sizeof other, err)))
+			return rc;
+		if (other[0] && strcmp(other, job->source) != 0) {
+			carnet_error__set(&job->reason, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					  "%s: document id %.128s is already indexed from %s",
+					  job->source, job->docs[i].id, other);
+			return record_reject(w, job->source, job->hash, &job->reason,
+					     outcome_out, err);
+		}
+	}
 	/* index: drop what the source no longer yields, then put */
 	if ((rc = carnet_registry__begin(w->reg, err)) ||
 	    (rc = drop_stale(w, job->source, job->docs, job->count, err)))

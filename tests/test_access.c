@@ -458,3 +458,29 @@ Test(access, thousands_of_hostile_requests_never_cross_patients, .timeout = 120)
 		    requests, hits, refused);
 	cr_assert_gt(hits, 2000, "the requests did find documents");
 }
+
+Test(access, local_ids_of_different_systems_are_different_patients)
+{
+	const char *a = th_path("%s/a.txt", docs), *b = th_path("%s/b.txt", docs),
+		   *c = th_path("%s/c.txt", docs);
+	th_write_str(a, "Hôpital A\n");
+	th_write_str(th_path("%s.meta.json", a),
+		     "{\"patient_id\":\"12345\",\"patient_id_system\":\"1.2.250.1.999.1\",\"id\":\"A\"}");
+	th_write_str(b, "Hôpital B\n");
+	th_write_str(th_path("%s.meta.json", b),
+		     "{\"patient_id\":\"12345\",\"patient_id_system\":\"1.2.250.1.999.2\",\"id\":\"B\"}");
+	th_write_str(c, "INS\n");
+	th_write_str(th_path("%s.meta.json", c),
+		     "{\"patient_id\":\"12345\",\"patient_id_system\":\"1.2.250.1.213.1.4.8\",\"id\":\"C\"}");
+	th_index_dir(home, docs);
+	open_idx();
+	static char ids[8][32];
+	size_t n;
+	viewer md = { "médecin", CARNET_ROLE_PROFESSIONAL, "10", NULL, 0 };
+	cr_assert_eq(search_ids(&md, "1.2.250.1.999.1^12345", ids, &n, NULL), CARNET_OK);
+	cr_assert(n == 1 && contains(ids, n, "A"));
+	cr_assert_eq(search_ids(&md, "1.2.250.1.999.2^12345", ids, &n, NULL), CARNET_OK);
+	cr_assert(n == 1 && contains(ids, n, "B"));
+	cr_assert_eq(search_ids(&md, "12345", ids, &n, NULL), CARNET_OK);
+	cr_assert(n == 1 && contains(ids, n, "C"), "an INS is the bare number");
+}

@@ -45,8 +45,8 @@ static int sink(carnet_doc *doc, void *payload)
 	g->docs++;
 	snprintf(g->title, sizeof g->title, "%s", doc->title ? doc->title : "");
 	cr_assert_str_eq(doc->format, "pdf");
-	cr_assert_eq(doc->sections_count, 1);
-	g->text = strdup(doc->sections[0].text);
+	cr_assert_leq(doc->sections_count, 1);
+	g->text = strdup(doc->sections_count ? doc->sections[0].text : "");
 	return 0;
 }
 
