@@ -73,7 +73,8 @@ FUZZERS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 # crashers and seeds (corpora/fuzz/NAME), test data, and the samples.
 REPLAY_text := corpora/fuzz/text corpora/sample corpora/bad
 REPLAY_cda := corpora/fuzz/cda tests/data/cda corpora/sample
-REPLAY_fhir := corpora/fuzz/fhir tests/data/fhir corpora/sample
+REPLAY_fhir := corpora/fuzz/fhir tests/data/fhir corpora/sample \
+               ../shared/corpora-public/ans-IG-FHIR-PDSM4DMP-EEDS/examples
 REPLAY_pdf := corpora/fuzz/pdf tests/data/pdf
 REPLAY_html := corpora/fuzz/html tests/data/html
 REPLAY_query := corpora/fuzz/query
