@@ -315,3 +315,45 @@ Test(cli, parallel_extraction_gives_the_same_index_as_one_thread)
 	json_decref(y);
 	free(stats_one);
 }
+
+Test(cli, the_public_corpus_is_indexed_and_the_rest_rejected_with_reasons, .timeout = 120)
+{
+	const char *pub = th_path("%s/../shared/corpora-public", th_root());
+	const char *a[] = { "carnet-index", "--index", home, "--quiet", "--json", "add", pub, NULL };
+	cr_assert_eq(run(a), 1, "%s", err);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert_geq(json_integer_value(json_object_get(o, "added")), 110);
+	json_decref(o);
+	/* every reject says why */
+	const char *rj[] = { "carnet-index", "--index", home, "rejects", NULL };
+	cr_assert_eq(run(rj), 0);
+	int rejects = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		char *reason = strrchr(line, '\t');
+		cr_assert_not_null(reason, "%s", line);
+		cr_assert_gt(strlen(reason), 10, "%s", line);
+		rejects++;
+	}
+	cr_assert_gt(rejects, 500, "value sets, code lists and others are refused");
+	/* a French CDA: words of its narrative and of a coded entry */
+	const char *q1[] = { "carnet-query", "--index", home, "--patient", "279035121518989",
+			     "--profession", "10", "--json", "rétinographie", NULL };
+	cr_assert_eq(run(q1), 0, "%s", err);
+	cr_assert(strstr(out, "Ophtalmologie - Compte-rendu de rétinographie"), "%s", out);
+	const char *q2[] = { "carnet-query", "--index", home, "--patient", "279035121518989",
+			     "--profession", "10", "--json", "20035000", NULL };
+	cr_assert_eq(run(q2), 0, "%s", err);
+	cr_assert(strstr(out, "Historique de vaccinations"), "a SNOMED code of an entry: %s", out);
+	/* a C-CDA with an embedded PDF: words only the PDF holds */
+	const char *q3[] = { "carnet-query", "--index", home, "--patient",
+			     "2.16.840.1.113883.4.823.1^20130607100800-McBeeID", "--profession", "10",
+			     "--json", "directive", NULL };
+	cr_assert_eq(run(q3), 0, "%s", err);
+	cr_assert(strstr(out, "Personal Advance Care Document"), "%s", out);
+	/* a French FHIR submission */
+	const char *q4[] = { "carnet-query", "--index", home, "--patient", "123456789012345",
+			     "--profession", "10", "--json", NULL };
+	cr_assert_eq(run(q4), 0, "%s", err);
+	cr_assert(strstr(out, "\"type\":\"11488-4\""), "%s", out);
+}
