@@ -184,6 +184,11 @@ installcheck: all
 	@LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib $(BUILD)/installcheck \
 	   $(BUILD)/stage/usr/local/bin corpora/sample $(BUILD)/installcheck.idx
 
+# The nightly-job tests at five times the size (kill -9 during a sync of
+# about 9,000 files).
+stress: all $(BUILD)/tests/test_nightly
+	@CARNET_STRESS=1 CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(BUILD)/tests/test_nightly
+
 demo: all
 	@sh tools/demo.sh $(BUILD)
 
@@ -205,6 +210,6 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo install installcheck clean headercheck replay fuzz fuzzers
+.PHONY: all check demo install installcheck clean headercheck replay fuzz fuzzers stress
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -17,13 +17,18 @@
 #include "carnet.h"
 #include "helpers.h"
 
-#define PATIENTS 20
-#define DOCS 40 /* per patient: 800 documents */
+/* 25 patients x 60 documents, and a second version of every fourth: 1875
+ * files; make stress multiplies the documents by 5 (CARNET_STRESS=1). */
+#define PATIENTS 25
+#define MAX_DOCS 300
+static int DOCS = 60;
 
 static char src[4096], clean[4096], crashed[4096];
 
 static void init(void)
 {
+	if (getenv("CARNET_STRESS"))
+		DOCS = MAX_DOCS;
 	const char *tmp = th_tmpdir();
 	snprintf(src, sizeof src, "%s/src", tmp);
 	snprintf(clean, sizeof clean, "%s/clean", tmp);
@@ -134,7 +139,7 @@ static void sync_with_kills(const char *home, int kills, double span)
 }
 
 typedef struct snapshot {
-	char lines[PATIENTS * (DOCS + 1) * 6][48];
+	char lines[PATIENTS * (MAX_DOCS + 1) * 6][48];
 	size_t count;
 } snapshot;
 
