@@ -1,30 +1,8 @@
-/* fuzz_html.c - libFuzzer harness for the html reader. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "reader.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int sink(carnet_doc *doc, void *payload)
-{
-	(void)doc;
-	(void)payload;
-	return 0;
-}
+/* fuzz_html.c - libFuzzer harness for the HTML reader. */
+#include "harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf = malloc(size + 1);
-	if (!buf)
-		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
-	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 5, CARNET_DEFAULT_PDF_MEMORY_BYTES };
-	carnet_input in = { "fuzz.html", buf, size, &limits };
-	carnet_error err;
-	carnet_reader_html.read(&in, sink, NULL, &err);
-	free(buf);
+	fuzz_read(&carnet_reader_html, "fuzz.html", data, size);
 	return 0;
 }

@@ -21,6 +21,9 @@ void th_write_str(const char *path, const char *s);
 void th_write_doc(const char *path, const char *patient, const char *id,
 		  const char *date, const char *text);
 
+/* A whole file, NUL-terminated, malloc'd (owned by the caller). */
+char *th_slurp(const char *path, size_t *len);
+
 /* The repository root (where the Makefile is) and the build directory. */
 const char *th_root(void);
 const char *th_build(void);

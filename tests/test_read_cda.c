@@ -13,21 +13,6 @@
 
 static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 10, CARNET_DEFAULT_PDF_MEMORY_BYTES };
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-	b[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 static const char *ans(const char *name)
 {
 	return th_path("%s/../shared/corpora-public/ans-TestContenuCDA-3-0/ExemplesCDA/%s",
@@ -60,7 +45,7 @@ static int keep(carnet_doc *doc, void *payload)
 static int read_file(const char *path, got *g, carnet_error *err)
 {
 	size_t len;
-	char *data = slurp(path, &len);
+	char *data = th_slurp(path, &len);
 	memset(g, 0, sizeof *g);
 	carnet_doc__init(&g->doc);
 	carnet_input in = { path, data, len, &limits };

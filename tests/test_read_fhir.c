@@ -32,22 +32,6 @@ static int take(carnet_doc *doc, void *payload)
 	return 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *b = malloc((size_t)n + 1);
-	cr_assert_not_null(b);
-	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-	b[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 /* Read path through the FHIR reader into g (the reader's own sniff must
  * claim it). */
 static void read_path(got *g, const char *path)
@@ -55,7 +39,7 @@ static void read_path(got *g, const char *path)
 	memset(g, 0, sizeof *g);
 	snprintf(g->path, sizeof g->path, "%s", path);
 	size_t len;
-	char *data = slurp(path, &len);
+	char *data = th_slurp(path, &len);
 	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
 				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
 	carnet_input in = { g->path, data, len, &limits };
@@ -348,7 +332,7 @@ Test(fhir, cda_attachment_is_read_through_the_cda_reader)
 {
 	got g;
 	size_t len;
-	char *cda = slurp(data("cda-attachment.xml"), &len);
+	char *cda = th_slurp(data("cda-attachment.xml"), &len);
 	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
 				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
 	carnet_input in = { "probe.xml", cda, len, &limits };
@@ -482,7 +466,7 @@ static int refuse(carnet_doc *doc, void *payload)
 Test(fhir, a_sink_error_stops_the_reader_and_is_returned)
 {
 	size_t len;
-	char *json = slurp(pub("ans-IG-FHIR-PDSM4DMP-EEDS/examples/Bundle-example-annexe-searchset-documentreferences.json"), &len);
+	char *json = th_slurp(pub("ans-IG-FHIR-PDSM4DMP-EEDS/examples/Bundle-example-annexe-searchset-documentreferences.json"), &len);
 	carnet_input in = { "s.json", json, len, NULL };
 	carnet_error e;
 	int calls = 0;

@@ -12,21 +12,6 @@
 
 static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 10, CARNET_DEFAULT_PDF_MEMORY_BYTES };
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-	b[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 static const char *shared_pdf(void)
 {
 	return th_path("%s/../shared/corpora-public/hl7-C-CDA-Examples/Unstructured/"
@@ -53,7 +38,7 @@ static int sink(carnet_doc *doc, void *payload)
 Test(pdf, a_real_pdf_yields_its_text_and_a_title)
 {
 	size_t len;
-	char *data = slurp(shared_pdf(), &len);
+	char *data = th_slurp(shared_pdf(), &len);
 	carnet_input in = { "UD_sample.pdf", data, len, &limits };
 	cr_assert_eq(carnet_reader__find(&in), &carnet_reader_pdf);
 	got g = { 0, "", NULL };
@@ -79,7 +64,7 @@ static int reject(const char *data, size_t len, const char *name, carnet_error *
 Test(pdf, truncated_empty_and_garbage_pdfs_are_rejected_with_a_reason)
 {
 	size_t len;
-	char *data = slurp(shared_pdf(), &len);
+	char *data = th_slurp(shared_pdf(), &len);
 	carnet_error err;
 	cr_assert_eq(reject(data, 300, "truncated.pdf", &err), CARNET_E_INVALID);
 	cr_assert(strstr(err.message, "not a valid PDF"), "%s", err.message);
@@ -92,7 +77,7 @@ Test(pdf, truncated_empty_and_garbage_pdfs_are_rejected_with_a_reason)
 Test(pdf, a_crashing_parser_costs_only_its_input)
 {
 	size_t len;
-	char *data = slurp(shared_pdf(), &len);
+	char *data = th_slurp(shared_pdf(), &len);
 	setenv("CARNET_PDF_TEST", "crash", 1);
 	carnet_error err;
 	cr_assert_eq(reject(data, len, "crash.pdf", &err), CARNET_E_INVALID);
@@ -109,7 +94,7 @@ Test(pdf, a_crashing_parser_costs_only_its_input)
 Test(pdf, a_hanging_parser_is_stopped_at_the_time_limit, .timeout = 30)
 {
 	size_t len;
-	char *data = slurp(shared_pdf(), &len);
+	char *data = th_slurp(shared_pdf(), &len);
 	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, 1, CARNET_DEFAULT_PDF_MEMORY_BYTES };
 	setenv("CARNET_PDF_TEST", "hang", 1);
 	carnet_buf out = CARNET_BUF_INIT;
