@@ -109,6 +109,13 @@ static int is_word_byte(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
+/* A byte that can start a letter (ASCII letter or any UTF-8 lead byte):
+ * an elision is only removed before a word, not before a number. */
+static int is_letter_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || c >= 0x80;
+}
+
 /* French elided forms, folded, without their apostrophe. */
 static int is_elision(const char *w, size_t n)
 {
@@ -131,7 +138,7 @@ static void strip_elisions(carnet_buf *out, size_t start)
 	for (size_t r = start; r < out->len; r++) {
 		unsigned char c = (unsigned char)s[r];
 		if (c == '\'' && w > word && r + 1 < out->len &&
-		    is_word_byte((unsigned char)s[r + 1]) &&
+		    is_letter_byte((unsigned char)s[r + 1]) &&
 		    is_elision(s + word, w - word)) {
 			w = word; /* drop the prefix and the apostrophe */
 			continue;
@@ -166,6 +173,8 @@ int carnet_text__fold(carnet_buf *out, const char *in, size_t len,
 			char c = (char)s[i++];
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c - 'A' + 'a');
+			else if (c == '`')
+				c = '\''; /* typed as an apostrophe */
 			if (carnet_buf__putc(out, c) != 0)
 				goto nomem;
 			continue;
@@ -177,6 +186,13 @@ int carnet_text__fold(carnet_buf *out, const char *in, size_t len,
 		i += (size_t)j;
 		if (c < 0) {
 			if (carnet_buf__putc(out, ' ') != 0)
+				goto nomem;
+			continue;
+		}
+		/* apostrophe look-alikes, before NFKD splits the acute accent
+		 * into a space and a combining mark */
+		if (c == 0x00B4) {
+			if (carnet_buf__putc(out, '\'') != 0)
 				goto nomem;
 			continue;
 		}

@@ -238,14 +238,14 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d, carnet_error *
 	if (d->confidentiality) {
 		const char *c = d->confidentiality;
 		while (*c) {
-			size_t n = strcspn(c, " ");
+			size_t n = strcspn(c, " \t\r\n");
 			if (n && (carnet_buf__printf(&termbuf, CARNET_PREFIX_CONF "%.*s",
 						     (int)n, c) ||
 				  carnet_buf__putc(&termbuf, '\0')))
 				goto nomem;
 			nterms += n > 0;
 			c += n;
-			while (*c == ' ')
+			while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
 				c++;
 		}
 	}

@@ -65,6 +65,14 @@ static int read_text(const carnet_input *in, carnet_doc_sink sink,
 	}
 	data = conv.data;
 	len = conv.len;
+	int blank = 1;
+	for (size_t i = 0; i < len && blank; i++)
+		blank = (unsigned char)data[i] <= ' ';
+	if (blank) {
+		carnet_buf__free(&conv);
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: empty file (no text)", in->path);
+	}
 
 	carnet_doc doc;
 	carnet_doc__init(&doc);

@@ -54,16 +54,17 @@ void carnet_reader__extension(const char *path, char *out, size_t size)
 int carnet_reader__plain_text(carnet_buf *out, const char *path,
 			      const char *data, size_t len, carnet_error *err)
 {
-	size_t off;
+	size_t off, bom = 0;
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
 		data += 3;
 		len -= 3;
+		bom = 3;
 	}
 	if (carnet_text__looks_binary(data, len, &off))
 		return carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT,
 					 CARNET_ORIGIN_INPUT, 0,
 					 "%s: not text (binary control byte) at byte offset %zu",
-					 path, off);
+					 path, off + bom);
 	if (carnet_text__utf8_valid(data, len, &off)) {
 		if (carnet_buf__put(out, data, len) != 0)
 			return carnet_error__set(err, CARNET_E_NOMEM,

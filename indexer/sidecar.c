@@ -1,6 +1,7 @@
 /* sidecar.c - reading FILE.meta.json with jansson. */
 #include "sidecar.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -29,10 +30,11 @@ static int take_string(char **field, json_t *root, const char *key,
 	size_t n = json_string_length(v);
 	if (memchr(s, '\0', n))
 		return bad(err, path, key, "holds a NUL character");
-	/* trim surrounding blanks */
-	while (n && (*s == ' ' || *s == '\t'))
+	/* trim surrounding blanks, line breaks included */
+	while (n && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
 		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+		     s[n - 1] == '\n'))
 		n--;
 	if (n == 0)
 		return CARNET_OK;
@@ -48,9 +50,32 @@ static int take_confidentiality(carnet_doc *meta, json_t *root,
 	json_t *v = json_object_get(root, "confidentiality");
 	if (!v || json_is_null(v))
 		return CARNET_OK;
-	if (json_is_string(v))
-		return take_string(&meta->confidentiality, root,
-				   "confidentiality", path, err);
+	if (json_is_string(v)) {
+		/* codes separated by any blanks: each is checked and they are
+		 * joined by single spaces, so none can hide inside another */
+		char *codes = NULL;
+		int rc = take_string(&codes, root, "confidentiality", path, err);
+		if (rc || !codes)
+			return rc;
+		carnet_buf out = CARNET_BUF_INIT;
+		rc = CARNET_OK;
+		for (char *tok = strtok(codes, " \t\r\n"); tok && rc == CARNET_OK;
+		     tok = strtok(NULL, " \t\r\n")) {
+			if (!carnet_doc__valid_id(tok))
+				rc = bad(err, path, "confidentiality", "must hold codes without spaces");
+			else if ((out.len && carnet_buf__putc(&out, ' ') != 0) ||
+				 carnet_buf__puts(&out, tok) != 0)
+				rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+						       0, "%s: out of memory", path);
+		}
+		if (rc == CARNET_OK && out.len &&
+		    carnet_doc__set(&meta->confidentiality, out.data, out.len) != 0)
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					       "%s: out of memory", path);
+		free(codes);
+		carnet_buf__free(&out);
+		return rc;
+	}
 	if (!json_is_array(v))
 		return bad(err, path, "confidentiality", "must be an array of codes");
 	carnet_buf codes = CARNET_BUF_INIT;
