@@ -456,3 +456,23 @@ Test(own, opening_a_missing_index_says_not_found)
 	cr_assert_null(none);
 	cr_assert(strstr(err.message, "nothing") != NULL, "%s", err.message);
 }
+
+Test(sample, cda_and_fhir_documents_of_the_sample_are_searchable)
+{
+	static char ids[16][64];
+	cr_assert_geq(th_sample_patients(ids, 16), 5);
+	/* p5: a word that only the PDF inside a CDA holds */
+	cr_assert_eq(count("241115935002118", "scintigraphie"), 1);
+	/* p1: a LOINC code of a coded entry; the corrected consultation only */
+	cr_assert_eq(count("158047511203495", "4548-4"), 1);
+	carnet_results *res = search("158047511203495", "bisoprolol ramipril atorvastatine", 0);
+	int v1 = has_id(res, "1.2.250.1.999.2.1^CDA-P1-0002-V1");
+	int v2 = has_id(res, "1.2.250.1.999.2.1^CDA-P1-0002-V2");
+	carnet_results_free(res);
+	cr_assert(!v1 && v2, "the newest CDA version only (v1 %d, v2 %d)", v1, v2);
+	/* p3 and p4: FHIR text and an HTML Binary in a transaction bundle */
+	cr_assert_eq(count("116063306311255", "4521"), 1); /* the lot number */
+	cr_assert_eq(count("293021305507886", "involution"), 1);
+	/* p4: a CDA masked from professionals by its sidecar */
+	cr_assert_eq(count("293021305507886", "psychiatrie"), 0);
+}
