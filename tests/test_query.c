@@ -472,7 +472,7 @@ Test(sample, cda_and_fhir_documents_of_the_sample_are_searchable)
 	cr_assert(!v1 && v2, "the newest CDA version only (v1 %d, v2 %d)", v1, v2);
 	/* p3 and p4: FHIR text and an HTML Binary in a transaction bundle */
 	cr_assert_eq(count("116063306311255", "4521"), 1); /* the lot number */
-	cr_assert_eq(count("293021305507886", "involution"), 1);
+	cr_assert_eq(count("293021305507886", "\"involution normale\""), 1); /* a phrase */
 	/* p4: a CDA masked from professionals by its sidecar */
 	cr_assert_eq(count("293021305507886", "psychiatrie"), 0);
 }
