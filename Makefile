@@ -13,6 +13,7 @@ CXX ?= c++
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec/carnet
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 
@@ -68,6 +69,9 @@ LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
 TOOLS := $(BUILD)/carnet-index $(BUILD)/carnet-query
+PDFTEXT := $(BUILD)/carnet-pdftext
+# the library runs the PDF extractor from the build tree in the tests
+export CARNET_PDFTEXT := $(CURDIR)/$(PDFTEXT)
 FUZZERS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 # Where each harness finds inputs to replay in make check: its saved
 # crashers and seeds (corpora/fuzz/NAME), test data, and the samples.
@@ -84,7 +88,7 @@ TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 STATIC_LIB := $(BUILD)/libcarnet.a
 SHARED_LIB := $(BUILD)/libcarnet.so.$(VERSION)
 
-all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
+all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) $(PDFTEXT)
 
 # Indexer code sees indexer headers; query code never does.
 $(BUILD)/indexer/%.o: EXTRA_INC := -Iindexer
@@ -99,6 +103,12 @@ $(BUILD)/gen/authorisations_default.h: query/authorisations.tsv
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@
 $(BUILD)/query/policy.o: $(BUILD)/gen/authorisations_default.h
+$(BUILD)/indexer/read_pdf.o: EXTRA_INC := -Iindexer -DCARNET_LIBEXECDIR='"$(LIBEXECDIR)"'
+
+# The PDF extractor, run by the library in its own process.
+$(PDFTEXT): $(BUILD)/indexer/carnet-pdftext.o
+	$(SAY) LD $@
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
 $(BUILD)/fuzz/%.o: EXTRA_INC := -Iindexer
 
@@ -181,7 +191,7 @@ installcheck: all
 	   PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib/pkgconfig; \
 	 $(CC) -std=c11 -Wall -Wextra -Werror $(OPTFLAGS) tests/installcheck.c -o $(BUILD)/installcheck \
 	   $$($(PKG_CONFIG) --cflags --libs carnet)
-	@LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib $(BUILD)/installcheck \
+	@CARNET_PDFTEXT= LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib $(BUILD)/installcheck \
 	   $(BUILD)/stage/usr/local/bin corpora/sample $(BUILD)/installcheck.idx
 
 # The nightly-job tests at five times the size (kill -9 during a sync of
@@ -201,6 +211,8 @@ install: all
 	ln -sf libcarnet.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libcarnet.so
 	install -m 644 include/carnet.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(PDFTEXT) $(DESTDIR)$(LIBEXECDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/carnet
 	install -m 644 query/authorisations.tsv $(DESTDIR)$(PREFIX)/share/carnet/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \

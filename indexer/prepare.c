@@ -436,7 +436,11 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 	job->docs = p.docs;
 	job->count = p.count;
 	if (read_rc) {
-		job->kind = read_rc == CARNET_E_NOMEM ? CARNET_PREP_FATAL : CARNET_PREP_REJECT;
+		/* out of memory, or an extractor that cannot run, is not the
+		 * input's fault: stop rather than reject good files */
+		job->kind = read_rc == CARNET_E_NOMEM || read_rc == CARNET_E_INTERNAL
+				    ? CARNET_PREP_FATAL
+				    : CARNET_PREP_REJECT;
 		goto out;
 	}
 	/* the Xapian documents: text folded, terms generated, here */

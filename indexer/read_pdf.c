@@ -1,11 +1,14 @@
-/* read_pdf.c - PDF text through poppler, in a child process: a parser that
- * crashes, loops or eats memory costs only the input it was reading. The
- * child's failures are reported as a bad file; a failure to run the child
- * at all (fork, pipe) as an unusable extractor. */
-#define _GNU_SOURCE /* pipe2 */
+/* read_pdf.c - PDF text through poppler, in another process (fork and exec
+ * of carnet-pdftext, safe from a multi-threaded indexer): a parser that
+ * crashes, loops or eats memory costs only the input it was reading. Its
+ * failures are reported as a bad file; a failure to run it at all (not
+ * installed, fork, pipe) as an unusable extractor. */
+#define _GNU_SOURCE /* pipe2, memfd_create */
 #include "reader.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,22 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstrict-prototypes"
-#pragma GCC diagnostic ignored "-Wpedantic"
-#include <poppler.h>
-#pragma GCC diagnostic pop
 
+#include "pdftext.h"
 #include "schema.h"
 #include "text.h"
 
 /* Largest text taken from one PDF. */
 #define PDF_TEXT_MAX ((size_t)64 * 1024 * 1024)
 
-/* What the child reports first, one byte, before any text. */
-enum { PDF_OK = 'T', PDF_ENCRYPTED = 'E', PDF_DAMAGED = 'D', PDF_NO_PAGES = 'P',
-       PDF_NO_TEXT = 'N' };
-
+/* Under AddressSanitizer the extractor needs a huge address space for its
+ * shadow memory: no RLIMIT_AS then. */
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -41,69 +38,35 @@ enum { PDF_OK = 'T', PDF_ENCRYPTED = 'E', PDF_DAMAGED = 'D', PDF_NO_PAGES = 'P',
 #endif
 #endif
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The child: parse, write the status byte and the text, exit. Never returns. */
-static void child(int fd, const char *data, size_t len, const carnet_limits *limits)
-{
-	struct rlimit cpu = { limits->pdf_seconds, limits->pdf_seconds + 1 };
-	setrlimit(RLIMIT_CPU, &cpu);
-#ifndef UNDER_ASAN
-	/* AddressSanitizer reserves a huge address space: no RLIMIT_AS then */
-	struct rlimit as = { limits->pdf_memory_bytes, limits->pdf_memory_bytes };
-	setrlimit(RLIMIT_AS, &as);
+#ifndef CARNET_LIBEXECDIR
+#define CARNET_LIBEXECDIR "/usr/local/libexec/carnet"
 #endif
-	/* test hooks, for the isolation tests only */
-	const char *hook = getenv("CARNET_PDF_TEST");
-	if (hook && strcmp(hook, "crash") == 0)
-		raise(SIGABRT); /* not SIGSEGV: AddressSanitizer would report it */
-	if (hook && strcmp(hook, "hang") == 0)
-		for (;;)
-			pause();
 
-	GError *gerr = NULL;
-	GBytes *bytes = g_bytes_new_static(data, len);
-	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
-	char status = PDF_OK;
-	if (!doc) {
-		status = gerr && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED
-				 ? PDF_ENCRYPTED
-				 : PDF_DAMAGED;
-		write_all(fd, &status, 1);
-		_exit(0);
+/* Find the extractor program into out; 0 if found, -1 otherwise. */
+static int find_extractor(char *out, size_t size)
+{
+	const char *env = getenv("CARNET_PDFTEXT");
+	if (env && *env) {
+		snprintf(out, size, "%s", env);
+		return access(out, X_OK) == 0 ? 0 : -1;
 	}
-	int pages = poppler_document_get_n_pages(doc);
-	if (pages <= 0) {
-		status = PDF_NO_PAGES;
-		write_all(fd, &status, 1);
-		_exit(0);
-	}
-	write_all(fd, &status, 1);
-	for (int i = 0; i < pages; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
-		if (!page)
-			continue;
-		char *text = poppler_page_get_text(page);
-		if (text) {
-			if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n\f\n", 3) != 0)
-				_exit(1);
-			g_free(text);
-		}
-		g_object_unref(page);
-	}
-	_exit(0);
+	snprintf(out, size, "%s/%s", CARNET_LIBEXECDIR, CARNET_PDFTEXT_NAME);
+	if (access(out, X_OK) == 0)
+		return 0;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	snprintf(out, size, "%s/%s", self, CARNET_PDFTEXT_NAME);
+	if (access(out, X_OK) == 0)
+		return 0;
+	snprintf(out, size, "%s/../libexec/carnet/%s", self, CARNET_PDFTEXT_NAME);
+	return access(out, X_OK) == 0 ? 0 : -1;
 }
 
 int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
@@ -112,21 +75,59 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 	if (len == 0)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 					 "%s: empty file", path);
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) != 0)
+	char prog[PATH_MAX + 64];
+	if (find_extractor(prog, sizeof prog) != 0)
+		return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
+					 "PDF extractor unusable: %s not found (install it, or set "
+					 "CARNET_PDFTEXT)", CARNET_PDFTEXT_NAME);
+	/* the PDF goes to the extractor's standard input through an
+	 * anonymous file: no pipe to feed, no SIGPIPE if it dies early */
+	int in = memfd_create("carnet-pdf", MFD_CLOEXEC);
+	if (in < 0)
 		return carnet_error__os(err, CARNET_E_INTERNAL, errno,
-					"PDF extractor unusable (pipe)");
+					"PDF extractor unusable (memfd)");
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(in, data + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = errno;
+			close(in);
+			return carnet_error__os(err, CARNET_E_IO, e, "%s: cannot stage the PDF", path);
+		}
+		done += (size_t)w;
+	}
+	lseek(in, 0, SEEK_SET);
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		int e = errno;
+		close(in);
+		return carnet_error__os(err, CARNET_E_INTERNAL, e, "PDF extractor unusable (pipe)");
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
+		close(in);
 		close(fds[0]);
 		close(fds[1]);
 		return carnet_error__os(err, CARNET_E_INTERNAL, e, "PDF extractor unusable (fork)");
 	}
 	if (pid == 0) {
-		close(fds[0]);
-		child(fds[1], data, len, limits);
+		/* only async-signal-safe calls until exec: the parent may have
+		 * other threads */
+		struct rlimit cpu = { limits->pdf_seconds, limits->pdf_seconds + 1 };
+		setrlimit(RLIMIT_CPU, &cpu);
+#ifndef UNDER_ASAN
+		struct rlimit as = { limits->pdf_memory_bytes, limits->pdf_memory_bytes };
+		setrlimit(RLIMIT_AS, &as);
+#endif
+		if (dup2(in, 0) < 0 || dup2(fds[1], 1) < 0)
+			_exit(126);
+		char *const argv[] = { (char *)CARNET_PDFTEXT_NAME, NULL };
+		execv(prog, argv);
+		_exit(127);
 	}
+	close(in);
 	close(fds[1]);
 
 	/* read the child's answer until it closes the pipe or time runs out */
@@ -174,7 +175,11 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 	/* the verdict */
 	char verdict = out->len > start ? out->data[start] : 0;
 	int rc = CARNET_OK;
-	if (nomem)
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126) &&
+	    !verdict)
+		rc = carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
+				       "PDF extractor unusable: cannot run %s", prog);
+	else if (nomem)
 		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
 				       "%s: out of memory reading PDF text", path);
 	else if (timed_out)
@@ -188,16 +193,16 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, WTERMSIG(status),
 				       "%s: PDF extractor crashed (signal %d) or ran out of time or memory",
 				       path, WTERMSIG(status));
-	else if (verdict == PDF_ENCRYPTED)
+	else if (verdict == CARNET_PDFTEXT_ENCRYPTED)
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 				       "%s: PDF is encrypted", path);
-	else if (verdict == PDF_DAMAGED)
+	else if (verdict == CARNET_PDFTEXT_DAMAGED)
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 				       "%s: not a valid PDF (damaged or truncated)", path);
-	else if (verdict == PDF_NO_PAGES)
+	else if (verdict == CARNET_PDFTEXT_NO_PAGES)
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 				       "%s: PDF has no pages", path);
-	else if (verdict != PDF_OK || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	else if (verdict != CARNET_PDFTEXT_OK || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 				       "%s: PDF extractor failed", path);
 	if (rc) {

@@ -106,3 +106,20 @@ Test(pdf, a_hanging_parser_is_stopped_at_the_time_limit, .timeout = 30)
 	carnet_buf__free(&out);
 	free(data);
 }
+
+Test(pdf, a_missing_extractor_is_unusable_not_a_bad_file)
+{
+	size_t len;
+	char *data = th_slurp(shared_pdf(), &len);
+	char *saved = getenv("CARNET_PDFTEXT") ? strdup(getenv("CARNET_PDFTEXT")) : NULL;
+	setenv("CARNET_PDFTEXT", "/nonexistent/carnet-pdftext", 1);
+	carnet_buf out = CARNET_BUF_INIT;
+	carnet_error err;
+	cr_assert_eq(carnet_pdf__extract(&out, "a.pdf", data, len, &limits, &err), CARNET_E_INTERNAL);
+	cr_assert(strstr(err.message, "unusable"), "%s", err.message);
+	if (saved)
+		setenv("CARNET_PDFTEXT", saved, 1);
+	free(saved);
+	carnet_buf__free(&out);
+	free(data);
+}
