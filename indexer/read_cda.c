@@ -432,6 +432,11 @@ static int non_xml(carnet_doc *d, const carnet_input *in, const xmlNode *nx,
 		return bad(err, in, "nonXMLBody without text");
 	if (child(t, "reference"))
 		return bad(err, in, "nonXMLBody references an external file, which is not fetched");
+	xmlChar *compression = xmlGetNoNsProp(t, (const xmlChar *)"compression");
+	if (compression) {
+		xmlFree(compression);
+		return bad(err, in, "compressed nonXMLBody (compression attribute) is not read");
+	}
 	xmlChar *mt = xmlGetNoNsProp(t, (const xmlChar *)"mediaType");
 	xmlChar *rep = xmlGetNoNsProp(t, (const xmlChar *)"representation");
 	xmlChar *content = xmlNodeGetContent(t);
@@ -509,6 +514,13 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 				       e ? e->code : 0,
 				       "%s: malformed XML at line %d (libxml2 error %d)", in->path,
 				       e ? e->line : 0, e ? e->code : 0);
+		goto out;
+	}
+	/* the byte scan above misses a DOCTYPE in UTF-16: look at what the
+	 * parser declared (nothing was substituted: no XML_PARSE_NOENT) */
+	if (xml->intSubset && (xml->intSubset->entities || xml->intSubset->pentities)) {
+		rc = bad(err, in, "DOCTYPE declares entities (external entities and entity "
+				  "expansion are refused)");
 		goto out;
 	}
 	const xmlNode *root = xmlDocGetRootElement(xml);

@@ -215,6 +215,12 @@ Test(cda, bad_xml_is_rejected_with_a_reason_and_no_network)
 	expect_reject("external.xml", "external file");
 	expect_reject("valueset.xml", "not an HL7 CDA ClinicalDocument");
 	expect_reject("latin1-declared-utf8.xml", "malformed XML");
+	expect_reject("xxe-utf16.xml", "entities");
+	expect_reject("xxe-parameter.xml", "entities");
+	expect_reject("compressed.xml", "compressed");
+	expect_reject("fhir.xml", "FHIR XML");
+	expect_reject("no-namespace.xml", "not an HL7 CDA ClinicalDocument");
+	expect_reject("not-well-formed.xml", "malformed XML");
 }
 
 static int count_dir(const char *dir_arg, int *read, int *rejected)
