@@ -75,6 +75,11 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 	if (len == 0)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 					 "%s: empty file", path);
+	static const carnet_limits defaults = { CARNET_DEFAULT_INPUT_BYTES,
+						CARNET_DEFAULT_PDF_SECONDS,
+						CARNET_DEFAULT_PDF_MEMORY_BYTES };
+	if (!limits)
+		limits = &defaults;
 	char prog[PATH_MAX + 64];
 	if (find_extractor(prog, sizeof prog) != 0)
 		return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
@@ -121,8 +126,17 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 		struct rlimit as = { limits->pdf_memory_bytes, limits->pdf_memory_bytes };
 		setrlimit(RLIMIT_AS, &as);
 #endif
-		if (dup2(in, 0) < 0 || dup2(fds[1], 1) < 0)
+		/* move both ends above 2 first: in a process started with
+		 * its standard descriptors closed they may be 0 or 1, where
+		 * dup2 would be a no-op that keeps close-on-exec */
+		int pdf_fd = in < 3 ? fcntl(in, F_DUPFD, 3) : in;
+		int text_fd = fds[1] < 3 ? fcntl(fds[1], F_DUPFD, 3) : fds[1];
+		if (pdf_fd < 0 || text_fd < 0 || dup2(pdf_fd, 0) < 0 || dup2(text_fd, 1) < 0)
 			_exit(126);
+		/* the extractor gets its input, its output and stderr, none
+		 * of the indexer's other files (a kernel without close_range
+		 * still closes those marked close-on-exec) */
+		close_range(3, ~0u, 0);
 		char *const argv[] = { (char *)CARNET_PDFTEXT_NAME, NULL };
 		execv(prog, argv);
 		_exit(127);
@@ -178,7 +192,9 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 	if (WIFEXITED(status) && (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126) &&
 	    !verdict)
 		rc = carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
-				       "PDF extractor unusable: cannot run %s", prog);
+				       "PDF extractor unusable: cannot run %s (not executable, or "
+				       "its memory limit of %llu bytes is too small to load it)",
+				       prog, (unsigned long long)limits->pdf_memory_bytes);
 	else if (nomem)
 		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
 				       "%s: out of memory reading PDF text", path);
