@@ -1,14 +1,17 @@
 /* read_cda.c - HL7 CDA R2 (French CI-SIS profiles and C-CDA): header
  * metadata, section titles and narrative, coded entries, and nonXMLBody
- * content. libxml2 with no network and no entity expansion. */
+ * content. libxml2 with no network, no DTD loading and no entities. */
 #include "reader.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "base64.h"
 #include "schema.h"
@@ -16,25 +19,43 @@
 
 #define HL7_NS "urn:hl7-org:v3"
 #define FHIR_NS "http://hl7.org/fhir"
+#define XSLT_NS "http://www.w3.org/1999/XSL/Transform"
+#define MAX_DEPTH 200 /* recursion bound; libxml2 itself stops at 256 */
+
+/* Does data[0..n) contain the string s? */
+static int contains(const char *data, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+	for (size_t i = 0; i + k <= n; i++)
+		if (data[i] == s[0] && memcmp(data + i, s, k) == 0)
+			return 1;
+	return 0;
+}
 
 static int sniff(const carnet_input *in)
 {
 	char ext[16];
 	carnet_reader__extension(in->path, ext, sizeof ext);
 	size_t n = in->len < 8192 ? in->len : 8192;
-	int cda = 0;
-	for (size_t i = 0; i + 16 <= n && !cda; i++)
-		cda = memcmp(in->data + i, "ClinicalDocument", 16) == 0;
+	int cda = contains(in->data, n, "ClinicalDocument") &&
+		  contains(in->data, n, HL7_NS);
 	if (strcmp(ext, "xml") == 0)
 		return cda ? 40 : 10; /* all XML: a right reason for non-CDA XML */
+	/* a CDA under another name (.cda, no extension) */
 	return cda && n && in->data[0] == '<' ? 20 : 0;
+}
+
+/* ---- tree helpers ------------------------------------------------------ */
+
+static int has_ns(const xmlNode *n, const char *ns)
+{
+	return n && n->ns && n->ns->href && xmlStrcmp(n->ns->href, (const xmlChar *)ns) == 0;
 }
 
 /* Is n an element of the HL7 v3 namespace named name? */
 static int is(const xmlNode *n, const char *name)
 {
-	return n && n->type == XML_ELEMENT_NODE && n->ns &&
-	       xmlStrcmp(n->ns->href, (const xmlChar *)HL7_NS) == 0 &&
+	return n && n->type == XML_ELEMENT_NODE && has_ns(n, HL7_NS) &&
 	       xmlStrcmp(n->name, (const xmlChar *)name) == 0;
 }
 
@@ -65,51 +86,54 @@ static const xmlNode *path(const xmlNode *n, const char *p)
 	return n;
 }
 
-/* Copy attribute name of n into *field (NULL stays NULL). 0 or -1 (memory). */
-static int take_attr(char **field, const xmlNode *n, const char *name)
+/* Attribute name of n (no namespace), or NULL when absent or empty; the
+ * caller frees it with xmlFree. */
+static char *attr(const xmlNode *n, const char *name)
 {
 	if (!n)
-		return 0;
+		return NULL;
 	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-	if (!v)
-		return 0;
-	int rc = *v ? carnet_doc__sets(field, (const char *)v) : 0;
+	if (v && !*v) {
+		xmlFree(v);
+		v = NULL;
+	}
+	return (char *)v;
+}
+
+/* Copy attribute name of n into *field (absent: unchanged). 0 or -1 (memory). */
+static int take_attr(char **field, const xmlNode *n, const char *name)
+{
+	char *v = attr(n, name);
+	int rc = v ? carnet_doc__sets(field, v) : 0;
 	xmlFree(v);
 	return rc;
 }
 
-/* "root^extension" (or root) of an II element into *field. */
+/* "root^extension" (or root alone) of an II element into *field. */
 static int take_id(char **field, const xmlNode *id)
 {
-	if (!id)
-		return 0;
-	xmlChar *root = xmlGetNoNsProp(id, (const xmlChar *)"root");
-	xmlChar *ext = xmlGetNoNsProp(id, (const xmlChar *)"extension");
+	char *root = attr(id, "root"), *ext = attr(id, "extension");
 	int rc = 0;
-	if (root && *root) {
-		char buf[CARNET_ID_MAX * 2 + 2];
-		if (ext && *ext)
-			snprintf(buf, sizeof buf, "%s^%s", root, ext);
-		else
-			snprintf(buf, sizeof buf, "%s", root);
-		rc = carnet_doc__sets(field, buf);
+	if (root) {
+		carnet_buf b = CARNET_BUF_INIT;
+		rc = ext ? carnet_buf__printf(&b, "%s^%s", root, ext) : carnet_buf__puts(&b, root);
+		if (!rc)
+			rc = carnet_doc__set(field, b.data, b.len);
+		carnet_buf__free(&b);
 	}
 	xmlFree(root);
 	xmlFree(ext);
 	return rc;
 }
 
-/* A TS value "YYYYMMDD..." as "YYYY-MM-DD" into *field when well formed. */
+/* A TS value "YYYYMMDD..." as "YYYY-MM-DD" into *field when it is a date. */
 static int take_date(char **field, const xmlNode *ts)
 {
-	if (!ts)
-		return 0;
-	xmlChar *v = xmlGetNoNsProp(ts, (const xmlChar *)"value");
+	char *v = attr(ts, "value");
 	int rc = 0;
-	if (v && xmlStrlen(v) >= 8) {
+	if (v && strlen(v) >= 8) {
 		char d[11];
-		snprintf(d, sizeof d, "%.4s-%.2s-%.2s", (const char *)v, (const char *)v + 4,
-			 (const char *)v + 6);
+		snprintf(d, sizeof d, "%.4s-%.2s-%.2s", v, v + 4, v + 6);
 		if (carnet_doc__valid_date(d))
 			rc = carnet_doc__sets(field, d);
 	}
@@ -117,66 +141,130 @@ static int take_date(char **field, const xmlNode *ts)
 	return rc;
 }
 
-/* Append the text of n's subtree to out: newline after blocks, tab after
- * cells, blanks collapsed. 0 or -1 (memory). */
+/* ---- narrative --------------------------------------------------------- */
+
+/* Remove the blanks (space, tab) at the end of out. */
+static void trim_end(carnet_buf *out)
+{
+	while (out->len && (out->data[out->len - 1] == ' ' || out->data[out->len - 1] == '\t'))
+		out->data[--out->len] = '\0';
+}
+
+/* End the current line of out (nothing at the start of a line). */
+static int newline(carnet_buf *out)
+{
+	trim_end(out);
+	if (!out->len || out->data[out->len - 1] == '\n')
+		return 0;
+	return carnet_buf__putc(out, '\n');
+}
+
+/* Append text with its blanks collapsed to single spaces. */
+static int put_text(carnet_buf *out, const char *t)
+{
+	for (; t && *t; t++) {
+		char c = *t;
+		if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+			if (!out->len || out->data[out->len - 1] == ' ' ||
+			    out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\t')
+				continue;
+			c = ' ';
+		}
+		if (carnet_buf__putc(out, c) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int is_block(const xmlNode *n)
+{
+	static const char *const blocks[] = { "paragraph", "item", "list", "table", "thead",
+					      "tbody", "tfoot", "tr", "caption", "br",
+					      "footnote", "title", NULL };
+	for (size_t i = 0; blocks[i]; i++)
+		if (xmlStrcmp(n->name, (const xmlChar *)blocks[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append the text of the nodes from n on (and their subtrees) to out:
+ * blanks collapsed, a newline after each block element, a tab after each
+ * table cell. 0 or -1 (memory). */
 static int narrative(const xmlNode *n, carnet_buf *out, int depth)
 {
-	static const char *const blocks[] = { "paragraph", "item", "tr", "caption", "list",
-					      "table", "br", "title", NULL };
-	for (; n && depth < 200; n = n->next) {
+	for (; n && depth < MAX_DEPTH; n = n->next) {
 		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			for (const char *t = (const char *)n->content; t && *t; t++) {
-				char c = (*t == '\n' || *t == '\r' || *t == '\t') ? ' ' : *t;
-				if (c == ' ' && (!out->len || out->data[out->len - 1] == ' ' ||
-						 out->data[out->len - 1] == '\n' ||
-						 out->data[out->len - 1] == '\t'))
-					continue;
-				if (carnet_buf__putc(out, c) != 0)
-					return -1;
-			}
+			if (put_text(out, (const char *)n->content) != 0)
+				return -1;
 			continue;
 		}
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
+		int block = is_block(n);
+		if (block && newline(out) != 0)
+			return -1;
 		if (narrative(n->children, out, depth + 1) != 0)
 			return -1;
-		int block = 0;
-		for (size_t i = 0; blocks[i]; i++)
-			block |= xmlStrcmp(n->name, (const xmlChar *)blocks[i]) == 0;
-		if (block && out->len && out->data[out->len - 1] != '\n') {
-			if (carnet_buf__putc(out, '\n') != 0)
+		if (block) {
+			if (newline(out) != 0)
 				return -1;
-		} else if ((xmlStrcmp(n->name, (const xmlChar *)"td") == 0 ||
-			    xmlStrcmp(n->name, (const xmlChar *)"th") == 0) &&
-			   carnet_buf__putc(out, '\t') != 0) {
-			return -1;
+		} else if (xmlStrcmp(n->name, (const xmlChar *)"td") == 0 ||
+			   xmlStrcmp(n->name, (const xmlChar *)"th") == 0) {
+			trim_end(out);
+			if (out->len && out->data[out->len - 1] != '\n' &&
+			    carnet_buf__putc(out, '\t') != 0)
+				return -1;
 		}
 	}
 	return 0;
 }
 
-/* Append "displayName code" for every coded element under n. */
+/* The narrative of n's children, trimmed, into *field (nothing when
+ * empty). 0 or -1 (memory). */
+static int take_text(char **field, const xmlNode *n)
+{
+	if (!n)
+		return 0;
+	carnet_buf b = CARNET_BUF_INIT;
+	int rc = narrative(n->children, &b, 0);
+	while (!rc && b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n' ||
+				b.data[b.len - 1] == '\t'))
+		b.data[--b.len] = '\0';
+	for (size_t i = 0; !rc && i < b.len; i++)
+		if (b.data[i] == '\n' || b.data[i] == '\t')
+			b.data[i] = ' ';
+	if (!rc && b.len)
+		rc = carnet_doc__set(field, b.data, b.len);
+	carnet_buf__free(&b);
+	return rc;
+}
+
+/* ---- body -------------------------------------------------------------- */
+
+/* Append "displayName code" for every coded element from n on (and the
+ * originalText of coded values), into out. 0 or -1 (memory). */
 static int coded(const xmlNode *n, carnet_buf *out, int depth)
 {
-	for (; n && depth < 200; n = n->next) {
+	for (; n && depth < MAX_DEPTH; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		xmlChar *dn = xmlGetNoNsProp(n, (const xmlChar *)"displayName");
-		xmlChar *code = xmlGetNoNsProp(n, (const xmlChar *)"code");
+		if (is(n, "text"))
+			continue; /* an entry's text repeats the section narrative */
+		if (is(n, "originalText")) {
+			if (narrative(n->children, out, depth + 1) != 0 || newline(out) != 0)
+				return -1;
+			continue;
+		}
+		char *dn = attr(n, "displayName"), *code = attr(n, "code");
 		int rc = 0;
-		if ((dn && *dn) || (code && *code && xmlStrlen(code) < 40 &&
-				    xmlStrcmp(n->name, (const xmlChar *)"statusCode") != 0))
-			rc = carnet_buf__printf(out, "%s %s\n", dn ? (const char *)dn : "",
-						code ? (const char *)code : "");
+		/* statusCode and the like carry a code without meaning to a reader */
+		if (dn || (code && strlen(code) < 40 &&
+			   (is(n, "code") || is(n, "value") || is(n, "translation"))))
+			rc = carnet_buf__printf(out, "%s%s%s\n", dn ? dn : "", dn && code ? " " : "",
+						code ? code : "");
 		xmlFree(dn);
 		xmlFree(code);
-		if (rc)
-			return -1;
-		if (is(n, "originalText") && narrative(n->children, out, depth + 1) != 0)
-			return -1;
-		if (is(n, "text") || is(n, "originalText"))
-			continue;
-		if (coded(n->children, out, depth + 1) != 0)
+		if (rc || coded(n->children, out, depth + 1) != 0)
 			return -1;
 	}
 	return 0;
@@ -185,8 +273,13 @@ static int coded(const xmlNode *n, carnet_buf *out, int depth)
 /* Does a section title or code mark a conclusion-like section? */
 static int concludes(const char *title, const char *code)
 {
-	static const char *const codes[] = { "55110-1", "29548-5", "29299-5", "51848-0",
-					     "11535-2", "42349-1", NULL };
+	static const char *const codes[] = { "55110-1", /* conclusions */
+					     "29548-5", /* diagnosis */
+					     "29299-5", /* reason for visit */
+					     "51848-0", /* assessment */
+					     "11535-2", /* discharge diagnosis */
+					     "42349-1", /* reason for referral */
+					     NULL };
 	for (size_t i = 0; code && codes[i]; i++)
 		if (strcmp(code, codes[i]) == 0)
 			return 1;
@@ -205,64 +298,36 @@ static int concludes(const char *title, const char *code)
 	return yes;
 }
 
-typedef struct body {
-	carnet_doc *doc;
-	const carnet_input *in;
-	carnet_buf codes; /* coded entries of every section */
-} body;
-
-static int section(body *b, const xmlNode *s, int depth)
+/* One section (title and narrative) as a doc section, its entries' codes
+ * into *codes, then its nested sections. 0 or -1 (memory). */
+static int section(carnet_doc *d, carnet_buf *codes, const xmlNode *s, int depth)
 {
 	if (depth > 50)
 		return 0;
 	carnet_buf text = CARNET_BUF_INIT;
-	char *title = NULL, *code = NULL;
-	int rc = 0;
-	const xmlNode *t = child(s, "title");
-	if (t) {
-		xmlChar *v = xmlNodeGetContent(t);
-		if (v && *v)
-			rc = carnet_doc__sets(&title, (const char *)v);
-		xmlFree(v);
-	}
-	if (!rc)
-		rc = take_attr(&code, child(s, "code"), "code");
+	char *title = NULL, *code = attr(child(s, "code"), "code");
+	int rc = take_text(&title, child(s, "title"));
 	if (!rc && title)
 		rc = carnet_buf__printf(&text, "%s\n", title);
 	const xmlNode *nt = child(s, "text");
 	if (!rc && nt)
 		rc = narrative(nt->children, &text, 0);
+	if (!rc)
+		trim_end(&text);
 	if (!rc && text.len)
-		rc = carnet_doc__add_section(b->doc, concludes(title, code)
-						     ? CARNET_WEIGHT_CONCLUSION
-						     : CARNET_WEIGHT_BODY,
+		rc = carnet_doc__add_section(d, concludes(title, code) ? CARNET_WEIGHT_CONCLUSION
+								       : CARNET_WEIGHT_BODY,
 					     text.data, text.len);
 	for (const xmlNode *c = s->children; !rc && c; c = c->next) {
 		if (is(c, "entry"))
-			rc = coded(c->children, &b->codes, 0);
+			rc = coded(c->children, codes, 0);
 		else if (is(c, "component") && child(c, "section"))
-			rc = section(b, child(c, "section"), depth + 1);
+			rc = section(d, codes, child(c, "section"), depth + 1);
 	}
 	carnet_buf__free(&text);
 	free(title);
-	free(code);
+	xmlFree(code);
 	return rc;
-}
-
-/* The ClinicalDocument element: the root, or inside a wrapper (the CI-SIS
- * "autoprésentable" documents wrap it in an XSL stylesheet). */
-static const xmlNode *find_cda(const xmlNode *n, int depth)
-{
-	for (; n && depth < 8; n = n->next) {
-		if (is(n, "ClinicalDocument"))
-			return n;
-		if (n->type == XML_ELEMENT_NODE) {
-			const xmlNode *c = find_cda(n->children, depth + 1);
-			if (c)
-				return c;
-		}
-	}
-	return NULL;
 }
 
 static int bad(carnet_error *err, const carnet_input *in, const char *why)
@@ -271,159 +336,15 @@ static int bad(carnet_error *err, const carnet_input *in, const char *why)
 				 in->path, why);
 }
 
-static int is_ins(const char *root)
+static int nomem(carnet_error *err, const carnet_input *in)
 {
-	return carnet_doc__is_ins_system(root);
+	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				 "%s: out of memory", in->path);
 }
 
-/* Patient ids of recordTarget/patientRole: the INS first, else the first id
- * with an extension; every other one into other_ids. */
-static int patient(carnet_doc *d, const xmlNode *role)
-{
-	carnet_buf others = CARNET_BUF_INIT;
-	int rc = 0, have_ins = 0;
-	for (int pass = 0; pass < 2 && !rc; pass++) {
-		for (const xmlNode *c = role ? role->children : NULL; c && !rc; c = c->next) {
-			if (!is(c, "id"))
-				continue;
-			xmlChar *root = xmlGetNoNsProp(c, (const xmlChar *)"root");
-			xmlChar *ext = xmlGetNoNsProp(c, (const xmlChar *)"extension");
-			int ins = is_ins((const char *)root);
-			if (pass == 0 && ins && ext && *ext && !have_ins) {
-				have_ins = 1;
-				rc = carnet_doc__sets(&d->patient_id, (const char *)ext) ||
-				     carnet_doc__sets(&d->patient_system, (const char *)root);
-			} else if (pass == 1 && ext && *ext &&
-				   !(d->patient_id && strcmp(d->patient_id, (const char *)ext) == 0 &&
-				     ins)) {
-				if (!d->patient_id)
-					rc = carnet_doc__sets(&d->patient_id, (const char *)ext) ||
-					     carnet_doc__sets(&d->patient_system,
-							      root ? (const char *)root : "");
-				else
-					rc = (others.len && carnet_buf__putc(&others, ' ')) ||
-					     carnet_buf__printf(&others, "%s^%s",
-								root ? (const char *)root : "",
-								(const char *)ext);
-			}
-			xmlFree(root);
-			xmlFree(ext);
-		}
-	}
-	if (!rc && others.len)
-		rc = carnet_doc__set(&d->other_ids, others.data, others.len);
-	carnet_buf__free(&others);
-	return rc;
-}
-
-static int header(carnet_doc *d, const xmlNode *cda)
-{
-	int rc = take_id(&d->id, child(cda, "id")) || take_id(&d->set_id, child(cda, "setId")) ||
-		 take_attr(&d->type, child(cda, "code"), "code") ||
-		 take_date(&d->date, child(cda, "effectiveTime")) ||
-		 take_attr(&d->confidentiality, child(cda, "confidentialityCode"), "code") ||
-		 take_attr(&d->language, child(cda, "languageCode"), "code");
-	if (rc)
-		return rc;
-	char *version = NULL;
-	if (take_attr(&version, child(cda, "versionNumber"), "value"))
-		return -1;
-	if (version) {
-		int v = atoi(version);
-		d->version = v > 0 && v < 1000000 ? v : 1;
-		free(version);
-	}
-	const xmlNode *t = child(cda, "title");
-	if (t) {
-		xmlChar *v = xmlNodeGetContent(t);
-		if (v && *v) {
-			/* collapse blanks */
-			carnet_buf b = CARNET_BUF_INIT;
-			rc = narrative(t->children, &b, 0);
-			while (!rc && b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
-				b.data[--b.len] = '\0';
-			if (!rc && b.len)
-				rc = carnet_doc__set(&d->title, b.data, b.len);
-			carnet_buf__free(&b);
-		}
-		xmlFree(v);
-		if (rc)
-			return rc;
-	}
-	if ((rc = patient(d, path(cda, "recordTarget/patientRole"))))
-		return rc;
-	const xmlNode *author = path(cda, "author/assignedAuthor");
-	if (author) {
-		const xmlNode *id = child(author, "id");
-		if ((rc = take_attr(&d->author_id, id, "extension")))
-			return rc;
-		char *code = NULL;
-		if ((rc = take_attr(&code, child(author, "code"), "code")))
-			return rc;
-		if (code) {
-			const char *sm = strncmp(code, "G15_10/", 7) == 0 ? code + 7 : code;
-			rc = carnet_doc__sets(&d->author_specialty, sm);
-			free(code);
-			if (rc)
-				return rc;
-		}
-		const xmlNode *name = path(author, "assignedPerson/name");
-		if (name) {
-			carnet_buf b = CARNET_BUF_INIT;
-			const char *parts[] = { "given", "family" };
-			for (int i = 0; i < 2 && !rc; i++) {
-				xmlChar *v = xmlNodeGetContent(child(name, parts[i]));
-				if (v && *v)
-					rc = (b.len && carnet_buf__putc(&b, ' ')) ||
-					     carnet_buf__puts(&b, (const char *)v);
-				xmlFree(v);
-			}
-			if (!rc && b.len)
-				rc = carnet_doc__set(&d->author_name, b.data, b.len);
-			carnet_buf__free(&b);
-			if (rc)
-				return rc;
-		}
-	}
-	const xmlNode *cust = path(cda, "custodian/assignedCustodian/representedCustodianOrganization");
-	if (cust) {
-		xmlChar *v = xmlNodeGetContent(child(cust, "name"));
-		rc = v && *v ? carnet_doc__sets(&d->custodian, (const char *)v)
-			     : take_attr(&d->custodian, child(cust, "id"), "extension");
-		xmlFree(v);
-		if (rc)
-			return rc;
-	}
-	const xmlNode *ev = path(cda, "documentationOf/serviceEvent/effectiveTime");
-	if ((rc = take_date(&d->service_start, child(ev, "low"))) ||
-	    (rc = take_date(&d->service_end, child(ev, "high"))))
-		return rc;
-	const xmlNode *hcf = path(cda, "componentOf/encompassingEncounter/location/healthCareFacility");
-	if (hcf) {
-		if ((rc = take_attr(&d->practice_setting, child(hcf, "code"), "code")))
-			return rc;
-		xmlChar *v = xmlNodeGetContent(path(hcf, "serviceProviderOrganization/name"));
-		if (v && *v)
-			rc = carnet_doc__sets(&d->facility, (const char *)v);
-		else
-			rc = take_attr(&d->facility, child(hcf, "code"), "displayName");
-		xmlFree(v);
-		if (rc)
-			return rc;
-	}
-	for (const xmlNode *c = cda->children; c; c = c->next) {
-		if (!is(c, "relatedDocument"))
-			continue;
-		xmlChar *tc = xmlGetNoNsProp(c, (const xmlChar *)"typeCode");
-		int rplc = tc && xmlStrcmp(tc, (const xmlChar *)"RPLC") == 0;
-		xmlFree(tc);
-		if (rplc && (rc = take_id(&d->replaces, path(c, "parentDocument/id"))))
-			return rc;
-	}
-	return carnet_doc__sets(&d->format, "cda");
-}
-
-/* nonXMLBody: base64 or plain text content, or a refused external reference. */
+/* nonXMLBody: base64 or plain text content read through the embedded
+ * content readers; an external reference or compressed content refused.
+ * CARNET_OK or a negative code with err filled. */
 static int non_xml(carnet_doc *d, const carnet_input *in, const xmlNode *nx,
 		   carnet_error *err)
 {
@@ -432,59 +353,352 @@ static int non_xml(carnet_doc *d, const carnet_input *in, const xmlNode *nx,
 		return bad(err, in, "nonXMLBody without text");
 	if (child(t, "reference"))
 		return bad(err, in, "nonXMLBody references an external file, which is not fetched");
-	xmlChar *compression = xmlGetNoNsProp(t, (const xmlChar *)"compression");
-	if (compression) {
-		xmlFree(compression);
-		return bad(err, in, "compressed nonXMLBody (compression attribute) is not read");
-	}
-	xmlChar *mt = xmlGetNoNsProp(t, (const xmlChar *)"mediaType");
-	xmlChar *rep = xmlGetNoNsProp(t, (const xmlChar *)"representation");
+	char *mt = attr(t, "mediaType"), *rep = attr(t, "representation");
+	char *comp = attr(t, "compression");
 	xmlChar *content = xmlNodeGetContent(t);
+	const char *mime = mt ? mt : "text/plain"; /* the ED default */
 	int rc = CARNET_OK;
-	const char *mime = mt ? (const char *)mt : "text/plain";
-	if (!content) {
-		rc = bad(err, in, "nonXMLBody is empty");
-	} else if (rep && xmlStrcmp(rep, (const xmlChar *)"B64") == 0) {
+	if (comp) {
+		rc = carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT, CARNET_ORIGIN_INPUT, 0,
+				       "%s: nonXMLBody is compressed, which is not read",
+				       in->path);
+	} else if (!content) {
+		rc = nomem(err, in);
+	} else if (rep && strcmp(rep, "B64") == 0) {
 		carnet_buf bytes = CARNET_BUF_INIT;
 		size_t off = 0;
 		int b64 = carnet_base64__decode(&bytes, (const char *)content,
 						(size_t)xmlStrlen(content), &off);
 		if (b64 == CARNET_E_NOMEM)
-			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					       "%s: out of memory", in->path);
+			rc = nomem(err, in);
 		else if (b64)
 			rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-					       "%s: nonXMLBody is not valid base64 (at character %zu)",
-					       in->path, off);
+					       "%s: nonXMLBody is not valid base64 (at byte %zu "
+					       "of its text)", in->path, off);
+		else if (!bytes.len)
+			rc = bad(err, in, "nonXMLBody is empty");
 		else
-			rc = carnet_reader__embedded(d, in, mime, bytes.data ? bytes.data : "",
-						     bytes.len, CARNET_WEIGHT_BODY, err);
+			rc = carnet_reader__embedded(d, in, mime, bytes.data, bytes.len,
+						     CARNET_WEIGHT_BODY, err);
 		carnet_buf__free(&bytes);
+	} else if (rep && strcmp(rep, "TXT") != 0) {
+		rc = bad(err, in, "nonXMLBody has an unknown representation");
 	} else {
 		rc = carnet_reader__embedded(d, in, mime, (const char *)content,
 					     (size_t)xmlStrlen(content), CARNET_WEIGHT_BODY, err);
 	}
 	xmlFree(mt);
 	xmlFree(rep);
+	xmlFree(comp);
 	xmlFree(content);
 	return rc;
 }
 
-/* Entity declarations are refused before parsing: no external entity is
- * ever resolved and no expansion can blow up. */
-static int declares_entities(const char *data, size_t len)
+/* ---- header ------------------------------------------------------------ */
+
+/* Patient ids of recordTarget/patientRole: the INS (by its system OID)
+ * if any, else the first id with an extension; every other id with an
+ * extension into other_ids as "root^extension". 0 or -1 (memory). */
+static int patient(carnet_doc *d, const xmlNode *role)
 {
-	const char *doctype = NULL;
-	for (size_t i = 0; i + 9 <= len && !doctype; i++)
-		if (memcmp(data + i, "<!DOCTYPE", 9) == 0)
-			doctype = data + i;
-	if (!doctype)
+	const xmlNode *chosen = NULL;
+	for (const xmlNode *c = role ? role->children : NULL; c && !chosen; c = c->next) {
+		char *root = attr(c, "root"), *ext = attr(c, "extension");
+		if (is(c, "id") && ext && carnet_doc__is_ins_system(root))
+			chosen = c;
+		xmlFree(root);
+		xmlFree(ext);
+	}
+	for (const xmlNode *c = role ? role->children : NULL; c && !chosen; c = c->next) {
+		char *ext = attr(c, "extension");
+		if (is(c, "id") && ext)
+			chosen = c;
+		xmlFree(ext);
+	}
+	if (!chosen)
 		return 0;
-	size_t rest = len - (size_t)(doctype - data);
-	for (size_t i = 0; i + 8 <= rest; i++)
-		if (memcmp(doctype + i, "<!ENTITY", 8) == 0)
-			return 1;
+	if (take_attr(&d->patient_id, chosen, "extension") ||
+	    take_attr(&d->patient_system, chosen, "root"))
+		return -1;
+	carnet_buf others = CARNET_BUF_INIT;
+	int rc = 0;
+	for (const xmlNode *c = role->children; c && !rc; c = c->next) {
+		if (c == chosen || !is(c, "id"))
+			continue;
+		char *root = attr(c, "root"), *ext = attr(c, "extension");
+		if (ext)
+			rc = (others.len && carnet_buf__putc(&others, ' ')) ||
+			     carnet_buf__printf(&others, "%s^%s", root ? root : "", ext);
+		xmlFree(root);
+		xmlFree(ext);
+	}
+	if (!rc && others.len)
+		rc = carnet_doc__set(&d->other_ids, others.data, others.len);
+	carnet_buf__free(&others);
+	return rc;
+}
+
+/* The specialty of an author code: "SM04" for "G15_10/SM04" (a physician's
+ * specialty), any other code as given. */
+static int take_specialty(char **field, const xmlNode *code)
+{
+	char *v = attr(code, "code");
+	if (!v)
+		return 0;
+	const char *s = v;
+	if (strncmp(v, "G15_10/SM", 9) == 0 && v[9]) {
+		size_t i = 9;
+		while (v[i] >= '0' && v[i] <= '9')
+			i++;
+		if (!v[i])
+			s = v + 7;
+	}
+	int rc = carnet_doc__sets(field, s);
+	xmlFree(v);
+	return rc;
+}
+
+/* "Given FAMILY" of a PN element (the first given name and family name,
+ * as written). 0 or -1 (memory). */
+static int take_name(char **field, const xmlNode *name)
+{
+	if (!name)
+		return 0;
+	char *given = NULL, *family = NULL;
+	int rc = take_text(&given, child(name, "given")) ||
+		 take_text(&family, child(name, "family"));
+	carnet_buf b = CARNET_BUF_INIT;
+	if (!rc && (given || family))
+		rc = carnet_buf__printf(&b, "%s%s%s", given ? given : "",
+					given && family ? " " : "", family ? family : "") ||
+		     carnet_doc__set(field, b.data, b.len);
+	carnet_buf__free(&b);
+	free(given);
+	free(family);
+	return rc;
+}
+
+static int author(carnet_doc *d, const xmlNode *a)
+{
+	if (!a)
+		return 0;
+	return take_attr(&d->author_id, child(a, "id"), "extension") ||
+	       take_specialty(&d->author_specialty, child(a, "code")) ||
+	       take_name(&d->author_name, path(a, "assignedPerson/name"));
+}
+
+static int encounter(carnet_doc *d, const xmlNode *hcf)
+{
+	if (!hcf)
+		return 0;
+	if (take_attr(&d->practice_setting, child(hcf, "code"), "code") ||
+	    take_text(&d->facility, path(hcf, "serviceProviderOrganization/name")))
+		return -1;
+	if (!d->facility && take_text(&d->facility, path(hcf, "location/name")))
+		return -1;
+	if (!d->facility && take_attr(&d->facility, child(hcf, "code"), "displayName"))
+		return -1;
 	return 0;
+}
+
+/* Fill d from the header of cda. 0 or -1 (memory). */
+static int header(carnet_doc *d, const xmlNode *cda)
+{
+	if (take_id(&d->id, child(cda, "id")) || take_id(&d->set_id, child(cda, "setId")) ||
+	    take_attr(&d->type, child(cda, "code"), "code") ||
+	    take_text(&d->title, child(cda, "title")) ||
+	    take_date(&d->date, child(cda, "effectiveTime")) ||
+	    take_attr(&d->confidentiality, child(cda, "confidentialityCode"), "code") ||
+	    take_attr(&d->language, child(cda, "languageCode"), "code") ||
+	    patient(d, path(cda, "recordTarget/patientRole")) ||
+	    author(d, path(cda, "author/assignedAuthor")) ||
+	    encounter(d, path(cda, "componentOf/encompassingEncounter/location/"
+				   "healthCareFacility")))
+		return -1;
+	char *version = attr(child(cda, "versionNumber"), "value");
+	if (version) {
+		char *end;
+		long v = strtol(version, &end, 10);
+		if (!*end && v > 0 && v < 1000000)
+			d->version = (int)v;
+		xmlFree(version);
+	}
+	const xmlNode *cust = path(cda, "custodian/assignedCustodian/"
+				   "representedCustodianOrganization");
+	if (take_text(&d->custodian, child(cust, "name")) ||
+	    (!d->custodian && take_attr(&d->custodian, child(cust, "id"), "extension")))
+		return -1;
+	const xmlNode *ev = path(cda, "documentationOf/serviceEvent/effectiveTime");
+	if (take_date(&d->service_start, child(ev, "low")) ||
+	    take_date(&d->service_end, child(ev, "high")))
+		return -1;
+	for (const xmlNode *c = cda->children; c; c = c->next) {
+		if (!is(c, "relatedDocument"))
+			continue;
+		char *tc = attr(c, "typeCode");
+		int rplc = tc && strcmp(tc, "RPLC") == 0;
+		xmlFree(tc);
+		if (rplc && take_id(&d->replaces, path(c, "parentDocument/id")))
+			return -1;
+	}
+	return carnet_doc__sets(&d->format, "cda");
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+/* What the SAX guards saw (ctxt->_private). */
+typedef struct guard {
+	int entity; /* an entity declaration was refused */
+} guard;
+
+/* An entity declaration stops the parse: no external entity is ever
+ * resolved and no expansion can blow up, whatever the encoding. */
+static void refuse_entity(void *ctx)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	((guard *)ctxt->_private)->entity = 1;
+	xmlStopParser(ctxt);
+}
+
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+			   const xmlChar *system_id, xmlChar *content)
+{
+	(void)name;
+	(void)type;
+	(void)public_id;
+	(void)system_id;
+	(void)content;
+	refuse_entity(ctx);
+}
+
+static void on_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+				    const xmlChar *system_id, const xmlChar *notation)
+{
+	(void)name;
+	(void)public_id;
+	(void)system_id;
+	(void)notation;
+	refuse_entity(ctx);
+}
+
+/* Errors stay in ctxt->lastError; nothing is printed. */
+static void on_error(void *data, xmlErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+/* Why libxml2 refused the document, in our words (never its text). */
+static const char *xml_reason(const xmlError *e)
+{
+	if (!e)
+		return "malformed XML";
+	switch (e->code) {
+	case XML_ERR_DOCUMENT_EMPTY:
+		return "no XML content";
+	case XML_ERR_TAG_NOT_FINISHED:
+	case XML_ERR_LTSLASH_REQUIRED:
+	case XML_ERR_DOCUMENT_END:
+		return e->code == XML_ERR_DOCUMENT_END ? "malformed XML (content after the root "
+							 "element)"
+						       : "malformed XML (truncated: an element is "
+							 "left open)";
+	case XML_ERR_INVALID_CHAR:
+	case XML_ERR_INVALID_ENCODING:
+	case XML_ERR_UNKNOWN_ENCODING:
+	case XML_ERR_UNSUPPORTED_ENCODING:
+		return "malformed XML (bytes not in the declared encoding)";
+	case XML_ERR_NO_MEMORY:
+		if (e->message && strstr(e->message, "huge"))
+			return "XML text node larger than the parser's limit (10 MB)";
+		return "malformed XML";
+	default:
+		return "malformed XML";
+	}
+}
+
+/* Parse in into *out (NULL on failure, with err filled). */
+static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
+{
+	*out = NULL;
+	if (in->len > (size_t)INT_MAX)
+		return bad(err, in, "XML too large");
+	xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(in->data, (int)in->len);
+	if (!ctxt)
+		return nomem(err, in);
+	/* no network, no DTD loading or validation, no entity substitution;
+	 * libxml2's own size and depth limits stay on (no XML_PARSE_HUGE) */
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	guard g = { 0 };
+	ctxt->_private = &g;
+	ctxt->sax->entityDecl = on_entity_decl;
+	ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
+	ctxt->sax->externalSubset = NULL;
+	ctxt->sax->serror = on_error;
+	ctxt->sax->error = NULL;
+	ctxt->sax->warning = NULL;
+	ctxt->sax->fatalError = NULL;
+	xmlParseDocument(ctxt);
+	xmlDocPtr doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	const xmlError *e = &ctxt->lastError;
+	int failed = !ctxt->wellFormed || e->level == XML_ERR_FATAL ||
+		     ctxt->errNo == XML_ERR_NO_MEMORY || !doc;
+	int rc = CARNET_OK;
+	if (g.entity) {
+		rc = bad(err, in, "DOCTYPE declares entities (external entities and entity "
+				  "expansion are refused)");
+	} else if (failed) {
+		int code = e->code ? e->code : ctxt->errNo;
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, code,
+				       "%s: %s at line %d (libxml2 error %d)", in->path,
+				       xml_reason(e->code ? e : NULL), e->line, code);
+	}
+	if (rc != CARNET_OK)
+		xmlFreeDoc(doc);
+	else
+		*out = doc;
+	xmlFreeParserCtxt(ctxt);
+	return rc;
+}
+
+/* The ClinicalDocument element: the root, or inside an XSL stylesheet (the
+ * CI-SIS "autoprésentable" documents carry it as the stylesheet's data). */
+static const xmlNode *find_cda(const xmlNode *root)
+{
+	if (is(root, "ClinicalDocument"))
+		return root;
+	if (!has_ns(root, XSLT_NS))
+		return NULL;
+	for (const xmlNode *c = root->children; c; c = c->next) {
+		if (is(c, "ClinicalDocument"))
+			return c;
+		for (const xmlNode *g = c->type == XML_ELEMENT_NODE ? c->children : NULL; g;
+		     g = g->next)
+			if (is(g, "ClinicalDocument"))
+				return g;
+	}
+	return NULL;
+}
+
+/* Why root is not a CDA, into err. */
+static int not_cda(const carnet_input *in, const xmlNode *root, carnet_error *err)
+{
+	char why[200];
+	const char *name = root ? (const char *)root->name : "missing";
+	if (has_ns(root, FHIR_NS))
+		snprintf(why, sizeof why, "FHIR XML (root %.40s), which is not read (FHIR is "
+					  "read as JSON)", name);
+	else if (root && xmlStrcmp(root->name, (const xmlChar *)"ClinicalDocument") == 0)
+		snprintf(why, sizeof why, "XML root ClinicalDocument is not in the HL7 v3 "
+					  "namespace (%s)", HL7_NS);
+	else if (has_ns(root, HL7_NS))
+		snprintf(why, sizeof why, "XML root is %.40s (an HL7 v3 fragment), not an HL7 "
+					  "CDA ClinicalDocument", name);
+	else
+		snprintf(why, sizeof why, "XML root is %.40s, not an HL7 CDA ClinicalDocument",
+			 name);
+	return bad(err, in, why);
 }
 
 static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
@@ -492,47 +706,27 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 {
 	if (in->len == 0)
 		return bad(err, in, "empty file");
-	if (in->len > (size_t)INT32_MAX)
-		return bad(err, in, "XML too large");
-	if (declares_entities(in->data, in->len))
-		return bad(err, in, "DOCTYPE declares entities (external entities and entity "
-				    "expansion are refused)");
-	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "%s: out of memory", in->path);
-	xmlDocPtr xml = xmlCtxtReadMemory(ctxt, in->data, (int)in->len, NULL, NULL,
-					  XML_PARSE_NONET | XML_PARSE_NOERROR |
-						  XML_PARSE_NOWARNING);
-	int rc = CARNET_OK;
+	/* a NUL byte ends libxml2's input early; say so (UTF-16 and UTF-32,
+	 * recognised by their first bytes, are full of them) */
+	const unsigned char *u = (const unsigned char *)in->data;
+	int wide = in->len >= 2 && (u[0] == 0 || u[1] == 0 || (u[0] == 0xFE && u[1] == 0xFF) ||
+				    (u[0] == 0xFF && u[1] == 0xFE));
+	const char *nul = wide ? NULL : memchr(in->data, '\0', in->len);
+	if (nul)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: malformed XML (a NUL byte at byte %zu)", in->path,
+					 (size_t)(nul - in->data));
+	xmlDocPtr xml;
+	int rc = parse(&xml, in, err);
+	if (rc)
+		return rc;
 	carnet_doc d;
 	carnet_doc__init(&d);
-	body b = { &d, in, CARNET_BUF_INIT };
-	if (!xml) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-				       e ? e->code : 0,
-				       "%s: malformed XML at line %d (libxml2 error %d)", in->path,
-				       e ? e->line : 0, e ? e->code : 0);
-		goto out;
-	}
-	/* the byte scan above misses a DOCTYPE in UTF-16: look at what the
-	 * parser declared (nothing was substituted: no XML_PARSE_NOENT) */
-	if (xml->intSubset && (xml->intSubset->entities || xml->intSubset->pentities)) {
-		rc = bad(err, in, "DOCTYPE declares entities (external entities and entity "
-				  "expansion are refused)");
-		goto out;
-	}
+	carnet_buf codes = CARNET_BUF_INIT;
 	const xmlNode *root = xmlDocGetRootElement(xml);
-	const xmlNode *cda = find_cda(root, 0);
+	const xmlNode *cda = find_cda(root);
 	if (!cda) {
-		char why[200];
-		int fhir = root && root->ns &&
-			   xmlStrcmp(root->ns->href, (const xmlChar *)FHIR_NS) == 0;
-		snprintf(why, sizeof why, fhir ? "FHIR XML (root %.40s) is not read; use FHIR JSON"
-					       : "XML root is %.40s, not an HL7 CDA ClinicalDocument",
-			 root ? (const char *)root->name : "missing");
-		rc = bad(err, in, why);
+		rc = not_cda(in, root, err);
 		goto out;
 	}
 	if (header(&d, cda) != 0)
@@ -547,26 +741,23 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 	if (sb) {
 		for (const xmlNode *c = sb->children; c; c = c->next)
 			if (is(c, "component") && child(c, "section") &&
-			    section(&b, child(c, "section"), 0) != 0)
+			    section(&d, &codes, child(c, "section"), 0) != 0)
 				goto nomem;
-		if (b.codes.len &&
-		    carnet_doc__add_section(&d, CARNET_WEIGHT_BODY, b.codes.data, b.codes.len) != 0)
+		trim_end(&codes);
+		if (codes.len &&
+		    carnet_doc__add_section(&d, CARNET_WEIGHT_BODY, codes.data, codes.len) != 0)
 			goto nomem;
-	} else if (nx) {
-		if ((rc = non_xml(&d, in, nx, err)))
-			goto out;
+	} else if (nx && (rc = non_xml(&d, in, nx, err)) != CARNET_OK) {
+		goto out;
 	}
 	rc = sink(&d, payload);
 	goto out;
 nomem:
-	rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-			       "%s: out of memory", in->path);
+	rc = nomem(err, in);
 out:
 	carnet_doc__clear(&d);
-	carnet_buf__free(&b.codes);
-	if (xml)
-		xmlFreeDoc(xml);
-	xmlFreeParserCtxt(ctxt);
+	carnet_buf__free(&codes);
+	xmlFreeDoc(xml);
 	return rc;
 }
 
