@@ -162,48 +162,14 @@ out:
 	return rc;
 }
 
-/* The first non-blank line of s (len > 0), at most 200 bytes cut on a
- * UTF-8 boundary: the title of a page without <title> or <h1>. */
-static void first_line(const char *s, size_t len, const char **start, size_t *n)
-{
-	size_t i = 0;
-	while (i < len && (unsigned char)s[i] <= ' ')
-		i++;
-	size_t e = i;
-	while (e < len && s[e] != '\n')
-		e++;
-	while (e > i && (unsigned char)s[e - 1] <= ' ')
-		e--;
-	if (e - i > 200) {
-		e = i + 200;
-		while (e > i && ((unsigned char)s[e] & 0xC0) == 0x80)
-			e--;
-	}
-	*start = s + i;
-	*n = e - i;
-}
-
 static int read_html(const carnet_input *in, carnet_doc_sink sink, void *payload,
 		     carnet_error *err)
 {
 	carnet_buf text = CARNET_BUF_INIT, title = CARNET_BUF_INIT;
 	int rc = carnet_html__extract(&text, &title, in->path, in->data, in->len, err);
-	if (rc == CARNET_OK) {
-		carnet_doc doc;
-		carnet_doc__init(&doc);
-		const char *t = title.data;
-		size_t tn = title.len;
-		if (!tn)
-			first_line(text.data, text.len, &t, &tn);
-		if ((tn && carnet_doc__set(&doc.title, t, tn) != 0) ||
-		    carnet_doc__sets(&doc.format, "html") != 0 ||
-		    carnet_doc__add_section(&doc, CARNET_WEIGHT_BODY, text.data, text.len) != 0)
-			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					       "%s: out of memory", in->path);
-		else
-			rc = sink(&doc, payload);
-		carnet_doc__clear(&doc);
-	}
+	if (rc == CARNET_OK)
+		rc = carnet_reader__emit_text(in, "html", title.data, title.len, text.data,
+					      text.len, sink, payload, err);
 	carnet_buf__free(&text);
 	carnet_buf__free(&title);
 	return rc;

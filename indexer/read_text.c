@@ -16,38 +16,6 @@ static int sniff(const carnet_input *in)
 	return 0;
 }
 
-/* The first non-blank line of text, trimmed, at most 200 bytes (cut on a
- * UTF-8 boundary). */
-static void first_line(const char *s, size_t len, const char **start,
-		       size_t *n)
-{
-	size_t i = 0;
-	*start = s;
-	*n = 0;
-	while (i < len) {
-		size_t e = i;
-		while (e < len && s[e] != '\n')
-			e++;
-		size_t a = i, b = e;
-		while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r'))
-			a++;
-		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' ||
-				 s[b - 1] == '\r'))
-			b--;
-		if (b > a) {
-			if (b - a > 200) {
-				b = a + 200;
-				while (b > a && ((unsigned char)s[b] & 0xC0) == 0x80)
-					b--;
-			}
-			*start = s + a;
-			*n = b - a;
-			return;
-		}
-		i = e + 1;
-	}
-}
-
 static int read_text(const carnet_input *in, carnet_doc_sink sink,
 		     void *payload, carnet_error *err)
 {
@@ -74,21 +42,7 @@ static int read_text(const carnet_input *in, carnet_doc_sink sink,
 					 "%s: empty file (no text)", in->path);
 	}
 
-	carnet_doc doc;
-	carnet_doc__init(&doc);
-	const char *title;
-	size_t title_len;
-	first_line(data, len, &title, &title_len);
-	if (carnet_doc__set(&doc.title, title, title_len) != 0 ||
-	    carnet_doc__sets(&doc.format, "text") != 0 ||
-	    carnet_doc__add_section(&doc, CARNET_WEIGHT_BODY, data, len) != 0) {
-		rc = carnet_error__set(err, CARNET_E_NOMEM,
-				       CARNET_ORIGIN_CARNET, 0,
-				       "%s: out of memory", in->path);
-	} else {
-		rc = sink(&doc, payload);
-	}
-	carnet_doc__clear(&doc);
+	rc = carnet_reader__emit_text(in, "text", NULL, 0, data, len, sink, payload, err);
 	carnet_buf__free(&conv);
 	return rc;
 }

@@ -6,6 +6,7 @@
 
 #include <libxml/parser.h>
 
+#include "schema.h"
 #include "text.h"
 
 static const carnet_reader *const readers[] = {
@@ -74,6 +75,48 @@ int carnet_reader__plain_text(carnet_buf *out, const char *path,
 	}
 	/* not UTF-8: legacy French text is Windows-1252 */
 	return carnet_text__from_cp1252(out, data, len, err);
+}
+
+/* The first non-blank line of s (a line ends at a newline or a form
+ * feed), trimmed, at most 200 bytes cut on a UTF-8 boundary. */
+static void first_line(const char *s, size_t len, const char **start, size_t *n)
+{
+	size_t i = 0;
+	while (i < len && (unsigned char)s[i] <= ' ')
+		i++;
+	size_t e = i;
+	while (e < len && s[e] != '\n' && s[e] != '\f')
+		e++;
+	while (e > i && (unsigned char)s[e - 1] <= ' ')
+		e--;
+	if (e - i > 200) {
+		e = i + 200;
+		while (e > i && ((unsigned char)s[e] & 0xC0) == 0x80)
+			e--;
+	}
+	*start = s + i;
+	*n = e - i;
+}
+
+int carnet_reader__emit_text(const carnet_input *in, const char *format,
+			     const char *title, size_t title_len,
+			     const char *text, size_t len, carnet_doc_sink sink,
+			     void *payload, carnet_error *err)
+{
+	if (!title_len)
+		first_line(text ? text : "", len, &title, &title_len);
+	carnet_doc doc;
+	carnet_doc__init(&doc);
+	int rc;
+	if ((title_len && carnet_doc__set(&doc.title, title, title_len) != 0) ||
+	    carnet_doc__sets(&doc.format, format) != 0 ||
+	    (len && carnet_doc__add_section(&doc, CARNET_WEIGHT_BODY, text, len) != 0))
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "%s: out of memory", in->path);
+	else
+		rc = sink(&doc, payload);
+	carnet_doc__clear(&doc);
+	return rc;
 }
 
 /* Is the media type m (before any ';') equal to want? */

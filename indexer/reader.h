@@ -67,6 +67,16 @@ int carnet_reader__embedded(carnet_doc *doc, const carnet_input *in,
 			    const char *mime, const char *data, size_t len,
 			    unsigned weight, carnet_error *err);
 
+/* Emit one document of the given format made of text[0..len): its title
+ * is title[0..title_len) when not empty, else the first non-blank line of
+ * the text (at most 200 bytes, cut on a UTF-8 boundary); the text is one
+ * body section when not empty. Returns the sink's value, or
+ * CARNET_E_NOMEM naming in->path. */
+int carnet_reader__emit_text(const carnet_input *in, const char *format,
+			     const char *title, size_t title_len,
+			     const char *text, size_t len, carnet_doc_sink sink,
+			     void *payload, carnet_error *err);
+
 /* Plain text (UTF-8, else Windows-1252) appended to out as UTF-8.
  * Rejects binary content. */
 int carnet_reader__plain_text(carnet_buf *out, const char *path,

@@ -115,7 +115,27 @@ static int start(carnet_writer **out, const char *home, carnet_error *err)
 	return CARNET_OK;
 }
 
-int carnet_writer_open(carnet_writer **out, const char *home,
+/* Open generation directory gen for a rebuild: a new one beside the live
+ * one, with the masks set after upload carried over. */
+static int open_rebuild(carnet_writer *w, const char *home, carnet_error *err)
+{
+	char live[CARNET_PATH_MAX], live_reg[CARNET_PATH_MAX], gen[CARNET_PATH_MAX];
+	int rc;
+	if ((rc = carnet_home__current(live, sizeof live, home, err)) ||
+	    (rc = carnet_home__path(live_reg, sizeof live_reg, live, CARNET_REGISTRY_FILE, err)) ||
+	    (rc = carnet_home__new_generation(gen, sizeof gen, w->new_gen, sizeof w->new_gen,
+					      home, err)) ||
+	    (rc = open_generation(w, gen, err)))
+		return rc;
+	const char *slash = strrchr(live, '/');
+	snprintf(w->old_gen, sizeof w->old_gen, "%s", slash ? slash + 1 : live);
+	if (access(live_reg, F_OK) == 0)
+		rc = carnet_registry__copy_visibility(w->reg, live_reg, err);
+	return rc;
+}
+
+/* A writer on the live generation, or on a new one for a rebuild. */
+static int open_writer(carnet_writer **out, const char *home, int rebuild,
 		       carnet_error *err)
 {
 	*out = NULL;
@@ -125,8 +145,11 @@ int carnet_writer_open(carnet_writer **out, const char *home,
 	if (rc)
 		return rc;
 	char gen[CARNET_PATH_MAX];
-	if ((rc = carnet_home__current(gen, sizeof gen, home, err)) ||
-	    (rc = open_generation(w, gen, err))) {
+	if (rebuild)
+		rc = open_rebuild(w, home, err);
+	else if ((rc = carnet_home__current(gen, sizeof gen, home, err)) == CARNET_OK)
+		rc = open_generation(w, gen, err);
+	if (rc) {
 		carnet_writer_close(w);
 		return rc;
 	}
@@ -134,34 +157,15 @@ int carnet_writer_open(carnet_writer **out, const char *home,
 	return CARNET_OK;
 }
 
+int carnet_writer_open(carnet_writer **out, const char *home, carnet_error *err)
+{
+	return open_writer(out, home, 0, err);
+}
+
 int carnet_writer_open_rebuild(carnet_writer **out, const char *home,
 			       carnet_error *err)
 {
-	*out = NULL;
-	home = carnet_home__resolve(home);
-	carnet_writer *w;
-	int rc = start(&w, home, err);
-	if (rc)
-		return rc;
-	char live[CARNET_PATH_MAX], live_reg[CARNET_PATH_MAX], gen[CARNET_PATH_MAX];
-	if ((rc = carnet_home__current(live, sizeof live, home, err)) ||
-	    (rc = carnet_home__path(live_reg, sizeof live_reg, live, CARNET_REGISTRY_FILE, err)) ||
-	    (rc = carnet_home__new_generation(gen, sizeof gen, w->new_gen, sizeof w->new_gen,
-					      home, err)) ||
-	    (rc = open_generation(w, gen, err))) {
-		carnet_writer_close(w);
-		return rc;
-	}
-	/* masks set after upload survive the rebuild */
-	const char *slash = strrchr(live, '/');
-	snprintf(w->old_gen, sizeof w->old_gen, "%s", slash ? slash + 1 : live);
-	if (access(live_reg, F_OK) == 0 &&
-	    (rc = carnet_registry__copy_visibility(w->reg, live_reg, err))) {
-		carnet_writer_close(w);
-		return rc;
-	}
-	*out = w;
-	return CARNET_OK;
+	return open_writer(out, home, 1, err);
 }
 
 int carnet_writer_publish(carnet_writer *w, carnet_error *err)
