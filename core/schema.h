@@ -33,6 +33,10 @@ enum carnet_slot {
 #define CARNET_WEIGHT_CONCLUSION 2
 #define CARNET_WEIGHT_BODY 1
 
+/* Raw text kept with each document version (after its record and a NUL)
+ * for snippets; longer text is cut. */
+#define CARNET_STORED_TEXT_MAX (64 * 1024)
+
 /* Longest id or code accepted in a term (Xapian's term limit is 245 bytes). */
 #define CARNET_ID_MAX 128
 

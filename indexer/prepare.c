@@ -203,6 +203,30 @@ nomem:
 				 "%s: out of memory", p->source);
 }
 
+/* Append to the stored record a NUL, then the raw text of d's sections
+ * (at most CARNET_STORED_TEXT_MAX bytes, cut at a character boundary),
+ * from which the query side makes snippets. Returns 0 or -1 on no memory. */
+static int add_stored_text(carnet_buf *record, const carnet_doc *d)
+{
+	size_t room = CARNET_STORED_TEXT_MAX;
+	if (carnet_buf__putc(record, '\0') != 0)
+		return -1;
+	for (size_t i = 0; i < d->sections_count && room > 1; i++) {
+		size_t n = d->sections[i].len;
+		if (n >= room) {
+			n = room - 1;
+			/* do not cut a UTF-8 sequence */
+			while (n > 0 && ((unsigned char)d->sections[i].text[n] & 0xC0) == 0x80)
+				n--;
+		}
+		if (carnet_buf__put(record, d->sections[i].text, n) != 0 ||
+		    carnet_buf__putc(record, '\n') != 0)
+			return -1;
+		room -= n + 1;
+	}
+	return 0;
+}
+
 /* Build the Xapian document of d (without the latest term: the writer
  * sets it, see mark_latest). */
 static int build_doc(carnet_xprepared **out, const carnet_doc *d, carnet_error *err)
@@ -310,15 +334,16 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d, carnet_error *
 
 	char id_term[CARNET_ID_MAX + 8];
 	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
-	if (rc == CARNET_OK && carnet_doc__encode_record(&record, d) != 0)
+	if (rc == CARNET_OK && (carnet_doc__encode_record(&record, d) != 0 ||
+				add_stored_text(&record, d) != 0))
 		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
 				       0, "out of memory");
 	if (rc == CARNET_OK) {
+		/* English documents get English stems; queries look for both */
 		int english = d->language && strncmp(d->language, "en", 2) == 0;
-		(void)english; /* queries stem French only for now: keep one stemmer */
 		carnet_xdoc x = {
 			id_term, terms, nterms, values, nvalues, texts, t,
-			record.data, record.len, "french",
+			record.data, record.len, english ? "english" : "french",
 		};
 		rc = carnet_xap_prepare(out, &x, err);
 	}
