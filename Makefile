@@ -224,4 +224,8 @@ clean:
 
 .PHONY: all check demo install installcheck clean headercheck replay fuzz fuzzers stress
 
+# Benchmarks (make bench) and the relevance evaluation (make eval) add
+# their targets from fragments in bench/.
+include $(wildcard bench/*.mk)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -190,7 +190,9 @@ typedef enum carnet_role {
 /** Request flags (OR-able). */
 #define CARNET_REQUEST_ALL_VERSIONS (1u << 0) /* every version, not only the newest */
 #define CARNET_REQUEST_EMERGENCY (1u << 1)    /* "bris de glace" access, always logged */
-#define CARNET_REQUEST_EXPLAIN (1u << 2)      /* fill the score parts of each hit */
+#define CARNET_REQUEST_EXPLAIN (1u << 2)      /* kept for compatibility: score parts
+						 are always available */
+#define CARNET_REQUEST_NO_SNIPPETS (1u << 3)  /* do not make snippets */
 
 /** Longest words string carnet_index_search accepts, in bytes. */
 #define CARNET_WORDS_MAX 4096
@@ -215,12 +217,18 @@ typedef struct carnet_request {
 	size_t types_count;           /* entries in types */
 	const char *since;            /* YYYY-MM-DD inclusive, or NULL */
 	const char *until;            /* YYYY-MM-DD inclusive, or NULL */
+	/* version 2 */
+	const char *const *author_specialties; /* author specialty codes to keep, or NULL */
+	size_t author_specialties_count;       /* entries in author_specialties */
+	const char *as_of;            /* YYYY-MM-DD: the day recency is counted
+					 from; NULL for today (UTC) */
 } carnet_request;
 
-#define CARNET_REQUEST_VERSION 1
+#define CARNET_REQUEST_VERSION 2
 #define CARNET_REQUEST_INIT                                                    \
 	{ CARNET_REQUEST_VERSION, NULL, NULL, 20, 0,                           \
-	  CARNET_ROLE_PROFESSIONAL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+	  CARNET_ROLE_PROFESSIONAL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL,  \
+	  NULL, 0, NULL }
 
 typedef struct carnet_results carnet_results;
 
@@ -234,8 +242,12 @@ typedef struct carnet_results carnet_results;
  * sees INVISIBLE_PATIENT documents, legal representatives never
  * INVISIBLE_REPRESENTANTS_LEGAUX ones. Every successful search is written
  * to the access log first: if the log cannot be written, the search fails.
- * With words, hits are ranked by text relevance; without, the record is
- * browsed newest first. Ties break by date (newest first), then id.
+ * Hits are ranked by score = w_text x text + w_specialty x affinity +
+ * w_recency x recency (see ranking.conf); without words, text is 0 and
+ * the record is ranked by affinity and recency. Ties break by date
+ * (newest first), then id. A document matches words when it has every
+ * +word, no -word, and at least one of the other words (or a synonym or
+ * abbreviation of it, from synonyms.tsv).
  *
  * @param[out] out  the results; NULL on failure
  * @return CARNET_OK (possibly with no hits); CARNET_E_INVALID for a
@@ -310,8 +322,91 @@ CARNET_API int carnet_results_version(const carnet_results *res, size_t i);
 /** Score of hit @p i, 0..1 within this request; 0 when out of range. */
 CARNET_API double carnet_results_score(const carnet_results *res, size_t i);
 
+/** The parts of a hit's score (see carnet_results_part). */
+typedef enum carnet_part {
+	CARNET_PART_TEXT = 0,      /* weight.text x text relevance */
+	CARNET_PART_SPECIALTY = 1, /* weight.specialty x affinity */
+	CARNET_PART_RECENCY = 2,   /* weight.recency x recency; the three add up
+				      to carnet_results_score */
+	CARNET_PART_TEXT_RAW = 3,  /* BM25 normalised to 0..1 in this request */
+	CARNET_PART_AFFINITY = 4,  /* affinity to the viewer's specialty, 0..1 */
+	CARNET_PART_AFFINITY_TYPE = 5,    /* from the document type, 0..1 */
+	CARNET_PART_AFFINITY_AUTHOR = 6,  /* from the author's specialty, 0..1 */
+	CARNET_PART_AFFINITY_CONTENT = 7, /* from the words of the document, 0..1 */
+	CARNET_PART_RECENCY_RAW = 8,      /* 2^(-age/half-life), 0..1 */
+	CARNET_PART_AGE_DAYS = 9,         /* age of the document at as_of */
+	CARNET_PART_HALF_LIFE_DAYS = 10   /* its half-life; 0 means it never fades */
+} carnet_part;
+
+/**
+ * One part of the score of hit @p i, explaining why it ranks where it does.
+ *
+ * @return the value; 0 when @p i or @p part is out of range.
+ */
+CARNET_API double carnet_results_part(const carnet_results *res, size_t i,
+				      carnet_part part);
+
+/**
+ * The best passage of hit @p i for the words typed, with each matched word
+ * between "<b>" and "</b>"; the rest of the text is HTML-escaped (&amp;
+ * &lt; &gt;), and "…" marks text left out.
+ *
+ * @return a string borrowed from @p res, valid until carnet_results_free;
+ *         "" in browse mode, with CARNET_REQUEST_NO_SNIPPETS, or when the
+ *         document has no stored text; NULL when @p i is out of range.
+ */
+CARNET_API const char *carnet_results_snippet(const carnet_results *res,
+					      size_t i);
+
+/** What facets count. */
+typedef enum carnet_facet {
+	CARNET_FACET_TYPE = 0,             /* document type code */
+	CARNET_FACET_AUTHOR_SPECIALTY = 1, /* author specialty code ("" if none) */
+	CARNET_FACET_YEAR = 2              /* year of the document date */
+} carnet_facet;
+
+/** Number of distinct values of facet @p which over every hit of the
+ *  request (all pages); 0 for an unknown facet. */
+CARNET_API size_t carnet_results_facet_count(const carnet_results *res,
+					     carnet_facet which);
+
+/**
+ * Value @p j of facet @p which, most frequent first (ties by value), and
+ * how many hits of the request, over all pages, have it.
+ *
+ * @param[out] count_out  may be NULL
+ * @return a string borrowed from @p res, valid until carnet_results_free;
+ *         NULL when @p which or @p j is out of range.
+ */
+CARNET_API const char *carnet_results_facet(const carnet_results *res,
+					    carnet_facet which, size_t j,
+					    uint64_t *count_out);
+
+/**
+ * When words found nothing: the words with each unknown word replaced by
+ * the closest word of this patient's own record (never of another
+ * patient's).
+ *
+ * @return a string borrowed from @p res, valid until carnet_results_free;
+ *         "" when there is no suggestion.
+ */
+CARNET_API const char *carnet_results_suggestion(const carnet_results *res);
+
 /** Free results. NULL is allowed. */
 CARNET_API void carnet_results_free(carnet_results *res);
+
+/**
+ * Change the ranking of this handle's searches: @p config holds lines in
+ * the format of ranking.conf ("key = value", # comments), applied over
+ * the defaults and the index home's own ranking.conf. For example
+ * "weight.text = 1\nweight.specialty = 0\nweight.recency = 0" ranks by
+ * text relevance alone.
+ *
+ * @return CARNET_OK; CARNET_E_INVALID for an unknown key or a bad value
+ *         (the message names the line), and then nothing is changed.
+ */
+CARNET_API int carnet_index_set_ranking(carnet_index *idx, const char *config,
+					carnet_error *err);
 
 /* ---- Writing an index -------------------------------------------------- */
 
