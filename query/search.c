@@ -332,6 +332,16 @@ static int check_request(const carnet_request *req, carnet_error *err)
 	for (size_t i = 0; i < req->types_count; i++)
 		if (!carnet_doc__valid_id(req->types[i]))
 			return invalid(err, "document type codes must be printable without spaces");
+	if (req->version >= 2) {
+		if (req->author_specialties_count > TYPES_MAX ||
+		    (req->author_specialties_count && !req->author_specialties))
+			return invalid(err, "too many author specialties (at most 64)");
+		for (size_t i = 0; i < req->author_specialties_count; i++)
+			if (!carnet_doc__valid_id(req->author_specialties[i]))
+				return invalid(err, "author specialty codes must be printable without spaces");
+		if (req->as_of && !carnet_doc__valid_date(req->as_of))
+			return invalid(err, "as_of must be a YYYY-MM-DD date");
+	}
 	if (req->words) {
 		size_t n = strlen(req->words), off;
 		if (n > CARNET_WORDS_MAX)
@@ -353,6 +363,7 @@ typedef struct cand {
 	double text, content, score;
 	char date[9];
 	size_t type, spec, id;   /* offsets of strings in the request's arena */
+	const char *id_str;      /* the id, once the arena no longer moves */
 	carnet_parts parts;
 } cand;
 
@@ -397,8 +408,6 @@ static int on_candidate(unsigned docid, double text, double content, const char 
 	return 0;
 }
 
-static const char *const *sort_arena; /* qsort has no payload: see rank_cmp */
-
 /* Score first, then date (newest first), then id: deterministic. */
 static int rank_cmp(const void *pa, const void *pb)
 {
@@ -408,7 +417,7 @@ static int rank_cmp(const void *pa, const void *pb)
 	int d = strcmp(b->date, a->date);
 	if (d)
 		return d;
-	return strcmp(*sort_arena + a->id, *sort_arena + b->id);
+	return strcmp(a->id_str, b->id_str);
 }
 
 static int facet_cmp(const void *pa, const void *pb)
@@ -444,7 +453,8 @@ static int count_facet(facet *f, const collect *k, int which)
 			vals[i] = k->arena.data + (which == CARNET_FACET_TYPE ? c->type : c->spec);
 		}
 	}
-	qsort(vals, k->count, sizeof *vals, str_cmp);
+	if (k->count)
+		qsort(vals, k->count, sizeof *vals, str_cmp);
 	size_t distinct = 0;
 	for (size_t i = 0; i < k->count; i++)
 		distinct += i == 0 || strcmp(vals[i], vals[i - 1]) != 0;
@@ -460,7 +470,7 @@ static int count_facet(facet *f, const collect *k, int which)
 		}
 		f->v[f->count - 1].count++;
 	}
-	if (rc == 0)
+	if (rc == 0 && f->count)
 		qsort(f->v, f->count, sizeof *f->v, facet_cmp);
 	free(vals);
 	free(years);
@@ -645,11 +655,10 @@ static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_reque
 		c->score = carnet_rank__score(idx->rank, v, top > 0 ? c->text / top : 0,
 					      c->content, c->date, k.arena.data + c->type,
 					      k.arena.data + c->spec, &c->parts);
+		c->id_str = k.arena.data + c->id;
 	}
-	const char *arena = k.arena.data;
-	sort_arena = &arena;
-	qsort(k.c, k.count, sizeof *k.c, rank_cmp);
-	sort_arena = NULL;
+	if (k.count)
+		qsort(k.c, k.count, sizeof *k.c, rank_cmp);
 	res->total = k.count;
 	for (int f = 0; f < FACETS; f++)
 		if (count_facet(&res->facets[f], &k, f) != 0) {

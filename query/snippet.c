@@ -191,12 +191,12 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 	/* the window with the most distinct marked words, then the most marks */
 	size_t best = 0, best_score = 0, w = words_max < n ? words_max : n;
 	unsigned seen[MARKS_MAX + 1];
-	for (size_t s = 0; s + w <= n && w; s++) {
+	for (size_t s = 0; s < n && w; s++) {
 		if (s && !t[s].mark)
 			continue; /* a best window starts on a mark */
 		memset(seen, 0, sizeof seen);
 		size_t distinct = 0, marks = 0;
-		for (size_t k = s; k < s + w; k++) {
+		for (size_t k = s; k < s + w && k < n; k++) {
 			size_t mk = t[k].mark;
 			if (!mk)
 				continue;
@@ -224,9 +224,20 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 	for (size_t k = best; k < best + w; k++) {
 		if (k > best && carnet_buf__putc(out, ' ') != 0)
 			goto nomem;
-		if ((t[k].mark && carnet_buf__puts(out, "<b>") != 0) ||
-		    put_escaped(out, text + t[k].start, t[k].len) != 0 ||
-		    (t[k].mark && carnet_buf__puts(out, "</b>") != 0))
+		const char *tk = text + t[k].start;
+		size_t lead = 0, end = t[k].len;
+		if (t[k].mark) {
+			/* mark the word, not the punctuation around it */
+			while (lead < end && strchr("([{\"'", tk[lead]))
+				lead++;
+			while (end > lead && strchr(",.;:!?)]}\"'", tk[end - 1]))
+				end--;
+		}
+		if (put_escaped(out, tk, lead) != 0 ||
+		    (t[k].mark && carnet_buf__puts(out, "<b>") != 0) ||
+		    put_escaped(out, tk + lead, end - lead) != 0 ||
+		    (t[k].mark && carnet_buf__puts(out, "</b>") != 0) ||
+		    put_escaped(out, tk + end, t[k].len - end) != 0)
 			goto nomem;
 	}
 	if (best + w < n && carnet_buf__puts(out, " …") != 0)
