@@ -1,0 +1,75 @@
+/* rank.h - clinical ranking: the configuration (ranking.conf), the specialty
+ * affinity table (affinity.tsv) and the synonym table (synonyms.tsv), each
+ * compiled in as a default and extended by the index home's own file; and
+ * the score of a document for a viewer. */
+#ifndef CARNET_QUERY_RANK_H
+#define CARNET_QUERY_RANK_H
+
+#include <stddef.h>
+
+#include "carnet.h"
+#include "xapian_shim.h"
+
+#define CARNET_RANKING_FILE "ranking.conf"
+#define CARNET_AFFINITY_FILE "affinity.tsv"
+#define CARNET_SYNONYMS_FILE "synonyms.tsv"
+
+typedef struct carnet_ranking carnet_ranking;
+
+/* The ranking of an index home: defaults, then the home's ranking.conf,
+ * affinity.tsv and synonyms.tsv where present. CARNET_E_INVALID names the
+ * file and line of a bad rule. */
+int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err);
+void carnet_rank__free(carnet_ranking *rk);
+
+/* Apply ranking.conf lines (name is used in messages). On error nothing
+ * is changed. */
+int carnet_rank__configure(carnet_ranking *rk, const char *name,
+			   const char *text, size_t len, carnet_error *err);
+
+/* The viewer of one request, resolved against the tables. */
+typedef struct carnet_viewer {
+	int profile;                     /* profile index, or -1: none */
+	const carnet_xclause *keywords;  /* the profile's content keywords */
+	size_t keywords_count;
+	long as_of_days;                 /* day recency counts from */
+} carnet_viewer;
+
+/* Resolve a viewer from a specialty code (may be NULL or "") and a
+ * profession code (may be NULL); as_of is YYYY-MM-DD or NULL for today. */
+void carnet_rank__viewer(const carnet_ranking *rk, carnet_viewer *v,
+			 const char *specialty, const char *profession,
+			 const char *as_of);
+
+/* The parts of a document's score, as carnet_results_part reports them
+ * (index by carnet_part). */
+typedef struct carnet_parts {
+	double v[11];
+} carnet_parts;
+
+/* Score a candidate: text_norm is its BM25 divided by the request's best
+ * (0 in browse mode), content the summed weights of the viewer's keywords
+ * it has, date "YYYYMMDD". Returns the score; fills parts. */
+double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
+			  double text_norm, double content, const char *date,
+			  const char *type, const char *specialty,
+			  carnet_parts *parts);
+
+/* BM25 parameters. */
+void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b);
+
+/* Synonyms: for the folded words w[0..n), the longest table entry that
+ * starts at w[0]. Returns its length in words (0: none) and sets *entry_out
+ * to an opaque entry for carnet_rank__partners. */
+size_t carnet_rank__synonym_at(const carnet_ranking *rk, const char *const *w,
+			       size_t n, size_t *entry_out);
+
+/* The alternatives equivalent to an entry (itself excluded), as word lists
+ * borrowed from rk. Returns their number; *alts_out points into rk. */
+size_t carnet_rank__partners(const carnet_ranking *rk, size_t which,
+			     const carnet_xalt **alts_out);
+
+/* Days since 1970-01-01 of a "YYYY-MM-DD" or "YYYYMMDD" date; -1 if bad. */
+long carnet_rank__days(const char *date);
+
+#endif
