@@ -59,12 +59,12 @@ FINAL_CXXFLAGS = -std=c++17 -pthread $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibili
 FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 
 CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
-             core/home.c core/registry.c core/base64.c
+             core/home.c core/registry.c core/base64.c core/rank.c
 CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
                 indexer/sidecar.c indexer/prepare.c indexer/writer.c
-QUERY_SRCS := query/search.c query/policy.c query/rank.c query/words.c query/snippet.c
+QUERY_SRCS := query/search.c query/policy.c query/words.c query/snippet.c
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
@@ -119,7 +119,8 @@ $(BUILD)/gen/ranking_default.h: $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV)
 	  $(call embed,$(RANKING_CONF),carnet_default_ranking); \
 	  $(call embed,$(AFFINITY_TSV),carnet_default_affinity); \
 	  $(call embed,$(SYNONYMS_TSV),carnet_default_synonyms); } > $@
-$(BUILD)/query/rank.o: $(BUILD)/gen/ranking_default.h
+$(BUILD)/core/rank.o: $(BUILD)/gen/ranking_default.h
+$(BUILD)/core/rank.o: EXTRA_INC := -I$(BUILD)/gen
 $(BUILD)/indexer/read_pdf.o: EXTRA_INC := -Iindexer -DCARNET_LIBEXECDIR='"$(LIBEXECDIR)"'
 
 # The PDF extractor, run by the library in its own process.

@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <xapian.h>
@@ -237,25 +238,6 @@ Xapian::Query words_query(const Xapian::Database &db, const carnet_xrank *rk,
 	return Xapian::Query(Xapian::Query::OP_AND_MAYBE, all_of, any_of);
 }
 
-// The viewer's content keywords, each worth its weight once present.
-Xapian::Query keywords_query(const Xapian::Database &db, const carnet_xrank *rk)
-{
-	std::vector<Xapian::Query> v;
-	for (size_t i = 0; i < rk->keywords_count; i++) {
-		const carnet_xclause &c = rk->keywords[i];
-		if (c.alts_count == 0 || c.weight <= 0)
-			continue;
-		// CoordWeight gives 1 per matching term: a phrase of n words
-		// gives n, so scale it back to one
-		double n = (double)(c.alts_count == 1 ? c.alts[0].count : 1);
-		v.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, clause_query(db, c),
-			       c.weight / n);
-	}
-	if (v.empty())
-		return Xapian::Query();
-	return Xapian::Query(Xapian::Query::OP_OR, v.begin(), v.end());
-}
-
 } // namespace
 
 struct carnet_xwriter {
@@ -347,6 +329,70 @@ int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		return CARNET_OK;
 	} catch (...) {
 		delete p;
+		return classify(err);
+	}
+}
+
+int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkey *keys, size_t n,
+			      int english, unsigned char *hits,
+			      carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		std::unordered_set<std::string> terms;
+		for (Xapian::TermIterator t = p->doc.termlist_begin(); t != p->doc.termlist_end(); ++t)
+			terms.insert(*t);
+		for (size_t i = 0; i < n; i++) {
+			const carnet_xkey &k = keys[i];
+			hits[i] = 0;
+			if (k.count == 1) {
+				const char *z = k.zterm[english ? 1 : 0];
+				hits[i] = (z && terms.count(z)) || terms.count(k.words[0]);
+				continue;
+			}
+			bool all = k.count > 0;
+			for (size_t w = 0; all && w < k.count; w++)
+				all = terms.count(k.words[w]) > 0;
+			if (!all)
+				continue;
+			// the words in order, with at most two others in between,
+			// as the query side's phrases allow
+			std::vector<std::vector<Xapian::termpos>> pos(k.count);
+			for (size_t w = 0; w < k.count; w++) {
+				Xapian::TermIterator t = p->doc.termlist_begin();
+				t.skip_to(k.words[w]);
+				for (Xapian::PositionIterator q = t.positionlist_begin();
+				     q != t.positionlist_end(); ++q)
+					pos[w].push_back(*q);
+			}
+			Xapian::termpos window = (Xapian::termpos)k.count + 2;
+			for (Xapian::termpos start : pos[0]) {
+				Xapian::termpos at = start;
+				bool ok = true;
+				for (size_t w = 1; ok && w < k.count; w++) {
+					auto next = std::upper_bound(pos[w].begin(), pos[w].end(), at);
+					ok = next != pos[w].end() && *next < start + window;
+					if (ok)
+						at = *next;
+				}
+				if (ok) {
+					hits[i] = 1;
+					break;
+				}
+			}
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_prepared_value(carnet_xprepared *p, unsigned slot, const char *value,
+			      size_t len, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		p->doc.add_value(slot, std::string(value, len));
+		return CARNET_OK;
+	} catch (...) {
 		return classify(err);
 	}
 }
@@ -634,20 +680,6 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 		if (cap > all)
 			cap = all;
 
-		// content: which of the viewer's keywords each document has
-		std::unordered_map<Xapian::docid, double> content;
-		Xapian::Query kw = keywords_query(r->db, rk);
-		if (!kw.empty()) {
-			Xapian::Enquire enq(r->db);
-			enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, kw, filter));
-			enq.set_weighting_scheme(Xapian::CoordWeight());
-			enq.set_docid_order(Xapian::Enquire::ASCENDING);
-			Xapian::MSet ms = enq.get_mset(0, cap);
-			content.reserve(ms.size());
-			for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it)
-				content[*it] = it.get_weight();
-		}
-
 		Xapian::Enquire enq(r->db);
 		if (browse) {
 			enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, filter, 0.0));
@@ -659,17 +691,20 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 		}
 		enq.set_docid_order(Xapian::Enquire::ASCENDING);
 		Xapian::MSet ms = enq.get_mset(0, cap);
+		std::string packed;
 		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
 			Xapian::Document doc = it.get_document();
-			std::string date = doc.get_value(CARNET_SLOT_DATE);
-			std::string type = doc.get_value(CARNET_SLOT_TYPE);
-			std::string spec = doc.get_value(CARNET_SLOT_SPECIALTY);
-			std::string id = doc.get_value(CARNET_SLOT_ID);
-			auto c = content.find(*it);
-			int rc = cb(*it, browse ? 0.0 : it.get_weight(),
-				    c == content.end() ? 0.0 : c->second,
-				    date.c_str(), type.c_str(), spec.c_str(), id.c_str(),
-				    payload);
+			packed = doc.get_value(CARNET_SLOT_RANK);
+			if (packed.empty()) {
+				// a document indexed before the packed value existed
+				const char sep = CARNET_RANK_SEP;
+				packed = doc.get_value(CARNET_SLOT_DATE) + sep +
+					 doc.get_value(CARNET_SLOT_TYPE) + sep +
+					 doc.get_value(CARNET_SLOT_SPECIALTY) + sep +
+					 doc.get_value(CARNET_SLOT_ID) + sep;
+			}
+			int rc = cb(*it, browse ? 0.0 : it.get_weight(), packed.c_str(),
+				    packed.size(), payload);
 			if (rc)
 				return rc;
 		}
@@ -679,13 +714,14 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 	}
 }
 
-int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, char **out,
+int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **out,
 			   size_t *len_out, carnet_error *err) CARNET_NOEXCEPT
 {
 	*out = nullptr;
 	*len_out = 0;
 	try {
-		std::string data = r->db.get_document(docid).get_data();
+		Xapian::Document doc = r->db.get_document(docid);
+		std::string data = slot < 0 ? doc.get_data() : doc.get_value((Xapian::valueno)slot);
 		char *p = static_cast<char *>(std::malloc(data.size() + 1));
 		if (!p)
 			return fail(err, CARNET_E_NOMEM, "out of memory reading a document");

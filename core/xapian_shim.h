@@ -48,12 +48,30 @@ typedef struct carnet_xdoc {
 
 typedef struct carnet_xprepared carnet_xprepared;
 
+/* A keyword to look for in a prepared document: a word, through its stem
+ * term in the document's language (zterm[0] French, [1] English), or a
+ * phrase of unstemmed words. */
+typedef struct carnet_xkey {
+	const char *zterm[2];      /* "Z" + stem, for a single word */
+	const char *const *words;
+	size_t count;
+} carnet_xkey;
+
 /* Build the Xapian document for d (terms, values, text, record) without a
  * database: safe to call from several threads at once, each with its own
  * documents. Freed with carnet_xap_prepared_free, or by put_prepared. */
 int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		       carnet_error *err) CARNET_NOEXCEPT;
 void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT;
+
+/* Set hits[i] to 1 when the prepared document has keys[i] (0 otherwise);
+ * english != 0 when it was stemmed in English. */
+int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkey *keys, size_t n,
+			      int english, unsigned char *hits,
+			      carnet_error *err) CARNET_NOEXCEPT;
+/* Set a value of the prepared document. */
+int carnet_xap_prepared_value(carnet_xprepared *p, unsigned slot, const char *value,
+			      size_t len, carnet_error *err) CARNET_NOEXCEPT;
 
 /* Open or create the database at path for writing and check its format
  * (metadata "carnet.format"). LOCKED if another writer holds it. */
@@ -161,33 +179,29 @@ typedef struct carnet_xclause {
 typedef struct carnet_xrank {
 	const carnet_xclause *clauses; /* the words; none for browse mode */
 	size_t clauses_count;
-	const carnet_xclause *keywords; /* the viewer's content keywords, or none */
-	size_t keywords_count;
 	double bm25_k1, bm25_b;        /* BM25 parameters */
 	size_t max_candidates;         /* stop after this many (0: no limit) */
 } carnet_xrank;
 
 /* Called once per document that passes the filter (and matches the words,
  * if any), in no particular order. text: its BM25 weight (0 in browse
- * mode); content: the sum of the weights of the keywords it has; date
- * "YYYYMMDD", type and specialty codes and document id: its values (""
- * when unset), borrowed for the call. A non-zero return stops and is returned. */
-typedef int (*carnet_xcand_cb)(unsigned docid, double text, double content,
-			       const char *date, const char *type,
-			       const char *specialty, const char *id,
-			       void *payload);
+ * mode); rank: its CARNET_SLOT_RANK value (len bytes: date, type,
+ * specialty, id, content vector), borrowed for the call. A non-zero
+ * return stops and is returned. */
+typedef int (*carnet_xcand_cb)(unsigned docid, double text, const char *rank,
+			       size_t len, void *payload);
 
 /* Run the search s (its filter; s->words, offset and limit are ignored)
- * with the words and keywords of rk, calling cb for every candidate.
+ * with the words of rk, calling cb for every candidate.
  * MODIFIED means: reopen and retry. */
 int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 				 const carnet_xrank *rk, carnet_xcand_cb cb,
 				 void *payload, carnet_error *err) CARNET_NOEXCEPT;
 
-/* The stored data of document docid (record, NUL, raw text) into a
- * malloc'ed buffer (*out, NUL-terminated, length *len_out) that the caller
- * frees with free(). NOTFOUND if it is gone. */
-int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, char **out,
+/* The stored record of document docid (slot == -1) or one of its values
+ * into a malloc'ed buffer (*out, NUL-terminated, length *len_out) that the
+ * caller frees with free(). NOTFOUND if it is gone. */
+int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **out,
 			   size_t *len_out, carnet_error *err) CARNET_NOEXCEPT;
 
 /* Call cb once with every distinct unprefixed term (a word as indexed,

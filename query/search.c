@@ -372,16 +372,19 @@ typedef struct collect {
 	size_t count, cap;
 	carnet_buf arena;        /* NUL-terminated strings */
 	int nomem;
+	const carnet_ranking *rank;
+	const carnet_viewer *viewer;
 } collect;
 
-static int arena_put(collect *k, const char *s, size_t *off)
+/* Copy field [s, s+n) of a rank value into the arena. */
+static int arena_put(collect *k, const char *s, size_t n, size_t *off)
 {
 	*off = k->arena.len;
-	return carnet_buf__puts(&k->arena, s) != 0 || carnet_buf__putc(&k->arena, '\0') != 0;
+	return carnet_buf__put(&k->arena, s, n) != 0 || carnet_buf__putc(&k->arena, '\0') != 0;
 }
 
-static int on_candidate(unsigned docid, double text, double content, const char *date,
-			const char *type, const char *spec, const char *id, void *payload)
+static int on_candidate(unsigned docid, double text, const char *rank, size_t len,
+			void *payload)
 {
 	collect *k = payload;
 	if (k->count == k->cap) {
@@ -397,10 +400,19 @@ static int on_candidate(unsigned docid, double text, double content, const char 
 	cand *c = &k->c[k->count];
 	c->docid = docid;
 	c->text = text;
-	c->content = content;
-	snprintf(c->date, sizeof c->date, "%.8s", date);
-	if (arena_put(k, type, &c->type) || arena_put(k, spec, &c->spec) ||
-	    arena_put(k, id, &c->id)) {
+	/* date, type, specialty, id, content vector */
+	const char *f[5] = { "", "", "", "", "" };
+	size_t fl[5] = { 0, 0, 0, 0, 0 };
+	for (size_t i = 0, start = 0, nf = 0; i <= len && nf < 5; i++)
+		if (i == len || rank[i] == CARNET_RANK_SEP) {
+			f[nf] = rank + start;
+			fl[nf++] = i - start;
+			start = i + 1;
+		}
+	snprintf(c->date, sizeof c->date, "%.*s", (int)(fl[0] < 8 ? fl[0] : 8), f[0]);
+	c->content = fl[4] ? carnet_rank__content_of(k->rank, k->viewer, f[4], fl[4]) : 0;
+	if (arena_put(k, f[1], fl[1], &c->type) || arena_put(k, f[2], fl[2], &c->spec) ||
+	    arena_put(k, f[3], fl[3], &c->id)) {
 		k->nomem = 1;
 		return 1;
 	}
@@ -591,13 +603,12 @@ out:
 /* Fill hit h from the stored data of candidate c (record, NUL, text), and
  * its snippet when marks is not NULL. */
 static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
-		    const carnet_marks *marks, carnet_error *err)
+		    carnet_marks *marks, carnet_error *err)
 {
 	size_t len;
-	int rc = carnet_xap_reader_data(xr, c->docid, &h->rec, &len, err);
+	int rc = carnet_xap_reader_data(xr, c->docid, -1, &h->rec, &len, err);
 	if (rc)
 		return rc;
-	size_t rec_len = strlen(h->rec);
 	carnet_doc__decode_record(h->rec, h->f);
 	h->score = c->score;
 	h->parts = c->parts;
@@ -608,16 +619,18 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	h->type_label = label ? label : "";
 	label = carnet_codes__specialty_label(h->f[CARNET_REC_AUTHOR_SPECIALTY]);
 	h->specialty_label = label ? label : "";
-	if (marks && rec_len < len) {
-		carnet_buf snip = CARNET_BUF_INIT;
-		const char *text = h->rec + rec_len + 1;
-		rc = carnet_snippet__make(&snip, text, len - rec_len - 1, marks,
-					  SNIPPET_WORDS, err);
-		if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
-			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					       "out of memory");
-		carnet_buf__free(&snip);
-	}
+	if (!marks)
+		return CARNET_OK;
+	char *text;
+	if ((rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_TEXT, &text, &len, err)))
+		return rc;
+	carnet_buf snip = CARNET_BUF_INIT;
+	rc = carnet_snippet__make(&snip, text, len, marks, SNIPPET_WORDS, err);
+	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory");
+	carnet_buf__free(&snip);
+	free(text);
 	return rc;
 }
 
@@ -635,9 +648,9 @@ static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_reque
 	memset(&xr, 0, sizeof xr);
 	xr.clauses = w ? w->clauses : NULL;
 	xr.clauses_count = w ? w->count : 0;
-	xr.keywords = v->keywords;
-	xr.keywords_count = v->keywords_count;
 	carnet_rank__bm25(idx->rank, &xr.bm25_k1, &xr.bm25_b);
+	k.rank = idx->rank;
+	k.viewer = v;
 	xr.max_candidates = CANDIDATES_MAX;
 
 	if ((rc = carnet_xap_reader_candidates(idx->xr, s, &xr, on_candidate, &k, err))) {

@@ -8,6 +8,15 @@
 #include "xapian_shim.h"
 
 #define TOKENS_MAX 20000 /* tokens of a text looked at */
+#define SEEN_MAX 1024    /* distinct tokens remembered over one request */
+#define SEEN_TOKEN 32    /* longest token remembered */
+
+/* A token already matched in this request (texts repeat their words). */
+struct carnet_mark_seen {
+	char token[SEEN_TOKEN];
+	size_t mark;
+	unsigned char used;
+};
 #define MARKS_MAX 64     /* distinct marked words counted */
 
 int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t count,
@@ -16,6 +25,8 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 	m->words = words;
 	m->count = count;
 	memset(m->first, 0, sizeof m->first);
+	m->seen = NULL;
+	m->seen_cap = m->seen_count = 0;
 	m->stems = calloc(count ? count : 1, sizeof *m->stems);
 	if (!m->stems)
 		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
@@ -39,7 +50,42 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 void carnet_snippet__marks_free(carnet_marks *m)
 {
 	free(m->stems);
+	free(m->seen);
 	m->stems = NULL;
+	m->seen = NULL;
+	m->seen_cap = m->seen_count = 0;
+}
+
+static unsigned long seen_hash(const char *t, size_t n)
+{
+	unsigned long h = 5381;
+	for (size_t i = 0; i < n; i++)
+		h = h * 33 + (unsigned char)t[i];
+	return h;
+}
+
+/* The slot of token t[0..n) in m's memory: found (*found = 1), or free for
+ * it; NULL when the token is too long or the memory is full. */
+static struct carnet_mark_seen *seen_slot(carnet_marks *m, const char *t, size_t n, int *found)
+{
+	*found = 0;
+	if (n >= SEEN_TOKEN)
+		return NULL;
+	if (!m->seen) {
+		m->seen = calloc(SEEN_MAX * 2, sizeof *m->seen);
+		if (!m->seen)
+			return NULL;
+		m->seen_cap = SEEN_MAX * 2;
+	}
+	for (size_t i = seen_hash(t, n) % m->seen_cap;; i = (i + 1) % m->seen_cap) {
+		struct carnet_mark_seen *s = &m->seen[i];
+		if (!s->used)
+			return m->seen_count < SEEN_MAX ? s : NULL;
+		if (strncmp(s->token, t, n) == 0 && s->token[n] == '\0') {
+			*found = 1;
+			return s;
+		}
+	}
 }
 
 static int is_space(unsigned char c)
@@ -158,7 +204,7 @@ static int put_escaped(carnet_buf *out, const char *s, size_t n)
 }
 
 int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
-			 const carnet_marks *m, size_t words_max, carnet_error *err)
+			 carnet_marks *m, size_t words_max, carnet_error *err)
 {
 	typedef struct tok { size_t start, len, mark; } tok;
 	size_t cap = 256, n = 0;
@@ -183,9 +229,22 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 		}
 		t[n].start = s;
 		t[n].len = i - s;
-		t[n].mark = match_token(m, text + s, i - s, &scratch, err, &rc);
-		if (rc)
-			goto out;
+		int found;
+		struct carnet_mark_seen *seen = seen_slot(m, text + s, i - s, &found);
+		if (found) {
+			t[n].mark = seen->mark;
+		} else {
+			t[n].mark = match_token(m, text + s, i - s, &scratch, err, &rc);
+			if (rc)
+				goto out;
+			if (seen) {
+				memcpy(seen->token, text + s, i - s);
+				seen->token[i - s] = '\0';
+				seen->mark = t[n].mark;
+				seen->used = 1;
+				(m)->seen_count++;
+			}
+		}
 		n++;
 	}
 	/* the window with the most distinct marked words, then the most marks */

@@ -13,6 +13,8 @@ typedef struct carnet_marks {
 	size_t count;
 	char (*stems)[2][64];  /* stems[i][0] French, [1] English */
 	unsigned char first[256]; /* first bytes of the words and stems */
+	struct carnet_mark_seen *seen; /* tokens already looked at, and their mark */
+	size_t seen_cap, seen_count;
 } carnet_marks;
 
 /* Stem every word of m (m->stems is allocated; free with
@@ -27,6 +29,6 @@ void carnet_snippet__marks_free(carnet_marks *m);
  * beginning of the text when nothing matches. Returns CARNET_OK,
  * CARNET_E_NOMEM or an error from folding. */
 int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
-			 const carnet_marks *m, size_t words_max, carnet_error *err);
+			 carnet_marks *m, size_t words_max, carnet_error *err);
 
 #endif

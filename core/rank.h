@@ -1,12 +1,14 @@
-/* rank.h - clinical ranking: the configuration (ranking.conf), the specialty
+/* rank.h - the ranking tables, shared by the indexer (content keywords) and
+ * the query side (scoring): the configuration (ranking.conf), the specialty
  * affinity table (affinity.tsv) and the synonym table (synonyms.tsv), each
  * compiled in as a default and extended by the index home's own file; and
  * the score of a document for a viewer. */
-#ifndef CARNET_QUERY_RANK_H
-#define CARNET_QUERY_RANK_H
+#ifndef CARNET_CORE_RANK_H
+#define CARNET_CORE_RANK_H
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "carnet.h"
 #include "xapian_shim.h"
 
@@ -30,8 +32,6 @@ int carnet_rank__configure(carnet_ranking *rk, const char *name,
 /* The viewer of one request, resolved against the tables. */
 typedef struct carnet_viewer {
 	int profile;                     /* profile index, or -1: none */
-	const carnet_xclause *keywords;  /* the profile's content keywords */
-	size_t keywords_count;
 	long as_of_days;                 /* day recency counts from */
 } carnet_viewer;
 
@@ -49,11 +49,31 @@ typedef struct carnet_parts {
 
 /* Score a candidate: text_norm is its BM25 divided by the request's best
  * (0 in browse mode), content the summed weights of the viewer's keywords
- * it has, date "YYYYMMDD". Returns the score; fills parts. */
+ * it has (carnet_rank__content_of), date "YYYYMMDD". Returns the score;
+ * fills parts. */
 double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
 			  double text_norm, double content, const char *date,
 			  const char *type, const char *specialty,
 			  carnet_parts *parts);
+
+/* The content keywords of every profile, as the indexer looks for them in
+ * a document (each distinct keyword once). Computed on the first call,
+ * which is not thread-safe: make it before starting threads. */
+int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
+		      size_t *count_out, carnet_error *err);
+
+/* The keys computed by carnet_rank__keys (none before); safe from threads. */
+size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkey **keys_out);
+
+/* A document's content vector, from which keys it has (hits[i] for the
+ * keys of carnet_rank__keys): "profile=sum;..." for every profile with a
+ * keyword in the document, appended to out. Returns 0 or -1 on no memory. */
+int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
+			 carnet_buf *out);
+
+/* The viewer's summed keyword weights in a content vector (0 if absent). */
+double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
+			       const char *vector, size_t len);
 
 /* BM25 parameters. */
 void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b);

@@ -109,16 +109,15 @@ typedef struct entry {
 } entry;
 
 typedef struct keyword {
-	carnet_xalt alt;  /* the words of its entry (stable: entries never move) */
-	size_t entry;
+	size_t entry;     /* its words: an entry */
 	double weight;
+	size_t key;       /* its index in carnet_ranking.keys */
 } keyword;
 
 typedef struct profile {
 	char name[NAME_MAX_LEN];
-	keyword *words;             /* while loading */
+	keyword *words;             /* its content keywords */
 	size_t words_count, words_cap;
-	carnet_xclause *keywords;   /* built when loading is done */
 } profile;
 
 typedef struct params {
@@ -141,6 +140,9 @@ struct carnet_ranking {
 	size_t entries_count, entries_cap;
 	strmap synonyms;   /* joined words -> entry index */
 	size_t longest;    /* most words in a synonym entry */
+	carnet_xkey *keys; /* the distinct keywords, for the indexer */
+	size_t keys_count;
+	char *key_terms;   /* their stem terms */
 };
 
 static int nomem(carnet_error *err)
@@ -162,10 +164,8 @@ void carnet_rank__free(carnet_ranking *rk)
 	map_free(&rk->half_lives);
 	map_free(&rk->rules);
 	map_free(&rk->synonyms);
-	for (size_t i = 0; i < rk->profiles_count; i++) {
+	for (size_t i = 0; i < rk->profiles_count; i++)
 		free(rk->profiles[i].words);
-		free(rk->profiles[i].keywords);
-	}
 	free(rk->profiles);
 	for (size_t i = 0; i < rk->entries_count; i++) {
 		free(rk->entries[i]->partners);
@@ -173,6 +173,8 @@ void carnet_rank__free(carnet_ranking *rk)
 		free(rk->entries[i]);
 	}
 	free(rk->entries);
+	free(rk->keys);
+	free(rk->key_terms);
 	free(rk);
 }
 
@@ -577,8 +579,6 @@ static int affinity_line(carnet_ranking *rk, const char *name, unsigned number,
 			pr->words_cap = cap;
 		}
 		keyword *k = &pr->words[pr->words_count++];
-		k->alt.words = rk->entries[e]->words;
-		k->alt.count = rk->entries[e]->count;
 		k->entry = e;
 		k->weight = v;
 		return CARNET_OK;
@@ -644,24 +644,10 @@ static int synonym_line(carnet_ranking *rk, const char *name, unsigned number,
 	return CARNET_OK;
 }
 
-/* Once every table is read: give each keyword its entry's words, and each
- * synonym entry the list of its partners' words. */
+/* Once every table is read: give each synonym entry the list of its
+ * partners' words. */
 static int finish(carnet_ranking *rk, carnet_error *err)
 {
-	for (size_t i = 0; i < rk->profiles_count; i++) {
-		profile *pr = &rk->profiles[i];
-		free(pr->keywords);
-		pr->keywords = calloc(pr->words_count ? pr->words_count : 1,
-				      sizeof *pr->keywords);
-		if (!pr->keywords)
-			return nomem(err);
-		for (size_t j = 0; j < pr->words_count; j++) {
-			pr->keywords[j].mode = CARNET_XSHOULD;
-			pr->keywords[j].alts = &pr->words[j].alt;
-			pr->keywords[j].alts_count = 1;
-			pr->keywords[j].weight = pr->words[j].weight;
-		}
-	}
 	for (size_t i = 0; i < rk->entries_count; i++) {
 		entry *e = rk->entries[i];
 		free(e->partners);
@@ -788,11 +774,8 @@ void carnet_rank__viewer(const carnet_ranking *rk, carnet_viewer *v,
 		snprintf(code, sizeof code, "G15_%s", profession);
 		p = profile_of(rk, code);
 	}
-	if (p >= 0) {
+	if (p >= 0)
 		v->profile = (int)p;
-		v->keywords = rk->profiles[p].keywords;
-		v->keywords_count = rk->profiles[p].words_count;
-	}
 	v->as_of_days = carnet_rank__days(as_of);
 	if (v->as_of_days < 0) {
 		time_t now = time(NULL);
@@ -929,4 +912,116 @@ size_t carnet_rank__partners(const carnet_ranking *rk, size_t which,
 {
 	*alts_out = rk->entries[which]->partners;
 	return rk->entries[which]->partners_count;
+}
+
+int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
+		      size_t *count_out, carnet_error *err)
+{
+	if (!rk->keys) {
+		/* one key per distinct entry used as a keyword */
+		size_t *key_of = malloc((rk->entries_count ? rk->entries_count : 1) * sizeof *key_of);
+		carnet_xkey *keys = calloc(rk->entries_count ? rk->entries_count : 1, sizeof *keys);
+		carnet_buf terms = CARNET_BUF_INIT;
+		size_t n = 0;
+		if (!key_of || !keys) {
+			free(key_of);
+			free(keys);
+			return nomem(err);
+		}
+		for (size_t i = 0; i < rk->entries_count; i++)
+			key_of[i] = (size_t)-1;
+		/* stems first, into one buffer (offsets: it moves while growing) */
+		size_t (*offs)[2] = calloc(rk->entries_count ? rk->entries_count : 1, sizeof *offs);
+		int rc = offs ? CARNET_OK : nomem(err);
+		for (size_t p = 0; rc == CARNET_OK && p < rk->profiles_count; p++) {
+			profile *pr = &rk->profiles[p];
+			for (size_t j = 0; rc == CARNET_OK && j < pr->words_count; j++) {
+				keyword *k = &pr->words[j];
+				if (key_of[k->entry] != (size_t)-1) {
+					k->key = key_of[k->entry];
+					continue;
+				}
+				entry *e = rk->entries[k->entry];
+				keys[n].words = e->words;
+				keys[n].count = e->count;
+				if (e->count == 1) {
+					static const char *const langs[2] = { "french", "english" };
+					for (int l = 0; rc == CARNET_OK && l < 2; l++) {
+						char stem[256];
+						rc = carnet_xap_stem(langs[l], e->words[0], stem, sizeof stem, err);
+						offs[n][l] = terms.len;
+						if (rc == CARNET_OK &&
+						    (carnet_buf__printf(&terms, "Z%s", stem) != 0 ||
+						     carnet_buf__putc(&terms, '\0') != 0))
+							rc = nomem(err);
+					}
+				}
+				key_of[k->entry] = k->key = n++;
+			}
+		}
+		if (rc == CARNET_OK) {
+			for (size_t i = 0; i < n; i++)
+				if (keys[i].count == 1) {
+					keys[i].zterm[0] = terms.data + offs[i][0];
+					keys[i].zterm[1] = terms.data + offs[i][1];
+				}
+			rk->keys = keys;
+			rk->keys_count = n;
+			rk->key_terms = terms.data; /* owned now */
+			terms.data = NULL;
+		} else {
+			free(keys);
+		}
+		carnet_buf__free(&terms);
+		free(offs);
+		free(key_of);
+		if (rc)
+			return rc;
+	}
+	*keys_out = rk->keys;
+	*count_out = rk->keys_count;
+	return CARNET_OK;
+}
+
+int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
+			 carnet_buf *out)
+{
+	int first = 1;
+	for (size_t p = 0; p < rk->profiles_count; p++) {
+		const profile *pr = &rk->profiles[p];
+		double sum = 0;
+		for (size_t j = 0; j < pr->words_count; j++)
+			if (hits[pr->words[j].key])
+				sum += pr->words[j].weight;
+		if (sum <= 0)
+			continue;
+		if (carnet_buf__printf(out, "%s%s=%.2f", first ? "" : ";", pr->name, sum) != 0)
+			return -1;
+		first = 0;
+	}
+	return 0;
+}
+
+double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
+			       const char *vector, size_t len)
+{
+	if (v->profile < 0)
+		return 0;
+	const char *name = rk->profiles[v->profile].name;
+	size_t n = strlen(name);
+	for (size_t i = 0; i + n < len;) {
+		if (memcmp(vector + i, name, n) == 0 && vector[i + n] == '=')
+			return strtod(vector + i + n + 1, NULL);
+		const char *semi = memchr(vector + i, ';', len - i);
+		if (!semi)
+			break;
+		i = (size_t)(semi - vector) + 1;
+	}
+	return 0;
+}
+
+size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkey **keys_out)
+{
+	*keys_out = rk->keys;
+	return rk->keys ? rk->keys_count : 0;
 }
