@@ -123,6 +123,7 @@ typedef struct profile {
 typedef struct params {
 	double w_text, w_spec, w_rec;
 	double a_type, a_author, a_content, saturation;
+	double topic, topic_min;
 	double type_default, author_default, author_unknown;
 	double k1, b;
 	double half_life_default;
@@ -268,6 +269,8 @@ static int conf_line(carnet_ranking *rk, const char *name, unsigned number,
 		{ "affinity.author", &b->p.a_author, 1 },
 		{ "affinity.content", &b->p.a_content, 1 },
 		{ "affinity.content_saturation", &b->p.saturation, 0 },
+		{ "affinity.topic", &b->p.topic, 1 },
+		{ "affinity.topic_min", &b->p.topic_min, 0 },
 		{ "affinity.type_default", &b->p.type_default, 1 },
 		{ "affinity.author_default", &b->p.author_default, 1 },
 		{ "affinity.author_unknown", &b->p.author_unknown, 1 },
@@ -768,6 +771,7 @@ void carnet_rank__viewer(const carnet_ranking *rk, carnet_viewer *v,
 {
 	memset(v, 0, sizeof *v);
 	v->profile = -1;
+	v->topic = -1;
 	long p = profile_of(rk, specialty);
 	if (p < 0 && profession && *profession && strlen(profession) < 16) {
 		char code[24];
@@ -793,13 +797,41 @@ static double rule(const carnet_ranking *rk, char kind, const char *who,
 	return s ? s->num : 0;
 }
 
-double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
-			  double text_norm, double content, const char *date,
-			  const char *type, const char *specialty,
-			  carnet_parts *parts)
+/* The half-life of a type: its own, else its class's, else the default.
+ * superseded: "never" does not count (an older summary or vaccination
+ * history than the newest one fades like the rest). */
+static double half_life(const carnet_ranking *rk, const char *type, int superseded)
+{
+	if (!type || !*type || strlen(type) > CARNET_ID_MAX)
+		return rk->p.half_life_default;
+	char key[CARNET_ID_MAX + 4];
+	snprintf(key, sizeof key, "t:%s", type);
+	slot *s = map_find(&rk->half_lives, key);
+	if (s && (s->num > 0 || !superseded))
+		return s->num;
+	const char *cls = carnet_codes__type_class(type);
+	if (cls) {
+		snprintf(key, sizeof key, "c:%s", cls);
+		s = map_find(&rk->half_lives, key);
+		if (s && (s->num > 0 || !superseded))
+			return s->num;
+	}
+	return rk->p.half_life_default > 0 || !superseded ? rk->p.half_life_default : 1095;
+}
+
+int carnet_rank__never_fades(const carnet_ranking *rk, const char *type)
+{
+	return half_life(rk, type, 0) == 0;
+}
+
+/* The affinity of a document to profile who (or -1: none), from its type,
+ * author specialty and content (the profile's summed keyword weights);
+ * its three sub-scores in sub. */
+static double affinity_of(const carnet_ranking *rk, long who, double content,
+			  const char *type, const char *specialty, double sub[3])
 {
 	const params *p = &rk->p;
-	const char *viewer = v->profile >= 0 ? rk->profiles[v->profile].name : NULL;
+	const char *viewer = who >= 0 ? rk->profiles[who].name : NULL;
 	int found = 0;
 
 	/* type */
@@ -820,7 +852,7 @@ double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
 		a_author = p->author_unknown;
 	} else if (ap < 0) {
 		a_author = p->author_default;
-	} else if (v->profile >= 0 && ap == v->profile) {
+	} else if (who >= 0 && ap == who) {
 		a_author = 1.0;
 	} else {
 		const char *author = rk->profiles[ap].name;
@@ -840,29 +872,34 @@ double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
 
 	double affinity = p->a_type * a_type + p->a_author * a_author +
 			  p->a_content * a_content;
-	if (affinity > 1)
-		affinity = 1;
+	sub[0] = a_type;
+	sub[1] = a_author;
+	sub[2] = a_content;
+	return affinity > 1 ? 1 : affinity;
+}
+
+double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
+			  double text_norm, double content, double content_topic,
+			  const char *date, const char *type, const char *specialty,
+			  int newest_of_type, carnet_parts *parts)
+{
+	const params *p = &rk->p;
+	double sub[3], topic_sub[3];
+	double affinity = affinity_of(rk, v->profile, content, type, specialty, sub);
+	double topic = 0;
+	if (v->topic >= 0) {
+		/* the words are about another field: what a specialist of it
+		 * would want counts too */
+		topic = affinity_of(rk, v->topic, content_topic, type, specialty, topic_sub);
+		affinity = (1 - p->topic) * affinity + p->topic * topic;
+	}
 
 	/* recency */
 	long days = carnet_rank__days(date);
 	double age = days < 0 ? 0 : (double)(v->as_of_days - days);
 	if (age < 0)
 		age = 0;
-	double half = p->half_life_default;
-	if (type && *type && strlen(type) <= CARNET_ID_MAX) {
-		char key[CARNET_ID_MAX + 4];
-		snprintf(key, sizeof key, "t:%s", type);
-		slot *s = map_find(&rk->half_lives, key);
-		if (!s) {
-			const char *cls = carnet_codes__type_class(type);
-			if (cls) {
-				snprintf(key, sizeof key, "c:%s", cls);
-				s = map_find(&rk->half_lives, key);
-			}
-		}
-		if (s)
-			half = s->num;
-	}
+	double half = half_life(rk, type, !newest_of_type);
 	double recency = half > 0 ? exp2(-age / half) : 1.0;
 
 	parts->v[CARNET_PART_TEXT] = p->w_text * text_norm;
@@ -870,12 +907,13 @@ double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
 	parts->v[CARNET_PART_RECENCY] = p->w_rec * recency;
 	parts->v[CARNET_PART_TEXT_RAW] = text_norm;
 	parts->v[CARNET_PART_AFFINITY] = affinity;
-	parts->v[CARNET_PART_AFFINITY_TYPE] = a_type;
-	parts->v[CARNET_PART_AFFINITY_AUTHOR] = a_author;
-	parts->v[CARNET_PART_AFFINITY_CONTENT] = a_content;
+	parts->v[CARNET_PART_AFFINITY_TYPE] = sub[0];
+	parts->v[CARNET_PART_AFFINITY_AUTHOR] = sub[1];
+	parts->v[CARNET_PART_AFFINITY_CONTENT] = sub[2];
 	parts->v[CARNET_PART_RECENCY_RAW] = recency;
 	parts->v[CARNET_PART_AGE_DAYS] = age;
 	parts->v[CARNET_PART_HALF_LIFE_DAYS] = half;
+	parts->v[CARNET_PART_AFFINITY_TOPIC] = topic;
 	return parts->v[CARNET_PART_TEXT] + parts->v[CARNET_PART_SPECIALTY] +
 	       parts->v[CARNET_PART_RECENCY];
 }
@@ -1024,4 +1062,50 @@ size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkey **key
 {
 	*keys_out = rk->keys;
 	return rk->keys ? rk->keys_count : 0;
+}
+
+/* Does the word sequence e[0..en) occur in w[0..n)? */
+static int occurs(const char *const *e, size_t en, const char *const *w, size_t n)
+{
+	for (size_t i = 0; i + en <= n; i++) {
+		size_t j = 0;
+		while (j < en && strcmp(e[j], w[i + j]) == 0)
+			j++;
+		if (j == en)
+			return 1;
+	}
+	return 0;
+}
+
+void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
+			const carnet_xalt *seqs, size_t n)
+{
+	long best = -1;
+	double best_sum = 0;
+	for (size_t p = 0; p < rk->profiles_count; p++) {
+		const profile *pr = &rk->profiles[p];
+		double sum = 0;
+		for (size_t j = 0; j < pr->words_count; j++) {
+			const entry *e = rk->entries[pr->words[j].entry];
+			for (size_t s = 0; s < n; s++)
+				if (occurs(e->words, e->count, seqs[s].words, seqs[s].count)) {
+					sum += pr->words[j].weight;
+					break;
+				}
+		}
+		if (sum > best_sum) {
+			best_sum = sum;
+			best = (long)p;
+		}
+	}
+	if (best >= 0 && best_sum >= rk->p.topic_min && best != v->profile)
+		v->topic = (int)best;
+}
+
+double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer *v,
+				  const char *vector, size_t len)
+{
+	carnet_viewer t = *v;
+	t.profile = v->topic;
+	return carnet_rank__content_of(rk, &t, vector, len);
 }

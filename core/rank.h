@@ -32,6 +32,7 @@ int carnet_rank__configure(carnet_ranking *rk, const char *name,
 /* The viewer of one request, resolved against the tables. */
 typedef struct carnet_viewer {
 	int profile;                     /* profile index, or -1: none */
+	int topic;                       /* the profile the words are about, or -1 */
 	long as_of_days;                 /* day recency counts from */
 } carnet_viewer;
 
@@ -44,17 +45,35 @@ void carnet_rank__viewer(const carnet_ranking *rk, carnet_viewer *v,
 /* The parts of a document's score, as carnet_results_part reports them
  * (index by carnet_part). */
 typedef struct carnet_parts {
-	double v[11];
+	double v[12];
 } carnet_parts;
+
+/* The profile the words of a request are about (their keywords weigh at
+ * least affinity.topic_min), when it is not the viewer's own: sets
+ * v->topic. seqs: the word sequences typed, and their synonyms'. */
+void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
+			const carnet_xalt *seqs, size_t n);
+
+/* The topic profile's summed keyword weights in a content vector. */
+double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer *v,
+				  const char *vector, size_t len);
 
 /* Score a candidate: text_norm is its BM25 divided by the request's best
  * (0 in browse mode), content the summed weights of the viewer's keywords
- * it has (carnet_rank__content_of), date "YYYYMMDD". Returns the score;
- * fills parts. */
+ * it has (carnet_rank__content_of), date "YYYYMMDD". A type that never
+ * fades (the medical summary, vaccinations) does so only for the newest
+ * document of that type (newest_of_type != 0): the older ones are
+ * superseded and fade with their class. When the words are about another
+ * field (v->topic), affinity blends the viewer's with that field's
+ * (content_topic: its keyword weights), by affinity.topic. Returns the
+ * score; fills parts. */
 double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
-			  double text_norm, double content, const char *date,
-			  const char *type, const char *specialty,
-			  carnet_parts *parts);
+			  double text_norm, double content, double content_topic,
+			  const char *date, const char *type, const char *specialty,
+			  int newest_of_type, carnet_parts *parts);
+
+/* Does a document of this type never fade (half-life "never")? */
+int carnet_rank__never_fades(const carnet_ranking *rk, const char *type);
 
 /* The content keywords of every profile, as the indexer looks for them in
  * a document (each distinct keyword once). Computed on the first call,

@@ -159,13 +159,17 @@ static void print_table(const carnet_results *res, const char *patient,
 				snprintf(hl, sizeof hl, "%.0f d", half);
 			else
 				snprintf(hl, sizeof hl, "never fades");
-			printf("%16sbm25 %.2f; affinity %.2f (type %.2f, author %.2f, content %.2f); "
+			char topic[48] = "";
+			if (carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC) > 0)
+				snprintf(topic, sizeof topic, ", to the words' field %.2f",
+					 carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC));
+			printf("%16sbm25 %.2f; affinity %.2f (type %.2f, author %.2f, content %.2f%s); "
 			       "recency %.2f (age %.0f d, half-life %s)\n", "",
 			       carnet_results_part(res, i, CARNET_PART_TEXT_RAW),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_TYPE),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_AUTHOR),
-			       carnet_results_part(res, i, CARNET_PART_AFFINITY_CONTENT),
+			       carnet_results_part(res, i, CARNET_PART_AFFINITY_CONTENT), topic,
 			       carnet_results_part(res, i, CARNET_PART_RECENCY_RAW),
 			       carnet_results_part(res, i, CARNET_PART_AGE_DAYS), hl);
 		}
@@ -224,7 +228,7 @@ static void print_json(const carnet_results *res, unsigned offset, int explain,
 				"specialty", carnet_results_part(res, i, CARNET_PART_SPECIALTY),
 				"recency", carnet_results_part(res, i, CARNET_PART_RECENCY)));
 			json_object_set_new(o, "why", json_pack(
-				"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+				"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
 				"text_bm25", carnet_results_part(res, i, CARNET_PART_TEXT_RAW),
 				"affinity", carnet_results_part(res, i, CARNET_PART_AFFINITY),
 				"affinity_type", carnet_results_part(res, i, CARNET_PART_AFFINITY_TYPE),
@@ -232,7 +236,8 @@ static void print_json(const carnet_results *res, unsigned offset, int explain,
 				"affinity_content", carnet_results_part(res, i, CARNET_PART_AFFINITY_CONTENT),
 				"recency", carnet_results_part(res, i, CARNET_PART_RECENCY_RAW),
 				"age_days", carnet_results_part(res, i, CARNET_PART_AGE_DAYS),
-				"half_life_days", carnet_results_part(res, i, CARNET_PART_HALF_LIFE_DAYS)));
+				"half_life_days", carnet_results_part(res, i, CARNET_PART_HALF_LIFE_DAYS),
+				"affinity_topic", carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC)));
 		}
 		const char *snippet = carnet_results_snippet(res, i);
 		if (snippet && *snippet)

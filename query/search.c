@@ -360,7 +360,7 @@ static int check_request(const carnet_request *req, carnet_error *err)
 /* One document that passed the filter, as the shim reports it. */
 typedef struct cand {
 	unsigned docid;
-	double text, content, score;
+	double text, content, content_topic, score;
 	char date[9];
 	size_t type, spec, id;   /* offsets of strings in the request's arena */
 	const char *id_str;      /* the id, once the arena no longer moves */
@@ -411,6 +411,8 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 		}
 	snprintf(c->date, sizeof c->date, "%.*s", (int)(fl[0] < 8 ? fl[0] : 8), f[0]);
 	c->content = fl[4] ? carnet_rank__content_of(k->rank, k->viewer, f[4], fl[4]) : 0;
+	c->content_topic = fl[4] && k->viewer->topic >= 0
+		? carnet_rank__topic_content(k->rank, k->viewer, f[4], fl[4]) : 0;
 	if (arena_put(k, f[1], fl[1], &c->type) || arena_put(k, f[2], fl[2], &c->spec) ||
 	    arena_put(k, f[3], fl[3], &c->id)) {
 		k->nomem = 1;
@@ -663,11 +665,37 @@ static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_reque
 	for (size_t i = 0; i < k.count; i++)
 		if (k.c[i].text > top)
 			top = k.c[i].text;
+	/* of the types that never fade, only the newest document of each
+	 * keeps recency 1: the older ones are superseded */
+	const char *newest_type[32];
+	const char *newest_date[32];
+	size_t nnewest = 0;
+	for (size_t i = 0; i < k.count; i++) {
+		const char *type = k.arena.data + k.c[i].type;
+		if (!carnet_rank__never_fades(idx->rank, type))
+			continue;
+		size_t j = 0;
+		while (j < nnewest && strcmp(newest_type[j], type) != 0)
+			j++;
+		if (j == nnewest) {
+			if (nnewest == 32)
+				continue;
+			newest_type[nnewest] = type;
+			newest_date[nnewest++] = k.c[i].date;
+		} else if (strcmp(k.c[i].date, newest_date[j]) > 0) {
+			newest_date[j] = k.c[i].date;
+		}
+	}
 	for (size_t i = 0; i < k.count; i++) {
 		cand *c = &k.c[i];
+		const char *type = k.arena.data + c->type;
+		int newest = 1;
+		for (size_t j = 0; j < nnewest; j++)
+			if (strcmp(newest_type[j], type) == 0)
+				newest = strcmp(c->date, newest_date[j]) >= 0;
 		c->score = carnet_rank__score(idx->rank, v, top > 0 ? c->text / top : 0,
-					      c->content, c->date, k.arena.data + c->type,
-					      k.arena.data + c->spec, &c->parts);
+					      c->content, c->content_topic, c->date, type,
+					      k.arena.data + c->spec, newest, &c->parts);
 		c->id_str = k.arena.data + c->id;
 	}
 	if (k.count)
@@ -849,6 +877,21 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 			    req->role == CARNET_ROLE_PROFESSIONAL ? req->specialty : NULL,
 			    req->role == CARNET_ROLE_PROFESSIONAL ? req->profession : NULL,
 			    as_of);
+	if (have_words && words.positive) {
+		/* what the words are about: the words typed, and each way of
+		 * saying a clause (synonyms, abbreviations) */
+		carnet_xalt *seqs = malloc((words.alts_count + 1) * sizeof *seqs);
+		if (!seqs) {
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+					       0, "out of memory");
+			goto out;
+		}
+		seqs[0].words = words.typed;
+		seqs[0].count = words.typed_count;
+		memcpy(seqs + 1, words.alts, words.alts_count * sizeof *seqs);
+		carnet_rank__topic(idx->rank, &v, seqs, words.alts_count + 1);
+		free(seqs);
+	}
 
 	res = calloc(1, sizeof *res);
 	if (!res) {

@@ -540,3 +540,45 @@ Test(rank, results_are_deterministic)
 	carnet_results_free(a);
 	carnet_results_free(b);
 }
+
+Test(rank, only_the_newest_of_a_never_fading_type_keeps_its_recency)
+{
+	doc("P", "VAC1", "11369-6", "SM54", "2016-05-01", "Historique des vaccinations",
+	    "DTP 2016.\n", "");
+	doc("P", "VAC2", "11369-6", "SM54", "2025-05-01", "Historique des vaccinations",
+	    "DTP 2016, grippe 2024, covid 2025.\n", "");
+	doc("P", "CS", "11488-4", "SM54", "2026-10-01", "Consultation", "Suivi.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", NULL, 0, 20);
+	long new_ = rank_of(res, "VAC2"), old = rank_of(res, "VAC1");
+	cr_assert_eq(carnet_results_part(res, (size_t)new_, CARNET_PART_RECENCY_RAW), 1.0);
+	cr_assert_lt(carnet_results_part(res, (size_t)old, CARNET_PART_RECENCY_RAW), 0.2,
+		     "the older history is superseded by the newer one");
+	cr_assert_gt(carnet_results_part(res, (size_t)old, CARNET_PART_HALF_LIFE_DAYS), 0);
+	cr_assert_lt(new_, old);
+	carnet_results_free(res);
+}
+
+Test(rank, words_about_another_field_bring_that_fields_documents_up)
+{
+	/* a general practitioner types "fond d'oeil": the ophthalmologist's
+	 * fundus reports come before the GP's own letters that mention it */
+	doc("P", "GP1", "11488-4", "SM54", "2026-06-01", "Consultation de médecine générale",
+	    "Diabète de type 2 suivi. Fond d'œil à programmer. Tension correcte.\n", "");
+	doc("P", "GP2", "11488-4", "SM54", "2026-03-01", "Consultation de médecine générale",
+	    "Renouvellement. Fond d'œil fait l'an dernier.\n", "");
+	doc("P", "OPH", "78513-9", "SM38", "2026-02-01", "Consultation d'ophtalmologie",
+	    "Fond d'œil : rétinopathie diabétique non proliférante minime. OCT maculaire "
+	    "normal. Acuité visuelle 10/10.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "fond d'oeil", CARNET_REQUEST_EXPLAIN, 20);
+	cr_assert_eq(carnet_results_count(res), 3);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "OPH");
+	cr_assert_gt(carnet_results_part(res, 0, CARNET_PART_AFFINITY_TOPIC), 0.8);
+	carnet_results_free(res);
+	/* without words, the GP's own documents come first */
+	res = ask("P", "SM54", NULL, 0, 20);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "GP1");
+	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_AFFINITY_TOPIC), 0.0);
+	carnet_results_free(res);
+}
