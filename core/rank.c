@@ -1109,3 +1109,10 @@ double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer 
 	t.profile = v->topic;
 	return carnet_rank__content_of(rk, &t, vector, len);
 }
+
+int carnet_rank__type_covered(const carnet_ranking *rk, const char *type)
+{
+	int found;
+	rule(rk, 't', "*", type, &found);
+	return found;
+}

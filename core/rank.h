@@ -72,6 +72,9 @@ double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
 			  const char *date, const char *type, const char *specialty,
 			  int newest_of_type, carnet_parts *parts);
 
+/* Does the affinity table give this document type a baseline ("type *")? */
+int carnet_rank__type_covered(const carnet_ranking *rk, const char *type);
+
 /* Does a document of this type never fade (half-life "never")? */
 int carnet_rank__never_fades(const carnet_ranking *rk, const char *type);
 
