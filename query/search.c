@@ -910,8 +910,9 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 		rc = carnet_xap_reader_reopen(idx->xr, err);
 	if (rc == CARNET_OK && !nothing)
 		rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
-	if (rc == CARNET_E_MODIFIED) {
-		/* a writer committed under us: see its state and try once more */
+	/* a writer committed under us (between choosing the hits and reading
+	 * them, too): see its state and try again, a few times at most */
+	for (int retry = 0; rc == CARNET_E_MODIFIED && retry < 3; retry++) {
 		clear_results(res);
 		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK)
 			rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
