@@ -97,6 +97,43 @@ static void map_free(strmap *m)
 	m->cap = m->count = 0;
 }
 
+
+/* key = kind ":" a [":" b], cut to size (keys are short; codes are
+ * checked to fit before). Faster than snprintf, which loading calls a
+ * few thousand times. */
+static void mkkey(char *key, size_t size, char kind, const char *a, const char *b)
+{
+	size_t n = 0;
+	key[n++] = kind;
+	key[n++] = ':';
+	for (const char *p = a; *p && n + 1 < size; p++)
+		key[n++] = *p;
+	if (b) {
+		if (n + 1 < size)
+			key[n++] = ':';
+		for (const char *p = b; *p && n + 1 < size; p++)
+			key[n++] = *p;
+	}
+	key[n] = '\0';
+}
+
+/* The words of w[0..n) joined by spaces into key; 0 if it does not fit. */
+static size_t join_words(char *key, size_t size, const char *const *w, size_t n)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(w[i]);
+		if (off + l + 2 > size)
+			return 0;
+		if (i)
+			key[off++] = ' ';
+		memcpy(key + off, w[i], l);
+		off += l;
+	}
+	key[off] = '\0';
+	return off;
+}
+
 /* ---- the ranking ------------------------------------------------------- */
 
 /* A sequence of folded words, as the indexer splits them. */
@@ -141,6 +178,7 @@ struct carnet_ranking {
 	size_t entries_count, entries_cap;
 	strmap synonyms;   /* joined words -> entry index */
 	size_t longest;    /* most words in a synonym entry */
+	int synonyms_loaded; /* the default synonyms are in */
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
 	size_t keys_count;
 	char *key_terms;   /* their stem terms */
@@ -405,19 +443,17 @@ static int add_entry(carnet_ranking *rk, const char *s, size_t *idx_out,
 	if (rc != CARNET_OK || c.count == 0)
 		goto out;
 	/* the joined form is the key */
-	carnet_buf key = CARNET_BUF_INIT;
-	for (size_t i = 0, off = 0; i < c.count; i++) {
-		const char *w = words.data + off;
-		off += strlen(w) + 1;
-		if ((i && carnet_buf__putc(&key, ' ') != 0) || carnet_buf__puts(&key, w) != 0) {
-			carnet_buf__free(&key);
-			rc = nomem(err);
-			goto out;
-		}
-	}
+	/* the key: "E:" and the words joined by spaces */
 	char mkey[8 + 1024];
-	snprintf(mkey, sizeof mkey, "E:%s", key.data);
-	carnet_buf__free(&key);
+	if (words.len + 2 > sizeof mkey) {
+		rc = CARNET_OK; /* too long to be a keyword or a synonym */
+		goto out;
+	}
+	mkey[0] = 'E';
+	mkey[1] = ':';
+	for (size_t i = 0; i + 1 < words.len; i++)
+		mkey[2 + i] = words.data[i] ? words.data[i] : ' ';
+	mkey[words.len + 1] = '\0';
 	slot *sl = map_find(&rk->rules, mkey);
 	if (sl) {
 		*idx_out = sl->idx;
@@ -494,7 +530,7 @@ static int valid_name(const char *s)
 static long profile_index(carnet_ranking *rk, const char *name)
 {
 	char key[NAME_MAX_LEN + 4];
-	snprintf(key, sizeof key, "P:%s", name);
+	mkkey(key, sizeof key, 'P', name, NULL);
 	slot *s = map_find(&rk->rules, key);
 	if (s)
 		return (long)s->idx;
@@ -533,7 +569,7 @@ static int affinity_line(carnet_ranking *rk, const char *name, unsigned number,
 		if (n != 3 || !carnet_doc__valid_id(f[1]) || !valid_name(f[2]))
 			return bad(err, name, number, "profile<TAB>SPECIALTY<TAB>PROFILE");
 		long p = profile_index(rk, f[2]);
-		snprintf(key, sizeof key, "s:%s", f[1]);
+		mkkey(key, sizeof key, 's', f[1], NULL);
 		if (p < 0 || !(s = map_put(&rk->rules, key)))
 			return nomem(err);
 		s->idx = (size_t)p;
@@ -549,7 +585,7 @@ static int affinity_line(carnet_ranking *rk, const char *name, unsigned number,
 				   : "author<TAB>PROFILE or *<TAB>AUTHOR PROFILE<TAB>AFFINITY (0 to 1)");
 		if (strcmp(f[1], "*") != 0 && profile_index(rk, f[1]) < 0)
 			return nomem(err);
-		snprintf(key, sizeof key, "%c:%s:%s", type ? 't' : 'a', f[1], f[2]);
+		mkkey(key, sizeof key, type ? 't' : 'a', f[1], f[2]);
 		if (!(s = map_put(&rk->rules, key)))
 			return nomem(err);
 		s->num = v;
@@ -631,11 +667,7 @@ static int synonym_line(carnet_ranking *rk, const char *name, unsigned number,
 	for (size_t i = 0; i < 2; i++) {
 		entry *e = rk->entries[i ? b : a];
 		char key[1024];
-		size_t off = 0;
-		for (size_t w = 0; w < e->count && off < sizeof key; w++)
-			off += (size_t)snprintf(key + off, sizeof key - off, "%s%s",
-						w ? " " : "", e->words[w]);
-		if (off >= sizeof key)
+		if (!join_words(key, sizeof key, e->words, e->count))
 			continue;
 		slot *s = map_put(&rk->synonyms, key);
 		if (!s)
@@ -684,13 +716,14 @@ static int apply_synonyms(carnet_ranking *rk, const char *name, const char *text
 	return each_line(rk, name, text, len, synonym_line, NULL, err);
 }
 
-/* Apply the default text, then the home's file of that name if any. */
+/* Apply the default text (unless NULL), then the home's file of that name
+ * if any. */
 static int load_table(carnet_ranking *rk, const char *home, const char *file,
 		      const char *deflt, apply_fn apply, carnet_error *err)
 {
 	char name[64];
 	snprintf(name, sizeof name, "default %s", file);
-	int rc = apply(rk, name, deflt, strlen(deflt), err);
+	int rc = deflt ? apply(rk, name, deflt, strlen(deflt), err) : CARNET_OK;
 	if (rc || !home)
 		return rc;
 	carnet_buf text = CARNET_BUF_INIT;
@@ -715,14 +748,29 @@ int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err)
 			     carnet_rank__configure, err)) ||
 	    (rc = load_table(rk, home, CARNET_AFFINITY_FILE, carnet_default_affinity,
 			     apply_affinity, err)) ||
-	    (rc = load_table(rk, home, CARNET_SYNONYMS_FILE, carnet_default_synonyms,
-			     apply_synonyms, err)) ||
+	    /* the home's synonyms now, to refuse a bad file at once; the
+	     * default ones (pairs, so order does not matter) when a search
+	     * first has words: a browse, or a viewer that shells out once
+	     * per record, does not pay for them */
+	    (rc = load_table(rk, home, CARNET_SYNONYMS_FILE, NULL, apply_synonyms, err)) ||
 	    (rc = finish(rk, err))) {
 		carnet_rank__free(rk);
 		return rc;
 	}
 	*out = rk;
 	return CARNET_OK;
+}
+
+int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err)
+{
+	if (rk->synonyms_loaded)
+		return CARNET_OK;
+	int rc = apply_synonyms(rk, "default " CARNET_SYNONYMS_FILE, carnet_default_synonyms,
+				strlen(carnet_default_synonyms), err);
+	if (rc == CARNET_OK)
+		rc = finish(rk, err);
+	rk->synonyms_loaded = rc == CARNET_OK;
+	return rc;
 }
 
 /* ---- scoring ---- */
@@ -756,10 +804,13 @@ static long profile_of(const carnet_ranking *rk, const char *code)
 	if (!code || !*code || strlen(code) > CARNET_ID_MAX)
 		return -1;
 	char key[CARNET_ID_MAX + 16];
-	snprintf(key, sizeof key, "s:%s", code);
+	mkkey(key, sizeof key, 's', code, NULL);
 	slot *s = map_find(&rk->rules, key);
 	if (!s && !strchr(code, '/') && strncmp(code, "G15_", 4) != 0) {
-		snprintf(key, sizeof key, "s:G15_10/%s", code);
+		char full[CARNET_ID_MAX + 8];
+		memcpy(full, "G15_10/", 8);
+		strcat(full, code);
+		mkkey(key, sizeof key, 's', full, NULL);
 		s = map_find(&rk->rules, key);
 	}
 	return s ? (long)s->idx : -1;
@@ -791,7 +842,7 @@ static double rule(const carnet_ranking *rk, char kind, const char *who,
 		   const char *code, int *found)
 {
 	char key[CARNET_ID_MAX + 2 * NAME_MAX_LEN + 8];
-	snprintf(key, sizeof key, "%c:%s:%s", kind, who, code);
+	mkkey(key, sizeof key, kind, who, code);
 	slot *s = map_find(&rk->rules, key);
 	*found = s != NULL;
 	return s ? s->num : 0;
@@ -805,13 +856,13 @@ static double half_life(const carnet_ranking *rk, const char *type, int supersed
 	if (!type || !*type || strlen(type) > CARNET_ID_MAX)
 		return rk->p.half_life_default;
 	char key[CARNET_ID_MAX + 4];
-	snprintf(key, sizeof key, "t:%s", type);
+	mkkey(key, sizeof key, 't', type, NULL);
 	slot *s = map_find(&rk->half_lives, key);
 	if (s && (s->num > 0 || !superseded))
 		return s->num;
 	const char *cls = carnet_codes__type_class(type);
 	if (cls) {
-		snprintf(key, sizeof key, "c:%s", cls);
+		mkkey(key, sizeof key, 'c', cls, NULL);
 		s = map_find(&rk->half_lives, key);
 		if (s && (s->num > 0 || !superseded))
 			return s->num;
@@ -930,11 +981,7 @@ size_t carnet_rank__synonym_at(const carnet_ranking *rk, const char *const *w,
 	size_t max = n < rk->longest ? n : rk->longest;
 	char key[1024];
 	for (size_t len = max; len > 0; len--) {
-		size_t off = 0;
-		for (size_t i = 0; i < len && off < sizeof key; i++)
-			off += (size_t)snprintf(key + off, sizeof key - off, "%s%s",
-						i ? " " : "", w[i]);
-		if (off >= sizeof key)
+		if (!join_words(key, sizeof key, w, len))
 			continue;
 		slot *s = map_find(&rk->synonyms, key);
 		if (s) {

@@ -100,6 +100,11 @@ double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
 /* BM25 parameters. */
 void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b);
 
+/* Load the default synonyms, once (a search with words needs them; the
+ * home's own are loaded with the rest). Not thread-safe: one handle, one
+ * thread. */
+int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err);
+
 /* Synonyms: for the folded words w[0..n), the longest table entry that
  * starts at w[0]. Returns its length in words (0: none) and sets *entry_out
  * to an opaque entry for carnet_rank__partners. */

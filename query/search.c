@@ -775,7 +775,8 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	size_t spec_count = req->version >= 2 ? req->author_specialties_count : 0;
 	const char *as_of = req->version >= 2 ? req->as_of : NULL;
 
-	if (have_words && (rc = carnet_words__parse(&words, req->words, idx->rank, err)))
+	if (have_words && ((rc = carnet_rank__synonyms(idx->rank, err)) ||
+			   (rc = carnet_words__parse(&words, req->words, idx->rank, err))))
 		goto out;
 
 	carnet_xsearch s;
