@@ -875,92 +875,98 @@ int carnet_rank__never_fades(const carnet_ranking *rk, const char *type)
 	return half_life(rk, type, 0) == 0;
 }
 
-/* The affinity of a document to profile who (or -1: none), from its type,
- * author specialty and content (the profile's summed keyword weights);
- * its three sub-scores in sub. */
-static double affinity_of(const carnet_ranking *rk, long who, double content,
-			  const char *type, const char *specialty, double sub[3])
+/* What a document type is worth to profile who (or -1: none). */
+static double type_affinity(const carnet_ranking *rk, long who, const char *type)
 {
-	const params *p = &rk->p;
-	const char *viewer = who >= 0 ? rk->profiles[who].name : NULL;
 	int found = 0;
-
-	/* type */
-	double a_type = 0;
+	double a = 0;
 	if (type && *type && strlen(type) <= CARNET_ID_MAX) {
-		if (viewer)
-			a_type = rule(rk, 't', viewer, type, &found);
+		if (who >= 0)
+			a = rule(rk, 't', rk->profiles[who].name, type, &found);
 		if (!found)
-			a_type = rule(rk, 't', "*", type, &found);
+			a = rule(rk, 't', "*", type, &found);
 	}
-	if (!found)
-		a_type = p->type_default;
+	return found ? a : rk->p.type_default;
+}
 
-	/* author */
-	double a_author;
+/* What an author of this specialty is worth to profile who (or -1). */
+static double author_affinity(const carnet_ranking *rk, long who, const char *specialty)
+{
+	if (!specialty || !*specialty)
+		return rk->p.author_unknown;
 	long ap = profile_of(rk, specialty);
-	if (!specialty || !*specialty) {
-		a_author = p->author_unknown;
-	} else if (ap < 0) {
-		a_author = p->author_default;
-	} else if (who >= 0 && ap == who) {
-		a_author = 1.0;
-	} else {
-		const char *author = rk->profiles[ap].name;
-		found = 0;
-		if (viewer)
-			a_author = rule(rk, 'a', viewer, author, &found);
-		if (!found)
-			a_author = rule(rk, 'a', "*", author, &found);
-		if (!found)
-			a_author = p->author_default;
-	}
+	if (ap < 0)
+		return rk->p.author_default;
+	if (who >= 0 && ap == who)
+		return 1.0;
+	int found = 0;
+	double a = 0;
+	const char *author = rk->profiles[ap].name;
+	if (who >= 0)
+		a = rule(rk, 'a', rk->profiles[who].name, author, &found);
+	if (!found)
+		a = rule(rk, 'a', "*", author, &found);
+	return found ? a : rk->p.author_default;
+}
 
-	/* content */
+void carnet_rank__type(const carnet_ranking *rk, const carnet_viewer *v,
+		       const char *type, carnet_rank_type *out)
+{
+	out->affinity[0] = type_affinity(rk, v->profile, type);
+	out->affinity[1] = v->topic >= 0 ? type_affinity(rk, v->topic, type) : 0;
+	out->half_life[0] = half_life(rk, type, 0);
+	out->half_life[1] = half_life(rk, type, 1);
+}
+
+void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
+			 const char *specialty, carnet_rank_author *out)
+{
+	out->affinity[0] = author_affinity(rk, v->profile, specialty);
+	out->affinity[1] = v->topic >= 0 ? author_affinity(rk, v->topic, specialty) : 0;
+}
+
+/* Affinity from its three sub-scores. */
+static double affinity_sum(const params *p, double a_type, double a_author, double content)
+{
 	double a_content = content / p->saturation;
 	if (a_content > 1)
 		a_content = 1;
-
-	double affinity = p->a_type * a_type + p->a_author * a_author +
-			  p->a_content * a_content;
-	sub[0] = a_type;
-	sub[1] = a_author;
-	sub[2] = a_content;
-	return affinity > 1 ? 1 : affinity;
+	double a = p->a_type * a_type + p->a_author * a_author + p->a_content * a_content;
+	return a > 1 ? 1 : a;
 }
 
-double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
-			  double text_norm, double content, double content_topic,
-			  const char *date, const char *type, const char *specialty,
-			  int newest_of_type, carnet_parts *parts)
+double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
+			    double text_norm, double content, double content_topic,
+			    long date_days, const carnet_rank_type *t,
+			    const carnet_rank_author *au, int newest_of_type,
+			    carnet_parts *parts)
 {
 	const params *p = &rk->p;
-	double sub[3], topic_sub[3];
-	double affinity = affinity_of(rk, v->profile, content, type, specialty, sub);
+	double affinity = affinity_sum(p, t->affinity[0], au->affinity[0], content);
 	double topic = 0;
 	if (v->topic >= 0) {
 		/* the words are about another field: what a specialist of it
 		 * would want counts too */
-		topic = affinity_of(rk, v->topic, content_topic, type, specialty, topic_sub);
+		topic = affinity_sum(p, t->affinity[1], au->affinity[1], content_topic);
 		affinity = (1 - p->topic) * affinity + p->topic * topic;
 	}
 
 	/* recency */
-	long days = carnet_rank__days(date);
-	double age = days < 0 ? 0 : (double)(v->as_of_days - days);
+	double age = date_days < 0 ? 0 : (double)(v->as_of_days - date_days);
 	if (age < 0)
 		age = 0;
-	double half = half_life(rk, type, !newest_of_type);
+	double half = t->half_life[newest_of_type ? 0 : 1];
 	double recency = half > 0 ? exp2(-age / half) : 1.0;
 
+	double a_content = content / p->saturation;
 	parts->v[CARNET_PART_TEXT] = p->w_text * text_norm;
 	parts->v[CARNET_PART_SPECIALTY] = p->w_spec * affinity;
 	parts->v[CARNET_PART_RECENCY] = p->w_rec * recency;
 	parts->v[CARNET_PART_TEXT_RAW] = text_norm;
 	parts->v[CARNET_PART_AFFINITY] = affinity;
-	parts->v[CARNET_PART_AFFINITY_TYPE] = sub[0];
-	parts->v[CARNET_PART_AFFINITY_AUTHOR] = sub[1];
-	parts->v[CARNET_PART_AFFINITY_CONTENT] = sub[2];
+	parts->v[CARNET_PART_AFFINITY_TYPE] = t->affinity[0];
+	parts->v[CARNET_PART_AFFINITY_AUTHOR] = au->affinity[0];
+	parts->v[CARNET_PART_AFFINITY_CONTENT] = a_content > 1 ? 1 : a_content;
 	parts->v[CARNET_PART_RECENCY_RAW] = recency;
 	parts->v[CARNET_PART_AGE_DAYS] = age;
 	parts->v[CARNET_PART_HALF_LIFE_DAYS] = half;
