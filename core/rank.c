@@ -3,6 +3,7 @@
 #include "rank.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +28,53 @@
 
 typedef struct slot {
 	char *key;
+	unsigned long long h; /* hash of key */
 	double num;   /* a value, or */
 	size_t idx;   /* an index into another table */
 } slot;
 
+/* Many small allocations that live as long as the tables: keys, entries. */
+typedef struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+} chunk;
+
+typedef struct arena {
+	chunk *head;
+} arena;
+
+static void *arena_alloc(arena *a, size_t n)
+{
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!a->head || a->head->cap - a->head->used < n) {
+		size_t cap = n > 64 * 1024 ? n : 64 * 1024;
+		chunk *c = malloc(sizeof *c + cap);
+		if (!c)
+			return NULL;
+		c->next = a->head;
+		c->used = 0;
+		c->cap = cap;
+		a->head = c;
+	}
+	void *p = (char *)a->head->data + a->head->used;
+	a->head->used += n;
+	return p;
+}
+
+static void arena_free(arena *a)
+{
+	while (a->head) {
+		chunk *c = a->head;
+		a->head = c->next;
+		free(c);
+	}
+}
+
 typedef struct strmap {
 	slot *slots;
 	size_t cap, count; /* cap is a power of two */
+	arena *keys;       /* where keys are copied */
 } strmap;
 
 static unsigned long long hash(const char *s)
@@ -48,10 +89,11 @@ static slot *map_find(const strmap *m, const char *key)
 {
 	if (!m->cap)
 		return NULL;
-	for (size_t i = hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	unsigned long long h = hash(key);
+	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		if (!m->slots[i].key)
 			return NULL;
-		if (strcmp(m->slots[i].key, key) == 0)
+		if (m->slots[i].h == h && strcmp(m->slots[i].key, key) == 0)
 			return &m->slots[i];
 	}
 }
@@ -59,18 +101,21 @@ static slot *map_find(const strmap *m, const char *key)
 /* The slot of key, added (num 0, idx 0) if missing; NULL on no memory. */
 static slot *map_put(strmap *m, const char *key)
 {
-	slot *s = map_find(m, key);
-	if (s)
-		return s;
+	unsigned long long h = hash(key);
+	if (m->cap) {
+		for (size_t i = h & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+			if (m->slots[i].h == h && strcmp(m->slots[i].key, key) == 0)
+				return &m->slots[i];
+	}
 	if ((m->count + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
+		size_t cap = m->cap ? m->cap * 2 : 1024;
 		slot *n = calloc(cap, sizeof *n);
 		if (!n)
 			return NULL;
 		for (size_t i = 0; i < m->cap; i++) {
 			if (!m->slots[i].key)
 				continue;
-			size_t j = hash(m->slots[i].key) & (cap - 1);
+			size_t j = m->slots[i].h & (cap - 1);
 			while (n[j].key)
 				j = (j + 1) & (cap - 1);
 			n[j] = m->slots[i];
@@ -79,19 +124,20 @@ static slot *map_put(strmap *m, const char *key)
 		m->slots = n;
 		m->cap = cap;
 	}
-	size_t i = hash(key) & (m->cap - 1);
+	size_t i = h & (m->cap - 1);
 	while (m->slots[i].key)
 		i = (i + 1) & (m->cap - 1);
-	if (!(m->slots[i].key = strdup(key)))
+	size_t n = strlen(key) + 1;
+	if (!(m->slots[i].key = arena_alloc(m->keys, n)))
 		return NULL;
+	memcpy(m->slots[i].key, key, n);
+	m->slots[i].h = h;
 	m->count++;
 	return &m->slots[i];
 }
 
 static void map_free(strmap *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
 	free(m->slots);
 	m->slots = NULL;
 	m->cap = m->count = 0;
@@ -179,6 +225,7 @@ struct carnet_ranking {
 	strmap synonyms;   /* joined words -> entry index */
 	size_t longest;    /* most words in a synonym entry */
 	int synonyms_loaded; /* the default synonyms are in */
+	arena mem;         /* keys and entries */
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
 	size_t keys_count;
 	char *key_terms;   /* their stem terms */
@@ -209,11 +256,11 @@ void carnet_rank__free(carnet_ranking *rk)
 	for (size_t i = 0; i < rk->entries_count; i++) {
 		free(rk->entries[i]->partners);
 		free(rk->entries[i]->partner_ids);
-		free(rk->entries[i]);
 	}
 	free(rk->entries);
 	free(rk->keys);
 	free(rk->key_terms);
+	arena_free(&rk->mem);
 	free(rk);
 }
 
@@ -459,7 +506,7 @@ static int add_entry(carnet_ranking *rk, const char *s, size_t *idx_out,
 		*idx_out = sl->idx;
 		goto out;
 	}
-	entry *e = malloc(sizeof *e + c.count * sizeof(char *) + words.len);
+	entry *e = arena_alloc(&rk->mem, sizeof *e + c.count * sizeof(char *) + words.len);
 	if (!e) {
 		rc = nomem(err);
 		goto out;
@@ -477,7 +524,6 @@ static int add_entry(carnet_ranking *rk, const char *s, size_t *idx_out,
 		size_t cap = rk->entries_cap ? rk->entries_cap * 2 : 256;
 		entry **n = realloc(rk->entries, cap * sizeof *n);
 		if (!n) {
-			free(e);
 			rc = nomem(err);
 			goto out;
 		}
@@ -485,7 +531,6 @@ static int add_entry(carnet_ranking *rk, const char *s, size_t *idx_out,
 		rk->entries_cap = cap;
 	}
 	if (!(sl = map_put(&rk->rules, mkey))) {
-		free(e);
 		rc = nomem(err);
 		goto out;
 	}
@@ -743,6 +788,7 @@ int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err)
 	carnet_ranking *rk = calloc(1, sizeof *rk);
 	if (!rk)
 		return nomem(err);
+	rk->half_lives.keys = rk->rules.keys = rk->synonyms.keys = &rk->mem;
 	int rc;
 	if ((rc = load_table(rk, home, CARNET_RANKING_FILE, carnet_default_ranking,
 			     carnet_rank__configure, err)) ||
