@@ -23,6 +23,7 @@
 #define TABLE_MAX_BYTES (16 * 1024 * 1024)
 #define NAME_MAX_LEN 64
 #define ENTRY_WORDS_MAX 8
+#define CONTENT_STEPS 20 /* a content vector stores sums in 1/20ths */
 
 /* ---- a string-keyed hash map ------------------------------------------ */
 
@@ -226,6 +227,9 @@ struct carnet_ranking {
 	size_t longest;    /* most words in a synonym entry */
 	int synonyms_loaded; /* the default synonyms are in */
 	arena mem;         /* keys and entries */
+	int coded;         /* content vectors use profile codes (carnet_rank__codes) */
+	unsigned char code_of[256];   /* a profile's code in the index, 0: none */
+	int profile_of_code[256];
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
 	size_t keys_count;
 	char *key_terms;   /* their stem terms */
@@ -1120,6 +1124,44 @@ int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
 	return CARNET_OK;
 }
 
+int carnet_rank__codes(carnet_ranking *rk, const char *stored, carnet_buf *updated)
+{
+	memset(rk->code_of, 0, sizeof rk->code_of);
+	for (size_t i = 0; i < 256; i++)
+		rk->profile_of_code[i] = -1;
+	rk->coded = stored != NULL && (*stored || updated);
+	size_t code = 0;
+	for (const char *p = stored ? stored : ""; *p && code < 255;) {
+		size_t n = strcspn(p, ",");
+		code++;
+		for (size_t i = 0; i < rk->profiles_count && i < 255; i++)
+			if (strlen(rk->profiles[i].name) == n &&
+			    memcmp(rk->profiles[i].name, p, n) == 0) {
+				rk->code_of[i] = (unsigned char)code;
+				rk->profile_of_code[code] = (int)i;
+			}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!updated)
+		return 0;
+	/* a writer gives the profiles the stored list lacks the next codes */
+	if (stored && carnet_buf__puts(updated, stored) != 0)
+		return -1;
+	for (size_t i = 0; i < rk->profiles_count && i < 255; i++) {
+		if (rk->code_of[i] || code == 255)
+			continue;
+		code++;
+		if ((updated->len && carnet_buf__putc(updated, ',') != 0) ||
+		    carnet_buf__puts(updated, rk->profiles[i].name) != 0)
+			return -1;
+		rk->code_of[i] = (unsigned char)code;
+		rk->profile_of_code[code] = (int)i;
+	}
+	return 0;
+}
+
 int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
 			 carnet_buf *out)
 {
@@ -1132,6 +1174,18 @@ int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
 				sum += pr->words[j].weight;
 		if (sum <= 0)
 			continue;
+		if (rk->coded) {
+			/* two bytes: the profile's code, the sum in 0.05 steps */
+			if (!rk->code_of[p])
+				continue;
+			long q = lround(sum * CONTENT_STEPS);
+			if (q < 1)
+				q = 1;
+			if (carnet_buf__putc(out, (char)rk->code_of[p]) != 0 ||
+			    carnet_buf__putc(out, (char)(unsigned char)(q > 255 ? 255 : q)) != 0)
+				return -1;
+			continue;
+		}
 		if (carnet_buf__printf(out, "%s%s=%.2f", first ? "" : ";", pr->name, sum) != 0)
 			return -1;
 		first = 0;
@@ -1144,6 +1198,14 @@ double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
 {
 	if (v->profile < 0)
 		return 0;
+	if (rk->coded) {
+		unsigned char code = rk->code_of[v->profile];
+		for (size_t i = 0; code && i + 1 < len; i += 2)
+			if ((unsigned char)vector[i] == code)
+				return (unsigned char)vector[i + 1] / (double)CONTENT_STEPS;
+		return 0;
+	}
+	/* an index written before profiles had codes: "name=sum;..." */
 	const char *name = rk->profiles[v->profile].name;
 	size_t n = strlen(name);
 	for (size_t i = 0; i + n < len;) {

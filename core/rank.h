@@ -110,9 +110,22 @@ int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
 /* The keys computed by carnet_rank__keys (none before); safe from threads. */
 size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkey **keys_out);
 
+/* The index metadata key holding the profiles' codes. */
+#define CARNET_PROFILES_KEY "carnet.profiles"
+
+/* Content vectors name profiles by a one-byte code that the index keeps
+ * (CARNET_PROFILES_KEY: the names in code order, comma-separated, codes
+ * from 1): stored is that list (NULL: an index whose vectors name the
+ * profiles in full). A reader passes updated == NULL; a writer passes a
+ * buffer, which receives the list with the profiles it lacked appended
+ * (codes are never reused or reordered, so documents written with older
+ * tables keep their meaning). Returns 0 or -1 on no memory. */
+int carnet_rank__codes(carnet_ranking *rk, const char *stored, carnet_buf *updated);
+
 /* A document's content vector, from which keys it has (hits[i] for the
- * keys of carnet_rank__keys): "profile=sum;..." for every profile with a
- * keyword in the document, appended to out. Returns 0 or -1 on no memory. */
+ * keys of carnet_rank__keys): for every profile with a keyword in the
+ * document, its code and summed weight (two bytes), appended to out.
+ * Returns 0 or -1 on no memory. */
 int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
 			 carnet_buf *out);
 

@@ -238,6 +238,19 @@ Xapian::Query words_query(const Xapian::Database &db, const carnet_xrank *rk,
 	return Xapian::Query(Xapian::Query::OP_AND_MAYBE, all_of, any_of);
 }
 
+
+// A metadata value into a malloc'ed C string.
+int metadata_out(const std::string &v, char **out, carnet_error *err)
+{
+	char *p = static_cast<char *>(std::malloc(v.size() + 1));
+	if (!p)
+		return fail(err, CARNET_E_NOMEM, "out of memory reading metadata");
+	std::memcpy(p, v.data(), v.size());
+	p[v.size()] = '\0';
+	*out = p;
+	return CARNET_OK;
+}
+
 } // namespace
 
 struct carnet_xwriter {
@@ -475,6 +488,28 @@ int carnet_xap_writer_set_metadata(carnet_xwriter *w, const char *key,
 		w->begin();
 		w->db.set_metadata(key, value);
 		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_writer_get_metadata(carnet_xwriter *w, const char *key, char **out,
+				   carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	try {
+		return metadata_out(w->db.get_metadata(key), out, err);
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_get_metadata(carnet_xreader *r, const char *key, char **out,
+				   carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	try {
+		return metadata_out(r->db.get_metadata(key), out, err);
 	} catch (...) {
 		return classify(err);
 	}

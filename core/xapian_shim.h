@@ -95,6 +95,10 @@ int carnet_xap_writer_set_term(carnet_xwriter *w, const char *id_term,
 /* Set a metadata entry of the database (visible after commit). */
 int carnet_xap_writer_set_metadata(carnet_xwriter *w, const char *key,
 				   const char *value, carnet_error *err) CARNET_NOEXCEPT;
+/* A metadata entry of the database (including uncommitted changes) into a
+ * malloc'ed, NUL-terminated *out ("" when unset), freed with free(). */
+int carnet_xap_writer_get_metadata(carnet_xwriter *w, const char *key, char **out,
+				   carnet_error *err) CARNET_NOEXCEPT;
 /* Make all changes since the last commit durable, atomically. */
 int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCEPT;
 /* Call cb with every term starting with prefix (prefix included), in
@@ -139,6 +143,9 @@ typedef struct carnet_xsearch {
 /* Open the database at path for reading and check its format. */
 int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 			   carnet_error *err) CARNET_NOEXCEPT;
+/* A metadata entry, as carnet_xap_writer_get_metadata. */
+int carnet_xap_reader_get_metadata(carnet_xreader *r, const char *key, char **out,
+				   carnet_error *err) CARNET_NOEXCEPT;
 /* See the latest committed state. */
 int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCEPT;
 /* Run a search: words (if any) ranked by BM25, ties and browse mode by date

@@ -77,6 +77,27 @@ static int recover(carnet_writer *w, carnet_error *err)
 }
 
 /* Open the Xapian database and the registry of generation directory gen. */
+/* The codes by which this index's content vectors name the clinical
+ * profiles: the ones it has, and new ones for profiles of this writer's
+ * tables it lacks (kept at the next commit). */
+static int profile_codes(carnet_writer *w, carnet_error *err)
+{
+	char *stored;
+	int rc = carnet_xap_writer_get_metadata(w->xw, CARNET_PROFILES_KEY, &stored, err);
+	if (rc)
+		return rc;
+	carnet_buf updated = CARNET_BUF_INIT;
+	if (carnet_rank__codes(w->rank, stored, &updated) != 0)
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory");
+	else if (strcmp(stored, updated.data ? updated.data : "") != 0)
+		rc = carnet_xap_writer_set_metadata(w->xw, CARNET_PROFILES_KEY,
+						    updated.data ? updated.data : "", err);
+	carnet_buf__free(&updated);
+	free(stored);
+	return rc;
+}
+
 static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 {
 	char db[CARNET_PATH_MAX], reg[CARNET_PATH_MAX];
@@ -86,7 +107,8 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 		return rc;
 	snprintf(w->registry_path, sizeof w->registry_path, "%s", reg);
 	if ((rc = carnet_xap_writer_open(&w->xw, db, err)) ||
-	    (rc = carnet_registry__open(&w->reg, reg, 1, err)))
+	    (rc = carnet_registry__open(&w->reg, reg, 1, err)) ||
+	    (rc = profile_codes(w, err)))
 		return rc;
 	return recover(w, err);
 }

@@ -30,6 +30,7 @@ struct carnet_index {
 	carnet_xreader *xr;
 	carnet_policy *policy;
 	carnet_ranking *rank;     /* ranking tables: defaults and the home's own */
+	char *profile_codes;      /* the index's CARNET_PROFILES_KEY, as last read */
 	int log_attached;         /* the access log is open on reg */
 	char home[CARNET_PATH_MAX];
 	char gen[CARNET_PATH_MAX];   /* the generation the handle has open */
@@ -127,6 +128,7 @@ void carnet_index_close(carnet_index *idx)
 	carnet_registry__close(idx->reg);
 	carnet_policy__free(idx->policy);
 	carnet_rank__free(idx->rank);
+	free(idx->profile_codes);
 	free(idx);
 }
 
@@ -474,8 +476,9 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 	/* date, type, specialty, id, content vector */
 	const char *f[5] = { "", "", "", "", "" };
 	size_t fl[5] = { 0, 0, 0, 0, 0 };
+	/* the content vector, last, may hold any byte: it takes the rest */
 	for (size_t i = 0, start = 0, nf = 0; i <= len && nf < 5; i++)
-		if (i == len || rank[i] == CARNET_RANK_SEP) {
+		if (i == len || (rank[i] == CARNET_RANK_SEP && nf < 4)) {
 			f[nf] = rank + start;
 			fl[nf++] = i - start;
 			start = i + 1;
@@ -693,11 +696,32 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	return rc;
 }
 
+/* Learn the codes by which the index names profiles in content vectors
+ * (they only grow, when a writer brings new tables). */
+static int read_profile_codes(carnet_index *idx, carnet_error *err)
+{
+	char *stored;
+	int rc = carnet_xap_reader_get_metadata(idx->xr, CARNET_PROFILES_KEY, &stored, err);
+	if (rc)
+		return rc;
+	if (idx->profile_codes && strcmp(idx->profile_codes, stored) == 0) {
+		free(stored);
+		return CARNET_OK;
+	}
+	free(idx->profile_codes);
+	idx->profile_codes = stored;
+	carnet_rank__codes(idx->rank, *stored ? stored : NULL, NULL);
+	return CARNET_OK;
+}
+
 /* Rank every candidate of the request, then fill the page of results. */
 static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_request *req,
 		      const carnet_xsearch *s, const carnet_words *w,
 		      const carnet_viewer *v, carnet_error *err)
 {
+	int rc0 = read_profile_codes(idx, err);
+	if (rc0)
+		return rc0;
 	collect k;
 	memset(&k, 0, sizeof k);
 	carnet_marks marks;
@@ -784,7 +808,8 @@ static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_reque
 		goto out;
 	}
 	int snippets = w && w->positive && !(req->flags & CARNET_REQUEST_NO_SNIPPETS);
-	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count, err)))
+	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count,
+						    w->typed_count, err)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		res->count = i + 1;

@@ -20,8 +20,21 @@ struct carnet_mark_seen {
 #define MARKS_MAX 64     /* distinct marked words counted */
 
 int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t count,
-			  carnet_error *err)
+			  size_t typed, carnet_error *err)
 {
+	m->need_count = 0;
+	for (size_t i = 0; i < typed && i < count; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(words[j], words[i]) != 0)
+			j++;
+		if (j < i)
+			continue; /* typed twice: its first place stands for it */
+		if (m->need_count == sizeof m->need / sizeof m->need[0]) {
+			m->need_count = 0; /* too many to wait for: read it all */
+			break;
+		}
+		m->need[m->need_count++] = i + 1;
+	}
 	m->words = words;
 	m->count = count;
 	memset(m->first, 0, sizeof m->first);
@@ -211,9 +224,12 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 	tok *t = malloc(cap * sizeof *t);
 	carnet_buf scratch = CARNET_BUF_INIT;
 	int rc = CARNET_OK;
+	size_t last[sizeof m->need / sizeof m->need[0]]; /* where each was last seen, + 1 */
+	size_t stop = TOKENS_MAX, w = words_max;
+	memset(last, 0, sizeof last);
 	if (!t)
 		goto nomem;
-	for (size_t i = 0; i < len && n < TOKENS_MAX;) {
+	for (size_t i = 0; i < len && n < stop;) {
 		while (i < len && is_space((unsigned char)text[i]))
 			i++;
 		if (i == len)
@@ -242,13 +258,27 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 				seen->token[i - s] = '\0';
 				seen->mark = t[n].mark;
 				seen->used = 1;
-				(m)->seen_count++;
+				m->seen_count++;
 			}
 		}
 		n++;
+		/* once a passage holds every word typed, read a little more for
+		 * context and stop: no later window can hold more of them */
+		if (t[n - 1].mark && m->need_count && stop == TOKENS_MAX) {
+			int all = 1;
+			for (size_t j = 0; j < m->need_count; j++) {
+				if (m->need[j] == t[n - 1].mark)
+					last[j] = n;
+				all &= last[j] && last[j] + w > n;
+			}
+			if (all)
+				stop = n + w / 2;
+		}
 	}
 	/* the window with the most distinct marked words, then the most marks */
-	size_t best = 0, best_score = 0, w = words_max < n ? words_max : n;
+	size_t best = 0, best_score = 0;
+	if (w > n)
+		w = n;
 	unsigned seen[MARKS_MAX + 1];
 	for (size_t s = 0; s < n && w; s++) {
 		if (s && !t[s].mark)

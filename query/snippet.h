@@ -13,14 +13,18 @@ typedef struct carnet_marks {
 	size_t count;
 	char (*stems)[2][64];  /* stems[i][0] French, [1] English */
 	unsigned char first[256]; /* first bytes of the words and stems */
+	size_t need[16];       /* marks (index + 1) of the distinct typed words */
+	size_t need_count;
 	struct carnet_mark_seen *seen; /* tokens already looked at, and their mark */
 	size_t seen_cap, seen_count;
 } carnet_marks;
 
 /* Stem every word of m (m->stems is allocated; free with
- * carnet_snippet__marks_free). Returns CARNET_OK or an error. */
+ * carnet_snippet__marks_free); the first typed of the words are the ones
+ * typed (the others, their synonyms'): a text is read no further than a
+ * passage that holds all of them. Returns CARNET_OK or an error. */
 int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t count,
-			  carnet_error *err);
+			  size_t typed, carnet_error *err);
 void carnet_snippet__marks_free(carnet_marks *m);
 
 /* Append to out the passage of about words_max words of text[0..len)

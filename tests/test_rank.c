@@ -638,3 +638,38 @@ Test(rank, the_default_table_covers_every_specialty_and_every_dmp_type)
 	cr_assert_geq(v.profile, 0, "SM04 is looked up as G15_10/SM04");
 	carnet_rank__free(rk);
 }
+
+Test(rank, content_affinity_keeps_its_meaning_when_a_deployer_adds_a_profile)
+{
+	doc("P", "A", "11488-4", "SM54", "2025-01-10", "Échocardiographie",
+	    "Échocardiographie : fraction d'éjection conservée.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM04", NULL, 0, 20);
+	double before = carnet_results_part(res, 0, CARNET_PART_AFFINITY_CONTENT);
+	cr_assert_gt(before, 0);
+	carnet_results_free(res);
+	carnet_index_close(idx);
+	idx = NULL;
+
+	/* a new profile, with its own keyword; a document indexed after */
+	th_write_str(th_path("%s/affinity.tsv", home),
+		     "profile\tG15_10/SM99\tzorglubologie\n"
+		     "word\tzorglubologie\tzorglub\t1\n"
+		     "word\tcardiologie\tzorglub\t1\n");
+	doc("P", "B", "11488-4", "SM54", "2025-01-11", "Consultation", "Syndrome de Zorglub.\n", "");
+	open_idx();
+	res = ask("P", "SM04", NULL, 0, 20);
+	cr_assert_float_eq(carnet_results_part(res, (size_t)rank_of(res, "A"),
+					       CARNET_PART_AFFINITY_CONTENT), before, 1e-9,
+			   "an earlier document keeps its content affinity");
+	cr_assert_gt(carnet_results_part(res, (size_t)rank_of(res, "B"),
+					 CARNET_PART_AFFINITY_CONTENT), 0);
+	carnet_results_free(res);
+	res = ask("P", "SM99", NULL, 0, 20);
+	cr_assert_gt(carnet_results_part(res, (size_t)rank_of(res, "B"),
+					 CARNET_PART_AFFINITY_CONTENT), 0,
+		     "the new profile finds its keyword in the new document");
+	cr_assert_eq(carnet_results_part(res, (size_t)rank_of(res, "A"),
+					 CARNET_PART_AFFINITY_CONTENT), 0.0);
+	carnet_results_free(res);
+}
