@@ -1,6 +1,6 @@
 # bench.mk - make bench: the benchmark programs and their run (bench/bench.sh).
 #   make bench                  BENCH_N=5000 documents (a few minutes on 2 cores)
-#   make bench BENCH_N=100000   larger runs; BENCH_PEERS=1 adds omindex and recoll
+#   make bench BENCH_N=100000   larger runs; BENCH_PEERS=1 adds omindex and recoll (installing xapian-omega and recollcmd if missing)
 # Work files go to BENCH_DIR (default $(BUILD)/bench-work), recreated per run;
 # the table is printed and written to bench/RESULTS.md.
 

@@ -17,7 +17,8 @@ CALLS=${BENCH_CALLS:-50}
 BIN=$B/bench
 RESULTS=bench/RESULTS.md
 PDF=tests/data/pdf/echo.pdf
-export CARNET_PDFTEXT="${CARNET_PDFTEXT:-$(pwd)/$B/carnet-pdftext}"
+case $B in /*) absb=$B ;; *) absb=$(pwd)/$B ;; esac
+export CARNET_PDFTEXT="${CARNET_PDFTEXT:-$absb/carnet-pdftext}"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -33,6 +34,7 @@ problem() { say "PROBLEM: $*"; problems=$((problems + 1)); echo "- $*" >> "$W/pr
 
 rm -rf "$W"
 mkdir -p "$W"
+W=$(cd "$W" && pwd)
 : > "$W/problems"
 
 # ---- corpus ----
@@ -73,6 +75,8 @@ carnet() {
 	[ "$docs" = "$N" ] || problem "carnet $3 --jobs $2 index holds $docs of $N documents"
 	[ "$rejected" = 0 ] || problem "carnet $3 --jobs $2 rejected $rejected inputs"
 	kb "$home" > "$W/$1.kb"
+	# keep disk use bounded on large runs: only add2 is queried
+	[ "$1" = add2 ] || rm -rf "$home"
 }
 carnet add1 1 add
 carnet add2 2 add
@@ -94,7 +98,7 @@ kb "$W/xapian" > "$W/xapian.kb"
 peers=
 if [ "$PEERS" = 1 ]; then
 	command -v omindex > /dev/null || apt-get install -y xapian-omega >&2 || problem "cannot install xapian-omega"
-	command -v recollindex > /dev/null || apt-get install -y recoll >&2 || problem "cannot install recoll"
+	command -v recollindex > /dev/null || apt-get install -y recollcmd >&2 || problem "cannot install recollcmd"
 	if command -v omindex > /dev/null; then
 		say "omindex"
 		"$BIN/benchrun" "$W/omindex.time" omindex --db "$W/omega" --url / "$W/corpus/text" \
@@ -105,8 +109,8 @@ if [ "$PEERS" = 1 ]; then
 	if command -v recollindex > /dev/null; then
 		say "recollindex"
 		mkdir -p "$W/recoll"
-		printf 'topdirs = %s\nloglevel = 1\n' "$(pwd)/$W/corpus/text" > "$W/recoll/recoll.conf"
-		"$BIN/benchrun" "$W/recoll.time" recollindex -c "$(pwd)/$W/recoll" \
+		printf 'topdirs = %s\nloglevel = 1\nnoaspell = 1\n' "$W/corpus/text" > "$W/recoll/recoll.conf"
+		"$BIN/benchrun" "$W/recoll.time" recollindex -c "$W/recoll" \
 			> "$W/recoll.out" 2>&1 || problem "recollindex failed"
 		kb "$W/recoll/xapiandb" > "$W/recoll.kb"
 		peers="$peers recoll"
@@ -115,7 +119,7 @@ fi
 
 compact=
 if command -v xapian-compact > /dev/null; then
-	for x in add1:"$W/idx-add1/gen-1/xapian" xapian:"$W/xapian"; do
+	for x in add2:"$(echo "$W"/idx-add2/gen-*/xapian)" xapian:"$W/xapian"; do
 		n=${x%%:*} d=${x#*:}
 		xapian-compact "$d" "$W/compact-$n" > /dev/null && kb "$W/compact-$n" > "$W/$n.ckb"
 	done
@@ -176,7 +180,7 @@ sync1_w=$(wall sync1)
 	done
 	echo
 	if [ -n "$compact" ]; then
-		echo "After xapian-compact: carnet's Xapian database $(calc '%.1f' "$(cat "$W/add1.ckb") / 1024") MB," \
+		echo "After xapian-compact: carnet's Xapian database $(calc '%.1f' "$(cat "$W/add2.ckb") / 1024") MB," \
 		     "plain Xapian $(calc '%.1f' "$(cat "$W/xapian.ckb") / 1024") MB."
 	else
 		echo "On-disk sizes as written (xapian-compact is not installed); carnet's is the whole index home" \
