@@ -101,8 +101,10 @@ if [ "$PEERS" = 1 ]; then
 	command -v recollindex > /dev/null || apt-get install -y recollcmd >&2 || problem "cannot install recollcmd"
 	if command -v omindex > /dev/null; then
 		say "omindex"
-		"$BIN/benchrun" "$W/omindex.time" omindex --db "$W/omega" --url / "$W/corpus/text" \
+		"$BIN/benchrun" "$W/omindex.time" omindex -v --db "$W/omega" --url / "$W/corpus/text" \
 			> "$W/omindex.out" 2>&1 || problem "omindex failed"
+		c=$(grep -c '\.\.\. added$' "$W/omindex.out" || true)
+		[ "$c" = "$N" ] || problem "omindex added $c of $N documents"
 		kb "$W/omega" > "$W/omindex.kb"
 		peers="$peers omindex"
 	fi
@@ -113,6 +115,8 @@ if [ "$PEERS" = 1 ]; then
 		"$BIN/benchrun" "$W/recoll.time" recollindex -c "$W/recoll" \
 			> "$W/recoll.out" 2>&1 || problem "recollindex failed"
 		kb "$W/recoll/xapiandb" > "$W/recoll.kb"
+		c=$(recollq -c "$W/recoll" -Q -E ext:txt 2>&1 | sed -n 's/^\([0-9]*\) results.*/\1/p')
+		[ "$c" = "$N" ] || problem "recoll holds $c of $N documents"
 		peers="$peers recoll"
 	fi
 fi
