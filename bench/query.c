@@ -1,0 +1,114 @@
+/* query.c - the carnet query benchmark: runs the workload in process
+ * through libcarnet (carnet_index_search, as a viewer would), and times
+ * carnet-query as a process.
+ * usage: query HOME QUERIES
+ *        query --exec CARNET_QUERY --calls N HOME QUERIES */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "benchutil.h"
+#include "carnet.h"
+
+static int run_in_process(const char *home, const bench_query *qs, size_t nq)
+{
+	carnet_error err;
+	carnet_index *idx;
+	if (carnet_index_open(&idx, home, &err) != CARNET_OK) {
+		fprintf(stderr, "query: %s: %s\n", home, err.message);
+		return 1;
+	}
+	bench_stats st[3] = { { 0 } };
+	for (size_t i = 0; i < nq; i++) {
+		const bench_query *q = &qs[i];
+		int k = bench_kind(q->kind);
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = q->patient;
+		req.words = k ? q->words : NULL;
+		req.profession = "10";
+		req.specialty = q->specialty;
+		req.limit = 20;
+		double t0 = bench_now_ms();
+		carnet_results *res;
+		if (carnet_index_search(&res, idx, &req, &err) != CARNET_OK) {
+			fprintf(stderr, "query: search %s: %s\n", q->patient, err.message);
+			carnet_index_close(idx);
+			return 1;
+		}
+		size_t hits = carnet_results_count(res);
+		carnet_results_free(res);
+		bench_stats_add(&st[k], bench_now_ms() - t0, hits);
+	}
+	for (int k = 0; k < 3; k++)
+		bench_stats_print(&st[k], "carnet", bench_kinds[k]);
+	carnet_index_close(idx);
+	return 0;
+}
+
+/* carnet-query as a viewer's script would run it: one process per call,
+ * the first `calls` word queries of the workload, output discarded. */
+static int run_exec(const char *prog, long calls, const char *home,
+		    const bench_query *qs, size_t nq)
+{
+	bench_stats st = { 0 };
+	size_t failed = 0;
+	for (size_t i = 0; i < nq && (long)st.n < calls; i++) {
+		const bench_query *q = &qs[i];
+		if (bench_kind(q->kind) != 1)
+			continue;
+		double t0 = bench_now_ms();
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+			execl(prog, prog, "--index", home, "--patient", q->patient, "--profession", "10",
+			      "--specialty", q->specialty, q->words, (char *)NULL);
+			_exit(127);
+		}
+		int status;
+		if (waitpid(pid, &status, 0) < 0) {
+			perror("waitpid");
+			return 1;
+		}
+		int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		failed += !ok;
+		bench_stats_add(&st, bench_now_ms() - t0, ok);
+	}
+	/* hit_rate here is the share of calls that exited 0 */
+	bench_stats_print(&st, "carnet-query", "process");
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *prog = NULL;
+	long calls = 50;
+	int i = 1;
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "--exec") == 0)
+			prog = argv[i + 1];
+		else if (strcmp(argv[i], "--calls") == 0)
+			calls = atol(argv[i + 1]);
+		else
+			break;
+	}
+	if (argc - i != 2) {
+		fputs("usage: query [--exec CARNET_QUERY --calls N] HOME QUERIES\n", stderr);
+		return 2;
+	}
+	size_t nq;
+	bench_query *qs = bench_load_queries(argv[i + 1], &nq);
+	int rc = prog ? run_exec(prog, calls, argv[i], qs, nq) : run_in_process(argv[i], qs, nq);
+	free(qs);
+	return rc;
+}
