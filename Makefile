@@ -197,7 +197,7 @@ headercheck:
 	@cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
 	$(Q)$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
 
-check: all headercheck installcheck replay $(TESTS)
+check: all headercheck installcheck replay $(TESTS) bench-progs eval-progs
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
 
 # Install into a scratch DESTDIR, build tests/installcheck.c against it with

@@ -14,6 +14,7 @@ $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
 
+# built by make check too, so that they keep compiling
 bench-progs: $(BENCH_BINS)
 
 bench: all $(BENCH_BINS)

@@ -18,6 +18,9 @@ $(SCIFACT_BIN): $(BUILD)/bench/scifact.o $(BUILD)/bench/metrics.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
 
+# built by make check too, so that they keep compiling
+eval-progs: $(EVAL_BIN) $(SCIFACT_BIN)
+
 eval: all $(EVAL_BIN) $(SCIFACT_BIN)
 	@$(EVAL_BIN) --self-test
 	@rm -rf $(EVAL_IDX)
@@ -29,4 +32,4 @@ eval: all $(EVAL_BIN) $(SCIFACT_BIN)
 	$(BUILD)/carnet-index --index $(SCIFACT_DIR)/idx --quiet add $(SCIFACT_DIR)/docs
 	@$(SCIFACT_BIN) run $(SCIFACT_DIR)/idx $(SCIFACT_DATA)/queries.jsonl $(SCIFACT_DATA)/qrels/test.tsv
 
-.PHONY: eval
+.PHONY: eval eval-progs
