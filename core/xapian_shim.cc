@@ -207,6 +207,24 @@ int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 	}
 }
 
+int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
+				 carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		if (on) {
+			p->doc.add_boolean_term(term);
+		} else {
+			Xapian::TermIterator t = p->doc.termlist_begin();
+			t.skip_to(term);
+			if (t != p->doc.termlist_end() && *t == term)
+				p->doc.remove_term(term);
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
 void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT
 {
 	try {

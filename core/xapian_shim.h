@@ -53,6 +53,9 @@ typedef struct carnet_xprepared carnet_xprepared;
  * documents. Freed with carnet_xap_prepared_free, or by put_prepared. */
 int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		       carnet_error *err) CARNET_NOEXCEPT;
+/* Add (on != 0) or remove a boolean term on a prepared document. */
+int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
+				 carnet_error *err) CARNET_NOEXCEPT;
 void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT;
 
 /* Open or create the database at path for writing and check its format

@@ -308,8 +308,11 @@ static int scan_set(const char *id, const char *set_id, int version,
 }
 
 /* Make the newest version of set_id, and only it, carry the latest term.
- * Call after the registry holds the set's current versions. */
-static int mark_latest(carnet_writer *w, const char *set_id, carnet_error *err)
+ * Call after the registry holds the set's current versions. If fresh is
+ * not NULL, it is the prepared document of version fresh_id, not yet in
+ * the index: its term is set there, which spares rewriting it once put. */
+static int mark_latest(carnet_writer *w, const char *set_id, const char *fresh_id,
+		       carnet_xprepared *fresh, carnet_error *err)
 {
 	set_scan s;
 	memset(&s, 0, sizeof s);
@@ -318,11 +321,16 @@ static int mark_latest(carnet_writer *w, const char *set_id, carnet_error *err)
 		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0,
 				  "out of memory scanning versions");
 	for (size_t i = 0; rc == CARNET_OK && i < s.count; i++) {
+		int latest = strcmp(s.ids[i], s.best_id) == 0;
+		if (fresh && strcmp(s.ids[i], fresh_id) == 0) {
+			rc = carnet_xap_prepared_set_term(fresh, CARNET_TERM_LATEST,
+							  latest, err);
+			continue;
+		}
 		char term[CARNET_ID_MAX + 8];
 		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", s.ids[i]);
 		rc = carnet_xap_writer_set_term(w->xw, term, CARNET_TERM_LATEST,
-						strcmp(s.ids[i], s.best_id) == 0,
-						err);
+						latest, err);
 		if (rc == CARNET_E_NOTFOUND) /* registry ahead of the index */
 			rc = CARNET_OK;
 	}
@@ -376,7 +384,7 @@ static int drop_stale(carnet_writer *w, const char *source, const carnet_doc *do
 		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", pd.ids[i][0]);
 		if ((rc = carnet_xap_writer_delete(w->xw, term, err)) == CARNET_OK &&
 		    (rc = carnet_registry__doc_delete(w->reg, pd.ids[i][0], err)) == CARNET_OK)
-			rc = mark_latest(w, pd.ids[i][1], err);
+			rc = mark_latest(w, pd.ids[i][1], NULL, NULL, err);
 	}
 	free(pd.ids);
 	return rc;
@@ -435,10 +443,11 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 		char id_term[CARNET_ID_MAX + 8];
 		snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", job->docs[i].id);
 		carnet_xprepared *x = job->xdocs[i];
+		if ((rc = carnet_registry__doc_put(w->reg, &job->docs[i], err)) ||
+		    (rc = mark_latest(w, job->docs[i].set_id, job->docs[i].id, x, err)))
+			return rc;
 		job->xdocs[i] = NULL; /* consumed by put_prepared */
-		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, x, err)) ||
-		    (rc = carnet_registry__doc_put(w->reg, &job->docs[i], err)) ||
-		    (rc = mark_latest(w, job->docs[i].set_id, err)))
+		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, x, err)))
 			return rc;
 	}
 	if ((rc = carnet_registry__source_set(w->reg, job->source, job->hash,
