@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <xapian.h>
@@ -106,6 +107,36 @@ int check_format(Xapian::Database &db, Xapian::WritableDatabase *w,
 	return CARNET_OK;
 }
 
+// A stemmer that remembers its answers: the same words come back in every
+// document, and a Snowball stem costs far more than a look-up. The stems
+// are those of the wrapped stemmer; the memory is bounded (forgotten when
+// full).
+class CachedStem : public Xapian::StemImplementation {
+	Xapian::Stem stem;
+	std::unordered_map<std::string, std::string> memo;
+	static const size_t MEMO_MAX = 20000;
+
+public:
+	explicit CachedStem(const std::string &lang) : stem(lang) {}
+
+	std::string operator()(const std::string &word) override
+	{
+		auto it = memo.find(word);
+		if (it != memo.end())
+			return it->second;
+		if (memo.size() >= MEMO_MAX)
+			memo.clear();
+		std::string s = stem(word);
+		memo.emplace(word, s);
+		return s;
+	}
+
+	std::string get_description() const override
+	{
+		return "cached " + stem.get_description();
+	}
+};
+
 Xapian::docid find_doc(Xapian::Database &db, const std::string &id_term)
 {
 	Xapian::PostingIterator p = db.postlist_begin(id_term);
@@ -179,7 +210,14 @@ int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		thread_local std::string stem_name;
 		std::string lang = d->stem_language ? d->stem_language : "none";
 		if (lang != stem_name) {
-			tg.set_stemmer(Xapian::Stem(lang));
+			// one cached stemmer per language and thread, kept
+			thread_local std::unordered_map<std::string, Xapian::Stem> stems;
+			auto it = stems.find(lang);
+			if (it == stems.end())
+				it = stems.emplace(lang, lang == "none"
+						   ? Xapian::Stem(lang)
+						   : Xapian::Stem(new CachedStem(lang))).first;
+			tg.set_stemmer(it->second);
 			stem_name = lang;
 		}
 		p = new carnet_xprepared;
