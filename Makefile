@@ -59,12 +59,12 @@ FINAL_CXXFLAGS = -std=c++17 -pthread $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibili
 FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 
 CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
-             core/home.c core/registry.c core/base64.c
+             core/home.c core/registry.c core/base64.c core/rank.c
 CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
                 indexer/sidecar.c indexer/prepare.c indexer/writer.c
-QUERY_SRCS := query/search.c query/policy.c
+QUERY_SRCS := query/search.c query/policy.c query/words.c query/snippet.c
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
@@ -103,6 +103,24 @@ $(BUILD)/gen/authorisations_default.h: query/authorisations.tsv
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@
 $(BUILD)/query/policy.o: $(BUILD)/gen/authorisations_default.h
+
+# The default ranking tables, compiled in as byte arrays (they are larger
+# than the longest string literal ISO C promises).
+RANKING_CONF ?= query/ranking.conf
+AFFINITY_TSV ?= query/affinity.tsv
+SYNONYMS_TSV ?= query/synonyms.tsv
+embed = { echo 'static const unsigned char $(2)_bytes[] = {'; od -An -v -tx1 $(1) | \
+	  sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; \
+	  echo '\#define $(2) ((const char *)$(2)_bytes)'; }
+$(BUILD)/gen/ranking_default.h: $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV)
+	@mkdir -p $(dir $@)
+	$(SAY) GEN $@
+	$(Q){ echo '/* generated from $^: do not edit */'; \
+	  $(call embed,$(RANKING_CONF),carnet_default_ranking); \
+	  $(call embed,$(AFFINITY_TSV),carnet_default_affinity); \
+	  $(call embed,$(SYNONYMS_TSV),carnet_default_synonyms); } > $@
+$(BUILD)/core/rank.o: $(BUILD)/gen/ranking_default.h
+$(BUILD)/core/rank.o: EXTRA_INC := -I$(BUILD)/gen
 $(BUILD)/indexer/read_pdf.o: EXTRA_INC := -Iindexer -DCARNET_LIBEXECDIR='"$(LIBEXECDIR)"'
 
 # The PDF extractor, run by the library in its own process.
@@ -214,7 +232,8 @@ install: all
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 755 $(PDFTEXT) $(DESTDIR)$(LIBEXECDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/carnet
-	install -m 644 query/authorisations.tsv $(DESTDIR)$(PREFIX)/share/carnet/
+	install -m 644 query/authorisations.tsv query/ranking.conf query/affinity.tsv \
+		query/synonyms.tsv $(DESTDIR)$(PREFIX)/share/carnet/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@REQUIRES@|$(PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc

@@ -247,3 +247,42 @@ int carnet_home__prune(const char *home, const char *keep, int newer_only,
 	closedir(d);
 	return rc;
 }
+
+int carnet_home__read(carnet_buf *out, int *missing_out, const char *dir,
+		      const char *name, size_t max_bytes, carnet_error *err)
+{
+	char path[CARNET_PATH_MAX];
+	*missing_out = 0;
+	int rc = carnet_home__path(path, sizeof path, dir, name, err);
+	if (rc)
+		return rc;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT) {
+			*missing_out = 1;
+			return CARNET_OK;
+		}
+		return carnet_error__os(err, CARNET_E_IO, errno, "cannot read %s", path);
+	}
+	char chunk[4096];
+	size_t n, total = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		total += n;
+		if (total > max_bytes) {
+			fclose(f);
+			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+						 "%s: larger than %zu bytes", path, max_bytes);
+		}
+		if (carnet_buf__put(out, chunk, n) != 0) {
+			fclose(f);
+			return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+						 "out of memory reading %s", path);
+		}
+	}
+	int failed = ferror(f);
+	fclose(f);
+	if (failed)
+		return carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_CARNET, 0,
+					 "cannot read %s", path);
+	return CARNET_OK;
+}

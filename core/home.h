@@ -4,12 +4,14 @@
  *   gen-N/registry.sqlite  and its registry
  *   LOCK             held by the one writer (an OFD lock; never waited for)
  *   access.sqlite    the access log, shared by all generations
- *   authorisations.tsv  the deployer's matrix, if any */
+ *   authorisations.tsv, ranking.conf, affinity.tsv, synonyms.tsv
+ *                    the deployer's own rules, if any */
 #ifndef CARNET_CORE_HOME_H
 #define CARNET_CORE_HOME_H
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "error.h"
 
 #define CARNET_PATH_MAX 4096
@@ -53,5 +55,12 @@ int carnet_home__publish(const char *home, const char *name, carnet_error *err);
  * rebuild that did not finish). */
 int carnet_home__prune(const char *home, const char *keep, int newer_only,
 		       carnet_error *err);
+
+/* Read the file name in directory dir into out (appended, NUL-terminated),
+ * refusing files over max_bytes. *missing_out is set to 1 (and CARNET_OK
+ * returned) when the file does not exist. Returns CARNET_OK,
+ * CARNET_E_INVALID (too large), CARNET_E_IO or CARNET_E_NOMEM. */
+int carnet_home__read(carnet_buf *out, int *missing_out, const char *dir,
+		      const char *name, size_t max_bytes, carnet_error *err);
 
 #endif

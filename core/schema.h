@@ -25,16 +25,23 @@ enum carnet_slot {
 	CARNET_SLOT_SET = 1,      /* set id (collapse key) */
 	CARNET_SLOT_TYPE = 2,     /* type code */
 	CARNET_SLOT_SPECIALTY = 3,/* author specialty code */
-	CARNET_SLOT_ID = 4        /* document id, for deterministic ties */
+	CARNET_SLOT_ID = 4,       /* document id, for deterministic ties */
+	CARNET_SLOT_RANK = 5,     /* what ranking reads of every candidate, in one
+				     value: date, type, specialty, id and content
+				     vector, separated by CARNET_RANK_SEP */
+	CARNET_SLOT_TEXT = 6      /* raw text (at most CARNET_STORED_TEXT_MAX
+				     bytes), for snippets */
 };
+
+#define CARNET_RANK_SEP '\x1f'
 
 /* Within-document weights (wdf increments) of text fields. */
 #define CARNET_WEIGHT_TITLE 3
 #define CARNET_WEIGHT_CONCLUSION 2
 #define CARNET_WEIGHT_BODY 1
 
-/* Raw text kept with each document version (after its record and a NUL)
- * for snippets; longer text is cut. */
+/* Raw text kept with each document version (CARNET_SLOT_TEXT) for
+ * snippets; longer text is cut. */
 #define CARNET_STORED_TEXT_MAX (64 * 1024)
 
 /* Longest id or code accepted in a term (Xapian's term limit is 245 bytes). */

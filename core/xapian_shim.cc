@@ -2,11 +2,14 @@
 // <xapian.h>; every entry point catches every exception (see classify()).
 #include "xapian_shim.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <xapian.h>
@@ -143,6 +146,128 @@ Xapian::docid find_doc(Xapian::Database &db, const std::string &id_term)
 	return p == db.postlist_end(id_term) ? 0 : *p;
 }
 
+// The filter every hit must pass: all `must` terms, one of each `any`
+// group, none of `hide` (unless `unhide`), the date range. It is applied
+// to the whole query, so nothing in the words can widen it.
+Xapian::Query build_filter(const carnet_xsearch *s)
+{
+	std::vector<Xapian::Query> must;
+	for (size_t i = 0; i < s->must_count; i++)
+		must.emplace_back(s->must[i]);
+	Xapian::Query filter(Xapian::Query::OP_AND, must.begin(), must.end());
+	for (size_t g = 0; g < s->any_count; g++) {
+		std::vector<Xapian::Query> any;
+		for (size_t i = 0; i < s->any[g].count; i++)
+			any.emplace_back(s->any[g].terms[i]);
+		// an empty group lets nothing through
+		Xapian::Query group = any.empty()
+			? Xapian::Query::MatchNothing
+			: Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end());
+		filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, group);
+	}
+	if (s->hide_count) {
+		std::vector<Xapian::Query> hide;
+		for (size_t i = 0; i < s->hide_count; i++)
+			hide.emplace_back(s->hide[i]);
+		Xapian::Query hidden(Xapian::Query::OP_OR, hide.begin(), hide.end());
+		if (s->unhide)
+			hidden = Xapian::Query(Xapian::Query::OP_AND_NOT, hidden,
+					       Xapian::Query(s->unhide));
+		filter = Xapian::Query(Xapian::Query::OP_AND_NOT, filter, hidden);
+	}
+	if (s->date_from || s->date_to) {
+		Xapian::Query range;
+		if (s->date_from && s->date_to)
+			range = Xapian::Query(Xapian::Query::OP_VALUE_RANGE,
+					      CARNET_SLOT_DATE, s->date_from, s->date_to);
+		else if (s->date_from)
+			range = Xapian::Query(Xapian::Query::OP_VALUE_GE,
+					      CARNET_SLOT_DATE, s->date_from);
+		else
+			range = Xapian::Query(Xapian::Query::OP_VALUE_LE,
+					      CARNET_SLOT_DATE, s->date_to);
+		filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, range);
+	}
+
+	return filter;
+}
+
+
+// The query for one way of saying a clause (see carnet_xalt).
+Xapian::Query alt_query(const Xapian::Database &db, const carnet_xalt &a,
+			bool exact)
+{
+	if (a.count == 0)
+		return Xapian::Query::MatchNothing;
+	if (a.count > 1) {
+		std::vector<Xapian::Query> words;
+		for (size_t i = 0; i < a.count; i++)
+			words.emplace_back(a.words[i]);
+		// typed in quotes: these words in this order; otherwise (a
+		// synonym's words, a hyphenated word) small words may come
+		// between: "anevrisme aorte" matches "anévrisme de l'aorte"
+		return Xapian::Query(Xapian::Query::OP_PHRASE, words.begin(), words.end(),
+				     (Xapian::termcount)(exact ? a.count : a.count + 2));
+	}
+	std::string word = a.words[0];
+	if (exact)
+		return Xapian::Query(word);
+	// the indexer keeps "Z" + stem for every word, French or English
+	thread_local Xapian::Stem fr("french"), en("english");
+	std::string zfr = "Z" + fr(word), zen = "Z" + en(word);
+	std::vector<Xapian::Query> v;
+	if (db.term_exists(zfr))
+		v.emplace_back(zfr);
+	if (zen != zfr && db.term_exists(zen))
+		v.emplace_back(zen);
+	if (v.empty())
+		return Xapian::Query(word); // maybe indexed unstemmed only
+	if (v.size() == 1)
+		return v[0];
+	return Xapian::Query(Xapian::Query::OP_SYNONYM, v.begin(), v.end());
+}
+
+// A clause: its alternatives are synonyms of one another.
+Xapian::Query clause_query(const Xapian::Database &db, const carnet_xclause &c)
+{
+	std::vector<Xapian::Query> v;
+	for (size_t i = 0; i < c.alts_count; i++)
+		v.push_back(alt_query(db, c.alts[i], c.exact != 0));
+	if (v.empty())
+		return Xapian::Query::MatchNothing;
+	if (v.size() == 1)
+		return v[0];
+	return Xapian::Query(Xapian::Query::OP_SYNONYM, v.begin(), v.end());
+}
+
+// The words of a request: should clauses OR'ed, must clauses AND'ed,
+// must-not clauses taken away. Empty when there are no positive clauses.
+Xapian::Query words_query(const Xapian::Database &db, const carnet_xrank *rk,
+			  Xapian::Query *exclude)
+{
+	std::vector<Xapian::Query> should, must, not_;
+	for (size_t i = 0; i < rk->clauses_count; i++) {
+		const carnet_xclause &c = rk->clauses[i];
+		Xapian::Query q = clause_query(db, c);
+		if (c.mode == CARNET_XMUST)
+			must.push_back(q);
+		else if (c.mode == CARNET_XMUST_NOT)
+			not_.push_back(q);
+		else
+			should.push_back(q);
+	}
+	if (!not_.empty())
+		*exclude = Xapian::Query(Xapian::Query::OP_OR, not_.begin(), not_.end());
+	Xapian::Query any_of = should.empty() ? Xapian::Query()
+		: Xapian::Query(Xapian::Query::OP_OR, should.begin(), should.end());
+	if (must.empty())
+		return any_of;
+	Xapian::Query all_of(Xapian::Query::OP_AND, must.begin(), must.end());
+	if (should.empty())
+		return all_of;
+	return Xapian::Query(Xapian::Query::OP_AND_MAYBE, all_of, any_of);
+}
+
 } // namespace
 
 struct carnet_xwriter {
@@ -257,6 +382,70 @@ int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
 			if (t != p->doc.termlist_end() && *t == term)
 				p->doc.remove_term(term);
 		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkey *keys, size_t n,
+			      int english, unsigned char *hits,
+			      carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		std::unordered_set<std::string> terms;
+		for (Xapian::TermIterator t = p->doc.termlist_begin(); t != p->doc.termlist_end(); ++t)
+			terms.insert(*t);
+		for (size_t i = 0; i < n; i++) {
+			const carnet_xkey &k = keys[i];
+			hits[i] = 0;
+			if (k.count == 1) {
+				const char *z = k.zterm[english ? 1 : 0];
+				hits[i] = (z && terms.count(z)) || terms.count(k.words[0]);
+				continue;
+			}
+			bool all = k.count > 0;
+			for (size_t w = 0; all && w < k.count; w++)
+				all = terms.count(k.words[w]) > 0;
+			if (!all)
+				continue;
+			// the words in order, with at most two others in between,
+			// as the query side's phrases allow
+			std::vector<std::vector<Xapian::termpos>> pos(k.count);
+			for (size_t w = 0; w < k.count; w++) {
+				Xapian::TermIterator t = p->doc.termlist_begin();
+				t.skip_to(k.words[w]);
+				for (Xapian::PositionIterator q = t.positionlist_begin();
+				     q != t.positionlist_end(); ++q)
+					pos[w].push_back(*q);
+			}
+			Xapian::termpos window = (Xapian::termpos)k.count + 2;
+			for (Xapian::termpos start : pos[0]) {
+				Xapian::termpos at = start;
+				bool ok = true;
+				for (size_t w = 1; ok && w < k.count; w++) {
+					auto next = std::upper_bound(pos[w].begin(), pos[w].end(), at);
+					ok = next != pos[w].end() && *next < start + window;
+					if (ok)
+						at = *next;
+				}
+				if (ok) {
+					hits[i] = 1;
+					break;
+				}
+			}
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_prepared_value(carnet_xprepared *p, unsigned slot, const char *value,
+			      size_t len, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		p->doc.add_value(slot, std::string(value, len));
 		return CARNET_OK;
 	} catch (...) {
 		return classify(err);
@@ -461,46 +650,7 @@ int carnet_xap_reader_search(carnet_xreader *r, const carnet_xsearch *s,
 		if (s->must_count == 0)
 			return fail(err, CARNET_E_INVALID,
 				    "a search needs at least one filter term");
-		// The filter every hit must pass: all `must` terms, one of `any`,
-		// the date range. It is applied to the whole query, so nothing
-		// in the words can widen it.
-		std::vector<Xapian::Query> must;
-		for (size_t i = 0; i < s->must_count; i++)
-			must.emplace_back(s->must[i]);
-		Xapian::Query filter(Xapian::Query::OP_AND, must.begin(), must.end());
-		for (size_t g = 0; g < s->any_count; g++) {
-			std::vector<Xapian::Query> any;
-			for (size_t i = 0; i < s->any[g].count; i++)
-				any.emplace_back(s->any[g].terms[i]);
-			// an empty group lets nothing through
-			Xapian::Query group = any.empty()
-				? Xapian::Query::MatchNothing
-				: Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end());
-			filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, group);
-		}
-		if (s->hide_count) {
-			std::vector<Xapian::Query> hide;
-			for (size_t i = 0; i < s->hide_count; i++)
-				hide.emplace_back(s->hide[i]);
-			Xapian::Query hidden(Xapian::Query::OP_OR, hide.begin(), hide.end());
-			if (s->unhide)
-				hidden = Xapian::Query(Xapian::Query::OP_AND_NOT, hidden,
-						       Xapian::Query(s->unhide));
-			filter = Xapian::Query(Xapian::Query::OP_AND_NOT, filter, hidden);
-		}
-		if (s->date_from || s->date_to) {
-			Xapian::Query range;
-			if (s->date_from && s->date_to)
-				range = Xapian::Query(Xapian::Query::OP_VALUE_RANGE,
-						      CARNET_SLOT_DATE, s->date_from, s->date_to);
-			else if (s->date_from)
-				range = Xapian::Query(Xapian::Query::OP_VALUE_GE,
-						      CARNET_SLOT_DATE, s->date_from);
-			else
-				range = Xapian::Query(Xapian::Query::OP_VALUE_LE,
-						      CARNET_SLOT_DATE, s->date_to);
-			filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, range);
-		}
+		Xapian::Query filter = build_filter(s);
 
 		bool browse = !s->words || !*s->words;
 		Xapian::Query query;
@@ -560,6 +710,170 @@ void carnet_xap_reader_free(carnet_xreader *r) CARNET_NOEXCEPT
 	try {
 		delete r;
 	} catch (...) {
+	}
+}
+
+int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
+				 const carnet_xrank *rk, carnet_xcand_cb cb,
+				 void *payload, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		if (s->must_count == 0)
+			return fail(err, CARNET_E_INVALID,
+				    "a search needs at least one filter term");
+		Xapian::Query filter = build_filter(s);
+		Xapian::Query exclude;
+		Xapian::Query words = words_query(r->db, rk, &exclude);
+		if (!exclude.empty())
+			filter = Xapian::Query(Xapian::Query::OP_AND_NOT, filter, exclude);
+		bool browse = words.empty();
+		if (!browse && rk->clauses_count) {
+			words = Xapian::Query(Xapian::Query::OP_FILTER, words, filter);
+		}
+		Xapian::doccount all = r->db.get_doccount();
+		Xapian::doccount cap = rk->max_candidates ? (Xapian::doccount)rk->max_candidates : all;
+		if (cap > all)
+			cap = all;
+
+		Xapian::Enquire enq(r->db);
+		if (browse) {
+			enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, filter, 0.0));
+			enq.set_weighting_scheme(Xapian::BoolWeight());
+		} else {
+			enq.set_query(words);
+			enq.set_weighting_scheme(Xapian::BM25Weight(rk->bm25_k1, 0, 1,
+								    rk->bm25_b, 0.5));
+		}
+		enq.set_docid_order(Xapian::Enquire::ASCENDING);
+		Xapian::MSet ms = enq.get_mset(0, cap);
+		std::string packed;
+		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
+			Xapian::Document doc = it.get_document();
+			packed = doc.get_value(CARNET_SLOT_RANK);
+			if (packed.empty()) {
+				// a document indexed before the packed value existed
+				const char sep = CARNET_RANK_SEP;
+				packed = doc.get_value(CARNET_SLOT_DATE) + sep +
+					 doc.get_value(CARNET_SLOT_TYPE) + sep +
+					 doc.get_value(CARNET_SLOT_SPECIALTY) + sep +
+					 doc.get_value(CARNET_SLOT_ID) + sep;
+			}
+			int rc = cb(*it, browse ? 0.0 : it.get_weight(), packed.c_str(),
+				    packed.size(), payload);
+			if (rc)
+				return rc;
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **out,
+			   size_t *len_out, carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	*len_out = 0;
+	try {
+		Xapian::Document doc = r->db.get_document(docid);
+		std::string data = slot < 0 ? doc.get_data() : doc.get_value((Xapian::valueno)slot);
+		char *p = static_cast<char *>(std::malloc(data.size() + 1));
+		if (!p)
+			return fail(err, CARNET_E_NOMEM, "out of memory reading a document");
+		std::memcpy(p, data.data(), data.size());
+		p[data.size()] = '\0';
+		*out = p;
+		*len_out = data.size();
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_vocabulary(carnet_xreader *r, const carnet_xsearch *s,
+				 size_t max_docs,
+				 int (*cb)(const char *term, size_t len,
+					   unsigned docs, void *payload),
+				 void *payload, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		Xapian::Enquire enq(r->db);
+		enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+					    build_filter(s), 0.0));
+		enq.set_weighting_scheme(Xapian::BoolWeight());
+		enq.set_docid_order(Xapian::Enquire::ASCENDING);
+		Xapian::MSet ms = enq.get_mset(0, (Xapian::doccount)max_docs);
+		std::unordered_map<std::string, unsigned> vocab;
+		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
+			Xapian::Document doc = it.get_document();
+			for (Xapian::TermIterator t = doc.termlist_begin();
+			     t != doc.termlist_end(); ++t) {
+				const std::string &term = *t;
+				// prefixed terms start with an upper-case letter
+				if (term.empty() || (term[0] >= 'A' && term[0] <= 'Z'))
+					continue;
+				vocab[term]++;
+			}
+		}
+		for (const auto &v : vocab) {
+			int rc = cb(v.first.c_str(), v.first.size(), v.second, payload);
+			if (rc)
+				return rc;
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_words(const char *text, size_t len,
+		     int (*cb)(const char *word, size_t len, void *payload),
+		     void *payload, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		// the indexer's own tokenizer, so that queries split words
+		// exactly as documents were split
+		thread_local Xapian::TermGenerator tg;
+		Xapian::Document doc;
+		tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
+		tg.set_document(doc);
+		tg.set_termpos(0);
+		tg.index_text(std::string(text, len));
+		tg.set_document(Xapian::Document());
+		std::vector<std::pair<Xapian::termpos, std::string>> words;
+		for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+			for (Xapian::PositionIterator p = t.positionlist_begin();
+			     p != t.positionlist_end(); ++p)
+				words.emplace_back(*p, *t);
+		std::sort(words.begin(), words.end());
+		for (const auto &w : words) {
+			int rc = cb(w.second.c_str(), w.second.size(), payload);
+			if (rc)
+				return rc;
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_stem(const char *language, const char *word, char *out,
+		    size_t size, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		if (size == 0)
+			return fail(err, CARNET_E_INVALID, "no room for a stem");
+		thread_local std::string name;
+		thread_local Xapian::Stem stem;
+		if (name != language) {
+			stem = Xapian::Stem(language);
+			name = language;
+		}
+		std::string st = stem(word);
+		std::snprintf(out, size, "%s", st.c_str());
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
 	}
 }
 

@@ -48,6 +48,15 @@ typedef struct carnet_xdoc {
 
 typedef struct carnet_xprepared carnet_xprepared;
 
+/* A keyword to look for in a prepared document: a word, through its stem
+ * term in the document's language (zterm[0] French, [1] English), or a
+ * phrase of unstemmed words. */
+typedef struct carnet_xkey {
+	const char *zterm[2];      /* "Z" + stem, for a single word */
+	const char *const *words;
+	size_t count;
+} carnet_xkey;
+
 /* Build the Xapian document for d (terms, values, text, record) without a
  * database: safe to call from several threads at once, each with its own
  * documents. Freed with carnet_xap_prepared_free, or by put_prepared. */
@@ -57,6 +66,15 @@ int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
 				 carnet_error *err) CARNET_NOEXCEPT;
 void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT;
+
+/* Set hits[i] to 1 when the prepared document has keys[i] (0 otherwise);
+ * english != 0 when it was stemmed in English. */
+int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkey *keys, size_t n,
+			      int english, unsigned char *hits,
+			      carnet_error *err) CARNET_NOEXCEPT;
+/* Set a value of the prepared document. */
+int carnet_xap_prepared_value(carnet_xprepared *p, unsigned slot, const char *value,
+			      size_t len, carnet_error *err) CARNET_NOEXCEPT;
 
 /* Open or create the database at path for writing and check its format
  * (metadata "carnet.format"). LOCKED if another writer holds it. */
@@ -135,6 +153,79 @@ int carnet_xap_reader_search(carnet_xreader *r, const carnet_xsearch *s,
 int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT;
 void carnet_xap_reader_free(carnet_xreader *r) CARNET_NOEXCEPT;
+
+/* ---- ranking support ---- */
+
+/* One way of saying a clause: count 1 is a word (matched through its French
+ * and English stems, or exactly when the clause is exact), more is a
+ * phrase of unstemmed words. Words are folded (core/text.h). */
+typedef struct carnet_xalt {
+	const char *const *words;
+	size_t count;
+} carnet_xalt;
+
+enum carnet_xmode {
+	CARNET_XSHOULD = 0,  /* a hit has this clause or another should clause */
+	CARNET_XMUST = 1,    /* every hit has this clause */
+	CARNET_XMUST_NOT = 2 /* no hit has it */
+};
+
+/* A clause: its alternatives (synonyms, abbreviations) count as one term. */
+typedef struct carnet_xclause {
+	int mode;            /* enum carnet_xmode */
+	int exact;           /* words typed in quotes: no stemming */
+	const carnet_xalt *alts;
+	size_t alts_count;
+	double weight;       /* weight of a keyword (content queries); 1 otherwise */
+} carnet_xclause;
+
+typedef struct carnet_xrank {
+	const carnet_xclause *clauses; /* the words; none for browse mode */
+	size_t clauses_count;
+	double bm25_k1, bm25_b;        /* BM25 parameters */
+	size_t max_candidates;         /* stop after this many (0: no limit) */
+} carnet_xrank;
+
+/* Called once per document that passes the filter (and matches the words,
+ * if any), in no particular order. text: its BM25 weight (0 in browse
+ * mode); rank: its CARNET_SLOT_RANK value (len bytes: date, type,
+ * specialty, id, content vector), borrowed for the call. A non-zero
+ * return stops and is returned. */
+typedef int (*carnet_xcand_cb)(unsigned docid, double text, const char *rank,
+			       size_t len, void *payload);
+
+/* Run the search s (its filter; s->words, offset and limit are ignored)
+ * with the words of rk, calling cb for every candidate.
+ * MODIFIED means: reopen and retry. */
+int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
+				 const carnet_xrank *rk, carnet_xcand_cb cb,
+				 void *payload, carnet_error *err) CARNET_NOEXCEPT;
+
+/* The stored record of document docid (slot == -1) or one of its values
+ * into a malloc'ed buffer (*out, NUL-terminated, length *len_out) that the
+ * caller frees with free(). NOTFOUND if it is gone. */
+int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **out,
+			   size_t *len_out, carnet_error *err) CARNET_NOEXCEPT;
+
+/* Call cb once with every distinct unprefixed term (a word as indexed,
+ * not stemmed) of the documents passing the filter of s, with the number
+ * of those documents that have it. At most max_docs documents are read. */
+int carnet_xap_reader_vocabulary(carnet_xreader *r, const carnet_xsearch *s,
+				 size_t max_docs,
+				 int (*cb)(const char *term, size_t len,
+					   unsigned docs, void *payload),
+				 void *payload, carnet_error *err) CARNET_NOEXCEPT;
+
+/* Split folded text into words exactly as the indexer does, calling cb
+ * for each in order (borrowed for the call). A non-zero return stops. */
+int carnet_xap_words(const char *text, size_t len,
+		     int (*cb)(const char *word, size_t len, void *payload),
+		     void *payload, carnet_error *err) CARNET_NOEXCEPT;
+
+/* Stem a folded word with the stemmer of language ("french", "english")
+ * into out (NUL-terminated, cut to size). Returns CARNET_OK or an error. */
+int carnet_xap_stem(const char *language, const char *word, char *out,
+		    size_t size, carnet_error *err) CARNET_NOEXCEPT;
 
 size_t carnet_xap_hits_count(const carnet_xhits *h) CARNET_NOEXCEPT;
 unsigned long carnet_xap_hits_total(const carnet_xhits *h) CARNET_NOEXCEPT;

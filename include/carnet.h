@@ -335,7 +335,11 @@ typedef enum carnet_part {
 	CARNET_PART_AFFINITY_CONTENT = 7, /* from the words of the document, 0..1 */
 	CARNET_PART_RECENCY_RAW = 8,      /* 2^(-age/half-life), 0..1 */
 	CARNET_PART_AGE_DAYS = 9,         /* age of the document at as_of */
-	CARNET_PART_HALF_LIFE_DAYS = 10   /* its half-life; 0 means it never fades */
+	CARNET_PART_HALF_LIFE_DAYS = 10,  /* its half-life; 0 means it never fades */
+	CARNET_PART_AFFINITY_TOPIC = 11   /* when the words are about another
+					     specialty than the viewer's: the
+					     affinity to that one, 0..1, blended
+					     into CARNET_PART_AFFINITY */
 } carnet_part;
 
 /**

@@ -203,14 +203,12 @@ nomem:
 				 "%s: out of memory", p->source);
 }
 
-/* Append to the stored record a NUL, then the raw text of d's sections
- * (at most CARNET_STORED_TEXT_MAX bytes, cut at a character boundary),
- * from which the query side makes snippets. Returns 0 or -1 on no memory. */
-static int add_stored_text(carnet_buf *record, const carnet_doc *d)
+/* The raw text of d's sections (at most CARNET_STORED_TEXT_MAX bytes, cut
+ * at a character boundary), from which the query side makes snippets.
+ * Returns 0 or -1 on no memory. */
+static int stored_text(carnet_buf *out, const carnet_doc *d)
 {
 	size_t room = CARNET_STORED_TEXT_MAX;
-	if (carnet_buf__putc(record, '\0') != 0)
-		return -1;
 	for (size_t i = 0; i < d->sections_count && room > 1; i++) {
 		size_t n = d->sections[i].len;
 		if (n >= room) {
@@ -219,17 +217,49 @@ static int add_stored_text(carnet_buf *record, const carnet_doc *d)
 			while (n > 0 && ((unsigned char)d->sections[i].text[n] & 0xC0) == 0x80)
 				n--;
 		}
-		if (carnet_buf__put(record, d->sections[i].text, n) != 0 ||
-		    carnet_buf__putc(record, '\n') != 0)
+		if (carnet_buf__put(out, d->sections[i].text, n) != 0 ||
+		    carnet_buf__putc(out, '\n') != 0)
 			return -1;
 		room -= n + 1;
 	}
 	return 0;
 }
 
+/* Give the prepared document of d its CARNET_SLOT_RANK value: date, type,
+ * specialty, id, and the content vector (which profiles' keywords it has),
+ * so that ranking reads one value per candidate. */
+static int add_rank_value(carnet_xprepared *x, const carnet_doc *d, const char *date,
+			  int english, const carnet_ranking *rank, carnet_error *err)
+{
+	const carnet_xkey *keys = NULL;
+	size_t nkeys = rank ? carnet_rank__keys_ready(rank, &keys) : 0;
+	unsigned char *hits = calloc(nkeys ? nkeys : 1, 1);
+	carnet_buf v = CARNET_BUF_INIT;
+	int rc = hits ? CARNET_OK : CARNET_E_NOMEM;
+	if (rc == CARNET_OK && nkeys)
+		rc = carnet_xap_prepared_match(x, keys, nkeys, english, hits, err);
+	if (rc == CARNET_OK) {
+		const char sep = CARNET_RANK_SEP;
+		if (carnet_buf__printf(&v, "%s%c%s%c%s%c%s%c", date, sep, d->type ? d->type : "",
+				       sep, d->author_specialty ? d->author_specialty : "", sep,
+				       d->id, sep) != 0 ||
+		    (rank && carnet_rank__content(rank, hits, &v) != 0))
+			rc = CARNET_E_NOMEM;
+	}
+	if (rc == CARNET_OK)
+		rc = carnet_xap_prepared_value(x, CARNET_SLOT_RANK, v.data, v.len, err);
+	else if (rc == CARNET_E_NOMEM)
+		carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				  "out of memory indexing %s", d->id);
+	free(hits);
+	carnet_buf__free(&v);
+	return rc;
+}
+
 /* Build the Xapian document of d (without the latest term: the writer
  * sets it, see mark_latest). */
-static int build_doc(carnet_xprepared **out, const carnet_doc *d, carnet_error *err)
+static int build_doc(carnet_xprepared **out, const carnet_doc *d,
+		     const carnet_ranking *rank, carnet_error *err)
 {
 	*out = NULL;
 	carnet_buf folded = CARNET_BUF_INIT, record = CARNET_BUF_INIT;
@@ -321,7 +351,7 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d, carnet_error *
 
 	char date[9];
 	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
-	carnet_xvalue values[5];
+	carnet_xvalue values[6];
 	size_t nvalues = 0;
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_DATE, date, 8 };
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SET, d->set_id, strlen(d->set_id) };
@@ -334,19 +364,27 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d, carnet_error *
 
 	char id_term[CARNET_ID_MAX + 8];
 	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
+	carnet_buf text = CARNET_BUF_INIT;
 	if (rc == CARNET_OK && (carnet_doc__encode_record(&record, d) != 0 ||
-				add_stored_text(&record, d) != 0))
+				stored_text(&text, d) != 0))
 		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
 				       0, "out of memory");
 	if (rc == CARNET_OK) {
 		/* English documents get English stems; queries look for both */
 		int english = d->language && strncmp(d->language, "en", 2) == 0;
+		if (text.len)
+			values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_TEXT, text.data, text.len };
 		carnet_xdoc x = {
 			id_term, terms, nterms, values, nvalues, texts, t,
 			record.data, record.len, english ? "english" : "french",
 		};
 		rc = carnet_xap_prepare(out, &x, err);
+		if (rc == CARNET_OK && (rc = add_rank_value(*out, d, date, english, rank, err))) {
+			carnet_xap_prepared_free(*out);
+			*out = NULL;
+		}
 	}
+	carnet_buf__free(&text);
 	free(texts);
 	free(offs);
 	free(terms);
@@ -363,7 +401,8 @@ nomem:
 }
 
 int carnet_prepare__input(carnet_prepared *job, const char *path,
-			  carnet_registry *reg, const carnet_limits *limits)
+			  carnet_registry *reg, const carnet_limits *limits,
+			  const carnet_ranking *rank)
 {
 	memset(job, 0, sizeof *job);
 	carnet_error *reason = &job->reason;
@@ -477,7 +516,7 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 		goto out;
 	}
 	for (size_t i = 0; i < p.count; i++) {
-		if ((rc = build_doc(&job->xdocs[i], &p.docs[i], reason))) {
+		if ((rc = build_doc(&job->xdocs[i], &p.docs[i], rank, reason))) {
 			job->kind = CARNET_PREP_FATAL;
 			goto out;
 		}

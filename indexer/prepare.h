@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "rank.h"
 #include "reader.h"
 #include "registry.h"
 #include "xapian_shim.h"
@@ -30,9 +31,11 @@ typedef struct carnet_prepared {
 	size_t count;
 } carnet_prepared;
 
-/* Prepare path; returns job->kind. reg is read, never written. */
+/* Prepare path; returns job->kind. reg is read, never written; rank gives
+ * the content keywords (carnet_rank__keys must have been called). */
 int carnet_prepare__input(carnet_prepared *job, const char *path,
-			  carnet_registry *reg, const carnet_limits *limits);
+			  carnet_registry *reg, const carnet_limits *limits,
+			  const carnet_ranking *rank);
 
 /* Free what a prepared job holds (it can be prepared again). */
 void carnet_prepare__clear(carnet_prepared *job);

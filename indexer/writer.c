@@ -25,6 +25,7 @@ struct carnet_writer {
 	carnet_registry *reg;
 	carnet_xwriter *xw;
 	carnet_limits limits;
+	carnet_ranking *rank;     /* the ranking tables: content keywords */
 	int lock_fd;              /* the home's writer lock */
 	char new_gen[CARNET_PATH_MAX]; /* rebuild: the generation being written */
 	carnet_error *scratch_err;     /* for callbacks */
@@ -105,9 +106,13 @@ static int start(carnet_writer **out, const char *home, carnet_error *err)
 	w->limits.pdf_seconds = CARNET_DEFAULT_PDF_SECONDS;
 	w->limits.pdf_memory_bytes = CARNET_DEFAULT_PDF_MEMORY_BYTES;
 	int rc;
+	const carnet_xkey *keys;
+	size_t nkeys;
 	if ((rc = carnet_home__create(home, err)) ||
 	    (rc = carnet_home__lock(&w->lock_fd, home, err)) ||
-	    (rc = carnet_home__prune(home, NULL, 1, err))) {
+	    (rc = carnet_home__prune(home, NULL, 1, err)) ||
+	    (rc = carnet_rank__load(&w->rank, home, err)) ||
+	    (rc = carnet_rank__keys(w->rank, &keys, &nkeys, err))) {
 		carnet_writer_close(w);
 		return rc;
 	}
@@ -222,6 +227,7 @@ void carnet_writer_close(carnet_writer *w)
 	carnet_xap_writer_free(w->xw);
 	carnet_registry__close(w->reg);
 	carnet_home__unlock(w->lock_fd);
+	carnet_rank__free(w->rank);
 	free(w);
 }
 
@@ -466,7 +472,7 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 	if (!job)
 		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
 					 "out of memory");
-	carnet_prepare__input(job, path, w->reg, &w->limits);
+	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank);
 	int rc = apply(w, job, outcome_out, err);
 	carnet_prepare__clear(job);
 	free(job);
@@ -513,7 +519,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pl->mu);
 		carnet_prepared *job = &pl->slots[i % pl->nslots];
 		if (open_rc == CARNET_OK) {
-			carnet_prepare__input(job, pl->paths[i], reg, pl->limits);
+			carnet_prepare__input(job, pl->paths[i], reg, pl->limits, pl->w->rank);
 		} else {
 			memset(job, 0, sizeof *job);
 			job->kind = CARNET_PREP_FATAL;

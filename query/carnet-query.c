@@ -21,12 +21,15 @@ static void usage(FILE *f)
 	      "  VIEWER:  --role professional|patient|legal-representative\n"
 	      "           --profession CODE  --specialty CODE  --viewer-id ID  --emergency\n"
 	      "  FILTERS: --type CODE (repeatable)  --since YYYY-MM-DD  --until YYYY-MM-DD\n"
-	      "           --all-versions\n"
-	      "  OUTPUT:  --limit N (default 20)  --offset N  --json\n"
+	      "           --author-specialty CODE (repeatable)  --all-versions\n"
+	      "  RANKING: --as-of YYYY-MM-DD (recency counted from that day; default today)\n"
+	      "           --ranking FILE (ranking.conf lines over the index's own)\n"
+	      "  OUTPUT:  --limit N (default 20)  --offset N  --json  --explain  --facets\n"
 	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
 	      "A professional gives --profession; what each profession may read is\n"
 	      "set by the authorisation matrix (authorisations.tsv).\n"
-	      "No WORDS: browse mode, newest first.\n"
+	      "Hits are ranked by text relevance, affinity to the viewer's specialty\n"
+	      "and recency; no WORDS: browse mode, by affinity and recency alone.\n"
 	      "Words: plain words, \"a phrase\", -excluded, +required.\n"
 	      "exit status: 0 success, 2 usage error (bad option, patient or query),\n"
 	      "3 failure (no index, unreadable index, access denied, access log\n"
@@ -73,8 +76,39 @@ static void put_cell(const char *s, size_t cols)
 		putchar(' ');
 }
 
+/* A snippet for a terminal: <b>..</b> in bold (or *..* when not a TTY),
+ * HTML entities back to characters. */
+static void put_snippet(const char *s, int tty)
+{
+	while (*s) {
+		if (strncmp(s, "<b>", 3) == 0) {
+			fputs(tty ? "\033[1m" : "*", stdout);
+			s += 3;
+		} else if (strncmp(s, "</b>", 4) == 0) {
+			fputs(tty ? "\033[0m" : "*", stdout);
+			s += 4;
+		} else if (strncmp(s, "&amp;", 5) == 0) {
+			putchar('&');
+			s += 5;
+		} else if (strncmp(s, "&lt;", 4) == 0) {
+			putchar('<');
+			s += 4;
+		} else if (strncmp(s, "&gt;", 4) == 0) {
+			putchar('>');
+			s += 4;
+		} else if (strncmp(s, "&quot;", 6) == 0) {
+			putchar('"');
+			s += 6;
+		} else {
+			putchar(*s++);
+		}
+	}
+}
+
+static const char *const facet_names[] = { "type", "author_specialty", "year" };
+
 static void print_table(const carnet_results *res, const char *patient,
-			unsigned offset, int tty, int browse)
+			unsigned offset, int tty, int explain, int facets)
 {
 	size_t width = 0;
 	if (tty) {
@@ -83,13 +117,16 @@ static void print_table(const carnet_results *res, const char *patient,
 	}
 	size_t n = carnet_results_count(res);
 	/* rank, date, type, specialty, score, then the title */
-	size_t fixed = 4 + 1 + 10 + 2 + 34 + 2 + 16 + 2 + 5 + 2;
+	size_t fixed = 4 + 1 + 10 + 2 + 34 + 2 + 16 + 2 + 5 + 2 + (explain ? 18 : 0);
 	size_t title_cols = width > fixed + 20 ? width - fixed : (tty ? 20 : 0);
 	printf("%4s %-10s  ", "#", "date");
 	put_cell("type", 34);
 	printf("  ");
 	put_cell("spécialité", 16);
-	printf("  %5s  title\n", "score");
+	printf("  %5s  ", "score");
+	if (explain)
+		printf("%4s %4s %4s    ", "text", "spéc", "réc");
+	printf("title\n");
 	for (size_t i = 0; i < n; i++) {
 		const char *label = carnet_results_field(res, i, CARNET_FIELD_TYPE_LABEL);
 		if (!*label)
@@ -102,18 +139,62 @@ static void print_table(const carnet_results *res, const char *patient,
 		if (!*spec)
 			spec = carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY);
 		put_cell(spec, 16);
-		if (browse)
-			printf("  %5s  ", "-");
-		else
-			printf("  %5.2f  ", carnet_results_score(res, i));
+		printf("  %5.2f  ", carnet_results_score(res, i));
+		if (explain)
+			printf("%4.2f %4.2f %4.2f    ", carnet_results_part(res, i, CARNET_PART_TEXT),
+			       carnet_results_part(res, i, CARNET_PART_SPECIALTY),
+			       carnet_results_part(res, i, CARNET_PART_RECENCY));
 		put_cell(carnet_results_field(res, i, CARNET_FIELD_TITLE), title_cols);
 		putchar('\n');
+		const char *snippet = carnet_results_snippet(res, i);
+		if (snippet && *snippet) {
+			printf("%16s", "");
+			put_snippet(snippet, tty);
+			putchar('\n');
+		}
+		if (explain) {
+			double half = carnet_results_part(res, i, CARNET_PART_HALF_LIFE_DAYS);
+			char hl[32];
+			if (half > 0)
+				snprintf(hl, sizeof hl, "%.0f d", half);
+			else
+				snprintf(hl, sizeof hl, "never fades");
+			char topic[48] = "";
+			if (carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC) > 0)
+				snprintf(topic, sizeof topic, ", to the words' field %.2f",
+					 carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC));
+			printf("%16sbm25 %.2f; affinity %.2f (type %.2f, author %.2f, content %.2f%s); "
+			       "recency %.2f (age %.0f d, half-life %s)\n", "",
+			       carnet_results_part(res, i, CARNET_PART_TEXT_RAW),
+			       carnet_results_part(res, i, CARNET_PART_AFFINITY),
+			       carnet_results_part(res, i, CARNET_PART_AFFINITY_TYPE),
+			       carnet_results_part(res, i, CARNET_PART_AFFINITY_AUTHOR),
+			       carnet_results_part(res, i, CARNET_PART_AFFINITY_CONTENT), topic,
+			       carnet_results_part(res, i, CARNET_PART_RECENCY_RAW),
+			       carnet_results_part(res, i, CARNET_PART_AGE_DAYS), hl);
+		}
 	}
 	printf("%zu of %llu document(s) for patient %s\n", n,
 	       (unsigned long long)carnet_results_total(res), patient);
+	const char *suggestion = carnet_results_suggestion(res);
+	if (*suggestion)
+		printf("no document matches; did you mean: %s\n", suggestion);
+	if (facets) {
+		for (int f = 0; f < 3; f++) {
+			printf("%s:", facet_names[f]);
+			for (size_t j = 0; j < carnet_results_facet_count(res, (carnet_facet)f); j++) {
+				uint64_t count;
+				const char *v = carnet_results_facet(res, (carnet_facet)f, j, &count);
+				printf("%s %s (%llu)", j ? "," : "", *v ? v : "-",
+				       (unsigned long long)count);
+			}
+			putchar('\n');
+		}
+	}
 }
 
-static void print_json(const carnet_results *res, unsigned offset)
+static void print_json(const carnet_results *res, unsigned offset, int explain,
+		       int facets)
 {
 	size_t n = carnet_results_count(res);
 	for (size_t i = 0; i < n; i++) {
@@ -140,9 +221,57 @@ static void print_json(const carnet_results *res, unsigned offset)
 			json_object_set_new(o, more[k].key,
 					    json_string(carnet_results_field(res, i, more[k].f)));
 		json_object_set_new(o, "score", json_real(carnet_results_score(res, i)));
+		if (explain) {
+			json_object_set_new(o, "explain", json_pack(
+				"{s:f, s:f, s:f}",
+				"text", carnet_results_part(res, i, CARNET_PART_TEXT),
+				"specialty", carnet_results_part(res, i, CARNET_PART_SPECIALTY),
+				"recency", carnet_results_part(res, i, CARNET_PART_RECENCY)));
+			json_object_set_new(o, "why", json_pack(
+				"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+				"text_bm25", carnet_results_part(res, i, CARNET_PART_TEXT_RAW),
+				"affinity", carnet_results_part(res, i, CARNET_PART_AFFINITY),
+				"affinity_type", carnet_results_part(res, i, CARNET_PART_AFFINITY_TYPE),
+				"affinity_author", carnet_results_part(res, i, CARNET_PART_AFFINITY_AUTHOR),
+				"affinity_content", carnet_results_part(res, i, CARNET_PART_AFFINITY_CONTENT),
+				"recency", carnet_results_part(res, i, CARNET_PART_RECENCY_RAW),
+				"age_days", carnet_results_part(res, i, CARNET_PART_AGE_DAYS),
+				"half_life_days", carnet_results_part(res, i, CARNET_PART_HALF_LIFE_DAYS),
+				"affinity_topic", carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC)));
+		}
+		const char *snippet = carnet_results_snippet(res, i);
+		if (snippet && *snippet)
+			json_object_set_new(o, "snippet", json_string(snippet));
 		json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(4));
 		putchar('\n');
 		json_decref(o);
+	}
+	const char *suggestion = carnet_results_suggestion(res);
+	if (*suggestion) {
+		json_t *o = json_pack("{s:s}", "suggestion", suggestion);
+		if (o) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		}
+	}
+	if (facets) {
+		json_t *all = json_object();
+		for (int f = 0; all && f < 3; f++) {
+			json_t *counts = json_object();
+			for (size_t j = 0; counts && j < carnet_results_facet_count(res, (carnet_facet)f); j++) {
+				uint64_t count;
+				const char *v = carnet_results_facet(res, (carnet_facet)f, j, &count);
+				json_object_set_new(counts, v, json_integer((json_int_t)count));
+			}
+			json_object_set_new(all, facet_names[f], counts);
+		}
+		json_t *o = json_pack("{s:o}", "facets", all);
+		if (o) {
+			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			putchar('\n');
+			json_decref(o);
+		}
 	}
 }
 
@@ -167,6 +296,34 @@ static int print_access(const char *at, const char *viewer_id, const char *role,
 	       *viewer_id ? viewer_id : "-", *profession ? profession : "-",
 	       *specialty ? specialty : "-", emergency ? "EMERGENCY " : "",
 	       *words ? words : "(browse)", doc_ids);
+	return 0;
+}
+
+/* --ranking FILE: read it and apply it to the handle. */
+static int set_ranking(carnet_index *idx, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "carnet-query: cannot read %s\n", path);
+		return -1;
+	}
+	char *text = malloc(1024 * 1024 + 1);
+	size_t n = text ? fread(text, 1, 1024 * 1024, f) : 0;
+	int bad = !text || ferror(f) || !feof(f);
+	fclose(f);
+	if (bad) {
+		fprintf(stderr, "carnet-query: %s: unreadable or over 1 MiB\n", path);
+		free(text);
+		return -1;
+	}
+	text[n] = '\0';
+	carnet_error err;
+	int rc = carnet_index_set_ranking(idx, text, &err);
+	free(text);
+	if (rc != CARNET_OK) {
+		fprintf(stderr, "carnet-query: %s: %s\n", path, err.message);
+		return -1;
+	}
 	return 0;
 }
 
@@ -205,13 +362,18 @@ int main(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "explain", no_argument, NULL, 'x' },
+		{ "facets", no_argument, NULL, 'f' },
+		{ "author-specialty", required_argument, NULL, 'A' },
+		{ "as-of", required_argument, NULL, 'O' },
+		{ "ranking", required_argument, NULL, 'R' },
 		{ "access-log", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	carnet_request req = CARNET_REQUEST_INIT;
-	const char *home = NULL, *types[MAX_TYPES];
-	int json = 0, access_log = 0, c;
+	const char *home = NULL, *types[MAX_TYPES], *specs[MAX_TYPES], *ranking = NULL;
+	int json = 0, access_log = 0, explain = 0, facets = 0, c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': home = optarg; break;
@@ -251,6 +413,17 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'j': json = 1; break;
+		case 'x': explain = 1; req.flags |= CARNET_REQUEST_EXPLAIN; break;
+		case 'f': facets = 1; break;
+		case 'A':
+			if (req.author_specialties_count == MAX_TYPES) {
+				fprintf(stderr, "carnet-query: at most %d --author-specialty\n", MAX_TYPES);
+				return EXIT_USAGE;
+			}
+			specs[req.author_specialties_count++] = optarg;
+			break;
+		case 'O': req.as_of = optarg; break;
+		case 'R': ranking = optarg; break;
 		case 'L': access_log = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -262,6 +435,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	req.types = types;
+	req.author_specialties = specs;
 	if (access_log)
 		return show_access_log(home, req.patient_id, json);
 	if (req.role == CARNET_ROLE_PROFESSIONAL && !req.profession) {
@@ -294,6 +468,11 @@ int main(int argc, char **argv)
 		free(words);
 		return EXIT_FAILURE_;
 	}
+	if (ranking && set_ranking(idx, ranking) != 0) {
+		carnet_index_close(idx);
+		free(words);
+		return EXIT_USAGE;
+	}
 	carnet_results *res;
 	int rc = carnet_index_search(&res, idx, &req, &err);
 	if (rc != CARNET_OK) {
@@ -304,10 +483,10 @@ int main(int argc, char **argv)
 								      : EXIT_FAILURE_;
 	}
 	if (json)
-		print_json(res, req.offset);
+		print_json(res, req.offset, explain, facets);
 	else
 		print_table(res, req.patient_id, req.offset, isatty(STDOUT_FILENO),
-			    words[0] == '\0');
+			    explain, facets);
 	carnet_results_free(res);
 	carnet_index_close(idx);
 	free(words);

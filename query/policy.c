@@ -132,38 +132,18 @@ int carnet_policy__parse(carnet_policy **out, const char *name,
 int carnet_policy__load(carnet_policy **out, const char *home,
 			carnet_error *err)
 {
-	char path[CARNET_PATH_MAX];
-	int rc = carnet_home__path(path, sizeof path, home, CARNET_AUTHZ_FILE, err);
-	if (rc)
-		return rc;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno != ENOENT)
-			return carnet_error__os(err, CARNET_E_IO, errno,
-						"cannot read %s", path);
-		return carnet_policy__parse(out, "default authorisations.tsv",
-					    carnet_default_authorisations,
-					    strlen(carnet_default_authorisations), err);
-	}
 	carnet_buf text = CARNET_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (text.len + n > 4 * 1024 * 1024 || carnet_buf__put(&text, chunk, n) != 0) {
-			fclose(f);
-			carnet_buf__free(&text);
-			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET,
-						 0, "%s: too large or out of memory", path);
-		}
-	}
-	int failed = ferror(f);
-	fclose(f);
-	if (failed) {
-		carnet_buf__free(&text);
-		return carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_CARNET, 0,
-					 "cannot read %s", path);
-	}
-	rc = carnet_policy__parse(out, path, text.data ? text.data : "", text.len, err);
+	int missing;
+	*out = NULL;
+	int rc = carnet_home__read(&text, &missing, home, CARNET_AUTHZ_FILE,
+				   4 * 1024 * 1024, err);
+	if (rc == CARNET_OK && missing)
+		rc = carnet_policy__parse(out, "default authorisations.tsv",
+					  carnet_default_authorisations,
+					  strlen(carnet_default_authorisations), err);
+	else if (rc == CARNET_OK)
+		rc = carnet_policy__parse(out, CARNET_AUTHZ_FILE " of the index home",
+					  text.data ? text.data : "", text.len, err);
 	carnet_buf__free(&text);
 	return rc;
 }

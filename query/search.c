@@ -12,6 +12,9 @@
 #include "doc.h"
 #include "home.h"
 #include "policy.h"
+#include "rank.h"
+#include "snippet.h"
+#include "words.h"
 #include "registry.h"
 #include "schema.h"
 #include "text.h"
@@ -26,18 +29,37 @@ struct carnet_index {
 	carnet_registry *reg;
 	carnet_xreader *xr;
 	carnet_policy *policy;
+	carnet_ranking *rank;     /* ranking tables: defaults and the home's own */
 	int log_attached;         /* the access log is open on reg */
 	char home[CARNET_PATH_MAX];
 	char gen[CARNET_PATH_MAX];   /* the generation the handle has open */
 	unsigned long long stamp;    /* CURRENT's fingerprint when opened */
 };
 
+/* How many documents of one request are ranked at most: a patient's whole
+ * record, with room to spare. */
+#define CANDIDATES_MAX 200000
+#define SNIPPET_WORDS 28
+#define FACETS 3
+
+typedef struct facet_value {
+	char *value;
+	uint64_t count;
+} facet_value;
+
+typedef struct facet {
+	facet_value *v;     /* most frequent first */
+	size_t count;
+} facet;
+
 typedef struct hit {
-	char *rec;                     /* stored record, split in place */
+	char *rec;                     /* stored data: record (split in place), NUL, text */
 	char *f[CARNET_REC_COUNT];
 	const char *type_label;
 	const char *specialty_label;
 	double score;
+	carnet_parts parts;
+	char *snippet;                 /* or NULL */
 	int version;
 } hit;
 
@@ -45,6 +67,8 @@ struct carnet_results {
 	hit *hits;
 	size_t count;
 	uint64_t total;
+	facet facets[FACETS];             /* over every hit, not just this page */
+	char *suggestion;
 };
 
 /* Open the registry and the Xapian database of generation directory gen. */
@@ -85,6 +109,7 @@ int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 	idx->stamp = carnet_home__stamp(home);
 	if ((rc = carnet_home__current(idx->gen, sizeof idx->gen, home, err)) ||
 	    (rc = carnet_policy__load(&idx->policy, home, err)) ||
+	    (rc = carnet_rank__load(&idx->rank, home, err)) ||
 	    (rc = open_generation(&idx->reg, &idx->xr, idx->gen, err)))
 		goto fail;
 	*out = idx;
@@ -101,6 +126,7 @@ void carnet_index_close(carnet_index *idx)
 	carnet_xap_reader_free(idx->xr);
 	carnet_registry__close(idx->reg);
 	carnet_policy__free(idx->policy);
+	carnet_rank__free(idx->rank);
 	free(idx);
 }
 
@@ -306,6 +332,16 @@ static int check_request(const carnet_request *req, carnet_error *err)
 	for (size_t i = 0; i < req->types_count; i++)
 		if (!carnet_doc__valid_id(req->types[i]))
 			return invalid(err, "document type codes must be printable without spaces");
+	if (req->version >= 2) {
+		if (req->author_specialties_count > TYPES_MAX ||
+		    (req->author_specialties_count && !req->author_specialties))
+			return invalid(err, "too many author specialties (at most 64)");
+		for (size_t i = 0; i < req->author_specialties_count; i++)
+			if (!carnet_doc__valid_id(req->author_specialties[i]))
+				return invalid(err, "author specialty codes must be printable without spaces");
+		if (req->as_of && !carnet_doc__valid_date(req->as_of))
+			return invalid(err, "as_of must be a YYYY-MM-DD date");
+	}
 	if (req->words) {
 		size_t n = strlen(req->words), off;
 		if (n > CARNET_WORDS_MAX)
@@ -319,38 +355,401 @@ static int check_request(const carnet_request *req, carnet_error *err)
 	return CARNET_OK;
 }
 
-static int fill_results(carnet_results *res, const carnet_xhits *xh,
-			carnet_error *err)
+/* ---- ranking a request ---- */
+
+/* One document that passed the filter, as the shim reports it. */
+typedef struct cand {
+	unsigned docid;
+	double text, content, content_topic, score;
+	char date[9];
+	size_t type, spec, id;   /* offsets of strings in the request's arena */
+	const char *id_str;      /* the id, once the arena no longer moves */
+	carnet_parts parts;
+} cand;
+
+typedef struct collect {
+	cand *c;
+	size_t count, cap;
+	carnet_buf arena;        /* NUL-terminated strings */
+	int nomem;
+	const carnet_ranking *rank;
+	const carnet_viewer *viewer;
+} collect;
+
+/* Copy field [s, s+n) of a rank value into the arena. */
+static int arena_put(collect *k, const char *s, size_t n, size_t *off)
 {
-	size_t n = carnet_xap_hits_count(xh);
-	res->total = carnet_xap_hits_total(xh);
-	res->hits = calloc(n ? n : 1, sizeof *res->hits);
-	if (!res->hits)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					 0, "out of memory for results");
-	for (size_t i = 0; i < n; i++) {
-		size_t len;
-		const char *data = carnet_xap_hits_data(xh, i, &len);
-		hit *h = &res->hits[i];
-		h->rec = malloc(len + 1);
-		if (!h->rec)
-			return carnet_error__set(err, CARNET_E_NOMEM,
-						 CARNET_ORIGIN_CARNET, 0,
-						 "out of memory for results");
-		memcpy(h->rec, data, len);
-		h->rec[len] = '\0';
-		res->count = i + 1;
-		carnet_doc__decode_record(h->rec, h->f);
-		h->score = carnet_xap_hits_score(xh, i);
-		h->version = atoi(h->f[CARNET_REC_VERSION]);
-		if (h->version < 1)
-			h->version = 1;
-		const char *label = carnet_codes__type_label(h->f[CARNET_REC_TYPE]);
-		h->type_label = label ? label : "";
-		label = carnet_codes__specialty_label(h->f[CARNET_REC_AUTHOR_SPECIALTY]);
-		h->specialty_label = label ? label : "";
+	*off = k->arena.len;
+	return carnet_buf__put(&k->arena, s, n) != 0 || carnet_buf__putc(&k->arena, '\0') != 0;
+}
+
+static int on_candidate(unsigned docid, double text, const char *rank, size_t len,
+			void *payload)
+{
+	collect *k = payload;
+	if (k->count == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		cand *n = realloc(k->c, cap * sizeof *n);
+		if (!n) {
+			k->nomem = 1;
+			return 1;
+		}
+		k->c = n;
+		k->cap = cap;
 	}
-	return CARNET_OK;
+	cand *c = &k->c[k->count];
+	c->docid = docid;
+	c->text = text;
+	/* date, type, specialty, id, content vector */
+	const char *f[5] = { "", "", "", "", "" };
+	size_t fl[5] = { 0, 0, 0, 0, 0 };
+	for (size_t i = 0, start = 0, nf = 0; i <= len && nf < 5; i++)
+		if (i == len || rank[i] == CARNET_RANK_SEP) {
+			f[nf] = rank + start;
+			fl[nf++] = i - start;
+			start = i + 1;
+		}
+	snprintf(c->date, sizeof c->date, "%.*s", (int)(fl[0] < 8 ? fl[0] : 8), f[0]);
+	c->content = fl[4] ? carnet_rank__content_of(k->rank, k->viewer, f[4], fl[4]) : 0;
+	c->content_topic = fl[4] && k->viewer->topic >= 0
+		? carnet_rank__topic_content(k->rank, k->viewer, f[4], fl[4]) : 0;
+	if (arena_put(k, f[1], fl[1], &c->type) || arena_put(k, f[2], fl[2], &c->spec) ||
+	    arena_put(k, f[3], fl[3], &c->id)) {
+		k->nomem = 1;
+		return 1;
+	}
+	k->count++;
+	return 0;
+}
+
+/* Score first, then date (newest first), then id: deterministic. */
+static int rank_cmp(const void *pa, const void *pb)
+{
+	const cand *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	int d = strcmp(b->date, a->date);
+	if (d)
+		return d;
+	return strcmp(a->id_str, b->id_str);
+}
+
+static int facet_cmp(const void *pa, const void *pb)
+{
+	const facet_value *a = pa, *b = pb;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return strcmp(a->value, b->value);
+}
+
+static int str_cmp(const void *pa, const void *pb)
+{
+	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+}
+
+/* Count the values of one facet over every candidate. */
+static int count_facet(facet *f, const collect *k, int which)
+{
+	const char **vals = malloc((k->count ? k->count : 1) * sizeof *vals);
+	char (*years)[5] = which == CARNET_FACET_YEAR
+		? malloc((k->count ? k->count : 1) * sizeof *years) : NULL;
+	if (!vals || (which == CARNET_FACET_YEAR && !years)) {
+		free(vals);
+		free(years);
+		return -1;
+	}
+	for (size_t i = 0; i < k->count; i++) {
+		const cand *c = &k->c[i];
+		if (which == CARNET_FACET_YEAR) {
+			snprintf(years[i], sizeof years[i], "%.4s", c->date);
+			vals[i] = years[i];
+		} else {
+			vals[i] = k->arena.data + (which == CARNET_FACET_TYPE ? c->type : c->spec);
+		}
+	}
+	if (k->count)
+		qsort(vals, k->count, sizeof *vals, str_cmp);
+	size_t distinct = 0;
+	for (size_t i = 0; i < k->count; i++)
+		distinct += i == 0 || strcmp(vals[i], vals[i - 1]) != 0;
+	f->v = calloc(distinct ? distinct : 1, sizeof *f->v);
+	int rc = f->v ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < k->count; i++) {
+		if (i == 0 || strcmp(vals[i], vals[i - 1]) != 0) {
+			if (!(f->v[f->count].value = strdup(vals[i]))) {
+				rc = -1;
+				break;
+			}
+			f->count++;
+		}
+		f->v[f->count - 1].count++;
+	}
+	if (rc == 0 && f->count)
+		qsort(f->v, f->count, sizeof *f->v, facet_cmp);
+	free(vals);
+	free(years);
+	return rc;
+}
+
+/* Levenshtein distance of a and b, or max + 1 once it is over max. */
+static size_t distance(const char *a, size_t an, const char *b, size_t bn, size_t max)
+{
+	size_t row[64 + 1];
+	if (an > 64 || bn > 64)
+		return max + 1;
+	if ((an > bn ? an - bn : bn - an) > max)
+		return max + 1;
+	for (size_t j = 0; j <= bn; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= an; i++) {
+		size_t prev = row[0], low;
+		row[0] = i;
+		low = row[0];
+		for (size_t j = 1; j <= bn; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+			if (best < low)
+				low = best;
+		}
+		if (low > max)
+			return max + 1;
+	}
+	return row[bn];
+}
+
+typedef struct suggest {
+	const char **words;     /* typed words */
+	size_t count;
+	char (*best)[65];       /* the closest known word of each, or "" */
+	size_t *best_dist;
+	unsigned *best_docs;
+	unsigned char *known;   /* the word itself is in the record */
+} suggest;
+
+static int on_term(const char *term, size_t len, unsigned docs, void *payload)
+{
+	suggest *g = payload;
+	for (size_t i = 0; i < g->count; i++) {
+		const char *w = g->words[i];
+		size_t wn = strlen(w);
+		if (wn == len && memcmp(w, term, len) == 0) {
+			g->known[i] = 1;
+			continue;
+		}
+		size_t max = wn <= 4 ? 1 : 2;
+		size_t d = distance(w, wn, term, len, max);
+		if (d > max || len > 64)
+			continue;
+		if (d < g->best_dist[i] || (d == g->best_dist[i] && docs > g->best_docs[i]) ||
+		    (d == g->best_dist[i] && docs == g->best_docs[i] &&
+		     strncmp(term, g->best[i], len) < 0)) {
+			g->best_dist[i] = d;
+			g->best_docs[i] = docs;
+			memcpy(g->best[i], term, len);
+			g->best[i][len] = '\0';
+		}
+	}
+	return 0;
+}
+
+/* The typed words with each unknown one replaced by the closest word of
+ * the record passing s's filter; "" when nothing would change. */
+static int make_suggestion(char **out, carnet_xreader *xr, const carnet_xsearch *s,
+			   const carnet_words *w, carnet_error *err)
+{
+	*out = NULL;
+	suggest g = { (const char **)w->typed, w->typed_count, NULL, NULL, NULL, NULL };
+	size_t n = w->typed_count ? w->typed_count : 1;
+	g.best = calloc(n, sizeof *g.best);
+	g.best_dist = malloc(n * sizeof *g.best_dist);
+	g.best_docs = calloc(n, sizeof *g.best_docs);
+	g.known = calloc(n, 1);
+	carnet_buf text = CARNET_BUF_INIT;
+	int rc = CARNET_OK;
+	if (!g.best || !g.best_dist || !g.best_docs || !g.known)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		g.best_dist[i] = (size_t)-1;
+	rc = carnet_xap_reader_vocabulary(xr, s, 5000, on_term, &g, err);
+	if (rc)
+		goto out;
+	int changed = 0;
+	for (size_t i = 0; i < w->typed_count; i++) {
+		const char *word = !g.known[i] && g.best[i][0] ? g.best[i] : w->typed[i];
+		changed |= word != w->typed[i];
+		if ((i && carnet_buf__putc(&text, ' ') != 0) || carnet_buf__puts(&text, word) != 0)
+			goto nomem;
+	}
+	if (!changed)
+		carnet_buf__reset(&text);
+	if (!(*out = carnet_buf__detach(&text)))
+		goto nomem;
+	goto out;
+nomem:
+	rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0, "out of memory");
+out:
+	free(g.best);
+	free(g.best_dist);
+	free(g.best_docs);
+	free(g.known);
+	carnet_buf__free(&text);
+	return rc;
+}
+
+/* Fill hit h from the stored data of candidate c (record, NUL, text), and
+ * its snippet when marks is not NULL. */
+static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
+		    carnet_marks *marks, carnet_error *err)
+{
+	size_t len;
+	int rc = carnet_xap_reader_data(xr, c->docid, -1, &h->rec, &len, err);
+	if (rc)
+		return rc;
+	carnet_doc__decode_record(h->rec, h->f);
+	h->score = c->score;
+	h->parts = c->parts;
+	h->version = atoi(h->f[CARNET_REC_VERSION]);
+	if (h->version < 1)
+		h->version = 1;
+	const char *label = carnet_codes__type_label(h->f[CARNET_REC_TYPE]);
+	h->type_label = label ? label : "";
+	label = carnet_codes__specialty_label(h->f[CARNET_REC_AUTHOR_SPECIALTY]);
+	h->specialty_label = label ? label : "";
+	if (!marks)
+		return CARNET_OK;
+	char *text;
+	if ((rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_TEXT, &text, &len, err)))
+		return rc;
+	carnet_buf snip = CARNET_BUF_INIT;
+	rc = carnet_snippet__make(&snip, text, len, marks, SNIPPET_WORDS, err);
+	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory");
+	carnet_buf__free(&snip);
+	free(text);
+	return rc;
+}
+
+/* Rank every candidate of the request, then fill the page of results. */
+static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_request *req,
+		      const carnet_xsearch *s, const carnet_words *w,
+		      const carnet_viewer *v, carnet_error *err)
+{
+	collect k;
+	memset(&k, 0, sizeof k);
+	carnet_marks marks;
+	memset(&marks, 0, sizeof marks);
+	int rc;
+	carnet_xrank xr;
+	memset(&xr, 0, sizeof xr);
+	xr.clauses = w ? w->clauses : NULL;
+	xr.clauses_count = w ? w->count : 0;
+	carnet_rank__bm25(idx->rank, &xr.bm25_k1, &xr.bm25_b);
+	k.rank = idx->rank;
+	k.viewer = v;
+	xr.max_candidates = CANDIDATES_MAX;
+
+	if ((rc = carnet_xap_reader_candidates(idx->xr, s, &xr, on_candidate, &k, err))) {
+		if (k.nomem)
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					       "out of memory ranking");
+		goto out;
+	}
+	double top = 0;
+	for (size_t i = 0; i < k.count; i++)
+		if (k.c[i].text > top)
+			top = k.c[i].text;
+	/* of the types that never fade, only the newest document of each
+	 * keeps recency 1: the older ones are superseded */
+	const char *newest_type[32];
+	const char *newest_date[32];
+	size_t nnewest = 0;
+	for (size_t i = 0; i < k.count; i++) {
+		const char *type = k.arena.data + k.c[i].type;
+		if (!carnet_rank__never_fades(idx->rank, type))
+			continue;
+		size_t j = 0;
+		while (j < nnewest && strcmp(newest_type[j], type) != 0)
+			j++;
+		if (j == nnewest) {
+			if (nnewest == 32)
+				continue;
+			newest_type[nnewest] = type;
+			newest_date[nnewest++] = k.c[i].date;
+		} else if (strcmp(k.c[i].date, newest_date[j]) > 0) {
+			newest_date[j] = k.c[i].date;
+		}
+	}
+	for (size_t i = 0; i < k.count; i++) {
+		cand *c = &k.c[i];
+		const char *type = k.arena.data + c->type;
+		int newest = 1;
+		for (size_t j = 0; j < nnewest; j++)
+			if (strcmp(newest_type[j], type) == 0)
+				newest = strcmp(c->date, newest_date[j]) >= 0;
+		c->score = carnet_rank__score(idx->rank, v, top > 0 ? c->text / top : 0,
+					      c->content, c->content_topic, c->date, type,
+					      k.arena.data + c->spec, newest, &c->parts);
+		c->id_str = k.arena.data + c->id;
+	}
+	if (k.count)
+		qsort(k.c, k.count, sizeof *k.c, rank_cmp);
+	res->total = k.count;
+	for (int f = 0; f < FACETS; f++)
+		if (count_facet(&res->facets[f], &k, f) != 0) {
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					       "out of memory counting facets");
+			goto out;
+		}
+
+	size_t first = req->offset < k.count ? req->offset : k.count;
+	size_t n = k.count - first < req->limit ? k.count - first : req->limit;
+	res->hits = calloc(n ? n : 1, sizeof *res->hits);
+	if (!res->hits) {
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory for results");
+		goto out;
+	}
+	int snippets = w && w->positive && !(req->flags & CARNET_REQUEST_NO_SNIPPETS);
+	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count, err)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		res->count = i + 1;
+		if ((rc = fill_hit(&res->hits[i], &k.c[first + i], idx->xr,
+				   snippets ? &marks : NULL, err)))
+			goto out;
+	}
+	if (w && w->positive && k.count == 0 &&
+	    (rc = make_suggestion(&res->suggestion, idx->xr, s, w, err)))
+		goto out;
+out:
+	carnet_snippet__marks_free(&marks);
+	free(k.c);
+	carnet_buf__free(&k.arena);
+	return rc;
+}
+
+/* Empty what run_ranked filled, before a retry. */
+static void clear_results(carnet_results *res)
+{
+	for (size_t i = 0; i < res->count; i++) {
+		free(res->hits[i].rec);
+		free(res->hits[i].snippet);
+	}
+	free(res->hits);
+	for (int f = 0; f < FACETS; f++) {
+		for (size_t j = 0; j < res->facets[f].count; j++)
+			free(res->facets[f].v[j].value);
+		free(res->facets[f].v);
+	}
+	free(res->suggestion);
+	memset(res, 0, sizeof *res);
 }
 
 int carnet_index_search(carnet_results **out, carnet_index *idx,
@@ -361,24 +760,26 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	if (rc)
 		return rc;
 
-	carnet_buf words = CARNET_BUF_INIT, authz = CARNET_BUF_INIT;
+	carnet_buf authz = CARNET_BUF_INIT;
 	const char **authz_terms = NULL;
-	carnet_xhits *xh = NULL;
 	carnet_results *res = NULL;
-	const char *must[2], *any[TYPES_MAX], *hide[1];
-	carnet_xgroup groups[2];
-	char *type_terms = NULL;
+	carnet_words words;
+	memset(&words, 0, sizeof words);
+	int have_words = req->words && *req->words;
+	const char *must[2], *hide[1];
+	const char **any = NULL;
+	carnet_xgroup groups[3];
+	char *code_terms = NULL;
 	char patient_term[CARNET_ID_MAX + 8], unhide[CARNET_ID_MAX + 8];
 	char from[9], to[9];
+	size_t spec_count = req->version >= 2 ? req->author_specialties_count : 0;
+	const char *as_of = req->version >= 2 ? req->as_of : NULL;
 
-	if (req->words && *req->words &&
-	    (rc = carnet_text__fold(&words, req->words, strlen(req->words), err)))
+	if (have_words && (rc = carnet_words__parse(&words, req->words, idx->rank, err)))
 		goto out;
 
 	carnet_xsearch s;
 	memset(&s, 0, sizeof s);
-	s.words = words.data;
-	s.stem_language = "french";
 	snprintf(patient_term, sizeof patient_term, CARNET_PREFIX_PATIENT "%s",
 		 req->patient_id);
 	must[s.must_count++] = patient_term;
@@ -387,22 +788,35 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	s.must = must;
 	s.any = groups;
 
-	if (req->types_count) {
-		size_t size = req->types_count * (CARNET_ID_MAX + 8);
-		type_terms = malloc(size);
-		if (!type_terms) {
+	/* the filters: types, author specialties */
+	size_t codes = req->types_count + spec_count;
+	if (codes) {
+		code_terms = malloc(codes * (CARNET_ID_MAX + 8));
+		any = malloc(codes * sizeof *any);
+		if (!code_terms || !any) {
 			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
 					       0, "out of memory");
 			goto out;
 		}
-		for (size_t i = 0; i < req->types_count; i++) {
-			char *t = type_terms + i * (CARNET_ID_MAX + 8);
-			snprintf(t, CARNET_ID_MAX + 8, CARNET_PREFIX_TYPE "%s", req->types[i]);
+		for (size_t i = 0; i < codes; i++) {
+			char *t = code_terms + i * (CARNET_ID_MAX + 8);
+			if (i < req->types_count)
+				snprintf(t, CARNET_ID_MAX + 8, CARNET_PREFIX_TYPE "%s", req->types[i]);
+			else
+				snprintf(t, CARNET_ID_MAX + 8, CARNET_PREFIX_SPECIALTY "%s",
+					 req->author_specialties[i - req->types_count]);
 			any[i] = t;
 		}
-		groups[s.any_count].terms = any;
-		groups[s.any_count].count = req->types_count;
-		s.any_count++;
+		if (req->types_count) {
+			groups[s.any_count].terms = any;
+			groups[s.any_count].count = req->types_count;
+			s.any_count++;
+		}
+		if (spec_count) {
+			groups[s.any_count].terms = any + req->types_count;
+			groups[s.any_count].count = spec_count;
+			s.any_count++;
+		}
 	}
 
 	/* the authorisation matrix: what the viewer's profession may read */
@@ -457,24 +871,27 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 			 req->until + 5, req->until + 8);
 		s.date_to = to;
 	}
-	s.offset = req->offset;
-	s.limit = req->limit;
 
-	/* see the latest committed state, and a new generation if one went
-	 * live since the last search */
-	if (carnet_home__stamp(idx->home) != idx->stamp)
-		rc = carnet_index_refresh(idx, err);
-	else
-		rc = carnet_xap_reader_reopen(idx->xr, err);
-	if (rc == CARNET_OK)
-		rc = carnet_xap_reader_search(idx->xr, &s, &xh, err);
-	if (rc == CARNET_E_MODIFIED) {
-		/* a writer committed under us: see its state and try once more */
-		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK)
-			rc = carnet_xap_reader_search(idx->xr, &s, &xh, err);
+	carnet_viewer v;
+	carnet_rank__viewer(idx->rank, &v,
+			    req->role == CARNET_ROLE_PROFESSIONAL ? req->specialty : NULL,
+			    req->role == CARNET_ROLE_PROFESSIONAL ? req->profession : NULL,
+			    as_of);
+	if (have_words && words.positive) {
+		/* what the words are about: the words typed, and each way of
+		 * saying a clause (synonyms, abbreviations) */
+		carnet_xalt *seqs = malloc((words.alts_count + 1) * sizeof *seqs);
+		if (!seqs) {
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
+					       0, "out of memory");
+			goto out;
+		}
+		seqs[0].words = words.typed;
+		seqs[0].count = words.typed_count;
+		memcpy(seqs + 1, words.alts, words.alts_count * sizeof *seqs);
+		carnet_rank__topic(idx->rank, &v, seqs, words.alts_count + 1);
+		free(seqs);
 	}
-	if (rc)
-		goto out;
 
 	res = calloc(1, sizeof *res);
 	if (!res) {
@@ -482,20 +899,48 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 				       0, "out of memory for results");
 		goto out;
 	}
+	/* words that hold nothing searchable find nothing */
+	int nothing = have_words && words.count == 0;
+
+	/* see the latest committed state, and a new generation if one went
+	 * live since the last search */
+	if (carnet_home__stamp(idx->home) != idx->stamp)
+		rc = carnet_index_refresh(idx, err);
+	else
+		rc = carnet_xap_reader_reopen(idx->xr, err);
+	if (rc == CARNET_OK && !nothing)
+		rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
+	if (rc == CARNET_E_MODIFIED) {
+		/* a writer committed under us: see its state and try once more */
+		clear_results(res);
+		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK)
+			rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
+	}
 	/* no answer leaves unlogged: if the log cannot be written, fail */
-	if ((rc = fill_results(res, xh, err)) || (rc = log_search(idx, req, res, err))) {
+	if (rc == CARNET_OK)
+		rc = log_search(idx, req, res, err);
+	if (rc) {
 		carnet_results_free(res);
 		res = NULL;
 		goto out;
 	}
 	*out = res;
 out:
+	carnet_words__free(&words);
 	free(authz_terms);
 	carnet_buf__free(&authz);
-	carnet_xap_hits_free(xh);
-	free(type_terms);
-	carnet_buf__free(&words);
+	free(code_terms);
+	free(any);
 	return rc;
+}
+
+int carnet_index_set_ranking(carnet_index *idx, const char *config, carnet_error *err)
+{
+	if (!config)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "no ranking configuration");
+	return carnet_rank__configure(idx->rank, "ranking configuration", config,
+				      strlen(config), err);
 }
 
 size_t carnet_results_count(const carnet_results *res)
@@ -540,12 +985,49 @@ double carnet_results_score(const carnet_results *res, size_t i)
 	return res && i < res->count ? res->hits[i].score : 0.0;
 }
 
+double carnet_results_part(const carnet_results *res, size_t i, carnet_part part)
+{
+	if (!res || i >= res->count || (int)part < 0 ||
+	    (size_t)part >= sizeof res->hits[i].parts.v / sizeof res->hits[i].parts.v[0])
+		return 0.0;
+	return res->hits[i].parts.v[part];
+}
+
+const char *carnet_results_snippet(const carnet_results *res, size_t i)
+{
+	if (!res || i >= res->count)
+		return NULL;
+	return res->hits[i].snippet ? res->hits[i].snippet : "";
+}
+
+size_t carnet_results_facet_count(const carnet_results *res, carnet_facet which)
+{
+	if (!res || (int)which < 0 || (int)which >= FACETS)
+		return 0;
+	return res->facets[which].count;
+}
+
+const char *carnet_results_facet(const carnet_results *res, carnet_facet which,
+				 size_t j, uint64_t *count_out)
+{
+	if (count_out)
+		*count_out = 0;
+	if (!res || (int)which < 0 || (int)which >= FACETS || j >= res->facets[which].count)
+		return NULL;
+	if (count_out)
+		*count_out = res->facets[which].v[j].count;
+	return res->facets[which].v[j].value;
+}
+
+const char *carnet_results_suggestion(const carnet_results *res)
+{
+	return res && res->suggestion ? res->suggestion : "";
+}
+
 void carnet_results_free(carnet_results *res)
 {
 	if (!res)
 		return;
-	for (size_t i = 0; i < res->count; i++)
-		free(res->hits[i].rec);
-	free(res->hits);
+	clear_results(res);
 	free(res);
 }

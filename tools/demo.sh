@@ -16,11 +16,24 @@ echo "== carnet-index stats"
 "$build/carnet-index" --index "$idx" stats
 patient=$(sed -n 's/.*"patient_id" *: *"\([^"]*\)".*/\1/p' corpora/sample/p1-*/*.meta.json | head -n 1)
 echo
-echo "== carnet-query --patient $patient --profession 10   (browse: the record, newest first)"
-"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --limit 8
+echo "== carnet-query --patient $patient --profession 10 --specialty SM04   (a cardiologist opens the record)"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --specialty SM04 --limit 6
+p2=$(sed -n 's/.*"patient_id" *: *"\([^"]*\)".*/\1/p' corpora/sample/p2-*/*.meta.json | head -n 1)
 echo
-echo "== carnet-query --patient $patient --profession 10 hemoglobine glyquee   (no accents typed)"
-"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 hemoglobine glyquee
+echo "== carnet-query --patient $p2 --profession 10 --specialty SM04   (the cardiologist, another patient)"
+"$build/carnet-query" --index "$idx" --patient "$p2" --profession 10 --specialty SM04 --limit 5
 echo
-echo "== carnet-query --patient $patient --profession 10 --json echocardiographie"
-"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --json echocardiographie
+echo "== carnet-query --patient $p2 --profession 10 --specialty SM38 --explain   (an ophthalmologist, same record)"
+"$build/carnet-query" --index "$idx" --patient "$p2" --profession 10 --specialty SM38 --limit 5 --explain
+echo
+echo "== carnet-query --patient $patient --profession 10 --specialty SM54 HTA   (abbreviation: finds 'hypertension artérielle' too)"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --specialty SM54 --limit 5 HTA
+echo
+echo "== carnet-query --patient $patient --profession 10 hemoglobine glyquee --facets   (no accents typed)"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --facets hemoglobine glyquee
+echo
+echo "== carnet-query --patient $patient --profession 10 echocardiografie   (misspelt)"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 echocardiografie
+echo
+echo "== carnet-query --patient $patient --profession 10 --specialty SM04 --json --explain echocardiographie"
+"$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --specialty SM04 --json --explain echocardiographie

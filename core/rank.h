@@ -1,0 +1,114 @@
+/* rank.h - the ranking tables, shared by the indexer (content keywords) and
+ * the query side (scoring): the configuration (ranking.conf), the specialty
+ * affinity table (affinity.tsv) and the synonym table (synonyms.tsv), each
+ * compiled in as a default and extended by the index home's own file; and
+ * the score of a document for a viewer. */
+#ifndef CARNET_CORE_RANK_H
+#define CARNET_CORE_RANK_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "carnet.h"
+#include "xapian_shim.h"
+
+#define CARNET_RANKING_FILE "ranking.conf"
+#define CARNET_AFFINITY_FILE "affinity.tsv"
+#define CARNET_SYNONYMS_FILE "synonyms.tsv"
+
+typedef struct carnet_ranking carnet_ranking;
+
+/* The ranking of an index home: defaults, then the home's ranking.conf,
+ * affinity.tsv and synonyms.tsv where present. CARNET_E_INVALID names the
+ * file and line of a bad rule. */
+int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err);
+void carnet_rank__free(carnet_ranking *rk);
+
+/* Apply ranking.conf lines (name is used in messages). On error nothing
+ * is changed. */
+int carnet_rank__configure(carnet_ranking *rk, const char *name,
+			   const char *text, size_t len, carnet_error *err);
+
+/* The viewer of one request, resolved against the tables. */
+typedef struct carnet_viewer {
+	int profile;                     /* profile index, or -1: none */
+	int topic;                       /* the profile the words are about, or -1 */
+	long as_of_days;                 /* day recency counts from */
+} carnet_viewer;
+
+/* Resolve a viewer from a specialty code (may be NULL or "") and a
+ * profession code (may be NULL); as_of is YYYY-MM-DD or NULL for today. */
+void carnet_rank__viewer(const carnet_ranking *rk, carnet_viewer *v,
+			 const char *specialty, const char *profession,
+			 const char *as_of);
+
+/* The parts of a document's score, as carnet_results_part reports them
+ * (index by carnet_part). */
+typedef struct carnet_parts {
+	double v[12];
+} carnet_parts;
+
+/* The profile the words of a request are about (their keywords weigh at
+ * least affinity.topic_min), when it is not the viewer's own: sets
+ * v->topic. seqs: the word sequences typed, and their synonyms'. */
+void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
+			const carnet_xalt *seqs, size_t n);
+
+/* The topic profile's summed keyword weights in a content vector. */
+double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer *v,
+				  const char *vector, size_t len);
+
+/* Score a candidate: text_norm is its BM25 divided by the request's best
+ * (0 in browse mode), content the summed weights of the viewer's keywords
+ * it has (carnet_rank__content_of), date "YYYYMMDD". A type that never
+ * fades (the medical summary, vaccinations) does so only for the newest
+ * document of that type (newest_of_type != 0): the older ones are
+ * superseded and fade with their class. When the words are about another
+ * field (v->topic), affinity blends the viewer's with that field's
+ * (content_topic: its keyword weights), by affinity.topic. Returns the
+ * score; fills parts. */
+double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
+			  double text_norm, double content, double content_topic,
+			  const char *date, const char *type, const char *specialty,
+			  int newest_of_type, carnet_parts *parts);
+
+/* Does a document of this type never fade (half-life "never")? */
+int carnet_rank__never_fades(const carnet_ranking *rk, const char *type);
+
+/* The content keywords of every profile, as the indexer looks for them in
+ * a document (each distinct keyword once). Computed on the first call,
+ * which is not thread-safe: make it before starting threads. */
+int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
+		      size_t *count_out, carnet_error *err);
+
+/* The keys computed by carnet_rank__keys (none before); safe from threads. */
+size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkey **keys_out);
+
+/* A document's content vector, from which keys it has (hits[i] for the
+ * keys of carnet_rank__keys): "profile=sum;..." for every profile with a
+ * keyword in the document, appended to out. Returns 0 or -1 on no memory. */
+int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
+			 carnet_buf *out);
+
+/* The viewer's summed keyword weights in a content vector (0 if absent). */
+double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
+			       const char *vector, size_t len);
+
+/* BM25 parameters. */
+void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b);
+
+/* Synonyms: for the folded words w[0..n), the longest table entry that
+ * starts at w[0]. Returns its length in words (0: none) and sets *entry_out
+ * to an opaque entry for carnet_rank__partners. */
+size_t carnet_rank__synonym_at(const carnet_ranking *rk, const char *const *w,
+			       size_t n, size_t *entry_out);
+
+/* The alternatives equivalent to an entry (itself excluded), as word lists
+ * borrowed from rk. Returns their number; *alts_out points into rk. */
+size_t carnet_rank__partners(const carnet_ranking *rk, size_t which,
+			     const carnet_xalt **alts_out);
+
+/* Days since 1970-01-01 of a "YYYY-MM-DD" or "YYYYMMDD" date; -1 if bad. */
+long carnet_rank__days(const char *date);
+
+#endif

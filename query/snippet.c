@@ -1,0 +1,312 @@
+/* snippet.c - choosing and marking the best passage of a hit. */
+#include "snippet.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+#include "xapian_shim.h"
+
+#define TOKENS_MAX 20000 /* tokens of a text looked at */
+#define SEEN_MAX 1024    /* distinct tokens remembered over one request */
+#define SEEN_TOKEN 32    /* longest token remembered */
+
+/* A token already matched in this request (texts repeat their words). */
+struct carnet_mark_seen {
+	char token[SEEN_TOKEN];
+	size_t mark;
+	unsigned char used;
+};
+#define MARKS_MAX 64     /* distinct marked words counted */
+
+int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t count,
+			  carnet_error *err)
+{
+	m->words = words;
+	m->count = count;
+	memset(m->first, 0, sizeof m->first);
+	m->seen = NULL;
+	m->seen_cap = m->seen_count = 0;
+	m->stems = calloc(count ? count : 1, sizeof *m->stems);
+	if (!m->stems)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		int rc;
+		if ((rc = carnet_xap_stem("french", words[i], m->stems[i][0],
+					  sizeof m->stems[i][0], err)) ||
+		    (rc = carnet_xap_stem("english", words[i], m->stems[i][1],
+					  sizeof m->stems[i][1], err))) {
+			carnet_snippet__marks_free(m);
+			return rc;
+		}
+		m->first[(unsigned char)words[i][0]] = 1;
+		m->first[(unsigned char)m->stems[i][0][0]] = 1;
+		m->first[(unsigned char)m->stems[i][1][0]] = 1;
+	}
+	return CARNET_OK;
+}
+
+void carnet_snippet__marks_free(carnet_marks *m)
+{
+	free(m->stems);
+	free(m->seen);
+	m->stems = NULL;
+	m->seen = NULL;
+	m->seen_cap = m->seen_count = 0;
+}
+
+static unsigned long seen_hash(const char *t, size_t n)
+{
+	unsigned long h = 5381;
+	for (size_t i = 0; i < n; i++)
+		h = h * 33 + (unsigned char)t[i];
+	return h;
+}
+
+/* The slot of token t[0..n) in m's memory: found (*found = 1), or free for
+ * it; NULL when the token is too long or the memory is full. */
+static struct carnet_mark_seen *seen_slot(carnet_marks *m, const char *t, size_t n, int *found)
+{
+	*found = 0;
+	if (n >= SEEN_TOKEN)
+		return NULL;
+	if (!m->seen) {
+		m->seen = calloc(SEEN_MAX * 2, sizeof *m->seen);
+		if (!m->seen)
+			return NULL;
+		m->seen_cap = SEEN_MAX * 2;
+	}
+	for (size_t i = seen_hash(t, n) % m->seen_cap;; i = (i + 1) % m->seen_cap) {
+		struct carnet_mark_seen *s = &m->seen[i];
+		if (!s->used)
+			return m->seen_count < SEEN_MAX ? s : NULL;
+		if (strncmp(s->token, t, n) == 0 && s->token[n] == '\0') {
+			*found = 1;
+			return s;
+		}
+	}
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Which marked word (index + 1) the folded word w[0..n) is, or 0. */
+static size_t match_word(const carnet_marks *m, const char *w, size_t n)
+{
+	char word[64];
+	if (n == 0 || n >= sizeof word)
+		return 0;
+	memcpy(word, w, n);
+	word[n] = '\0';
+	for (size_t i = 0; i < m->count; i++)
+		if (strcmp(m->words[i], word) == 0)
+			return i + 1;
+	/* stem only words that could share a stem with a marked word */
+	for (size_t i = 0; i < m->count; i++) {
+		for (int l = 0; l < 2; l++) {
+			const char *st = m->stems[i][l];
+			size_t k = strlen(st) < 3 ? strlen(st) : 3;
+			if (k == 0 || strncmp(st, word, k) != 0)
+				continue;
+			char s[64];
+			if (carnet_xap_stem(l ? "english" : "french", word, s, sizeof s, NULL) == CARNET_OK &&
+			    (strcmp(s, m->stems[i][0]) == 0 || strcmp(s, m->stems[i][1]) == 0))
+				return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Could the token t[0..n) hold a marked word? Looks at its first letter,
+ * and the one after an elided article (l', qu', l’), against the first
+ * letters of the marked words and stems (first[c] set); a letter outside
+ * ASCII is always worth a closer look. */
+static int may_match(const unsigned char *first, const char *t, size_t n)
+{
+	size_t i = 0;
+	while (i < n && !((unsigned char)t[i] >= 0x80 || (t[i] >= 'a' && t[i] <= 'z') ||
+			  (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9')))
+		i++;
+	for (int round = 0; round < 2 && i < n; round++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c >= 0x80 || first[c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c])
+			return 1;
+		/* an elision: the word starts after the apostrophe */
+		size_t j = i + 1;
+		if (j < n && (t[j] == 'u' || t[j] == 'U'))
+			j++;
+		if (j < n && t[j] == '\'')
+			i = j + 1;
+		else if (j + 2 < n && (unsigned char)t[j] == 0xE2 && (unsigned char)t[j + 1] == 0x80 &&
+			 (unsigned char)t[j + 2] == 0x99)
+			i = j + 3;
+		else
+			return 0;
+	}
+	return 0;
+}
+
+/* Which marked word the token t[0..n) holds (index + 1), or 0. */
+static size_t match_token(const carnet_marks *m, const char *t, size_t n,
+			  carnet_buf *scratch, carnet_error *err, int *rc)
+{
+	if (!may_match(m->first, t, n))
+		return 0;
+	int plain = 1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)t[i] >= 0x80 || t[i] == '\'' || (t[i] >= 'A' && t[i] <= 'Z'))
+			plain = 0;
+	const char *f = t;
+	size_t fn = n;
+	if (!plain) {
+		carnet_buf__reset(scratch);
+		if ((*rc = carnet_text__fold(scratch, t, n, err)) != CARNET_OK)
+			return 0;
+		f = scratch->data ? scratch->data : "";
+		fn = scratch->len;
+	}
+	/* the words of the token: runs of letters and digits */
+	for (size_t i = 0; i < fn;) {
+		while (i < fn && !(((unsigned char)f[i] >= 0x80) ||
+				   (f[i] >= 'a' && f[i] <= 'z') || (f[i] >= '0' && f[i] <= '9')))
+			i++;
+		size_t s = i;
+		while (i < fn && (((unsigned char)f[i] >= 0x80) ||
+				  (f[i] >= 'a' && f[i] <= 'z') || (f[i] >= '0' && f[i] <= '9')))
+			i++;
+		if (i > s) {
+			size_t w = match_word(m, f + s, i - s);
+			if (w)
+				return w;
+		}
+	}
+	return 0;
+}
+
+static int put_escaped(carnet_buf *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		switch (s[i]) {
+		case '&': r = carnet_buf__puts(out, "&amp;"); break;
+		case '<': r = carnet_buf__puts(out, "&lt;"); break;
+		case '>': r = carnet_buf__puts(out, "&gt;"); break;
+		case '"': r = carnet_buf__puts(out, "&quot;"); break;
+		default: r = carnet_buf__putc(out, s[i]); break;
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
+			 carnet_marks *m, size_t words_max, carnet_error *err)
+{
+	typedef struct tok { size_t start, len, mark; } tok;
+	size_t cap = 256, n = 0;
+	tok *t = malloc(cap * sizeof *t);
+	carnet_buf scratch = CARNET_BUF_INIT;
+	int rc = CARNET_OK;
+	if (!t)
+		goto nomem;
+	for (size_t i = 0; i < len && n < TOKENS_MAX;) {
+		while (i < len && is_space((unsigned char)text[i]))
+			i++;
+		if (i == len)
+			break;
+		size_t s = i;
+		while (i < len && !is_space((unsigned char)text[i]))
+			i++;
+		if (n == cap) {
+			tok *nt = realloc(t, (cap *= 2) * sizeof *t);
+			if (!nt)
+				goto nomem;
+			t = nt;
+		}
+		t[n].start = s;
+		t[n].len = i - s;
+		int found;
+		struct carnet_mark_seen *seen = seen_slot(m, text + s, i - s, &found);
+		if (found) {
+			t[n].mark = seen->mark;
+		} else {
+			t[n].mark = match_token(m, text + s, i - s, &scratch, err, &rc);
+			if (rc)
+				goto out;
+			if (seen) {
+				memcpy(seen->token, text + s, i - s);
+				seen->token[i - s] = '\0';
+				seen->mark = t[n].mark;
+				seen->used = 1;
+				(m)->seen_count++;
+			}
+		}
+		n++;
+	}
+	/* the window with the most distinct marked words, then the most marks */
+	size_t best = 0, best_score = 0, w = words_max < n ? words_max : n;
+	unsigned seen[MARKS_MAX + 1];
+	for (size_t s = 0; s < n && w; s++) {
+		if (s && !t[s].mark)
+			continue; /* a best window starts on a mark */
+		memset(seen, 0, sizeof seen);
+		size_t distinct = 0, marks = 0;
+		for (size_t k = s; k < s + w && k < n; k++) {
+			size_t mk = t[k].mark;
+			if (!mk)
+				continue;
+			marks++;
+			if (mk > MARKS_MAX)
+				mk = MARKS_MAX;
+			if (!seen[mk]++)
+				distinct++;
+		}
+		size_t score = distinct * 1000 + marks;
+		if (score > best_score) {
+			best_score = score;
+			best = s;
+		}
+	}
+	/* start a little before the first mark, for context */
+	if (best_score && best > 0) {
+		size_t back = w / 4;
+		best = best > back ? best - back : 0;
+	}
+	if (best + w > n)
+		best = n > w ? n - w : 0;
+	if (best > 0 && carnet_buf__puts(out, "… ") != 0)
+		goto nomem;
+	for (size_t k = best; k < best + w; k++) {
+		if (k > best && carnet_buf__putc(out, ' ') != 0)
+			goto nomem;
+		const char *tk = text + t[k].start;
+		size_t lead = 0, end = t[k].len;
+		if (t[k].mark) {
+			/* mark the word, not the punctuation around it */
+			while (lead < end && strchr("([{\"'", tk[lead]))
+				lead++;
+			while (end > lead && strchr(",.;:!?)]}\"'", tk[end - 1]))
+				end--;
+		}
+		if (put_escaped(out, tk, lead) != 0 ||
+		    (t[k].mark && carnet_buf__puts(out, "<b>") != 0) ||
+		    put_escaped(out, tk + lead, end - lead) != 0 ||
+		    (t[k].mark && carnet_buf__puts(out, "</b>") != 0) ||
+		    put_escaped(out, tk + end, t[k].len - end) != 0)
+			goto nomem;
+	}
+	if (best + w < n && carnet_buf__puts(out, " …") != 0)
+		goto nomem;
+	goto out;
+nomem:
+	rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+			       "out of memory making a snippet");
+out:
+	free(t);
+	carnet_buf__free(&scratch);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/* snippet.h - the best passage of a document for the words of a request,
+ * with the matched words marked. */
+#ifndef CARNET_QUERY_SNIPPET_H
+#define CARNET_QUERY_SNIPPET_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* The words to mark: folded words and their French and English stems. */
+typedef struct carnet_marks {
+	const char *const *words;
+	size_t count;
+	char (*stems)[2][64];  /* stems[i][0] French, [1] English */
+	unsigned char first[256]; /* first bytes of the words and stems */
+	struct carnet_mark_seen *seen; /* tokens already looked at, and their mark */
+	size_t seen_cap, seen_count;
+} carnet_marks;
+
+/* Stem every word of m (m->stems is allocated; free with
+ * carnet_snippet__marks_free). Returns CARNET_OK or an error. */
+int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t count,
+			  carnet_error *err);
+void carnet_snippet__marks_free(carnet_marks *m);
+
+/* Append to out the passage of about words_max words of text[0..len)
+ * (UTF-8) that holds the most distinct marked words, each matched token
+ * between <b> and </b>, HTML-escaped, "…" where text is left out; the
+ * beginning of the text when nothing matches. Returns CARNET_OK,
+ * CARNET_E_NOMEM or an error from folding. */
+int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
+			 carnet_marks *m, size_t words_max, carnet_error *err);
+
+#endif

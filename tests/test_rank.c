@@ -1,0 +1,584 @@
+/* test_rank.c - ranking for the professional: specialty affinity, recency,
+ * explanations, facets, versions, snippets, synonyms and abbreviations,
+ * spelling suggestions, query syntax and the deployer's own tables. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "carnet.h"
+#include "helpers.h"
+
+static char home[4096], docs[4096];
+static carnet_index *idx;
+
+static void init(void)
+{
+	const char *tmp = th_tmpdir();
+	snprintf(home, sizeof home, "%s/idx", tmp);
+	snprintf(docs, sizeof docs, "%s/docs", tmp);
+}
+
+static void fini(void)
+{
+	carnet_index_close(idx);
+	idx = NULL;
+	th_cleanup();
+}
+
+TestSuite(rank, .init = init, .fini = fini);
+
+#define AS_OF "2026-12-01"
+
+/* A text document of patient P: id, type, author specialty, date, text;
+ * extra is more sidecar JSON (starting with a comma) or "". */
+static void doc(const char *patient, const char *id, const char *type,
+		const char *spec, const char *date, const char *title,
+		const char *text, const char *extra)
+{
+	const char *p = th_path("%s/%s/%s.txt", docs, patient, id);
+	th_write_str(p, text);
+	char meta[2048];
+	snprintf(meta, sizeof meta,
+		 "{\"patient_id\":\"%s\",\"id\":\"%s\",\"type\":\"%s\",\"date\":\"%s\","
+		 "\"title\":\"%s\",\"author_specialty\":\"%s\",\"confidentiality\":[\"N\"]%s}",
+		 patient, id, type, date, title, spec, extra);
+	th_write_str(th_path("%s.meta.json", p), meta);
+}
+
+static void open_idx(void)
+{
+	carnet_error err;
+	th_index_dir(home, docs);
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+}
+
+static carnet_results *ask(const char *patient, const char *specialty, const char *words,
+			   unsigned flags, unsigned limit)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = patient;
+	req.profession = "10";
+	req.specialty = specialty;
+	req.words = words;
+	req.flags = flags;
+	req.limit = limit;
+	req.as_of = AS_OF;
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	return res;
+}
+
+static long rank_of(const carnet_results *res, const char *id)
+{
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		if (strcmp(carnet_results_field(res, i, CARNET_FIELD_ID), id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* One record, seen by several specialties: cardiology, ophthalmology,
+ * diabetes and general documents, all of the same day, so that only
+ * affinity tells them apart. */
+static void mixed_record(void)
+{
+	const char *d = "2026-06-01";
+	doc("P", "ECHO", "70004-7", "SM04", d, "Échocardiographie transthoracique",
+	    "Échocardiographie transthoracique.\nFraction d'éjection ventriculaire gauche "
+	    "(FEVG) à 45 %, hypokinésie antérieure.\nConclusion : cardiopathie ischémique.\n", "");
+	doc("P", "ECG", "70004-7", "SM04", d, "Électrocardiogramme",
+	    "ECG de repos : rythme sinusal, fibrillation auriculaire paroxystique "
+	    "non retrouvée, onde Q en antérieur.\n", "");
+	doc("P", "CARDIO", "11488-4", "SM04", d, "Consultation de cardiologie",
+	    "Suivi de l'insuffisance cardiaque. Angioplastie avec stent en 2021. "
+	    "Troponine et NT-proBNP stables. Poursuite du bisoprolol.\n", "");
+	doc("P", "OPH", "78513-9", "SM38", d, "Consultation d'ophtalmologie",
+	    "Fond d'œil : rétinopathie diabétique non proliférante modérée. "
+	    "Acuité visuelle 8/10 aux deux yeux. OCT maculaire sans œdème.\n", "");
+	doc("P", "RETINO", "18748-4", "SM38", d, "Rétinographie",
+	    "Rétinographie non mydriatique : microanévrismes, pas de néovaisseaux. "
+	    "Dépistage de la rétinopathie diabétique.\n", "");
+	doc("P", "DERM", "11488-4", "SM15", d, "Consultation de dermatologie",
+	    "Naevus dorsal surveillé, dermatoscopie rassurante.\n", "");
+}
+
+Test(rank, a_cardiologist_and_an_ophthalmologist_see_different_first_pages)
+{
+	mixed_record();
+	open_idx();
+	carnet_results *cardio = ask("P", "SM04", NULL, 0, 3);
+	carnet_results *oph = ask("P", "SM38", NULL, 0, 2);
+	cr_assert_eq(carnet_results_count(cardio), 3);
+	cr_assert_eq(carnet_results_count(oph), 2);
+	/* the cardiologist's first page is the three cardiology documents */
+	for (size_t i = 0; i < 3; i++) {
+		const char *id = carnet_results_field(cardio, i, CARNET_FIELD_ID);
+		cr_assert(strcmp(id, "ECHO") == 0 || strcmp(id, "ECG") == 0 ||
+			  strcmp(id, "CARDIO") == 0, "cardiologist's hit %zu is %s", i, id);
+	}
+	/* the ophthalmologist's, the two ophthalmology ones */
+	for (size_t i = 0; i < 2; i++) {
+		const char *id = carnet_results_field(oph, i, CARNET_FIELD_ID);
+		cr_assert(strcmp(id, "OPH") == 0 || strcmp(id, "RETINO") == 0,
+			  "ophthalmologist's hit %zu is %s", i, id);
+	}
+	carnet_results_free(cardio);
+	carnet_results_free(oph);
+
+	/* and each ranks the other's documents below its own */
+	cardio = ask("P", "SM04", NULL, 0, 20);
+	oph = ask("P", "SM38", NULL, 0, 20);
+	cr_assert_lt(rank_of(cardio, "ECHO"), rank_of(cardio, "OPH"));
+	cr_assert_lt(rank_of(oph, "OPH"), rank_of(oph, "ECHO"));
+	/* the dermatology note concerns neither: it comes after their own */
+	cr_assert_gt(rank_of(cardio, "DERM"), 2);
+	cr_assert_gt(rank_of(oph, "DERM"), 1);
+	carnet_results_free(cardio);
+	carnet_results_free(oph);
+}
+
+Test(rank, a_hit_says_why_it_is_there_and_the_parts_add_up)
+{
+	mixed_record();
+	open_idx();
+	const char *words[] = { NULL, "rétinopathie", "insuffisance cardiaque", "fevg" };
+	const char *specs[] = { "SM04", "SM38", "SM54", NULL };
+	size_t checked = 0;
+	for (size_t w = 0; w < 4; w++)
+		for (size_t s = 0; s < 4; s++) {
+			carnet_results *res = ask("P", specs[s], words[w], CARNET_REQUEST_EXPLAIN, 20);
+			for (size_t i = 0; i < carnet_results_count(res); i++) {
+				double t = carnet_results_part(res, i, CARNET_PART_TEXT);
+				double a = carnet_results_part(res, i, CARNET_PART_SPECIALTY);
+				double r = carnet_results_part(res, i, CARNET_PART_RECENCY);
+				cr_assert_float_eq(t + a + r, carnet_results_score(res, i), 1e-12);
+				cr_assert(t >= 0 && a >= 0 && r >= 0);
+				cr_assert_leq(carnet_results_score(res, i), 1.0 + 1e-12);
+				double aff = carnet_results_part(res, i, CARNET_PART_AFFINITY);
+				cr_assert(aff >= 0 && aff <= 1);
+				if (!words[w])
+					cr_assert_eq(t, 0.0, "no text part in browse mode");
+				checked++;
+			}
+			carnet_results_free(res);
+		}
+	cr_assert_gt(checked, 30);
+	/* the echocardiography is the cardiologist's for its type, author and words */
+	carnet_results *res = ask("P", "SM04", NULL, 0, 20);
+	long e = rank_of(res, "ECHO");
+	cr_assert_eq(carnet_results_part(res, (size_t)e, CARNET_PART_AFFINITY_AUTHOR), 1.0);
+	cr_assert_gt(carnet_results_part(res, (size_t)e, CARNET_PART_AFFINITY_CONTENT), 0.3);
+	long d = rank_of(res, "DERM");
+	cr_assert_eq(carnet_results_part(res, (size_t)d, CARNET_PART_AFFINITY_CONTENT), 0.0);
+	carnet_results_free(res);
+}
+
+Test(rank, at_equal_text_relevance_the_newer_document_ranks_first)
+{
+	const char *text = "Bilan lipidique : LDL-cholestérol 1,30 g/L.\n";
+	doc("P", "OLD", "11502-2", "SM03", "2021-03-01", "Bilan lipidique", text, "");
+	doc("P", "NEW", "11502-2", "SM03", "2026-03-01", "Bilan lipidique", text, "");
+	doc("P", "MID", "11502-2", "SM03", "2024-03-01", "Bilan lipidique", text, "");
+	open_idx();
+	carnet_results *res = ask("P", "SM04", "cholestérol", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 3);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "NEW");
+	cr_assert_str_eq(carnet_results_field(res, 1, CARNET_FIELD_ID), "MID");
+	cr_assert_str_eq(carnet_results_field(res, 2, CARNET_FIELD_ID), "OLD");
+	cr_assert_float_eq(carnet_results_part(res, 0, CARNET_PART_TEXT),
+			   carnet_results_part(res, 2, CARNET_PART_TEXT), 1e-12);
+	/* a lab result fades in months: five years old, it is nearly gone */
+	cr_assert_lt(carnet_results_part(res, 2, CARNET_PART_RECENCY_RAW), 0.01);
+	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_HALF_LIFE_DAYS), 180.0);
+	carnet_results_free(res);
+}
+
+Test(rank, the_medical_summary_never_fades_and_stays_near_the_top)
+{
+	doc("P", "VSM", "60591-5", "SM54", "2019-01-15", "Synthèse du dossier médical",
+	    "Antécédents : HTA, diabète de type 2. Allergie : pénicilline.\n", "");
+	for (int i = 0; i < 12; i++) {
+		char id[16], date[16];
+		snprintf(id, sizeof id, "LAB%02d", i);
+		snprintf(date, sizeof date, "2026-%02d-10", 1 + i % 11);
+		doc("P", id, "11502-2", "SM03", date, "Compte rendu d'examens biologiques",
+		    "Glycémie à jeun 1,02 g/L.\n", "");
+	}
+	open_idx();
+	carnet_results *res = ask("P", "SM54", NULL, 0, 20);
+	long v = rank_of(res, "VSM");
+	cr_assert_geq(v, 0);
+	cr_assert_lt(v, 3, "a general practitioner finds the VSM in the first three, not at %ld", v);
+	cr_assert_eq(carnet_results_part(res, (size_t)v, CARNET_PART_RECENCY_RAW), 1.0);
+	cr_assert_eq(carnet_results_part(res, (size_t)v, CARNET_PART_HALF_LIFE_DAYS), 0.0);
+	cr_assert_gt(carnet_results_part(res, (size_t)v, CARNET_PART_AGE_DAYS), 2800);
+	carnet_results_free(res);
+}
+
+Test(rank, facets_count_every_hit_of_the_request_not_just_the_page)
+{
+	mixed_record();
+	doc("P", "LAB1", "11502-2", "SM03", "2024-02-02", "Biologie", "Créatinine 9 mg/L.\n", "");
+	doc("P", "LAB2", "11502-2", "SM03", "2025-02-02", "Biologie", "Créatinine 10 mg/L.\n", "");
+	doc("Q", "OTHER", "11502-2", "SM03", "2025-02-02", "Biologie", "Créatinine 11 mg/L.\n", "");
+	open_idx();
+	carnet_results *page = ask("P", "SM04", NULL, 0, 2);
+	carnet_results *all = ask("P", "SM04", NULL, 0, 1000);
+	cr_assert_eq(carnet_results_count(page), 2);
+	cr_assert_eq(carnet_results_total(page), 8);
+	for (int f = 0; f < 3; f++) {
+		carnet_facet which = (carnet_facet)f;
+		cr_assert_eq(carnet_results_facet_count(page, which),
+			     carnet_results_facet_count(all, which));
+		uint64_t sum = 0, prev = UINT64_MAX;
+		for (size_t j = 0; j < carnet_results_facet_count(page, which); j++) {
+			uint64_t n;
+			const char *value = carnet_results_facet(page, which, j, &n);
+			cr_assert_leq(n, prev, "most frequent first");
+			prev = n;
+			sum += n;
+			/* count it by hand over every hit */
+			uint64_t by_hand = 0;
+			for (size_t i = 0; i < carnet_results_count(all); i++) {
+				const char *v = which == CARNET_FACET_TYPE
+					? carnet_results_field(all, i, CARNET_FIELD_TYPE)
+					: which == CARNET_FACET_AUTHOR_SPECIALTY
+					? carnet_results_field(all, i, CARNET_FIELD_AUTHOR_SPECIALTY)
+					: carnet_results_field(all, i, CARNET_FIELD_DATE);
+				by_hand += which == CARNET_FACET_YEAR ? strncmp(v, value, 4) == 0
+								      : strcmp(v, value) == 0;
+			}
+			cr_assert_eq(n, by_hand, "facet %d value %s", f, value);
+		}
+		cr_assert_eq(sum, 8, "facet %d covers every hit", f);
+	}
+	uint64_t n;
+	/* three types with two documents each: ties by value */
+	cr_assert_str_eq(carnet_results_facet(page, CARNET_FACET_TYPE, 0, &n), "11488-4");
+	cr_assert_eq(n, 2);
+	cr_assert_null(carnet_results_facet(page, CARNET_FACET_TYPE, 99, &n));
+	cr_assert_eq(n, 0);
+	carnet_results_free(page);
+	carnet_results_free(all);
+
+	/* with words, facets count the hits of the words */
+	carnet_results *res = ask("P", "SM04", "créatinine", 0, 1);
+	cr_assert_eq(carnet_results_total(res), 2);
+	cr_assert_eq(carnet_results_facet_count(res, CARNET_FACET_TYPE), 1);
+	cr_assert_eq(carnet_results_facet_count(res, CARNET_FACET_YEAR), 2);
+	carnet_results_free(res);
+}
+
+Test(rank, only_the_newest_version_shows_unless_asked)
+{
+	doc("P", "R1", "11502-2", "SM03", "2025-01-10", "Biologie", "Kaliémie 5,9 mmol/L.\n",
+	    ",\"set_id\":\"R\",\"version\":1");
+	doc("P", "R2", "11502-2", "SM03", "2025-01-11", "Biologie (corrigé)",
+	    "Kaliémie 4,1 mmol/L, prélèvement hémolysé refait.\n", ",\"set_id\":\"R\",\"version\":2");
+	doc("P", "X", "11488-4", "SM54", "2025-02-01", "Consultation", "Kaliémie contrôlée.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "kaliémie", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 2);
+	cr_assert_eq(rank_of(res, "R1"), -1);
+	cr_assert_geq(rank_of(res, "R2"), 0);
+	cr_assert_eq(carnet_results_version(res, (size_t)rank_of(res, "R2")), 2);
+	carnet_results_free(res);
+	res = ask("P", "SM54", "kaliémie", CARNET_REQUEST_ALL_VERSIONS, 20);
+	cr_assert_eq(carnet_results_count(res), 3);
+	carnet_results_free(res);
+	res = ask("P", "SM54", NULL, 0, 20);
+	cr_assert_eq(carnet_results_total(res), 2);
+	cr_assert_eq(carnet_results_facet_count(res, CARNET_FACET_TYPE), 2);
+	carnet_results_free(res);
+}
+
+Test(rank, abbreviations_and_synonyms_expand_both_ways)
+{
+	doc("P", "LONG", "11488-4", "SM54", "2025-01-10", "Consultation",
+	    "Hypertension artérielle bien contrôlée sous ramipril.\n", "");
+	doc("P", "SHORT", "11488-4", "SM54", "2025-01-11", "Consultation",
+	    "HTA équilibrée, pas de modification.\n", "");
+	doc("P", "HBA1C", "11502-2", "SM03", "2025-01-12", "Biologie",
+	    "HbA1c : 7,2 %.\n", "");
+	doc("P", "GLYQ", "11502-2", "SM03", "2025-01-13", "Biologie",
+	    "Hémoglobine glyquée à 6,9 %.\n", "");
+	doc("P", "IDM", "11490-0", "SM04", "2025-01-14", "Lettre de sortie",
+	    "Hospitalisation pour un infarctus du myocarde antérieur.\n", "");
+	doc("P", "NONE", "11488-4", "SM54", "2025-01-15", "Consultation",
+	    "Entorse de cheville.\n", "");
+	open_idx();
+	struct { const char *words; const char *a, *b; } cases[] = {
+		{ "HTA", "LONG", "SHORT" },
+		{ "hypertension artérielle", "LONG", "SHORT" },
+		{ "hémoglobine glyquée", "HBA1C", "GLYQ" },
+		{ "HbA1c", "HBA1C", "GLYQ" },
+		{ "IDM", "IDM", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		carnet_results *res = ask("P", "SM54", cases[i].words, 0, 20);
+		cr_assert_geq(rank_of(res, cases[i].a), 0, "'%s' finds %s", cases[i].words, cases[i].a);
+		if (cases[i].b)
+			cr_assert_geq(rank_of(res, cases[i].b), 0, "'%s' finds %s",
+				      cases[i].words, cases[i].b);
+		cr_assert_eq(rank_of(res, "NONE"), -1);
+		carnet_results_free(res);
+	}
+	/* in quotes, exactly these words: no synonyms */
+	carnet_results *res = ask("P", "SM54", "\"HTA\"", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "SHORT");
+	carnet_results_free(res);
+}
+
+Test(rank, a_deployer_adds_synonyms_in_the_index_home)
+{
+	doc("P", "A", "11488-4", "SM54", "2025-01-10", "Consultation",
+	    "Syndrome de Zorglub confirmé.\n", "");
+	th_write_str(th_path("%s/synonyms.tsv", home), "# local\nszg\tsyndrome de zorglub\n");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "SZG", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	carnet_results_free(res);
+}
+
+Test(rank, snippets_mark_the_matched_words_and_escape_the_rest)
+{
+	doc("P", "A", "11488-4", "SM54", "2025-01-10", "Consultation",
+	    "Motif : contrôle.\nExamen : rien à signaler, TA 12/8 <normal> & stable.\n"
+	    "Le patient décrit une douleur thoracique d'effort depuis trois semaines.\n"
+	    "Conclusion : angor d'effort probable.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "douleurs thoraciques", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	const char *s = carnet_results_snippet(res, 0);
+	cr_assert(strstr(s, "<b>douleur</b>") && strstr(s, "<b>thoracique</b>"), "%s", s);
+	cr_assert(strstr(s, "&lt;normal&gt; &amp;"), "%s", s);
+	carnet_results_free(res);
+	res = ask("P", "SM54", "douleur", CARNET_REQUEST_NO_SNIPPETS, 20);
+	cr_assert_str_eq(carnet_results_snippet(res, 0), "");
+	carnet_results_free(res);
+	res = ask("P", "SM54", NULL, 0, 20);
+	cr_assert_str_eq(carnet_results_snippet(res, 0), "");
+	cr_assert_null(carnet_results_snippet(res, 5));
+	carnet_results_free(res);
+}
+
+Test(rank, a_misspelling_gets_a_suggestion_from_the_patients_own_record)
+{
+	doc("P", "A", "70004-7", "SM04", "2025-01-10", "Échographie",
+	    "Échocardiographie transthoracique normale.\n", "");
+	doc("Q", "B", "11488-4", "SM54", "2025-01-10", "Consultation",
+	    "Traitement par bisoprolol.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM04", "echocardiografie", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 0);
+	cr_assert_str_eq(carnet_results_suggestion(res), "echocardiographie");
+	carnet_results_free(res);
+	/* a word of another patient's record is never suggested */
+	res = ask("P", "SM04", "bisoprolo", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 0);
+	cr_assert_null(strstr(carnet_results_suggestion(res), "bisoprolol"));
+	carnet_results_free(res);
+	res = ask("Q", "SM04", "bisoprolo", 0, 20);
+	cr_assert_str_eq(carnet_results_suggestion(res), "bisoprolol");
+	carnet_results_free(res);
+	/* no suggestion when something matched */
+	res = ask("P", "SM04", "transthoracique", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_suggestion(res), "");
+	carnet_results_free(res);
+}
+
+Test(rank, query_syntax_phrases_exclusion_and_required_words)
+{
+	doc("P", "A", "11488-4", "SM54", "2025-01-10", "Consultation",
+	    "Insuffisance rénale chronique stade 3.\n", "");
+	doc("P", "B", "11488-4", "SM54", "2025-01-11", "Consultation",
+	    "Insuffisance cardiaque à fraction d'éjection préservée. Fonction rénale normale.\n", "");
+	doc("P", "C", "11488-4", "SM54", "2025-01-12", "Consultation",
+	    "Chronique d'une toux. Rhinite.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "\"insuffisance rénale\"", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "A");
+	carnet_results_free(res);
+	res = ask("P", "SM54", "insuffisance -cardiaque", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "A");
+	carnet_results_free(res);
+	res = ask("P", "SM54", "chronique +toux", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "C");
+	carnet_results_free(res);
+	/* a lone exclusion browses the rest */
+	res = ask("P", "SM54", "-rénale", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "C");
+	carnet_results_free(res);
+	/* words that hold nothing searchable find nothing */
+	res = ask("P", "SM54", " \" - + ", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 0);
+	carnet_results_free(res);
+	/* a hyphen inside a word is not an exclusion */
+	res = ask("P", "SM54", "stade-3", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	carnet_results_free(res);
+}
+
+Test(rank, english_documents_are_stemmed_in_english)
+{
+	doc("P", "EN", "11488-4", "SM54", "2025-01-10", "Consult note",
+	    "Previous studies showed worsening kidney function.\n", ",\"language\":\"en-US\"");
+	doc("P", "FR", "11488-4", "SM54", "2025-01-10", "Consultation",
+	    "Les études précédentes montrent une aggravation.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "study", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "EN");
+	carnet_results_free(res);
+	res = ask("P", "SM54", "worsened", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	carnet_results_free(res);
+	res = ask("P", "SM54", "étude", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "FR");
+	carnet_results_free(res);
+}
+
+Test(rank, filters_by_author_specialty_and_recency_counts_from_as_of)
+{
+	mixed_record();
+	open_idx();
+	carnet_request req = CARNET_REQUEST_INIT;
+	const char *specs[] = { "SM38" };
+	req.patient_id = "P";
+	req.profession = "10";
+	req.specialty = "SM04";
+	req.author_specialties = specs;
+	req.author_specialties_count = 1;
+	req.as_of = "2026-06-01";
+	carnet_results *res;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, NULL), CARNET_OK);
+	cr_assert_eq(carnet_results_count(res), 2);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_str_eq(carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY), "SM38");
+	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_AGE_DAYS), 0.0);
+	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_RECENCY_RAW), 1.0);
+	carnet_results_free(res);
+	req.as_of = "2026-13-01";
+	cr_assert_eq(carnet_index_search(&res, idx, &req, NULL), CARNET_E_INVALID);
+	cr_assert_null(res);
+}
+
+Test(rank, the_ranking_can_be_changed_by_file_and_by_call)
+{
+	const char *text = "Bilan lipidique : LDL-cholestérol 1,30 g/L, cholestérol total.\n";
+	doc("P", "OLD", "11502-2", "SM03", "2021-03-01", "Bilan", text, "");
+	doc("P", "NEW", "11502-2", "SM03", "2026-03-01", "Bilan", "Cholestérol.\n", "");
+	th_write_str(th_path("%s/ranking.conf", home),
+		     "# only the words count here\nweight.text = 1\nweight.specialty = 0\n"
+		     "weight.recency = 0\n");
+	open_idx();
+	carnet_results *res = ask("P", "SM04", "cholestérol", CARNET_REQUEST_EXPLAIN, 20);
+	cr_assert_eq(carnet_results_count(res), 2);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "OLD");
+	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_RECENCY), 0.0);
+	carnet_results_free(res);
+
+	/* by call: recency alone */
+	carnet_error err;
+	cr_assert_eq(carnet_index_set_ranking(idx, "weight.text=0\nweight.recency = 1 # newest\n", &err),
+		     CARNET_OK, "%s", err.message);
+	res = ask("P", "SM04", "cholestérol", 0, 20);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "NEW");
+	carnet_results_free(res);
+
+	/* a bad line changes nothing and says which line */
+	cr_assert_eq(carnet_index_set_ranking(idx, "weight.text = 1\nweight.colour = 2\n", &err),
+		     CARNET_E_INVALID);
+	cr_assert(strstr(err.message, "line 2") && strstr(err.message, "weight.colour"), "%s",
+		  err.message);
+	cr_assert_eq(carnet_index_set_ranking(idx, "weight.text = 1.5\n", &err), CARNET_E_INVALID);
+	cr_assert_eq(carnet_index_set_ranking(idx, "half_life.type.11502-2 = soon\n", &err),
+		     CARNET_E_INVALID);
+	res = ask("P", "SM04", "cholestérol", 0, 20);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "NEW");
+	carnet_results_free(res);
+}
+
+Test(rank, a_bad_table_in_the_index_home_stops_it_from_opening_with_the_line)
+{
+	doc("P", "A", "11488-4", "SM54", "2025-01-10", "Consultation", "Rien.\n", "");
+	th_index_dir(home, docs);
+	th_write_str(th_path("%s/affinity.tsv", home),
+		     "profile\tG15_10/SM04\tcardiologie\ntype\tcardiologie\t11502-2\tvery\n");
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_E_INVALID);
+	cr_assert(strstr(err.message, "affinity.tsv") && strstr(err.message, "line 2"), "%s",
+		  err.message);
+	th_write_str(th_path("%s/affinity.tsv", home), "type\tcardiologie\t11502-2\t0.9\n");
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+}
+
+Test(rank, results_are_deterministic)
+{
+	mixed_record();
+	open_idx();
+	carnet_results *a = ask("P", "SM54", NULL, 0, 20), *b = ask("P", "SM54", NULL, 0, 20);
+	cr_assert_eq(carnet_results_count(a), carnet_results_count(b));
+	for (size_t i = 0; i < carnet_results_count(a); i++)
+		cr_assert_str_eq(carnet_results_field(a, i, CARNET_FIELD_ID),
+				 carnet_results_field(b, i, CARNET_FIELD_ID));
+	/* equal scores break by date, then id */
+	for (size_t i = 1; i < carnet_results_count(a); i++)
+		if (carnet_results_score(a, i) == carnet_results_score(a, i - 1))
+			cr_assert_lt(strcmp(carnet_results_field(a, i - 1, CARNET_FIELD_ID),
+					    carnet_results_field(a, i, CARNET_FIELD_ID)), 0);
+	carnet_results_free(a);
+	carnet_results_free(b);
+}
+
+Test(rank, only_the_newest_of_a_never_fading_type_keeps_its_recency)
+{
+	doc("P", "VAC1", "11369-6", "SM54", "2016-05-01", "Historique des vaccinations",
+	    "DTP 2016.\n", "");
+	doc("P", "VAC2", "11369-6", "SM54", "2025-05-01", "Historique des vaccinations",
+	    "DTP 2016, grippe 2024, covid 2025.\n", "");
+	doc("P", "CS", "11488-4", "SM54", "2026-10-01", "Consultation", "Suivi.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", NULL, 0, 20);
+	long new_ = rank_of(res, "VAC2"), old = rank_of(res, "VAC1");
+	cr_assert_eq(carnet_results_part(res, (size_t)new_, CARNET_PART_RECENCY_RAW), 1.0);
+	cr_assert_lt(carnet_results_part(res, (size_t)old, CARNET_PART_RECENCY_RAW), 0.2,
+		     "the older history is superseded by the newer one");
+	cr_assert_gt(carnet_results_part(res, (size_t)old, CARNET_PART_HALF_LIFE_DAYS), 0);
+	cr_assert_lt(new_, old);
+	carnet_results_free(res);
+}
+
+Test(rank, words_about_another_field_bring_that_fields_documents_up)
+{
+	/* a general practitioner types "fond d'oeil": the ophthalmologist's
+	 * fundus reports come before the GP's own letters that mention it */
+	doc("P", "GP1", "11488-4", "SM54", "2026-06-01", "Consultation de médecine générale",
+	    "Diabète de type 2 suivi. Fond d'œil à programmer. Tension correcte.\n", "");
+	doc("P", "GP2", "11488-4", "SM54", "2026-03-01", "Consultation de médecine générale",
+	    "Renouvellement. Fond d'œil fait l'an dernier.\n", "");
+	doc("P", "OPH", "78513-9", "SM38", "2026-02-01", "Consultation d'ophtalmologie",
+	    "Fond d'œil : rétinopathie diabétique non proliférante minime. OCT maculaire "
+	    "normal. Acuité visuelle 10/10.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "fond d'oeil", CARNET_REQUEST_EXPLAIN, 20);
+	cr_assert_eq(carnet_results_count(res), 3);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "OPH");
+	cr_assert_gt(carnet_results_part(res, 0, CARNET_PART_AFFINITY_TOPIC), 0.8);
+	carnet_results_free(res);
+	/* without words, the GP's own documents come first */
+	res = ask("P", "SM54", NULL, 0, 20);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "GP1");
+	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_AFFINITY_TOPIC), 0.0);
+	carnet_results_free(res);
+}
