@@ -85,7 +85,10 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 	    (rc = carnet_home__path(reg, sizeof reg, gen, CARNET_REGISTRY_FILE, err)))
 		return rc;
 	snprintf(w->registry_path, sizeof w->registry_path, "%s", reg);
-	if ((rc = carnet_xap_writer_open(&w->xw, db, err)) ||
+	/* a new index is written in one shard per core, in parallel */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned shards = cores < 1 ? 1 : cores > 8 ? 8 : (unsigned)cores;
+	if ((rc = carnet_xap_writer_open_shards(&w->xw, db, shards, err)) ||
 	    (rc = carnet_registry__open(&w->reg, reg, 1, err)))
 		return rc;
 	return recover(w, err);
@@ -237,6 +240,9 @@ int carnet_writer_commit(carnet_writer *w, carnet_error *err)
 	 * sees the sources as new and indexes them again (replacing by id). */
 	int rc = carnet_xap_writer_commit(w->xw, err);
 	if (rc) {
+		/* some shards may have committed: the next writer's recovery
+		 * removes what the registry does not know */
+		w->disagree = 1;
 		carnet_registry__rollback(w->reg);
 		return rc;
 	}
@@ -538,12 +544,17 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 			    size_t count, unsigned jobs, carnet_outcome_cb cb,
 			    void *payload, carnet_error *err)
 {
+	/* with several jobs, the shards are also written (and committed)
+	 * in parallel, until the writer closes; one job is one thread */
+	int rc = carnet_xap_writer_threads(w->xw, jobs > 1, err);
+	if (rc)
+		return rc;
 	if (jobs <= 1 || count <= 1) {
 		for (size_t i = 0; i < count; i++) {
 			carnet_outcome o;
 			carnet_error reason;
 			carnet_error__clear(&reason);
-			int rc = carnet_writer_add_file(w, paths[i], &o, &reason);
+			rc = carnet_writer_add_file(w, paths[i], &o, &reason);
 			if (rc) {
 				if (err)
 					*err = reason;
@@ -559,7 +570,7 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 	carnet_reader__init_threads();
 	/* uncommitted registry changes must be visible to the workers'
 	 * connections: commit them first */
-	int rc = carnet_registry__in_txn(w->reg) ? carnet_writer_commit(w, err) : CARNET_OK;
+	rc = carnet_registry__in_txn(w->reg) ? carnet_writer_commit(w, err) : CARNET_OK;
 	if (rc)
 		return rc;
 	pool pl;
