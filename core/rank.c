@@ -3,6 +3,7 @@
 #include "rank.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +28,53 @@
 
 typedef struct slot {
 	char *key;
+	unsigned long long h; /* hash of key */
 	double num;   /* a value, or */
 	size_t idx;   /* an index into another table */
 } slot;
 
+/* Many small allocations that live as long as the tables: keys, entries. */
+typedef struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+} chunk;
+
+typedef struct arena {
+	chunk *head;
+} arena;
+
+static void *arena_alloc(arena *a, size_t n)
+{
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!a->head || a->head->cap - a->head->used < n) {
+		size_t cap = n > 64 * 1024 ? n : 64 * 1024;
+		chunk *c = malloc(sizeof *c + cap);
+		if (!c)
+			return NULL;
+		c->next = a->head;
+		c->used = 0;
+		c->cap = cap;
+		a->head = c;
+	}
+	void *p = (char *)a->head->data + a->head->used;
+	a->head->used += n;
+	return p;
+}
+
+static void arena_free(arena *a)
+{
+	while (a->head) {
+		chunk *c = a->head;
+		a->head = c->next;
+		free(c);
+	}
+}
+
 typedef struct strmap {
 	slot *slots;
 	size_t cap, count; /* cap is a power of two */
+	arena *keys;       /* where keys are copied */
 } strmap;
 
 static unsigned long long hash(const char *s)
@@ -48,10 +89,11 @@ static slot *map_find(const strmap *m, const char *key)
 {
 	if (!m->cap)
 		return NULL;
-	for (size_t i = hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	unsigned long long h = hash(key);
+	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		if (!m->slots[i].key)
 			return NULL;
-		if (strcmp(m->slots[i].key, key) == 0)
+		if (m->slots[i].h == h && strcmp(m->slots[i].key, key) == 0)
 			return &m->slots[i];
 	}
 }
@@ -59,18 +101,21 @@ static slot *map_find(const strmap *m, const char *key)
 /* The slot of key, added (num 0, idx 0) if missing; NULL on no memory. */
 static slot *map_put(strmap *m, const char *key)
 {
-	slot *s = map_find(m, key);
-	if (s)
-		return s;
+	unsigned long long h = hash(key);
+	if (m->cap) {
+		for (size_t i = h & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+			if (m->slots[i].h == h && strcmp(m->slots[i].key, key) == 0)
+				return &m->slots[i];
+	}
 	if ((m->count + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
+		size_t cap = m->cap ? m->cap * 2 : 1024;
 		slot *n = calloc(cap, sizeof *n);
 		if (!n)
 			return NULL;
 		for (size_t i = 0; i < m->cap; i++) {
 			if (!m->slots[i].key)
 				continue;
-			size_t j = hash(m->slots[i].key) & (cap - 1);
+			size_t j = m->slots[i].h & (cap - 1);
 			while (n[j].key)
 				j = (j + 1) & (cap - 1);
 			n[j] = m->slots[i];
@@ -79,22 +124,60 @@ static slot *map_put(strmap *m, const char *key)
 		m->slots = n;
 		m->cap = cap;
 	}
-	size_t i = hash(key) & (m->cap - 1);
+	size_t i = h & (m->cap - 1);
 	while (m->slots[i].key)
 		i = (i + 1) & (m->cap - 1);
-	if (!(m->slots[i].key = strdup(key)))
+	size_t n = strlen(key) + 1;
+	if (!(m->slots[i].key = arena_alloc(m->keys, n)))
 		return NULL;
+	memcpy(m->slots[i].key, key, n);
+	m->slots[i].h = h;
 	m->count++;
 	return &m->slots[i];
 }
 
 static void map_free(strmap *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
 	free(m->slots);
 	m->slots = NULL;
 	m->cap = m->count = 0;
+}
+
+
+/* key = kind ":" a [":" b], cut to size (keys are short; codes are
+ * checked to fit before). Faster than snprintf, which loading calls a
+ * few thousand times. */
+static void mkkey(char *key, size_t size, char kind, const char *a, const char *b)
+{
+	size_t n = 0;
+	key[n++] = kind;
+	key[n++] = ':';
+	for (const char *p = a; *p && n + 1 < size; p++)
+		key[n++] = *p;
+	if (b) {
+		if (n + 1 < size)
+			key[n++] = ':';
+		for (const char *p = b; *p && n + 1 < size; p++)
+			key[n++] = *p;
+	}
+	key[n] = '\0';
+}
+
+/* The words of w[0..n) joined by spaces into key; 0 if it does not fit. */
+static size_t join_words(char *key, size_t size, const char *const *w, size_t n)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(w[i]);
+		if (off + l + 2 > size)
+			return 0;
+		if (i)
+			key[off++] = ' ';
+		memcpy(key + off, w[i], l);
+		off += l;
+	}
+	key[off] = '\0';
+	return off;
 }
 
 /* ---- the ranking ------------------------------------------------------- */
@@ -141,6 +224,8 @@ struct carnet_ranking {
 	size_t entries_count, entries_cap;
 	strmap synonyms;   /* joined words -> entry index */
 	size_t longest;    /* most words in a synonym entry */
+	int synonyms_loaded; /* the default synonyms are in */
+	arena mem;         /* keys and entries */
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
 	size_t keys_count;
 	char *key_terms;   /* their stem terms */
@@ -171,11 +256,11 @@ void carnet_rank__free(carnet_ranking *rk)
 	for (size_t i = 0; i < rk->entries_count; i++) {
 		free(rk->entries[i]->partners);
 		free(rk->entries[i]->partner_ids);
-		free(rk->entries[i]);
 	}
 	free(rk->entries);
 	free(rk->keys);
 	free(rk->key_terms);
+	arena_free(&rk->mem);
 	free(rk);
 }
 
@@ -405,25 +490,23 @@ static int add_entry(carnet_ranking *rk, const char *s, size_t *idx_out,
 	if (rc != CARNET_OK || c.count == 0)
 		goto out;
 	/* the joined form is the key */
-	carnet_buf key = CARNET_BUF_INIT;
-	for (size_t i = 0, off = 0; i < c.count; i++) {
-		const char *w = words.data + off;
-		off += strlen(w) + 1;
-		if ((i && carnet_buf__putc(&key, ' ') != 0) || carnet_buf__puts(&key, w) != 0) {
-			carnet_buf__free(&key);
-			rc = nomem(err);
-			goto out;
-		}
-	}
+	/* the key: "E:" and the words joined by spaces */
 	char mkey[8 + 1024];
-	snprintf(mkey, sizeof mkey, "E:%s", key.data);
-	carnet_buf__free(&key);
+	if (words.len + 2 > sizeof mkey) {
+		rc = CARNET_OK; /* too long to be a keyword or a synonym */
+		goto out;
+	}
+	mkey[0] = 'E';
+	mkey[1] = ':';
+	for (size_t i = 0; i + 1 < words.len; i++)
+		mkey[2 + i] = words.data[i] ? words.data[i] : ' ';
+	mkey[words.len + 1] = '\0';
 	slot *sl = map_find(&rk->rules, mkey);
 	if (sl) {
 		*idx_out = sl->idx;
 		goto out;
 	}
-	entry *e = malloc(sizeof *e + c.count * sizeof(char *) + words.len);
+	entry *e = arena_alloc(&rk->mem, sizeof *e + c.count * sizeof(char *) + words.len);
 	if (!e) {
 		rc = nomem(err);
 		goto out;
@@ -441,7 +524,6 @@ static int add_entry(carnet_ranking *rk, const char *s, size_t *idx_out,
 		size_t cap = rk->entries_cap ? rk->entries_cap * 2 : 256;
 		entry **n = realloc(rk->entries, cap * sizeof *n);
 		if (!n) {
-			free(e);
 			rc = nomem(err);
 			goto out;
 		}
@@ -449,7 +531,6 @@ static int add_entry(carnet_ranking *rk, const char *s, size_t *idx_out,
 		rk->entries_cap = cap;
 	}
 	if (!(sl = map_put(&rk->rules, mkey))) {
-		free(e);
 		rc = nomem(err);
 		goto out;
 	}
@@ -494,7 +575,7 @@ static int valid_name(const char *s)
 static long profile_index(carnet_ranking *rk, const char *name)
 {
 	char key[NAME_MAX_LEN + 4];
-	snprintf(key, sizeof key, "P:%s", name);
+	mkkey(key, sizeof key, 'P', name, NULL);
 	slot *s = map_find(&rk->rules, key);
 	if (s)
 		return (long)s->idx;
@@ -533,7 +614,7 @@ static int affinity_line(carnet_ranking *rk, const char *name, unsigned number,
 		if (n != 3 || !carnet_doc__valid_id(f[1]) || !valid_name(f[2]))
 			return bad(err, name, number, "profile<TAB>SPECIALTY<TAB>PROFILE");
 		long p = profile_index(rk, f[2]);
-		snprintf(key, sizeof key, "s:%s", f[1]);
+		mkkey(key, sizeof key, 's', f[1], NULL);
 		if (p < 0 || !(s = map_put(&rk->rules, key)))
 			return nomem(err);
 		s->idx = (size_t)p;
@@ -549,7 +630,7 @@ static int affinity_line(carnet_ranking *rk, const char *name, unsigned number,
 				   : "author<TAB>PROFILE or *<TAB>AUTHOR PROFILE<TAB>AFFINITY (0 to 1)");
 		if (strcmp(f[1], "*") != 0 && profile_index(rk, f[1]) < 0)
 			return nomem(err);
-		snprintf(key, sizeof key, "%c:%s:%s", type ? 't' : 'a', f[1], f[2]);
+		mkkey(key, sizeof key, type ? 't' : 'a', f[1], f[2]);
 		if (!(s = map_put(&rk->rules, key)))
 			return nomem(err);
 		s->num = v;
@@ -631,11 +712,7 @@ static int synonym_line(carnet_ranking *rk, const char *name, unsigned number,
 	for (size_t i = 0; i < 2; i++) {
 		entry *e = rk->entries[i ? b : a];
 		char key[1024];
-		size_t off = 0;
-		for (size_t w = 0; w < e->count && off < sizeof key; w++)
-			off += (size_t)snprintf(key + off, sizeof key - off, "%s%s",
-						w ? " " : "", e->words[w]);
-		if (off >= sizeof key)
+		if (!join_words(key, sizeof key, e->words, e->count))
 			continue;
 		slot *s = map_put(&rk->synonyms, key);
 		if (!s)
@@ -684,13 +761,14 @@ static int apply_synonyms(carnet_ranking *rk, const char *name, const char *text
 	return each_line(rk, name, text, len, synonym_line, NULL, err);
 }
 
-/* Apply the default text, then the home's file of that name if any. */
+/* Apply the default text (unless NULL), then the home's file of that name
+ * if any. */
 static int load_table(carnet_ranking *rk, const char *home, const char *file,
 		      const char *deflt, apply_fn apply, carnet_error *err)
 {
 	char name[64];
 	snprintf(name, sizeof name, "default %s", file);
-	int rc = apply(rk, name, deflt, strlen(deflt), err);
+	int rc = deflt ? apply(rk, name, deflt, strlen(deflt), err) : CARNET_OK;
 	if (rc || !home)
 		return rc;
 	carnet_buf text = CARNET_BUF_INIT;
@@ -710,19 +788,35 @@ int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err)
 	carnet_ranking *rk = calloc(1, sizeof *rk);
 	if (!rk)
 		return nomem(err);
+	rk->half_lives.keys = rk->rules.keys = rk->synonyms.keys = &rk->mem;
 	int rc;
 	if ((rc = load_table(rk, home, CARNET_RANKING_FILE, carnet_default_ranking,
 			     carnet_rank__configure, err)) ||
 	    (rc = load_table(rk, home, CARNET_AFFINITY_FILE, carnet_default_affinity,
 			     apply_affinity, err)) ||
-	    (rc = load_table(rk, home, CARNET_SYNONYMS_FILE, carnet_default_synonyms,
-			     apply_synonyms, err)) ||
+	    /* the home's synonyms now, to refuse a bad file at once; the
+	     * default ones (pairs, so order does not matter) when a search
+	     * first has words: a browse, or a viewer that shells out once
+	     * per record, does not pay for them */
+	    (rc = load_table(rk, home, CARNET_SYNONYMS_FILE, NULL, apply_synonyms, err)) ||
 	    (rc = finish(rk, err))) {
 		carnet_rank__free(rk);
 		return rc;
 	}
 	*out = rk;
 	return CARNET_OK;
+}
+
+int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err)
+{
+	if (rk->synonyms_loaded)
+		return CARNET_OK;
+	int rc = apply_synonyms(rk, "default " CARNET_SYNONYMS_FILE, carnet_default_synonyms,
+				strlen(carnet_default_synonyms), err);
+	if (rc == CARNET_OK)
+		rc = finish(rk, err);
+	rk->synonyms_loaded = rc == CARNET_OK;
+	return rc;
 }
 
 /* ---- scoring ---- */
@@ -756,10 +850,13 @@ static long profile_of(const carnet_ranking *rk, const char *code)
 	if (!code || !*code || strlen(code) > CARNET_ID_MAX)
 		return -1;
 	char key[CARNET_ID_MAX + 16];
-	snprintf(key, sizeof key, "s:%s", code);
+	mkkey(key, sizeof key, 's', code, NULL);
 	slot *s = map_find(&rk->rules, key);
 	if (!s && !strchr(code, '/') && strncmp(code, "G15_", 4) != 0) {
-		snprintf(key, sizeof key, "s:G15_10/%s", code);
+		char full[CARNET_ID_MAX + 8];
+		memcpy(full, "G15_10/", 8);
+		strcat(full, code);
+		mkkey(key, sizeof key, 's', full, NULL);
 		s = map_find(&rk->rules, key);
 	}
 	return s ? (long)s->idx : -1;
@@ -791,7 +888,7 @@ static double rule(const carnet_ranking *rk, char kind, const char *who,
 		   const char *code, int *found)
 {
 	char key[CARNET_ID_MAX + 2 * NAME_MAX_LEN + 8];
-	snprintf(key, sizeof key, "%c:%s:%s", kind, who, code);
+	mkkey(key, sizeof key, kind, who, code);
 	slot *s = map_find(&rk->rules, key);
 	*found = s != NULL;
 	return s ? s->num : 0;
@@ -805,13 +902,13 @@ static double half_life(const carnet_ranking *rk, const char *type, int supersed
 	if (!type || !*type || strlen(type) > CARNET_ID_MAX)
 		return rk->p.half_life_default;
 	char key[CARNET_ID_MAX + 4];
-	snprintf(key, sizeof key, "t:%s", type);
+	mkkey(key, sizeof key, 't', type, NULL);
 	slot *s = map_find(&rk->half_lives, key);
 	if (s && (s->num > 0 || !superseded))
 		return s->num;
 	const char *cls = carnet_codes__type_class(type);
 	if (cls) {
-		snprintf(key, sizeof key, "c:%s", cls);
+		mkkey(key, sizeof key, 'c', cls, NULL);
 		s = map_find(&rk->half_lives, key);
 		if (s && (s->num > 0 || !superseded))
 			return s->num;
@@ -824,92 +921,98 @@ int carnet_rank__never_fades(const carnet_ranking *rk, const char *type)
 	return half_life(rk, type, 0) == 0;
 }
 
-/* The affinity of a document to profile who (or -1: none), from its type,
- * author specialty and content (the profile's summed keyword weights);
- * its three sub-scores in sub. */
-static double affinity_of(const carnet_ranking *rk, long who, double content,
-			  const char *type, const char *specialty, double sub[3])
+/* What a document type is worth to profile who (or -1: none). */
+static double type_affinity(const carnet_ranking *rk, long who, const char *type)
 {
-	const params *p = &rk->p;
-	const char *viewer = who >= 0 ? rk->profiles[who].name : NULL;
 	int found = 0;
-
-	/* type */
-	double a_type = 0;
+	double a = 0;
 	if (type && *type && strlen(type) <= CARNET_ID_MAX) {
-		if (viewer)
-			a_type = rule(rk, 't', viewer, type, &found);
+		if (who >= 0)
+			a = rule(rk, 't', rk->profiles[who].name, type, &found);
 		if (!found)
-			a_type = rule(rk, 't', "*", type, &found);
+			a = rule(rk, 't', "*", type, &found);
 	}
-	if (!found)
-		a_type = p->type_default;
+	return found ? a : rk->p.type_default;
+}
 
-	/* author */
-	double a_author;
+/* What an author of this specialty is worth to profile who (or -1). */
+static double author_affinity(const carnet_ranking *rk, long who, const char *specialty)
+{
+	if (!specialty || !*specialty)
+		return rk->p.author_unknown;
 	long ap = profile_of(rk, specialty);
-	if (!specialty || !*specialty) {
-		a_author = p->author_unknown;
-	} else if (ap < 0) {
-		a_author = p->author_default;
-	} else if (who >= 0 && ap == who) {
-		a_author = 1.0;
-	} else {
-		const char *author = rk->profiles[ap].name;
-		found = 0;
-		if (viewer)
-			a_author = rule(rk, 'a', viewer, author, &found);
-		if (!found)
-			a_author = rule(rk, 'a', "*", author, &found);
-		if (!found)
-			a_author = p->author_default;
-	}
+	if (ap < 0)
+		return rk->p.author_default;
+	if (who >= 0 && ap == who)
+		return 1.0;
+	int found = 0;
+	double a = 0;
+	const char *author = rk->profiles[ap].name;
+	if (who >= 0)
+		a = rule(rk, 'a', rk->profiles[who].name, author, &found);
+	if (!found)
+		a = rule(rk, 'a', "*", author, &found);
+	return found ? a : rk->p.author_default;
+}
 
-	/* content */
+void carnet_rank__type(const carnet_ranking *rk, const carnet_viewer *v,
+		       const char *type, carnet_rank_type *out)
+{
+	out->affinity[0] = type_affinity(rk, v->profile, type);
+	out->affinity[1] = v->topic >= 0 ? type_affinity(rk, v->topic, type) : 0;
+	out->half_life[0] = half_life(rk, type, 0);
+	out->half_life[1] = half_life(rk, type, 1);
+}
+
+void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
+			 const char *specialty, carnet_rank_author *out)
+{
+	out->affinity[0] = author_affinity(rk, v->profile, specialty);
+	out->affinity[1] = v->topic >= 0 ? author_affinity(rk, v->topic, specialty) : 0;
+}
+
+/* Affinity from its three sub-scores. */
+static double affinity_sum(const params *p, double a_type, double a_author, double content)
+{
 	double a_content = content / p->saturation;
 	if (a_content > 1)
 		a_content = 1;
-
-	double affinity = p->a_type * a_type + p->a_author * a_author +
-			  p->a_content * a_content;
-	sub[0] = a_type;
-	sub[1] = a_author;
-	sub[2] = a_content;
-	return affinity > 1 ? 1 : affinity;
+	double a = p->a_type * a_type + p->a_author * a_author + p->a_content * a_content;
+	return a > 1 ? 1 : a;
 }
 
-double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
-			  double text_norm, double content, double content_topic,
-			  const char *date, const char *type, const char *specialty,
-			  int newest_of_type, carnet_parts *parts)
+double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
+			    double text_norm, double content, double content_topic,
+			    long date_days, const carnet_rank_type *t,
+			    const carnet_rank_author *au, int newest_of_type,
+			    carnet_parts *parts)
 {
 	const params *p = &rk->p;
-	double sub[3], topic_sub[3];
-	double affinity = affinity_of(rk, v->profile, content, type, specialty, sub);
+	double affinity = affinity_sum(p, t->affinity[0], au->affinity[0], content);
 	double topic = 0;
 	if (v->topic >= 0) {
 		/* the words are about another field: what a specialist of it
 		 * would want counts too */
-		topic = affinity_of(rk, v->topic, content_topic, type, specialty, topic_sub);
+		topic = affinity_sum(p, t->affinity[1], au->affinity[1], content_topic);
 		affinity = (1 - p->topic) * affinity + p->topic * topic;
 	}
 
 	/* recency */
-	long days = carnet_rank__days(date);
-	double age = days < 0 ? 0 : (double)(v->as_of_days - days);
+	double age = date_days < 0 ? 0 : (double)(v->as_of_days - date_days);
 	if (age < 0)
 		age = 0;
-	double half = half_life(rk, type, !newest_of_type);
+	double half = t->half_life[newest_of_type ? 0 : 1];
 	double recency = half > 0 ? exp2(-age / half) : 1.0;
 
+	double a_content = content / p->saturation;
 	parts->v[CARNET_PART_TEXT] = p->w_text * text_norm;
 	parts->v[CARNET_PART_SPECIALTY] = p->w_spec * affinity;
 	parts->v[CARNET_PART_RECENCY] = p->w_rec * recency;
 	parts->v[CARNET_PART_TEXT_RAW] = text_norm;
 	parts->v[CARNET_PART_AFFINITY] = affinity;
-	parts->v[CARNET_PART_AFFINITY_TYPE] = sub[0];
-	parts->v[CARNET_PART_AFFINITY_AUTHOR] = sub[1];
-	parts->v[CARNET_PART_AFFINITY_CONTENT] = sub[2];
+	parts->v[CARNET_PART_AFFINITY_TYPE] = t->affinity[0];
+	parts->v[CARNET_PART_AFFINITY_AUTHOR] = au->affinity[0];
+	parts->v[CARNET_PART_AFFINITY_CONTENT] = a_content > 1 ? 1 : a_content;
 	parts->v[CARNET_PART_RECENCY_RAW] = recency;
 	parts->v[CARNET_PART_AGE_DAYS] = age;
 	parts->v[CARNET_PART_HALF_LIFE_DAYS] = half;
@@ -930,11 +1033,7 @@ size_t carnet_rank__synonym_at(const carnet_ranking *rk, const char *const *w,
 	size_t max = n < rk->longest ? n : rk->longest;
 	char key[1024];
 	for (size_t len = max; len > 0; len--) {
-		size_t off = 0;
-		for (size_t i = 0; i < len && off < sizeof key; i++)
-			off += (size_t)snprintf(key + off, sizeof key - off, "%s%s",
-						i ? " " : "", w[i]);
-		if (off >= sizeof key)
+		if (!join_words(key, sizeof key, w, len))
 			continue;
 		slot *s = map_find(&rk->synonyms, key);
 		if (s) {
@@ -1108,4 +1207,11 @@ double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer 
 	carnet_viewer t = *v;
 	t.profile = v->topic;
 	return carnet_rank__content_of(rk, &t, vector, len);
+}
+
+int carnet_rank__type_covered(const carnet_ranking *rk, const char *type)
+{
+	int found;
+	rule(rk, 't', "*", type, &found);
+	return found;
 }

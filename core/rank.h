@@ -58,19 +58,45 @@ void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
 double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer *v,
 				  const char *vector, size_t len);
 
+/* What a document type means for the viewer of a request: its affinity to
+ * the viewer's profile [0] and to the words' field [1] (when v->topic),
+ * and its half-life in days (0: never fades) for the newest document of
+ * that type [0] and for older ones [1]: of a type that never fades (the
+ * medical summary, vaccinations) only the newest does so; older ones are
+ * superseded and fade with their class. Computed once per distinct type
+ * of a request. */
+typedef struct carnet_rank_type {
+	double affinity[2];
+	double half_life[2];
+} carnet_rank_type;
+
+void carnet_rank__type(const carnet_ranking *rk, const carnet_viewer *v,
+		       const char *type, carnet_rank_type *out);
+
+/* The same for an author specialty: affinity to the viewer's profile [0]
+ * and to the words' field [1]. */
+typedef struct carnet_rank_author {
+	double affinity[2];
+} carnet_rank_author;
+
+void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
+			 const char *specialty, carnet_rank_author *out);
+
 /* Score a candidate: text_norm is its BM25 divided by the request's best
- * (0 in browse mode), content the summed weights of the viewer's keywords
- * it has (carnet_rank__content_of), date "YYYYMMDD". A type that never
- * fades (the medical summary, vaccinations) does so only for the newest
- * document of that type (newest_of_type != 0): the older ones are
- * superseded and fade with their class. When the words are about another
- * field (v->topic), affinity blends the viewer's with that field's
- * (content_topic: its keyword weights), by affinity.topic. Returns the
- * score; fills parts. */
-double carnet_rank__score(const carnet_ranking *rk, const carnet_viewer *v,
-			  double text_norm, double content, double content_topic,
-			  const char *date, const char *type, const char *specialty,
-			  int newest_of_type, carnet_parts *parts);
+ * (0 in browse mode); content (content_topic) the summed weights of the
+ * viewer's (the words' field's) keywords it has (carnet_rank__content_of);
+ * date_days its date (carnet_rank__days, -1 if unknown); newest_of_type
+ * whether no candidate of its type is newer. When the words are about
+ * another field, affinity blends the viewer's with that field's by
+ * affinity.topic. Returns the score; fills parts. */
+double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
+			    double text_norm, double content, double content_topic,
+			    long date_days, const carnet_rank_type *t,
+			    const carnet_rank_author *au, int newest_of_type,
+			    carnet_parts *parts);
+
+/* Does the affinity table give this document type a baseline ("type *")? */
+int carnet_rank__type_covered(const carnet_ranking *rk, const char *type);
 
 /* Does a document of this type never fade (half-life "never")? */
 int carnet_rank__never_fades(const carnet_ranking *rk, const char *type);
@@ -96,6 +122,11 @@ double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
 
 /* BM25 parameters. */
 void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b);
+
+/* Load the default synonyms, once (a search with words needs them; the
+ * home's own are loaded with the rest). Not thread-safe: one handle, one
+ * thread. */
+int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err);
 
 /* Synonyms: for the folded words w[0..n), the longest table entry that
  * starts at w[0]. Returns its length in words (0: none) and sets *entry_out

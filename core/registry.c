@@ -286,6 +286,13 @@ int carnet_registry__open(carnet_registry **out, const char *path, int create,
 	}
 	sqlite3_busy_timeout(r->db, 5000);
 	sqlite3_extended_result_codes(r->db, 1);
+	/* Readers (viewers, extraction threads) do not checkpoint when they
+	 * close: that fsyncs, and a viewer that runs carnet-query once per
+	 * record opening would wait for the disk every time. The WAL is
+	 * checkpointed by the commits that make it grow (sqlite's automatic
+	 * checkpoint) and by the writer. */
+	if (!create)
+		sqlite3_db_config(r->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 	if ((rc = exec(r, "PRAGMA journal_mode=WAL", "set WAL mode", err)) ||
 	    (rc = exec(r, "PRAGMA synchronous=NORMAL", "set synchronous", err)) ||
 	    (rc = migrate(r, err)))

@@ -16,7 +16,8 @@ typedef struct carnet_registry carnet_registry;
 
 /* Open path. With create, a missing file is created and initialised;
  * without, it is CARNET_E_NOTFOUND. Applies pending migrations and checks
- * the index format. WAL mode; waits up to 5 s for a busy database. */
+ * the index format. WAL mode; waits up to 5 s for a busy database.
+ * Without create, closing does not checkpoint the WAL (no fsync). */
 int carnet_registry__open(carnet_registry **out, const char *path, int create,
 			  carnet_error *err);
 void carnet_registry__close(carnet_registry *r);

@@ -983,20 +983,31 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 		}
 		enq.set_docid_order(Xapian::Enquire::ASCENDING);
 		Xapian::MSet ms = enq.get_mset(0, cap);
+		// the rank values, read in docid order along the value stream
+		// (much cheaper than one random get_value per document)
+		std::vector<std::pair<Xapian::docid, double>> hits;
+		hits.reserve(ms.size());
+		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it)
+			hits.emplace_back(*it, browse ? 0.0 : it.get_weight());
+		std::sort(hits.begin(), hits.end());
+		Xapian::ValueIterator v = r->db.valuestream_begin(CARNET_SLOT_RANK);
+		Xapian::ValueIterator vend = r->db.valuestream_end(CARNET_SLOT_RANK);
 		std::string packed;
-		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
-			Xapian::Document doc = it.get_document();
-			packed = doc.get_value(CARNET_SLOT_RANK);
-			if (packed.empty()) {
+		for (const auto &h : hits) {
+			if (v != vend && v.get_docid() < h.first)
+				v.skip_to(h.first);
+			if (v != vend && v.get_docid() == h.first) {
+				packed = *v;
+			} else {
 				// a document indexed before the packed value existed
+				Xapian::Document doc = r->db.get_document(h.first);
 				const char sep = CARNET_RANK_SEP;
 				packed = doc.get_value(CARNET_SLOT_DATE) + sep +
 					 doc.get_value(CARNET_SLOT_TYPE) + sep +
 					 doc.get_value(CARNET_SLOT_SPECIALTY) + sep +
 					 doc.get_value(CARNET_SLOT_ID) + sep;
 			}
-			int rc = cb(*it, browse ? 0.0 : it.get_weight(), packed.c_str(),
-				    packed.size(), payload);
+			int rc = cb(h.first, h.second, packed.c_str(), packed.size(), payload);
 			if (rc)
 				return rc;
 		}

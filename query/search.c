@@ -358,11 +358,26 @@ static int check_request(const carnet_request *req, carnet_error *err)
 /* ---- ranking a request ---- */
 
 /* One document that passed the filter, as the shim reports it. */
+/* The distinct values of one kind (types, specialties, years) among a
+ * request's candidates: each candidate keeps an index, so that ranking and
+ * facets work once per distinct value. */
+typedef struct distinct {
+	size_t *off;          /* each value's offset in the arena */
+	uint64_t *count;      /* candidates with it */
+	size_t n, cap;
+	unsigned *table;      /* hash table of value index + 1 (0: free) */
+	size_t table_cap;     /* a power of two */
+} distinct;
+
+enum { KIND_TYPE, KIND_SPEC, KIND_YEAR, KINDS };
+
 typedef struct cand {
 	unsigned docid;
 	double text, content, content_topic, score;
 	char date[9];
-	size_t type, spec, id;   /* offsets of strings in the request's arena */
+	long days;
+	unsigned kind[KINDS];    /* the index of its type, specialty, year */
+	size_t id;               /* offset of its id in the arena */
 	const char *id_str;      /* the id, once the arena no longer moves */
 	carnet_parts parts;
 } cand;
@@ -371,6 +386,7 @@ typedef struct collect {
 	cand *c;
 	size_t count, cap;
 	carnet_buf arena;        /* NUL-terminated strings */
+	distinct d[KINDS];
 	int nomem;
 	const carnet_ranking *rank;
 	const carnet_viewer *viewer;
@@ -381,6 +397,61 @@ static int arena_put(collect *k, const char *s, size_t n, size_t *off)
 {
 	*off = k->arena.len;
 	return carnet_buf__put(&k->arena, s, n) != 0 || carnet_buf__putc(&k->arena, '\0') != 0;
+}
+
+static size_t value_hash(const char *s, size_t n)
+{
+	size_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* The index of value s[0..n) among the distinct values of d, added if new;
+ * -1 on no memory. */
+static long intern(collect *k, distinct *d, const char *s, size_t n)
+{
+	if ((d->n + 1) * 2 > d->table_cap) {
+		size_t cap = d->table_cap ? d->table_cap * 2 : 64;
+		unsigned *t = calloc(cap, sizeof *t);
+		if (!t)
+			return -1;
+		for (size_t i = 0; i < d->n; i++) {
+			const char *v = k->arena.data + d->off[i];
+			size_t j = value_hash(v, strlen(v)) & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = (unsigned)i + 1;
+		}
+		free(d->table);
+		d->table = t;
+		d->table_cap = cap;
+	}
+	size_t j = value_hash(s, n) & (d->table_cap - 1);
+	for (; d->table[j]; j = (j + 1) & (d->table_cap - 1)) {
+		const char *v = k->arena.data + d->off[d->table[j] - 1];
+		if (strncmp(v, s, n) == 0 && v[n] == '\0')
+			return (long)d->table[j] - 1;
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		size_t *o = realloc(d->off, cap * sizeof *o);
+		if (!o)
+			return -1;
+		d->off = o;
+		d->cap = cap;
+	}
+	if (arena_put(k, s, n, &d->off[d->n]))
+		return -1;
+	d->table[j] = (unsigned)d->n + 1;
+	return (long)d->n++;
+}
+
+static void distinct_free(distinct *d)
+{
+	free(d->off);
+	free(d->count);
+	free(d->table);
 }
 
 static int on_candidate(unsigned docid, double text, const char *rank, size_t len,
@@ -409,15 +480,23 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 			fl[nf++] = i - start;
 			start = i + 1;
 		}
-	snprintf(c->date, sizeof c->date, "%.*s", (int)(fl[0] < 8 ? fl[0] : 8), f[0]);
+	size_t dl = fl[0] < 8 ? fl[0] : 8;
+	memcpy(c->date, f[0], dl);
+	c->date[dl] = '\0';
+	c->days = carnet_rank__days(c->date);
 	c->content = fl[4] ? carnet_rank__content_of(k->rank, k->viewer, f[4], fl[4]) : 0;
 	c->content_topic = fl[4] && k->viewer->topic >= 0
 		? carnet_rank__topic_content(k->rank, k->viewer, f[4], fl[4]) : 0;
-	if (arena_put(k, f[1], fl[1], &c->type) || arena_put(k, f[2], fl[2], &c->spec) ||
-	    arena_put(k, f[3], fl[3], &c->id)) {
+	long t = intern(k, &k->d[KIND_TYPE], f[1], fl[1]);
+	long sp = intern(k, &k->d[KIND_SPEC], f[2], fl[2]);
+	long y = intern(k, &k->d[KIND_YEAR], f[0], dl < 4 ? dl : 4);
+	if (t < 0 || sp < 0 || y < 0 || arena_put(k, f[3], fl[3], &c->id)) {
 		k->nomem = 1;
 		return 1;
 	}
+	c->kind[KIND_TYPE] = (unsigned)t;
+	c->kind[KIND_SPEC] = (unsigned)sp;
+	c->kind[KIND_YEAR] = (unsigned)y;
 	k->count++;
 	return 0;
 }
@@ -442,53 +521,22 @@ static int facet_cmp(const void *pa, const void *pb)
 	return strcmp(a->value, b->value);
 }
 
-static int str_cmp(const void *pa, const void *pb)
+/* The facet of one kind, from its distinct values: most frequent first. */
+static int count_facet(facet *f, const collect *k, int kind)
 {
-	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
-}
-
-/* Count the values of one facet over every candidate. */
-static int count_facet(facet *f, const collect *k, int which)
-{
-	const char **vals = malloc((k->count ? k->count : 1) * sizeof *vals);
-	char (*years)[5] = which == CARNET_FACET_YEAR
-		? malloc((k->count ? k->count : 1) * sizeof *years) : NULL;
-	if (!vals || (which == CARNET_FACET_YEAR && !years)) {
-		free(vals);
-		free(years);
+	const distinct *d = &k->d[kind];
+	f->v = calloc(d->n ? d->n : 1, sizeof *f->v);
+	if (!f->v)
 		return -1;
+	for (size_t i = 0; i < d->n; i++) {
+		if (!(f->v[i].value = strdup(k->arena.data + d->off[i])))
+			return -1;
+		f->v[i].count = d->count[i];
+		f->count++;
 	}
-	for (size_t i = 0; i < k->count; i++) {
-		const cand *c = &k->c[i];
-		if (which == CARNET_FACET_YEAR) {
-			snprintf(years[i], sizeof years[i], "%.4s", c->date);
-			vals[i] = years[i];
-		} else {
-			vals[i] = k->arena.data + (which == CARNET_FACET_TYPE ? c->type : c->spec);
-		}
-	}
-	if (k->count)
-		qsort(vals, k->count, sizeof *vals, str_cmp);
-	size_t distinct = 0;
-	for (size_t i = 0; i < k->count; i++)
-		distinct += i == 0 || strcmp(vals[i], vals[i - 1]) != 0;
-	f->v = calloc(distinct ? distinct : 1, sizeof *f->v);
-	int rc = f->v ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < k->count; i++) {
-		if (i == 0 || strcmp(vals[i], vals[i - 1]) != 0) {
-			if (!(f->v[f->count].value = strdup(vals[i]))) {
-				rc = -1;
-				break;
-			}
-			f->count++;
-		}
-		f->v[f->count - 1].count++;
-	}
-	if (rc == 0 && f->count)
+	if (f->count)
 		qsort(f->v, f->count, sizeof *f->v, facet_cmp);
-	free(vals);
-	free(years);
-	return rc;
+	return 0;
 }
 
 /* Levenshtein distance of a and b, or max + 1 once it is over max. */
@@ -665,39 +713,49 @@ static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_reque
 	for (size_t i = 0; i < k.count; i++)
 		if (k.c[i].text > top)
 			top = k.c[i].text;
-	/* of the types that never fade, only the newest document of each
-	 * keeps recency 1: the older ones are superseded */
-	const char *newest_type[32];
-	const char *newest_date[32];
-	size_t nnewest = 0;
+	/* once per distinct type and specialty: what they mean to the viewer;
+	 * per type, the newest date (of a type that never fades, only the
+	 * newest document does) */
+	distinct *dt = &k.d[KIND_TYPE], *ds = &k.d[KIND_SPEC];
+	carnet_rank_type *ti = calloc(dt->n ? dt->n : 1, sizeof *ti);
+	carnet_rank_author *ai = calloc(ds->n ? ds->n : 1, sizeof *ai);
+	long *newest_days = calloc(dt->n ? dt->n : 1, sizeof *newest_days);
+	for (int kd = 0; kd < KINDS; kd++)
+		if (!(k.d[kd].count = calloc(k.d[kd].n ? k.d[kd].n : 1, sizeof *k.d[kd].count)))
+			k.nomem = 1;
+	if (!ti || !ai || !newest_days || k.nomem) {
+		free(ti);
+		free(ai);
+		free(newest_days);
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory ranking");
+		goto out;
+	}
+	for (size_t i = 0; i < dt->n; i++) {
+		carnet_rank__type(idx->rank, v, k.arena.data + dt->off[i], &ti[i]);
+		newest_days[i] = -1;
+	}
+	for (size_t i = 0; i < ds->n; i++)
+		carnet_rank__author(idx->rank, v, k.arena.data + ds->off[i], &ai[i]);
 	for (size_t i = 0; i < k.count; i++) {
-		const char *type = k.arena.data + k.c[i].type;
-		if (!carnet_rank__never_fades(idx->rank, type))
-			continue;
-		size_t j = 0;
-		while (j < nnewest && strcmp(newest_type[j], type) != 0)
-			j++;
-		if (j == nnewest) {
-			if (nnewest == 32)
-				continue;
-			newest_type[nnewest] = type;
-			newest_date[nnewest++] = k.c[i].date;
-		} else if (strcmp(k.c[i].date, newest_date[j]) > 0) {
-			newest_date[j] = k.c[i].date;
-		}
+		cand *c = &k.c[i];
+		if (c->days > newest_days[c->kind[KIND_TYPE]])
+			newest_days[c->kind[KIND_TYPE]] = c->days;
+		for (int kd = 0; kd < KINDS; kd++)
+			k.d[kd].count[c->kind[kd]]++;
 	}
 	for (size_t i = 0; i < k.count; i++) {
 		cand *c = &k.c[i];
-		const char *type = k.arena.data + c->type;
-		int newest = 1;
-		for (size_t j = 0; j < nnewest; j++)
-			if (strcmp(newest_type[j], type) == 0)
-				newest = strcmp(c->date, newest_date[j]) >= 0;
-		c->score = carnet_rank__score(idx->rank, v, top > 0 ? c->text / top : 0,
-					      c->content, c->content_topic, c->date, type,
-					      k.arena.data + c->spec, newest, &c->parts);
+		unsigned t = c->kind[KIND_TYPE];
+		c->score = carnet_rank__combine(idx->rank, v, top > 0 ? c->text / top : 0,
+						c->content, c->content_topic, c->days, &ti[t],
+						&ai[c->kind[KIND_SPEC]], c->days >= newest_days[t],
+						&c->parts);
 		c->id_str = k.arena.data + c->id;
 	}
+	free(ti);
+	free(ai);
+	free(newest_days);
 	if (k.count)
 		qsort(k.c, k.count, sizeof *k.c, rank_cmp);
 	res->total = k.count;
@@ -732,6 +790,8 @@ out:
 	carnet_snippet__marks_free(&marks);
 	free(k.c);
 	carnet_buf__free(&k.arena);
+	for (int kd = 0; kd < KINDS; kd++)
+		distinct_free(&k.d[kd]);
 	return rc;
 }
 
@@ -775,7 +835,8 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	size_t spec_count = req->version >= 2 ? req->author_specialties_count : 0;
 	const char *as_of = req->version >= 2 ? req->as_of : NULL;
 
-	if (have_words && (rc = carnet_words__parse(&words, req->words, idx->rank, err)))
+	if (have_words && ((rc = carnet_rank__synonyms(idx->rank, err)) ||
+			   (rc = carnet_words__parse(&words, req->words, idx->rank, err))))
 		goto out;
 
 	carnet_xsearch s;
@@ -910,8 +971,9 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 		rc = carnet_xap_reader_reopen(idx->xr, err);
 	if (rc == CARNET_OK && !nothing)
 		rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
-	if (rc == CARNET_E_MODIFIED) {
-		/* a writer committed under us: see its state and try once more */
+	/* a writer committed under us (between choosing the hits and reading
+	 * them, too): see its state and try again, a few times at most */
+	for (int retry = 0; rc == CARNET_E_MODIFIED && retry < 3; retry++) {
 		clear_results(res);
 		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK)
 			rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);

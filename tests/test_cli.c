@@ -118,6 +118,60 @@ Test(cli, query_json_lines_follow_the_interface)
 	cr_assert_eq(lines, 5);
 }
 
+Test(cli, query_json_explains_snippets_and_facets_follow_the_interface)
+{
+	index_corpora();
+	const char *p = patient();
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10",
+			    "--specialty", "SM04", "--json", "--explain", "--facets", "--limit", "3",
+			    "conclusion", NULL };
+	cr_assert_eq(run(q), 0, "%s", err);
+	int hits = 0, facets = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o, "line is JSON: %s", line);
+		json_t *f = json_object_get(o, "facets");
+		if (f) {
+			/* the last line: counts over every hit, not just the 3 shown */
+			cr_assert_eq(hits, 3);
+			facets++;
+			json_int_t sum = 0;
+			const char *key;
+			json_t *n;
+			json_object_foreach(json_object_get(f, "type"), key, n)
+				sum += json_integer_value(n);
+			cr_assert_gt(sum, 3, "%s", line);
+			cr_assert_not_null(json_object_get(f, "author_specialty"));
+			cr_assert_not_null(json_object_get(f, "year"));
+			json_decref(o);
+			continue;
+		}
+		cr_assert_eq(facets, 0, "facets come last");
+		json_t *e = json_object_get(o, "explain");
+		cr_assert_not_null(e, "%s", line);
+		double parts = json_real_value(json_object_get(e, "text")) +
+			       json_real_value(json_object_get(e, "specialty")) +
+			       json_real_value(json_object_get(e, "recency"));
+		cr_assert_float_eq(parts, json_real_value(json_object_get(o, "score")), 2e-4, "%s", line);
+		const char *snippet = json_string_value(json_object_get(o, "snippet"));
+		cr_assert(snippet && strstr(snippet, "<b>"), "snippet marks the word: %s", line);
+		json_decref(o);
+		hits++;
+	}
+	cr_assert_eq(hits, 3);
+	cr_assert_eq(facets, 1);
+
+	/* a misspelling: a suggestion line */
+	const char *m[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10",
+			    "--json", "conclusoin", NULL };
+	cr_assert_eq(run(m), 0, "%s", err);
+	cr_assert(strstr(out, "{\"suggestion\":\"conclusion\"}"), "%s", out);
+	const char *t[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10",
+			    "conclusoin", NULL };
+	cr_assert_eq(run(t), 0, "%s", err);
+	cr_assert(strstr(out, "did you mean: conclusion"), "%s", out);
+}
+
 Test(cli, query_table_is_readable)
 {
 	index_corpora();

@@ -10,6 +10,7 @@
 
 #include "carnet.h"
 #include "helpers.h"
+#include "rank.h"
 
 static char home[4096], docs[4096];
 static carnet_index *idx;
@@ -581,4 +582,59 @@ Test(rank, words_about_another_field_bring_that_fields_documents_up)
 	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "GP1");
 	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_AFFINITY_TOPIC), 0.0);
 	carnet_results_free(res);
+}
+
+Test(rank, the_default_table_covers_every_specialty_and_every_dmp_type)
+{
+	carnet_ranking *rk;
+	carnet_error err;
+	cr_assert_eq(carnet_rank__load(&rk, NULL, &err), CARNET_OK, "%s", err.message);
+	const char *shared = th_path("%s/../shared/corpora-public", th_root());
+	size_t len;
+	/* the specialties: every <Concept code="..."> of JDV_J01 */
+	char *xml = th_slurp(th_path("%s/ans-TestContenuCDA-2-41/jeuxDeValeurs/"
+				     "JDV_J01-XdsAuthorSpecialty-CISIS.xml", shared), &len);
+	size_t specialties = 0;
+	for (char *p = strstr(xml, "<Concept "); p; p = strstr(p + 1, "<Concept ")) {
+		char *c = strstr(p, "code=\"");
+		cr_assert_not_null(c);
+		c += 6;
+		char code[64];
+		size_t n = strcspn(c, "\"");
+		cr_assert_lt(n, sizeof code);
+		memcpy(code, c, n);
+		code[n] = '\0';
+		carnet_viewer v;
+		carnet_rank__viewer(rk, &v, code, NULL, NULL);
+		cr_assert_geq(v.profile, 0, "specialty %s has a profile", code);
+		specialties++;
+	}
+	cr_assert_eq(specialties, 297);
+	free(xml);
+	/* the document types: column 1 of J66 and of the type-to-class map X16 */
+	const char *lists[] = { "JDV_J66-TypeCode-DMP.tsv", "ASS_X16-CorrespondanceType-Classe-DMP.tsv" };
+	size_t types = 0;
+	for (size_t l = 0; l < 2; l++) {
+		char *tsv = th_slurp(th_path("%s/ans-NOS-extracts/%s", shared, lists[l]), &len);
+		char *save;
+		int header = 1;
+		for (char *line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (header) {
+				header = 0;
+				continue;
+			}
+			line[strcspn(line, "\t\r")] = '\0';
+			cr_assert(carnet_rank__type_covered(rk, line), "type %s has a baseline", line);
+			types++;
+		}
+		free(tsv);
+	}
+	cr_assert_gt(types, 150);
+	/* a viewer without a specialty is profiled by profession */
+	carnet_viewer v;
+	carnet_rank__viewer(rk, &v, NULL, "21", NULL);
+	cr_assert_geq(v.profile, 0, "a pharmacist has a profile");
+	carnet_rank__viewer(rk, &v, "SM04", "10", NULL);
+	cr_assert_geq(v.profile, 0, "SM04 is looked up as G15_10/SM04");
+	carnet_rank__free(rk);
 }
