@@ -29,8 +29,12 @@ enum carnet_slot {
 	CARNET_SLOT_RANK = 5,     /* what ranking reads of every candidate, in one
 				     value: date, type, specialty, id and content
 				     vector, separated by CARNET_RANK_SEP */
-	CARNET_SLOT_TEXT = 6      /* raw text (at most CARNET_STORED_TEXT_MAX
-				     bytes), for snippets */
+	CARNET_SLOT_TEXT = 6,     /* raw text, in indexes written before the
+				     record moved to CARNET_SLOT_RECORD */
+	CARNET_SLOT_RECORD = 7    /* the stored record (what a hit shows); the
+				     document data then holds the raw text (at
+				     most CARNET_STORED_TEXT_MAX bytes) for
+				     snippets, which Xapian compresses */
 };
 
 #define CARNET_RANK_SEP '\x1f'
@@ -40,7 +44,7 @@ enum carnet_slot {
 #define CARNET_WEIGHT_CONCLUSION 2
 #define CARNET_WEIGHT_BODY 1
 
-/* Raw text kept with each document version (CARNET_SLOT_TEXT) for
+/* Raw text kept with each document version (its document data) for
  * snippets; longer text is cut. */
 #define CARNET_STORED_TEXT_MAX (64 * 1024)
 

@@ -352,6 +352,8 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 	char date[9];
 	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
 	carnet_xvalue values[6];
+	/* the record in its own value, the text as the document data:
+	 * Xapian compresses the data, and a hit reads the record alone */
 	size_t nvalues = 0;
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_DATE, date, 8 };
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SET, d->set_id, strlen(d->set_id) };
@@ -372,11 +374,10 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 	if (rc == CARNET_OK) {
 		/* English documents get English stems; queries look for both */
 		int english = d->language && strncmp(d->language, "en", 2) == 0;
-		if (text.len)
-			values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_TEXT, text.data, text.len };
+		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_RECORD, record.data, record.len };
 		carnet_xdoc x = {
 			id_term, terms, nterms, values, nvalues, texts, t,
-			record.data, record.len, english ? "english" : "french",
+			text.data ? text.data : "", text.len, english ? "english" : "french",
 		};
 		rc = carnet_xap_prepare(out, &x, err);
 		if (rc == CARNET_OK && (rc = add_rank_value(*out, d, date, english, rank, err))) {
