@@ -10,11 +10,18 @@
 
 #include <sqlite3.h>
 
+#define STMT_CACHE 16
+
 struct carnet_registry {
 	sqlite3 *db;
 	int in_txn;
 	int seen_table; /* temp.seen exists on this connection */
 	char path[4096];
+	struct {
+		const char *sql;  /* a string literal: looked up by address */
+		sqlite3_stmt *st;
+		int busy;         /* handed out and not yet released */
+	} cache[STMT_CACHE];  /* the statements run for every input */
 };
 
 /* Migration n brings a registry from schema n-1 to n. Append only. */
@@ -139,6 +146,45 @@ static int prepare(carnet_registry *r, sqlite3_stmt **st, const char *sql,
 	return rc == SQLITE_OK ? CARNET_OK : sql_fail(r, err, rc, "prepare");
 }
 
+/* Like prepare, for the statements run once or more per input: sql must be
+ * a string literal; the statement is compiled once per connection and
+ * kept. Give it back with release(). */
+static int cached(carnet_registry *r, sqlite3_stmt **st, const char *sql,
+		  carnet_error *err)
+{
+	size_t i;
+	for (i = 0; i < STMT_CACHE && r->cache[i].sql; i++) {
+		if (r->cache[i].sql == sql && !r->cache[i].busy) {
+			r->cache[i].busy = 1;
+			*st = r->cache[i].st;
+			return CARNET_OK;
+		}
+	}
+	if (i == STMT_CACHE)
+		return prepare(r, st, sql, err);
+	int rc = sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(r, err, rc, "prepare");
+	r->cache[i].sql = sql;
+	r->cache[i].st = *st;
+	r->cache[i].busy = 1;
+	return CARNET_OK;
+}
+
+/* Done with st: reset a cached statement, finalize any other. */
+static void release(carnet_registry *r, sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < STMT_CACHE && r->cache[i].sql; i++) {
+		if (r->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			r->cache[i].busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
@@ -152,8 +198,9 @@ static int run(carnet_registry *r, sqlite3_stmt *st, const char *what,
 	       carnet_error *err)
 {
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, rc, what);
+	int done = rc == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, rc, what);
+	release(r, st);
+	return done;
 }
 
 static int user_version(carnet_registry *r, int *out, carnet_error *err)
@@ -272,6 +319,8 @@ void carnet_registry__close(carnet_registry *r)
 		return;
 	if (r->in_txn)
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	for (size_t i = 0; i < STMT_CACHE && r->cache[i].sql; i++)
+		sqlite3_finalize(r->cache[i].st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -330,7 +379,7 @@ int carnet_registry__source_get(carnet_registry *r, const char *path,
 				carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st,
+	int rc = cached(r, &st,
 			 "SELECT content_hash, state, reason FROM sources WHERE path = ?",
 			 err);
 	if (rc)
@@ -346,7 +395,7 @@ int carnet_registry__source_get(carnet_registry *r, const char *path,
 				     : CARNET_SOURCE_REJECTED;
 		copy_col(st, 2, reason_out, reason_size);
 	}
-	sqlite3_finalize(st);
+	release(r, st);
 	if (s != SQLITE_ROW && s != SQLITE_DONE)
 		return sql_fail(r, err, s, "look up source");
 	return CARNET_OK;
@@ -357,7 +406,7 @@ int carnet_registry__source_set(carnet_registry *r, const char *path,
 				const char *reason, carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st,
+	int rc = cached(r, &st,
 			 "INSERT OR REPLACE INTO sources(path, content_hash, state, reason, updated_at)"
 			 " VALUES(?, ?, ?, ?, ?)",
 			 err);
@@ -395,7 +444,7 @@ int carnet_registry__seen(carnet_registry *r, const char *path,
 		r->seen_table = 1;
 	}
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st, "INSERT OR IGNORE INTO temp.seen VALUES(?)", err);
+	int rc = cached(r, &st, "INSERT OR IGNORE INTO temp.seen VALUES(?)", err);
 	if (rc)
 		return rc;
 	bind_text(st, 1, path);
@@ -439,7 +488,7 @@ int carnet_registry__doc_put(carnet_registry *r, const carnet_doc *d,
 			     carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st,
+	int rc = cached(r, &st,
 			 "INSERT OR REPLACE INTO documents(id, set_id, version, patient_id,"
 			 " patient_system, type, title, date, author_id, author_specialty,"
 			 " confidentiality, language, format, source_path, indexed_at,"
@@ -482,7 +531,7 @@ int carnet_registry__doc_delete(carnet_registry *r, const char *id,
 				carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st, "DELETE FROM documents WHERE id = ?", err);
+	int rc = cached(r, &st, "DELETE FROM documents WHERE id = ?", err);
 	if (rc)
 		return rc;
 	bind_text(st, 1, id);
@@ -494,7 +543,7 @@ static int each_doc(carnet_registry *r, const char *sql, const char *key,
 		    carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st, sql, err);
+	int rc = cached(r, &st, sql, err);
 	if (rc)
 		return rc;
 	bind_text(st, 1, key);
@@ -507,11 +556,11 @@ static int each_doc(carnet_registry *r, const char *sql, const char *key,
 			sqlite3_column_int(st, 2),
 			date ? (const char *)date : "", payload);
 		if (rc) {
-			sqlite3_finalize(st);
+			release(r, st);
 			return rc;
 		}
 	}
-	sqlite3_finalize(st);
+	release(r, st);
 	return s == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, s, "list documents");
 }
 
@@ -650,7 +699,7 @@ int carnet_registry__visibility_apply(carnet_registry *r, carnet_doc *d,
 				      carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st, "SELECT code, hidden FROM visibility WHERE id = ? ORDER BY code",
+	int rc = cached(r, &st, "SELECT code, hidden FROM visibility WHERE id = ? ORDER BY code",
 			 err);
 	if (rc)
 		return rc;
@@ -687,7 +736,7 @@ int carnet_registry__visibility_apply(carnet_registry *r, carnet_doc *d,
 			out = kept;
 		}
 	}
-	sqlite3_finalize(st);
+	release(r, st);
 	if (s != SQLITE_DONE) {
 		carnet_buf__free(&out);
 		return sql_fail(r, err, s, "read visibility");
@@ -699,7 +748,7 @@ int carnet_registry__visibility_apply(carnet_registry *r, carnet_doc *d,
 	carnet_buf__free(&out);
 	return rc;
 nomem:
-	sqlite3_finalize(st);
+	release(r, st);
 	carnet_buf__free(&out);
 	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
 				 "out of memory");
@@ -737,7 +786,7 @@ int carnet_registry__doc_source(carnet_registry *r, const char *id, char *out,
 				size_t size, carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st, "SELECT source_path FROM documents WHERE id = ?", err);
+	int rc = cached(r, &st, "SELECT source_path FROM documents WHERE id = ?", err);
 	if (rc)
 		return rc;
 	bind_text(st, 1, id);
@@ -745,7 +794,7 @@ int carnet_registry__doc_source(carnet_registry *r, const char *id, char *out,
 	out[0] = '\0';
 	if (s == SQLITE_ROW)
 		copy_col(st, 0, out, size);
-	sqlite3_finalize(st);
+	release(r, st);
 	return s == SQLITE_ROW || s == SQLITE_DONE ? CARNET_OK
 						   : sql_fail(r, err, s, "look up document");
 }
@@ -755,7 +804,7 @@ int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 				carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(r, &st, "SELECT confidentiality FROM documents WHERE id = ?", err);
+	int rc = cached(r, &st, "SELECT confidentiality FROM documents WHERE id = ?", err);
 	if (rc)
 		return rc;
 	bind_text(st, 1, id);
@@ -766,7 +815,7 @@ int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 		if (s == SQLITE_ROW)
 			copy_col(st, 0, confidentiality, 256);
 	}
-	sqlite3_finalize(st);
+	release(r, st);
 	return s == SQLITE_ROW || s == SQLITE_DONE ? CARNET_OK
 						   : sql_fail(r, err, s, "look up document");
 }

@@ -132,6 +132,8 @@ static int is_elision(const char *w, size_t n)
 /* Remove elided prefixes ("l'", "qu'") from out->data[start..], in place. */
 static void strip_elisions(carnet_buf *out, size_t start)
 {
+	if (out->len == start || !memchr(out->data + start, '\'', out->len - start))
+		return; /* no apostrophe, no elision */
 	char *s = out->data;
 	size_t w = start;
 	size_t word = start; /* where the current word starts, in output */
@@ -168,15 +170,25 @@ int carnet_text__fold(carnet_buf *out, const char *in, size_t len,
 	const uint8_t *s = (const uint8_t *)in;
 	size_t i = 0;
 	while (i < len) {
-		/* ASCII runs: lower-case and copy */
+		/* ASCII runs: lower-case and copy, one byte for one */
 		if (s[i] < 0x80) {
-			char c = (char)s[i++];
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			else if (c == '`')
-				c = '\''; /* typed as an apostrophe */
-			if (carnet_buf__putc(out, c) != 0)
+			size_t run = 1;
+			while (i + run < len && s[i + run] < 0x80)
+				run++;
+			if (carnet_buf__grow(out, run) != 0)
 				goto nomem;
+			char *o = out->data + out->len;
+			for (size_t k = 0; k < run; k++) {
+				char c = (char)s[i + k];
+				if (c >= 'A' && c <= 'Z')
+					c = (char)(c - 'A' + 'a');
+				else if (c == '`')
+					c = '\''; /* typed as an apostrophe */
+				o[k] = c;
+			}
+			out->len += run;
+			out->data[out->len] = '\0';
+			i += run;
 			continue;
 		}
 		size_t window = len - i > 16 ? 16 : len - i;

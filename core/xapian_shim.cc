@@ -3,14 +3,22 @@
 #include "xapian_shim.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include <xapian.h>
 
@@ -109,6 +117,36 @@ int check_format(Xapian::Database &db, Xapian::WritableDatabase *w,
 					 fmt.c_str(), want.c_str());
 	return CARNET_OK;
 }
+
+// A stemmer that remembers its answers: the same words come back in every
+// document, and a Snowball stem costs far more than a look-up. The stems
+// are those of the wrapped stemmer; the memory is bounded (forgotten when
+// full).
+class CachedStem : public Xapian::StemImplementation {
+	Xapian::Stem stem;
+	std::unordered_map<std::string, std::string> memo;
+	static const size_t MEMO_MAX = 20000;
+
+public:
+	explicit CachedStem(const std::string &lang) : stem(lang) {}
+
+	std::string operator()(const std::string &word) override
+	{
+		auto it = memo.find(word);
+		if (it != memo.end())
+			return it->second;
+		if (memo.size() >= MEMO_MAX)
+			memo.clear();
+		std::string s = stem(word);
+		memo.emplace(word, s);
+		return s;
+	}
+
+	std::string get_description() const override
+	{
+		return "cached " + stem.get_description();
+	}
+};
 
 Xapian::docid find_doc(Xapian::Database &db, const std::string &id_term)
 {
@@ -253,9 +291,15 @@ int metadata_out(const std::string &v, char **out, carnet_error *err)
 
 } // namespace
 
-struct carnet_xwriter {
+// One shard of a writer: a database, and the work queued for it when the
+// writer runs a thread per shard.
+struct xshard {
 	Xapian::WritableDatabase db;
 	bool in_txn = false;
+	std::deque<std::function<void(xshard &)>> queue;
+	bool running = false;      // its thread is doing a task
+	std::condition_variable work; // a task was queued, or stop
+	std::thread thread;
 
 	void begin()
 	{
@@ -264,6 +308,128 @@ struct carnet_xwriter {
 			in_txn = true;
 		}
 	}
+};
+
+// A writer over one database or several shards (PATH, PATH.1, ...). A
+// document goes to the shard its id term hashes to, so that replacing and
+// deleting by id find it. With threads on, documents are put and shards
+// committed on one thread per shard; every other call first waits for that
+// work to finish. The first error a shard thread meets is kept and
+// returned by the next call.
+struct carnet_xwriter {
+	std::vector<std::unique_ptr<xshard>> shards;
+	std::mutex mu;
+	std::condition_variable done;   // a task finished, and someone waits
+	int waiting = 0;                // threads waiting on done
+	bool threaded = false;
+	bool stop = false;
+	int failed = CARNET_OK;         // first error of a shard thread
+	carnet_error failed_err;
+	static const size_t QUEUE_MAX = 4; // tasks waiting per shard
+
+	xshard &shard_of(const char *id_term)
+	{
+		// FNV-1a: stable across runs and machines
+		uint32_t h = 2166136261u;
+		for (const char *c = id_term; *c; c++)
+			h = (h ^ (unsigned char)*c) * 16777619u;
+		return *shards[h % shards.size()];
+	}
+
+	void loop(xshard &s)
+	{
+		std::unique_lock<std::mutex> lock(mu);
+		for (;;) {
+			s.work.wait(lock, [&] { return stop || !s.queue.empty(); });
+			if (s.queue.empty())
+				return;
+			std::function<void(xshard &)> task = std::move(s.queue.front());
+			s.queue.pop_front();
+			s.running = true;
+			bool skip = failed != CARNET_OK; // commit nothing after a failure
+			lock.unlock();
+			carnet_error e;
+			int rc = CARNET_OK;
+			try {
+				if (!skip)
+					task(s);
+				task = nullptr;
+			} catch (...) {
+				rc = classify(&e);
+			}
+			lock.lock();
+			if (rc && !failed) {
+				failed = rc;
+				failed_err = e;
+			}
+			s.running = false;
+			if (waiting)
+				done.notify_all();
+		}
+	}
+
+	// Run task on shard s: queued for its thread, or now.
+	void run(xshard &s, std::function<void(xshard &)> task)
+	{
+		if (!threaded) {
+			task(s);
+			return;
+		}
+		std::unique_lock<std::mutex> lock(mu);
+		waiting++;
+		done.wait(lock, [&] { return s.queue.size() < QUEUE_MAX; });
+		waiting--;
+		s.queue.push_back(std::move(task));
+		if (s.queue.size() == 1)
+			s.work.notify_one();
+	}
+
+	// Wait until the shard threads are idle; then report their error.
+	int drain(carnet_error *err)
+	{
+		std::unique_lock<std::mutex> lock(mu);
+		waiting++;
+		done.wait(lock, [&] {
+			for (auto &s : shards)
+				if (!s->queue.empty() || s->running)
+					return false;
+			return true;
+		});
+		waiting--;
+		if (failed && err)
+			*err = failed_err;
+		return failed;
+	}
+
+	void start()
+	{
+		if (threaded || shards.size() < 2)
+			return;
+		stop = false;
+		threaded = true;
+		for (auto &s : shards) {
+			xshard *sp = s.get();
+			sp->thread = std::thread([this, sp] { loop(*sp); });
+		}
+	}
+
+	void finish()
+	{
+		if (!threaded)
+			return;
+		{
+			std::lock_guard<std::mutex> lock(mu);
+			stop = true;
+			for (auto &s : shards)
+				s->work.notify_one();
+		}
+		for (auto &s : shards)
+			if (s->thread.joinable())
+				s->thread.join();
+		threaded = false;
+	}
+
+	~carnet_xwriter() { finish(); }
 };
 
 struct carnet_xprepared {
@@ -289,20 +455,58 @@ extern "C" {
 int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
 			   carnet_error *err) CARNET_NOEXCEPT
 {
+	return carnet_xap_writer_open_shards(out, path, 1, err);
+}
+
+int carnet_xap_writer_open_shards(carnet_xwriter **out, const char *path,
+				  unsigned shards, carnet_error *err) CARNET_NOEXCEPT
+{
 	*out = nullptr;
 	carnet_xwriter *w = nullptr;
 	try {
 		w = new carnet_xwriter;
-		w->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
-		int rc = check_format(w->db, &w->db, err);
-		if (rc != CARNET_OK) {
-			delete w;
-			return rc;
+		std::string base(path);
+		struct stat st;
+		// shards already there: PATH.1, PATH.2, ... with no gap
+		unsigned have = 1;
+		while (stat((base + "." + std::to_string(have)).c_str(), &st) == 0)
+			have++;
+		// a new database gets the shards asked for; PATH itself is made
+		// last, so that a reader that finds it finds them all
+		bool fresh = stat((base + "/iamglass").c_str(), &st) != 0;
+		unsigned count = fresh && shards > have ? shards : have;
+		if (count > 64)
+			count = 64;
+		for (unsigned k = 0; k < count; k++)
+			w->shards.emplace_back(new xshard);
+		for (unsigned k = count; k-- > 0;) {
+			std::string p = k ? base + "." + std::to_string(k) : base;
+			Xapian::WritableDatabase &db = w->shards[k]->db;
+			db = Xapian::WritableDatabase(p, Xapian::DB_CREATE_OR_OPEN);
+			int rc = check_format(db, &db, err);
+			if (rc != CARNET_OK) {
+				delete w;
+				return rc;
+			}
 		}
 		*out = w;
 		return CARNET_OK;
 	} catch (...) {
 		delete w;
+		return classify(err);
+	}
+}
+
+int carnet_xap_writer_threads(carnet_xwriter *w, int on, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		int rc = w->drain(err);
+		if (on)
+			w->start();
+		else
+			w->finish();
+		return rc;
+	} catch (...) {
 		return classify(err);
 	}
 }
@@ -318,7 +522,14 @@ int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		thread_local std::string stem_name;
 		std::string lang = d->stem_language ? d->stem_language : "none";
 		if (lang != stem_name) {
-			tg.set_stemmer(Xapian::Stem(lang));
+			// one cached stemmer per language and thread, kept
+			thread_local std::unordered_map<std::string, Xapian::Stem> stems;
+			auto it = stems.find(lang);
+			if (it == stems.end())
+				it = stems.emplace(lang, lang == "none"
+						   ? Xapian::Stem(lang)
+						   : Xapian::Stem(new CachedStem(lang))).first;
+			tg.set_stemmer(it->second);
 			stem_name = lang;
 		}
 		p = new carnet_xprepared;
@@ -342,6 +553,24 @@ int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		return CARNET_OK;
 	} catch (...) {
 		delete p;
+		return classify(err);
+	}
+}
+
+int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
+				 carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		if (on) {
+			p->doc.add_boolean_term(term);
+		} else {
+			Xapian::TermIterator t = p->doc.termlist_begin();
+			t.skip_to(term);
+			if (t != p->doc.termlist_end() && *t == term)
+				p->doc.remove_term(term);
+		}
+		return CARNET_OK;
+	} catch (...) {
 		return classify(err);
 	}
 }
@@ -422,12 +651,27 @@ int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
 				   carnet_xprepared *p, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		w->begin();
-		w->db.replace_document(id_term, p->doc);
-		delete p;
+		if (w->threaded) {
+			int rc;
+			{
+				std::lock_guard<std::mutex> lock(w->mu);
+				rc = w->failed;
+				if (rc && err)
+					*err = w->failed_err;
+			}
+			if (rc) {
+				delete p;
+				return rc;
+			}
+		}
+		std::shared_ptr<carnet_xprepared> doc(p);
+		std::string term(id_term);
+		w->run(w->shard_of(id_term), [doc, term](xshard &s) {
+			s.begin();
+			s.db.replace_document(term, doc->doc);
+		});
 		return CARNET_OK;
 	} catch (...) {
-		carnet_xap_prepared_free(p);
 		return classify(err);
 	}
 }
@@ -444,8 +688,12 @@ int carnet_xap_writer_delete(carnet_xwriter *w, const char *id_term,
 			     carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		w->begin();
-		w->db.delete_document(id_term);
+		int rc = w->drain(err);
+		if (rc)
+			return rc;
+		xshard &s = w->shard_of(id_term);
+		s.begin();
+		s.db.delete_document(id_term);
 		return CARNET_OK;
 	} catch (...) {
 		return classify(err);
@@ -457,13 +705,17 @@ int carnet_xap_writer_set_term(carnet_xwriter *w, const char *id_term,
 			       carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		Xapian::docid did = find_doc(w->db, id_term);
+		int rc = w->drain(err);
+		if (rc)
+			return rc;
+		xshard &s = w->shard_of(id_term);
+		Xapian::docid did = find_doc(s.db, id_term);
 		if (!did)
 			return carnet_error__set(err, CARNET_E_NOTFOUND,
 						 CARNET_ORIGIN_CARNET, 0,
 						 "no document with term %s",
 						 id_term);
-		Xapian::Document doc = w->db.get_document(did);
+		Xapian::Document doc = s.db.get_document(did);
 		Xapian::TermIterator t = doc.termlist_begin();
 		t.skip_to(term);
 		bool has = t != doc.termlist_end() && *t == term;
@@ -473,8 +725,8 @@ int carnet_xap_writer_set_term(carnet_xwriter *w, const char *id_term,
 			doc.add_boolean_term(term);
 		else
 			doc.remove_term(term);
-		w->begin();
-		w->db.replace_document(did, doc);
+		s.begin();
+		s.db.replace_document(did, doc);
 		return CARNET_OK;
 	} catch (...) {
 		return classify(err);
@@ -485,8 +737,13 @@ int carnet_xap_writer_set_metadata(carnet_xwriter *w, const char *key,
 				   const char *value, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		w->begin();
-		w->db.set_metadata(key, value);
+		int rc = w->drain(err);
+		if (rc)
+			return rc;
+		for (auto &s : w->shards) {
+			s->begin();
+			s->db.set_metadata(key, value);
+		}
 		return CARNET_OK;
 	} catch (...) {
 		return classify(err);
@@ -498,7 +755,11 @@ int carnet_xap_writer_get_metadata(carnet_xwriter *w, const char *key, char **ou
 {
 	*out = nullptr;
 	try {
-		return metadata_out(w->db.get_metadata(key), out, err);
+		// every shard holds the same metadata (set_metadata writes all)
+		int rc = w->drain(err);
+		if (rc)
+			return rc;
+		return metadata_out(w->shards[0]->db.get_metadata(key), out, err);
 	} catch (...) {
 		return classify(err);
 	}
@@ -518,13 +779,19 @@ int carnet_xap_reader_get_metadata(carnet_xreader *r, const char *key, char **ou
 int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		if (w->in_txn) {
-			w->in_txn = false;
-			w->db.commit_transaction();
-		} else {
-			w->db.commit();
-		}
-		return CARNET_OK;
+		// every shard, in parallel when threaded; a crash between two
+		// shard commits leaves documents the registry does not know,
+		// which the next writer's recovery removes
+		for (auto &s : w->shards)
+			w->run(*s, [](xshard &sh) {
+				if (sh.in_txn) {
+					sh.in_txn = false;
+					sh.db.commit_transaction();
+				} else {
+					sh.db.commit();
+				}
+			});
+		return w->drain(err);
 	} catch (...) {
 		return classify(err);
 	}
@@ -535,13 +802,21 @@ int carnet_xap_writer_each_term(carnet_xwriter *w, const char *prefix,
 				void *payload, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
+		int rc = w->drain(err);
+		if (rc)
+			return rc;
 		// collect first: the callback may change the database
 		std::vector<std::string> terms;
-		for (Xapian::TermIterator t = w->db.allterms_begin(prefix);
-		     t != w->db.allterms_end(prefix); ++t)
-			terms.push_back(*t);
+		for (auto &s : w->shards)
+			for (Xapian::TermIterator t = s->db.allterms_begin(prefix);
+			     t != s->db.allterms_end(prefix); ++t)
+				terms.push_back(*t);
+		if (w->shards.size() > 1) {
+			std::sort(terms.begin(), terms.end());
+			terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+		}
 		for (const std::string &t : terms) {
-			int rc = cb(t.c_str(), t.size(), payload);
+			rc = cb(t.c_str(), t.size(), payload);
 			if (rc)
 				return rc;
 		}
@@ -555,7 +830,13 @@ int carnet_xap_writer_doccount(carnet_xwriter *w, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		*out = w->db.get_doccount();
+		int rc = w->drain(err);
+		if (rc)
+			return rc;
+		unsigned long n = 0;
+		for (auto &s : w->shards)
+			n += s->db.get_doccount();
+		*out = n;
 		return CARNET_OK;
 	} catch (...) {
 		return classify(err);
@@ -567,11 +848,18 @@ void carnet_xap_writer_free(carnet_xwriter *w) CARNET_NOEXCEPT
 	if (!w)
 		return;
 	try {
-		if (w->in_txn)
-			w->db.cancel_transaction();
-		w->db.close();
+		w->drain(nullptr);
+		w->finish();
 	} catch (...) {
-		// nothing useful to report from a destructor-like call
+	}
+	for (auto &s : w->shards) {
+		try {
+			if (s->in_txn)
+				s->db.cancel_transaction();
+			s->db.close();
+		} catch (...) {
+			// nothing useful to report from a destructor-like call
+		}
 	}
 	try {
 		delete w;
@@ -587,6 +875,14 @@ int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 	try {
 		r = new carnet_xreader;
 		r->db = Xapian::Database(path);
+		// a sharded index: PATH.1, PATH.2, ... searched as one
+		struct stat st;
+		for (unsigned k = 1;; k++) {
+			std::string shard = std::string(path) + "." + std::to_string(k);
+			if (stat(shard.c_str(), &st) != 0)
+				break;
+			r->db.add_database(Xapian::Database(shard));
+		}
 		int rc = check_format(r->db, nullptr, err);
 		if (rc != CARNET_OK) {
 			delete r;

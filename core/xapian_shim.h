@@ -62,6 +62,9 @@ typedef struct carnet_xkey {
  * documents. Freed with carnet_xap_prepared_free, or by put_prepared. */
 int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		       carnet_error *err) CARNET_NOEXCEPT;
+/* Add (on != 0) or remove a boolean term on a prepared document. */
+int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
+				 carnet_error *err) CARNET_NOEXCEPT;
 void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT;
 
 /* Set hits[i] to 1 when the prepared document has keys[i] (0 otherwise);
@@ -77,11 +80,21 @@ int carnet_xap_prepared_value(carnet_xprepared *p, unsigned slot, const char *va
  * (metadata "carnet.format"). LOCKED if another writer holds it. */
 int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
 			   carnet_error *err) CARNET_NOEXCEPT;
+/* Open or create a writer over shards: PATH, PATH.1, ... PATH.(n-1). A
+ * new database gets `shards` of them; an existing one keeps what it has.
+ * Each document lives in the shard its id term hashes to. */
+int carnet_xap_writer_open_shards(carnet_xwriter **out, const char *path,
+				  unsigned shards, carnet_error *err) CARNET_NOEXCEPT;
+/* Put documents and commit on one thread per shard (on != 0), or on the
+ * calling thread. Waits for the work queued so far; returns the first
+ * error a shard thread met. */
+int carnet_xap_writer_threads(carnet_xwriter *w, int on, carnet_error *err) CARNET_NOEXCEPT;
 /* Add the document, replacing any with the same id term. */
 int carnet_xap_writer_put(carnet_xwriter *w, const carnet_xdoc *d,
 			  carnet_error *err) CARNET_NOEXCEPT;
 /* Add a prepared document (replacing any with the same id term); p is
- * consumed whatever the outcome. */
+ * consumed whatever the outcome. With threads on, the document is queued:
+ * an error comes back from a later call (at the latest, commit). */
 int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
 				   carnet_xprepared *p, carnet_error *err) CARNET_NOEXCEPT;
 /* Delete the document with this id term (no error if absent). */

@@ -500,9 +500,14 @@ typedef void (*carnet_outcome_cb)(const char *path, carnet_outcome outcome,
 /**
  * Read several inputs, extracting them on @p jobs threads (reading,
  * parsing, text folding and term generation) while the calling thread
- * writes the index; the result is the same as carnet_writer_add_file on
- * each in order. Memory in flight is bounded by 2 x jobs inputs. Commits
- * what was pending before it starts (the threads read the registry).
+ * records them; the result is the same as carnet_writer_add_file on
+ * each in order. With @p jobs above 1, each shard of the index is also
+ * written, and committed, on a thread of its own until the writer
+ * closes; an index error may then be reported by a later call (at the
+ * latest carnet_writer_commit). Memory in flight is bounded by 2 x jobs
+ * inputs being extracted plus 4 documents per shard waiting to be
+ * written. Commits what was pending before it starts (the threads read
+ * the registry).
  *
  * @return CARNET_OK (rejects are reported through @p cb); or, when the
  *         index itself failed, the error, after which the remaining inputs

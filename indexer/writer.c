@@ -106,7 +106,10 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 	    (rc = carnet_home__path(reg, sizeof reg, gen, CARNET_REGISTRY_FILE, err)))
 		return rc;
 	snprintf(w->registry_path, sizeof w->registry_path, "%s", reg);
-	if ((rc = carnet_xap_writer_open(&w->xw, db, err)) ||
+	/* a new index is written in one shard per core, in parallel */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned shards = cores < 1 ? 1 : cores > 8 ? 8 : (unsigned)cores;
+	if ((rc = carnet_xap_writer_open_shards(&w->xw, db, shards, err)) ||
 	    (rc = carnet_registry__open(&w->reg, reg, 1, err)) ||
 	    (rc = profile_codes(w, err)))
 		return rc;
@@ -259,6 +262,9 @@ int carnet_writer_commit(carnet_writer *w, carnet_error *err)
 	 * sees the sources as new and indexes them again (replacing by id). */
 	int rc = carnet_xap_writer_commit(w->xw, err);
 	if (rc) {
+		/* some shards may have committed: the next writer's recovery
+		 * removes what the registry does not know */
+		w->disagree = 1;
 		carnet_registry__rollback(w->reg);
 		return rc;
 	}
@@ -336,8 +342,11 @@ static int scan_set(const char *id, const char *set_id, int version,
 }
 
 /* Make the newest version of set_id, and only it, carry the latest term.
- * Call after the registry holds the set's current versions. */
-static int mark_latest(carnet_writer *w, const char *set_id, carnet_error *err)
+ * Call after the registry holds the set's current versions. If fresh is
+ * not NULL, it is the prepared document of version fresh_id, not yet in
+ * the index: its term is set there, which spares rewriting it once put. */
+static int mark_latest(carnet_writer *w, const char *set_id, const char *fresh_id,
+		       carnet_xprepared *fresh, carnet_error *err)
 {
 	set_scan s;
 	memset(&s, 0, sizeof s);
@@ -346,11 +355,16 @@ static int mark_latest(carnet_writer *w, const char *set_id, carnet_error *err)
 		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0,
 				  "out of memory scanning versions");
 	for (size_t i = 0; rc == CARNET_OK && i < s.count; i++) {
+		int latest = strcmp(s.ids[i], s.best_id) == 0;
+		if (fresh && strcmp(s.ids[i], fresh_id) == 0) {
+			rc = carnet_xap_prepared_set_term(fresh, CARNET_TERM_LATEST,
+							  latest, err);
+			continue;
+		}
 		char term[CARNET_ID_MAX + 8];
 		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", s.ids[i]);
 		rc = carnet_xap_writer_set_term(w->xw, term, CARNET_TERM_LATEST,
-						strcmp(s.ids[i], s.best_id) == 0,
-						err);
+						latest, err);
 		if (rc == CARNET_E_NOTFOUND) /* registry ahead of the index */
 			rc = CARNET_OK;
 	}
@@ -404,7 +418,7 @@ static int drop_stale(carnet_writer *w, const char *source, const carnet_doc *do
 		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", pd.ids[i][0]);
 		if ((rc = carnet_xap_writer_delete(w->xw, term, err)) == CARNET_OK &&
 		    (rc = carnet_registry__doc_delete(w->reg, pd.ids[i][0], err)) == CARNET_OK)
-			rc = mark_latest(w, pd.ids[i][1], err);
+			rc = mark_latest(w, pd.ids[i][1], NULL, NULL, err);
 	}
 	free(pd.ids);
 	return rc;
@@ -463,10 +477,11 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 		char id_term[CARNET_ID_MAX + 8];
 		snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", job->docs[i].id);
 		carnet_xprepared *x = job->xdocs[i];
+		if ((rc = carnet_registry__doc_put(w->reg, &job->docs[i], err)) ||
+		    (rc = mark_latest(w, job->docs[i].set_id, job->docs[i].id, x, err)))
+			return rc;
 		job->xdocs[i] = NULL; /* consumed by put_prepared */
-		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, x, err)) ||
-		    (rc = carnet_registry__doc_put(w->reg, &job->docs[i], err)) ||
-		    (rc = mark_latest(w, job->docs[i].set_id, err)))
+		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, x, err)))
 			return rc;
 	}
 	if ((rc = carnet_registry__source_set(w->reg, job->source, job->hash,
@@ -551,12 +566,17 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 			    size_t count, unsigned jobs, carnet_outcome_cb cb,
 			    void *payload, carnet_error *err)
 {
+	/* with several jobs, the shards are also written (and committed)
+	 * in parallel, until the writer closes; one job is one thread */
+	int rc = carnet_xap_writer_threads(w->xw, jobs > 1, err);
+	if (rc)
+		return rc;
 	if (jobs <= 1 || count <= 1) {
 		for (size_t i = 0; i < count; i++) {
 			carnet_outcome o;
 			carnet_error reason;
 			carnet_error__clear(&reason);
-			int rc = carnet_writer_add_file(w, paths[i], &o, &reason);
+			rc = carnet_writer_add_file(w, paths[i], &o, &reason);
 			if (rc) {
 				if (err)
 					*err = reason;
@@ -572,7 +592,7 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 	carnet_reader__init_threads();
 	/* uncommitted registry changes must be visible to the workers'
 	 * connections: commit them first */
-	int rc = carnet_registry__in_txn(w->reg) ? carnet_writer_commit(w, err) : CARNET_OK;
+	rc = carnet_registry__in_txn(w->reg) ? carnet_writer_commit(w, err) : CARNET_OK;
 	if (rc)
 		return rc;
 	pool pl;

@@ -2,6 +2,7 @@
  * that always hold, and Xapian's failures turned into carnet codes. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -183,4 +184,55 @@ Test(shim, a_search_without_filter_terms_is_refused)
 	cr_assert_eq(carnet_xap_reader_search(r, &s, &h, &err), CARNET_E_INVALID);
 	cr_assert_null(h);
 	carnet_xap_reader_free(r);
+}
+
+static int count_term(const char *term, size_t len, void *payload)
+{
+	(void)term;
+	(void)len;
+	(*(int *)payload)++;
+	return 0;
+}
+
+Test(shim, a_sharded_writer_spreads_documents_that_readers_see_as_one)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 3, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_threads(w, 1, &err), CARNET_OK, "%s", err.message);
+	for (int i = 0; i < 30; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "d%02d", i);
+		put(w, id, i % 2 ? "P1" : "P2", "20250101", "insuffisance cardiaque");
+	}
+	put(w, "d05", "P1", "20250101", "bilan renal"); /* replaced, not added */
+	cr_assert_eq(carnet_xap_writer_delete(w, "Qd07", &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_set_term(w, "Qd09", "XCtest", 1, &err), CARNET_OK, "%s",
+		     err.message);
+	unsigned long n;
+	cr_assert_eq(carnet_xap_writer_doccount(w, &n, &err), CARNET_OK);
+	cr_assert_eq(n, 29);
+	int ids = 0;
+	cr_assert_eq(carnet_xap_writer_each_term(w, "Q", count_term, &ids, &err), CARNET_OK);
+	cr_assert_eq(ids, 29);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xap_writer_free(w);
+
+	char shard[4200];
+	snprintf(shard, sizeof shard, "%s.2", dbpath);
+	cr_assert_eq(access(shard, F_OK), 0, "no third shard");
+	carnet_xreader *r;
+	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_reader_doccount(r, &n, &err), CARNET_OK);
+	cr_assert_eq(n, 29);
+	carnet_xhits *h = find(r, "P1", "insuffisance");
+	cr_assert_eq(carnet_xap_hits_count(h), 13); /* 15 odd ids, d05 replaced, d07 gone */
+	carnet_xap_hits_free(h);
+	carnet_xap_reader_free(r);
+
+	/* reopened, it keeps its shards whatever is asked */
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_doccount(w, &n, &err), CARNET_OK);
+	cr_assert_eq(n, 29);
+	carnet_xap_writer_free(w);
 }
