@@ -99,6 +99,7 @@ peers=
 if [ "$PEERS" = 1 ]; then
 	command -v omindex > /dev/null || apt-get install -y xapian-omega >&2 || problem "cannot install xapian-omega"
 	command -v recollindex > /dev/null || apt-get install -y recollcmd >&2 || problem "cannot install recollcmd"
+	command -v xapian-compact > /dev/null || apt-get install -y xapian-tools >&2 || problem "cannot install xapian-tools"
 	if command -v omindex > /dev/null; then
 		say "omindex"
 		"$BIN/benchrun" "$W/omindex.time" omindex -v --db "$W/omega" --url / "$W/corpus/text" \
@@ -123,9 +124,11 @@ fi
 
 compact=
 if command -v xapian-compact > /dev/null; then
-	for x in add2:"$(echo "$W"/idx-add2/gen-*/xapian)" xapian:"$W/xapian"; do
+	# carnet's shards (gen-N/xapian, xapian.1, ...) are merged into one
+	for x in add2:"$(echo "$W"/idx-add2/gen-*/xapian "$W"/idx-add2/gen-*/xapian.[0-9]*)" xapian:"$W/xapian"; do
 		n=${x%%:*} d=${x#*:}
-		xapian-compact "$d" "$W/compact-$n" > /dev/null && kb "$W/compact-$n" > "$W/$n.ckb"
+		# shellcheck disable=SC2086 # several source databases
+		xapian-compact $d "$W/compact-$n" > /dev/null && kb "$W/compact-$n" > "$W/$n.ckb"
 	done
 	compact=1
 fi
