@@ -231,6 +231,7 @@ struct carnet_ranking {
 	unsigned char code_of[256];   /* a profile's code in the index, 0: none */
 	int profile_of_code[256];
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
+	carnet_xkeyset *keyset; /* and made ready for matching */
 	size_t keys_count;
 	char *key_terms;   /* their stem terms */
 };
@@ -262,6 +263,7 @@ void carnet_rank__free(carnet_ranking *rk)
 		free(rk->entries[i]->partner_ids);
 	}
 	free(rk->entries);
+	carnet_xap_keyset_free(rk->keyset);
 	free(rk->keys);
 	free(rk->key_terms);
 	arena_free(&rk->mem);
@@ -1110,6 +1112,7 @@ int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
 			rk->keys_count = n;
 			rk->key_terms = terms.data; /* owned now */
 			terms.data = NULL;
+			rc = carnet_xap_keyset_new(&rk->keyset, rk->keys, n, err);
 		} else {
 			free(keys);
 		}
@@ -1219,10 +1222,10 @@ double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
 	return 0;
 }
 
-size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkey **keys_out)
+size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkeyset **set_out)
 {
-	*keys_out = rk->keys;
-	return rk->keys ? rk->keys_count : 0;
+	*set_out = rk->keyset;
+	return rk->keyset ? rk->keys_count : 0;
 }
 
 /* Does the word sequence e[0..en) occur in w[0..n)? */

@@ -107,8 +107,9 @@ int carnet_rank__never_fades(const carnet_ranking *rk, const char *type);
 int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
 		      size_t *count_out, carnet_error *err);
 
-/* The keys computed by carnet_rank__keys (none before); safe from threads. */
-size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkey **keys_out);
+/* The keys computed by carnet_rank__keys (none before), made ready for
+ * matching; safe from threads. Returns their number. */
+size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkeyset **set_out);
 
 /* The index metadata key holding the profiles' codes. */
 #define CARNET_PROFILES_KEY "carnet.profiles"

@@ -15,7 +15,6 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include <sys/stat.h>
@@ -432,6 +431,20 @@ struct carnet_xwriter {
 	~carnet_xwriter() { finish(); }
 };
 
+// The keys a document is matched against, with their terms sorted for
+// both languages.
+struct carnet_xkeyset {
+	struct want {
+		std::string term;
+		size_t key;
+		bool word; // a single-word key (else one word of a phrase)
+	};
+	const carnet_xkey *keys;
+	size_t n;
+	std::vector<want> wants[2];        // French, English stems
+	std::vector<unsigned char> needed; // distinct words of each phrase
+};
+
 struct carnet_xprepared {
 	Xapian::Document doc;
 };
@@ -575,26 +588,83 @@ int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
 	}
 }
 
-int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkey *keys, size_t n,
-			      int english, unsigned char *hits,
-			      carnet_error *err) CARNET_NOEXCEPT
+int carnet_xap_keyset_new(carnet_xkeyset **out, const carnet_xkey *keys, size_t n,
+			  carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	carnet_xkeyset *ks = nullptr;
+	try {
+		ks = new carnet_xkeyset;
+		ks->keys = keys;
+		ks->n = n;
+		ks->needed.assign(n, 0);
+		for (int l = 0; l < 2; l++) {
+			std::vector<carnet_xkeyset::want> &wants = ks->wants[l];
+			for (size_t i = 0; i < n; i++) {
+				const carnet_xkey &k = keys[i];
+				if (k.count == 1) {
+					if (k.zterm[l])
+						wants.push_back({ k.zterm[l], i, true });
+					wants.push_back({ k.words[0], i, true });
+					continue;
+				}
+				for (size_t w = 0; w < k.count; w++) {
+					size_t j = 0;
+					while (j < w && std::strcmp(k.words[j], k.words[w]) != 0)
+						j++;
+					if (j < w)
+						continue;
+					wants.push_back({ k.words[w], i, false });
+					if (l == 0)
+						ks->needed[i]++;
+				}
+			}
+			std::sort(wants.begin(), wants.end(),
+				  [](const carnet_xkeyset::want &a, const carnet_xkeyset::want &b) {
+					  return a.term < b.term;
+				  });
+		}
+		*out = ks;
+		return CARNET_OK;
+	} catch (...) {
+		delete ks;
+		return classify(err);
+	}
+}
+
+void carnet_xap_keyset_free(carnet_xkeyset *ks) CARNET_NOEXCEPT
+{
+	delete ks;
+}
+
+int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkeyset *ks, int english,
+			      unsigned char *hits, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		std::unordered_set<std::string> terms;
-		for (Xapian::TermIterator t = p->doc.termlist_begin(); t != p->doc.termlist_end(); ++t)
-			terms.insert(*t);
+		// the document's termlist (sorted) merged with the keys' terms
+		// (sorted once), rather than hashing every term of every document
+		const carnet_xkey *keys = ks->keys;
+		size_t n = ks->n;
+		const std::vector<carnet_xkeyset::want> &wants = ks->wants[english ? 1 : 0];
+		const std::vector<unsigned char> &needed = ks->needed;
+		std::vector<unsigned char> present(n, 0);
+		std::memset(hits, 0, n);
+		size_t wi = 0;
+		for (Xapian::TermIterator t = p->doc.termlist_begin();
+		     t != p->doc.termlist_end() && wi < wants.size(); ++t) {
+			const std::string &term = *t;
+			while (wi < wants.size() && wants[wi].term < term)
+				wi++;
+			for (size_t j = wi; j < wants.size() && wants[j].term == term; j++) {
+				if (wants[j].word)
+					hits[wants[j].key] = 1;
+				else
+					present[wants[j].key]++;
+			}
+		}
 		for (size_t i = 0; i < n; i++) {
 			const carnet_xkey &k = keys[i];
-			hits[i] = 0;
-			if (k.count == 1) {
-				const char *z = k.zterm[english ? 1 : 0];
-				hits[i] = (z && terms.count(z)) || terms.count(k.words[0]);
-				continue;
-			}
-			bool all = k.count > 0;
-			for (size_t w = 0; all && w < k.count; w++)
-				all = terms.count(k.words[w]) > 0;
-			if (!all)
+			if (k.count < 2 || hits[i] || present[i] < needed[i] || needed[i] == 0)
 				continue;
 			// the words in order, with at most two others in between,
 			// as the query side's phrases allow

@@ -67,11 +67,18 @@ int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
 				 carnet_error *err) CARNET_NOEXCEPT;
 void carnet_xap_prepared_free(carnet_xprepared *p) CARNET_NOEXCEPT;
 
-/* Set hits[i] to 1 when the prepared document has keys[i] (0 otherwise);
- * english != 0 when it was stemmed in English. */
-int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkey *keys, size_t n,
-			      int english, unsigned char *hits,
-			      carnet_error *err) CARNET_NOEXCEPT;
+/* A set of keys made ready for matching (their terms sorted); keys stay
+ * owned by the caller and must outlive it. Read-only once made: several
+ * threads may match with one set at once. */
+typedef struct carnet_xkeyset carnet_xkeyset;
+int carnet_xap_keyset_new(carnet_xkeyset **out, const carnet_xkey *keys, size_t n,
+			  carnet_error *err) CARNET_NOEXCEPT;
+void carnet_xap_keyset_free(carnet_xkeyset *ks) CARNET_NOEXCEPT;
+
+/* Set hits[i] to 1 when the prepared document has key i of the set (0
+ * otherwise); english != 0 when it was stemmed in English. */
+int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkeyset *ks, int english,
+			      unsigned char *hits, carnet_error *err) CARNET_NOEXCEPT;
 /* Set a value of the prepared document. */
 int carnet_xap_prepared_value(carnet_xprepared *p, unsigned slot, const char *value,
 			      size_t len, carnet_error *err) CARNET_NOEXCEPT;

@@ -231,13 +231,13 @@ static int stored_text(carnet_buf *out, const carnet_doc *d)
 static int add_rank_value(carnet_xprepared *x, const carnet_doc *d, const char *date,
 			  int english, const carnet_ranking *rank, carnet_error *err)
 {
-	const carnet_xkey *keys = NULL;
+	const carnet_xkeyset *keys = NULL;
 	size_t nkeys = rank ? carnet_rank__keys_ready(rank, &keys) : 0;
 	unsigned char *hits = calloc(nkeys ? nkeys : 1, 1);
 	carnet_buf v = CARNET_BUF_INIT;
 	int rc = hits ? CARNET_OK : CARNET_E_NOMEM;
 	if (rc == CARNET_OK && nkeys)
-		rc = carnet_xap_prepared_match(x, keys, nkeys, english, hits, err);
+		rc = carnet_xap_prepared_match(x, keys, english, hits, err);
 	if (rc == CARNET_OK) {
 		const char sep = CARNET_RANK_SEP;
 		if (carnet_buf__printf(&v, "%s%c%s%c%s%c%s%c", date, sep, d->type ? d->type : "",
