@@ -288,7 +288,8 @@ CARNET_API int carnet_index_access_log(carnet_index *idx, const char *patient_id
 /** Number of hits in this page of results. */
 CARNET_API size_t carnet_results_count(const carnet_results *res);
 
-/** Estimated number of matching documents, over all pages. */
+/** Number of documents the request found (all pages): exact, since every
+ *  candidate of the record is ranked. */
 CARNET_API uint64_t carnet_results_total(const carnet_results *res);
 
 /** The text fields of a hit. */
