@@ -14,8 +14,9 @@
 
 #include "metrics.h"
 
+const char *eval_program = "eval";
+
 #define HITS_MAX 1000 /* carnet's largest page: every document of a context */
-#define TEXT_ONLY "weight.text = 1\nweight.specialty = 0\nweight.recency = 0"
 
 struct judged {
 	char *id;
@@ -38,27 +39,6 @@ struct contexts {
 	size_t count, cap;
 };
 
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size);
-	if (!p) {
-		fprintf(stderr, "eval: out of memory\n");
-		exit(3);
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xrealloc(NULL, n), s, n);
-}
-
-static void die(const carnet_error *err, const char *what)
-{
-	fprintf(stderr, "eval: %s: %s (%s)\n", what, err->message, carnet_strerror(err->code));
-	exit(3);
-}
 
 /*
  * Read judgments: tab-separated lines of context, patient_id, profession,
@@ -106,16 +86,16 @@ static int parse(FILE *f, const char *path, struct contexts *out)
 		if (!c) {
 			if (out->count == out->cap) {
 				out->cap = out->cap ? 2 * out->cap : 16;
-				out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+				out->v = eval_xrealloc(out->v, out->cap * sizeof *out->v);
 			}
 			c = &out->v[out->count++];
 			memset(c, 0, sizeof *c);
-			c->name = xstrdup(field[0]);
-			c->patient = xstrdup(field[1]);
-			c->profession = xstrdup(field[2]);
-			c->specialty = xstrdup(field[3]);
-			c->as_of = xstrdup(field[4]);
-			c->words = xstrdup(field[5]);
+			c->name = eval_xstrdup(field[0]);
+			c->patient = eval_xstrdup(field[1]);
+			c->profession = eval_xstrdup(field[2]);
+			c->specialty = eval_xstrdup(field[3]);
+			c->as_of = eval_xstrdup(field[4]);
+			c->words = eval_xstrdup(field[5]);
 		} else if (strcmp(c->patient, field[1]) || strcmp(c->profession, field[2]) ||
 			   strcmp(c->specialty, field[3]) || strcmp(c->as_of, field[4]) ||
 			   strcmp(c->words, field[5])) {
@@ -126,9 +106,9 @@ static int parse(FILE *f, const char *path, struct contexts *out)
 		}
 		if (c->count == c->cap) {
 			c->cap = c->cap ? 2 * c->cap : 32;
-			c->judged = xrealloc(c->judged, c->cap * sizeof *c->judged);
+			c->judged = eval_xrealloc(c->judged, c->cap * sizeof *c->judged);
 		}
-		c->judged[c->count].id = xstrdup(field[6]);
+		c->judged[c->count].id = eval_xstrdup(field[6]);
 		c->judged[c->count].grade = (int)grade;
 		c->count++;
 	}
@@ -165,8 +145,8 @@ static int grade_of(const struct context *c, const char *id)
 /* nDCG at k of a ranking of hits for context c. */
 static double ndcg(const struct context *c, const struct hit *hits, size_t n, size_t k)
 {
-	int *gains = xrealloc(NULL, (n ? n : 1) * sizeof *gains);
-	int *judged = xrealloc(NULL, (c->count ? c->count : 1) * sizeof *judged);
+	int *gains = eval_xrealloc(NULL, (n ? n : 1) * sizeof *gains);
+	int *judged = eval_xrealloc(NULL, (c->count ? c->count : 1) * sizeof *judged);
 	for (size_t i = 0; i < n; i++)
 		gains[i] = grade_of(c, hits[i].id);
 	for (size_t i = 0; i < c->count; i++)
@@ -207,12 +187,12 @@ static size_t search(carnet_index *idx, const struct context *c, struct hit **ou
 	carnet_results *res;
 	carnet_error err;
 	if (carnet_index_search(&res, idx, &req, &err) != CARNET_OK)
-		die(&err, c->name);
+		eval_die(&err, c->name);
 	size_t n = carnet_results_count(res);
-	struct hit *hits = xrealloc(NULL, (n ? n : 1) * sizeof *hits);
+	struct hit *hits = eval_xrealloc(NULL, (n ? n : 1) * sizeof *hits);
 	for (size_t i = 0; i < n; i++) {
-		hits[i].id = xstrdup(carnet_results_field(res, i, CARNET_FIELD_ID));
-		hits[i].date = xstrdup(carnet_results_field(res, i, CARNET_FIELD_DATE));
+		hits[i].id = eval_xstrdup(carnet_results_field(res, i, CARNET_FIELD_ID));
+		hits[i].date = eval_xstrdup(carnet_results_field(res, i, CARNET_FIELD_DATE));
 	}
 	carnet_results_free(res);
 	*out = hits;
@@ -269,11 +249,11 @@ static int evaluate(const char *home, const char *path)
 	carnet_index *idx, *text_idx;
 	carnet_error err;
 	if (carnet_index_open(&idx, home, &err) != CARNET_OK)
-		die(&err, home);
+		eval_die(&err, home);
 	if (carnet_index_open(&text_idx, home, &err) != CARNET_OK)
-		die(&err, home);
-	if (carnet_index_set_ranking(text_idx, TEXT_ONLY, &err) != CARNET_OK)
-		die(&err, "text-only ranking");
+		eval_die(&err, home);
+	if (carnet_index_set_ranking(text_idx, EVAL_TEXT_ONLY, &err) != CARNET_OK)
+		eval_die(&err, "text-only ranking");
 
 	printf("Relevance on corpora/eval: %zu contexts (patient x viewer x words), nDCG with gain = grade\n\n",
 	       cs.count);

@@ -1,7 +1,10 @@
 /* metrics.c - nDCG and recall as trec_eval computes them (see metrics.h). */
 #include "metrics.h"
 
+#include <carnet.h>
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,4 +45,27 @@ double metric_recall(const int *gains, size_t n, const int *judged, size_t m, si
 	for (size_t i = 0; i < n && i < k; i++)
 		found += gains[i] > 0;
 	return relevant ? (double)found / (double)relevant : 0;
+}
+
+void *eval_xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size);
+	if (!p) {
+		fprintf(stderr, "%s: out of memory\n", eval_program);
+		exit(3);
+	}
+	return p;
+}
+
+char *eval_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(eval_xrealloc(NULL, n), s, n);
+}
+
+void eval_die(const carnet_error *err, const char *what)
+{
+	fprintf(stderr, "%s: %s: %s (%s)\n", eval_program, what, err->message,
+		carnet_strerror(err->code));
+	exit(3);
 }

@@ -22,4 +22,15 @@ double metric_ndcg(const int *gains, size_t n, const int *judged, size_t m, size
  */
 double metric_recall(const int *gains, size_t n, const int *judged, size_t m, size_t k);
 
+/* The ranking override that leaves BM25 alone. */
+#define EVAL_TEXT_ONLY "weight.text = 1\nweight.specialty = 0\nweight.recency = 0"
+
+/* What both programs do on failure: print, prefixed by eval_program (which
+ * each defines), and exit with status 3. */
+extern const char *eval_program;
+struct carnet_error;
+void *eval_xrealloc(void *p, size_t size);
+char *eval_xstrdup(const char *s);
+void eval_die(const struct carnet_error *err, const char *what);
+
 #endif

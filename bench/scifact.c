@@ -15,31 +15,11 @@
 
 #include "metrics.h"
 
+const char *eval_program = "scifact";
+
 #define PATIENT "scifact"
 #define DEPTH 100 /* recall@100; nDCG@10 */
-#define TEXT_ONLY "weight.text = 1\nweight.specialty = 0\nweight.recency = 0"
 
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size);
-	if (!p) {
-		fprintf(stderr, "scifact: out of memory\n");
-		exit(3);
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xrealloc(NULL, n), s, n);
-}
-
-static void die(const carnet_error *err, const char *what)
-{
-	fprintf(stderr, "scifact: %s: %s (%s)\n", what, err->message, carnet_strerror(err->code));
-	exit(3);
-}
 
 /* A BEIR id becomes a file name: refuse anything but [A-Za-z0-9._-]. */
 static int safe_id(const char *id)
@@ -157,18 +137,18 @@ static int read_qrels(const char *path, struct queries *qs)
 		if (!q) {
 			if (qs->count == qs->cap) {
 				qs->cap = qs->cap ? 2 * qs->cap : 256;
-				qs->v = xrealloc(qs->v, qs->cap * sizeof *qs->v);
+				qs->v = eval_xrealloc(qs->v, qs->cap * sizeof *qs->v);
 			}
 			q = &qs->v[qs->count++];
 			memset(q, 0, sizeof *q);
-			q->id = xstrdup(qid);
+			q->id = eval_xstrdup(qid);
 		}
 		if (q->count == q->cap) {
 			q->cap = q->cap ? 2 * q->cap : 4;
-			q->docs = xrealloc(q->docs, q->cap * sizeof *q->docs);
-			q->grades = xrealloc(q->grades, q->cap * sizeof *q->grades);
+			q->docs = eval_xrealloc(q->docs, q->cap * sizeof *q->docs);
+			q->grades = eval_xrealloc(q->grades, q->cap * sizeof *q->grades);
 		}
-		q->docs[q->count] = xstrdup(did);
+		q->docs[q->count] = eval_xstrdup(did);
 		q->grades[q->count] = score;
 		q->count++;
 	}
@@ -197,7 +177,7 @@ static int read_queries(const char *path, struct queries *qs)
 		const char *text = o ? json_string_value(json_object_get(o, "text")) : NULL;
 		struct query *q = id && text ? find(qs, id) : NULL;
 		if (q && !q->text)
-			q->text = xstrdup(text);
+			q->text = eval_xstrdup(text);
 		json_decref(o);
 	}
 	free(line);
@@ -232,19 +212,19 @@ static int run(const char *home, const char *queries_path, const char *qrels_pat
 	carnet_index *idx;
 	carnet_error err;
 	if (carnet_index_open(&idx, home, &err) != CARNET_OK)
-		die(&err, home);
-	if (carnet_index_set_ranking(idx, TEXT_ONLY, &err) != CARNET_OK)
-		die(&err, "text-only ranking");
+		eval_die(&err, home);
+	if (carnet_index_set_ranking(idx, EVAL_TEXT_ONLY, &err) != CARNET_OK)
+		eval_die(&err, "text-only ranking");
 	uint64_t docs = 0;
 	if (carnet_index_stat(idx, CARNET_STAT_DOCUMENTS, &docs, &err) != CARNET_OK)
-		die(&err, "stats");
+		eval_die(&err, "stats");
 
 	double sum_ndcg = 0, sum_recall = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < qs.count; i++) {
 		struct query *q = &qs.v[i];
-		char *words = xstrdup(q->text);
+		char *words = eval_xstrdup(q->text);
 		plain_words(words);
 		carnet_request req = CARNET_REQUEST_INIT;
 		req.patient_id = PATIENT;
@@ -254,7 +234,7 @@ static int run(const char *home, const char *queries_path, const char *qrels_pat
 		req.flags = CARNET_REQUEST_NO_SNIPPETS;
 		carnet_results *res;
 		if (carnet_index_search(&res, idx, &req, &err) != CARNET_OK)
-			die(&err, q->id);
+			eval_die(&err, q->id);
 		int gains[DEPTH + 1];
 		size_t n = 0;
 		for (size_t h = 0; h < carnet_results_count(res) && n < DEPTH; h++) {

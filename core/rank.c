@@ -227,7 +227,6 @@ struct carnet_ranking {
 	size_t longest;    /* most words in a synonym entry */
 	int synonyms_loaded; /* the default synonyms are in */
 	arena mem;         /* keys and entries */
-	int coded;         /* content vectors use profile codes (carnet_rank__codes) */
 	unsigned char code_of[256];   /* a profile's code in the index, 0: none */
 	int profile_of_code[256];
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
@@ -316,7 +315,6 @@ static int each_line(carnet_ranking *rk, const char *name, const char *text,
 /* ---- ranking.conf ---- */
 
 typedef struct conf_change {
-	double *target;     /* a parameter, or NULL for a half-life */
 	char key[CARNET_ID_MAX + 4];
 	double value;
 } conf_change;
@@ -413,7 +411,6 @@ static int conf_line(carnet_ranking *rk, const char *name, unsigned number,
 	conf_change *c = &b->half[b->count++];
 	snprintf(c->key, sizeof c->key, "%c:%s", kind, what);
 	c->value = v;
-	c->target = NULL;
 	return CARNET_OK;
 }
 
@@ -827,18 +824,33 @@ int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err)
 
 /* ---- scoring ---- */
 
+/* The value of the n digits at s, or -1 if one is not a digit. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
 long carnet_rank__days(const char *date)
 {
-	int y, m, d;
+	/* by hand: this runs for every candidate of every search */
 	if (!date)
 		return -1;
-	if (strlen(date) == 8 && sscanf(date, "%4d%2d%2d", &y, &m, &d) == 3)
-		;
-	else if (strlen(date) == 10 && sscanf(date, "%4d-%2d-%2d", &y, &m, &d) == 3)
-		;
-	else
+	size_t n = strlen(date);
+	int y, m, d;
+	if (n == 8) {
+		y = digits(date, 4), m = digits(date + 4, 2), d = digits(date + 6, 2);
+	} else if (n == 10 && date[4] == '-' && date[7] == '-') {
+		y = digits(date, 4), m = digits(date + 5, 2), d = digits(date + 8, 2);
+	} else {
 		return -1;
-	if (m < 1 || m > 12 || d < 1 || d > 31)
+	}
+	if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
 	/* days from civil (proleptic Gregorian) */
 	y -= m <= 2;
@@ -920,11 +932,6 @@ static double half_life(const carnet_ranking *rk, const char *type, int supersed
 			return s->num;
 	}
 	return rk->p.half_life_default > 0 || !superseded ? rk->p.half_life_default : 1095;
-}
-
-int carnet_rank__never_fades(const carnet_ranking *rk, const char *type)
-{
-	return half_life(rk, type, 0) == 0;
 }
 
 /* What a document type is worth to profile who (or -1: none). */
@@ -1132,7 +1139,6 @@ int carnet_rank__codes(carnet_ranking *rk, const char *stored, carnet_buf *updat
 	memset(rk->code_of, 0, sizeof rk->code_of);
 	for (size_t i = 0; i < 256; i++)
 		rk->profile_of_code[i] = -1;
-	rk->coded = stored != NULL && (*stored || updated);
 	size_t code = 0;
 	for (const char *p = stored ? stored : ""; *p && code < 255;) {
 		size_t n = strcspn(p, ",");
@@ -1168,30 +1174,21 @@ int carnet_rank__codes(carnet_ranking *rk, const char *stored, carnet_buf *updat
 int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
 			 carnet_buf *out)
 {
-	int first = 1;
 	for (size_t p = 0; p < rk->profiles_count; p++) {
 		const profile *pr = &rk->profiles[p];
 		double sum = 0;
 		for (size_t j = 0; j < pr->words_count; j++)
 			if (hits[pr->words[j].key])
 				sum += pr->words[j].weight;
-		if (sum <= 0)
+		if (sum <= 0 || !rk->code_of[p])
 			continue;
-		if (rk->coded) {
-			/* two bytes: the profile's code, the sum in 0.05 steps */
-			if (!rk->code_of[p])
-				continue;
-			long q = lround(sum * CONTENT_STEPS);
-			if (q < 1)
-				q = 1;
-			if (carnet_buf__putc(out, (char)rk->code_of[p]) != 0 ||
-			    carnet_buf__putc(out, (char)(unsigned char)(q > 255 ? 255 : q)) != 0)
-				return -1;
-			continue;
-		}
-		if (carnet_buf__printf(out, "%s%s=%.2f", first ? "" : ";", pr->name, sum) != 0)
+		/* two bytes: the profile's code, the sum in 0.05 steps */
+		long q = lround(sum * CONTENT_STEPS);
+		if (q < 1)
+			q = 1;
+		if (carnet_buf__putc(out, (char)rk->code_of[p]) != 0 ||
+		    carnet_buf__putc(out, (char)(unsigned char)(q > 255 ? 255 : q)) != 0)
 			return -1;
-		first = 0;
 	}
 	return 0;
 }
@@ -1201,24 +1198,10 @@ double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
 {
 	if (v->profile < 0)
 		return 0;
-	if (rk->coded) {
-		unsigned char code = rk->code_of[v->profile];
-		for (size_t i = 0; code && i + 1 < len; i += 2)
-			if ((unsigned char)vector[i] == code)
-				return (unsigned char)vector[i + 1] / (double)CONTENT_STEPS;
-		return 0;
-	}
-	/* an index written before profiles had codes: "name=sum;..." */
-	const char *name = rk->profiles[v->profile].name;
-	size_t n = strlen(name);
-	for (size_t i = 0; i + n < len;) {
-		if (memcmp(vector + i, name, n) == 0 && vector[i + n] == '=')
-			return strtod(vector + i + n + 1, NULL);
-		const char *semi = memchr(vector + i, ';', len - i);
-		if (!semi)
-			break;
-		i = (size_t)(semi - vector) + 1;
-	}
+	unsigned char code = rk->code_of[v->profile];
+	for (size_t i = 0; code && i + 1 < len; i += 2)
+		if ((unsigned char)vector[i] == code)
+			return (unsigned char)vector[i + 1] / (double)CONTENT_STEPS;
 	return 0;
 }
 

@@ -98,8 +98,6 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 /* Does the affinity table give this document type a baseline ("type *")? */
 int carnet_rank__type_covered(const carnet_ranking *rk, const char *type);
 
-/* Does a document of this type never fade (half-life "never")? */
-int carnet_rank__never_fades(const carnet_ranking *rk, const char *type);
 
 /* The content keywords of every profile, as the indexer looks for them in
  * a document (each distinct keyword once). Computed on the first call,
@@ -116,8 +114,7 @@ size_t carnet_rank__keys_ready(const carnet_ranking *rk, const carnet_xkeyset **
 
 /* Content vectors name profiles by a one-byte code that the index keeps
  * (CARNET_PROFILES_KEY: the names in code order, comma-separated, codes
- * from 1): stored is that list (NULL: an index whose vectors name the
- * profiles in full). A reader passes updated == NULL; a writer passes a
+ * from 1): stored is that list (NULL or "" when the index has none). A reader passes updated == NULL; a writer passes a
  * buffer, which receives the list with the profiles it lacked appended
  * (codes are never reused or reordered, so documents written with older
  * tables keep their meaning). Returns 0 or -1 on no memory. */

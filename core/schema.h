@@ -29,8 +29,6 @@ enum carnet_slot {
 	CARNET_SLOT_RANK = 5,     /* what ranking reads of every candidate, in one
 				     value: date, type, specialty, id and content
 				     vector, separated by CARNET_RANK_SEP */
-	CARNET_SLOT_TEXT = 6,     /* raw text, in indexes written before the
-				     record moved to CARNET_SLOT_RECORD */
 	CARNET_SLOT_RECORD = 7    /* the stored record (what a hit shows); the
 				     document data then holds the raw text (at
 				     most CARNET_STORED_TEXT_MAX bytes) for

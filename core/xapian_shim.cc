@@ -1105,17 +1105,11 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 		for (const auto &h : hits) {
 			if (v != vend && v.get_docid() < h.first)
 				v.skip_to(h.first);
-			if (v != vend && v.get_docid() == h.first) {
+			// every document of this format has its rank value
+			if (v != vend && v.get_docid() == h.first)
 				packed = *v;
-			} else {
-				// a document indexed before the packed value existed
-				Xapian::Document doc = r->db.get_document(h.first);
-				const char sep = CARNET_RANK_SEP;
-				packed = doc.get_value(CARNET_SLOT_DATE) + sep +
-					 doc.get_value(CARNET_SLOT_TYPE) + sep +
-					 doc.get_value(CARNET_SLOT_SPECIALTY) + sep +
-					 doc.get_value(CARNET_SLOT_ID) + sep;
-			}
+			else
+				packed.clear();
 			int rc = cb(h.first, h.second, packed.c_str(), packed.size(), payload);
 			if (rc)
 				return rc;

@@ -200,7 +200,6 @@ typedef struct carnet_xclause {
 	int exact;           /* words typed in quotes: no stemming */
 	const carnet_xalt *alts;
 	size_t alts_count;
-	double weight;       /* weight of a keyword (content queries); 1 otherwise */
 } carnet_xclause;
 
 typedef struct carnet_xrank {

@@ -49,8 +49,10 @@ extern "C" {
 	 CARNET_VERSION_PATCH)
 
 /* The on-disk format of an index home. Stored in the index and in the
- * registry and checked when they are opened (CARNET_E_VERSION otherwise). */
-#define CARNET_INDEX_FORMAT 1
+ * registry and checked when they are opened (CARNET_E_VERSION otherwise).
+ * 2: ranking values, content vectors, the record in its own value and the
+ * raw text as document data, shards; an index of format 1 is rebuilt. */
+#define CARNET_INDEX_FORMAT 2
 
 /**
  * Version of the library actually linked, for detecting a header/library

@@ -660,14 +660,6 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 {
 	size_t len;
 	int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_RECORD, &h->rec, &len, err);
-	/* indexes written before the record had its own value kept it as
-	 * the document data (and the text in CARNET_SLOT_TEXT) */
-	int old_layout = rc == CARNET_OK && len == 0;
-	if (old_layout) {
-		free(h->rec);
-		h->rec = NULL;
-		rc = carnet_xap_reader_data(xr, c->docid, -1, &h->rec, &len, err);
-	}
 	if (rc)
 		return rc;
 	carnet_doc__decode_record(h->rec, h->f);
@@ -683,8 +675,7 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	if (!marks)
 		return CARNET_OK;
 	char *text;
-	if ((rc = carnet_xap_reader_data(xr, c->docid, old_layout ? CARNET_SLOT_TEXT : -1,
-					 &text, &len, err)))
+	if ((rc = carnet_xap_reader_data(xr, c->docid, -1, &text, &len, err)))
 		return rc;
 	carnet_buf snip = CARNET_BUF_INIT;
 	rc = carnet_snippet__make(&snip, text, len, marks, SNIPPET_WORDS, err);
@@ -710,7 +701,7 @@ static int read_profile_codes(carnet_index *idx, carnet_error *err)
 	}
 	free(idx->profile_codes);
 	idx->profile_codes = stored;
-	carnet_rank__codes(idx->rank, *stored ? stored : NULL, NULL);
+	carnet_rank__codes(idx->rank, stored, NULL);
 	return CARNET_OK;
 }
 

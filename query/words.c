@@ -262,7 +262,6 @@ int carnet_words__parse(carnet_words *q, const char *input,
 		c->exact = b.clauses[i].exact;
 		c->alts = q->alts + b.clauses[i].first_alt;
 		c->alts_count = b.clauses[i].alts;
-		c->weight = 1;
 		if (c->mode != CARNET_XMUST_NOT)
 			q->positive++;
 	}

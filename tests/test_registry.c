@@ -13,6 +13,11 @@
 #include "helpers.h"
 #include "registry.h"
 
+/* the index format as a string, for SQL written by hand */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define CARNET_INDEX_FORMAT_STRING STR(CARNET_INDEX_FORMAT)
+
 static char dir[4096];
 static char db[4200];
 
@@ -327,7 +332,7 @@ Test(registry, open_migrates_schema_1_file_and_keeps_its_rows)
 		 "  type TEXT, title TEXT, date TEXT, author_id TEXT, author_specialty TEXT,"
 		 "  confidentiality TEXT, language TEXT, format TEXT,"
 		 "  source_path TEXT NOT NULL, indexed_at TEXT NOT NULL);"
-		 "INSERT INTO meta VALUES('index_format', '1');"
+		 "INSERT INTO meta VALUES('index_format', '" CARNET_INDEX_FORMAT_STRING "');"
 		 "INSERT INTO documents(id, set_id, version, patient_id, date, source_path,"
 		 "  indexed_at) VALUES('old', 'OLDSET', 4, 'P9', '2020-05-06', 'docs/old.txt',"
 		 "  '2020-05-06T10:00:00Z');"
