@@ -74,12 +74,16 @@ PDFTEXT := $(BUILD)/carnet-pdftext
 export CARNET_PDFTEXT := $(CURDIR)/$(PDFTEXT)
 FUZZERS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 # Where each harness finds inputs to replay in make check: its saved
-# crashers and seeds (corpora/fuzz/NAME), test data, and the samples.
+# crashers and seeds (corpora/fuzz/NAME), test data, the samples and the
+# vendored public examples, all in the repository; with
+# CARNET_PUBLIC_CORPORA set, the ANS CI-SIS CDA examples there too.
 REPLAY_text := corpora/fuzz/text corpora/sample corpora/bad
-REPLAY_cda := corpora/fuzz/cda tests/data/cda corpora/sample
+REPLAY_cda := corpora/fuzz/cda tests/data/cda corpora/sample corpora/hl7-C-CDA-Examples \
+              $(if $(CARNET_PUBLIC_CORPORA),$(addprefix $(CARNET_PUBLIC_CORPORA)/,\
+                ans-TestContenuCDA-3-0/ExemplesCDA ans-TestContenuCDA-2-41/ExemplesCDA))
 REPLAY_fhir := corpora/fuzz/fhir tests/data/fhir corpora/sample \
-               ../shared/corpora-public/ans-IG-FHIR-PDSM4DMP-EEDS/examples
-REPLAY_pdf := corpora/fuzz/pdf tests/data/pdf
+               corpora/ans-IG-FHIR-PDSM4DMP-EEDS/examples corpora/ihe-ITI.MHD/examples
+REPLAY_pdf := corpora/fuzz/pdf tests/data/pdf corpora/hl7-C-CDA-Examples/Unstructured
 REPLAY_html := corpora/fuzz/html tests/data/html
 REPLAY_query := corpora/fuzz/query
 TEST_SRCS := $(wildcard tests/test_*.c)

@@ -1,14 +1,14 @@
 # eval.mk - the relevance evaluation, `make eval` (included by the Makefile).
 # Indexes the judged corpus corpora/eval into a fresh index, prints nDCG@5
 # and nDCG@10 per context for carnet, newest-first and BM25 alone; then
-# indexes the public SciFact collection and prints carnet's text ranking
+# indexes the SciFact collection (corpora/ir/scifact) and prints carnet's text ranking
 # alone beside the published BM25 figures.
 
 EVAL_BIN := $(BUILD)/bench/eval
 SCIFACT_BIN := $(BUILD)/bench/scifact
 EVAL_IDX := $(BUILD)/eval.idx
 SCIFACT_DIR := $(BUILD)/scifact
-SCIFACT_DATA := ../shared/corpora-public/ir/scifact
+SCIFACT_DATA := corpora/ir/scifact
 
 $(EVAL_BIN): $(BUILD)/bench/eval.o $(BUILD)/bench/metrics.o $(STATIC_LIB)
 	$(SAY) LD $@

@@ -151,6 +151,42 @@ const char *th_bad(void)
 	return p;
 }
 
+const char *th_corpus(const char *rel)
+{
+	return th_path("%s/corpora/%s", th_root(), rel);
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *th_public_dir(void)
+{
+	static char dir[4096];
+	const char *env = getenv("CARNET_PUBLIC_CORPORA");
+	if (env) {
+		if (!*env)
+			return NULL;
+		cr_assert(is_dir(env), "CARNET_PUBLIC_CORPORA=%s: not a directory", env);
+		snprintf(dir, sizeof dir, "%s", env);
+		return dir;
+	}
+	snprintf(dir, sizeof dir, "%s/../shared/corpora-public", th_root());
+	return is_dir(dir) ? dir : NULL;
+}
+
+const char *th_public(const char *rel, const char *what)
+{
+	const char *dir = th_public_dir();
+	if (!dir)
+		cr_skip_test("%s absent: set CARNET_PUBLIC_CORPORA", what);
+	const char *p = th_path("%s/%s", dir, rel);
+	cr_assert_eq(access(p, R_OK), 0, "%s: missing from the public corpora", p);
+	return p;
+}
+
 static int cmp_ids(const void *a, const void *b)
 {
 	return strcmp(a, b);

@@ -31,6 +31,22 @@ const char *th_build(void);
 const char *th_sample(void);
 const char *th_bad(void);
 
+/* A file or folder vendored under corpora/ (licensed public examples:
+ * see corpora/README.md), absolute: th_corpus("hl7-C-CDA-Examples/x"). */
+const char *th_corpus(const char *rel);
+
+/* The public corpora that may not be redistributed (the ANS CI-SIS CDA
+ * examples and value sets, the NOS extracts): the one place that decides
+ * where they are. $CARNET_PUBLIC_CORPORA if set (it must then be a
+ * directory; set and empty means none), else ../shared/corpora-public
+ * beside the repository if that exists, else none (NULL). */
+const char *th_public_dir(void);
+/* rel under th_public_dir(), absolute. Without public corpora the test
+ * is skipped (criterion counts it as skipped, never as passed), saying
+ * "<what> absent: set CARNET_PUBLIC_CORPORA"; with them, a missing rel
+ * fails the test. */
+const char *th_public(const char *rel, const char *what);
+
 /* The patient ids of the sample corpus (read from its sidecars), sorted;
  * returns how many (at most max). */
 size_t th_sample_patients(char ids[][64], size_t max);

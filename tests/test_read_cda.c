@@ -1,6 +1,9 @@
-/* test_read_cda.c - the CDA R2 reader on the real ANS CI-SIS and HL7 C-CDA
- * examples (../shared/corpora-public) and on bad XML written for the tests
- * (tests/data/cda). */
+/* test_read_cda.c - the CDA R2 reader on CI-SIS-shaped documents written
+ * for the tests (tests/data/cda/cisis-*.xml, made by make_ci_sis.py), on
+ * the HL7 C-CDA examples (vendored in corpora/), on bad XML written for
+ * the tests (tests/data/cda), and on the real ANS CI-SIS examples when
+ * they are present (they may not be redistributed: th_public skips those
+ * tests without them). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +18,22 @@
 
 static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 30, CARNET_DEFAULT_PDF_MEMORY_BYTES };
 
+#define ANS_ABSENT "ANS CI-SIS examples"
+
 static const char *ans(const char *name)
 {
-	return th_path("%s/../shared/corpora-public/ans-TestContenuCDA-3-0/ExemplesCDA/%s",
-		       th_root(), name);
+	return th_public(th_path("ans-TestContenuCDA-3-0/ExemplesCDA/%s", name), ANS_ABSENT);
 }
 
 static const char *hl7(const char *name)
 {
-	return th_path("%s/../shared/corpora-public/hl7-C-CDA-Examples/%s", th_root(), name);
+	return th_corpus(th_path("hl7-C-CDA-Examples/%s", name));
+}
+
+/* A CI-SIS-shaped fixture of ours, tests/data/cda/name. */
+static const char *own(const char *name)
+{
+	return th_path("%s/tests/data/cda/%s", th_root(), name);
 }
 
 /* What the reader emitted for one input. */
@@ -191,6 +201,85 @@ Test(cda, header_metadata_of_the_ans_examples)
 	}
 }
 
+/* The same fields on our own fixtures (tests/data/cda/make_ci_sis.py). */
+static const expect own_cases[] = {
+	{ "cisis-ldl-ses.xml", "11490-0", "257057512345678", "1.2.250.1.213.1.4.10",
+	  "2026-03-09", "SM27", "1.2.250.1.999.7.1", 1,
+	  "Lettre de liaison à la sortie de l'établissement de santé" },
+	{ "cisis-bio-creatinine.xml", "11502-2", "257057512345678", "1.2.250.1.213.1.4.10",
+	  "2026-02-12", "SM03", "1.2.250.1.999.7.2", 1, "Compte rendu d'examens biologiques" },
+	{ "cisis-bio-ecbu-v1.xml", "11502-2", "257057512345678", "1.2.250.1.213.1.4.10",
+	  "2026-04-20", "SM03", "1.2.250.1.999.7.3", 1, "Compte rendu d'examens biologiques" },
+	{ "cisis-bio-ecbu-v2.xml", "11502-2", "257057512345678", "1.2.250.1.213.1.4.10",
+	  "2026-04-22", "SM03", "1.2.250.1.999.7.3", 2, "Compte rendu d'examens biologiques" },
+	{ "cisis-obp-sne.xml", "57075-4", "226043306398712", "1.2.250.1.213.1.4.8",
+	  "2026-04-11", "SM20", "1.2.250.1.999.7.4", 1, "Synthèse Salle de Naissance Enfant" },
+	{ "cisis-cse-cs8.xml", "CERT_DECL", "126017512398765", "1.2.250.1.213.1.4.10",
+	  "2026-01-12", "SM40", "1.2.250.1.999.7.5", 1, "Premier certificat de santé de l'enfant" },
+	{ "cisis-vac.xml", "11369-6", "257057512345678", "1.2.250.1.213.1.4.10", "2026-03-05",
+	  "SM26", "1.2.250.1.999.7.6", 1, "Historique de vaccinations" },
+	{ "cisis-pps-autopresentable.xml", "18776-5", "257057512345678", "1.2.250.1.213.1.4.10",
+	  "2026-01-15", "G15_21", "1.2.250.1.999.7.7", 1, "Programme personnalisé de soins" },
+	{ "cisis-img-cr-n1.xml", "18748-4", "257057512345678", "1.2.250.1.213.1.4.10",
+	  "2026-06-01", "SM44", "1.2.250.1.999.7.8", 1, "Compte rendu d'imagerie médicale" },
+};
+
+Test(cda, header_metadata_of_our_ci_sis_documents)
+{
+	for (size_t i = 0; i < sizeof own_cases / sizeof own_cases[0]; i++) {
+		const expect *e = &own_cases[i];
+		got g;
+		carnet_error err;
+		cr_assert_eq(read_file(own(e->file), &g, &err), CARNET_OK, "%s: %s", e->file,
+			     err.message);
+		cr_assert_eq(g.docs, 1, "%s", e->file);
+		cr_assert_str_eq(g.doc.type, e->type, "%s", e->file);
+		cr_assert_str_eq(g.doc.patient_id, e->patient, "%s", e->file);
+		cr_assert_str_eq(g.doc.patient_system, e->system, "%s", e->file);
+		cr_assert_str_eq(g.doc.date, e->date, "%s", e->file);
+		cr_assert_str_eq(g.doc.author_specialty, e->specialty, "%s", e->file);
+		cr_assert_str_eq(g.doc.set_id, e->set_id, "%s", e->file);
+		cr_assert_str_eq(g.doc.id, th_path("%s.%d", e->set_id, e->version), "%s", e->file);
+		cr_assert_eq(g.doc.version, e->version, "%s", e->file);
+		cr_assert_str_eq(g.doc.title, e->title, "%s", e->file);
+		cr_assert_str_eq(g.doc.format, "cda");
+		cr_assert_str_eq(g.doc.confidentiality, "N", "%s", e->file);
+		cr_assert_str_eq(g.doc.language, "fr-FR", "%s", e->file);
+		cr_assert_null(g.doc.class_code, "derived by the writer");
+		cr_assert_gt(g.text.len, 0, "%s has text", e->file);
+		release(&g);
+	}
+}
+
+Test(cda, the_whole_header_of_our_discharge_letter)
+{
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_file(own("cisis-ldl-ses.xml"), &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert_str_eq(g.doc.id, "1.2.250.1.999.7.1.1");
+	cr_assert_str_eq(g.doc.author_id, "81000012345");
+	cr_assert_str_eq(g.doc.author_name, "Paul VERDIER-TEST", "the first given name, no prefix");
+	cr_assert_str_eq(g.doc.custodian, "Centre hospitalier de Valmont-TEST");
+	cr_assert_str_eq(g.doc.service_start, "2026-03-02");
+	cr_assert_str_eq(g.doc.service_end, "2026-03-09");
+	cr_assert_str_eq(g.doc.practice_setting, "SA01");
+	cr_assert_str_eq(g.doc.facility, "Etablissement public de santé", "the SA code's name");
+	cr_assert_null(g.doc.replaces);
+	release(&g);
+	/* the facility by its organisation's name, before the code's name */
+	cr_assert_eq(read_file(own("cisis-obp-sne.xml"), &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert_str_eq(g.doc.practice_setting, "SA01");
+	cr_assert_str_eq(g.doc.facility, "Maternité des Pins-TEST");
+	cr_assert_null(g.doc.service_start, "no serviceEvent");
+	release(&g);
+	/* a custodian known by its id only */
+	cr_assert_eq(read_file(own("cisis-vac.xml"), &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert_str_eq(g.doc.custodian, "330000000123");
+	cr_assert_null(g.doc.practice_setting, "no encounter");
+	cr_assert_null(g.doc.facility);
+	release(&g);
+}
+
 Test(cda, the_whole_header_of_a_discharge_letter)
 {
 	got g;
@@ -237,6 +326,54 @@ Test(cda, a_second_version_names_the_document_it_replaces)
 {
 	version_pair("2021.01", "1.2.250.1.213.1.1.1.55.2021.6", "1.2.250.1.213.1.1.1.55.12345.8");
 	version_pair("2024.01", "1.2.250.1.213.1.1.1.55.2024.8", "1.2.250.1.213.1.1.1.55.12345.13");
+}
+
+Test(cda, our_second_version_names_the_first_as_replaced)
+{
+	got v1, v2;
+	carnet_error err;
+	cr_assert_eq(read_file(own("cisis-bio-ecbu-v1.xml"), &v1, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(read_file(own("cisis-bio-ecbu-v2.xml"), &v2, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_str_eq(v1.doc.set_id, "1.2.250.1.999.7.3");
+	cr_assert_str_eq(v2.doc.set_id, "1.2.250.1.999.7.3");
+	cr_assert_str_eq(v1.doc.id, "1.2.250.1.999.7.3.1");
+	cr_assert_str_eq(v2.doc.id, "1.2.250.1.999.7.3.2");
+	cr_assert_eq(v1.doc.version, 1);
+	cr_assert_eq(v2.doc.version, 2);
+	cr_assert_null(v1.doc.replaces);
+	cr_assert_str_eq(v2.doc.replaces, v1.doc.id);
+	cr_assert_str_eq(v1.doc.service_end, "2026-04-20");
+	cr_assert_str_eq(v2.doc.service_end, "2026-04-22");
+	/* each version's own words */
+	cr_assert(strstr(v1.text.data, "Culture en cours"));
+	cr_assert_null(strstr(v2.text.data, "Culture en cours"));
+	cr_assert(strstr(v2.text.data, "Amoxicilline\tR\n"), "%s", v2.text.data);
+	cr_assert_null(strstr(v1.text.data, "Amoxicilline"));
+	release(&v1);
+	release(&v2);
+}
+
+Test(cda, local_patient_ids_of_ours_are_kept_apart_from_the_ins)
+{
+	got g;
+	/* a test INS-NIR (1.2.250.1.213.1.4.10) and a hospital's IPP */
+	cr_assert_eq(read_file(own("cisis-ldl-ses.xml"), &g, NULL), CARNET_OK);
+	cr_assert_str_eq(g.doc.patient_id, "257057512345678");
+	cr_assert_str_eq(g.doc.other_ids, "1.2.250.1.999.3.1^IPP-0448120");
+	release(&g);
+	/* an INS-NIR and a local id of another system */
+	cr_assert_eq(read_file(own("cisis-obp-sne.xml"), &g, NULL), CARNET_OK);
+	cr_assert_str_eq(g.doc.patient_id, "226043306398712");
+	cr_assert_str_eq(g.doc.patient_system, "1.2.250.1.213.1.4.8");
+	cr_assert_str_eq(g.doc.other_ids, "1.2.250.1.999.3.7^NN-2026-0412");
+	release(&g);
+	/* the INS only */
+	cr_assert_eq(read_file(own("cisis-cse-cs8.xml"), &g, NULL), CARNET_OK);
+	cr_assert_str_eq(g.doc.patient_id, "126017512398765");
+	cr_assert_null(g.doc.other_ids);
+	release(&g);
 }
 
 Test(cda, local_patient_ids_are_kept_apart_from_the_ins)
@@ -331,16 +468,19 @@ Test(cda, a_physician_specialty_is_kept_as_sm_and_other_codes_as_given)
 Test(cda, section_text_and_conclusions)
 {
 	got g;
-	cr_assert_eq(read_file(ans("LDL-SES_2022.01.xml"), &g, NULL), CARNET_OK);
-	cr_assert(strstr(g.text.data, "Motif de l'hospitalisation"), "section titles");
+	cr_assert_eq(read_file(own("cisis-ldl-ses.xml"), &g, NULL), CARNET_OK);
+	cr_assert(strstr(g.text.data, "Motif de l'hospitalisation\nDécompensation cardiaque"),
+		  "section titles");
 	cr_assert(strstr(g.text.data, "Synthèse médicale du séjour\n"), "nested section");
 	cr_assert_eq(weight_of(&g.doc, "Synthèse médicale du séjour"), CARNET_WEIGHT_CONCLUSION);
 	cr_assert_eq(weight_of(&g.doc, "Motif de l'hospitalisation"), CARNET_WEIGHT_CONCLUSION);
+	cr_assert_eq(weight_of(&g.doc, "Séjour\n"), CARNET_WEIGHT_BODY, "the parent section");
 	cr_assert_eq(weight_of(&g.doc, "Traitements à la sortie"), CARNET_WEIGHT_BODY);
-	release(&g);
 	/* table cells are separated by tabs, rows by newlines */
-	cr_assert_eq(read_file(ans("BIO-CR-BIO_2024.01_Glycémie mole.xml"), &g, NULL), CARNET_OK);
-	cr_assert(strstr(g.text.data, "4.89 mmol/L\t(3.89 - 6.00)\n"), "%.600s", g.text.data);
+	cr_assert(strstr(g.text.data, "Furosémide 40 mg\t1 cp le matin\n"), "%s", g.text.data);
+	release(&g);
+	cr_assert_eq(read_file(own("cisis-bio-creatinine.xml"), &g, NULL), CARNET_OK);
+	cr_assert(strstr(g.text.data, "Créatinine\t98 µmol/L\t(45 - 90)\n"), "%s", g.text.data);
 	release(&g);
 	/* a conclusion by its section code (55110-1), whatever its title */
 	carnet_error err;
@@ -359,7 +499,38 @@ Test(cda, section_text_and_conclusions)
 	release(&g);
 }
 
+Test(cda, section_text_and_conclusions_of_the_ans_examples)
+{
+	got g;
+	cr_assert_eq(read_file(ans("LDL-SES_2022.01.xml"), &g, NULL), CARNET_OK);
+	cr_assert(strstr(g.text.data, "Motif de l'hospitalisation"), "section titles");
+	cr_assert(strstr(g.text.data, "Synthèse médicale du séjour\n"), "nested section");
+	cr_assert_eq(weight_of(&g.doc, "Synthèse médicale du séjour"), CARNET_WEIGHT_CONCLUSION);
+	cr_assert_eq(weight_of(&g.doc, "Motif de l'hospitalisation"), CARNET_WEIGHT_CONCLUSION);
+	cr_assert_eq(weight_of(&g.doc, "Traitements à la sortie"), CARNET_WEIGHT_BODY);
+	release(&g);
+	/* table cells are separated by tabs, rows by newlines */
+	cr_assert_eq(read_file(ans("BIO-CR-BIO_2024.01_Glycémie mole.xml"), &g, NULL), CARNET_OK);
+	cr_assert(strstr(g.text.data, "4.89 mmol/L\t(3.89 - 6.00)\n"), "%.600s", g.text.data);
+	release(&g);
+}
+
 Test(cda, coded_entries_are_searchable_by_code_and_display_name)
+{
+	got g;
+	cr_assert_eq(read_file(own("cisis-vac.xml"), &g, NULL), CARNET_OK);
+	cr_assert(strstr(g.text.data, "voie intramusculaire 20035000\n"), "%s", g.text.data);
+	cr_assert(strstr(g.text.data, "bras gauche LA\n"));
+	cr_assert(strstr(g.text.data, "vaccin grippal, antigène de surface inactivé J07BB02\n"));
+	release(&g);
+	cr_assert_eq(read_file(own("cisis-bio-creatinine.xml"), &g, NULL), CARNET_OK);
+	cr_assert(strstr(g.text.data, "Créatinine [Moles/Volume] Sérum/Plasma ; Numérique "
+				      "14682-9\n"), "%s", g.text.data);
+	cr_assert_null(strstr(g.text.data, "completed"), "a status code is not a word");
+	release(&g);
+}
+
+Test(cda, coded_entries_of_the_ans_examples)
 {
 	got g;
 	cr_assert_eq(read_file(ans("VAC_2023.01.xml"), &g, NULL), CARNET_OK);
@@ -402,7 +573,29 @@ Test(cda, nonxmlbody_pdf_words_are_extracted)
 	cr_assert_eq(rc, CARNET_OK, "%s", err.message);
 	cr_assert(strstr(g.text.data ? g.text.data : "", "Advance"), "PDF words");
 	release(&g);
-	rc = read_file(ans("IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml"), &g, &err);
+	rc = read_file(own("cisis-img-cr-n1.xml"), &g, &err);
+	cr_assert_eq(rc, CARNET_OK, "%s", err.message);
+	cr_assert_eq(g.doc.sections_count, 1);
+	cr_assert(strstr(g.text.data ? g.text.data : "", "Scanner thoracique sans injection\n"
+				 "Nodule pulmonaire de 6 mm du lobe moyen."), "PDF words: %s",
+		  g.text.data);
+	release(&g);
+	/* a scanned page (an image only): read, with no text */
+	rc = read_file(own("cisis-doc-scan.xml"), &g, &err);
+	cr_assert_eq(rc, CARNET_OK, "%s", err.message);
+	cr_assert_eq(g.docs, 1);
+	cr_assert_str_eq(g.doc.patient_id, "257057512345678");
+	cr_assert_str_eq(g.doc.type, "11488-4");
+	cr_assert_str_eq(g.doc.title, "Courrier numérisé");
+	cr_assert_eq(g.text.len, 0, "%s", g.text.data);
+	release(&g);
+}
+
+Test(cda, nonxmlbody_pdf_words_of_the_ans_examples)
+{
+	got g;
+	carnet_error err;
+	int rc = read_file(ans("IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml"), &g, &err);
 	cr_assert_eq(rc, CARNET_OK, "%s", err.message);
 	cr_assert(strstr(g.text.data ? g.text.data : "", "Scanner de la tête et du cou"),
 		  "PDF words");
@@ -506,7 +699,7 @@ static int stop(carnet_doc *doc, void *payload)
 Test(cda, a_sink_that_stops_is_obeyed)
 {
 	size_t len;
-	const char *p = ans("VAC_2023.01.xml");
+	const char *p = own("cisis-vac.xml");
 	char *data = th_slurp(p, &len);
 	carnet_input in = { p, data, len, &limits };
 	cr_assert_eq(carnet_reader_cda.read(&in, stop, NULL, NULL), 42);
@@ -600,10 +793,8 @@ Test(cda, every_french_example_is_read_or_rejected_with_a_reason)
 {
 	tally t;
 	memset(&t, 0, sizeof t);
-	count_dir(th_path("%s/../shared/corpora-public/ans-TestContenuCDA-3-0/ExemplesCDA",
-			  th_root()), &t);
-	count_dir(th_path("%s/../shared/corpora-public/ans-TestContenuCDA-2-41/ExemplesCDA",
-			  th_root()), &t);
+	count_dir(th_public("ans-TestContenuCDA-3-0/ExemplesCDA", ANS_ABSENT), &t);
+	count_dir(th_public("ans-TestContenuCDA-2-41/ExemplesCDA", ANS_ABSENT), &t);
 	log_tally("ANS CI-SIS examples", &t);
 	cr_assert_eq(t.read + t.rejected, 97);
 	cr_assert_eq(t.read, 97, "every ANS example carries a patient");
@@ -613,10 +804,44 @@ Test(cda, every_hl7_example_is_read_or_rejected_with_a_reason)
 {
 	tally t;
 	memset(&t, 0, sizeof t);
-	count_dir(th_path("%s/../shared/corpora-public/hl7-C-CDA-Examples", th_root()), &t);
+	count_dir(th_corpus("hl7-C-CDA-Examples"), &t);
 	log_tally("HL7 C-CDA examples", &t);
 	/* 11 documents and 3 unstructured ones are read; 7 fragments (a
 	 * section or a component) and the external reference are not */
 	cr_assert_eq(t.read, 14);
 	cr_assert_eq(t.rejected, 8);
+}
+
+Test(cda, every_file_of_ours_is_read_or_rejected_with_a_reason)
+{
+	tally t;
+	memset(&t, 0, sizeof t);
+	count_dir(th_path("%s/tests/data/cda", th_root()), &t);
+	log_tally("tests/data/cda", &t);
+	/* the 10 CI-SIS-shaped documents and external-dtd.xml are read; the
+	 * 14 bad files of bad_xml_is_rejected_with_a_reason_and_no_network
+	 * are not */
+	cr_assert_eq(t.read, 11);
+	cr_assert_eq(t.rejected, 14);
+}
+
+Test(cda, an_autopresentable_document_is_read_inside_its_stylesheet)
+{
+	got g;
+	carnet_error err;
+	const char *p = own("cisis-pps-autopresentable.xml");
+	size_t len;
+	char *data = th_slurp(p, &len);
+	cr_assert(strstr(data, "<xsl:stylesheet"), "the root is the XSL stylesheet");
+	free(data);
+	cr_assert_eq(read_file(p, &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(g.docs, 1);
+	cr_assert_str_eq(g.doc.title, "Programme personnalisé de soins");
+	cr_assert_str_eq(g.doc.author_name, "Anne JOLY-TEST");
+	cr_assert_str_eq(g.doc.custodian, "Centre hospitalier de Valmont-TEST");
+	cr_assert(strstr(g.text.data, "Traitements du cancer\nHormonothérapie adjuvante"), "%s",
+		  g.text.data);
+	cr_assert(strstr(g.text.data, "Soins de support\n"));
+	cr_assert_null(strstr(g.text.data, "value-of"), "nothing of the stylesheet itself");
+	release(&g);
 }

@@ -1,5 +1,5 @@
 /* test_read_fhir.c - the FHIR R4 JSON reader on the public French (PDSm)
- * and IHE MHD examples and on our own files in tests/data/fhir: metadata,
+ * and IHE MHD examples (vendored in corpora/) and on our own files in tests/data/fhir: metadata,
  * attachment text, and the reasons bad inputs are rejected for. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,9 +55,10 @@ static void release(got *g)
 		carnet_doc__clear(&g->docs[i]);
 }
 
+/* A public example vendored under corpora/ (MIT and CC-BY-4.0). */
 static const char *pub(const char *rel)
 {
-	return th_path("%s/../shared/corpora-public/%s", th_root(), rel);
+	return th_corpus(rel);
 }
 
 static const char *data(const char *name)

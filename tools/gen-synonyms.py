@@ -3,8 +3,8 @@
 clinical abbreviations and synonyms.
 
 Run from anywhere:  python3 tools/gen-synonyms.py
-Reads   ../shared/corpora-public/scossin-abbreviations-fr/sense_inventory/
-        sense_inventory.tsv   (relative to the repository root)
+Reads   corpora/scossin-abbreviations-fr/sense_inventory/sense_inventory.tsv
+        (vendored with its LICENSE; relative to the repository root)
 Writes  query/synonyms.tsv
 
 Standard library only.  The rules are described in the header written to the
@@ -19,8 +19,7 @@ import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SRC_DIR = os.path.join(REPO, "..", "shared", "corpora-public",
-                       "scossin-abbreviations-fr")
+SRC_DIR = os.path.join(REPO, "corpora", "scossin-abbreviations-fr")
 INVENTORY = os.path.join(SRC_DIR, "sense_inventory", "sense_inventory.tsv")
 LICENSE = os.path.join(SRC_DIR, "LICENSE")
 OUT = os.path.join(REPO, "query", "synonyms.tsv")
