@@ -370,9 +370,58 @@ Test(cli, parallel_extraction_gives_the_same_index_as_one_thread)
 	free(stats_one);
 }
 
+Test(cli, the_vendored_examples_and_our_cda_are_indexed_and_the_rest_rejected, .timeout = 120)
+{
+	const char *a[] = { "carnet-index", "--index", home, "--quiet", "--json", "add",
+			    th_corpus("hl7-C-CDA-Examples"), th_corpus("ihe-ITI.MHD"),
+			    th_corpus("ans-IG-FHIR-PDSM4DMP-EEDS"),
+			    th_path("%s/tests/data/cda", th_root()), NULL };
+	cr_assert_eq(run(a), 1, "%s", err);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert_geq(json_integer_value(json_object_get(o, "added")), 25, "%s", out);
+	json_decref(o);
+	/* every reject says why */
+	const char *rj[] = { "carnet-index", "--index", home, "rejects", NULL };
+	cr_assert_eq(run(rj), 0);
+	int rejects = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		char *reason = strrchr(line, '\t');
+		cr_assert_not_null(reason, "%s", line);
+		cr_assert_gt(strlen(reason), 10, "%s", line);
+		rejects++;
+	}
+	cr_assert_gt(rejects, 40, "FHIR XML, fragments, bad XML and notes are refused");
+	/* a French CDA of ours: words of its narrative, of a coded entry, of
+	 * its embedded PDF, and of one wrapped in its XSL stylesheet */
+	static const char *const asks[][2] = {
+		{ "furosémide", "Lettre de liaison à la sortie de l'établissement de santé" },
+		{ "J07BB02", "Historique de vaccinations" },
+		{ "nodule", "Compte rendu d'imagerie médicale" },
+		{ "létrozole", "Programme personnalisé de soins" },
+	};
+	for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+		const char *q[] = { "carnet-query", "--index", home, "--patient", "257057512345678",
+				    "--profession", "10", "--json", asks[i][0], NULL };
+		cr_assert_eq(run(q), 0, "%s", err);
+		cr_assert(strstr(out, asks[i][1]), "%s: %s", asks[i][0], out);
+	}
+	/* a C-CDA with an embedded PDF: words only the PDF holds */
+	const char *q3[] = { "carnet-query", "--index", home, "--patient",
+			     "2.16.840.1.113883.4.823.1^20130607100800-McBeeID", "--profession", "10",
+			     "--json", "directive", NULL };
+	cr_assert_eq(run(q3), 0, "%s", err);
+	cr_assert(strstr(out, "Personal Advance Care Document"), "%s", out);
+	/* a French FHIR submission */
+	const char *q4[] = { "carnet-query", "--index", home, "--patient", "123456789012345",
+			     "--profession", "10", "--json", NULL };
+	cr_assert_eq(run(q4), 0, "%s", err);
+	cr_assert(strstr(out, "\"type\":\"11488-4\""), "%s", out);
+}
+
 Test(cli, the_public_corpus_is_indexed_and_the_rest_rejected_with_reasons, .timeout = 120)
 {
-	const char *pub = th_path("%s/../shared/corpora-public", th_root());
+	const char *pub = th_public(".", "ANS CI-SIS examples");
 	const char *a[] = { "carnet-index", "--index", home, "--quiet", "--json", "add", pub, NULL };
 	cr_assert_eq(run(a), 1, "%s", err);
 	json_t *o = json_loads(out, 0, NULL);

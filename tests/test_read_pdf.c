@@ -35,10 +35,10 @@ static void use_built_extractor(void)
 
 TestSuite(pdf, .init = use_built_extractor);
 
+/* An HL7 example PDF, vendored in corpora/ (CC0). */
 static const char *shared_pdf(void)
 {
-	return th_path("%s/../shared/corpora-public/hl7-C-CDA-Examples/Unstructured/"
-		       "CDA reference PDF/UD_sample.pdf", th_root());
+	return th_corpus("hl7-C-CDA-Examples/Unstructured/CDA reference PDF/UD_sample.pdf");
 }
 
 typedef struct got {
@@ -148,7 +148,7 @@ Test(pdf, a_missing_extractor_is_unusable_not_a_bad_file)
 }
 
 /* --- hand-made fixtures (tests/data/pdf/make_fixtures.py) and the other
- * public PDFs --- */
+ * public PDFs (vendored in corpora/) --- */
 
 /* Read tests/data/pdf/name (or an absolute path) with the PDF reader. */
 static int read_file(const char *file, const char *name, got *g, carnet_error *err)
@@ -217,8 +217,8 @@ Test(pdf, the_public_hl7_pdfs_are_read_page_by_page)
 		  "Universal Advance Digital Directive (uADD)™", "Roger Rienman McBee", 7 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const char *file = th_path("%s/../shared/corpora-public/hl7-C-CDA-Examples/"
-					   "Unstructured/%s", th_root(), cases[i].path);
+		const char *file = th_corpus(th_path("hl7-C-CDA-Examples/Unstructured/%s",
+						     cases[i].path));
 		got g;
 		carnet_error err;
 		cr_assert_eq(read_file(file, cases[i].path, &g, &err), CARNET_OK, "%s",
@@ -230,15 +230,12 @@ Test(pdf, the_public_hl7_pdfs_are_read_page_by_page)
 	}
 }
 
-Test(pdf, a_scanned_pdf_is_a_document_without_text_not_an_error)
+/* The PDF of an unstructured CDA (nonXMLBody, base64): extracted, it
+ * gives no text at all. */
+static void scanned_pdf_in_cda(const char *path)
 {
-	/* the ANS example of an unstructured CDA carries a PDF made of
-	 * images only; reader.h: no text is not an error (the metadata of
-	 * the sidecar or the CDA header still index the document) */
 	size_t len;
-	char *xml = th_slurp(th_path("%s/../shared/corpora-public/ans-TestContenuCDA-3-0/"
-				     "ExemplesCDA/DOC_NON_STRUCTURE_CDA-R2-N1.xml", th_root()),
-			     &len);
+	char *xml = th_slurp(path, &len);
 	const char *b64 = strstr(xml, "representation=\"B64\">");
 	cr_assert_not_null(b64);
 	b64 = strchr(b64, '>') + 1;
@@ -248,20 +245,35 @@ Test(pdf, a_scanned_pdf_is_a_document_without_text_not_an_error)
 		     CARNET_OK);
 	cr_assert_eq(memcmp(pdf.data, "%PDF-", 5), 0);
 	carnet_error err;
-	cr_assert_eq(carnet_pdf__extract(&out, "ans.pdf", pdf.data, pdf.len, &limits, &err),
+	cr_assert_eq(carnet_pdf__extract(&out, "scan.pdf", pdf.data, pdf.len, &limits, &err),
 		     CARNET_OK, "%s", err.message);
 	cr_assert_eq(out.len, 0);
 	carnet_buf__free(&out);
 	carnet_buf__free(&pdf);
 	free(xml);
+}
 
+Test(pdf, a_scanned_pdf_is_a_document_without_text_not_an_error)
+{
+	/* our unstructured CDA carries a PDF made of an image only (a scan);
+	 * reader.h: no text is not an error (the metadata of the sidecar or
+	 * the CDA header still index the document) */
+	scanned_pdf_in_cda(th_path("%s/tests/data/cda/cisis-doc-scan.xml", th_root()));
 	got g;
+	carnet_error err;
 	cr_assert_eq(read_file("no-text.pdf", "no-text.pdf", &g, &err), CARNET_OK, "%s",
 		     err.message);
 	cr_assert_eq(g.docs, 1);
 	cr_assert_str_eq(g.title, "");
 	cr_assert_str_eq(g.text, "");
 	free(g.text);
+}
+
+Test(pdf, the_ans_scanned_pdf_is_a_document_without_text)
+{
+	/* the same with the ANS example of an unstructured CDA (images only) */
+	scanned_pdf_in_cda(th_public("ans-TestContenuCDA-3-0/ExemplesCDA/"
+				     "DOC_NON_STRUCTURE_CDA-R2-N1.xml", "ANS CI-SIS examples"));
 }
 
 /* Reject fixture `file`; assert the message names it and gives why. */
