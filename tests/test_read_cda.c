@@ -175,30 +175,36 @@ static const expect cases[] = {
 	  "Prescription de médicaments et/ou de dispositifs médicaux" },
 };
 
+/* Read path and check its header against e; returns its id (static). */
+static const char *check_header(const expect *e, const char *path)
+{
+	static char id[256];
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_file(path, &g, &err), CARNET_OK, "%s: %s", e->file, err.message);
+	cr_assert_eq(g.docs, 1, "%s", e->file);
+	cr_assert_str_eq(g.doc.type, e->type, "%s", e->file);
+	cr_assert_str_eq(g.doc.patient_id, e->patient, "%s", e->file);
+	cr_assert_str_eq(g.doc.patient_system, e->system, "%s", e->file);
+	cr_assert_str_eq(g.doc.date, e->date, "%s", e->file);
+	cr_assert_str_eq(g.doc.author_specialty, e->specialty, "%s", e->file);
+	cr_assert_str_eq(g.doc.set_id, e->set_id, "%s", e->file);
+	cr_assert_eq(g.doc.version, e->version, "%s", e->file);
+	cr_assert_str_eq(g.doc.title, e->title, "%s", e->file);
+	cr_assert_str_eq(g.doc.format, "cda");
+	cr_assert_str_eq(g.doc.confidentiality, "N", "%s", e->file);
+	cr_assert_str_eq(g.doc.language, "fr-FR", "%s", e->file);
+	cr_assert_null(g.doc.class_code, "derived by the writer");
+	cr_assert_gt(g.text.len, 0, "%s has text", e->file);
+	snprintf(id, sizeof id, "%s", g.doc.id ? g.doc.id : "");
+	release(&g);
+	return id;
+}
+
 Test(cda, header_metadata_of_the_ans_examples)
 {
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const expect *e = &cases[i];
-		got g;
-		carnet_error err;
-		cr_assert_eq(read_file(ans(e->file), &g, &err), CARNET_OK, "%s: %s", e->file,
-			     err.message);
-		cr_assert_eq(g.docs, 1, "%s", e->file);
-		cr_assert_str_eq(g.doc.type, e->type, "%s", e->file);
-		cr_assert_str_eq(g.doc.patient_id, e->patient, "%s", e->file);
-		cr_assert_str_eq(g.doc.patient_system, e->system, "%s", e->file);
-		cr_assert_str_eq(g.doc.date, e->date, "%s", e->file);
-		cr_assert_str_eq(g.doc.author_specialty, e->specialty, "%s", e->file);
-		cr_assert_str_eq(g.doc.set_id, e->set_id, "%s", e->file);
-		cr_assert_eq(g.doc.version, e->version, "%s", e->file);
-		cr_assert_str_eq(g.doc.title, e->title, "%s", e->file);
-		cr_assert_str_eq(g.doc.format, "cda");
-		cr_assert_str_eq(g.doc.confidentiality, "N", "%s", e->file);
-		cr_assert_str_eq(g.doc.language, "fr-FR", "%s", e->file);
-		cr_assert_null(g.doc.class_code, "derived by the writer");
-		cr_assert_gt(g.text.len, 0, "%s has text", e->file);
-		release(&g);
-	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		check_header(&cases[i], ans(cases[i].file));
 }
 
 /* The same fields on our own fixtures (tests/data/cda/make_ci_sis.py). */
@@ -228,26 +234,8 @@ Test(cda, header_metadata_of_our_ci_sis_documents)
 {
 	for (size_t i = 0; i < sizeof own_cases / sizeof own_cases[0]; i++) {
 		const expect *e = &own_cases[i];
-		got g;
-		carnet_error err;
-		cr_assert_eq(read_file(own(e->file), &g, &err), CARNET_OK, "%s: %s", e->file,
-			     err.message);
-		cr_assert_eq(g.docs, 1, "%s", e->file);
-		cr_assert_str_eq(g.doc.type, e->type, "%s", e->file);
-		cr_assert_str_eq(g.doc.patient_id, e->patient, "%s", e->file);
-		cr_assert_str_eq(g.doc.patient_system, e->system, "%s", e->file);
-		cr_assert_str_eq(g.doc.date, e->date, "%s", e->file);
-		cr_assert_str_eq(g.doc.author_specialty, e->specialty, "%s", e->file);
-		cr_assert_str_eq(g.doc.set_id, e->set_id, "%s", e->file);
-		cr_assert_str_eq(g.doc.id, th_path("%s.%d", e->set_id, e->version), "%s", e->file);
-		cr_assert_eq(g.doc.version, e->version, "%s", e->file);
-		cr_assert_str_eq(g.doc.title, e->title, "%s", e->file);
-		cr_assert_str_eq(g.doc.format, "cda");
-		cr_assert_str_eq(g.doc.confidentiality, "N", "%s", e->file);
-		cr_assert_str_eq(g.doc.language, "fr-FR", "%s", e->file);
-		cr_assert_null(g.doc.class_code, "derived by the writer");
-		cr_assert_gt(g.text.len, 0, "%s has text", e->file);
-		release(&g);
+		cr_assert_str_eq(check_header(e, own(e->file)),
+				 th_path("%s.%d", e->set_id, e->version), "%s", e->file);
 	}
 }
 
@@ -355,44 +343,42 @@ Test(cda, our_second_version_names_the_first_as_replaced)
 	release(&v2);
 }
 
-Test(cda, local_patient_ids_of_ours_are_kept_apart_from_the_ins)
+/* The patient of path: its id, system and other ids (NULL: none). */
+static void check_ids(const char *path, const char *patient, const char *system,
+		      const char *others)
 {
 	got g;
+	cr_assert_eq(read_file(path, &g, NULL), CARNET_OK);
+	cr_assert_str_eq(g.doc.patient_id, patient, "%s", path);
+	cr_assert_str_eq(g.doc.patient_system, system, "%s", path);
+	if (others)
+		cr_assert_str_eq(g.doc.other_ids, others, "%s", path);
+	else
+		cr_assert_null(g.doc.other_ids, "%s", path);
+	release(&g);
+}
+
+Test(cda, local_patient_ids_of_ours_are_kept_apart_from_the_ins)
+{
 	/* a test INS-NIR (1.2.250.1.213.1.4.10) and a hospital's IPP */
-	cr_assert_eq(read_file(own("cisis-ldl-ses.xml"), &g, NULL), CARNET_OK);
-	cr_assert_str_eq(g.doc.patient_id, "257057512345678");
-	cr_assert_str_eq(g.doc.other_ids, "1.2.250.1.999.3.1^IPP-0448120");
-	release(&g);
+	check_ids(own("cisis-ldl-ses.xml"), "257057512345678", "1.2.250.1.213.1.4.10",
+		  "1.2.250.1.999.3.1^IPP-0448120");
 	/* an INS-NIR and a local id of another system */
-	cr_assert_eq(read_file(own("cisis-obp-sne.xml"), &g, NULL), CARNET_OK);
-	cr_assert_str_eq(g.doc.patient_id, "226043306398712");
-	cr_assert_str_eq(g.doc.patient_system, "1.2.250.1.213.1.4.8");
-	cr_assert_str_eq(g.doc.other_ids, "1.2.250.1.999.3.7^NN-2026-0412");
-	release(&g);
+	check_ids(own("cisis-obp-sne.xml"), "226043306398712", "1.2.250.1.213.1.4.8",
+		  "1.2.250.1.999.3.7^NN-2026-0412");
 	/* the INS only */
-	cr_assert_eq(read_file(own("cisis-cse-cs8.xml"), &g, NULL), CARNET_OK);
-	cr_assert_str_eq(g.doc.patient_id, "126017512398765");
-	cr_assert_null(g.doc.other_ids);
-	release(&g);
+	check_ids(own("cisis-cse-cs8.xml"), "126017512398765", "1.2.250.1.213.1.4.10", NULL);
 }
 
 Test(cda, local_patient_ids_are_kept_apart_from_the_ins)
 {
-	got g;
-	cr_assert_eq(read_file(ans("LDL-SES_2022.01.xml"), &g, NULL), CARNET_OK);
-	cr_assert_str_eq(g.doc.patient_id, "279035121518989");
-	cr_assert_str_eq(g.doc.other_ids, "1.2.3.4.567.8.9.10^1234567890121");
-	release(&g);
+	check_ids(ans("LDL-SES_2022.01.xml"), "279035121518989", "1.2.250.1.213.1.4.10",
+		  "1.2.3.4.567.8.9.10^1234567890121");
 	/* an INS-NIR and a local id of another system */
-	cr_assert_eq(read_file(ans("OBP-SNE_2024.01.xml"), &g, NULL), CARNET_OK);
-	cr_assert_str_eq(g.doc.patient_id, "223042545611404");
-	cr_assert_str_eq(g.doc.patient_system, "1.2.250.1.213.1.4.8");
-	cr_assert_str_eq(g.doc.other_ids, "1.2.3.4.5.6.7.8.9.10^594857603");
-	release(&g);
+	check_ids(ans("OBP-SNE_2024.01.xml"), "223042545611404", "1.2.250.1.213.1.4.8",
+		  "1.2.3.4.5.6.7.8.9.10^594857603");
 	/* the INS only */
-	cr_assert_eq(read_file(ans("CSE-CS8_2025.01.xml"), &g, NULL), CARNET_OK);
-	cr_assert_null(g.doc.other_ids);
-	release(&g);
+	check_ids(ans("CSE-CS8_2025.01.xml"), "221042545611404", "1.2.250.1.213.1.4.10", NULL);
 }
 
 static const char *synthetic_head =
