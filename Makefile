@@ -4,7 +4,11 @@
 #   make check SANITIZE=1  the same under AddressSanitizer + UBSan (build-san/),
 #                        failing on any sanitizer report, leaks included
 #   make demo            index corpora/sample and run ranked queries on it
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (make uninstall: the same
+#                        variables remove exactly what it installed)
+#   make installcheck    install under build/stage with another PREFIX and test
+#                        the installed library, pkg-config file, CLIs, man
+#                        pages, example and uninstall
 # The user's CFLAGS/CXXFLAGS/LDFLAGS are appended, never replaced.
 
 PKG_CONFIG ?= pkg-config
@@ -16,10 +20,18 @@ LIBDIR ?= $(PREFIX)/lib
 LIBEXECDIR ?= $(PREFIX)/libexec/carnet
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/carnet
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 VERSION := 0.1.0
 SOMAJOR := 0
-PKGS := xapian-core icu-uc icu-i18n sqlite3 jansson libxxhash libxml-2.0 poppler-glib
+# What the library's objects use (carnet.pc's Requires.private), and what
+# only the PDF extractor, a program of its own, uses.
+LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0
+PDFTEXT_PKGS := poppler-glib
+PKGS := $(LIB_PKGS) $(PDFTEXT_PKGS)
 
 ifeq ($(FUZZ),1)
 BUILD ?= build-fuzz
@@ -47,8 +59,10 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Werror
 CXXWARNINGS := -Wall -Wextra -Werror
 
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+PDFTEXT_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PDFTEXT_PKGS) 2>/dev/null)
+PDFTEXT_LIBS := $(shell $(PKG_CONFIG) --libs $(PDFTEXT_PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
@@ -125,12 +139,27 @@ $(BUILD)/gen/ranking_default.h: $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV)
 	  $(call embed,$(SYNONYMS_TSV),carnet_default_synonyms); } > $@
 $(BUILD)/core/rank.o: $(BUILD)/gen/ranking_default.h
 $(BUILD)/core/rank.o: EXTRA_INC := -I$(BUILD)/gen
-$(BUILD)/indexer/read_pdf.o: EXTRA_INC := -Iindexer -DCARNET_LIBEXECDIR='"$(LIBEXECDIR)"'
 
-# The PDF extractor, run by the library in its own process.
+# Where the library looks for the PDF extractor: LIBEXECDIR, and the same
+# place relative to LIBDIR (found from the library's own location at run
+# time). Rewritten only when they change, so that a changed PREFIX
+# rebuilds read_pdf.o and what links it, and nothing else.
+LIBEXEC_FROM_LIBDIR = $(shell realpath -m --relative-to='$(LIBDIR)' '$(LIBEXECDIR)')
+$(BUILD)/gen/carnet_paths.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '/* generated from LIBDIR and LIBEXECDIR: do not edit */\n#define CARNET_LIBEXECDIR "%s"\n#define CARNET_LIBEXEC_FROM_LIBDIR "%s"\n' \
+	  '$(LIBEXECDIR)' '$(LIBEXEC_FROM_LIBDIR)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/indexer/read_pdf.o: $(BUILD)/gen/carnet_paths.h
+$(BUILD)/indexer/read_pdf.o: EXTRA_INC := -Iindexer -I$(BUILD)/gen
+FORCE:
+
+# The PDF extractor, run by the library in its own process: the only
+# program that uses poppler (and, through it, glib and cairo).
+$(BUILD)/indexer/carnet-pdftext.o: EXTRA_INC := -Iindexer $(PDFTEXT_CFLAGS)
 $(PDFTEXT): $(BUILD)/indexer/carnet-pdftext.o
 	$(SAY) LD $@
-	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PDFTEXT_LIBS)
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
 $(BUILD)/fuzz/%.o: EXTRA_INC := -Iindexer
 
@@ -201,20 +230,28 @@ headercheck:
 	@cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
 	$(Q)$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
 
-check: all headercheck installcheck replay $(TESTS) bench-progs eval-progs
+check: all headercheck installcheck mancheck opscheck replay $(TESTS) bench-progs eval-progs
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
 
-# Install into a scratch DESTDIR, build tests/installcheck.c against it with
-# pkg-config and the shared library, and run it on the sample corpus.
-installcheck: all
-	@rm -rf $(BUILD)/stage
-	@$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(BUILD)/stage PREFIX=/usr/local >/dev/null
-	@export PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(BUILD)/stage \
-	   PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib/pkgconfig; \
-	 $(CC) -std=c11 -Wall -Wextra -Werror $(OPTFLAGS) tests/installcheck.c -o $(BUILD)/installcheck \
-	   $$($(PKG_CONFIG) --cflags --libs carnet)
-	@CARNET_PDFTEXT= LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/usr/local/lib $(BUILD)/installcheck \
-	   $(BUILD)/stage/usr/local/bin corpora/sample $(BUILD)/installcheck.idx
+# Install into a scratch DESTDIR with a PREFIX other than the default, in a
+# build directory of its own (started from this build's objects: only what
+# embeds the PREFIX is rebuilt), then build tests/installcheck.c and
+# examples/viewer.c against it with pkg-config alone and run them, and
+# uninstall (tests/installcheck.sh).
+IC_PREFIX := /opt/carnet-installcheck
+IC_BUILD := $(BUILD)/ic
+IC_STAGE := $(CURDIR)/$(BUILD)/stage
+installcheck: all man ops
+	@rm -rf $(IC_STAGE) && mkdir -p $(IC_BUILD)
+	@cp -pR $(BUILD)/core $(BUILD)/indexer $(BUILD)/query $(BUILD)/gen $(BUILD)/man \
+	   $(IC_BUILD)/
+	$(SAY) CHECK "install PREFIX=$(IC_PREFIX) DESTDIR=$(BUILD)/stage"
+	@$(MAKE) --no-print-directory BUILD=$(IC_BUILD) PREFIX=$(IC_PREFIX) \
+	   DESTDIR=$(IC_STAGE) install >$(BUILD)/installcheck.log 2>&1 || \
+	   { cat $(BUILD)/installcheck.log; exit 1; }
+	@env -u CARNET_PDFTEXT CC='$(CC)' CFLAGS='$(OPTFLAGS)' PKG_CONFIG='$(PKG_CONFIG)' \
+	   MAKE='$(MAKE)' sh tests/installcheck.sh $(IC_STAGE) $(IC_PREFIX) \
+	   $(CURDIR)/$(BUILD)/installcheck $(IC_BUILD)
 
 # The nightly-job tests at five times the size (kill -9 during a sync of
 # about 9,000 files).
@@ -224,31 +261,92 @@ stress: all $(BUILD)/tests/test_nightly
 demo: all
 	@sh tools/demo.sh $(BUILD)
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(LIBDIR)/pkgconfig
+# Man pages, from scdoc sources (man/*.scd).
+MANPAGES := $(BUILD)/man/carnet-index.1 $(BUILD)/man/carnet-query.1 $(BUILD)/man/carnet.3
+man: $(MANPAGES)
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	$(SAY) SCDOC $<
+	$(Q)scdoc < $< > $@.tmp && mv -f $@.tmp $@
+
+# Every page formats without a warning (groff), and passes mandoc's lint
+# when mandoc is installed (tools/deps.sh installs it); scdoc starts every
+# section with a paragraph macro, which mandoc says it skips: not a fault.
+mancheck: man
+	$(SAY) CHECK "$(MANPAGES)"
+	$(Q)for m in $(MANPAGES); do \
+	  out=$$(groff -man -ww -z -K utf8 $$m 2>&1) && [ -z "$$out" ] || \
+	    { echo "$$m: groff: $$out"; exit 1; }; \
+	  if command -v mandoc >/dev/null 2>&1; then \
+	    out=$$(mandoc -T lint -W warning $$m 2>&1 | grep -v 'skipping paragraph macro') ; \
+	    [ -z "$$out" ] || { echo "$$out"; exit 1; }; \
+	  fi; \
+	done
+	$(Q)command -v mandoc >/dev/null 2>&1 || echo '  (mandoc not installed: lint skipped)'
+
+# Operations files: the nightly job's systemd service and timer (ExecStart
+# from BINDIR) and the logrotate file of its JSON log.
+OPS := $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer $(BUILD)/ops/carnet.logrotate
+ops: $(OPS)
+# (rewritten only when BINDIR changes, like carnet_paths.h)
+$(BUILD)/ops/%: ops/%.in FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|@BINDIR@|$(BINDIR)|g' $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/ops/%: ops/%
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+# systemd-analyze verify and logrotate -d, where they are installed.
+opscheck: ops
+	$(SAY) CHECK "$(OPS)"
+	$(Q)sh tools/opscheck.sh $(BUILD)
+
+# What make install puts, relative to DESTDIR: make uninstall removes these
+# and nothing else (and the directories that are carnet's own, if empty).
+DATAFILES := authorisations.tsv ranking.conf affinity.tsv synonyms.tsv
+INSTALLED := $(LIBDIR)/libcarnet.a $(LIBDIR)/libcarnet.so.$(VERSION) \
+	$(LIBDIR)/libcarnet.so.$(SOMAJOR) $(LIBDIR)/libcarnet.so \
+	$(LIBDIR)/pkgconfig/carnet.pc $(INCLUDEDIR)/carnet.h \
+	$(BINDIR)/carnet-index $(BINDIR)/carnet-query $(LIBEXECDIR)/carnet-pdftext \
+	$(DATAFILES:%=$(DATADIR)/%) \
+	$(MANDIR)/man1/carnet-index.1 $(MANDIR)/man1/carnet-query.1 $(MANDIR)/man3/carnet.3 \
+	$(SYSTEMDUNITDIR)/carnet-sync.service $(SYSTEMDUNITDIR)/carnet-sync.timer \
+	$(SYSCONFDIR)/logrotate.d/carnet
+
+install: all man ops
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libcarnet.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcarnet.so.$(SOMAJOR)
 	ln -sf libcarnet.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libcarnet.so
 	install -m 644 include/carnet.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 755 $(PDFTEXT) $(DESTDIR)$(LIBEXECDIR)/
-	install -d $(DESTDIR)$(PREFIX)/share/carnet
-	install -m 644 query/authorisations.tsv query/ranking.conf query/affinity.tsv \
-		query/synonyms.tsv $(DESTDIR)$(PREFIX)/share/carnet/
+	install -m 644 $(DATAFILES:%=query/%) $(DESTDIR)$(DATADIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    -e 's|@REQUIRES@|$(PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc
+	    -e 's|@REQUIRES@|$(LIB_PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc
+	install -m 644 $(BUILD)/man/carnet-index.1 $(BUILD)/man/carnet-query.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(BUILD)/man/carnet.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 644 $(BUILD)/ops/carnet.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/carnet
+
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
+	rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo install installcheck clean headercheck replay fuzz fuzzers stress
+.PHONY: all check demo install uninstall installcheck clean headercheck replay fuzz fuzzers \
+	stress man mancheck ops opscheck FORCE
 
 # Benchmarks (make bench) and the relevance evaluation (make eval) add
 # their targets from fragments in bench/.
 include $(wildcard bench/*.mk)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -15,6 +15,8 @@
 #include "schema.h"
 
 #define LOCK_FILE "LOCK"
+#define ACCESS_LOG_PREFIX "access.sqlite" /* and its -wal, -shm, -journal */
+#define WALK_DEPTH_MAX 8 /* home/gen-N/xapian.K/file is 3 deep */
 
 const char *carnet_home__resolve(const char *home)
 {
@@ -103,6 +105,86 @@ static void sync_dir(const char *dir)
 	}
 }
 
+int carnet_home__shared(const char *dir)
+{
+	struct stat st;
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IRGRP);
+}
+
+unsigned carnet_home__file_mode(const char *dir, int viewers_write)
+{
+	if (!carnet_home__shared(dir))
+		return 0600;
+	return viewers_write ? CARNET_MODE_SHARED_LOG : CARNET_MODE_SHARED_FILE;
+}
+
+int carnet_home__share_file(const char *dir, const char *path, int viewers_write)
+{
+	if (!carnet_home__shared(dir))
+		return 0;
+	return chmod(path, (mode_t)carnet_home__file_mode(dir, viewers_write));
+}
+
+/* The mode a shared home gives the entry `name` of type st. */
+static mode_t shared_mode(const char *name, const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return CARNET_MODE_SHARED_DIR;
+	if (strcmp(name, LOCK_FILE) == 0)
+		return CARNET_MODE_LOCK;
+	if (strncmp(name, ACCESS_LOG_PREFIX, strlen(ACCESS_LOG_PREFIX)) == 0)
+		return CARNET_MODE_SHARED_LOG;
+	return CARNET_MODE_SHARED_FILE;
+}
+
+/* Give path (named name) and, for a directory, its entries, group gid and
+ * their shared modes. Entries that vanish meanwhile (a WAL file) are fine. */
+static int apply_modes(const char *path, const char *name, gid_t gid, int depth,
+		       carnet_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? CARNET_OK
+				       : carnet_error__os(err, CARNET_E_IO, errno, "cannot stat %s", path);
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return CARNET_OK; /* no symbolic link is followed */
+	if (st.st_uid == geteuid() || geteuid() == 0) {
+		/* the group first: chown may clear the setgid bit */
+		mode_t want = shared_mode(name, &st);
+		if ((st.st_gid != gid && lchown(path, (uid_t)-1, gid) != 0 && errno != ENOENT) ||
+		    (((st.st_mode & 07777) != want || st.st_gid != gid) &&
+		     chmod(path, want) != 0 && errno != ENOENT))
+			return carnet_error__os(err, CARNET_E_IO, errno,
+						"cannot give %s the index home's group and mode", path);
+	}
+	if (!S_ISDIR(st.st_mode) || depth >= WALK_DEPTH_MAX)
+		return CARNET_OK;
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? CARNET_OK
+				       : carnet_error__os(err, CARNET_E_IO, errno, "cannot list %s", path);
+	int rc = CARNET_OK;
+	struct dirent *e;
+	while (rc == CARNET_OK && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char child[CARNET_PATH_MAX];
+		if ((rc = carnet_home__path(child, sizeof child, path, e->d_name, err)) == CARNET_OK)
+			rc = apply_modes(child, e->d_name, gid, depth + 1, err);
+	}
+	closedir(d);
+	return rc;
+}
+
+int carnet_home__apply_modes(const char *home, const char *path, carnet_error *err)
+{
+	struct stat st;
+	if (stat(home, &st) != 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_IRGRP))
+		return CARNET_OK;
+	const char *slash = strrchr(path, '/');
+	return apply_modes(path, slash ? slash + 1 : path, st.st_gid, 0, err);
+}
+
 int carnet_home__publish(const char *home, const char *name, carnet_error *err)
 {
 	char cur[CARNET_PATH_MAX], tmp[CARNET_PATH_MAX];
@@ -113,7 +195,8 @@ int carnet_home__publish(const char *home, const char *name, carnet_error *err)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return carnet_error__os(err, CARNET_E_IO, errno, "cannot write %s", tmp);
-	int ok = fprintf(f, "%s\n", name) > 0;
+	int ok = carnet_home__share_file(home, tmp, 0) == 0;
+	ok = fprintf(f, "%s\n", name) > 0 && ok;
 	ok = fflush(f) == 0 && ok;
 	ok = fsync(fileno(f)) == 0 && ok;
 	ok = fclose(f) == 0 && ok;
@@ -142,13 +225,17 @@ int carnet_home__create(const char *home, carnet_error *err)
 	int rc = carnet_home__path(cur, sizeof cur, home, CARNET_CURRENT_FILE, err);
 	if (rc)
 		return rc;
-	if (access(cur, F_OK) == 0)
-		return CARNET_OK;
-	if ((rc = carnet_home__path(gen, sizeof gen, home, "gen-1", err)))
-		return rc;
-	if (mkdir(gen, 0700) != 0 && errno != EEXIST)
-		return carnet_error__os(err, CARNET_E_IO, errno, "cannot create %s", gen);
-	return carnet_home__publish(home, "gen-1", err);
+	if (access(cur, F_OK) != 0) {
+		if ((rc = carnet_home__path(gen, sizeof gen, home, "gen-1", err)))
+			return rc;
+		if (mkdir(gen, CARNET_MODE_PRIVATE_DIR) != 0 && errno != EEXIST)
+			return carnet_error__os(err, CARNET_E_IO, errno, "cannot create %s", gen);
+		if ((rc = carnet_home__publish(home, "gen-1", err)))
+			return rc;
+	}
+	/* a shared home: what was made here, and what a writer with another
+	 * umask (or an operator) left, gets the group's modes */
+	return carnet_home__apply_modes(home, home, err);
 }
 
 int carnet_home__lock(int *fd_out, const char *home, carnet_error *err)
@@ -208,9 +295,9 @@ int carnet_home__new_generation(char *dir, size_t size, char *name,
 	int rc = carnet_home__path(dir, size, home, name, err);
 	if (rc)
 		return rc;
-	if (mkdir(dir, 0700) != 0)
+	if (mkdir(dir, CARNET_MODE_PRIVATE_DIR) != 0)
 		return carnet_error__os(err, CARNET_E_IO, errno, "cannot create %s", dir);
-	return CARNET_OK;
+	return carnet_home__apply_modes(home, dir, err);
 }
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)

@@ -32,7 +32,40 @@ int carnet_home__current(char *gen_dir, size_t size, const char *home,
  * from the last one seen, a new generation went live. 0 if unreadable. */
 unsigned long long carnet_home__stamp(const char *home);
 
-/* Create home (mode 0700) and its first generation if missing. */
+/* Who may read a home. A new home is private: 0700, only its owner (the
+ * writer, and viewers running as the same user) uses it. A home shared with
+ * a group (carnet-index init --group) is setgid to that group and group
+ * readable: the writer owns it, viewers in the group read the index and
+ * append to the access log, nobody else reads anything. In a shared home
+ * the writer gives what it creates these modes itself, whatever its umask
+ * (the setgid bit makes the group follow). */
+#define CARNET_MODE_PRIVATE_DIR 0700
+#define CARNET_MODE_SHARED_DIR 02750   /* the home, generations, Xapian dirs */
+#define CARNET_MODE_SHARED_FILE 0640   /* CURRENT, index and registry files */
+#define CARNET_MODE_SHARED_LOG 0660    /* the access log (and its -wal, -shm),
+					  which viewers write */
+#define CARNET_MODE_LOCK 0600          /* LOCK: a viewer must not hold it */
+
+/* 1 if directory dir is shared with its group (group-readable). */
+int carnet_home__shared(const char *dir);
+
+/* The mode of a new file in directory dir: for a shared one,
+ * CARNET_MODE_SHARED_LOG if viewers write it, else CARNET_MODE_SHARED_FILE;
+ * 0600 in a private one. */
+unsigned carnet_home__file_mode(const char *dir, int viewers_write);
+
+/* Give a file just created in directory dir the mode above if dir is
+ * shared (the umask may have removed group bits). 0 or -1 (errno set). */
+int carnet_home__share_file(const char *dir, const char *path, int viewers_write);
+
+/* In a shared home, give path and everything under it the modes and the
+ * group of the home (the access log CARNET_MODE_SHARED_LOG, LOCK
+ * CARNET_MODE_LOCK); nothing in a private one. Only files the caller owns
+ * can change: others are left as they are. */
+int carnet_home__apply_modes(const char *home, const char *path, carnet_error *err);
+
+/* Create home (mode 0700) and its first generation if missing. In a shared
+ * home, also give everything in it the modes above. */
 int carnet_home__create(const char *home, carnet_error *err);
 
 /* Take the writer lock of home without waiting: LOCKED if another writer

@@ -2,6 +2,8 @@
  * indexer and the query side need. The only file that includes sqlite3.h. */
 #include "registry.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,8 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+
+#include "home.h"
 
 #define STMT_CACHE 16
 
@@ -263,6 +267,30 @@ static int migrate(carnet_registry *r, carnet_error *err)
 	return CARNET_OK;
 }
 
+/* The directory of a file path into dir. 0 on success. */
+static int dir_of(char *dir, size_t size, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 1;
+	if (n >= size)
+		return -1;
+	memcpy(dir, slash ? path : ".", n);
+	dir[n] = '\0';
+	return 0;
+}
+
+/* In a directory shared with viewers who cannot create files there (home.h),
+ * the -wal and -shm files of a database must outlive its connections: a
+ * viewer may open it read-only (the registry) or write it (the access log)
+ * only when they exist. sqlite gives them the database file's mode. */
+static void keep_wal_files(sqlite3 *db, const char *schema, const char *path)
+{
+	char dir[CARNET_PATH_MAX];
+	int on = 1;
+	if (dir_of(dir, sizeof dir, path) == 0 && carnet_home__shared(dir))
+		sqlite3_file_control(db, schema, SQLITE_FCNTL_PERSIST_WAL, &on);
+}
+
 int carnet_registry__open(carnet_registry **out, const char *path, int create,
 			  carnet_error *err)
 {
@@ -286,6 +314,7 @@ int carnet_registry__open(carnet_registry **out, const char *path, int create,
 	}
 	sqlite3_busy_timeout(r->db, 5000);
 	sqlite3_extended_result_codes(r->db, 1);
+	keep_wal_files(r->db, "main", path);
 	/* Readers (viewers, extraction threads) do not checkpoint when they
 	 * close: that fsyncs, and a viewer that runs carnet-query once per
 	 * record opening would wait for the disk every time. The WAL is
@@ -826,9 +855,15 @@ int carnet_registry__log_attach(carnet_registry *r, const char *path,
 	/* ATTACH takes the main connection's flags, which may not allow
 	 * creating files: create the log file on its own first */
 	sqlite3 *make = NULL;
+	int existed = access(path, F_OK) == 0;
 	int s = sqlite3_open_v2(path, &make, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				SQLITE_OPEN_NOMUTEX, NULL);
 	sqlite3_close(make);
+	char dir[CARNET_PATH_MAX];
+	if (s == SQLITE_OK && !existed && dir_of(dir, sizeof dir, path) == 0 &&
+	    carnet_home__share_file(dir, path, 1) != 0)
+		return carnet_error__os(err, CARNET_E_IO, errno,
+					"cannot make the access log %s writable by the index's group", path);
 	if (s != SQLITE_OK)
 		return carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_SQLITE, s,
 					 "cannot open the access log %s: %s", path,
@@ -840,6 +875,7 @@ int carnet_registry__log_attach(carnet_registry *r, const char *path,
 	bind_text(st, 1, path);
 	if ((rc = run(r, st, "open the access log", err)))
 		return rc;
+	keep_wal_files(r->db, "log", path);
 	/* WAL with synchronous NORMAL: an entry is written before the answer
 	 * is returned, and the log stays consistent through a crash; only a
 	 * power cut can lose the last entries (FULL would fsync every search) */

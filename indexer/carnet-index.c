@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ static void usage(FILE *f)
 	      "       carnet-index [--index DIR] [--json] [--quiet] sync|rebuild SOURCE_DIR\n"
 	      "       carnet-index [--index DIR] [--json] stats\n"
 	      "       carnet-index [--index DIR] [--json] rejects\n"
+	      "       carnet-index [--index DIR] init [--group NAME]\n"
 	      "\n"
 	      "  add PATH...    index files, or directories recursively; each input\n"
 	      "                 may have its metadata in a sidecar FILE.meta.json\n"
@@ -53,6 +55,9 @@ static void usage(FILE *f)
 	      "                 again, without reading it again\n"
 	      "  stats          documents, versions, patients, rejects, size, generation\n"
 	      "  rejects        every rejected input: path, when, reason\n"
+	      "  init [--group NAME]  create the index home and its access log; with\n"
+	      "                 a group, shared: viewers in it read the index and\n"
+	      "                 append to the access log, nobody else reads anything\n"
 	      "\n"
 	      "  --index DIR    index home (default $CARNET_INDEX, else ./carnet.idx)\n"
 	      "  --max-size N   reject inputs larger than N bytes (suffix K, M, G;\n"
@@ -419,6 +424,67 @@ static int cmd_rejects(const char *home, int json)
 
 static const char *from_audience;
 
+static const char *init_group; /* init --group NAME */
+
+static int no_entry(const char *at, const char *viewer, const char *role,
+		    const char *profession, const char *specialty, int emergency,
+		    const char *words, const char *ids, void *payload)
+{
+	(void)at, (void)viewer, (void)role, (void)profession, (void)specialty;
+	(void)emergency, (void)words, (void)ids, (void)payload;
+	return 0;
+}
+
+/* init [--group NAME]: create the index home and its access log. With a
+ * group, the home is shared (README, "Who may read the index"): setgid to
+ * the group, 2750, files 0640, the access log 0660, nothing for others.
+ * Run again on an existing home, it gives everything in it these modes. */
+static int cmd_init(const char *home, const char *group)
+{
+	if (!home) {
+		const char *env = getenv("CARNET_INDEX");
+		home = env && *env ? env : "carnet.idx";
+	}
+	gid_t gid = 0;
+	if (group) {
+		struct group *g = getgrnam(group);
+		if (!g) {
+			fprintf(stderr, "carnet-index: init: no group named '%s'\n", group);
+			return EXIT_USAGE;
+		}
+		gid = g->gr_gid;
+	}
+	if (mkdir(home, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "carnet-index: cannot create index home %s: %s\n", home, strerror(errno));
+		return EXIT_FAILURE_;
+	}
+	if (group && (chown(home, (uid_t)-1, gid) != 0 || chmod(home, 02750) != 0)) {
+		fprintf(stderr, "carnet-index: cannot give index home %s to group %s: %s\n",
+			home, group, strerror(errno));
+		return EXIT_FAILURE_;
+	}
+	/* the writer makes the first generation, with the home's modes */
+	carnet_error err;
+	carnet_writer *w;
+	if (carnet_writer_open(&w, home, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		return EXIT_FAILURE_;
+	}
+	int rc = carnet_writer_commit(w, &err);
+	carnet_writer_close(w);
+	/* the access log is made when an index handle first opens it; viewers
+	 * cannot create files in a shared home, so the owner makes it here */
+	carnet_index *idx = NULL;
+	if (rc != CARNET_OK || carnet_index_open(&idx, home, &err) != CARNET_OK ||
+	    carnet_index_access_log(idx, "-", no_entry, NULL, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		carnet_index_close(idx);
+		return EXIT_FAILURE_;
+	}
+	carnet_index_close(idx);
+	return EXIT_OK;
+}
+
 static int cmd_mask(const char *home, const char *id, int hidden)
 {
 	carnet_audience audience;
@@ -464,6 +530,7 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "from", required_argument, NULL, 'F' },
+		{ "group", required_argument, NULL, 'G' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "pdf-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -503,6 +570,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'F': from_audience = optarg; break;
+		case 'G': init_group = optarg; break;
 		case 'B': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -545,6 +613,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "carnet-index: %s takes no arguments\n", cmd);
 		return EXIT_USAGE;
 	}
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(home, init_group);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(home, json);
 	if (strcmp(cmd, "rejects") == 0)

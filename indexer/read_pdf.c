@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* pipe2, memfd_create */
 #include "reader.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <sys/mman.h>
@@ -38,11 +39,36 @@
 #endif
 #endif
 
-#ifndef CARNET_LIBEXECDIR
-#define CARNET_LIBEXECDIR "/usr/local/libexec/carnet"
-#endif
+/* Where make install puts the extractor (generated from PREFIX: a
+ * changed PREFIX rebuilds this file), and the same place relative to the
+ * library directory. */
+#include "carnet_paths.h"
 
-/* Find the extractor program into out; 0 if found, -1 otherwise. */
+/* out = dir/rel/name if that is an executable file; 0 then, -1 otherwise. */
+static int try_extractor(char *out, size_t size, const char *dir, const char *rel)
+{
+	int n = snprintf(out, size, "%s%s%s/%s", dir, *rel ? "/" : "", rel,
+			 CARNET_PDFTEXT_NAME);
+	return n > 0 && (size_t)n < size && access(out, X_OK) == 0 ? 0 : -1;
+}
+
+/* The directory of a file path into dir (the path itself if it has no
+ * slash: then it is not usable). 0 on success. */
+static int dir_of(char *dir, size_t size, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) >= size)
+		return -1;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return 0;
+}
+
+/* Find the extractor program into out; 0 if found, -1 otherwise. In order:
+ * $CARNET_PDFTEXT; beside the shared library that holds this code, as
+ * installed (LIBDIR/../libexec/carnet whatever PREFIX and DESTDIR were);
+ * the LIBEXECDIR of the build; beside the running program, or in its
+ * ../libexec/carnet (the CLIs, linked with the static library). */
 static int find_extractor(char *out, size_t size)
 {
 	const char *env = getenv("CARNET_PDFTEXT");
@@ -50,23 +76,24 @@ static int find_extractor(char *out, size_t size)
 		snprintf(out, size, "%s", env);
 		return access(out, X_OK) == 0 ? 0 : -1;
 	}
-	snprintf(out, size, "%s/%s", CARNET_LIBEXECDIR, CARNET_PDFTEXT_NAME);
-	if (access(out, X_OK) == 0)
+	static const char anchor; /* an address inside this library */
+	char dir[PATH_MAX];
+	Dl_info info;
+	if (dladdr(&anchor, &info) && info.dli_fname &&
+	    dir_of(dir, sizeof dir, info.dli_fname) == 0 &&
+	    try_extractor(out, size, dir, CARNET_LIBEXEC_FROM_LIBDIR) == 0)
+		return 0;
+	if (try_extractor(out, size, CARNET_LIBEXECDIR, "") == 0)
 		return 0;
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n <= 0)
 		return -1;
 	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (!slash)
+	if (dir_of(dir, sizeof dir, self) != 0)
 		return -1;
-	*slash = '\0';
-	snprintf(out, size, "%s/%s", self, CARNET_PDFTEXT_NAME);
-	if (access(out, X_OK) == 0)
-		return 0;
-	snprintf(out, size, "%s/../libexec/carnet/%s", self, CARNET_PDFTEXT_NAME);
-	return access(out, X_OK) == 0 ? 0 : -1;
+	return try_extractor(out, size, dir, "") == 0 ||
+	       try_extractor(out, size, dir, "../libexec/carnet") == 0 ? 0 : -1;
 }
 
 int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,

@@ -98,6 +98,18 @@ static int profile_codes(carnet_writer *w, carnet_error *err)
 	return rc;
 }
 
+/* In a shared home, give the generation's files (new Xapian and sqlite
+ * files, made with the process's umask) the modes viewers need (home.h). */
+static int share_generation(carnet_writer *w, carnet_error *err)
+{
+	char gen[CARNET_PATH_MAX];
+	snprintf(gen, sizeof gen, "%s", w->registry_path);
+	char *slash = strrchr(gen, '/');
+	if (slash)
+		*slash = '\0';
+	return carnet_home__apply_modes(w->home, gen, err);
+}
+
 static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 {
 	char db[CARNET_PATH_MAX], reg[CARNET_PATH_MAX];
@@ -111,9 +123,10 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 	unsigned shards = cores < 1 ? 1 : cores > 8 ? 8 : (unsigned)cores;
 	if ((rc = carnet_xap_writer_open_shards(&w->xw, db, shards, err)) ||
 	    (rc = carnet_registry__open(&w->reg, reg, 1, err)) ||
-	    (rc = profile_codes(w, err)))
+	    (rc = profile_codes(w, err)) ||
+	    (rc = recover(w, err)))
 		return rc;
-	return recover(w, err);
+	return share_generation(w, err);
 }
 
 /* Common start of a writer: create the home if needed, take its lock
@@ -277,7 +290,7 @@ int carnet_writer_commit(carnet_writer *w, carnet_error *err)
 	rc = carnet_registry__commit(w->reg, err);
 	if (rc)
 		w->disagree = 1; /* left for the next writer's recovery */
-	return rc;
+	return rc ? rc : share_generation(w, err);
 }
 
 /* Record a rejected source and describe it in err. */
