@@ -92,6 +92,13 @@ awk '/^<!-- quoted from examples\/viewer.c/ { q = 1; next }
 [ -s "$work/readme.c" ] || fail "README.md has no C example quoted from examples/viewer.c"
 diff -u "$work/excerpt.c" "$work/readme.c" >&2 || fail "README.md's C example differs from examples/viewer.c"
 
+# carnet(3)'s example compiles as it stands
+{ printf '#include <stdio.h>\n#include <carnet.h>\nint main(void)\n{\n'
+  sed -n '/^# EXAMPLES/,/^# SEE ALSO/p' man/carnet.3.scd | sed -n '/^```$/,/^```$/p' | sed '1d;$d' | sed 's/\\\\/\\/g'
+  printf 'return 0;\n}\n'; } > "$work/man3-example.c"
+$CC -std=c11 -Wall -Wextra -Werror $CFLAGS -c "$work/man3-example.c" -o "$work/man3-example.o" \
+	$($PKG_CONFIG --cflags carnet) || fail "the example of carnet(3) does not compile"
+
 # the installed man pages open
 for m in man1/carnet-index.1 man1/carnet-query.1 man3/carnet.3; do
 	MANWIDTH=80 man -l "$root/share/man/$m" 2>/dev/null | grep -q 'NAME' ||

@@ -1,9 +1,12 @@
 #!/bin/sh
 # deps.sh - install the Debian 12 packages carnet needs to build and test,
-# when they are missing. Run as root (or: sudo sh tools/deps.sh).
+# when they are missing (scdoc builds the man pages; groff, man-db and
+# mandoc check them; logrotate checks the logrotate file).
+# Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
-libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev"
+libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
+scdoc groff-base man-db mandoc logrotate"
 
 missing=""
 for p in $PACKAGES; do
