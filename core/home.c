@@ -108,7 +108,8 @@ static void sync_dir(const char *dir)
 int carnet_home__shared(const char *dir)
 {
 	struct stat st;
-	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IRGRP);
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       (st.st_mode & (S_ISGID | S_IRGRP)) == (S_ISGID | S_IRGRP);
 }
 
 unsigned carnet_home__file_mode(const char *dir, int viewers_write)
@@ -179,7 +180,7 @@ static int apply_modes(const char *path, const char *name, gid_t gid, int depth,
 int carnet_home__apply_modes(const char *home, const char *path, carnet_error *err)
 {
 	struct stat st;
-	if (stat(home, &st) != 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_IRGRP))
+	if (!carnet_home__shared(home) || stat(home, &st) != 0)
 		return CARNET_OK;
 	const char *slash = strrchr(path, '/');
 	return apply_modes(path, slash ? slash + 1 : path, st.st_gid, 0, err);

@@ -46,7 +46,9 @@ unsigned long long carnet_home__stamp(const char *home);
 					  which viewers write */
 #define CARNET_MODE_LOCK 0600          /* LOCK: a viewer must not hold it */
 
-/* 1 if directory dir is shared with its group (group-readable). */
+/* 1 if directory dir is shared with its group: setgid and group-readable
+ * (a directory made by mkdir with a umask of 022 is group-readable, but
+ * nobody shared it on purpose: it is left as it is). */
 int carnet_home__shared(const char *dir);
 
 /* The mode of a new file in directory dir: for a shared one,
