@@ -298,7 +298,7 @@ $(BUILD)/ops/%: ops/%
 	$(Q)cp $< $@
 
 # systemd-analyze verify and logrotate -d, where they are installed.
-opscheck: ops
+opscheck: ops $(BUILD)/carnet-index
 	$(SAY) CHECK "$(OPS)"
 	$(Q)sh tools/opscheck.sh $(BUILD)
 

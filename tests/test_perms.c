@@ -79,9 +79,10 @@ static int status_of(pid_t pid)
 
 /* In a child running as uid:gid with no other group, search the sample
  * patient's record for "hemoglobine" as viewer `viewer_id`. The child's
- * exit status: 0 with 4 hits, 10 + -code when a call failed (its message
+ * exit status: 0 with `expected` hits, 10 + -code when a call failed (its message
  * on stderr), 9 on a wrong count, 255 if it could not become uid:gid. */
-static int search_as(uid_t uid, gid_t gid, const char *home, const char *viewer_id)
+static int search_as(uid_t uid, gid_t gid, const char *home, const char *viewer_id,
+		     size_t expected)
 {
 	pid_t pid = fork_as(uid, gid);
 	if (pid == 0) {
@@ -107,17 +108,17 @@ static int search_as(uid_t uid, gid_t gid, const char *home, const char *viewer_
 		size_t n = carnet_results_count(res);
 		carnet_results_free(res);
 		carnet_index_close(idx);
-		_exit(n == 4 ? 0 : 9);
+		_exit(n == expected ? 0 : 9);
 	}
 	return status_of(pid);
 }
 
-/* In a child running as uid:gid, open(path) for reading: its errno, or 0. */
-static int open_as(uid_t uid, gid_t gid, const char *path)
+/* In a child running as uid:gid, open(path, flags, 0640): its errno, or 0. */
+static int open_as(uid_t uid, gid_t gid, const char *path, int flags)
 {
 	pid_t pid = fork_as(uid, gid);
 	if (pid == 0) {
-		int fd = open(path, O_RDONLY);
+		int fd = open(path, flags, 0640);
 		_exit(fd >= 0 ? 0 : errno);
 	}
 	return status_of(pid);
@@ -137,7 +138,8 @@ static int logged_by(const char *at, const char *viewer_id, const char *role,
  * a umask that would give viewers nothing: the modes are set explicitly. */
 static const char *shared_home(const viewer *v)
 {
-	const char *home = th_path("%s/idx", open_tmpdir());
+	static char home[4096]; /* th_path's buffers are reused */
+	snprintf(home, sizeof home, "%s/idx", open_tmpdir());
 	umask(077);
 	char *out, *err;
 	const char *init[] = { "carnet-index", "--index", home, "init", "--group", v->group, NULL };
@@ -165,7 +167,7 @@ Test(perms, a_viewer_of_the_group_searches_and_is_logged, .fini = th_cleanup)
 	cr_assert_eq(stat(th_path("%s/access.sqlite", home), &st), 0);
 	cr_expect_eq(st.st_mode & 0777, 0660);
 
-	cr_assert_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY"), 0,
+	cr_assert_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY", 4), 0,
 		     "a viewer in the home's group could not search");
 	/* the search is in the access log, read by the writer */
 	carnet_index *idx;
@@ -176,30 +178,46 @@ Test(perms, a_viewer_of_the_group_searches_and_is_logged, .fini = th_cleanup)
 	carnet_index_close(idx);
 
 	/* a second viewer process, after the first closed everything */
-	cr_expect_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY"), 0);
+	cr_expect_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY", 4), 0);
 }
 
 Test(perms, a_user_outside_the_group_reads_nothing, .fini = th_cleanup)
 {
 	viewer v = the_viewer();
 	const char *home = shared_home(&v);
-	int code = search_as(OUTSIDER_ID, OUTSIDER_ID, home, "OUTSIDER");
+	int code = search_as(OUTSIDER_ID, OUTSIDER_ID, home, "OUTSIDER", 4);
 	cr_expect_eq(code, 10 - CARNET_E_IO, "an outsider's open gave status %d", code);
 	/* nor any file, knowing its path */
 	const char *files[] = { "CURRENT", "access.sqlite", "gen-1/registry.sqlite",
 				"gen-1/xapian/iamglass" };
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-		cr_expect_eq(open_as(OUTSIDER_ID, OUTSIDER_ID, th_path("%s/%s", home, files[i])),
+		cr_expect_eq(open_as(OUTSIDER_ID, OUTSIDER_ID, th_path("%s/%s", home, files[i]),
+				     O_RDONLY),
 			     EACCES, "an outsider could open %s", files[i]);
-	/* the viewer cannot write the index, only the access log */
-	cr_expect_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY"), 0);
+}
+
+Test(perms, a_viewer_writes_the_access_log_and_nothing_else, .fini = th_cleanup)
+{
+	viewer v = the_viewer();
+	const char *home = shared_home(&v);
+	cr_expect_eq(open_as(v.uid, v.gid, th_path("%s/access.sqlite", home), O_WRONLY), 0);
+	const char *files[] = { "CURRENT", "LOCK", "gen-1/registry.sqlite",
+				"gen-1/xapian/iamglass" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+		cr_expect_eq(open_as(v.uid, v.gid, th_path("%s/%s", home, files[i]), O_WRONLY),
+			     EACCES, "a viewer could write %s", files[i]);
+	/* nor add a file, such as an authorisation matrix of its own */
+	cr_expect_eq(open_as(v.uid, v.gid, th_path("%s/authorisations.tsv", home),
+			     O_WRONLY | O_CREAT | O_EXCL), EACCES);
+	int e = open_as(v.uid, v.gid, th_path("%s/gen-1/x", home), O_WRONLY | O_CREAT | O_EXCL);
+	cr_expect_eq(e, EACCES, "a viewer's creating a file in a generation gave %d", e);
 }
 
 Test(perms, a_rebuilt_generation_is_shared_too, .fini = th_cleanup)
 {
 	viewer v = the_viewer();
 	const char *home = shared_home(&v);
-	cr_assert_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY"), 0);
+	cr_assert_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY", 4), 0);
 	umask(077);
 	char *out, *err;
 	const char *rebuild[] = { "carnet-index", "--quiet", "--index", home, "rebuild", th_sample(), NULL };
@@ -212,25 +230,27 @@ Test(perms, a_rebuilt_generation_is_shared_too, .fini = th_cleanup)
 	cr_assert_eq(stat(th_path("%s/gen-2", home), &st), 0);
 	cr_expect_eq(st.st_mode & 07777, 02750);
 	cr_expect_eq(st.st_gid, v.gid);
-	cr_expect_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY"), 0,
+	cr_expect_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY", 4), 0,
 		     "the viewer could not search the rebuilt generation");
 }
 
 Test(perms, a_home_without_init_is_private, .fini = th_cleanup)
 {
 	viewer v = the_viewer();
-	const char *home = th_path("%s/idx", open_tmpdir());
+	char home[4096];
+	snprintf(home, sizeof home, "%s/idx", open_tmpdir());
 	cr_assert_gt(th_index_dir(home, th_sample()), 0);
 	struct stat st;
 	cr_assert_eq(stat(home, &st), 0);
 	cr_expect_eq(st.st_mode & 0777, 0700);
-	int code = search_as(v.uid, v.gid, home, "VIEWER-NOBODY");
+	int code = search_as(v.uid, v.gid, home, "VIEWER-NOBODY", 4);
 	cr_expect_eq(code, 10 - CARNET_E_IO, "another user's open gave status %d", code);
 }
 
 Test(perms, init_names_an_unknown_group, .fini = th_cleanup)
 {
-	const char *home = th_path("%s/idx", th_tmpdir());
+	char home[4096];
+	snprintf(home, sizeof home, "%s/idx", th_tmpdir());
 	char *out, *err;
 	const char *init[] = { "carnet-index", "--index", home, "init", "--group",
 			       "no-such-group-carnet", NULL };
@@ -240,4 +260,24 @@ Test(perms, init_names_an_unknown_group, .fini = th_cleanup)
 	cr_expect_neq(access(home, F_OK), 0, "the home was created anyway");
 	free(out);
 	free(err);
+}
+
+Test(perms, a_viewer_searches_while_the_writer_works, .fini = th_cleanup)
+{
+	viewer v = the_viewer();
+	const char *home = shared_home(&v);
+	/* the nightly job has committed a batch and is still open: the
+	 * registry's WAL holds that batch */
+	carnet_writer *w;
+	cr_assert_eq(carnet_writer_open(&w, home, NULL), CARNET_OK);
+	const char *doc = th_path("%s/new/cr.txt", th_tmpdir());
+	th_write_doc(doc, PATIENT, "DOC-NEW-1", "2026-01-05", "Hémoglobine 12,9 g/dL");
+	carnet_outcome o;
+	cr_assert_eq(carnet_writer_add_file(w, doc, &o, NULL), CARNET_OK);
+	cr_assert_eq(o, CARNET_OUTCOME_ADDED);
+	cr_assert_eq(carnet_writer_commit(w, NULL), CARNET_OK);
+	cr_expect_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY", 5), 0,
+		     "a viewer could not search, or see the committed batch, while the writer is open");
+	carnet_writer_close(w);
+	cr_expect_eq(search_as(v.uid, v.gid, home, "VIEWER-NOBODY", 5), 0);
 }
