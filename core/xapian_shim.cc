@@ -3,6 +3,7 @@
 #include "xapian_shim.h"
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -200,79 +201,213 @@ Xapian::Query build_filter(const carnet_xsearch *s)
 }
 
 
-// The query for one way of saying a clause (see carnet_xalt).
-Xapian::Query alt_query(const Xapian::Database &db, const carnet_xalt &a,
-			bool exact)
+// The documents of q, in docid order (at most cap).
+std::vector<Xapian::docid> match_all(Xapian::Database &db, const Xapian::Query &q,
+				     Xapian::doccount cap)
 {
+	Xapian::Enquire enq(db);
+	enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, 0.0));
+	enq.set_weighting_scheme(Xapian::BoolWeight());
+	enq.set_docid_order(Xapian::Enquire::ASCENDING);
+	Xapian::MSet ms = enq.get_mset(0, cap);
+	std::vector<Xapian::docid> ids;
+	ids.reserve(ms.size());
+	for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it)
+		ids.push_back(*it);
+	std::sort(ids.begin(), ids.end());
+	return ids;
+}
+
+// The filter of s with the whole-sets rule (see carnet_xsearch): the sets
+// whose newest version the viewer may not see are taken away.
+Xapian::Query record_filter(Xapian::Database &db, const carnet_xsearch *s)
+{
+	Xapian::Query filter = build_filter(s);
+	if (!s->whole_sets)
+		return filter;
+	carnet_xsearch access = *s;
+	access.any = s->any + (s->access_from < s->any_count ? s->access_from : s->any_count);
+	access.any_count = s->access_from < s->any_count ? s->any_count - s->access_from : 0;
+	access.date_from = access.date_to = nullptr;
+	Xapian::Query latest(CARNET_TERM_LATEST);
+	std::vector<Xapian::Query> must;
+	for (size_t i = 0; i < s->must_count; i++)
+		must.emplace_back(s->must[i]);
+	Xapian::Query newest(Xapian::Query::OP_FILTER,
+			     Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end()),
+			     latest);
+	Xapian::Query hidden(Xapian::Query::OP_AND_NOT, newest,
+			     Xapian::Query(Xapian::Query::OP_FILTER, build_filter(&access),
+					   latest));
+	std::vector<Xapian::Query> sets;
+	for (Xapian::docid did : match_all(db, hidden, db.get_doccount())) {
+		std::string set = db.get_document(did).get_value(CARNET_SLOT_SET);
+		if (!set.empty())
+			sets.emplace_back(CARNET_PREFIX_SET + set);
+	}
+	if (sets.empty())
+		return filter;
+	return Xapian::Query(Xapian::Query::OP_AND_NOT, filter,
+			     Xapian::Query(Xapian::Query::OP_OR, sets.begin(), sets.end()));
+}
+
+// Add to wdf[i] the wdf of term in document rec[i] (rec in docid order),
+// leapfrogging along the term's postings.
+void add_postings(Xapian::Database &db, const std::string &term,
+		  const std::vector<Xapian::docid> &rec, std::vector<Xapian::termcount> &wdf)
+{
+	Xapian::PostingIterator p = db.postlist_begin(term), end = db.postlist_end(term);
+	size_t i = 0, n = rec.size();
+	while (i < n && p != end) {
+		Xapian::docid d = *p;
+		if (d < rec[i]) {
+			p.skip_to(rec[i]);
+		} else if (d > rec[i]) {
+			i = (size_t)(std::lower_bound(rec.begin() + (long)i, rec.end(), d) -
+				     rec.begin());
+		} else {
+			wdf[i] += p.get_wdf();
+			++i;
+			++p;
+		}
+	}
+}
+
+// Do the position lists pos[0..n) hold the words in this order, the first
+// and last at most window - 1 apart (Xapian's OP_PHRASE)?
+bool phrase_at(const std::vector<std::vector<Xapian::termpos>> &pos, Xapian::termcount window)
+{
+	for (Xapian::termpos first : pos[0]) {
+		Xapian::termpos at = first;
+		bool ok = true;
+		for (size_t k = 1; k < pos.size() && ok; k++) {
+			auto next = std::upper_bound(pos[k].begin(), pos[k].end(), at);
+			if (next == pos[k].end())
+				return false; // no later start can do better
+			at = *next;
+			ok = at - first < window;
+		}
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+// Add to wdf[i] how much way a of saying a clause occurs in document
+// rec[i]: a word's wdf (its French and English stems, or the word itself
+// when exact or when the record holds neither stem), a phrase's smallest
+// word wdf where the phrase occurs (as Xapian's OP_SYNONYM counts it).
+void add_alt(Xapian::Database &db, const carnet_xalt &a, bool exact,
+	     const std::vector<Xapian::docid> &rec, std::vector<Xapian::termcount> &wdf)
+{
+	size_t n = rec.size();
 	if (a.count == 0)
-		return Xapian::Query::MatchNothing;
-	if (a.count > 1) {
-		std::vector<Xapian::Query> words;
-		for (size_t i = 0; i < a.count; i++)
-			words.emplace_back(a.words[i]);
-		// typed in quotes: these words in this order; otherwise (a
-		// synonym's words, a hyphenated word) small words may come
-		// between: "anevrisme aorte" matches "anévrisme de l'aorte"
-		return Xapian::Query(Xapian::Query::OP_PHRASE, words.begin(), words.end(),
-				     (Xapian::termcount)(exact ? a.count : a.count + 2));
+		return;
+	if (a.count == 1) {
+		std::string word = a.words[0];
+		std::vector<Xapian::termcount> w(n, 0);
+		if (!exact) {
+			thread_local Xapian::Stem fr("french"), en("english");
+			std::string zfr = "Z" + fr(word), zen = "Z" + en(word);
+			add_postings(db, zfr, rec, w);
+			if (zen != zfr)
+				add_postings(db, zen, rec, w);
+		}
+		if (exact || std::all_of(w.begin(), w.end(),
+					 [](Xapian::termcount c) { return c == 0; }))
+			add_postings(db, word, rec, w); // maybe indexed unstemmed only
+		for (size_t i = 0; i < n; i++)
+			wdf[i] += w[i];
+		return;
 	}
-	std::string word = a.words[0];
-	if (exact)
-		return Xapian::Query(word);
-	// the indexer keeps "Z" + stem for every word, French or English
-	thread_local Xapian::Stem fr("french"), en("english");
-	std::string zfr = "Z" + fr(word), zen = "Z" + en(word);
-	std::vector<Xapian::Query> v;
-	if (db.term_exists(zfr))
-		v.emplace_back(zfr);
-	if (zen != zfr && db.term_exists(zen))
-		v.emplace_back(zen);
-	if (v.empty())
-		return Xapian::Query(word); // maybe indexed unstemmed only
-	if (v.size() == 1)
-		return v[0];
-	return Xapian::Query(Xapian::Query::OP_SYNONYM, v.begin(), v.end());
+	// a phrase: the documents with every word, then their positions
+	std::vector<std::vector<Xapian::termcount>> w(a.count, std::vector<Xapian::termcount>(n, 0));
+	for (size_t k = 0; k < a.count; k++)
+		add_postings(db, a.words[k], rec, w[k]);
+	Xapian::termcount window = (Xapian::termcount)(exact ? a.count : a.count + 2);
+	std::vector<std::vector<Xapian::termpos>> pos(a.count);
+	for (size_t i = 0; i < n; i++) {
+		Xapian::termcount least = w[0][i];
+		for (size_t k = 1; k < a.count; k++)
+			least = std::min(least, w[k][i]);
+		if (least == 0)
+			continue;
+		for (size_t k = 0; k < a.count; k++)
+			pos[k].assign(db.positionlist_begin(rec[i], a.words[k]),
+				      db.positionlist_end(rec[i], a.words[k]));
+		if (phrase_at(pos, window))
+			wdf[i] += least;
+	}
 }
 
-// A clause: its alternatives are synonyms of one another.
-Xapian::Query clause_query(const Xapian::Database &db, const carnet_xclause &c)
+// BM25 of the words of rk over the record rec, with N, the document
+// frequencies and the average length counted within rec: score[i] for
+// rec[i], or -1 when it does not match the words.
+void record_bm25(Xapian::Database &db, const carnet_xrank *rk,
+		 const std::vector<Xapian::docid> &rec, std::vector<double> &score)
 {
-	std::vector<Xapian::Query> v;
-	for (size_t i = 0; i < c.alts_count; i++)
-		v.push_back(alt_query(db, c.alts[i], c.exact != 0));
-	if (v.empty())
-		return Xapian::Query::MatchNothing;
-	if (v.size() == 1)
-		return v[0];
-	return Xapian::Query(Xapian::Query::OP_SYNONYM, v.begin(), v.end());
-}
-
-// The words of a request: should clauses OR'ed, must clauses AND'ed,
-// must-not clauses taken away. Empty when there are no positive clauses.
-Xapian::Query words_query(const Xapian::Database &db, const carnet_xrank *rk,
-			  Xapian::Query *exclude)
-{
-	std::vector<Xapian::Query> should, must, not_;
-	for (size_t i = 0; i < rk->clauses_count; i++) {
-		const carnet_xclause &c = rk->clauses[i];
-		Xapian::Query q = clause_query(db, c);
-		if (c.mode == CARNET_XMUST)
-			must.push_back(q);
-		else if (c.mode == CARNET_XMUST_NOT)
-			not_.push_back(q);
-		else
-			should.push_back(q);
+	size_t n = rec.size();
+	score.assign(n, 0.0);
+	bool positive = false;
+	for (size_t c = 0; c < rk->clauses_count; c++)
+		positive |= rk->clauses[c].mode != CARNET_XMUST_NOT;
+	if (n == 0 || rk->clauses_count == 0)
+		return;
+	// document lengths, along the all-documents list
+	std::vector<Xapian::termcount> len(n, 0);
+	unsigned long long total = 0;
+	{
+		Xapian::PostingIterator p = db.postlist_begin("");
+		for (size_t i = 0; positive && i < n; i++) {
+			p.skip_to(rec[i]);
+			if (p == db.postlist_end("") || *p != rec[i])
+				continue;
+			len[i] = p.get_doclength();
+			total += len[i];
+		}
 	}
-	if (!not_.empty())
-		*exclude = Xapian::Query(Xapian::Query::OP_OR, not_.begin(), not_.end());
-	Xapian::Query any_of = should.empty() ? Xapian::Query()
-		: Xapian::Query(Xapian::Query::OP_OR, should.begin(), should.end());
-	if (must.empty())
-		return any_of;
-	Xapian::Query all_of(Xapian::Query::OP_AND, must.begin(), must.end());
-	if (should.empty())
-		return all_of;
-	return Xapian::Query(Xapian::Query::OP_AND_MAYBE, all_of, any_of);
+	double avg = total ? (double)total / (double)n : 1.0;
+	double k1 = rk->bm25_k1, b = rk->bm25_b;
+	std::vector<unsigned char> must(n, 1), should(n, 0), excluded(n, 0);
+	bool any_must = false;
+	std::vector<Xapian::termcount> wdf(n);
+	for (size_t c = 0; c < rk->clauses_count; c++) {
+		const carnet_xclause &cl = rk->clauses[c];
+		std::fill(wdf.begin(), wdf.end(), 0);
+		for (size_t a = 0; a < cl.alts_count; a++)
+			add_alt(db, cl.alts[a], cl.exact != 0, rec, wdf);
+		if (cl.mode == CARNET_XMUST_NOT) {
+			for (size_t i = 0; i < n; i++)
+				excluded[i] |= wdf[i] != 0;
+			continue;
+		}
+		if (cl.mode == CARNET_XMUST)
+			any_must = true;
+		size_t df = 0;
+		for (size_t i = 0; i < n; i++)
+			df += wdf[i] != 0;
+		// Xapian's BM25 idf, with its floor for terms in most documents
+		double tw = ((double)n - (double)df + 0.5) / ((double)df + 0.5);
+		if (tw < 2)
+			tw = tw * 0.5 + 1;
+		double idf = std::log(tw);
+		for (size_t i = 0; i < n; i++) {
+			if (wdf[i] == 0) {
+				if (cl.mode == CARNET_XMUST)
+					must[i] = 0;
+				continue;
+			}
+			should[i] = 1;
+			double norm = std::max((double)len[i] / avg, 0.5);
+			double f = (double)wdf[i];
+			score[i] += idf * (k1 + 1) * f / (k1 * ((1 - b) + b * norm) + f);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool match = !positive || (any_must ? must[i] != 0 : should[i] != 0);
+		if (!match || excluded[i])
+			score[i] = -1;
+	}
 }
 
 
@@ -996,7 +1131,7 @@ int carnet_xap_reader_search(carnet_xreader *r, const carnet_xsearch *s,
 		if (s->must_count == 0)
 			return fail(err, CARNET_E_INVALID,
 				    "a search needs at least one filter term");
-		Xapian::Query filter = build_filter(s);
+		Xapian::Query filter = record_filter(r->db, s);
 
 		bool browse = !s->words || !*s->words;
 		Xapian::Query query;
@@ -1067,50 +1202,35 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 		if (s->must_count == 0)
 			return fail(err, CARNET_E_INVALID,
 				    "a search needs at least one filter term");
-		Xapian::Query filter = build_filter(s);
-		Xapian::Query exclude;
-		Xapian::Query words = words_query(r->db, rk, &exclude);
-		if (!exclude.empty())
-			filter = Xapian::Query(Xapian::Query::OP_AND_NOT, filter, exclude);
-		bool browse = words.empty();
-		if (!browse && rk->clauses_count) {
-			words = Xapian::Query(Xapian::Query::OP_FILTER, words, filter);
-		}
 		Xapian::doccount all = r->db.get_doccount();
 		Xapian::doccount cap = rk->max_candidates ? (Xapian::doccount)rk->max_candidates : all;
 		if (cap > all)
 			cap = all;
-
-		Xapian::Enquire enq(r->db);
-		if (browse) {
-			enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, filter, 0.0));
-			enq.set_weighting_scheme(Xapian::BoolWeight());
-		} else {
-			enq.set_query(words);
-			enq.set_weighting_scheme(Xapian::BM25Weight(rk->bm25_k1, 0, 1,
-								    rk->bm25_b, 0.5));
-		}
-		enq.set_docid_order(Xapian::Enquire::ASCENDING);
-		Xapian::MSet ms = enq.get_mset(0, cap);
+		// the record: what passes the filter; the words are weighed
+		// against it alone, so that no other record changes its scores
+		std::vector<Xapian::docid> rec = match_all(r->db, record_filter(r->db, s), cap);
+		std::vector<double> text;
+		record_bm25(r->db, rk, rec, text);
+		bool browse = true;
+		for (size_t c = 0; c < rk->clauses_count; c++)
+			browse &= rk->clauses[c].mode == CARNET_XMUST_NOT;
 		// the rank values, read in docid order along the value stream
 		// (much cheaper than one random get_value per document)
-		std::vector<std::pair<Xapian::docid, double>> hits;
-		hits.reserve(ms.size());
-		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it)
-			hits.emplace_back(*it, browse ? 0.0 : it.get_weight());
-		std::sort(hits.begin(), hits.end());
 		Xapian::ValueIterator v = r->db.valuestream_begin(CARNET_SLOT_RANK);
 		Xapian::ValueIterator vend = r->db.valuestream_end(CARNET_SLOT_RANK);
 		std::string packed;
-		for (const auto &h : hits) {
-			if (v != vend && v.get_docid() < h.first)
-				v.skip_to(h.first);
+		for (size_t i = 0; i < rec.size(); i++) {
+			if (text[i] < 0)
+				continue;
+			if (v != vend && v.get_docid() < rec[i])
+				v.skip_to(rec[i]);
 			// every document of this format has its rank value
-			if (v != vend && v.get_docid() == h.first)
+			if (v != vend && v.get_docid() == rec[i])
 				packed = *v;
 			else
 				packed.clear();
-			int rc = cb(h.first, h.second, packed.c_str(), packed.size(), payload);
+			int rc = cb(rec[i], browse ? 0.0 : text[i], packed.c_str(), packed.size(),
+				    payload);
 			if (rc)
 				return rc;
 		}
@@ -1150,7 +1270,7 @@ int carnet_xap_reader_vocabulary(carnet_xreader *r, const carnet_xsearch *s,
 	try {
 		Xapian::Enquire enq(r->db);
 		enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
-					    build_filter(s), 0.0));
+					    record_filter(r->db, s), 0.0));
 		enq.set_weighting_scheme(Xapian::BoolWeight());
 		enq.set_docid_order(Xapian::Enquire::ASCENDING);
 		Xapian::MSet ms = enq.get_mset(0, (Xapian::doccount)max_docs);

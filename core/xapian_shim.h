@@ -156,6 +156,14 @@ typedef struct carnet_xsearch {
 	const char *unhide;         /* ... unless it also has this one (or NULL) */
 	const char *date_from;      /* "YYYYMMDD" inclusive, or NULL */
 	const char *date_to;        /* "YYYYMMDD" inclusive, or NULL */
+	/* Whole sets (when all versions are asked): a version without
+	 * CARNET_TERM_LATEST passes only if the newest version of its set
+	 * (same CARNET_PREFIX_SET term, with CARNET_TERM_LATEST) passes the
+	 * must terms, the hide rule and the groups any[access_from..] (the
+	 * viewer's access rules): a newest version the viewer may not see
+	 * hides its whole set. */
+	int whole_sets;
+	size_t access_from;
 	unsigned offset;
 	unsigned limit;
 } carnet_xsearch;
@@ -210,10 +218,12 @@ typedef struct carnet_xrank {
 } carnet_xrank;
 
 /* Called once per document that passes the filter (and matches the words,
- * if any), in no particular order. text: its BM25 weight (0 in browse
- * mode); rank: its CARNET_SLOT_RANK value (len bytes: date, type,
- * specialty, id, content vector), borrowed for the call. A non-zero
- * return stops and is returned. */
+ * if any), in docid order. text: its BM25 weight (0 in browse mode), with
+ * the statistics (N, document frequencies, average length) counted over
+ * the record: the documents that pass the filter of the request, never
+ * the rest of the index; rank: its CARNET_SLOT_RANK value (len bytes:
+ * date, type, specialty, id, content vector), borrowed for the call. A
+ * non-zero return stops and is returned. */
 typedef int (*carnet_xcand_cb)(unsigned docid, double text, const char *rank,
 			       size_t len, void *payload);
 

@@ -869,8 +869,12 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	snprintf(patient_term, sizeof patient_term, CARNET_PREFIX_PATIENT "%s",
 		 req->patient_id);
 	must[s.must_count++] = patient_term;
+	/* versions: the newest only; or all of them, of the sets whose
+	 * newest version the viewer may see (s.whole_sets) */
 	if (!(req->flags & CARNET_REQUEST_ALL_VERSIONS))
 		must[s.must_count++] = CARNET_TERM_LATEST;
+	else
+		s.whole_sets = 1;
 	s.must = must;
 	s.any = groups;
 
@@ -906,6 +910,7 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	}
 
 	/* the authorisation matrix: what the viewer's profession may read */
+	s.access_from = s.any_count;
 	if (req->role == CARNET_ROLE_PROFESSIONAL) {
 		int all;
 		size_t nterms;
