@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "carnet.h"
 #include "codes.h"
@@ -211,9 +212,10 @@ int carnet_index_access_log(carnet_index *idx, const char *patient_id,
 	return carnet_registry__log_list(idx->reg, patient_id, relay, &r, err);
 }
 
-int carnet_index_refresh(carnet_index *idx, carnet_error *err)
+/* Move the handle to the latest committed state of the live generation,
+ * once. */
+static int refresh_once(carnet_index *idx, unsigned long long stamp, carnet_error *err)
 {
-	unsigned long long stamp = carnet_home__stamp(idx->home);
 	char gen[CARNET_PATH_MAX];
 	int rc = carnet_home__current(gen, sizeof gen, idx->home, err);
 	if (rc)
@@ -235,6 +237,55 @@ int carnet_index_refresh(carnet_index *idx, carnet_error *err)
 	idx->stamp = stamp;
 	snprintf(idx->gen, sizeof idx->gen, "%s", gen);
 	return CARNET_OK;
+}
+
+/* Monotonic seconds. */
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A writer can get in the way of a reader: a commit discards the revision
+ * being read (MODIFIED), and a rebuild can remove the generation being
+ * opened or read once a newer one is live (then CURRENT has changed).
+ * Both pass: the reader starts again on the latest state, after a pause
+ * that grows (1 ms doubling up to 64 ms), for RETRY_SECONDS at most. */
+#define RETRY_SECONDS 5.0
+#define RETRY_MAX 200
+
+/* Should an attempt that began when CURRENT's fingerprint was `seen` and
+ * ended with rc be made again? */
+static int retryable(const carnet_index *idx, int rc, unsigned long long seen)
+{
+	return rc == CARNET_E_MODIFIED ||
+	       (rc != CARNET_OK && rc != CARNET_E_NOMEM &&
+		carnet_home__stamp(idx->home) != seen);
+}
+
+static void retry_pause(int retry)
+{
+	long ms = retry < 6 ? 1L << retry : 64;
+	struct timespec ts = { 0, ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+int carnet_index_refresh(carnet_index *idx, carnet_error *err)
+{
+	double start = seconds_now();
+	int rc = CARNET_OK;
+	for (int retry = 0; retry < RETRY_MAX; retry++) {
+		if (retry)
+			retry_pause(retry - 1);
+		unsigned long long stamp = carnet_home__stamp(idx->home);
+		rc = refresh_once(idx, stamp, err);
+		/* the generation went away while it was being opened: a
+		 * newer one is live, open that */
+		if (!retryable(idx, rc, stamp) || seconds_now() - start > RETRY_SECONDS)
+			break;
+	}
+	return rc;
 }
 
 /* Bytes used by the files under dir (not following links). */
@@ -995,17 +1046,25 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 
 	/* see the latest committed state, and a new generation if one went
 	 * live since the last search */
-	if (carnet_home__stamp(idx->home) != idx->stamp)
+	unsigned long long seen = carnet_home__stamp(idx->home);
+	if (seen != idx->stamp)
 		rc = carnet_index_refresh(idx, err);
 	else
 		rc = carnet_xap_reader_reopen(idx->xr, err);
 	if (rc == CARNET_OK && !nothing)
 		rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
 	/* a writer committed under us (between choosing the hits and reading
-	 * them, too): see its state and try again, a few times at most */
-	for (int retry = 0; rc == CARNET_E_MODIFIED && retry < 3; retry++) {
+	 * them, too), or a rebuild took the generation away: the whole
+	 * request starts again on the latest state, nothing of the first
+	 * attempt kept (see retryable) */
+	double start = seconds_now();
+	for (int retry = 0; retryable(idx, rc, seen) && retry < RETRY_MAX &&
+			    seconds_now() - start < RETRY_SECONDS; retry++) {
 		clear_results(res);
-		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK)
+		if (retry)
+			retry_pause(retry - 1);
+		seen = carnet_home__stamp(idx->home);
+		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK && !nothing)
 			rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
 	}
 	/* no answer leaves unlogged: if the log cannot be written, fail */

@@ -486,3 +486,215 @@ Test(sample, cda_and_fhir_documents_of_the_sample_are_searchable)
 	/* p4: a CDA masked from professionals by its sidecar */
 	cr_assert_eq(count("293021305507886", "psychiatrie"), 0);
 }
+
+/* --- ranking statistics are the record's own --- */
+
+/* Run carnet-index with these arguments on home (status 0 or 1 expected). */
+static void carnet_index_cli(const char *cmd, const char *arg)
+{
+	const char *argv[] = { "carnet-index", "--index", home, "--quiet", cmd, arg, NULL };
+	char *out, *errout;
+	int st = th_run(&out, &errout, argv);
+	cr_assert(st == 0 || st == 1, "carnet-index %s %s: status %d: %s", cmd, arg, st, errout);
+	free(out);
+	free(errout);
+}
+
+/* A search of patient P1's record, written down exactly: each hit's id,
+ * score and text relevance as hexadecimal floating point. */
+static void ranking_of(const char *words, char *out, size_t size)
+{
+	carnet_error err;
+	cr_assert_eq(carnet_index_refresh(idx, &err), CARNET_OK, "%s", err.message);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10";
+	req.specialty = "SM04";
+	req.patient_id = "P1";
+	req.words = words;
+	req.as_of = "2026-01-01";
+	req.limit = 1000;
+	carnet_results *res;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < carnet_results_count(res) && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s %a %a\n",
+					carnet_results_field(res, i, CARNET_FIELD_ID),
+					carnet_results_score(res, i),
+					carnet_results_part(res, i, CARNET_PART_TEXT_RAW));
+	cr_assert_lt(len, size);
+	carnet_results_free(res);
+}
+
+/* Another patient's documents, sharing P1's words. */
+static void write_other(int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		char id[32], text[512];
+		snprintf(id, sizeof id, "Q-%d", i);
+		snprintf(text, sizeof text, "Bilan %d\nHémoglobine hémoglobine hémoglobine "
+			 "basse, hypertension artérielle%s.\n", i, i % 3 ? "" : ", créatinine normale");
+		th_write_doc(th_path("%s/q/%s.txt", docs, id), "P2", id, "2025-05-01", text);
+	}
+}
+
+Test(own, a_patients_scores_do_not_depend_on_another_record, .timeout = 120)
+{
+	static const char *texts[] = {
+		"Bilan biologique\nHémoglobine 13 g/dL, créatinine 80 µmol/L.\n",
+		"Consultation\nHypertension artérielle équilibrée. Hémoglobine normale.\n",
+		"Compte rendu\nHTA ancienne, créatinine stable, créatinine à recontrôler, "
+		"hémoglobine glyquée 7 %, suivi cardiologique, échographie.\n",
+		"Courrier\nPatient vu pour une douleur thoracique, pas d'anomalie.\n",
+		"Bilan rénal\nCréatinine 150 µmol/L, débit de filtration abaissé, créatinine "
+		"en hausse depuis le dernier bilan, avis néphrologique demandé.\n",
+		"Ordonnance\nAmlodipine 5 mg pour l'hypertension artérielle.\n",
+	};
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		char id[16], date[16];
+		snprintf(id, sizeof id, "A-%zu", i);
+		snprintf(date, sizeof date, "2025-0%zu-10", i + 1);
+		th_write_doc(th_path("%s/a/%s.txt", docs, id), "P1", id, date, texts[i]);
+	}
+	carnet_index_cli("sync", docs);
+	open_idx();
+	static const char *queries[] = { "hémoglobine créatinine HTA", "créatinine",
+					 "\"hypertension artérielle\" hémoglobine",
+					 "+créatinine hémoglobine -douleur" };
+	enum { Q = sizeof queries / sizeof *queries, SIZE = 4096 };
+	static char alone[Q][SIZE], now[SIZE];
+	for (int q = 0; q < Q; q++)
+		ranking_of(queries[q], alone[q], SIZE);
+	/* the rankings are not trivial: several hits with different weights */
+	cr_assert(strchr(strchr(strchr(alone[0], '\n') + 1, '\n') + 1, '\n') != NULL,
+		  "three hits at least:\n%s", alone[0]);
+	cr_assert_str_neq(alone[0], alone[1]);
+
+	/* another patient's record is added, grown, then removed */
+	const char *steps[] = { "added", "grown", "removed" };
+	for (int step = 0; step < 3; step++) {
+		if (step == 0)
+			write_other(0, 5);
+		else if (step == 1)
+			write_other(5, 40);
+		else
+			cr_assert_eq(system(th_path("rm -rf '%s/q'", docs)), 0);
+		carnet_index_cli("sync", docs);
+		carnet_results *res = search("P2", "hémoglobine", 0);
+		cr_assert_eq(carnet_results_count(res), step == 0 ? 5 : step == 1 ? 40 : 0);
+		carnet_results_free(res);
+		for (int q = 0; q < Q; q++) {
+			ranking_of(queries[q], now, SIZE);
+			cr_assert_str_eq(now, alone[q], "'%s' once P2's record is %s:\n%s\nwas:\n%s",
+					 queries[q], steps[step], now, alone[q]);
+		}
+	}
+}
+
+/* --- versions: a set is seen whole or not at all --- */
+
+/* A search of P5 by viewer (role, author id, flags); words may be NULL. */
+static carnet_results *p5(carnet_role role, const char *viewer, unsigned flags, const char *words)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10";
+	req.patient_id = "P5";
+	req.role = role;
+	req.viewer_id = viewer;
+	req.flags = flags;
+	req.words = words;
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	return res;
+}
+
+/* Is code among the values of facet which? */
+static int in_facet(const carnet_results *res, carnet_facet which, const char *code)
+{
+	for (size_t j = 0; j < carnet_results_facet_count(res, which); j++)
+		if (strcmp(carnet_results_facet(res, which, j, NULL), code) == 0)
+			return 1;
+	return 0;
+}
+
+static void version(const char *name, const char *id, const char *set, int v,
+		    const char *type, const char *conf, const char *text)
+{
+	const char *path = th_path("%s/%s.txt", docs, name);
+	th_write_str(path, text);
+	char meta[512];
+	snprintf(meta, sizeof meta,
+		 "{\"patient_id\":\"P5\",\"id\":\"%s\",\"set_id\":\"%s\",\"version\":%d,"
+		 "\"date\":\"2025-02-%02d\",\"type\":\"%s\",\"author_id\":\"10000000007\","
+		 "\"confidentiality\":[\"N\"%s]}", id, set, v, 10 + v, type, conf);
+	write_meta(path, meta);
+}
+
+Test(own, a_masked_newest_version_hides_its_whole_set, .timeout = 120)
+{
+	/* KAL: v2 masked from professionals in its sidecar; ECH: v2 masked
+	 * later with carnet-index mask; OLD: v1 masked, v2 visible */
+	version("kal1", "KAL-1", "KAL", 1, "11502-2", "", "Kaliémie 6,2 mmol/L\n");
+	version("kal2", "KAL-2", "KAL", 2, "11502-2", ",\"MASQUE_PS\"", "Kaliémie 4,2 mmol/L\n");
+	version("ech1", "ECH-1", "ECH", 1, "34794-8", "", "Échographie abdominale\n");
+	version("ech2", "ECH-2", "ECH", 2, "34794-8", "", "Échographie abdominale corrigée\n");
+	version("old1", "OLD-1", "OLD", 1, "11488-4", ",\"MASQUE_PS\"", "Consultation ancienne\n");
+	version("old2", "OLD-2", "OLD", 2, "11488-4", "", "Consultation revue\n");
+	carnet_index_cli("sync", docs);
+	const char *argv[] = { "carnet-index", "--index", home, "mask", "ECH-2",
+			       "--from", "professionals", NULL };
+	char *out, *errout;
+	cr_assert_eq(th_run(&out, &errout, argv), 0, "%s", errout);
+	free(out);
+	free(errout);
+	open_idx();
+
+	for (unsigned flags = 0; flags <= CARNET_REQUEST_ALL_VERSIONS;
+	     flags += CARNET_REQUEST_ALL_VERSIONS) {
+		carnet_results *res = p5(CARNET_ROLE_PROFESSIONAL, "10000000002", flags, NULL);
+		cr_assert_eq(carnet_results_count(res), 1, "flags %u", flags);
+		cr_assert(has_id(res, "OLD-2"));
+		cr_assert_eq(carnet_results_total(res), 1);
+		cr_assert(!in_facet(res, CARNET_FACET_TYPE, "11502-2") &&
+			  !in_facet(res, CARNET_FACET_TYPE, "34794-8"),
+			  "no facet counts a hidden set");
+		carnet_results_free(res);
+		/* the words of a hidden set find nothing and suggest nothing */
+		res = p5(CARNET_ROLE_PROFESSIONAL, "10000000002", flags, "kaliemie echographie");
+		cr_assert_eq(carnet_results_count(res), 0);
+		cr_assert_eq(carnet_results_total(res), 0);
+		carnet_results_free(res);
+		res = p5(CARNET_ROLE_PROFESSIONAL, "10000000002", flags, "kaliemi");
+		cr_assert_str_eq(carnet_results_suggestion(res), "", "flags %u", flags);
+		carnet_results_free(res);
+	}
+	/* those who may see the newest version see the whole set */
+	carnet_results *res = p5(CARNET_ROLE_PATIENT, NULL, CARNET_REQUEST_ALL_VERSIONS, NULL);
+	cr_assert_eq(carnet_results_count(res), 6);
+	carnet_results_free(res);
+	res = p5(CARNET_ROLE_PROFESSIONAL, "10000000007", CARNET_REQUEST_ALL_VERSIONS, "kaliemie");
+	cr_assert(has_id(res, "KAL-1") && has_id(res, "KAL-2"), "the author of the masked version");
+	cr_assert(carnet_results_snippet(res, 0)[0] != '\0');
+	carnet_results_free(res);
+	res = p5(CARNET_ROLE_PROFESSIONAL, NULL, CARNET_REQUEST_ALL_VERSIONS |
+		 CARNET_REQUEST_EMERGENCY, NULL);
+	cr_assert_eq(carnet_results_count(res), 6);
+	carnet_results_free(res);
+	res = p5(CARNET_ROLE_PROFESSIONAL, NULL, 0, "kaliemi");
+	cr_assert_str_eq(carnet_results_suggestion(res), "", "newest version hidden, default mode");
+	carnet_results_free(res);
+
+	/* unmasked, the set comes back whole */
+	const char *unmask[] = { "carnet-index", "--index", home, "unmask", "ECH-2",
+				 "--from", "professionals", NULL };
+	cr_assert_eq(th_run(&out, &errout, unmask), 0, "%s", errout);
+	free(out);
+	free(errout);
+	carnet_error err;
+	cr_assert_eq(carnet_index_refresh(idx, &err), CARNET_OK, "%s", err.message);
+	res = p5(CARNET_ROLE_PROFESSIONAL, "10000000002", CARNET_REQUEST_ALL_VERSIONS, "echographie");
+	cr_assert_eq(carnet_results_count(res), 2);
+	cr_assert(has_id(res, "ECH-1") && has_id(res, "ECH-2"));
+	carnet_results_free(res);
+}
