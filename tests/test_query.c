@@ -400,18 +400,26 @@ Test(own, an_older_version_indexed_later_does_not_hide_the_newer)
 	carnet_results_free(res);
 }
 
-static carnet_results *as_viewer(carnet_role role, const char *viewer, unsigned flags)
+/* A search of patient by a viewer (role, author id, flags); words may be NULL. */
+static carnet_results *viewer_search(const char *patient, carnet_role role, const char *viewer,
+				     unsigned flags, const char *words)
 {
 	carnet_request req = CARNET_REQUEST_INIT;
 	req.profession = "10"; /* médecin */
-	req.patient_id = "P9";
+	req.patient_id = patient;
 	req.role = role;
 	req.viewer_id = viewer;
 	req.flags = flags;
+	req.words = words;
 	carnet_results *res;
 	carnet_error err;
 	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
 	return res;
+}
+
+static carnet_results *as_viewer(carnet_role role, const char *viewer, unsigned flags)
+{
+	return viewer_search("P9", role, viewer, flags, NULL);
 }
 
 Test(own, masked_and_invisible_documents_follow_the_viewer)
@@ -593,20 +601,9 @@ Test(own, a_patients_scores_do_not_depend_on_another_record, .timeout = 120)
 
 /* --- versions: a set is seen whole or not at all --- */
 
-/* A search of P5 by viewer (role, author id, flags); words may be NULL. */
 static carnet_results *p5(carnet_role role, const char *viewer, unsigned flags, const char *words)
 {
-	carnet_request req = CARNET_REQUEST_INIT;
-	req.profession = "10";
-	req.patient_id = "P5";
-	req.role = role;
-	req.viewer_id = viewer;
-	req.flags = flags;
-	req.words = words;
-	carnet_results *res;
-	carnet_error err;
-	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
-	return res;
+	return viewer_search("P5", role, viewer, flags, words);
 }
 
 /* Is code among the values of facet which? */
