@@ -3,7 +3,9 @@
  * built cleanly; viewers keep answering while a sync and a rebuild run. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,4 +306,139 @@ Test(nightly, a_crash_between_the_two_commits_is_repaired_by_the_next_run)
 	write_doc(0, 0, 0);
 	sync_to_end(clean);
 	same(clean, crashed);
+}
+
+/* --- readers never fail while syncs and rebuilds run --- */
+
+enum { RP = 10, RD = 20 }; /* patients and documents of the readers' test */
+
+typedef struct reader {
+	const char *home;
+	atomic_int *stop;
+	unsigned long searches, failures, wrong;
+	char first[640];          /* the first failure or wrong answer */
+	uint64_t rng;
+} reader;
+
+/* Is the answer exactly patient p's record (newest versions)? Says why not
+ * into why. */
+static int right_answer(const carnet_results *res, int p, char *why, size_t size)
+{
+	char patient[8];
+	snprintf(patient, sizeof patient, "P%02d", p);
+	unsigned char seen[RD] = { 0 };
+	size_t n = carnet_results_count(res);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = carnet_results_field(res, i, CARNET_FIELD_ID);
+		const char *who = carnet_results_field(res, i, CARNET_FIELD_PATIENT);
+		int ip, d;
+		char tail[8] = "";
+		if (strcmp(who, patient) != 0 ||
+		    sscanf(id, "P%d-D%d%7s", &ip, &d, tail) < 2 || ip != p || d < 0 || d >= RD ||
+		    strcmp(tail, d % 4 == 0 ? "-v2" : "") != 0 || seen[d]++) {
+			snprintf(why, size, "%s: hit %s of patient %s", patient, id, who);
+			return 0;
+		}
+	}
+	if (n != RD) {
+		snprintf(why, size, "%s: %zu hits instead of %d", patient, n, RD);
+		return 0;
+	}
+	return 1;
+}
+
+static void *read_on(void *arg)
+{
+	reader *r = arg;
+	carnet_index *idx;
+	carnet_error err;
+	if (carnet_index_open(&idx, r->home, &err) != CARNET_OK) {
+		r->failures++;
+		snprintf(r->first, sizeof r->first, "open: %s", err.message);
+		return NULL;
+	}
+	while (!atomic_load(r->stop)) {
+		r->rng = r->rng * 6364136223846793005ull + 1442695040888963407ull;
+		int p = (int)((r->rng >> 33) % RP);
+		char patient[8];
+		snprintf(patient, sizeof patient, "P%02d", p);
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = patient;
+		req.profession = "10";
+		req.words = r->searches % 2 ? "compte rendu" : NULL;
+		carnet_results *res;
+		r->searches++;
+		if (carnet_index_search(&res, idx, &req, &err) != CARNET_OK) {
+			if (!r->failures++)
+				snprintf(r->first, sizeof r->first, "search failed: %s", err.message);
+			continue;
+		}
+		char why[256];
+		if (!right_answer(res, p, why, sizeof why) && !r->wrong++ && !r->failures)
+			snprintf(r->first, sizeof r->first, "wrong answer: %s", why);
+		carnet_results_free(res);
+	}
+	carnet_index_close(idx);
+	return NULL;
+}
+
+Test(nightly, readers_never_fail_while_syncs_and_rebuilds_run, .timeout = 300)
+{
+	for (int p = 0; p < RP; p++)
+		for (int d = 0; d < RD; d++)
+			write_doc(p, d, 0);
+	sync_to_end(clean);
+	atomic_int stop = 0;
+	reader rs[2];
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		memset(&rs[i], 0, sizeof rs[i]);
+		rs[i].home = clean;
+		rs[i].stop = &stop;
+		rs[i].rng = 1234567u + (uint64_t)i;
+		cr_assert_eq(pthread_create(&th[i], NULL, read_on, &rs[i]), 0);
+	}
+	/* the writer: documents rewritten and synced, and every other round
+	 * the index rebuilt, for a bounded time (longer under make stress),
+	 * two rebuilds at least */
+	/* a commit per document: many revisions go by under each reader */
+	const char *sync_argv[] = { "carnet-index", "--index", clean, "--quiet", "--batch", "1",
+				    "sync", src, NULL };
+	const char *rebuild_argv[] = { "carnet-index", "--index", clean, "--quiet", "rebuild",
+				       src, NULL };
+	double span = getenv("CARNET_STRESS") ? 60 : 6, start = now();
+	int rounds = 0, rebuilds = 0;
+	while (now() - start < span || rebuilds < 2) {
+		rounds++;
+		for (int k = 0; k < 40; k++)
+			write_doc((int)(next() % RP), (int)(next() % RD), rounds);
+		int rc = wait_exit(spawn(sync_argv));
+		if (rc != 0)
+			break;
+		if (rounds % 2 == 0) {
+			rebuilds++;
+			if ((rc = wait_exit(spawn(rebuild_argv))) != 0)
+				break;
+		}
+	}
+	atomic_store(&stop, 1);
+	unsigned long searches = 0;
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		searches += rs[i].searches;
+		cr_assert_eq(rs[i].failures + rs[i].wrong, 0,
+			     "reader %d: %lu failures, %lu wrong answers in %lu searches; %s", i,
+			     rs[i].failures, rs[i].wrong, rs[i].searches, rs[i].first);
+	}
+	cr_log_info("%lu searches during %d syncs and %d rebuilds", searches, rounds, rebuilds);
+	cr_assert_gt(rebuilds, 1, "the writer rebuilt the index while readers searched");
+	cr_assert_gt(searches, 100);
+	/* and the writer's last state is what readers now see */
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, clean, &err), CARNET_OK, "%s", err.message);
+	uint64_t gen;
+	cr_assert_eq(carnet_index_stat(idx, CARNET_STAT_GENERATION, &gen, &err), CARNET_OK);
+	cr_assert_eq(gen, (uint64_t)rebuilds + 1);
+	carnet_index_close(idx);
 }
