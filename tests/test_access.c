@@ -484,3 +484,38 @@ Test(access, local_ids_of_different_systems_are_different_patients)
 	cr_assert_eq(search_ids(&md, "12345", ids, &n, NULL), CARNET_OK);
 	cr_assert(n == 1 && contains(ids, n, "C"), "an INS is the bare number");
 }
+
+/* A version of set S of patient P5: its type decides who may read it. */
+static void set_version(int v, const char *type)
+{
+	const char *p = th_path("%s/P5/S-%d.txt", docs, v);
+	th_write_str(p, "Compte rendu\nConclusion : kaliémie normale.\n");
+	char meta[512];
+	snprintf(meta, sizeof meta,
+		 "{\"patient_id\":\"P5\",\"id\":\"S-%d\",\"set_id\":\"S\",\"version\":%d,"
+		 "\"type\":\"%s\",\"date\":\"2025-05-0%d\"}", v, v, type, v);
+	th_write_str(th_path("%s.meta.json", p), meta);
+}
+
+Test(access, an_older_version_shows_only_if_the_viewer_may_read_the_newest)
+{
+	/* a lab report (a pharmacist may read it) replaced by a consultation
+	 * note (a pharmacist may not) */
+	set_version(1, "11502-2");
+	set_version(2, "11488-4");
+	th_index_dir(home, docs);
+	open_idx();
+	viewer pharmacist = { "pharmacien", CARNET_ROLE_PROFESSIONAL, "21", NULL, 0 };
+	viewer doctor = { "médecin", CARNET_ROLE_PROFESSIONAL, "10", NULL, 0 };
+	char ids[8][32];
+	size_t n;
+	carnet_error err;
+	for (int all = 0; all < 2; all++) {
+		pharmacist.flags = doctor.flags = all ? CARNET_REQUEST_ALL_VERSIONS : 0;
+		cr_assert_eq(search_ids(&pharmacist, "P5", ids, &n, &err), CARNET_OK, "%s", err.message);
+		cr_assert_eq(n, 0, "the pharmacist sees nothing of the set (all versions: %d)", all);
+		cr_assert_eq(search_ids(&doctor, "P5", ids, &n, &err), CARNET_OK, "%s", err.message);
+		cr_assert_eq(n, all ? 2u : 1u);
+		cr_assert(contains(ids, n, "S-2"));
+	}
+}
