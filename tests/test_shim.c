@@ -1,6 +1,8 @@
 /* test_shim.c - the Xapian shim seen from C: documents in and out, filters
  * that always hold, and Xapian's failures turned into carnet codes. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -234,5 +236,115 @@ Test(shim, a_sharded_writer_spreads_documents_that_readers_see_as_one)
 	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_xap_writer_doccount(w, &n, &err), CARNET_OK);
 	cr_assert_eq(n, 29);
+	carnet_xap_writer_free(w);
+}
+
+/* --- BM25 within the record --- */
+
+typedef struct got {
+	carnet_xreader *r;
+	char ids[16][16];
+	double text[16];
+	size_t n;
+} got;
+
+static int on_cand(unsigned docid, double text, const char *rank, size_t len, void *payload)
+{
+	(void)rank;
+	(void)len;
+	got *g = payload;
+	char *data;
+	size_t dl;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_data(g->r, docid, -1, &data, &dl, &err), CARNET_OK);
+	cr_assert_lt(g->n, 16);
+	snprintf(g->ids[g->n], sizeof g->ids[g->n], "%s", data);
+	g->text[g->n++] = text;
+	free(data);
+	return 0;
+}
+
+/* The candidates of patient's record for these clauses, as "id id ...",
+ * in the order of the index (docid), their weights in g. */
+static const char *cands(got *g, const char *patient, const carnet_xclause *cl, size_t n)
+{
+	char pt[64];
+	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
+	const char *must[] = { pt };
+	carnet_xsearch s;
+	memset(&s, 0, sizeof s);
+	s.must = must;
+	s.must_count = 1;
+	carnet_xrank rk = { cl, n, 0.9, 0.4, 0 };
+	g->n = 0;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_candidates(g->r, &s, &rk, on_cand, g, &err), CARNET_OK,
+		     "%s", err.message);
+	static char out[256];
+	out[0] = '\0';
+	for (size_t i = 0; i < g->n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? " " : "", g->ids[i]);
+	return out;
+}
+
+Test(shim, bm25_counts_the_record_only_and_phrases_and_synonyms_as_one_term)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK, "%s", err.message);
+	/* P1: three documents of the same length */
+	put(w, "A", "P1", "20250101", "alpha alpha beta gamma");
+	put(w, "B", "P1", "20250102", "alpha beta gamma delta");
+	put(w, "C", "P1", "20250103", "beta gamma delta epsilon");
+	/* another record, full of the same word */
+	for (int i = 0; i < 10; i++)
+		put(w, th_path("X%d", i), "P2", "20250104", "alpha alpha alpha zeta");
+	/* P3: phrases and synonyms */
+	put(w, "D", "P3", "20250105", "anevrisme de l aorte abdominale");
+	put(w, "E", "P3", "20250106", "anevrisme sans lien avec l aorte");
+	put(w, "F", "P3", "20250107", "aorte puis anevrisme");
+	put(w, "G", "P3", "20250108", "anevrisme aorte");
+	put(w, "H", "P3", "20250109", "hta connue");
+	put(w, "I", "P3", "20250110", "hypertension arterielle connue");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	got g;
+	cr_assert_eq(carnet_xap_reader_open(&g.r, dbpath, &err), CARNET_OK, "%s", err.message);
+
+	const char *alpha[] = { "alpha" }, *delta[] = { "delta" };
+	carnet_xalt a_alpha = { alpha, 1 }, a_delta = { delta, 1 };
+	carnet_xclause one[] = { { CARNET_XSHOULD, 0, &a_alpha, 1 } };
+	cr_assert_str_eq(cands(&g, "P1", one, 1), "A B");
+	/* N = 3, df = 2 within P1 (Xapian's idf floor: log(1.5 / 2.5 x 0.5 + 1)),
+	 * same lengths: K = k1 = 0.9; P2's ten documents count for nothing */
+	double idf = log(1.3);
+	cr_assert_float_eq(g.text[1], idf * 1.9 * 1 / (0.9 + 1), 1e-12, "%.17g", g.text[1]);
+	cr_assert_float_eq(g.text[0], idf * 1.9 * 2 / (0.9 + 2), 1e-12, "%.17g", g.text[0]);
+	carnet_xclause not_delta[] = { { CARNET_XSHOULD, 0, &a_alpha, 1 },
+				       { CARNET_XMUST_NOT, 0, &a_delta, 1 } };
+	cr_assert_str_eq(cands(&g, "P1", not_delta, 2), "A");
+	carnet_xclause must_delta[] = { { CARNET_XSHOULD, 0, &a_alpha, 1 },
+					{ CARNET_XMUST, 0, &a_delta, 1 } };
+	cr_assert_str_eq(cands(&g, "P1", must_delta, 2), "B C");
+
+	/* a phrase: in order, two small words between at most; exact: adjacent */
+	const char *phrase[] = { "anevrisme", "aorte" };
+	carnet_xalt a_phrase = { phrase, 2 };
+	carnet_xclause near[] = { { CARNET_XSHOULD, 0, &a_phrase, 1 } };
+	cr_assert_str_eq(cands(&g, "P3", near, 1), "D G");
+	carnet_xclause exact[] = { { CARNET_XSHOULD, 1, &a_phrase, 1 } };
+	cr_assert_str_eq(cands(&g, "P3", exact, 1), "G");
+	/* a word and its synonym phrase are one term: df 2 of N 6 */
+	const char *hta[] = { "hta" }, *hyper[] = { "hypertension", "arterielle" };
+	carnet_xalt syn[] = { { hta, 1 }, { hyper, 2 } };
+	carnet_xclause group[] = { { CARNET_XSHOULD, 0, syn, 2 } };
+	cr_assert_str_eq(cands(&g, "P3", group, 1), "H I");
+	/* lengths: each word counts twice (as written and as its stem), so
+	 * P3's average is (10 + 12 + 6 + 4 + 4 + 6) / 6 = 7; idf log(1.8 x 0.5 + 1) */
+	idf = log(1.9);
+	cr_assert_float_eq(g.text[0], idf * 1.9 / (0.9 * (0.6 + 0.4 * 4 / 7.0) + 1), 1e-12,
+			   "%.17g", g.text[0]);
+	cr_assert_float_eq(g.text[1], idf * 1.9 / (0.9 * (0.6 + 0.4 * 6 / 7.0) + 1), 1e-12,
+			   "%.17g", g.text[1]);
+	carnet_xap_reader_free(g.r);
 	carnet_xap_writer_free(w);
 }
