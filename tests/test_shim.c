@@ -287,11 +287,18 @@ static const char *cands(got *g, const char *patient, const carnet_xclause *cl, 
 	return out;
 }
 
-Test(shim, bm25_counts_the_record_only_and_phrases_and_synonyms_as_one_term)
+static carnet_xwriter *writer(void)
 {
 	carnet_xwriter *w;
 	carnet_error err;
 	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK, "%s", err.message);
+	return w;
+}
+
+Test(shim, bm25_counts_the_record_only_and_phrases_and_synonyms_as_one_term)
+{
+	carnet_xwriter *w = writer();
+	carnet_error err;
 	/* P1: three documents of the same length */
 	put(w, "A", "P1", "20250101", "alpha alpha beta gamma");
 	put(w, "B", "P1", "20250102", "alpha beta gamma delta");
