@@ -248,18 +248,24 @@ static double seconds_now(void)
 }
 
 /* A writer can get in the way of a reader: a commit discards the revision
- * being read (MODIFIED), and a rebuild can remove the generation being
+ * being read (MODIFIED; or, when Xapian meets a block the writer has
+ * already reused, CORRUPT), and a rebuild can remove the generation being
  * opened or read once a newer one is live (then CURRENT has changed).
- * Both pass: the reader starts again on the latest state, after a pause
- * that grows (1 ms doubling up to 64 ms), for RETRY_SECONDS at most. */
+ * These pass: the reader starts again on the latest state, after a pause
+ * that grows (1 ms doubling up to 64 ms), for RETRY_SECONDS at most. A
+ * CORRUPT that comes back CORRUPT_TRIES times in a row is real. */
 #define RETRY_SECONDS 5.0
 #define RETRY_MAX 200
+#define CORRUPT_TRIES 4
 
 /* Should an attempt that began when CURRENT's fingerprint was `seen` and
- * ended with rc be made again? */
-static int retryable(const carnet_index *idx, int rc, unsigned long long seen)
+ * ended with rc be made again? *corrupt counts the CORRUPT answers in a
+ * row. */
+static int retryable(const carnet_index *idx, int rc, unsigned long long seen, int *corrupt)
 {
+	*corrupt = rc == CARNET_E_CORRUPT ? *corrupt + 1 : 0;
 	return rc == CARNET_E_MODIFIED ||
+	       (rc == CARNET_E_CORRUPT && *corrupt < CORRUPT_TRIES) ||
 	       (rc != CARNET_OK && rc != CARNET_E_NOMEM &&
 		carnet_home__stamp(idx->home) != seen);
 }
@@ -274,7 +280,7 @@ static void retry_pause(int retry)
 int carnet_index_refresh(carnet_index *idx, carnet_error *err)
 {
 	double start = seconds_now();
-	int rc = CARNET_OK;
+	int rc = CARNET_OK, corrupt = 0;
 	for (int retry = 0; retry < RETRY_MAX; retry++) {
 		if (retry)
 			retry_pause(retry - 1);
@@ -282,7 +288,7 @@ int carnet_index_refresh(carnet_index *idx, carnet_error *err)
 		rc = refresh_once(idx, stamp, err);
 		/* the generation went away while it was being opened: a
 		 * newer one is live, open that */
-		if (!retryable(idx, rc, stamp) || seconds_now() - start > RETRY_SECONDS)
+		if (!retryable(idx, rc, stamp, &corrupt) || seconds_now() - start > RETRY_SECONDS)
 			break;
 	}
 	return rc;
@@ -1058,7 +1064,8 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 	 * request starts again on the latest state, nothing of the first
 	 * attempt kept (see retryable) */
 	double start = seconds_now();
-	for (int retry = 0; retryable(idx, rc, seen) && retry < RETRY_MAX &&
+	int corrupt = 0;
+	for (int retry = 0; retryable(idx, rc, seen, &corrupt) && retry < RETRY_MAX &&
 			    seconds_now() - start < RETRY_SECONDS; retry++) {
 		clear_results(res);
 		if (retry)

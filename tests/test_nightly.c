@@ -410,7 +410,7 @@ Test(nightly, readers_never_fail_while_syncs_and_rebuilds_run, .timeout = 300)
 	int rounds = 0, rebuilds = 0;
 	while (now() - start < span || rebuilds < 2) {
 		rounds++;
-		for (int k = 0; k < 40; k++)
+		for (int k = 0; k < 20; k++)
 			write_doc((int)(next() % RP), (int)(next() % RD), rounds);
 		int rc = wait_exit(spawn(sync_argv));
 		if (rc != 0)
