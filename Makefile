@@ -19,7 +19,7 @@ BINDIR ?= $(PREFIX)/bin
 
 VERSION := 0.1.0
 SOMAJOR := 0
-PKGS := xapian-core icu-uc icu-i18n sqlite3 jansson libxxhash libxml-2.0 poppler-glib
+PKGS := xapian-core icu-uc icu-i18n sqlite3 jansson libxxhash libxml-2.0 poppler-glib libcrypto
 
 ifeq ($(FUZZ),1)
 BUILD ?= build-fuzz
@@ -59,7 +59,7 @@ FINAL_CXXFLAGS = -std=c++17 -pthread $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibili
 FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 
 CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
-             core/home.c core/registry.c core/base64.c core/rank.c
+             core/home.c core/registry.c core/access_log.c core/base64.c core/rank.c
 CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \

@@ -3,7 +3,8 @@
 # when they are missing. Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
-libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev"
+libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
+libssl-dev"
 
 missing=""
 for p in $PACKAGES; do
