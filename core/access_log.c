@@ -34,61 +34,78 @@
  * only accepted when it follows the head (no rowid can be reused, so
  * INSERT OR REPLACE cannot overwrite), nothing is updated, and a row is
  * only removed when an archive row already records it. */
-static const char *const schema[] = {
-	"CREATE TABLE access_log("
-	"  seq INTEGER PRIMARY KEY,"
-	"  at TEXT NOT NULL,"
-	"  kind TEXT NOT NULL CHECK (kind IN ('search', 'archive')),"
-	"  patient_id TEXT NOT NULL,"
-	"  viewer_id TEXT,"
-	"  role TEXT NOT NULL,"
-	"  profession TEXT,"
-	"  specialty TEXT,"
-	"  emergency INTEGER NOT NULL,"
-	"  words TEXT,"
-	"  doc_ids TEXT NOT NULL,"
-	"  count INTEGER NOT NULL,"
-	"  status INTEGER NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  archive_upto INTEGER,"
-	"  archive_rows INTEGER,"
-	"  archive_last TEXT,"
-	"  archive_file TEXT,"
-	"  prev TEXT NOT NULL,"
-	"  hash TEXT NOT NULL)",
-	"CREATE INDEX access_log_patient ON access_log(patient_id, seq)",
-	"CREATE INDEX access_log_archives ON access_log(archive_upto) WHERE kind = 'archive'",
-	"CREATE TABLE access_log_head("
-	"  one INTEGER PRIMARY KEY CHECK (one = 1),"
-	"  seq INTEGER NOT NULL,"
-	"  hash TEXT NOT NULL,"
-	"  rows INTEGER NOT NULL)",
-	"INSERT INTO access_log_head VALUES(1, 0, '" ZERO_HASH "', 0)",
-	"CREATE TRIGGER access_log_follows_head BEFORE INSERT ON access_log"
-	"  WHEN NEW.seq IS NOT (SELECT seq + 1 FROM access_log_head)"
-	"    OR NEW.prev IS NOT (SELECT hash FROM access_log_head)"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only: a row must follow the head'); END",
-	"CREATE TRIGGER access_log_advance AFTER INSERT ON access_log"
-	"  BEGIN UPDATE access_log_head SET seq = NEW.seq, hash = NEW.hash, rows = rows + 1; END",
-	"CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
-	"CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log"
-	"  WHEN NOT EXISTS (SELECT 1 FROM access_log WHERE kind = 'archive'"
-	"                   AND archive_upto >= OLD.seq)"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only: only archived rows are removed'); END",
-	"CREATE TRIGGER access_log_archived AFTER DELETE ON access_log"
-	"  BEGIN UPDATE access_log_head SET rows = rows - 1; END",
-	"CREATE TRIGGER access_log_head_no_insert BEFORE INSERT ON access_log_head"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log has one head'); END",
-	"CREATE TRIGGER access_log_head_no_delete BEFORE DELETE ON access_log_head"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log has one head'); END",
-	"CREATE TRIGGER access_log_head_moves BEFORE UPDATE ON access_log_head"
-	"  WHEN NEW.one IS NOT 1 OR NOT ("
-	"    (NEW.seq = OLD.seq AND NEW.hash = OLD.hash AND NEW.rows = OLD.rows - 1) OR"
-	"    (NEW.seq = OLD.seq + 1 AND NEW.rows = OLD.rows + 1 AND"
-	"     NEW.hash IS (SELECT hash FROM access_log WHERE seq = NEW.seq)))"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log head only follows its rows'); END",
+static const struct object {
+	const char *type, *name, *table, *sql;
+} schema[] = {
+	{ "table", "access_log", "access_log",
+		"CREATE TABLE access_log("
+		"  seq INTEGER PRIMARY KEY,"
+		"  at TEXT NOT NULL,"
+		"  kind TEXT NOT NULL CHECK (kind IN ('search', 'archive')),"
+		"  patient_id TEXT NOT NULL,"
+		"  viewer_id TEXT,"
+		"  role TEXT NOT NULL,"
+		"  profession TEXT,"
+		"  specialty TEXT,"
+		"  emergency INTEGER NOT NULL,"
+		"  words TEXT,"
+		"  doc_ids TEXT NOT NULL,"
+		"  count INTEGER NOT NULL,"
+		"  status INTEGER NOT NULL,"
+		"  reason TEXT NOT NULL,"
+		"  archive_upto INTEGER,"
+		"  archive_rows INTEGER,"
+		"  archive_last TEXT,"
+		"  archive_file TEXT,"
+		"  prev TEXT NOT NULL,"
+		"  hash TEXT NOT NULL)" },
+	{ "index", "access_log_patient", "access_log",
+		"CREATE INDEX access_log_patient ON access_log(patient_id, seq)" },
+	{ "index", "access_log_archives", "access_log",
+		"CREATE INDEX access_log_archives ON access_log(archive_upto) WHERE kind = 'archive'" },
+	{ "table", "access_log_head", "access_log_head",
+		"CREATE TABLE access_log_head("
+		"  one INTEGER PRIMARY KEY CHECK (one = 1),"
+		"  seq INTEGER NOT NULL,"
+		"  hash TEXT NOT NULL,"
+		"  rows INTEGER NOT NULL)" },
+	{ "trigger", "access_log_follows_head", "access_log",
+		"CREATE TRIGGER access_log_follows_head BEFORE INSERT ON access_log"
+		"  WHEN NEW.seq IS NOT (SELECT seq + 1 FROM access_log_head)"
+		"    OR NEW.prev IS NOT (SELECT hash FROM access_log_head)"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only: a row must follow the head'); END" },
+	{ "trigger", "access_log_advance", "access_log",
+		"CREATE TRIGGER access_log_advance AFTER INSERT ON access_log"
+		"  BEGIN UPDATE access_log_head SET seq = NEW.seq, hash = NEW.hash, rows = rows + 1; END" },
+	{ "trigger", "access_log_no_update", "access_log",
+		"CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END" },
+	{ "trigger", "access_log_no_delete", "access_log",
+		"CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log"
+		"  WHEN NOT EXISTS (SELECT 1 FROM access_log WHERE kind = 'archive'"
+		"                   AND archive_upto >= OLD.seq)"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only: only archived rows are removed'); END" },
+	{ "trigger", "access_log_archived", "access_log",
+		"CREATE TRIGGER access_log_archived AFTER DELETE ON access_log"
+		"  BEGIN UPDATE access_log_head SET rows = rows - 1; END" },
+	{ "trigger", "access_log_head_no_insert", "access_log_head",
+		"CREATE TRIGGER access_log_head_no_insert BEFORE INSERT ON access_log_head"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log has one head'); END" },
+	{ "trigger", "access_log_head_no_delete", "access_log_head",
+		"CREATE TRIGGER access_log_head_no_delete BEFORE DELETE ON access_log_head"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log has one head'); END" },
+	{ "trigger", "access_log_head_moves", "access_log_head",
+		"CREATE TRIGGER access_log_head_moves BEFORE UPDATE ON access_log_head"
+		"  WHEN NEW.one IS NOT 1 OR NOT ("
+		"    (NEW.seq = OLD.seq AND NEW.hash = OLD.hash AND NEW.rows = OLD.rows - 1) OR"
+		"    (NEW.seq = OLD.seq + 1 AND NEW.rows = OLD.rows + 1 AND"
+		"     NEW.hash IS (SELECT hash FROM access_log WHERE seq = NEW.seq)))"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log head only follows its rows'); END" },
 };
+
+/* The head row, inserted before its triggers exist. */
+static const char head_row[] =
+	"INSERT INTO access_log_head VALUES(1, 0, '" ZERO_HASH "', 0)";
 
 /* The columns, in the order they are hashed (all but the hash itself). */
 #define COLS "seq, at, kind, patient_id, viewer_id, role, profession, specialty," \
@@ -113,7 +130,16 @@ typedef struct val {
 	size_t n;
 } val;
 
+/* What the chain's work reuses: OpenSSL's SHA-256 fetched once (a fetch
+ * per hash costs more than the hash), and the statements run per row. */
+typedef struct work {
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
+	sqlite3_stmt *head, *insert, *last;
+} work;
+
 struct carnet_alog {
+	work w;
 	sqlite3 *db;
 	int schema_version;   /* PRAGMA schema_version when last checked */
 	char path[4096];
@@ -192,20 +218,21 @@ static void put_be64(unsigned char out[8], uint64_t v)
 	}
 }
 
-/* SHA-256 over the first C_HASHED values (the previous hash among them),
- * each as a type byte, then 8 bytes (an integer, a real's bits, a
- * length) and the bytes of a text or blob. Hex into out. */
-static int hash_row(const val v[C_HASHED], char out[65])
+/* SHA-256 over a tag and the first C_HASHED values (the previous hash
+ * among them), each as a type byte, then 8 bytes big-endian (an integer,
+ * a real's bits, a length) and the bytes of a text or blob. Hex into out. */
+static int hash_row(work *w, const val v[C_HASHED], char out[65])
 {
 	static const char tag[] = "carnet access log 2\n";
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
+	static const char hex[] = "0123456789abcdef";
+	EVP_MD_CTX *ctx = w->ctx;
+	unsigned char md[EVP_MAX_MD_SIZE], buf[1024];
 	unsigned int mdlen = 0;
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	size_t used = 0;
+	int ok = ctx && w->md && EVP_DigestInit_ex(ctx, w->md, NULL) == 1 &&
 		 EVP_DigestUpdate(ctx, tag, sizeof tag - 1) == 1;
+	/* small pieces gathered in buf: one update per KB, not per field */
 	for (int c = 0; ok && c < C_HASHED; c++) {
-		unsigned char head[9];
-		head[0] = (unsigned char)v[c].type;
 		uint64_t x = 0;
 		if (v[c].type == 'I')
 			x = (uint64_t)v[c].i;
@@ -213,18 +240,83 @@ static int hash_row(const val v[C_HASHED], char out[65])
 			memcpy(&x, &v[c].r, sizeof x);
 		else if (v[c].type == 'T' || v[c].type == 'B')
 			x = v[c].n;
-		put_be64(head + 1, x);
-		ok = EVP_DigestUpdate(ctx, head, sizeof head) == 1 &&
-		     ((v[c].type != 'T' && v[c].type != 'B') || v[c].n == 0 ||
-		      EVP_DigestUpdate(ctx, v[c].s, v[c].n) == 1);
+		if (used + 9 > sizeof buf) {
+			ok = EVP_DigestUpdate(ctx, buf, used) == 1;
+			used = 0;
+		}
+		buf[used] = (unsigned char)v[c].type;
+		put_be64(buf + used + 1, x);
+		used += 9;
+		if (v[c].type != 'T' && v[c].type != 'B')
+			continue;
+		if (used + v[c].n <= sizeof buf) {
+			memcpy(buf + used, v[c].s, v[c].n);
+			used += v[c].n;
+		} else {
+			ok = ok && EVP_DigestUpdate(ctx, buf, used) == 1 &&
+			     EVP_DigestUpdate(ctx, v[c].s, v[c].n) == 1;
+			used = 0;
+		}
 	}
-	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-	EVP_MD_CTX_free(ctx);
+	ok = ok && (used == 0 || EVP_DigestUpdate(ctx, buf, used) == 1) &&
+	     EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
 	if (!ok)
 		return -1;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
 	return 0;
+}
+
+static int work_init(work *w)
+{
+	memset(w, 0, sizeof *w);
+	w->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	w->ctx = EVP_MD_CTX_new();
+	return w->md && w->ctx ? 0 : -1;
+}
+
+static void work_free(work *w)
+{
+	sqlite3_finalize(w->head);
+	sqlite3_finalize(w->insert);
+	sqlite3_finalize(w->last);
+	EVP_MD_CTX_free(w->ctx);
+	EVP_MD_free(w->md);
+	memset(w, 0, sizeof *w);
+}
+
+static int no_sha(carnet_error *err)
+{
+	return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
+				 "SHA-256 is not available from OpenSSL");
+}
+
+/* A statement kept in *slot (prepared at first use, reset after), or
+ * prepared for one use when slot is NULL; give it back with put_stmt. */
+static int get_stmt(sqlite3 *db, const char *path, sqlite3_stmt **slot,
+		    const char *sql, sqlite3_stmt **st, carnet_error *err)
+{
+	if (slot && *slot) {
+		*st = *slot;
+		return CARNET_OK;
+	}
+	int rc = prepare(db, path, st, sql, err);
+	if (rc == CARNET_OK && slot)
+		*slot = *st;
+	return rc;
+}
+
+static void put_stmt(sqlite3_stmt **slot, sqlite3_stmt *st)
+{
+	if (slot) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
 }
 
 static val v_null(void)
@@ -287,9 +379,9 @@ static int text_is(const val *v, const char *s)
 }
 
 /* Does the stored hash of a row match its content? */
-static int row_hash_ok(const val v[C_ALL], char computed[65])
+static int row_hash_ok(work *w, const val v[C_ALL], char computed[65])
 {
-	if (hash_row(v, computed) != 0)
+	if (hash_row(w, v, computed) != 0)
 		return -1;
 	return text_is(&v[C_HASH], computed) ? 1 : 0;
 }
@@ -403,12 +495,14 @@ static int objects_read(sqlite3 *db, objects *x)
 	return 0;
 }
 
-/* The schema carnet creates, read back from a database in memory: what
- * sqlite keeps of it is compared with the file's, object by object. */
+#define SCHEMA_OBJECTS (sizeof schema / sizeof schema[0])
+
 static int create_schema(sqlite3 *db, const char *path, carnet_error *err)
 {
-	for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++) {
-		int rc = exec(db, path, schema[i], "create the schema", err);
+	for (size_t i = 0; i < SCHEMA_OBJECTS; i++) {
+		int rc = exec(db, path, schema[i].sql, "create the schema", err);
+		if (rc == CARNET_OK && strcmp(schema[i].name, "access_log_head") == 0)
+			rc = exec(db, path, head_row, "create the head", err);
 		if (rc)
 			return rc;
 	}
@@ -433,7 +527,7 @@ static int check_schema(sqlite3 *db, const char *path, carnet_error *err)
 		snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 
-	objects have, want;
+	objects have;
 	if (objects_read(db, &have) != 0)
 		return sql_fail(db, path, sqlite3_errcode(db), "read the schema", err);
 	if (have.n == 0 && version == 0) {
@@ -461,40 +555,31 @@ static int check_schema(sqlite3 *db, const char *path, carnet_error *err)
 		return corrupt(err, path, "journal mode is '%s', carnet creates it in WAL mode",
 			       mode);
 	}
-	sqlite3 *mem = NULL;
-	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK ||
-	    (rc = create_schema(mem, path, err)) != CARNET_OK ||
-	    objects_read(mem, &want) != 0) {
-		sqlite3_close(mem);
-		objects_free(&have);
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_SQLITE, 0,
-					 "access log %s: cannot build the reference schema", path);
-	}
-	sqlite3_close(mem);
+	/* sqlite keeps the text of each CREATE as it was run (carnet's have
+	 * no schema name or leading space to normalise): compare it with
+	 * carnet's, object by object */
+	int seen[SCHEMA_OBJECTS] = { 0 };
 	rc = CARNET_OK;
-	size_t i = 0, j = 0;
-	while (rc == CARNET_OK && (i < have.n || j < want.n)) {
-		int c = i == have.n ? 1 : j == want.n ? -1 : strcmp(have.o[i][1], want.o[j][1]);
-		char what[300];
-		if (c < 0) {
-			snprintf(what, sizeof what, "%s '%s' on %s, not created by carnet",
-				 have.o[i][0], have.o[i][1], have.o[i][2]);
-			rc = corrupt(err, path, "an unexpected %s", what);
-		} else if (c > 0) {
-			snprintf(what, sizeof what, "%s '%s'", want.o[j][0], want.o[j][1]);
-			rc = corrupt(err, path, "%s is missing (dropped?)", what);
-		} else if (strcmp(have.o[i][0], want.o[j][0]) != 0 ||
-			   strcmp(have.o[i][2], want.o[j][2]) != 0 ||
-			   strcmp(have.o[i][3], want.o[j][3]) != 0) {
-			snprintf(what, sizeof what, "%s '%s'", have.o[i][0], have.o[i][1]);
-			rc = corrupt(err, path, "%s differs from the one carnet creates", what);
-		}
-		i += c <= 0;
-		j += c >= 0;
+	for (size_t i = 0; rc == CARNET_OK && i < have.n; i++) {
+		size_t j = 0;
+		while (j < SCHEMA_OBJECTS && strcmp(schema[j].name, have.o[i][1]) != 0)
+			j++;
+		if (j == SCHEMA_OBJECTS)
+			rc = corrupt(err, path, "an unexpected %s '%s' on %s, not created by carnet",
+				     have.o[i][0], have.o[i][1], have.o[i][2]);
+		else if (strcmp(have.o[i][0], schema[j].type) != 0 ||
+			 strcmp(have.o[i][2], schema[j].table) != 0 ||
+			 strcmp(have.o[i][3], schema[j].sql) != 0)
+			rc = corrupt(err, path, "%s '%s' differs from the one carnet creates",
+				     have.o[i][0], have.o[i][1]);
+		else
+			seen[j] = 1;
 	}
+	for (size_t j = 0; rc == CARNET_OK && j < SCHEMA_OBJECTS; j++)
+		if (!seen[j])
+			rc = corrupt(err, path, "%s '%s' is missing (dropped?)", schema[j].type,
+				     schema[j].name);
 	objects_free(&have);
-	objects_free(&want);
 	return rc;
 }
 
@@ -515,10 +600,11 @@ typedef struct head {
 	char hash[65];
 } head;
 
-static int read_head(sqlite3 *db, const char *path, head *h, carnet_error *err)
+static int read_head(sqlite3 *db, const char *path, work *w, head *h, carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(db, path, &st, "SELECT seq, hash, rows FROM access_log_head", err);
+	sqlite3_stmt **slot = w ? &w->head : NULL;
+	int rc = get_stmt(db, path, slot, "SELECT seq, hash, rows FROM access_log_head", &st, err);
 	if (rc)
 		return rc;
 	int n = 0, s;
@@ -529,7 +615,7 @@ static int read_head(sqlite3 *db, const char *path, head *h, carnet_error *err)
 		snprintf(h->hash, sizeof h->hash, "%s", hash ? hash : "");
 		n++;
 	}
-	sqlite3_finalize(st);
+	put_stmt(slot, st);
 	if (s != SQLITE_DONE)
 		return sql_fail(db, path, s, "read the head", err);
 	if (n != 1)
@@ -584,8 +670,8 @@ static int check_start(sqlite3 *db, const char *path, uint64_t first,
 /* Walk the rows from seq from to the end: no gap, each row's hash over
  * its content, each row naming the one before. rep gets the count and the
  * last row; rep->bad_seq the first row that breaks. */
-static int walk(sqlite3 *db, const char *path, uint64_t from, carnet_alog_report *rep,
-		carnet_error *err)
+static int walk(sqlite3 *db, const char *path, work *w, uint64_t from,
+		carnet_alog_report *rep, carnet_error *err)
 {
 	sqlite3_stmt *st;
 	int rc = prepare(db, path, &st, "SELECT " COLS " FROM access_log WHERE seq >= ? ORDER BY seq",
@@ -612,11 +698,10 @@ static int walk(sqlite3 *db, const char *path, uint64_t from, carnet_alog_report
 		} else if (expect && !text_is(&v[C_PREV], prev)) {
 			what = "does not name the row before it (a row inserted, removed or moved?)";
 		} else {
-			int ok = row_hash_ok(v, computed);
+			int ok = row_hash_ok(w, v, computed);
 			if (ok < 0) {
 				sqlite3_finalize(st);
-				return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
-							 "access log %s: SHA-256 failed", path);
+				return no_sha(err);
 			}
 			if (!ok)
 				what = "its content does not match its hash (edited?)";
@@ -661,21 +746,21 @@ static int prev_of(sqlite3 *db, const char *path, uint64_t seq, char out[65],
 
 /* The chain from row from to the end, against the head: a full walk when
  * from is the first row. */
-static int check_chain(sqlite3 *db, const char *path, uint64_t tail,
+static int check_chain(sqlite3 *db, const char *path, work *w, uint64_t tail,
 		       carnet_alog_report *rep, carnet_error *err)
 {
 	head h;
 	uint64_t first, last;
 	int rc;
 	memset(rep, 0, sizeof *rep);
-	if ((rc = read_head(db, path, &h, err)) ||
+	if ((rc = read_head(db, path, w, &h, err)) ||
 	    (rc = seq_bound(db, path, "SELECT min(seq) FROM access_log", &first, err)) ||
 	    (rc = seq_bound(db, path, "SELECT max(seq) FROM access_log", &last, err)))
 		return rc;
 	uint64_t from = first;
 	if (tail && last > first && last - first >= tail)
 		from = last - tail + 1;
-	if ((rc = walk(db, path, from, rep, err)))
+	if ((rc = walk(db, path, w, from, rep, err)))
 		return rc;
 	char what[200];
 	if (last < h.seq) {
@@ -766,6 +851,10 @@ int carnet_alog__open(carnet_alog **out, const char *path, carnet_error *err)
 	snprintf(l->path, sizeof l->path, "%s", path);
 	carnet_alog_report rep;
 	int rc;
+	if (work_init(&l->w) != 0) {
+		rc = no_sha(err);
+		goto fail;
+	}
 	if ((rc = open_db(&l->db, path, 0, err)) ||
 	    (rc = exec(l->db, path, "PRAGMA synchronous=NORMAL", "set synchronous", err)) ||
 	    (rc = exec(l->db, path, "BEGIN", "begin reading", err)))
@@ -773,7 +862,7 @@ int carnet_alog__open(carnet_alog **out, const char *path, carnet_error *err)
 	l->schema_version = schema_version(l->db);
 	rc = check_schema(l->db, path, err);
 	if (rc == CARNET_OK)
-		rc = check_chain(l->db, path, CARNET_ALOG_TAIL, &rep, err);
+		rc = check_chain(l->db, path, &l->w, CARNET_ALOG_TAIL, &rep, err);
 	sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	if (rc)
 		goto fail;
@@ -788,6 +877,7 @@ void carnet_alog__close(carnet_alog *l)
 {
 	if (!l)
 		return;
+	work_free(&l->w);
 	sqlite3_close(l->db);
 	free(l);
 }
@@ -807,22 +897,21 @@ static void now_utc(char out[32])
 
 /* Append the row v (all but seq, prev and hash filled) after the head,
  * inside the caller's write transaction; its hash into hash_out. */
-static int insert_row(sqlite3 *db, const char *path, val v[C_ALL], char hash_out[65],
-		      carnet_error *err)
+static int insert_row(sqlite3 *db, const char *path, work *w, val v[C_ALL],
+		      char hash_out[65], carnet_error *err)
 {
 	head h;
-	int rc = read_head(db, path, &h, err);
+	int rc = read_head(db, path, w, &h, err);
 	if (rc)
 		return rc;
 	v[C_SEQ] = v_int((int64_t)(h.seq + 1));
 	v[C_PREV] = v_text(h.hash);
-	if (hash_row(v, hash_out) != 0)
-		return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
-					 "access log %s: SHA-256 failed", path);
+	if (hash_row(w, v, hash_out) != 0)
+		return no_sha(err);
 	v[C_HASH] = v_text(hash_out);
 	sqlite3_stmt *st;
-	if ((rc = prepare(db, path, &st, "INSERT INTO access_log(" COLS ") VALUES(?, ?, ?, ?, ?,"
-			  " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err)))
+	if ((rc = get_stmt(db, path, &w->insert, "INSERT INTO access_log(" COLS ") VALUES(?, ?,"
+			   " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err)))
 		return rc;
 	for (int c = 0; c < C_ALL; c++) {
 		if (v[c].type == 'I')
@@ -833,12 +922,12 @@ static int insert_row(sqlite3 *db, const char *path, val v[C_ALL], char hash_out
 			sqlite3_bind_null(st, c + 1);
 	}
 	int s = sqlite3_step(st);
-	sqlite3_finalize(st);
+	put_stmt(&w->insert, st);
 	if (s != SQLITE_DONE)
 		return sql_fail(db, path, s, "write a row", err);
 	/* a trigger that ignores the insert would let the search go unlogged */
 	head after;
-	if (sqlite3_changes(db) != 1 || (rc = read_head(db, path, &after, err)) ||
+	if (sqlite3_changes(db) != 1 || (rc = read_head(db, path, w, &after, err)) ||
 	    after.seq != h.seq + 1 || strcmp(after.hash, hash_out) != 0)
 		return rc ? rc : corrupt(err, path, "a row written did not reach the head "
 					 "(a trigger added to ignore it?)");
@@ -846,14 +935,15 @@ static int insert_row(sqlite3 *db, const char *path, val v[C_ALL], char hash_out
 }
 
 /* The last row against the head, before a row is chained to it. */
-static int check_last(sqlite3 *db, const char *path, carnet_error *err)
+static int check_last(sqlite3 *db, const char *path, work *w, carnet_error *err)
 {
 	head h;
-	int rc = read_head(db, path, &h, err);
+	int rc = read_head(db, path, w, &h, err);
 	if (rc || h.seq == 0)
 		return rc;
 	sqlite3_stmt *st;
-	if ((rc = prepare(db, path, &st, "SELECT " COLS " FROM access_log WHERE seq = ?", err)))
+	if ((rc = get_stmt(db, path, &w->last, "SELECT " COLS " FROM access_log WHERE seq = ?",
+			   &st, err)))
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)h.seq);
 	int s = sqlite3_step(st);
@@ -861,13 +951,13 @@ static int check_last(sqlite3 *db, const char *path, carnet_error *err)
 		val v[C_ALL];
 		char computed[65];
 		vals_of_stmt(st, v);
-		int ok = row_hash_ok(v, computed) == 1 && strcmp(computed, h.hash) == 0;
-		sqlite3_finalize(st);
+		int ok = row_hash_ok(w, v, computed) == 1 && strcmp(computed, h.hash) == 0;
+		put_stmt(&w->last, st);
 		return ok ? CARNET_OK
 			  : row_error(err, path, h.seq,
 				      "its content does not match the head's hash (edited?)");
 	}
-	sqlite3_finalize(st);
+	put_stmt(&w->last, st);
 	if (s != SQLITE_DONE)
 		return sql_fail(db, path, s, "read the last row", err);
 	return row_error(err, path, h.seq, "the head's row is missing (deleted?)");
@@ -878,8 +968,8 @@ static int append_locked(carnet_alog *l, val v[C_ALL], char hash[65], carnet_err
 	int rc;
 	if ((rc = exec(l->db, l->path, "BEGIN IMMEDIATE", "lock the log", err)))
 		return rc;
-	if ((rc = check_last(l->db, l->path, err)) ||
-	    (rc = insert_row(l->db, l->path, v, hash, err)) ||
+	if ((rc = check_last(l->db, l->path, &l->w, err)) ||
+	    (rc = insert_row(l->db, l->path, &l->w, v, hash, err)) ||
 	    (rc = exec(l->db, l->path, "COMMIT", "commit a row", err))) {
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -1046,7 +1136,7 @@ static int create_log(const char *path, carnet_error *err)
 /* Schema 1 (rows without chain, from before carnet chained them) to 2:
  * every row is kept, in its order and with its time, chained from the
  * first. */
-static int migrate_v1(sqlite3 *db, const char *path, carnet_error *err)
+static int migrate_v1(sqlite3 *db, const char *path, work *w, carnet_error *err)
 {
 	static const char *const drop =
 		"DROP TRIGGER IF EXISTS access_log_no_update;"
@@ -1092,7 +1182,7 @@ static int migrate_v1(sqlite3 *db, const char *path, carnet_error *err)
 			v[C_ROLE] = v_text("");
 		if (v[C_DOC_IDS].type == 'N')
 			v[C_DOC_IDS] = v_text("");
-		if ((rc = insert_row(db, path, v, hash, err)))
+		if ((rc = insert_row(db, path, w, v, hash, err)))
 			goto fail;
 	}
 	if (s != SQLITE_DONE) {
@@ -1130,8 +1220,11 @@ int carnet_alog__ensure(const char *path, carnet_error *err)
 		if (sqlite3_step(q) == SQLITE_ROW)
 			version = sqlite3_column_int(q, 0);
 		sqlite3_finalize(q);
+		work w;
 		if (version == 1)
-			rc = migrate_v1(db, path, err);
+			rc = work_init(&w) != 0 ? no_sha(err) : migrate_v1(db, path, &w, err);
+		if (version == 1)
+			work_free(&w);
 	}
 	sqlite3_close(db);
 	return rc;
@@ -1147,8 +1240,11 @@ int carnet_alog__verify(const char *path, carnet_alog_report *rep, carnet_error 
 	if (rc)
 		return rc;
 	/* one snapshot for the whole walk */
-	if ((rc = exec(db, path, "BEGIN", "begin reading", err)) == CARNET_OK) {
-		rc = check_chain(db, path, 0, rep, err);
+	work w;
+	if (work_init(&w) != 0)
+		rc = no_sha(err);
+	else if ((rc = exec(db, path, "BEGIN", "begin reading", err)) == CARNET_OK) {
+		rc = check_chain(db, path, &w, 0, rep, err);
 		/* a broken row is named first; a failure to read the rows at
 		 * all is explained by the schema when it differs */
 		if (rc == CARNET_OK || rc != CARNET_E_CORRUPT) {
@@ -1158,6 +1254,7 @@ int carnet_alog__verify(const char *path, carnet_alog_report *rep, carnet_error 
 		}
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	}
+	work_free(&w);
 	sqlite3_close(db);
 	return rc;
 }
@@ -1238,7 +1335,7 @@ static int write_archive(sqlite3 *db, const char *path, const char *before, int 
 
 /* Record the archive as a row, then remove the archived rows, in one
  * transaction; the rows must still be the ones written. */
-static int commit_archive(sqlite3 *db, const char *path, const char *file,
+static int commit_archive(sqlite3 *db, const char *path, work *w, const char *file,
 			  const carnet_alog_report *a, carnet_error *err)
 {
 	int rc;
@@ -1277,7 +1374,7 @@ static int commit_archive(sqlite3 *db, const char *path, const char *file,
 	v[C_ROWS] = v_int((int64_t)a->archived);
 	v[C_LAST] = v_text(a->head);
 	v[C_FILE] = v_text(name ? name : file);
-	rc = insert_row(db, path, v, hash, err);
+	rc = insert_row(db, path, w, v, hash, err);
 	free(name);
 	if (rc)
 		goto fail;
@@ -1348,7 +1445,9 @@ int carnet_alog__archive(const char *path, const char *before, const char *file,
 		return rc;
 	}
 	sync_dir_of(file);
-	rc = commit_archive(db, path, file, rep, err);
+	work w;
+	rc = work_init(&w) != 0 ? no_sha(err) : commit_archive(db, path, &w, file, rep, err);
+	work_free(&w);
 	sqlite3_close(db);
 	return rc;
 }
@@ -1397,7 +1496,8 @@ int carnet_alog__verify_archive(const char *path, const char *file,
 	ssize_t n;
 	unsigned long lineno = 0;
 	char prev[65] = "", computed[65];
-	int rc = CARNET_OK;
+	work w;
+	int rc = work_init(&w) != 0 ? no_sha(err) : CARNET_OK;
 	while (rc == CARNET_OK && (n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		json_error_t jerr;
@@ -1409,7 +1509,7 @@ int carnet_alog__verify_archive(const char *path, const char *file,
 			rc = archive_error(err, file, lineno, "a row is missing before this one");
 		} else if (lineno > 1 && !text_is(&v[C_PREV], prev)) {
 			rc = archive_error(err, file, lineno, "does not name the row before it");
-		} else if (row_hash_ok(v, computed) != 1) {
+		} else if (row_hash_ok(&w, v, computed) != 1) {
 			rc = archive_error(err, file, lineno,
 					   "its content does not match its hash (edited?)");
 		} else if (lineno == 1 && v[C_SEQ].i == 1 && !text_is(&v[C_PREV], ZERO_HASH)) {
@@ -1424,6 +1524,7 @@ int carnet_alog__verify_archive(const char *path, const char *file,
 		json_decref(o);
 	}
 	int read_error = ferror(f);
+	work_free(&w);
 	free(line);
 	fclose(f);
 	if (rc)

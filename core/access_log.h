@@ -17,7 +17,7 @@
 #define CARNET_ALOG_SCHEMA 2
 
 /* Rows whose chain a viewer checks when it opens the log (the newest). */
-#define CARNET_ALOG_TAIL 256
+#define CARNET_ALOG_TAIL 64
 
 typedef struct carnet_alog carnet_alog;
 
