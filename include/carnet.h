@@ -279,11 +279,14 @@ typedef int (*carnet_access_cb)(const char *at_utc, const char *viewer_id,
 
 /**
  * Read the access log of one patient: every search of their record, who
- * asked, when, with which words, and which documents were returned. The
- * log is append-only; nothing in the API changes or removes an entry.
+ * asked, when, with which words, and which documents were returned
+ * (refused requests too, with no documents: carnet_index_access_log_entries
+ * says why). The log is append-only; nothing in the API changes an entry,
+ * and only carnet_access_log_archive removes one, into its archive file.
  *
  * @return CARNET_OK, the callback's value; CARNET_E_INVALID for a bad
- *         patient id; CARNET_E_IO, CARNET_E_CORRUPT.
+ *         patient id; CARNET_E_IO; CARNET_E_CORRUPT (also for a log that
+ *         fails the checks made when it is opened).
  */
 CARNET_API int carnet_index_access_log(carnet_index *idx, const char *patient_id,
 				       carnet_access_cb cb, void *payload,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -890,4 +891,39 @@ Test(access, a_log_from_before_the_chain_is_migrated_by_the_writer)
 	char *words = sql_text("SELECT words FROM access_log WHERE seq = 1");
 	cr_assert_str_eq(words, "old words");
 	free(words);
+}
+
+Test(access, viewers_in_parallel_processes_keep_one_chain, .timeout = 120)
+{
+	logged(0);
+	carnet_index_close(idx);
+	idx = NULL;
+	enum { PROCS = 4, EACH = 25 };
+	pid_t pids[PROCS];
+	for (int p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		cr_assert_geq(pids[p], 0);
+		if (pids[p] == 0) {
+			/* a viewer process of its own: its handle, its searches */
+			carnet_index *mine;
+			if (carnet_index_open(&mine, home, NULL) != CARNET_OK)
+				_exit(1);
+			idx = mine;
+			int bad = 0;
+			for (int i = 0; i < EACH; i++)
+				bad |= search_words(i % 3 ? "examen" : "conclusion", NULL) != CARNET_OK;
+			carnet_index_close(mine);
+			_exit(bad);
+		}
+	}
+	for (int p = 0; p < PROCS; p++) {
+		int status;
+		cr_assert_eq(waitpid(pids[p], &status, 0), pids[p]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "viewer %d failed", p);
+	}
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, PROCS * EACH, "every search has its row: %llu",
+		     (unsigned long long)rep.rows);
 }
