@@ -275,8 +275,9 @@ static void print_json(const carnet_results *res, unsigned offset, int explain,
 	}
 }
 
-/* s with every control character (C0, DEL, C1), backslash and byte that is
- * not UTF-8 written as an escape (\n, \t, \\, \xHH, \u0085): what the log
+/* s with every control character (C0, DEL, C1, line separators, bidi
+ * controls), backslash and byte that is not UTF-8 written as an escape
+ * (\n, \t, \\, \xHH, \u0085, \u202e): what the log
  * holds cannot move the cursor, colour the terminal or forge a line.
  * Malloc'd; NULL when memory runs out. */
 static char *escape(const char *s)
@@ -298,8 +299,15 @@ static char *escape(const char *s)
 			 (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 &&
 			 !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90))
 			len = 4;
+		unsigned cp = len == 3 ? ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu)
+				       : 0;
 		if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
 			o += sprintf(o, "\\u%04x", p[1]); /* C1 control */
+		} else if (cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f ||
+			   (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+			/* line separators and bidi controls: they too can
+			 * make a line look like another */
+			o += sprintf(o, "\\u%04x", cp);
 		} else if (len) {
 			memcpy(o, p, len);
 			o += len;

@@ -447,7 +447,8 @@ Test(cli, the_access_log_shows_forged_lines_and_escapes_escaped)
 	index_corpora();
 	const char *p = patient();
 	/* words that would forge a log line and colour the terminal */
-	const char *forged = "conclusion\n2026-01-01T00:00:00.000Z  professional  FORGED\x1b[2J\xc2\x9b";
+	const char *forged = "conclusion\n2026-01-01T00:00:00.000Z  professional  FORGED\x1b[2J\xc2\x9b"
+			     "\xe2\x80\xae";
 	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10",
 			    forged, NULL };
 	cr_assert_eq(run(q), 0, "%s", err);
@@ -465,7 +466,7 @@ Test(cli, the_access_log_shows_forged_lines_and_escapes_escaped)
 	cr_assert_eq(lines, 2, "one line per request: %s", out);
 	cr_assert(strstr(out, "conclusion\\n2026-01-01T"), "%s", out);
 	cr_assert(strstr(out, "\\x1b[2J"), "%s", out);
-	cr_assert(strstr(out, "\\u009b"), "%s", out);
+	cr_assert(strstr(out, "\\u009b\\u202e"), "%s", out);
 	cr_assert_null(strstr(out, "\xc2\x9b"), "no C1 control: %s", out);
 	cr_assert(strstr(out, "REFUSED (access denied)"), "%s", out);
 
