@@ -29,7 +29,7 @@ VERSION := 0.1.0
 SOMAJOR := 0
 # What the library's objects use (carnet.pc's Requires.private), and what
 # only the PDF extractor, a program of its own, uses.
-LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0
+LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0 libcrypto
 PDFTEXT_PKGS := poppler-glib
 PKGS := $(LIB_PKGS) $(PDFTEXT_PKGS)
 
@@ -73,7 +73,7 @@ FINAL_CXXFLAGS = -std=c++17 -pthread $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibili
 FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 
 CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
-             core/home.c core/registry.c core/base64.c core/rank.c
+             core/home.c core/registry.c core/access_log.c core/base64.c core/rank.c
 CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \

@@ -1,5 +1,6 @@
 /* registry.c - registry.sqlite: schema, migrations and the queries the
- * indexer and the query side need. The only file that includes sqlite3.h. */
+ * indexer and the query side need. With access_log.c, the files that include
+ * sqlite3.h. */
 #include "registry.h"
 
 #include <errno.h>
@@ -75,28 +76,6 @@ static const char *const migrations[] = {
 	"  hidden INTEGER NOT NULL,"
 	"  changed_at TEXT NOT NULL,"
 	"  PRIMARY KEY (id, code));",
-};
-
-/* The access log's own schema (log.access_log), version in its
- * user_version. Append-only: triggers refuse updates and deletes. */
-static const char *const log_migrations[] = {
-	NULL,
-	"CREATE TABLE log.access_log("
-	"  at TEXT NOT NULL,"
-	"  patient_id TEXT NOT NULL,"
-	"  viewer_id TEXT,"
-	"  role TEXT NOT NULL,"
-	"  profession TEXT,"
-	"  specialty TEXT,"
-	"  emergency INTEGER NOT NULL,"
-	"  words TEXT,"
-	"  doc_ids TEXT NOT NULL,"
-	"  count INTEGER NOT NULL);"
-	"CREATE INDEX log.access_log_patient ON access_log(patient_id, at);"
-	"CREATE TRIGGER log.access_log_no_update BEFORE UPDATE ON access_log"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
-	"CREATE TRIGGER log.access_log_no_delete BEFORE DELETE ON access_log"
-	"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;",
 };
 
 #define SCHEMA_LATEST ((int)(sizeof migrations / sizeof migrations[0]) - 1)
@@ -846,139 +825,4 @@ int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 	release(r, st);
 	return s == SQLITE_ROW || s == SQLITE_DONE ? CARNET_OK
 						   : sql_fail(r, err, s, "look up document");
-}
-
-int carnet_registry__log_attach(carnet_registry *r, const char *path,
-				carnet_error *err)
-{
-	/* ATTACH takes the main connection's flags, which may not allow
-	 * creating files: create the log file on its own first */
-	sqlite3 *make = NULL;
-	int existed = access(path, F_OK) == 0;
-	int s = sqlite3_open_v2(path, &make, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				SQLITE_OPEN_NOMUTEX, NULL);
-	sqlite3_close(make);
-	char dir[CARNET_PATH_MAX];
-	if (s == SQLITE_OK && !existed && dir_of(dir, sizeof dir, path) == 0 &&
-	    carnet_home__share_file(dir, path, 1) != 0)
-		return carnet_error__os(err, CARNET_E_IO, errno,
-					"cannot make the access log %s writable by the index's group", path);
-	if (s != SQLITE_OK)
-		return carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_SQLITE, s,
-					 "cannot open the access log %s: %s", path,
-					 sqlite3_errstr(s));
-	sqlite3_stmt *st;
-	int rc = prepare(r, &st, "ATTACH DATABASE ? AS log", err);
-	if (rc)
-		return rc;
-	bind_text(st, 1, path);
-	if ((rc = run(r, st, "open the access log", err)))
-		return rc;
-	keep_wal_files(r->db, "log", path);
-	/* WAL with synchronous NORMAL: an entry is written before the answer
-	 * is returned, and the log stays consistent through a crash; only a
-	 * power cut can lose the last entries (FULL would fsync every search) */
-	if ((rc = exec(r, "PRAGMA log.journal_mode=WAL", "set access log WAL mode", err)) ||
-	    (rc = exec(r, "PRAGMA log.synchronous=NORMAL", "set access log synchronous", err)))
-		goto detach;
-	int v = 0;
-	if ((rc = prepare(r, &st, "PRAGMA log.user_version", err)))
-		goto detach;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	int latest = (int)(sizeof log_migrations / sizeof log_migrations[0]) - 1;
-	if (v > latest) {
-		rc = carnet_error__set(err, CARNET_E_VERSION, CARNET_ORIGIN_CARNET, 0,
-				       "access log %s has schema %d, this library knows up to %d",
-				       path, v, latest);
-		goto detach;
-	}
-	while (v < latest) {
-		char setv[64];
-		snprintf(setv, sizeof setv, "PRAGMA log.user_version = %d", v + 1);
-		/* a deferred transaction: IMMEDIATE would lock the registry too,
-		 * and wait for the indexer's batch */
-		if ((rc = exec(r, "BEGIN", "begin access log migration", err)))
-			goto detach;
-		if ((rc = exec(r, log_migrations[v + 1], "migrate the access log", err)) ||
-		    (rc = exec(r, setv, "set access log version", err)) ||
-		    (rc = exec(r, "COMMIT", "commit access log migration", err))) {
-			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-			/* another reader may have created it meanwhile */
-			int now = 0;
-			if (prepare(r, &st, "PRAGMA log.user_version", NULL) == CARNET_OK) {
-				if (sqlite3_step(st) == SQLITE_ROW)
-					now = sqlite3_column_int(st, 0);
-				sqlite3_finalize(st);
-			}
-			if (now <= v)
-				goto detach;
-			v = now;
-			continue;
-		}
-		v++;
-	}
-	return CARNET_OK;
-detach:
-	sqlite3_exec(r->db, "DETACH DATABASE log", NULL, NULL, NULL);
-	return rc;
-}
-
-int carnet_registry__log_append(carnet_registry *r, const carnet_access *a,
-				carnet_error *err)
-{
-	sqlite3_stmt *st;
-	int rc = prepare(r, &st,
-			 "INSERT INTO log.access_log(at, patient_id, viewer_id, role, profession,"
-			 " specialty, emergency, words, doc_ids, count)"
-			 " VALUES(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			 err);
-	if (rc)
-		return rc;
-	bind_text(st, 1, a->patient_id);
-	bind_text(st, 2, a->viewer_id);
-	bind_text(st, 3, a->role);
-	bind_text(st, 4, a->profession);
-	bind_text(st, 5, a->specialty);
-	sqlite3_bind_int(st, 6, a->emergency != 0);
-	bind_text(st, 7, a->words);
-	bind_text(st, 8, a->doc_ids ? a->doc_ids : "");
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)a->count);
-	return run(r, st, "write the access log", err);
-}
-
-int carnet_registry__log_list(carnet_registry *r, const char *patient_id,
-			      carnet_log_cb cb, void *payload,
-			      carnet_error *err)
-{
-	sqlite3_stmt *st;
-	int rc = prepare(r, &st,
-			 "SELECT at, viewer_id, profession, specialty, role, emergency, words,"
-			 " doc_ids, count FROM log.access_log WHERE patient_id = ?"
-			 " ORDER BY at DESC, rowid DESC", err);
-	if (rc)
-		return rc;
-	bind_text(st, 1, patient_id);
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		carnet_access a;
-		a.viewer_id = (const char *)sqlite3_column_text(st, 1);
-		a.profession = (const char *)sqlite3_column_text(st, 2);
-		a.specialty = (const char *)sqlite3_column_text(st, 3);
-		a.role = (const char *)sqlite3_column_text(st, 4);
-		a.patient_id = patient_id;
-		a.emergency = sqlite3_column_int(st, 5);
-		a.words = (const char *)sqlite3_column_text(st, 6);
-		a.doc_ids = (const char *)sqlite3_column_text(st, 7);
-		a.count = (unsigned long)sqlite3_column_int64(st, 8);
-		const char *at = (const char *)sqlite3_column_text(st, 0);
-		rc = cb(at ? at : "", &a, payload);
-		if (rc) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	sqlite3_finalize(st);
-	return s == SQLITE_DONE ? CARNET_OK : sql_fail(r, err, s, "read the access log");
 }

@@ -1,4 +1,4 @@
-/* registry.h - the catalogue of an index home (the only sqlite3 user):
+/* registry.h - the catalogue of an index home (with access_log.h, a sqlite3 user):
  * sources and their content hashes, documents and their metadata, rejected
  * inputs with reasons. It is the truth an index can be rebuilt from. */
 #ifndef CARNET_CORE_REGISTRY_H
@@ -121,35 +121,6 @@ int carnet_registry__doc_source(carnet_registry *r, const char *id, char *out,
 int carnet_registry__doc_exists(carnet_registry *r, const char *id,
 				int *found_out, char confidentiality[256],
 				carnet_error *err);
-
-/* ---- Access log: access.sqlite beside the registry, append-only ---- */
-
-/* Attach (creating it if needed) the access log at path to this
- * connection. Separate from the registry file so that appending to it
- * never waits for an indexing batch. */
-int carnet_registry__log_attach(carnet_registry *r, const char *path,
-				carnet_error *err);
-
-typedef struct carnet_access {
-	const char *viewer_id, *profession, *specialty, *role;
-	const char *patient_id;
-	int emergency;
-	const char *words;
-	const char *doc_ids; /* ids returned, space-separated */
-	unsigned long count;
-} carnet_access;
-
-/* Append one search to the log (its own transaction, durable on return). */
-int carnet_registry__log_append(carnet_registry *r, const carnet_access *a,
-				carnet_error *err);
-
-/* Called per log entry; at is "YYYY-MM-DDTHH:MM:SS.mmmZ". */
-typedef int (*carnet_log_cb)(const char *at, const carnet_access *a,
-			     void *payload);
-/* The entries of one patient, newest first. */
-int carnet_registry__log_list(carnet_registry *r, const char *patient_id,
-			      carnet_log_cb cb, void *payload,
-			      carnet_error *err);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void carnet_registry__now(char out[32]);

@@ -242,8 +242,10 @@ typedef struct carnet_results carnet_results;
  * never a document masked from professionals (MASQUE_PS) unless they are
  * its author or the request is an emergency access; the patient never
  * sees INVISIBLE_PATIENT documents, legal representatives never
- * INVISIBLE_REPRESENTANTS_LEGAUX ones. Every successful search is written
- * to the access log first: if the log cannot be written, the search fails.
+ * INVISIBLE_REPRESENTANTS_LEGAUX ones. Every request is written to the
+ * access log first, a refused one with its status and reason: if the log
+ * cannot be written, or does not pass the checks made when it is opened,
+ * the search fails (CARNET_E_CORRUPT, CARNET_E_IO).
  * Hits are ranked by score = w_text x text + w_specialty x affinity +
  * w_recency x recency (see ranking.conf); without words, text is 0 and
  * the record is ranked by affinity and recency. Ties break by date
@@ -277,15 +279,100 @@ typedef int (*carnet_access_cb)(const char *at_utc, const char *viewer_id,
 
 /**
  * Read the access log of one patient: every search of their record, who
- * asked, when, with which words, and which documents were returned. The
- * log is append-only; nothing in the API changes or removes an entry.
+ * asked, when, with which words, and which documents were returned
+ * (refused requests too, with no documents: carnet_index_access_log_entries
+ * says why). The log is append-only; nothing in the API changes an entry,
+ * and only carnet_access_log_archive removes one, into its archive file.
  *
  * @return CARNET_OK, the callback's value; CARNET_E_INVALID for a bad
- *         patient id; CARNET_E_IO, CARNET_E_CORRUPT.
+ *         patient id; CARNET_E_IO; CARNET_E_CORRUPT (also for a log that
+ *         fails the checks made when it is opened).
  */
 CARNET_API int carnet_index_access_log(carnet_index *idx, const char *patient_id,
 				       carnet_access_cb cb, void *payload,
 				       carnet_error *err);
+
+/**
+ * One row of the access log: a request, answered (status CARNET_OK) or
+ * refused (status the CARNET_E_* code the search returned, reason its
+ * message). Strings are borrowed for the duration of the callback, never
+ * NULL ("" when the request did not give one). Fields are only ever
+ * appended.
+ */
+typedef struct carnet_access_entry {
+	uint64_t seq;             /* the row's place in the log's chain */
+	const char *at_utc;       /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+	const char *viewer_id;
+	const char *role;
+	const char *profession;
+	const char *specialty;
+	int emergency;
+	const char *words;
+	const char *doc_ids;      /* the ids returned, space-separated */
+	unsigned long count;      /* how many */
+	int status;               /* CARNET_OK, or why the request was refused */
+	const char *reason;       /* "" or the refusal's message */
+} carnet_access_entry;
+
+/** Called once per row, newest first; non-zero stops and is returned. */
+typedef int (*carnet_access_entry_cb)(const carnet_access_entry *entry,
+				      void *payload);
+
+/**
+ * Read the access log of one patient with every field, refused requests
+ * included (carnet_index_access_log hands the same rows without status).
+ *
+ * @return as carnet_index_access_log.
+ */
+CARNET_API int carnet_index_access_log_entries(carnet_index *idx,
+					       const char *patient_id,
+					       carnet_access_entry_cb cb,
+					       void *payload, carnet_error *err);
+
+/** What checking or archiving the access log found. */
+typedef struct carnet_access_log_report {
+	uint64_t rows;       /* rows checked (the log's, or the archive file's) */
+	uint64_t first_seq;  /* the first row's sequence number, 0 if none */
+	uint64_t last_seq;   /* the last row's */
+	char head[65];       /* SHA-256 of the last row, hex: record it elsewhere
+				as an anchor that this log can be checked against */
+	uint64_t bad_seq;    /* the first row that breaks the chain, 0 if none */
+	uint64_t archived;   /* rows moved to (or recorded for) the archive file */
+} carnet_access_log_report;
+
+/**
+ * Walk the whole access log of index home @p home: each row's hash over
+ * the previous row's hash and its content, the sequence without gaps, the
+ * start of the chain (row 1, or the row after an archive that a later
+ * archive row records), the head counter, the schema and triggers. With
+ * @p archive (a file written by carnet_access_log_archive), check that
+ * file instead against its record in the log.
+ *
+ * @return CARNET_OK; CARNET_E_CORRUPT naming the first row that breaks
+ *         (out->bad_seq), or what else is wrong (missing, empty, a trigger
+ *         dropped or added); CARNET_E_IO; CARNET_E_NOTFOUND for a missing
+ *         archive file.
+ */
+CARNET_API int carnet_access_log_verify(const char *home, const char *archive,
+					carnet_access_log_report *out,
+					carnet_error *err);
+
+/**
+ * Move the oldest rows of the access log, those before @p before
+ * (YYYY-MM-DD, UTC), to @p file as JSON lines (one object per row, its
+ * hashes included): the file is created (never replaced), written and
+ * fsynced, then one transaction appends a row recording the archive (rows,
+ * the last archived row's hash, the file) and removes the rows. The log
+ * must verify first.
+ *
+ * @return CARNET_OK; CARNET_E_INVALID for a bad date or an existing file;
+ *         CARNET_E_NOTFOUND when no row is that old (no file is left);
+ *         CARNET_E_CORRUPT when the log does not verify; CARNET_E_IO.
+ */
+CARNET_API int carnet_access_log_archive(const char *home, const char *before,
+					 const char *file,
+					 carnet_access_log_report *out,
+					 carnet_error *err);
 
 /** Number of hits in this page of results. */
 CARNET_API size_t carnet_results_count(const carnet_results *res);

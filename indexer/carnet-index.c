@@ -42,6 +42,8 @@ static void usage(FILE *f)
 	      "       carnet-index [--index DIR] [--json] stats\n"
 	      "       carnet-index [--index DIR] [--json] rejects\n"
 	      "       carnet-index [--index DIR] init [--group NAME]\n"
+	      "       carnet-index [--index DIR] [--json] access-log verify [--archive FILE]\n"
+	      "       carnet-index [--index DIR] [--json] access-log archive --before DATE FILE\n"
 	      "\n"
 	      "  add PATH...    index files, or directories recursively; each input\n"
 	      "                 may have its metadata in a sidecar FILE.meta.json\n"
@@ -58,6 +60,13 @@ static void usage(FILE *f)
 	      "  init [--group NAME]  create the index home and its access log; with\n"
 	      "                 a group, shared: viewers in it read the index and\n"
 	      "                 append to the access log, nobody else reads anything\n"
+	      "  access-log verify   walk the access log's chain of hashes: the row count\n"
+	      "                 and the head hash (keep it elsewhere as an anchor), or\n"
+	      "                 the first broken row (exit 3); with --archive FILE,\n"
+	      "                 check an archive file against its record in the log\n"
+	      "  access-log archive --before DATE FILE   move the rows older than DATE\n"
+	      "                 (YYYY-MM-DD) to FILE as JSON lines, then record the\n"
+	      "                 archive in the log\n"
 	      "\n"
 	      "  --index DIR    index home (default $CARNET_INDEX, else ./carnet.idx)\n"
 	      "  --max-size N   reject inputs larger than N bytes (suffix K, M, G;\n"
@@ -423,6 +432,59 @@ static int cmd_rejects(const char *home, int json)
 }
 
 static const char *from_audience;
+static const char *log_before, *log_archive;
+
+static void print_report(const char *what, const carnet_access_log_report *r, int json)
+{
+	if (json) {
+		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I}", "checked", what,
+				      (json_int_t)r->rows, (json_int_t)r->first_seq,
+				      (json_int_t)r->last_seq, "head", r->head,
+				      "archived", (json_int_t)r->archived);
+		if (o) {
+			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			putchar('\n');
+			json_decref(o);
+		}
+		return;
+	}
+	printf("%s: %llu rows (%llu to %llu), head %s\n", what, (unsigned long long)r->rows,
+	       (unsigned long long)r->first_seq, (unsigned long long)r->last_seq, r->head);
+}
+
+/* access-log verify [--archive FILE] | access-log archive --before DATE FILE */
+static int cmd_access_log(const char *home, int json, int argc, char **argv)
+{
+	carnet_access_log_report rep;
+	carnet_error err;
+	int rc;
+	if (argc == 1 && strcmp(argv[0], "verify") == 0 && !log_before) {
+		rc = carnet_access_log_verify(home, log_archive, &rep, &err);
+		if (rc == CARNET_OK) {
+			print_report(log_archive ? log_archive : "access log", &rep, json);
+			return EXIT_OK;
+		}
+	} else if (argc == 2 && strcmp(argv[0], "archive") == 0 && log_before && !log_archive) {
+		rc = carnet_access_log_archive(home, log_before, argv[1], &rep, &err);
+		if (rc == CARNET_OK) {
+			printf("archived %llu rows (%llu to %llu) to %s, last hash %s\n",
+			       (unsigned long long)rep.archived, (unsigned long long)rep.first_seq,
+			       (unsigned long long)rep.last_seq, argv[1], rep.head);
+			return EXIT_OK;
+		}
+		if (rc == CARNET_E_NOTFOUND) {
+			/* nothing that old: not a failure for a periodic job */
+			fprintf(stderr, "carnet-index: %s\n", err.message);
+			return EXIT_OK;
+		}
+	} else {
+		fputs("carnet-index: access-log verify [--archive FILE] | "
+		      "access-log archive --before YYYY-MM-DD FILE\n", stderr);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "carnet-index: %s\n", err.message);
+	return rc == CARNET_E_INVALID ? EXIT_USAGE : EXIT_FAILURE_;
+}
 
 static const char *init_group; /* init --group NAME */
 
@@ -531,6 +593,8 @@ int main(int argc, char **argv)
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "group", required_argument, NULL, 'G' },
+		{ "before", required_argument, NULL, 'b' },
+		{ "archive", required_argument, NULL, 'a' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "pdf-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -571,6 +635,8 @@ int main(int argc, char **argv)
 		}
 		case 'F': from_audience = optarg; break;
 		case 'G': init_group = optarg; break;
+		case 'b': log_before = optarg; break;
+		case 'a': log_archive = optarg; break;
 		case 'B': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -609,6 +675,8 @@ int main(int argc, char **argv)
 		}
 		return cmd_mask(home, argv[optind], cmd[0] == 'm');
 	}
+	if (strcmp(cmd, "access-log") == 0)
+		return cmd_access_log(home, json, nargs, argv + optind);
 	if (nargs > 0) {
 		fprintf(stderr, "carnet-index: %s takes no arguments\n", cmd);
 		return EXIT_USAGE;

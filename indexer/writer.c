@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "carnet.h"
 #include "codes.h"
 #include "home.h"
@@ -129,6 +130,16 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 	return share_generation(w, err);
 }
 
+/* The access log exists in every home the writer has opened: created with
+ * the home (or at the first run on a home from before), migrated when its
+ * schema is older. Viewers never create it. */
+static int ensure_access_log(const char *home, carnet_error *err)
+{
+	char path[CARNET_PATH_MAX];
+	int rc = carnet_home__path(path, sizeof path, home, CARNET_ACCESS_LOG_FILE, err);
+	return rc ? rc : carnet_alog__ensure(path, err);
+}
+
 /* Common start of a writer: create the home if needed, take its lock
  * (never waiting), and remove what an unfinished rebuild left. */
 static int start(carnet_writer **out, const char *home, carnet_error *err)
@@ -148,6 +159,7 @@ static int start(carnet_writer **out, const char *home, carnet_error *err)
 	size_t nkeys;
 	if ((rc = carnet_home__create(home, err)) ||
 	    (rc = carnet_home__lock(&w->lock_fd, home, err)) ||
+	    (rc = ensure_access_log(home, err)) ||
 	    (rc = carnet_home__prune(home, NULL, 1, err)) ||
 	    (rc = carnet_rank__load(&w->rank, home, err)) ||
 	    (rc = carnet_rank__keys(w->rank, &keys, &nkeys, err))) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "access_log.h"
 #include "carnet.h"
 #include "codes.h"
 #include "doc.h"
@@ -24,15 +25,13 @@
 #define LIMIT_MAX 1000
 #define TYPES_MAX 64
 
-#define ACCESS_LOG_FILE "access.sqlite"
-
 struct carnet_index {
 	carnet_registry *reg;
 	carnet_xreader *xr;
 	carnet_policy *policy;
 	carnet_ranking *rank;     /* ranking tables: defaults and the home's own */
 	char *profile_codes;      /* the index's CARNET_PROFILES_KEY, as last read */
-	int log_attached;         /* the access log is open on reg */
+	carnet_alog *log;         /* the access log, opened at first use */
 	char home[CARNET_PATH_MAX];
 	char gen[CARNET_PATH_MAX];   /* the generation the handle has open */
 	unsigned long long stamp;    /* CURRENT's fingerprint when opened */
@@ -127,22 +126,23 @@ void carnet_index_close(carnet_index *idx)
 		return;
 	carnet_xap_reader_free(idx->xr);
 	carnet_registry__close(idx->reg);
+	carnet_alog__close(idx->log);
 	carnet_policy__free(idx->policy);
 	carnet_rank__free(idx->rank);
 	free(idx->profile_codes);
 	free(idx);
 }
 
-/* Open the access log on first use (and again after a failure). */
+/* Open the access log on first use (and again after a failure), checking
+ * it (core/access_log.h): a log that fails the checks stops every search. */
 static int attach_log(carnet_index *idx, carnet_error *err)
 {
-	if (idx->log_attached)
+	if (idx->log)
 		return CARNET_OK;
 	char path[CARNET_PATH_MAX];
-	int rc = carnet_home__path(path, sizeof path, idx->home, ACCESS_LOG_FILE, err);
+	int rc = carnet_home__path(path, sizeof path, idx->home, CARNET_ACCESS_LOG_FILE, err);
 	if (rc == CARNET_OK)
-		rc = carnet_registry__log_attach(idx->reg, path, err);
-	idx->log_attached = rc == CARNET_OK;
+		rc = carnet_alog__open(&idx->log, path, err);
 	return rc;
 }
 
@@ -156,9 +156,11 @@ static const char *role_name(carnet_role role)
 	return "unknown";
 }
 
-/* Write the search and what it returned to the access log. */
-static int log_search(carnet_index *idx, const carnet_request *req,
-		      const carnet_results *res, carnet_error *err)
+/* Write a request to the access log: what it returned (res), or why it
+ * was refused (status, reason). req may be NULL. */
+static int log_request(carnet_index *idx, const carnet_request *req,
+		       const carnet_results *res, int status, const char *reason,
+		       carnet_error *err)
 {
 	int rc = attach_log(idx, err);
 	if (rc)
@@ -171,15 +173,26 @@ static int log_search(carnet_index *idx, const carnet_request *req,
 			return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
 						 0, "out of memory");
 		}
-	carnet_access a = {
-		req->viewer_id, req->profession, req->specialty, role_name(req->role),
-		req->patient_id, (req->flags & CARNET_REQUEST_EMERGENCY) != 0,
-		req->words, ids.data ? ids.data : "", carnet_results_count(res),
-	};
-	rc = carnet_registry__log_append(idx->reg, &a, err);
+	carnet_access a;
+	memset(&a, 0, sizeof a);
+	if (req) {
+		a.viewer_id = req->viewer_id;
+		a.profession = req->profession;
+		a.specialty = req->specialty;
+		a.role = role_name(req->role);
+		a.patient_id = req->patient_id;
+		a.emergency = (req->flags & CARNET_REQUEST_EMERGENCY) != 0;
+		a.words = req->words;
+	}
+	a.doc_ids = ids.data ? ids.data : "";
+	a.count = carnet_results_count(res);
+	a.status = status;
+	a.reason = reason;
+	rc = carnet_alog__append(idx->log, &a, err);
 	if (rc) {
-		/* try to open it afresh next time */
-		idx->log_attached = 0;
+		/* check and open it afresh next time */
+		carnet_alog__close(idx->log);
+		idx->log = NULL;
 	}
 	carnet_buf__free(&ids);
 	return rc;
@@ -187,20 +200,31 @@ static int log_search(carnet_index *idx, const carnet_request *req,
 
 typedef struct log_relay {
 	carnet_access_cb cb;
+	carnet_access_entry_cb entry_cb;
 	void *payload;
 } log_relay;
 
-static int relay(const char *at, const carnet_access *a, void *payload)
+#define OR_EMPTY(s) ((s) ? (s) : "")
+
+static int relay(const carnet_access *a, void *payload)
 {
 	log_relay *r = payload;
-	return r->cb(at, a->viewer_id ? a->viewer_id : "", a->role ? a->role : "",
-		     a->profession ? a->profession : "", a->specialty ? a->specialty : "",
-		     a->emergency, a->words ? a->words : "", a->doc_ids ? a->doc_ids : "",
-		     r->payload);
+	if (r->entry_cb) {
+		carnet_access_entry e = {
+			a->seq, OR_EMPTY(a->at), OR_EMPTY(a->viewer_id), OR_EMPTY(a->role),
+			OR_EMPTY(a->profession), OR_EMPTY(a->specialty), a->emergency,
+			OR_EMPTY(a->words), OR_EMPTY(a->doc_ids), a->count, a->status,
+			OR_EMPTY(a->reason),
+		};
+		return r->entry_cb(&e, r->payload);
+	}
+	return r->cb(OR_EMPTY(a->at), OR_EMPTY(a->viewer_id), OR_EMPTY(a->role),
+		     OR_EMPTY(a->profession), OR_EMPTY(a->specialty), a->emergency,
+		     OR_EMPTY(a->words), OR_EMPTY(a->doc_ids), r->payload);
 }
 
-int carnet_index_access_log(carnet_index *idx, const char *patient_id,
-			    carnet_access_cb cb, void *payload, carnet_error *err)
+static int list_log(carnet_index *idx, const char *patient_id, log_relay *r,
+		    carnet_error *err)
 {
 	if (!patient_id || !carnet_doc__valid_id(patient_id))
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
@@ -208,8 +232,22 @@ int carnet_index_access_log(carnet_index *idx, const char *patient_id,
 	int rc = attach_log(idx, err);
 	if (rc)
 		return rc;
-	log_relay r = { cb, payload };
-	return carnet_registry__log_list(idx->reg, patient_id, relay, &r, err);
+	return carnet_alog__list(idx->log, patient_id, relay, r, err);
+}
+
+int carnet_index_access_log(carnet_index *idx, const char *patient_id,
+			    carnet_access_cb cb, void *payload, carnet_error *err)
+{
+	log_relay r = { cb, NULL, payload };
+	return list_log(idx, patient_id, &r, err);
+}
+
+int carnet_index_access_log_entries(carnet_index *idx, const char *patient_id,
+				    carnet_access_entry_cb cb, void *payload,
+				    carnet_error *err)
+{
+	log_relay r = { NULL, cb, payload };
+	return list_log(idx, patient_id, &r, err);
 }
 
 /* Move the handle to the latest committed state of the live generation,
@@ -233,7 +271,6 @@ static int refresh_once(carnet_index *idx, unsigned long long stamp, carnet_erro
 	carnet_registry__close(idx->reg);
 	idx->xr = xr;
 	idx->reg = reg;
-	idx->log_attached = 0; /* the log was attached to the old connection */
 	idx->stamp = stamp;
 	snprintf(idx->gen, sizeof idx->gen, "%s", gen);
 	return CARNET_OK;
@@ -894,8 +931,8 @@ static void clear_results(carnet_results *res)
 	memset(res, 0, sizeof *res);
 }
 
-int carnet_index_search(carnet_results **out, carnet_index *idx,
-			const carnet_request *req, carnet_error *err)
+static int search(carnet_results **out, carnet_index *idx,
+		  const carnet_request *req, carnet_error *err)
 {
 	*out = NULL;
 	int rc = check_request(req, err);
@@ -1074,9 +1111,6 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK && !nothing)
 			rc = run_ranked(res, idx, req, &s, have_words ? &words : NULL, &v, err);
 	}
-	/* no answer leaves unlogged: if the log cannot be written, fail */
-	if (rc == CARNET_OK)
-		rc = log_search(idx, req, res, err);
 	if (rc) {
 		carnet_results_free(res);
 		res = NULL;
@@ -1089,6 +1123,29 @@ out:
 	carnet_buf__free(&authz);
 	free(code_terms);
 	free(any);
+	return rc;
+}
+
+int carnet_index_search(carnet_results **out, carnet_index *idx,
+			const carnet_request *req, carnet_error *err)
+{
+	*out = NULL;
+	if (!idx)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "no index");
+	carnet_error mine;
+	carnet_error__clear(&mine);
+	int rc = search(out, idx, req, &mine);
+	/* every request is logged, a refused one with its reason; no answer
+	 * leaves unlogged: if the log cannot be written, the request fails */
+	int lrc = log_request(idx, req, *out, rc, rc ? mine.message : "", err);
+	if (lrc) {
+		carnet_results_free(*out);
+		*out = NULL;
+		return lrc;
+	}
+	if (rc && err)
+		*err = mine;
 	return rc;
 }
 

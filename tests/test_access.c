@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "carnet.h"
@@ -296,6 +299,7 @@ Test(access, a_search_that_cannot_be_logged_fails)
 	th_index_dir(home, docs);
 	open_idx();
 	/* the log's place is taken by a directory: it cannot be written */
+	cr_assert_eq(unlink(th_path("%s/access.sqlite", home)), 0);
 	cr_assert_eq(mkdir(th_path("%s/access.sqlite", home), 0700), 0);
 	carnet_request req = CARNET_REQUEST_INIT;
 	req.patient_id = "P";
@@ -518,4 +522,443 @@ Test(access, an_older_version_shows_only_if_the_viewer_may_read_the_newest)
 		cr_assert_eq(n, all ? 2u : 1u);
 		cr_assert(contains(ids, n, "S-2"));
 	}
+}
+
+/* ---- the access log as evidence: refusals, the chain, fail closed ---- */
+
+static const char *log_path(void)
+{
+	return th_path("%s/access.sqlite", home);
+}
+
+/* A search of patient P by a médecin, with these words. */
+static int search_words(const char *words, carnet_error *err)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "P";
+	req.profession = "10";
+	req.words = words;
+	carnet_results *res = NULL;
+	int rc = carnet_index_search(&res, idx, &req, err);
+	cr_assert(rc == CARNET_OK || res == NULL, "no results with a failure");
+	carnet_results_free(res);
+	return rc;
+}
+
+/* An index of patient P whose log holds rows 1 to n. */
+static void logged(int n)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	open_idx();
+	carnet_error err;
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(search_words(i % 2 ? "examen" : "conclusion", &err), CARNET_OK,
+			     "%s", err.message);
+}
+
+/* Run SQL on access.sqlite as someone with the file would. */
+static int sql(const char *stmt)
+{
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(log_path(), &db), SQLITE_OK);
+	int rc = sqlite3_exec(db, stmt, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static char *sql_text(const char *query)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open(log_path(), &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, query, -1, &st, NULL), SQLITE_OK, "%s", query);
+	char *out = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+/* Verify fails, naming row seq; a new viewer's search fails closed. */
+static void broken_at(uint64_t seq, const char *what)
+{
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_E_CORRUPT,
+		     "%s: verify passed", what);
+	char row[32];
+	snprintf(row, sizeof row, "row %llu", (unsigned long long)seq);
+	cr_assert(strstr(err.message, row), "%s: %s", what, err.message);
+	cr_assert_eq(rep.bad_seq, seq, "%s: %s", what, err.message);
+	carnet_index_close(idx);
+	open_idx();
+	cr_assert_eq(search_words("conclusion", &err), CARNET_E_CORRUPT, "%s: search answered", what);
+	cr_assert(strstr(err.message, "access log"), "%s", err.message);
+}
+
+static int coll_n;
+static int coll_status[8];
+static char coll_reason[8][160];
+static int collect(const carnet_access_entry *e, void *payload)
+{
+	(void)payload;
+	if (coll_n < 8) {
+		coll_status[coll_n] = e->status;
+		snprintf(coll_reason[coll_n], sizeof coll_reason[0], "%s", e->reason);
+	}
+	coll_n++;
+	return 0;
+}
+
+Test(access, refused_requests_are_logged_with_their_status_and_reason)
+{
+	logged(1);
+	carnet_request req = CARNET_REQUEST_INIT;
+	carnet_results *res;
+	carnet_error err;
+	req.patient_id = "P";
+	req.profession = "99";                        /* unknown to the matrix */
+	req.words = "conclusion";
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_E_DENIED);
+	req.profession = NULL;                        /* no profession */
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_E_DENIED);
+	req.profession = "10";
+	req.since = "2025-13-45";                     /* request check */
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_E_INVALID);
+	req.since = NULL;
+	req.patient_id = "P\nforged";                 /* bad patient id */
+	req.words = "\xff\xfe bad UTF-8";
+	cr_assert_neq(carnet_index_search(&res, idx, &req, &err), CARNET_OK);
+	cr_assert_null(res);
+
+	/* P's entries, newest first: the refusals, then the answered search */
+	coll_n = 0;
+	cr_assert_eq(carnet_index_access_log_entries(idx, "P", collect, NULL, &err), CARNET_OK,
+		     "%s", err.message);
+	cr_assert_eq(coll_n, 4, "three refusals of P and one answer: %d", coll_n);
+	cr_assert_eq(coll_status[0], CARNET_E_INVALID);
+	cr_assert(strstr(coll_reason[0], "since"), "%s", coll_reason[0]);
+	cr_assert_eq(coll_status[1], CARNET_E_DENIED);
+	cr_assert(strstr(coll_reason[1], "profession"), "%s", coll_reason[1]);
+	cr_assert_eq(coll_status[2], CARNET_E_DENIED);
+	cr_assert(strstr(coll_reason[2], "99"), "%s", coll_reason[2]);
+	cr_assert_eq(coll_status[3], CARNET_OK);
+	cr_assert_str_eq(coll_reason[3], "");
+
+	/* the request with a bad patient id is there too, its words kept as
+	 * valid UTF-8, and the whole log still verifies */
+	char *words = sql_text("SELECT words FROM access_log WHERE patient_id = 'P\nforged'");
+	cr_assert_not_null(words, "the bad patient id's request is logged");
+	cr_assert_str_eq(words, "\xef\xbf\xbd\xef\xbf\xbd bad UTF-8");
+	free(words);
+	carnet_access_log_report rep;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, 5);
+	cr_assert_eq(rep.last_seq, 5);
+}
+
+
+Test(access, insert_or_replace_cannot_overwrite_a_row)
+{
+	logged(3);
+	char *before = sql_text("SELECT hash FROM access_log WHERE seq = 2");
+	/* the same row again, then a changed one, under an existing rowid */
+	cr_assert_neq(sql("INSERT OR REPLACE INTO access_log SELECT * FROM access_log WHERE seq = 2"),
+		      SQLITE_OK);
+	cr_assert_neq(sql("INSERT OR REPLACE INTO access_log(seq, at, kind, patient_id, role,"
+			  " emergency, doc_ids, count, status, reason, prev, hash)"
+			  " SELECT seq, at, kind, patient_id, role, emergency, '', 0, status,"
+			  " reason, prev, hash FROM access_log WHERE seq = 2"), SQLITE_OK);
+	cr_assert_neq(sql("REPLACE INTO access_log_head VALUES(1, 1, 'x', 1)"), SQLITE_OK);
+	cr_assert_neq(sql("DELETE FROM access_log WHERE seq = 2"), SQLITE_OK,
+		      "no archive row covers it");
+	char *after = sql_text("SELECT hash FROM access_log WHERE seq = 2");
+	cr_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, 3);
+	cr_assert_eq(search_words("conclusion", &err), CARNET_OK, "%s", err.message);
+}
+
+/* Run edit with the triggers dropped, then put them back exactly. */
+static void behind_the_triggers(const char *edit)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open(log_path(), &db), SQLITE_OK);
+	char *saved[16];
+	size_t n = 0;
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'",
+					-1, &st, NULL), SQLITE_OK);
+	char drops[2048] = "";
+	while (sqlite3_step(st) == SQLITE_ROW && n < 16) {
+		saved[n++] = strdup((const char *)sqlite3_column_text(st, 1));
+		snprintf(drops + strlen(drops), sizeof drops - strlen(drops), "DROP TRIGGER %s;",
+			 (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	cr_assert_geq(n, 5);
+	cr_assert_eq(sqlite3_exec(db, drops, NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, edit, NULL, NULL, NULL), SQLITE_OK, "%s: %s", edit,
+		     sqlite3_errmsg(db));
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(sqlite3_exec(db, saved[i], NULL, NULL, NULL), SQLITE_OK);
+		free(saved[i]);
+	}
+	sqlite3_close(db);
+}
+
+Test(access, an_edit_behind_the_triggers_is_found)
+{
+	logged(3);
+	behind_the_triggers("UPDATE access_log SET viewer_id = 'someone-else' WHERE seq = 2");
+	broken_at(2, "edit");
+}
+
+Test(access, a_deleted_row_is_found)
+{
+	logged(3);
+	behind_the_triggers("DELETE FROM access_log WHERE seq = 2");
+	broken_at(2, "deletion");
+}
+
+Test(access, a_row_inserted_in_the_middle_is_found)
+{
+	logged(3);
+	behind_the_triggers("UPDATE access_log SET seq = 4 WHERE seq = 3;"
+			    "UPDATE access_log SET seq = 3 WHERE seq = 2;"
+			    "INSERT INTO access_log SELECT 2, at, kind, patient_id, viewer_id, role,"
+			    " profession, specialty, emergency, 'forged', doc_ids, count, status,"
+			    " reason, archive_upto, archive_rows, archive_last, archive_file, prev,"
+			    " hash FROM access_log WHERE seq = 1");
+	broken_at(2, "insertion");
+}
+
+Test(access, reordered_rows_are_found)
+{
+	logged(3);
+	behind_the_triggers("UPDATE access_log SET seq = 10 WHERE seq = 1;"
+			    "UPDATE access_log SET seq = 1 WHERE seq = 2;"
+			    "UPDATE access_log SET seq = 2 WHERE seq = 10");
+	broken_at(1, "reorder");
+}
+
+Test(access, a_truncated_tail_is_found)
+{
+	logged(3);
+	behind_the_triggers("DELETE FROM access_log WHERE seq = 3");
+	broken_at(3, "tail removed");
+}
+
+Test(access, a_log_truncated_to_zero_bytes_stops_searches)
+{
+	logged(2);
+	carnet_index_close(idx);
+	idx = NULL;
+	cr_assert_eq(truncate(log_path(), 0), 0);
+	open_idx();
+	carnet_error err;
+	cr_assert_eq(search_words("conclusion", &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "empty"), "%s", err.message);
+	struct stat st;
+	cr_assert_eq(stat(log_path(), &st), 0);
+	cr_assert_eq(st.st_size, 0, "no new log started in its place");
+	carnet_access_log_report rep;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "empty"), "%s", err.message);
+}
+
+Test(access, a_removed_log_is_not_recreated_by_a_viewer)
+{
+	logged(2);
+	carnet_index_close(idx);
+	idx = NULL;
+	cr_assert_eq(unlink(log_path()), 0);
+	unlink(th_path("%s-wal", log_path()));
+	unlink(th_path("%s-shm", log_path()));
+	open_idx();
+	carnet_error err;
+	cr_assert_eq(search_words("conclusion", &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "missing"), "%s", err.message);
+	cr_assert_neq(access(log_path(), F_OK), 0, "the viewer created no log");
+	/* the writer's next run creates it, group-writable, from row 1 */
+	th_index_dir(home, docs);
+	struct stat st;
+	cr_assert_eq(stat(log_path(), &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0660, "mode %o", (unsigned)(st.st_mode & 0777));
+	cr_assert_eq(search_words("conclusion", &err), CARNET_OK, "%s", err.message);
+	carnet_access_log_report rep;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.first_seq, 1);
+	cr_assert_eq(rep.rows, 1);
+}
+
+Test(access, a_trigger_that_ignores_rows_stops_searches_even_on_an_open_handle)
+{
+	logged(2);
+	cr_assert_eq(sql("CREATE TRIGGER quiet BEFORE INSERT ON access_log"
+			 " BEGIN SELECT RAISE(IGNORE); END"), SQLITE_OK);
+	carnet_error err;
+	/* the handle opened before the trigger was added notices it */
+	cr_assert_eq(search_words("conclusion", &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "quiet"), "%s", err.message);
+	carnet_access_log_report rep;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "trigger 'quiet'"), "%s", err.message);
+	/* a dropped trigger too */
+	cr_assert_eq(sql("DROP TRIGGER quiet; DROP TRIGGER access_log_no_delete"), SQLITE_OK);
+	carnet_index_close(idx);
+	open_idx();
+	cr_assert_eq(search_words("conclusion", &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "access_log_no_delete"), "%s", err.message);
+	/* and a journal mode other than WAL, triggers restored */
+	carnet_index_close(idx);
+	idx = NULL;
+	cr_assert_eq(sql("PRAGMA journal_mode=DELETE;"
+			 "CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log"
+			 "  WHEN NOT EXISTS (SELECT 1 FROM access_log WHERE kind = 'archive'"
+			 "                   AND archive_upto >= OLD.seq)"
+			 "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only: only archived rows are removed'); END"),
+		     SQLITE_OK);
+	open_idx();
+	cr_assert_eq(search_words("conclusion", &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "journal mode is 'delete'"), "%s", err.message);
+	cr_assert_eq(sql("PRAGMA journal_mode=WAL"), SQLITE_OK);
+	carnet_index_close(idx);
+	open_idx();
+	cr_assert_eq(search_words("conclusion", &err), CARNET_OK, "%s", err.message);
+}
+
+Test(access, archive_moves_old_rows_and_the_chain_still_verifies)
+{
+	logged(3);
+	const char *file = th_path("%s/archive-1.jsonl", th_tmpdir());
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_archive(home, "2001-01-01", file, &rep, &err),
+		     CARNET_E_NOTFOUND, "nothing is that old");
+	cr_assert_neq(access(file, F_OK), 0, "no file left behind");
+	cr_assert_eq(carnet_access_log_archive(home, "2999-01-01", file, &rep, &err), CARNET_OK,
+		     "%s", err.message);
+	cr_assert_eq(rep.archived, 3);
+	cr_assert_eq(rep.last_seq, 3);
+	char *archived_head = sql_text("SELECT archive_last FROM access_log WHERE kind = 'archive'");
+	cr_assert_str_eq(archived_head, rep.head);
+	free(archived_head);
+
+	/* three JSON lines with the rows' hashes; the log keeps the record */
+	size_t len;
+	char *text = th_slurp(file, &len);
+	int lines = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+		json_error_t je;
+		json_t *o = json_loads(line, 0, &je);
+		cr_assert_not_null(o, "%s", line);
+		cr_assert_eq(json_integer_value(json_object_get(o, "seq")), lines + 1);
+		cr_assert_eq(strlen(json_string_value(json_object_get(o, "hash"))), 64);
+		json_decref(o);
+	}
+	free(text);
+	cr_assert_eq(lines, 3);
+
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.first_seq, 4, "the archive row starts the chain");
+	cr_assert_eq(carnet_access_log_verify(home, file, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, 3);
+	cr_assert_eq(search_words("conclusion", &err), CARNET_OK, "%s", err.message);
+	carnet_index_close(idx);
+	open_idx();
+	cr_assert_eq(search_words("conclusion", &err), CARNET_OK, "%s", err.message);
+
+	/* an existing archive is never replaced */
+	cr_assert_eq(carnet_access_log_archive(home, "2999-01-01", file, &rep, &err),
+		     CARNET_E_INVALID);
+	/* an archive file edited afterwards no longer verifies */
+	text = th_slurp(file, &len);
+	char *at = strstr(text, "\"profession\":\"10\"");
+	cr_assert_not_null(at);
+	at[15] = '2';
+	th_write(file, text, len);
+	free(text);
+	cr_assert_eq(carnet_access_log_verify(home, file, &rep, &err), CARNET_E_CORRUPT);
+	cr_assert(strstr(err.message, "line 1"), "%s", err.message);
+	/* rows archived cannot be deleted behind a forged record: the rest
+	 * of the log still refuses deletes */
+	cr_assert_neq(sql("DELETE FROM access_log WHERE seq = 5"), SQLITE_OK);
+}
+
+Test(access, a_log_from_before_the_chain_is_migrated_by_the_writer)
+{
+	logged(0);
+	carnet_index_close(idx);
+	idx = NULL;
+	cr_assert_eq(unlink(log_path()), 0);
+	/* the log as carnet wrote it before its rows were chained */
+	cr_assert_eq(sql("CREATE TABLE access_log(at TEXT NOT NULL, patient_id TEXT NOT NULL,"
+			 " viewer_id TEXT, role TEXT NOT NULL, profession TEXT, specialty TEXT,"
+			 " emergency INTEGER NOT NULL, words TEXT, doc_ids TEXT NOT NULL,"
+			 " count INTEGER NOT NULL);"
+			 "CREATE INDEX access_log_patient ON access_log(patient_id, at);"
+			 "CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log"
+			 "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+			 "CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log"
+			 "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+			 "INSERT INTO access_log VALUES('2024-01-02T10:00:00.000Z', 'P', '10003',"
+			 " 'professional', '10', NULL, 0, 'old words', 'A', 1);"
+			 "INSERT INTO access_log VALUES('2024-01-03T10:00:00.000Z', 'P', NULL,"
+			 " 'patient', NULL, NULL, 0, NULL, 'A', 1);"
+			 "PRAGMA journal_mode=WAL; PRAGMA user_version = 1;"), SQLITE_OK);
+	open_idx();
+	carnet_error err;
+	cr_assert_eq(search_words("conclusion", &err), CARNET_E_VERSION, "a viewer does not migrate");
+	th_index_dir(home, docs);
+	carnet_index_close(idx);
+	open_idx();
+	cr_assert_eq(search_words("conclusion", &err), CARNET_OK, "%s", err.message);
+	carnet_access_log_report rep;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, 3, "both old rows kept, then the new one");
+	char *words = sql_text("SELECT words FROM access_log WHERE seq = 1");
+	cr_assert_str_eq(words, "old words");
+	free(words);
+}
+
+Test(access, viewers_in_parallel_processes_keep_one_chain, .timeout = 120)
+{
+	logged(0);
+	carnet_index_close(idx);
+	idx = NULL;
+	enum { PROCS = 4, EACH = 25 };
+	pid_t pids[PROCS];
+	for (int p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		cr_assert_geq(pids[p], 0);
+		if (pids[p] == 0) {
+			/* a viewer process of its own: its handle, its searches */
+			carnet_index *mine;
+			if (carnet_index_open(&mine, home, NULL) != CARNET_OK)
+				_exit(1);
+			idx = mine;
+			int bad = 0;
+			for (int i = 0; i < EACH; i++)
+				bad |= search_words(i % 3 ? "examen" : "conclusion", NULL) != CARNET_OK;
+			carnet_index_close(mine);
+			_exit(bad);
+		}
+	}
+	for (int p = 0; p < PROCS; p++) {
+		int status;
+		cr_assert_eq(waitpid(pids[p], &status, 0), pids[p]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "viewer %d failed", p);
+	}
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, PROCS * EACH, "every search has its row: %llu",
+		     (unsigned long long)rep.rows);
 }

@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "carnet.h"
 #include "helpers.h"
@@ -439,4 +440,101 @@ Test(cli, the_public_corpus_is_indexed_and_the_rest_rejected_with_reasons, .time
 	finds("2.16.840.1.113883.4.823.1^20130607100800-McBeeID", "directive",
 	      "Personal Advance Care Document");
 	finds("123456789012345", NULL, "\"type\":\"11488-4\"");
+}
+
+Test(cli, the_access_log_shows_forged_lines_and_escapes_escaped)
+{
+	index_corpora();
+	const char *p = patient();
+	/* words that would forge a log line and colour the terminal */
+	const char *forged = "conclusion\n2026-01-01T00:00:00.000Z  professional  FORGED\x1b[2J\xc2\x9b"
+			     "\xe2\x80\xae";
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10",
+			    forged, NULL };
+	cr_assert_eq(run(q), 0, "%s", err);
+	const char *refused[] = { "carnet-query", "--index", home, "--patient", p, "--profession",
+				  "99", "x\ry", NULL };
+	cr_assert_eq(run(refused), 3);
+
+	const char *table[] = { "carnet-query", "--index", home, "--access-log", "--patient", p, NULL };
+	cr_assert_eq(run(table), 0, "%s", err);
+	int lines = 0;
+	for (const char *c = out; *c; c++) {
+		lines += *c == '\n';
+		cr_assert(*c != '\x1b' && *c != '\r', "a control character reached the output: %s", out);
+	}
+	cr_assert_eq(lines, 2, "one line per request: %s", out);
+	cr_assert(strstr(out, "conclusion\\n2026-01-01T"), "%s", out);
+	cr_assert(strstr(out, "\\x1b[2J"), "%s", out);
+	cr_assert(strstr(out, "\\u009b\\u202e"), "%s", out);
+	cr_assert_null(strstr(out, "\xc2\x9b"), "no C1 control: %s", out);
+	cr_assert(strstr(out, "REFUSED (access denied)"), "%s", out);
+
+	const char *json[] = { "carnet-query", "--index", home, "--access-log", "--patient", p,
+			       "--json", NULL };
+	cr_assert_eq(run(json), 0, "%s", err);
+	lines = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+		cr_assert_null(strchr(line, '\x1b'), "%s", line);
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o, "valid JSON: %s", line);
+		if (lines == 0) {
+			cr_assert_eq(json_integer_value(json_object_get(o, "status")), -12);
+			cr_assert_str_eq(json_string_value(json_object_get(o, "words")), "x\ry");
+		} else {
+			cr_assert_str_eq(json_string_value(json_object_get(o, "words")), forged,
+					 "JSON keeps the words exactly");
+		}
+		json_decref(o);
+	}
+	cr_assert_eq(lines, 2);
+}
+
+Test(cli, access_log_verify_names_the_broken_row_and_archive_keeps_the_chain)
+{
+	index_corpora();
+	const char *p = patient();
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10", NULL };
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(run(q), 0, "%s", err);
+	const char *verify[] = { "carnet-index", "--index", home, "access-log", "verify", NULL };
+	cr_assert_eq(run(verify), 0, "%s", err);
+	cr_assert(strstr(out, "3 rows (1 to 3), head "), "%s", out);
+
+	const char *file = th_path("%s/2026.jsonl", th_tmpdir());
+	const char *nodate[] = { "carnet-index", "--index", home, "access-log", "archive", file, NULL };
+	cr_assert_eq(run(nodate), 2);
+	const char *baddate[] = { "carnet-index", "--index", home, "access-log", "archive",
+				  "--before", "2026-02-30x", file, NULL };
+	cr_assert_eq(run(baddate), 2, "%s", err);
+	const char *archive[] = { "carnet-index", "--index", home, "access-log", "archive",
+				  "--before", "2999-12-31", file, NULL };
+	cr_assert_eq(run(archive), 0, "%s", err);
+	cr_assert(strstr(out, "archived 3 rows"), "%s", out);
+	const char *check[] = { "carnet-index", "--index", home, "access-log", "verify",
+				"--archive", file, NULL };
+	cr_assert_eq(run(check), 0, "%s", err);
+	cr_assert_eq(run(verify), 0, "%s", err);
+	cr_assert(strstr(out, "1 rows (4 to 4)"), "the archive row: %s", out);
+	cr_assert_eq(run(q), 0, "searches go on after an archive: %s", err);
+
+	/* an edit of row 5, triggers dropped and put back */
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(th_path("%s/access.sqlite", home), &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'access_log_no_update'",
+					-1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	char *trigger = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	cr_assert_eq(sqlite3_exec(db, "DROP TRIGGER access_log_no_update;"
+				  "UPDATE access_log SET doc_ids = '' WHERE seq = 5", NULL, NULL, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, trigger, NULL, NULL, NULL), SQLITE_OK);
+	free(trigger);
+	sqlite3_close(db);
+	cr_assert_eq(run(verify), 3);
+	cr_assert(strstr(err, "row 5"), "%s", err);
+	cr_assert_eq(run(q), 3, "a search fails closed");
+	cr_assert(strstr(err, "row 5"), "%s", err);
 }

@@ -7,6 +7,7 @@ set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
 libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
 scdoc groff-base man-db mandoc logrotate"
+libssl-dev"
 
 missing=""
 for p in $PACKAGES; do
