@@ -253,7 +253,8 @@ Test(cli, sync_twice_changes_nothing_the_second_time)
 	json_decref(o);
 	cr_assert(strstr(err, "did not change"), "says so: %s", err);
 	const char *bad[] = { "carnet-index", "--index", home, "sync", th_path("%s/none", home), NULL };
-	cr_assert_eq(run(bad), 2, "%s", err);
+	cr_assert_eq(run(bad), 3, "a missing source is a failure: %s", err);
+	cr_assert(strstr(err, "none: the source is missing"), "%s", err);
 }
 
 Test(cli, inputs_over_the_size_limit_are_rejected)
