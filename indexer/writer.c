@@ -482,6 +482,11 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 			*err = job->reason;
 		return CARNET_OK;
 	case CARNET_PREP_REJECT:
+		/* a file that could not be read now (vanished, EIO, EACCES: the
+		 * system said so) keeps what it held: remove_unseen leaves it */
+		if (job->reason.origin == CARNET_ORIGIN_OS &&
+		    (rc = carnet_writer_keep(w, job->source[0] ? job->source : job->path, err)))
+			return rc;
 		return record_reject(w, job->source[0] ? job->source : job->path,
 				     job->hash[0] ? job->hash : NULL, &job->reason,
 				     outcome_out, err);
