@@ -87,6 +87,8 @@ REPLAY_fhir := corpora/fuzz/fhir tests/data/fhir corpora/sample \
 REPLAY_pdf := corpora/fuzz/pdf tests/data/pdf corpora/hl7-C-CDA-Examples/Unstructured
 REPLAY_html := corpora/fuzz/html tests/data/html
 REPLAY_query := corpora/fuzz/query
+REPLAY_walk := corpora/fuzz/walk
+REPLAY_sidecar := corpora/fuzz/sidecar
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 

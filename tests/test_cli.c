@@ -441,3 +441,28 @@ Test(cli, the_public_corpus_is_indexed_and_the_rest_rejected_with_reasons, .time
 	      "Personal Advance Care Document");
 	finds("123456789012345", NULL, "\"type\":\"11488-4\"");
 }
+
+Test(cli, sync_safety_options_are_described_checked_and_a_dry_run_changes_nothing)
+{
+	const char *help[] = { "carnet-index", "--help", NULL };
+	cr_assert_eq(run(help), 0);
+	cr_assert(strstr(out, "--max-remove") && strstr(out, "--allow-empty") &&
+		  strstr(out, "--dry-run"), "%s", out);
+	const char *rb[] = { "carnet-index", "--index", home, "--dry-run", "rebuild", th_sample(), NULL };
+	cr_assert_eq(run(rb), 2, "%s", err);
+	const char *bad[] = { "carnet-index", "--index", home, "--max-remove", "-1", "sync",
+			      th_sample(), NULL };
+	cr_assert_eq(run(bad), 2, "%s", err);
+	const char *dry[] = { "carnet-index", "--index", home, "--json", "--dry-run", "sync",
+			      th_sample(), NULL };
+	cr_assert_eq(run(dry), 0, "%s", err);
+	cr_assert(strstr(out, "add\t") && strstr(out, "\tDOC-P1-0001\n"), "%s", out);
+	cr_assert(strstr(out, "\"dry_run\":true"), "%s", out);
+	cr_assert(strstr(err, "dry run, nothing changed"), "%s", err);
+	const char *st[] = { "carnet-index", "--index", home, "--json", "stats", NULL };
+	cr_assert_eq(run(st), 0, "%s", err);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert_eq(json_integer_value(json_object_get(o, "documents")), 0, "%s", out);
+	json_decref(o);
+}
