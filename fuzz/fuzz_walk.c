@@ -6,7 +6,6 @@
  * that does not end is libFuzzer's timeout. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "rmtree.h"
 #include "walk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,17 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char dir[] = "/tmp/carnet-fuzz-walk-XXXXXX";
 static char tree[PATH_MAX], outside[PATH_MAX];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void teardown(void)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fuzz_rmtree(dir);
 }
 
 /* Once per process: dir/outside/secret.txt, a file the walk must never
@@ -183,6 +175,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strcmp(w.paths[i - 1], w.paths[i]) == 0)
 			abort();
 	carnet_walk__free(&w);
-	nftw(tree, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fuzz_rmtree(tree);
 	return 0;
 }
