@@ -79,7 +79,7 @@ static size_t build(const uint8_t *data, size_t size)
 			mkdir(path, 0700);
 			if (depth < 8 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
 			    strlen(path) < sizeof cwd) {
-				snprintf(cwd, sizeof cwd, "%s", path);
+				memcpy(cwd, path, strlen(path) + 1);
 				depth++;
 			}
 			break;
