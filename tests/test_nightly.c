@@ -418,7 +418,7 @@ static int sync_src(const char *opt)
 	return ci(a);
 }
 
-Test(sync, fifos_devices_and_links_out_of_the_tree_are_skipped_and_nothing_hangs, .timeout = 120)
+Test(sync, fifos_devices_and_links_out_of_the_tree_are_skipped_and_nothing_hangs)
 {
 	write_docs(6, 3);
 	cr_assert_eq(mkfifo(th_path("%s/waiting.txt", src), 0600), 0);
@@ -449,7 +449,7 @@ Test(sync, fifos_devices_and_links_out_of_the_tree_are_skipped_and_nothing_hangs
 	cr_assert(strstr(err, "6 unchanged"), "%s", err);
 }
 
-Test(sync, an_empty_missing_or_unreadable_source_changes_nothing, .timeout = 120)
+Test(sync, an_empty_missing_or_unreadable_source_changes_nothing)
 {
 	write_docs(12, 6);
 	cr_assert_eq(sync_src(NULL), 0, "%s", err);
@@ -494,7 +494,7 @@ Test(sync, an_empty_missing_or_unreadable_source_changes_nothing, .timeout = 120
 	cr_assert_eq(documents(), 0);
 }
 
-Test(sync, a_sync_that_would_remove_too_much_stops_before_removing, .timeout = 120)
+Test(sync, a_sync_that_would_remove_too_much_stops_before_removing)
 {
 	write_docs(20, 10);
 	cr_assert_eq(sync_src(NULL), 0, "%s", err);
@@ -528,7 +528,7 @@ Test(sync, a_sync_that_would_remove_too_much_stops_before_removing, .timeout = 1
 	cr_assert_eq(ci(pct), 2, "%s", err);
 }
 
-Test(sync, a_dry_run_says_what_it_would_do_and_changes_nothing, .timeout = 120)
+Test(sync, a_dry_run_says_what_it_would_do_and_changes_nothing)
 {
 	write_docs(10, 5);
 	cr_assert_eq(sync_src(NULL), 0, "%s", err);
@@ -598,7 +598,7 @@ static int sync_with_hook(const char *opt)
 	return rc;
 }
 
-Test(sync, a_subdirectory_that_vanishes_during_the_sync_keeps_its_documents, .timeout = 120)
+Test(sync, a_subdirectory_that_vanishes_during_the_sync_keeps_its_documents)
 {
 	write_docs(12, 6);
 	pdf_with_hook(th_path("mv %s/sub %s/away", src, base));
@@ -616,7 +616,7 @@ Test(sync, a_subdirectory_that_vanishes_during_the_sync_keeps_its_documents, .ti
 	cr_assert_str_eq(served_from("P01-D008"), th_path("%s/sub/d008.txt", src));
 }
 
-Test(sync, a_source_replaced_by_an_empty_one_during_the_sync_loses_nothing, .timeout = 120)
+Test(sync, a_source_replaced_by_an_empty_one_during_the_sync_loses_nothing)
 {
 	write_docs(12, 6);
 	pdf_with_hook(th_path("mv %s %s/old && mkdir %s", src, base, src));
@@ -630,7 +630,7 @@ Test(sync, a_source_replaced_by_an_empty_one_during_the_sync_loses_nothing, .tim
 	cr_assert_eq(documents(), 13);
 }
 
-Test(sync, a_directory_that_cannot_be_listed_keeps_its_documents, .timeout = 120)
+Test(sync, a_directory_that_cannot_be_listed_keeps_its_documents)
 {
 	write_docs(12, 6);
 	cr_assert_eq(sync_src(NULL), 0, "%s", err);
@@ -685,7 +685,7 @@ static void move(const char *from, const char *to)
 			    th_path("%s/%s.meta.json", src, to)), 0);
 }
 
-Test(sync, a_renamed_or_moved_file_keeps_its_document_and_its_masks, .timeout = 120)
+Test(sync, a_renamed_or_moved_file_keeps_its_document_and_its_masks)
 {
 	write_docs(10, 5);
 	cr_assert_eq(sync_src(NULL), 0, "%s", err);
@@ -717,7 +717,7 @@ Test(sync, a_renamed_or_moved_file_keeps_its_document_and_its_masks, .timeout = 
 	cr_assert_str_eq(served_from("P01-D002"), th_path("%s/d002.txt", src));
 }
 
-Test(sync, a_document_at_two_paths_is_a_reject_naming_both, .timeout = 120)
+Test(sync, a_document_at_two_paths_is_a_reject_naming_both)
 {
 	write_docs(6, 3);
 	cr_assert_eq(sync_src(NULL), 0, "%s", err);
