@@ -77,7 +77,8 @@ CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
 CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
-                indexer/sidecar.c indexer/prepare.c indexer/writer.c
+                indexer/sidecar.c indexer/prepare.c indexer/writer.c \
+                indexer/walk.c
 QUERY_SRCS := query/search.c query/policy.c query/words.c query/snippet.c
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
@@ -100,6 +101,8 @@ REPLAY_fhir := corpora/fuzz/fhir tests/data/fhir corpora/sample \
 REPLAY_pdf := corpora/fuzz/pdf tests/data/pdf corpora/hl7-C-CDA-Examples/Unstructured
 REPLAY_html := corpora/fuzz/html tests/data/html
 REPLAY_query := corpora/fuzz/query
+REPLAY_walk := corpora/fuzz/walk
+REPLAY_sidecar := corpora/fuzz/sidecar
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 

@@ -440,6 +440,28 @@ int carnet_registry__source_delete(carnet_registry *r, const char *path,
 	return run(r, st, "forget source", err);
 }
 
+int carnet_registry__source_move(carnet_registry *r, const char *from,
+				 const char *to, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(r, &st, "UPDATE documents SET source_path = ?2 WHERE source_path = ?1",
+			 err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, from);
+	bind_text(st, 2, to);
+	if ((rc = run(r, st, "move documents to their new path", err)))
+		return rc;
+	return carnet_registry__source_delete(r, from, err);
+}
+
+int carnet_registry__retry_conflicts(carnet_registry *r, carnet_error *err)
+{
+	return exec(r, "UPDATE sources SET content_hash = '' WHERE state = 'rejected'"
+		       " AND content_hash <> '' AND reason LIKE '%is already indexed from%'",
+		    "retry conflicting sources", err);
+}
+
 int carnet_registry__seen(carnet_registry *r, const char *path,
 			  carnet_error *err)
 {

@@ -48,6 +48,15 @@ int carnet_registry__source_set(carnet_registry *r, const char *path,
 int carnet_registry__source_delete(carnet_registry *r, const char *path,
 				   carnet_error *err);
 
+/* A file was renamed or moved: the documents read from `from` are now
+ * read from `to` (same ids, so their masks stay), and `from` is forgotten. */
+int carnet_registry__source_move(carnet_registry *r, const char *from,
+				 const char *to, carnet_error *err);
+
+/* Make the rejects "document id already indexed from another file" be
+ * read again at the next sync (they were kept forever before 0.1.1). */
+int carnet_registry__retry_conflicts(carnet_registry *r, carnet_error *err);
+
 /* Note that path was seen by this connection (a temporary table, gone when
  * the registry is closed), for finding the sources that disappeared. */
 int carnet_registry__seen(carnet_registry *r, const char *path,

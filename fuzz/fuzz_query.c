@@ -5,28 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <unistd.h>
 
 #include "carnet.h"
+#include "rmtree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static carnet_index *idx;
 static char dir[] = "/tmp/carnet-fuzz-XXXXXX";
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void teardown(void)
 {
 	carnet_index_close(idx);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fuzz_rmtree(dir);
 }
 
 /* Build, once per process, an index of two patients in a temporary dir. */

@@ -559,12 +559,20 @@ typedef enum carnet_outcome {
 	CARNET_OUTCOME_ADDED = 0,     /* a new document */
 	CARNET_OUTCOME_REPLACED = 1,  /* the input changed and was read again */
 	CARNET_OUTCOME_UNCHANGED = 2, /* same content as already indexed */
-	CARNET_OUTCOME_REJECTED = 3   /* bad input: recorded with its reason */
+	CARNET_OUTCOME_REJECTED = 3,  /* bad input: recorded with its reason */
+	CARNET_OUTCOME_MOVED = 4      /* a file renamed or moved: its documents
+					 keep their id and masks, under the new path */
 } carnet_outcome;
 
 /**
  * Read one input file (and its sidecar FILE.meta.json) into the index.
  * Changes become visible at the next carnet_writer_commit.
+ *
+ * A document's identity is its id, not its path: when the file holds a
+ * document already indexed from another path, and that path is gone, the
+ * file was renamed or moved and the document follows it (its masks
+ * stay; outcome CARNET_OUTCOME_MOVED). When the other path still exists,
+ * the input is rejected naming both, and the document indexed stays.
  *
  * A bad input is not a failure of the call: it returns CARNET_OK with
  * *outcome_out = CARNET_OUTCOME_REJECTED, and @p err (when not NULL) holds
@@ -612,7 +620,8 @@ CARNET_API int carnet_writer_add_files(carnet_writer *w, const char *const *path
  * Remove from the index every document read from a file under directory
  * @p dir that this writer has not been given (carnet_writer_add_file)
  * since it was opened: the file is gone. Rejected inputs that are gone are
- * forgotten too. This is the last step of a sync; call it only after every
+ * forgotten too. Paths given to carnet_writer_keep, and files that cannot
+ * be checked (EACCES, EIO), are kept. This is the last step of a sync; call it only after every
  * file under @p dir was given, or documents of files not given are lost.
  *
  * @param[out] removed_out  documents removed; may be NULL
@@ -622,6 +631,57 @@ CARNET_API int carnet_writer_add_files(carnet_writer *w, const char *const *path
 CARNET_API int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
 					   uint64_t *removed_out,
 					   carnet_error *err);
+
+/**
+ * Keep everything at or under @p path (a file or a directory that could
+ * not be read during a sync) from carnet_writer_remove_unseen and
+ * carnet_writer_unseen: its documents stay.
+ *
+ * @return CARNET_OK; CARNET_E_NOMEM.
+ */
+CARNET_API int carnet_writer_keep(carnet_writer *w, const char *path,
+				  carnet_error *err);
+
+/** Called per document carnet_writer_remove_unseen would remove (@p id
+ * NULL for a rejected input that would only be forgotten); non-zero stops
+ * and is returned. */
+typedef int (*carnet_unseen_cb)(const char *path, const char *id, void *payload);
+
+/**
+ * What carnet_writer_remove_unseen(w, dir) would remove now, without
+ * removing it: each document of a file under @p dir that this writer was
+ * not given, that is not kept (carnet_writer_keep) and that is gone (a
+ * file that cannot be checked, EACCES or EIO, is kept).
+ *
+ * @param cb            may be NULL
+ * @param[out] removable_out  documents that would be removed; may be NULL
+ * @param[out] total_out      documents in the index now; may be NULL
+ * @return as carnet_writer_remove_unseen.
+ */
+CARNET_API int carnet_writer_unseen(carnet_writer *w, const char *dir,
+				    carnet_unseen_cb cb, void *payload,
+				    uint64_t *removable_out, uint64_t *total_out,
+				    carnet_error *err);
+
+/** Called by carnet_writer_preview_file per document the file would add,
+ * replace or move (@p id set; for a move @p detail is the old path), or
+ * once for an unchanged or rejected file (@p id NULL; @p detail the
+ * reason of a reject). */
+typedef void (*carnet_preview_cb)(const char *path, carnet_outcome outcome,
+				  const char *id, const char *detail,
+				  void *payload);
+
+/**
+ * Read @p path as carnet_writer_add_file would, and say what it would do,
+ * changing nothing in the index (a dry run). The file counts as given for
+ * carnet_writer_unseen.
+ *
+ * @return CARNET_OK (rejects are reported to @p cb); CARNET_E_NOMEM,
+ *         CARNET_E_IO, CARNET_E_CORRUPT.
+ */
+CARNET_API int carnet_writer_preview_file(carnet_writer *w, const char *path,
+					  carnet_preview_cb cb, void *payload,
+					  carnet_error *err);
 
 /** Who a document can be hidden from, after upload. */
 typedef enum carnet_audience {

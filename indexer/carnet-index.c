@@ -1,7 +1,9 @@
 /* carnet-index.c - the indexing CLI: add files and directories to an index
- * home, show its figures and its rejected inputs. Uses the public API only. */
+ * home, show its figures and its rejected inputs. Uses the public API, and
+ * the library's directory walk (walk.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <jansson.h>
 
 #include "carnet.h"
+#include "walk.h"
 
 enum { EXIT_OK = 0, EXIT_REJECTS = 1, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 
@@ -21,13 +24,11 @@ enum { EXIT_OK = 0, EXIT_REJECTS = 1, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 static unsigned long batch = 1000;
 static unsigned jobs;     /* extraction threads; 0 until set: all cores */
 
-typedef struct inputs inputs;
-
 typedef struct run {
 	carnet_writer *w;
-	inputs *inputs;
-	int json, quiet, progress;
-	unsigned long seen, added, replaced, unchanged, rejected, in_batch;
+	carnet_walk *inputs;
+	int json, quiet, progress, sync;
+	unsigned long seen, added, replaced, unchanged, rejected, in_batch, moved;
 	uint64_t removed;
 	int failed;
 	int list_errors; /* a directory could not be listed: do not remove */
@@ -73,6 +74,12 @@ static void usage(FILE *f)
 	      "                 default 64M)\n"
 	      "  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
 	      "  --batch N      files per commit (default 1000): what a crash can cost\n"
+	      "  --max-remove N|N%  sync: stop before removing anything if more than N\n"
+	      "                 documents (or N% of them; default 10%) would be removed\n"
+	      "  --allow-empty  sync, rebuild: an empty source is intended (else it is\n"
+	      "                 a failure and nothing changes)\n"
+	      "  --dry-run      add, sync: print what would be added, replaced, moved,\n"
+	      "                 removed (path and id) and change nothing\n"
 	      "  --json         a JSON summary on stdout\n"
 	      "  --quiet        no summary or progress on stderr\n"
 	      "\n"
@@ -101,38 +108,6 @@ static int commit(run *r)
 	return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* The inputs found by walking the paths given. */
-typedef struct inputs {
-	char **paths;
-	size_t count, cap;
-} inputs;
-
-static void add_file(run *r, const char *path)
-{
-	inputs *in = r->inputs;
-	if (in->count == in->cap) {
-		size_t cap = in->cap ? in->cap * 2 : 1024;
-		char **p = realloc(in->paths, cap * sizeof *p);
-		if (!p) {
-			r->failed = 1;
-			return;
-		}
-		in->paths = p;
-		in->cap = cap;
-	}
-	if (!(in->paths[in->count] = strdup(path))) {
-		r->failed = 1;
-		return;
-	}
-	in->count++;
-}
-
 static void on_outcome(const char *path, carnet_outcome outcome,
 		       const carnet_error *reason, void *payload)
 {
@@ -143,6 +118,7 @@ static void on_outcome(const char *path, carnet_outcome outcome,
 	case CARNET_OUTCOME_ADDED: r->added++; break;
 	case CARNET_OUTCOME_REPLACED: r->replaced++; break;
 	case CARNET_OUTCOME_UNCHANGED: r->unchanged++; break;
+	case CARNET_OUTCOME_MOVED: r->moved++; break;
 	case CARNET_OUTCOME_REJECTED:
 		r->rejected++;
 		if (!r->quiet)
@@ -175,51 +151,78 @@ static void index_inputs(run *r)
 	}
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
+/* An entry the walk did not return: reported as rejects are; a part of
+ * the source that could not be read keeps its documents. */
+static void on_skip(const char *path, carnet_walk_skip what, const char *reason,
+		    void *payload)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
+	run *r = payload;
+	(void)path;
+	r->rejected++;
+	if (what == CARNET_WALK_UNREADABLE)
+		r->list_errors++;
+	if (!r->quiet)
+		fprintf(stderr, "carnet-index: rejected %s%s\n", reason,
+			what == CARNET_WALK_UNREADABLE && r->sync
+				? " (what it held stays indexed)" : "");
 }
 
-/* Add a file, or a directory's files recursively in name order, skipping
- * hidden entries and sidecars (read with the file they describe). */
-static void add_path(run *r, const char *path, int depth)
+/* What a dry run would do, on stdout: add, replace, move, reject. */
+static void on_preview(const char *path, carnet_outcome outcome, const char *id,
+		       const char *detail, void *payload)
 {
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		if (!ends_with(path, ".meta.json"))
-			add_file(r, path);
-		return;
-	}
-	if (depth > 64) {
-		fprintf(stderr, "carnet-index: %s: directories nested too deep, skipped\n", path);
-		return;
-	}
-	struct dirent **names;
-	int n = scandir(path, &names, NULL, by_name);
-	if (n < 0) {
-		fprintf(stderr, "carnet-index: %s: cannot list directory: %s\n",
-			path, strerror(errno));
+	run *r = payload;
+	switch (outcome) {
+	case CARNET_OUTCOME_ADDED:
+		r->added++;
+		printf("add\t%s\t%s\n", path, id);
+		break;
+	case CARNET_OUTCOME_REPLACED:
+		r->replaced++;
+		printf("replace\t%s\t%s\n", path, id);
+		break;
+	case CARNET_OUTCOME_MOVED:
+		r->moved++;
+		printf("move\t%s\t%s\tfrom %s\n", path, id, detail);
+		break;
+	case CARNET_OUTCOME_UNCHANGED:
+		r->unchanged++;
+		break;
+	case CARNET_OUTCOME_REJECTED:
 		r->rejected++;
-		r->list_errors++;
-		return;
+		printf("reject\t%s\t%s\n", path, detail ? detail : "");
+		break;
 	}
-	for (int i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-		if (name[0] != '.' && !ends_with(name, ".meta.json") && !r->failed) {
-			size_t len = strlen(path) + strlen(name) + 2;
-			char *child = malloc(len);
-			if (child) {
-				snprintf(child, len, "%s%s%s", path,
-					 ends_with(path, "/") ? "" : "/", name);
-				add_path(r, child, depth + 1);
-				free(child);
-			} else {
-				r->failed = 1;
-			}
-		}
-		free(names[i]);
+}
+
+static int on_unseen(const char *path, const char *id, void *payload)
+{
+	(void)payload;
+	if (id)
+		printf("remove\t%s\t%s\n", path, id);
+	return 0;
+}
+
+/* Is dir a directory that can be listed? 0, or an errno. Files it holds
+ * are counted by the walk. */
+static int source_state(const char *dir, struct stat *st)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	int e = 0;
+	DIR *d = fstat(fd, st) == 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		e = errno;
+		close(fd);
+		return e;
 	}
-	free(names);
+	errno = 0;
+	while (readdir(d))
+		errno = 0;
+	e = errno;
+	closedir(d);
+	return e;
 }
 
 /* Parse "64M"-style sizes; 0 on error. */
@@ -243,8 +246,77 @@ static uint64_t parse_size(const char *s)
 }
 
 static uint64_t max_size, pdf_timeout;
+/* sync: what it may do. A sync that would remove more than max_remove
+ * documents (or max_remove_pct percent of them) stops before removing. */
+static int allow_empty, dry_run, max_remove_is_pct = 1;
+static uint64_t max_remove = 10;
 
 enum { MODE_ADD, MODE_SYNC, MODE_REBUILD };
+
+/* Before any change: the source must be a directory that can be listed
+ * and holds files (unless --allow-empty). 0 if it can be synced. */
+static int check_source(const run *r, const char *dir, const struct stat *st, int e)
+{
+	if (e == 0 && !S_ISDIR(st->st_mode))
+		e = ENOTDIR;
+	if (e) {
+		fprintf(stderr, "carnet-index: %s: the source %s (%s): nothing changed\n",
+			dir, e == ENOENT ? "is missing" : "cannot be read", strerror(e));
+		return -1;
+	}
+	if (r->inputs->count == 0 && !allow_empty) {
+		fprintf(stderr, "carnet-index: %s: the source is empty (no file to index%s): "
+			"nothing changed; if an empty source is intended, use --allow-empty\n",
+			dir, r->list_errors ? ", and parts of it cannot be read" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* After indexing, before removing: the source is still the directory
+ * walked (not gone, unmounted or replaced), and removing what is gone
+ * stays within --max-remove. 0 if the removal may go on. */
+static int check_removal(run *r, const char *dir, const struct stat *walked)
+{
+	struct stat now;
+	int e = source_state(dir, &now);
+	if (e || now.st_dev != walked->st_dev || now.st_ino != walked->st_ino) {
+		fprintf(stderr, "carnet-index: %s: the source %s while the sync ran%s%s: "
+			"nothing removed\n", dir, e ? "became unreadable" : "was replaced",
+			e ? ": " : "", e ? strerror(e) : "");
+		return -1;
+	}
+	uint64_t removable, total;
+	carnet_error err;
+	if (carnet_writer_unseen(r->w, dir, dry_run ? on_unseen : NULL, r, &removable,
+				 &total, &err) != CARNET_OK) {
+		fprintf(stderr, "carnet-index: %s\n", err.message);
+		return -1;
+	}
+	if (allow_empty && r->inputs->count == 0)
+		return 0; /* an empty source, said to be intended */
+	int over = max_remove_is_pct ? removable * 100 > max_remove * total
+				     : removable > max_remove;
+	if (over) {
+		char limit[64];
+		if (max_remove_is_pct)
+			snprintf(limit, sizeof limit, "%llu%% of the documents",
+				 (unsigned long long)max_remove);
+		else
+			snprintf(limit, sizeof limit, "%llu documents",
+				 (unsigned long long)max_remove);
+		fprintf(stderr, "carnet-index: %s: the sync would remove %llu of the %llu "
+			"documents (%.1f%%), more than --max-remove allows (%s): stopped "
+			"before removing anything; check that the source is complete, or "
+			"allow it with --max-remove\n", dir, (unsigned long long)removable,
+			(unsigned long long)total,
+			total ? 100.0 * (double)removable / (double)total : 0.0, limit);
+		return -1;
+	}
+	if (dry_run)
+		r->removed = removable;
+	return 0;
+}
 
 static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		   int mode)
@@ -256,37 +328,63 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	struct stat st;
-	if (sync && (stat(argv[0], &st) != 0 || !S_ISDIR(st.st_mode))) {
-		fprintf(stderr, "carnet-index: %s: not a directory\n", argv[0]);
+	if (dry_run && mode == MODE_REBUILD) {
+		fputs("carnet-index: --dry-run is for add and sync\n", stderr);
 		return EXIT_USAGE;
 	}
 	run r;
 	memset(&r, 0, sizeof r);
 	r.json = json;
 	r.quiet = quiet;
+	r.sync = mode == MODE_SYNC;
 	r.progress = !quiet && isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
+	carnet_walk in = CARNET_WALK_INIT;
+	r.inputs = &in;
 	carnet_error err;
+	struct stat walked;
+	int src_err = sync ? source_state(argv[0], &walked) : 0;
+	for (int i = 0; i < argc && !r.failed && !src_err; i++) {
+		if (carnet_walk__run(&in, argv[i], on_skip, &r, &err) != CARNET_OK) {
+			fprintf(stderr, "carnet-index: %s\n", err.message);
+			r.failed = 1;
+		}
+	}
+	if (r.failed || (sync && check_source(&r, argv[0], &walked, src_err) != 0)) {
+		carnet_walk__free(&in);
+		return EXIT_FAILURE_;
+	}
 	if ((mode == MODE_REBUILD ? carnet_writer_open_rebuild(&r.w, home, &err)
 				  : carnet_writer_open(&r.w, home, &err)) != CARNET_OK) {
 		fprintf(stderr, "carnet-index: %s\n", err.message);
+		carnet_walk__free(&in);
 		return EXIT_FAILURE_;
 	}
 	if ((max_size && carnet_writer_set_limit(r.w, CARNET_LIMIT_INPUT_BYTES, max_size, &err)) ||
 	    (pdf_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_PDF_SECONDS, pdf_timeout, &err))) {
 		fprintf(stderr, "carnet-index: %s\n", err.message);
 		carnet_writer_close(r.w);
+		carnet_walk__free(&in);
 		return EXIT_USAGE;
 	}
-	inputs in = { NULL, 0, 0 };
-	r.inputs = &in;
-	for (int i = 0; i < argc && !r.failed; i++)
-		add_path(&r, argv[i], 0);
-	index_inputs(&r);
-	for (size_t i = 0; i < in.count; i++)
-		free(in.paths[i]);
-	free(in.paths);
+	/* what could not be read keeps its documents */
+	for (size_t i = 0; i < in.nunreadable && !r.failed; i++)
+		if (carnet_writer_keep(r.w, in.unreadable[i], &err) != CARNET_OK) {
+			fprintf(stderr, "carnet-index: %s\n", err.message);
+			r.failed = 1;
+		}
+	if (dry_run) {
+		for (size_t i = 0; i < in.count && !r.failed; i++) {
+			r.seen++;
+			if (carnet_writer_preview_file(r.w, in.paths[i], on_preview, &r,
+						       &err) != CARNET_OK) {
+				fprintf(stderr, "carnet-index: %s\n", err.message);
+				r.failed = 1;
+			}
+		}
+	} else {
+		index_inputs(&r);
+	}
 	if (mode == MODE_REBUILD) {
 		/* nothing to remove: the new generation holds only what was read */
 		if (!r.failed && r.list_errors) {
@@ -298,39 +396,45 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 			fprintf(stderr, "carnet-index: %s\n", err.message);
 			r.failed = 1;
 		}
-	} else if (sync && !r.failed && r.list_errors) {
-		fprintf(stderr, "carnet-index: %s could not be listed entirely: "
-			"nothing removed this time\n", argv[0]);
-	} else if (sync && !r.failed &&
+	} else if (sync && !r.failed && check_removal(&r, argv[0], &walked) != 0) {
+		r.failed = 1;
+	} else if (sync && !r.failed && !dry_run &&
 		   carnet_writer_remove_unseen(r.w, argv[0], &r.removed, &err) != CARNET_OK) {
 		fprintf(stderr, "carnet-index: %s\n", err.message);
 		r.failed = 1;
 	}
-	if (!r.failed && mode != MODE_REBUILD)
+	if (sync && r.list_errors && !quiet)
+		fprintf(stderr, "carnet-index: %s could not be read entirely: the documents "
+			"of what could not be read are kept\n", argv[0]);
+	if (!r.failed && mode != MODE_REBUILD && !dry_run)
 		commit(&r); /* what remove_unseen changed */
 	carnet_writer_close(r.w);
+	carnet_walk__free(&in);
 	double secs = elapsed(&r);
 	if (r.progress)
 		fputs("\r\033[K", stderr);
-	int nothing = !r.added && !r.replaced && !r.removed;
+	int nothing = !r.added && !r.replaced && !r.removed && !r.moved;
 	if (!quiet)
 		fprintf(stderr,
-			"carnet-index: %lu files in %.2f s: %lu added, %lu replaced, "
-			"%llu removed, %lu unchanged, %lu rejected%s%s%s\n",
-			r.seen, secs, r.added, r.replaced, (unsigned long long)r.removed,
+			"carnet-index: %s%lu files in %.2f s: %lu added, %lu replaced, "
+			"%lu moved, %llu removed, %lu unchanged, %lu rejected%s%s%s\n",
+			dry_run ? "dry run, nothing changed: " : "",
+			r.seen, secs, r.added, r.replaced, r.moved, (unsigned long long)r.removed,
 			r.unchanged, r.rejected,
-			r.rejected ? " (see: carnet-index rejects)" : "",
+			r.rejected && !dry_run ? " (see: carnet-index rejects)" : "",
 			r.failed ? "; stopped on failure, last batch not committed" : "",
 			nothing && !r.failed ? "; the index did not change" : "");
 	if (json) {
-		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b, s:b}",
 				      "files", (json_int_t)r.seen,
 				      "added", (json_int_t)r.added,
 				      "replaced", (json_int_t)r.replaced,
+				      "moved", (json_int_t)r.moved,
 				      "removed", (json_int_t)r.removed,
 				      "unchanged", (json_int_t)r.unchanged,
 				      "rejected", (json_int_t)r.rejected,
-				      "seconds", secs, "failed", r.failed);
+				      "seconds", secs, "failed", r.failed,
+				      "dry_run", dry_run);
 		if (o) {
 			json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 			putchar('\n');
@@ -597,6 +701,9 @@ int main(int argc, char **argv)
 		{ "archive", required_argument, NULL, 'a' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "pdf-timeout", required_argument, NULL, 'T' },
+		{ "allow-empty", no_argument, NULL, 'E' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "max-remove", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -637,6 +744,22 @@ int main(int argc, char **argv)
 		case 'G': init_group = optarg; break;
 		case 'b': log_before = optarg; break;
 		case 'a': log_archive = optarg; break;
+		case 'E': allow_empty = 1; break;
+		case 'n': dry_run = 1; break;
+		case 'R': {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			max_remove_is_pct = *end == '%';
+			if (end == optarg || optarg[0] == '-' || errno ||
+			    (max_remove_is_pct ? end[1] != '\0' || n > 100 : *end != '\0')) {
+				fprintf(stderr, "carnet-index: --max-remove needs a number of documents "
+					"or a percentage such as 10%%\n");
+				return EXIT_USAGE;
+			}
+			max_remove = n;
+			break;
+		}
 		case 'B': {
 			char *end;
 			long n = strtol(optarg, &end, 10);

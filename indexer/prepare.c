@@ -19,6 +19,7 @@
 #include "schema.h"
 #include "sidecar.h"
 #include "text.h"
+#include "walk.h"
 
 /* One input being indexed: the documents its reader produced. */
 typedef struct pending {
@@ -37,7 +38,9 @@ static int slurp(const char *path, uint64_t max, char **data_out,
 {
 	*data_out = NULL;
 	*len_out = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* never blocks: a FIFO or a device (even one swapped in after the
+	 * walk looked) is opened without waiting, then refused on fstat */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return carnet_error__os(err, carnet_error__from_errno(errno),
 					errno, "%s: cannot open", path);
@@ -49,7 +52,8 @@ static int slurp(const char *path, uint64_t max, char **data_out,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-				       0, "%s: not a regular file", path);
+				       0, "%s: not a regular file (%s)", path,
+				       carnet_walk__type_name(st.st_mode));
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {

@@ -34,6 +34,8 @@ struct carnet_writer {
 	char registry_path[CARNET_PATH_MAX]; /* for the extraction threads */
 	char old_gen[CARNET_PATH_MAX]; /* rebuild: the one live when it began */
 	char home[CARNET_PATH_MAX];
+	char **keep;                   /* carnet_writer_keep: never removed */
+	size_t nkeep;
 };
 
 /* Does the registry know document id (a term "Q<id>")? If not, the
@@ -72,7 +74,8 @@ static int recover(carnet_writer *w, carnet_error *err)
 	}
 	/* until close, a crash leaves this mark for the next writer to see */
 	if ((rc = carnet_registry__begin(w->reg, err)) ||
-	    (rc = carnet_registry__meta_set(w->reg, "clean", "0", err)))
+	    (rc = carnet_registry__meta_set(w->reg, "clean", "0", err)) ||
+	    (rc = carnet_registry__retry_conflicts(w->reg, err)))
 		return rc;
 	return carnet_registry__commit(w->reg, err);
 }
@@ -278,6 +281,9 @@ void carnet_writer_close(carnet_writer *w)
 	carnet_registry__close(w->reg);
 	carnet_home__unlock(w->lock_fd);
 	carnet_rank__free(w->rank);
+	for (size_t i = 0; i < w->nkeep; i++)
+		free(w->keep[i]);
+	free(w->keep);
 	free(w);
 }
 
@@ -449,6 +455,34 @@ static int drop_stale(carnet_writer *w, const char *source, const carnet_doc *do
 	return rc;
 }
 
+/* The source other than job's that document i is indexed from, into
+ * other ("" if none), and whether that path is gone from the disk (a
+ * path that cannot be checked, EACCES or EIO, is not gone). */
+static int other_owner(carnet_writer *w, const carnet_prepared *job, size_t i,
+		       char *other, size_t size, int *gone, carnet_error *err)
+{
+	*gone = 0;
+	int rc = carnet_registry__doc_source(w->reg, job->docs[i].id, other, size, err);
+	if (rc)
+		return rc;
+	if (strcmp(other, job->source) == 0) {
+		other[0] = '\0';
+		return CARNET_OK;
+	}
+	struct stat st;
+	if (other[0] && lstat(other, &st) != 0)
+		*gone = errno == ENOENT || errno == ENOTDIR;
+	return CARNET_OK;
+}
+
+static void conflict(carnet_prepared *job, size_t i, const char *other)
+{
+	carnet_error__set(&job->reason, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+			  "%s: document id %.128s is also in %s, which is indexed: "
+			  "two files hold the same document; the one in %s is kept",
+			  job->source, job->docs[i].id, other, other);
+}
+
 /* Apply a prepared input to the index and the registry (writer thread). */
 static int apply(carnet_writer *w, carnet_prepared *job,
 		 carnet_outcome *outcome_out, carnet_error *err)
@@ -473,30 +507,46 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 			*err = job->reason;
 		return CARNET_OK;
 	case CARNET_PREP_REJECT:
+		/* a file that could not be read now (vanished, EIO, EACCES: the
+		 * system said so) keeps what it held: remove_unseen leaves it */
+		if (job->reason.origin == CARNET_ORIGIN_OS &&
+		    (rc = carnet_writer_keep(w, job->source[0] ? job->source : job->path, err)))
+			return rc;
 		return record_reject(w, job->source[0] ? job->source : job->path,
 				     job->hash[0] ? job->hash : NULL, &job->reason,
 				     outcome_out, err);
 	default:
 		break;
 	}
-	/* a document id already read from another file is a conflict: the
-	 * input is refused rather than taking the other file's document */
+	/* a document id already read from another file: a move when that
+	 * file is gone, else a conflict (the input is refused rather than
+	 * taking the other file's document) */
+	char other[PATH_MAX];
+	int moved = 0;
 	for (size_t i = 0; i < job->count; i++) {
-		char other[PATH_MAX];
-		if ((rc = carnet_registry__doc_source(w->reg, job->docs[i].id, other,
-						      sizeof other, err)))
+		int gone;
+		if ((rc = other_owner(w, job, i, other, sizeof other, &gone, err)))
 			return rc;
-		if (other[0] && strcmp(other, job->source) != 0) {
-			carnet_error__set(&job->reason, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-					  "%s: document id %.128s is already indexed from %s",
-					  job->source, job->docs[i].id, other);
-			return record_reject(w, job->source, job->hash, &job->reason,
+		if (other[0] && !gone) {
+			conflict(job, i, other);
+			/* no hash: read again at every sync, until one file goes */
+			return record_reject(w, job->source, "", &job->reason,
 					     outcome_out, err);
 		}
+		moved |= other[0] != '\0';
+	}
+	if ((rc = carnet_registry__begin(w->reg, err)))
+		return rc;
+	/* a move: the documents take their new path, keeping their ids */
+	for (size_t i = 0; moved && i < job->count; i++) {
+		int gone;
+		if ((rc = other_owner(w, job, i, other, sizeof other, &gone, err)) ||
+		    (other[0] && (rc = carnet_registry__source_move(w->reg, other, job->source,
+								    err))))
+			return rc;
 	}
 	/* index: drop what the source no longer yields, then put */
-	if ((rc = carnet_registry__begin(w->reg, err)) ||
-	    (rc = drop_stale(w, job->source, job->docs, job->count, err)))
+	if ((rc = drop_stale(w, job->source, job->docs, job->count, err)))
 		return rc;
 	for (size_t i = 0; i < job->count; i++) {
 		char id_term[CARNET_ID_MAX + 8];
@@ -513,8 +563,9 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 					      CARNET_SOURCE_INDEXED, NULL, err)))
 		return rc;
 	if (outcome_out)
-		*outcome_out = job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_REPLACED
-								   : CARNET_OUTCOME_ADDED;
+		*outcome_out = moved ? CARNET_OUTCOME_MOVED
+			       : job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_REPLACED
+								     : CARNET_OUTCOME_ADDED;
 	return CARNET_OK;
 }
 
@@ -712,11 +763,46 @@ static int collect_path(const char *path, void *payload)
 	return 0;
 }
 
-int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
-				uint64_t *removed_out, carnet_error *err)
+static void free_paths(path_list *l)
 {
-	if (removed_out)
-		*removed_out = 0;
+	for (size_t i = 0; i < l->count; i++)
+		free(l->paths[i]);
+	free(l->paths);
+}
+
+/* Is path at or under one of the paths given to carnet_writer_keep? */
+static int kept(const carnet_writer *w, const char *path)
+{
+	for (size_t i = 0; i < w->nkeep; i++) {
+		size_t n = strlen(w->keep[i]);
+		if (strncmp(path, w->keep[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/' || (n && w->keep[i][n - 1] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
+int carnet_writer_keep(carnet_writer *w, const char *path, carnet_error *err)
+{
+	char canon[PATH_MAX];
+	const char *p = realpath(path, canon) ? canon : path;
+	char **keep = realloc(w->keep, (w->nkeep + 1) * sizeof *keep);
+	if (!keep)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory");
+	w->keep = keep;
+	if (!(w->keep[w->nkeep] = strdup(p)))
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory");
+	w->nkeep++;
+	return CARNET_OK;
+}
+
+/* The sources under dir that this writer was not given, that are not
+ * kept and that are gone from the disk, in path order. */
+static int gone_sources(carnet_writer *w, const char *dir, path_list *gone,
+			carnet_error *err)
+{
 	char canon[PATH_MAX], prefix[PATH_MAX + 2];
 	if (!realpath(dir, canon)) {
 		int e = errno;
@@ -725,10 +811,84 @@ int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
 	}
 	snprintf(prefix, sizeof prefix, "%s%s", canon,
 		 strcmp(canon, "/") == 0 ? "" : "/");
-	path_list gone = { NULL, 0, 0 };
-	int rc = carnet_registry__unseen_sources(w->reg, prefix, collect_path, &gone, err);
+	path_list unseen = { NULL, 0, 0 };
+	int rc = carnet_registry__unseen_sources(w->reg, prefix, collect_path, &unseen, err);
 	if (rc == CARNET_E_NOMEM)
 		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0, "out of memory");
+	for (size_t i = 0; rc == CARNET_OK && i < unseen.count; i++) {
+		struct stat st;
+		if (kept(w, unseen.paths[i]))
+			continue;
+		/* present, or gone: not given means no longer an input; a file
+		 * that cannot be checked (EACCES, EIO) is kept */
+		if (lstat(unseen.paths[i], &st) != 0 && errno != ENOENT && errno != ENOTDIR)
+			continue;
+		if (collect_path(unseen.paths[i], gone) != 0)
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					       "out of memory");
+	}
+	free_paths(&unseen);
+	return rc;
+}
+
+typedef struct unseen_docs {
+	carnet_unseen_cb cb;
+	void *payload;
+	const char *path;
+	uint64_t count;
+	int stopped;
+} unseen_docs;
+
+static int report_unseen(const char *id, const char *set_id, int version,
+			 const char *date, void *payload)
+{
+	(void)set_id;
+	(void)version;
+	(void)date;
+	unseen_docs *u = payload;
+	u->count++;
+	int rc = u->cb ? u->cb(u->path, id, u->payload) : 0;
+	if (rc)
+		u->stopped = 1;
+	return rc;
+}
+
+int carnet_writer_unseen(carnet_writer *w, const char *dir, carnet_unseen_cb cb,
+			 void *payload, uint64_t *removable_out, uint64_t *total_out,
+			 carnet_error *err)
+{
+	if (removable_out)
+		*removable_out = 0;
+	if (total_out)
+		*total_out = 0;
+	path_list gone = { NULL, 0, 0 };
+	int rc = gone_sources(w, dir, &gone, err);
+	unseen_docs u = { cb, payload, NULL, 0, 0 };
+	for (size_t i = 0; rc == CARNET_OK && i < gone.count; i++) {
+		u.path = gone.paths[i];
+		uint64_t before = u.count;
+		rc = carnet_registry__docs_of_source(w->reg, gone.paths[i], report_unseen,
+						     &u, err);
+		if (rc == CARNET_OK && u.count == before && cb)
+			rc = cb(gone.paths[i], NULL, payload); /* a reject, forgotten */
+		else if (rc && !u.stopped)
+			break;
+	}
+	free_paths(&gone);
+	if (rc == CARNET_OK && total_out)
+		rc = carnet_registry__count(w->reg, CARNET_COUNT_DOCUMENTS, total_out, err);
+	if (rc == CARNET_OK && removable_out)
+		*removable_out = u.count;
+	return rc;
+}
+
+int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
+				uint64_t *removed_out, carnet_error *err)
+{
+	if (removed_out)
+		*removed_out = 0;
+	path_list gone = { NULL, 0, 0 };
+	int rc = gone_sources(w, dir, &gone, err);
 	if (rc == CARNET_OK)
 		rc = carnet_registry__begin(w->reg, err);
 	for (size_t i = 0; rc == CARNET_OK && i < gone.count; i++) {
@@ -744,9 +904,66 @@ int carnet_writer_remove_unseen(carnet_writer *w, const char *dir,
 		if (rc == CARNET_OK)
 			rc = carnet_registry__source_delete(w->reg, gone.paths[i], err);
 	}
-	for (size_t i = 0; i < gone.count; i++)
-		free(gone.paths[i]);
-	free(gone.paths);
+	free_paths(&gone);
+	return rc;
+}
+
+int carnet_writer_preview_file(carnet_writer *w, const char *path,
+			       carnet_preview_cb cb, void *payload, carnet_error *err)
+{
+	carnet_prepared *job = malloc(sizeof *job);
+	if (!job)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory");
+	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank);
+	int rc = CARNET_OK;
+	if (job->kind == CARNET_PREP_FATAL) {
+		if (err)
+			*err = job->reason;
+		rc = job->reason.code ? job->reason.code : CARNET_E_INTERNAL;
+		goto out;
+	}
+	if (job->source[0] && (rc = carnet_registry__seen(w->reg, job->source, err)))
+		goto out;
+	if (job->kind == CARNET_PREP_UNCHANGED) {
+		if (cb)
+			cb(path, CARNET_OUTCOME_UNCHANGED, NULL, NULL, payload);
+		goto out;
+	}
+	if (job->kind != CARNET_PREP_DOCS) {
+		if (cb)
+			cb(path, CARNET_OUTCOME_REJECTED, NULL, job->reason.message, payload);
+		goto out;
+	}
+	char other[PATH_MAX];
+	for (size_t i = 0; i < job->count; i++) {
+		int gone;
+		if ((rc = other_owner(w, job, i, other, sizeof other, &gone, err)))
+			goto out;
+		if (other[0] && !gone) {
+			conflict(job, i, other);
+			if (cb)
+				cb(path, CARNET_OUTCOME_REJECTED, NULL, job->reason.message,
+				   payload);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < job->count; i++) {
+		int gone;
+		if ((rc = other_owner(w, job, i, other, sizeof other, &gone, err)))
+			goto out;
+		/* the old path will not be removed: its documents move */
+		if (other[0] && (rc = carnet_registry__seen(w->reg, other, err)))
+			goto out;
+		if (cb)
+			cb(path, other[0] ? CARNET_OUTCOME_MOVED
+			   : job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_REPLACED
+								 : CARNET_OUTCOME_ADDED,
+			   job->docs[i].id, other[0] ? other : NULL, payload);
+	}
+out:
+	carnet_prepare__clear(job);
+	free(job);
 	return rc;
 }
 

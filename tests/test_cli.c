@@ -254,7 +254,8 @@ Test(cli, sync_twice_changes_nothing_the_second_time)
 	json_decref(o);
 	cr_assert(strstr(err, "did not change"), "says so: %s", err);
 	const char *bad[] = { "carnet-index", "--index", home, "sync", th_path("%s/none", home), NULL };
-	cr_assert_eq(run(bad), 2, "%s", err);
+	cr_assert_eq(run(bad), 3, "a missing source is a failure: %s", err);
+	cr_assert(strstr(err, "none: the source is missing"), "%s", err);
 }
 
 Test(cli, inputs_over_the_size_limit_are_rejected)
@@ -537,4 +538,29 @@ Test(cli, access_log_verify_names_the_broken_row_and_archive_keeps_the_chain)
 	cr_assert(strstr(err, "row 5"), "%s", err);
 	cr_assert_eq(run(q), 3, "a search fails closed");
 	cr_assert(strstr(err, "row 5"), "%s", err);
+}
+
+Test(cli, sync_safety_options_are_described_checked_and_a_dry_run_changes_nothing)
+{
+	const char *help[] = { "carnet-index", "--help", NULL };
+	cr_assert_eq(run(help), 0);
+	cr_assert(strstr(out, "--max-remove") && strstr(out, "--allow-empty") &&
+		  strstr(out, "--dry-run"), "%s", out);
+	const char *rb[] = { "carnet-index", "--index", home, "--dry-run", "rebuild", th_sample(), NULL };
+	cr_assert_eq(run(rb), 2, "%s", err);
+	const char *bad[] = { "carnet-index", "--index", home, "--max-remove", "-1", "sync",
+			      th_sample(), NULL };
+	cr_assert_eq(run(bad), 2, "%s", err);
+	const char *dry[] = { "carnet-index", "--index", home, "--json", "--dry-run", "sync",
+			      th_sample(), NULL };
+	cr_assert_eq(run(dry), 0, "%s", err);
+	cr_assert(strstr(out, "add\t") && strstr(out, "\tDOC-P1-0001\n"), "%s", out);
+	cr_assert(strstr(out, "\"dry_run\":true"), "%s", out);
+	cr_assert(strstr(err, "dry run, nothing changed"), "%s", err);
+	const char *st[] = { "carnet-index", "--index", home, "--json", "stats", NULL };
+	cr_assert_eq(run(st), 0, "%s", err);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert_eq(json_integer_value(json_object_get(o, "documents")), 0, "%s", out);
+	json_decref(o);
 }

@@ -371,3 +371,17 @@ Test(writer, a_rebuild_that_is_not_published_leaves_the_live_index_alone)
 	cr_assert_neq(stat(th_path("%s/gen-2", home), &st), 0, "and the next writer removes it");
 	cr_assert_eq(stat(th_path("%s/gen-1", home), &st), 0);
 }
+
+Test(writer, a_fifo_given_to_the_writer_is_rejected_without_blocking)
+{
+	const char *fifo = th_path("%s/in.txt", docs);
+	th_write_str(th_path("%s.meta.json", fifo), "{\"patient_id\":\"P01\",\"id\":\"F\"}");
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	carnet_error e;
+	alarm(30); /* a blocking open ends the test with SIGALRM */
+	carnet_outcome o;
+	cr_assert_eq(carnet_writer_add_file(w, fifo, &o, &e), CARNET_OK, "%s", e.message);
+	alarm(0);
+	cr_assert_eq(o, CARNET_OUTCOME_REJECTED);
+	cr_assert(strstr(e.message, "in.txt: not a regular file (FIFO)"), "%s", e.message);
+}

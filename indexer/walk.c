@@ -1,0 +1,335 @@
+/* walk.c - the inputs under a source (see walk.h). Directories are opened
+ * with O_NONBLOCK and O_NOFOLLOW and checked on the opened descriptor;
+ * regular files are only listed here, never opened (the readers open them
+ * with O_NONBLOCK and check the descriptor again). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "walk.h"
+
+#define WALK_MAX_DEPTH 64
+
+struct carnet_walk_seen {
+	dev_t dev;
+	ino_t ino;
+	int used;
+};
+
+typedef struct walk_ctx {
+	carnet_walk *w;
+	char tree[PATH_MAX];  /* canonical root directory: links must stay in it */
+	size_t tree_len;
+	carnet_walk_cb cb;
+	void *payload;
+	int nomem;
+} walk_ctx;
+
+const char *carnet_walk__type_name(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "FIFO";
+	if (S_ISSOCK(mode))
+		return "socket";
+	if (S_ISCHR(mode))
+		return "character device";
+	if (S_ISBLK(mode))
+		return "block device";
+	if (S_ISDIR(mode))
+		return "directory";
+	if (S_ISLNK(mode))
+		return "symbolic link";
+	return "unknown file type";
+}
+
+static size_t seen_slot(const carnet_walk *w, dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)dev * 0x9E3779B97F4A7C15ull) ^ (uint64_t)ino;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	h ^= h >> 32;
+	size_t i = (size_t)h & (w->seen_cap - 1);
+	while (w->seen[i].used && (w->seen[i].dev != dev || w->seen[i].ino != ino))
+		i = (i + 1) & (w->seen_cap - 1);
+	return i;
+}
+
+/* Note (dev, ino) as visited: 1 if it was new, 0 if seen before, -1 on
+ * lack of memory. */
+static int mark_seen(walk_ctx *c, dev_t dev, ino_t ino)
+{
+	carnet_walk *w = c->w;
+	if (2 * (w->nseen + 1) > w->seen_cap) {
+		size_t cap = w->seen_cap ? w->seen_cap * 2 : 256;
+		struct carnet_walk_seen *old = w->seen;
+		size_t old_cap = w->seen_cap;
+		w->seen = calloc(cap, sizeof *w->seen);
+		if (!w->seen) {
+			w->seen = old;
+			c->nomem = 1;
+			return -1;
+		}
+		w->seen_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].used)
+				w->seen[seen_slot(w, old[i].dev, old[i].ino)] = old[i];
+		free(old);
+	}
+	size_t i = seen_slot(w, dev, ino);
+	if (w->seen[i].used)
+		return 0;
+	w->seen[i].dev = dev;
+	w->seen[i].ino = ino;
+	w->seen[i].used = 1;
+	w->nseen++;
+	return 1;
+}
+
+static int push(walk_ctx *c, char ***list, size_t *count, size_t *cap,
+		const char *path)
+{
+	if (*count == *cap) {
+		size_t n = *cap ? *cap * 2 : 256;
+		char **p = realloc(*list, n * sizeof *p);
+		if (!p) {
+			c->nomem = 1;
+			return -1;
+		}
+		*list = p;
+		*cap = n;
+	}
+	if (!((*list)[*count] = strdup(path))) {
+		c->nomem = 1;
+		return -1;
+	}
+	(*count)++;
+	return 0;
+}
+
+static void report(walk_ctx *c, const char *path, carnet_walk_skip what,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void report(walk_ctx *c, const char *path, carnet_walk_skip what,
+		   const char *fmt, ...)
+{
+	char reason[PATH_MAX + 512];
+	int n = snprintf(reason, sizeof reason, "%s: ", path);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof reason)
+		vsnprintf(reason + n, sizeof reason - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (what == CARNET_WALK_UNREADABLE)
+		push(c, &c->w->unreadable, &c->w->nunreadable, &c->w->unreadable_cap, path);
+	if (c->cb)
+		c->cb(path, what, reason, c->payload);
+}
+
+static int inside(const walk_ctx *c, const char *canon)
+{
+	if (strcmp(c->tree, "/") == 0)
+		return 1;
+	return strncmp(canon, c->tree, c->tree_len) == 0 &&
+	       (canon[c->tree_len] == '\0' || canon[c->tree_len] == '/');
+}
+
+static void add_file(walk_ctx *c, const char *path, const struct stat *st)
+{
+	if (mark_seen(c, st->st_dev, st->st_ino) == 1)
+		push(c, &c->w->paths, &c->w->count, &c->w->cap, path);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void visit(walk_ctx *c, const char *path, int depth);
+
+/* List directory path (canonical) and visit its entries in name order,
+ * unless it was visited before. */
+static void walk_dir(walk_ctx *c, const char *path, int depth)
+{
+	if (depth > WALK_MAX_DEPTH) {
+		report(c, path, CARNET_WALK_UNREADABLE,
+		       "directories nested too deep (more than %d), skipped", WALK_MAX_DEPTH);
+		return;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK |
+				    O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		report(c, path, CARNET_WALK_UNREADABLE, "cannot list directory: %s",
+		       e == ELOOP ? "replaced by a symbolic link while walked" : strerror(e));
+		return;
+	}
+	int fresh = mark_seen(c, st.st_dev, st.st_ino);
+	DIR *d = fresh == 1 ? fdopendir(fd) : NULL;
+	if (!d) {
+		int e = errno;
+		close(fd);
+		if (fresh == 1)
+			report(c, path, CARNET_WALK_UNREADABLE, "cannot list directory: %s",
+			       strerror(e));
+		return; /* visited before: a link back into the tree */
+	}
+	char **names = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	int e;
+	for (;;) {
+		errno = 0;
+		if (!(de = readdir(d))) {
+			e = errno;
+			break;
+		}
+		const char *name = de->d_name;
+		if (name[0] == '.' || ends_with(name, ".meta.json"))
+			continue; /* hidden entries; sidecars are read with their file */
+		if (push(c, &names, &count, &cap, name) != 0) {
+			e = 0;
+			break;
+		}
+	}
+	closedir(d);
+	if (e != 0)
+		report(c, path, CARNET_WALK_UNREADABLE, "cannot list directory: %s",
+		       strerror(e));
+	if (count > 1)
+		qsort(names, count, sizeof *names, by_name);
+	size_t plen = strlen(path);
+	for (size_t i = 0; i < count; i++) {
+		if (!c->nomem) {
+			size_t len = plen + strlen(names[i]) + 2;
+			char *child = malloc(len);
+			if (child) {
+				snprintf(child, len, "%s%s%s", path,
+					 path[plen - 1] == '/' ? "" : "/", names[i]);
+				visit(c, child, depth + 1);
+				free(child);
+			} else {
+				c->nomem = 1;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* Visit path (canonical: no symbolic link in it but maybe its last part). */
+static void visit(walk_ctx *c, const char *path, int depth)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		int e = errno;
+		report(c, path, CARNET_WALK_UNREADABLE, "%s",
+		       e == ENOENT ? "vanished while the source was walked" : strerror(e));
+		return;
+	}
+	const char *real = path;
+	char target[PATH_MAX];
+	if (S_ISLNK(st.st_mode)) {
+		if (!realpath(path, target)) {
+			int e = errno;
+			if (e == ENOENT || e == ELOOP || e == ENOTDIR)
+				report(c, path, CARNET_WALK_SKIPPED,
+				       "symbolic link to a missing target, skipped");
+			else
+				report(c, path, CARNET_WALK_UNREADABLE,
+				       "cannot follow symbolic link: %s", strerror(e));
+			return;
+		}
+		if (!inside(c, target)) {
+			report(c, path, CARNET_WALK_SKIPPED,
+			       "symbolic link leading outside %s (to %s), skipped",
+			       c->tree, target);
+			return;
+		}
+		if (stat(target, &st) != 0) {
+			int e = errno;
+			report(c, path, CARNET_WALK_UNREADABLE, "%s", strerror(e));
+			return;
+		}
+		real = target; /* the link's target, inside the tree */
+	}
+	if (S_ISDIR(st.st_mode))
+		walk_dir(c, real, depth);
+	else if (S_ISREG(st.st_mode))
+		add_file(c, real, &st);
+	else
+		report(c, path, CARNET_WALK_SKIPPED, "not a regular file (%s)",
+		       carnet_walk__type_name(st.st_mode));
+}
+
+int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
+		     void *payload, carnet_error *err)
+{
+	walk_ctx *c = calloc(1, sizeof *c);
+	if (!c)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory walking %s", root);
+	c->w = w;
+	c->cb = cb;
+	c->payload = payload;
+	struct stat st;
+	if (stat(root, &st) != 0 || !realpath(root, c->tree)) {
+		int e = errno;
+		report(c, root, CARNET_WALK_UNREADABLE, "cannot read: %s", strerror(e));
+	} else if (S_ISDIR(st.st_mode)) {
+		c->tree_len = strlen(c->tree);
+		walk_dir(c, c->tree, 0);
+	} else if (S_ISREG(st.st_mode)) {
+		add_file(c, c->tree, &st); /* a file named by the user */
+	} else {
+		report(c, root, CARNET_WALK_SKIPPED, "not a regular file (%s)",
+		       carnet_walk__type_name(st.st_mode));
+	}
+	int nomem = c->nomem;
+	free(c);
+	if (nomem)
+		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					 "out of memory walking %s", root);
+	return CARNET_OK;
+}
+
+int carnet_walk__under_unreadable(const carnet_walk *w, const char *path)
+{
+	for (size_t i = 0; i < w->nunreadable; i++) {
+		const char *u = w->unreadable[i];
+		size_t n = strlen(u);
+		if (strncmp(path, u, n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/' || (n > 0 && u[n - 1] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
+void carnet_walk__free(carnet_walk *w)
+{
+	for (size_t i = 0; i < w->count; i++)
+		free(w->paths[i]);
+	for (size_t i = 0; i < w->nunreadable; i++)
+		free(w->unreadable[i]);
+	free(w->paths);
+	free(w->unreadable);
+	free(w->seen);
+	memset(w, 0, sizeof *w);
+}

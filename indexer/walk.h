@@ -1,0 +1,57 @@
+/* walk.h - finding the inputs under a source: the files of a directory
+ * tree, in name order, read safely whatever the tree holds. Only regular
+ * files are returned; FIFOs, devices and sockets are skipped with a
+ * reason; a symbolic link is followed only when its target is inside the
+ * tree; each directory is visited once (by device and inode), so links to
+ * "." or ".." can neither loop nor multiply the walk; nothing is opened in
+ * a way that can block. */
+#ifndef CARNET_INDEXER_WALK_H
+#define CARNET_INDEXER_WALK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "carnet.h"
+
+/* Why an entry was not returned. */
+typedef enum carnet_walk_skip {
+	CARNET_WALK_SKIPPED,   /* not an input (FIFO, device, link leaving the tree...) */
+	CARNET_WALK_UNREADABLE /* could not be read (EIO, EACCES, vanished, too deep):
+				  what it held before must be kept */
+} carnet_walk_skip;
+
+/* Called for each entry not returned: path as walked, what happened, and
+ * a reason naming it ("PATH: not a regular file (FIFO)"). */
+typedef void (*carnet_walk_cb)(const char *path, carnet_walk_skip what,
+			       const char *reason, void *payload);
+
+typedef struct carnet_walk {
+	char **paths;        /* regular files, in walk order (sorted by name) */
+	size_t count, cap;
+	char **unreadable;   /* canonical paths of what could not be read */
+	size_t nunreadable, unreadable_cap;
+	/* internal: (device, inode) of directories and files already seen */
+	struct carnet_walk_seen *seen;
+	size_t nseen, seen_cap;
+} carnet_walk;
+
+#define CARNET_WALK_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0 }
+
+/* Walk root (a file or a directory; a symbolic link given as root is
+ * followed) and append its inputs to w. Several roots may be walked into
+ * the same w (a file met twice is returned once). Skipped and unreadable
+ * entries are reported to cb (may be NULL). Returns CARNET_OK, or
+ * CARNET_E_NOMEM; a root that cannot be read is reported as unreadable,
+ * not returned as an error. */
+int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
+		     void *payload, carnet_error *err);
+
+/* Is canonical path at or under one of w's unreadable paths? */
+int carnet_walk__under_unreadable(const carnet_walk *w, const char *path);
+
+void carnet_walk__free(carnet_walk *w);
+
+/* "FIFO", "socket", "character device", ... for a st_mode. */
+const char *carnet_walk__type_name(mode_t mode);
+
+#endif
