@@ -58,6 +58,7 @@ static void usage(FILE *f)
 	      "  --max-size N   reject inputs larger than N bytes (suffix K, M, G;\n"
 	      "                 default 64M)\n"
 	      "  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
+	      "  --doc-timeout S  seconds one other input may take to read (default 30)\n"
 	      "  --batch N      files per commit (default 1000): what a crash can cost\n"
 	      "  --json         a JSON summary on stdout\n"
 	      "  --quiet        no summary or progress on stderr\n"
@@ -228,7 +229,7 @@ static uint64_t parse_size(const char *s)
 	return n * mult;
 }
 
-static uint64_t max_size, pdf_timeout;
+static uint64_t max_size, pdf_timeout, doc_timeout;
 
 enum { MODE_ADD, MODE_SYNC, MODE_REBUILD };
 
@@ -260,7 +261,9 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		return EXIT_FAILURE_;
 	}
 	if ((max_size && carnet_writer_set_limit(r.w, CARNET_LIMIT_INPUT_BYTES, max_size, &err)) ||
-	    (pdf_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_PDF_SECONDS, pdf_timeout, &err))) {
+	    (pdf_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_PDF_SECONDS, pdf_timeout, &err)) ||
+	    (doc_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_DOC_MILLISECONDS,
+						    doc_timeout * 1000, &err))) {
 		fprintf(stderr, "carnet-index: %s\n", err.message);
 		carnet_writer_close(r.w);
 		return EXIT_USAGE;
@@ -466,6 +469,7 @@ int main(int argc, char **argv)
 		{ "from", required_argument, NULL, 'F' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "pdf-timeout", required_argument, NULL, 'T' },
+		{ "doc-timeout", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -500,6 +504,16 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			pdf_timeout = (uint64_t)n;
+			break;
+		}
+		case 'D': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 86400) {
+				fprintf(stderr, "carnet-index: --doc-timeout needs seconds from 1 to 86400\n");
+				return EXIT_USAGE;
+			}
+			doc_timeout = (uint64_t)n;
 			break;
 		}
 		case 'F': from_audience = optarg; break;

@@ -35,6 +35,8 @@ typedef struct ctx {
 
 static int nomem(ctx *c)
 {
+	if (!c->rc && carnet_budget__expired())
+		c->rc = carnet_budget__fail(c->err, c->in->path);
 	if (!c->rc)
 		c->rc = carnet_error__set(c->err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
 					  0, "%s: out of memory", c->in->path);
@@ -640,7 +642,17 @@ static int starts_xml(const char *data, size_t len)
  * only its text; a failure of the machine (memory, extractor) stops. */
 static int content_error_is_fatal(int rc)
 {
-	return rc != CARNET_E_INVALID && rc != CARNET_E_UNSUPPORTED_FORMAT;
+	/* so is the end of the document's time budget */
+	return (rc != CARNET_E_INVALID && rc != CARNET_E_UNSUPPORTED_FORMAT) ||
+	       (rc && carnet_budget__expired());
+}
+
+/* Has the document's time budget run out? Sets c->rc if so. */
+static int late(ctx *c)
+{
+	if (!c->rc && carnet_budget__over())
+		c->rc = carnet_budget__fail(c->err, c->in->path);
+	return c->rc != CARNET_OK;
 }
 
 static void keep_fatal(ctx *c, int rc, const carnet_error *e)
@@ -763,7 +775,10 @@ static void attachment_content(ctx *c, carnet_doc *d, const char *mime,
 	} else if (mime_is(mime, "application/fhir+json") || mime_is(mime, "application/json")) {
 		/* a FHIR document (Bundle) sent as the attachment */
 		json_error_t jerr;
-		json_t *b = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+		carnet_error__clear(&e);
+		int rc = carnet_json__check(c->in->path, data, len, NULL, &e);
+		keep_fatal(c, rc, &e);
+		json_t *b = rc ? NULL : json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 		json_t *e0, *comp = NULL;
 		size_t i;
 		if (b && rtype_is(b, "Bundle") && jstr(b, "type") &&
@@ -785,7 +800,7 @@ static void take_content(ctx *c, carnet_doc *d, json_t *dr, json_t *bundle, size
 	json_t *content, *att;
 	size_t k;
 	json_array_foreach(json_object_get(dr, "content"), k, content) {
-		if (c->rc)
+		if (late(c))
 			return;
 		att = json_object_get(content, "attachment");
 		const char *mime = jstr(att, "contentType");
@@ -1149,7 +1164,7 @@ static void read_bundle(ctx *c, json_t *bundle)
 	}
 	json_array_foreach(json_object_get(bundle, "entry"), i, e) {
 		r = json_object_get(e, "resource");
-		if (!c->rc && rtype_is(r, "DocumentReference"))
+		if (!late(c) && rtype_is(r, "DocumentReference"))
 			read_docref(c, r, bundle, ++n);
 	}
 	/* a collection of FHIR documents */
@@ -1211,6 +1226,9 @@ static int read_fhir(const carnet_input *in, carnet_doc_sink sink, void *payload
 	size_t len = in->len;
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		data += 3, len -= 3;
+	int rc = carnet_json__check(in->path, data, len, in->limits, err);
+	if (rc)
+		return rc;
 	json_error_t jerr;
 	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)

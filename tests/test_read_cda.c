@@ -16,7 +16,7 @@
 #include "reader.h"
 #include "schema.h"
 
-static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 30, CARNET_DEFAULT_PDF_MEMORY_BYTES };
+static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 30, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 
 #define ANS_ABSENT "ANS CI-SIS examples"
 

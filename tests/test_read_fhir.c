@@ -41,7 +41,7 @@ static void read_path(got *g, const char *path)
 	size_t len;
 	char *data = th_slurp(path, &len);
 	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
-				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
+				 CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	carnet_input in = { g->path, data, len, &limits };
 	cr_assert_geq(carnet_reader_fhir.sniff(&in), 10);
 	carnet_error__clear(&g->err);
@@ -335,7 +335,7 @@ Test(fhir, cda_attachment_is_read_through_the_cda_reader)
 	size_t len;
 	char *cda = th_slurp(data("cda-attachment.xml"), &len);
 	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
-				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
+				 CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	carnet_input in = { "probe.xml", cda, len, &limits };
 	carnet_error e;
 	memset(&g, 0, sizeof g);

@@ -11,7 +11,7 @@
 
 static const carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES,
 				      CARNET_DEFAULT_PDF_SECONDS,
-				      CARNET_DEFAULT_PDF_MEMORY_BYTES };
+				      CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 
 static carnet_input input(const char *path, const char *data, size_t len)
 {
