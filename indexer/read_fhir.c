@@ -59,6 +59,35 @@ static const char *safe_name(const char *s)
 
 /* ---- JSON access ---- */
 
+/* JSON handed to jansson in pieces, the time budget checked between. */
+typedef struct json_feed {
+	const char *data;
+	size_t len, off;
+} json_feed;
+
+static size_t feed(void *buffer, size_t size, void *payload)
+{
+	json_feed *f = payload;
+	if (carnet_budget__over())
+		return (size_t)-1;
+	size_t n = f->len - f->off;
+	if (n > size)
+		n = size;
+	if (n > 64 * 1024)
+		n = 64 * 1024;
+	memcpy(buffer, f->data + f->off, n);
+	f->off += n;
+	return n;
+}
+
+/* json_loadb, stopping when the document's time is up (NULL then, and
+ * carnet_budget__expired says so). */
+static json_t *load_json(const char *data, size_t len, json_error_t *jerr)
+{
+	json_feed f = { data, len, 0 };
+	return json_load_callback(feed, &f, JSON_REJECT_DUPLICATES, jerr);
+}
+
 /* The non-empty string at obj[key], or NULL. */
 static const char *jstr(json_t *obj, const char *key)
 {
@@ -778,7 +807,9 @@ static void attachment_content(ctx *c, carnet_doc *d, const char *mime,
 		carnet_error__clear(&e);
 		int rc = carnet_json__check(c->in->path, data, len, NULL, &e);
 		keep_fatal(c, rc, &e);
-		json_t *b = rc ? NULL : json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *b = rc ? NULL : load_json(data, len, &jerr);
+		if (!b && carnet_budget__expired())
+			late(c);
 		json_t *e0, *comp = NULL;
 		size_t i;
 		if (b && rtype_is(b, "Bundle") && jstr(b, "type") &&
@@ -1230,7 +1261,9 @@ static int read_fhir(const carnet_input *in, carnet_doc_sink sink, void *payload
 	if (rc)
 		return rc;
 	json_error_t jerr;
-	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = load_json(data, len, &jerr);
+	if (!root && carnet_budget__expired())
+		return carnet_budget__fail(err, in->path);
 	if (!root)
 		return parse_error(in, &jerr, err);
 	ctx c = { in, err, CARNET_OK, NULL, 0, 0 };

@@ -32,7 +32,7 @@ typedef struct carnet_limits {
 #define CARNET_MAX_VALUE_BYTES 10000000 /* an attribute value, an HTML text */
 #define CARNET_MAX_JSON_DEPTH 100
 #define CARNET_MAX_JSON_MEMBERS 1000000 /* of one array or object */
-#define CARNET_BYTES_PER_NODE 16
+#define CARNET_BYTES_PER_NODE 32
 #define CARNET_MIN_NODES 100000
 
 typedef struct carnet_input {
