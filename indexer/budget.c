@@ -112,7 +112,13 @@ typedef struct scan {
 	carnet_error *err;
 	uint64_t nodes, max_nodes;
 	unsigned declared; /* attributes declared by ATTLIST */
+	/* where a search for each closing string found none to the end: a
+	 * later search from there on need not look again (else unclosed
+	 * quotes or comments by the thousand would cost quadratic time) */
+	size_t none_from[5];
 } scan;
+
+static const char *const closers[5] = { "\"", "'", "-->", "]]>", "?>" };
 
 static uint32_t unit(const scan *s, size_t i)
 {
@@ -166,6 +172,29 @@ static size_t find_lit(const scan *s, size_t i, const char *lit)
 			return i;
 		i++;
 	}
+}
+
+/* Index of the first closer k (closers[k]) at or after i, or s->n. */
+static size_t find_closer(scan *s, size_t i, int k)
+{
+	if (i >= s->none_from[k])
+		return s->n;
+	size_t at_ = closers[k][1] ? find_lit(s, i, closers[k])
+				   : find_unit(s, i, (unsigned char)closers[k][0]);
+	if (at_ >= s->n && i < s->none_from[k])
+		s->none_from[k] = i;
+	return at_;
+}
+
+/* Is there a unit c in [i, end)? */
+static int has_unit(const scan *s, size_t i, size_t end, uint32_t c)
+{
+	if (s->width == 1)
+		return i < end && memchr(s->p + i, (int)c, end - i) != NULL;
+	for (; i < end; i++)
+		if (unit(s, i) == c)
+			return 1;
+	return 0;
 }
 
 /* The name at units [i, i+len) for a message: ASCII name characters, at
@@ -259,10 +288,10 @@ static size_t start_tag(scan *s, size_t i)
 		}
 		size_t v = i, end;
 		if (c == '"' || c == '\'') {
-			end = find_unit(s, i + 1, c);
+			end = find_closer(s, i + 1, c == '"' ? 0 : 1);
 			/* no closing quote, or (XML) a '<' before it, which ends
 			 * the value there for libxml2: read on as attributes */
-			if (end >= s->n || (!s->html && find_unit(s, i + 1, '<') < end)) {
+			if (end >= s->n || (!s->html && has_unit(s, i + 1, end, '<'))) {
 				i++;
 				continue;
 			}
@@ -298,8 +327,8 @@ static size_t declaration(scan *s, size_t i)
 			return i; /* read again from there */
 		unsigned defs = 0;
 		if (c == '"' || c == '\'') {
-			size_t end = find_unit(s, i + 1, c);
-			if (end < s->n && find_unit(s, i + 1, '<') > end)
+			size_t end = find_closer(s, i + 1, c == '"' ? 0 : 1);
+			if (end < s->n && !has_unit(s, i + 1, end, '<'))
 				i = end;
 			defs = 1;
 		} else if (at(s, i, "#REQUIRED", 0) || at(s, i, "#IMPLIED", 0)) {
@@ -397,7 +426,8 @@ int carnet_markup__check(const char *path, const char *data, size_t len, int htm
 			 const carnet_limits *limits, carnet_error *err)
 {
 	scan s = { (const unsigned char *)data, len, 1, 0, html, path, err, 0,
-		   carnet_budget__max_nodes(limits), 0 };
+		   carnet_budget__max_nodes(limits), 0,
+		   { SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX } };
 	size_t i = 0;
 	if (!html) {
 		if (xml_units(&s, &i))
@@ -428,13 +458,13 @@ int carnet_markup__check(const char *path, const char *data, size_t len, int htm
 		} else if (c == '!' || c == '?') {
 			/* XML: comments, CDATA and processing instructions are
 			 * skipped to their end; unfinished, read on as markup */
-			const char *close = at(&s, i, "<!--", 0)	     ? "-->"
-					    : at(&s, i, "<![CDATA[", 0) ? "]]>"
-					    : c == '?'		     ? "?>"
-								     : NULL;
-			if (close) {
-				size_t end = find_lit(&s, i + 2, close);
-				next = end < s.n ? end + strlen(close) : i + 1;
+			int k = at(&s, i, "<!--", 0)	     ? 2
+				: at(&s, i, "<![CDATA[", 0) ? 3
+				: c == '?'		     ? 4
+							     : -1;
+			if (k >= 0) {
+				size_t end = find_closer(&s, i + 2, k);
+				next = end < s.n ? end + strlen(closers[k]) : i + 1;
 			} else {
 				next = declaration(&s, i);
 			}

@@ -559,6 +559,7 @@ typedef struct guard {
 	int entity; /* an entity declaration was refused */
 	int deep;   /* elements nested more than CARNET_MAX_DEPTH */
 	int late;   /* the time budget of the document ran out */
+	xmlError first; /* the first fatal error (code 0: none) */
 } guard;
 
 /* Stop the parse when the time budget has run out; 1 if stopped. */
@@ -630,11 +631,19 @@ static void on_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlCha
 	refuse_entity(ctx);
 }
 
-/* Errors stay in ctxt->lastError; nothing is printed. */
+/* Errors stay in ctxt->lastError; nothing is printed. The first fatal
+ * error rejects the document: the parse stops there, before libxml2 2.9
+ * reports more (each "--" inside a comment copies the whole comment read
+ * so far into its report: quadratic time). */
 static void on_error(void *data, xmlErrorPtr e)
 {
-	(void)data;
-	(void)e;
+	xmlParserCtxtPtr ctxt = data;
+	if (!ctxt || !e || e->level != XML_ERR_FATAL)
+		return;
+	guard *g = ctxt->_private;
+	if (!g->first.code)
+		xmlCopyError(e, &g->first);
+	xmlStopParser(ctxt);
 }
 
 /* Why libxml2 refused the document, in our words (never its text). */
@@ -681,7 +690,8 @@ static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
 	/* no network, no DTD loading or validation, no entity substitution;
 	 * libxml2's own size and depth limits stay on (no XML_PARSE_HUGE) */
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	guard g = { 0 };
+	guard g;
+	memset(&g, 0, sizeof g);
 	ctxt->_private = &g;
 	ctxt->sax->entityDecl = on_entity_decl;
 	ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
@@ -696,7 +706,7 @@ static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
 	xmlParseDocument(ctxt);
 	xmlDocPtr doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
-	const xmlError *e = &ctxt->lastError;
+	const xmlError *e = g.first.code ? &g.first : &ctxt->lastError;
 	int failed = !ctxt->wellFormed || e->level == XML_ERR_FATAL ||
 		     ctxt->errNo == XML_ERR_NO_MEMORY || !doc;
 	if (g.late) {
@@ -718,6 +728,7 @@ static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
 		xmlFreeDoc(doc);
 	else
 		*out = doc;
+	xmlResetError(&g.first);
 	xmlFreeParserCtxt(ctxt);
 	return rc;
 }
