@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -486,8 +487,9 @@ static int read_buf(const carnet_buf *b, got *g)
 	return g->rc = carnet_reader_fhir.read(&in, take, g, &g->err);
 }
 
-Test(fhir, json_nested_100000_deep_is_refused, .timeout = 60)
+Test(fhir, json_nested_100000_deep_is_refused)
 {
+	alarm(60); /* a hang fails the test (SIGALRM) */
 	carnet_buf b = CARNET_BUF_INIT;
 	carnet_buf__puts(&b, "{\"resourceType\":\"DocumentReference\",\"extension\":");
 	for (int i = 0; i < 100000; i++)
@@ -503,8 +505,9 @@ Test(fhir, json_nested_100000_deep_is_refused, .timeout = 60)
 	carnet_buf__free(&b);
 }
 
-Test(fhir, an_array_of_more_than_a_million_members_is_refused, .timeout = 60)
+Test(fhir, an_array_of_more_than_a_million_members_is_refused)
 {
+	alarm(60); /* a hang fails the test (SIGALRM) */
 	carnet_buf b = CARNET_BUF_INIT;
 	carnet_buf__puts(&b, "{\"resourceType\":\"DocumentReference\",\"extension\":[0");
 	for (int i = 0; i < 1000000; i++)
@@ -517,8 +520,9 @@ Test(fhir, an_array_of_more_than_a_million_members_is_refused, .timeout = 60)
 	carnet_buf__free(&b);
 }
 
-Test(fhir, a_bundle_over_its_time_budget_is_refused, .timeout = 120)
+Test(fhir, a_bundle_over_its_time_budget_is_refused)
 {
+	alarm(120); /* a hang fails the test (SIGALRM) */
 	/* many DocumentReferences, each with a text attachment */
 	carnet_buf b = CARNET_BUF_INIT;
 	carnet_buf__puts(&b, "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[");
