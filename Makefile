@@ -75,7 +75,7 @@ FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
              core/home.c core/registry.c core/access_log.c core/base64.c core/rank.c
 CORE_CXX_SRCS := core/xapian_shim.cc
-INDEXER_SRCS := indexer/reader.c indexer/read_text.c indexer/read_html.c \
+INDEXER_SRCS := indexer/reader.c indexer/budget.c indexer/read_text.c indexer/read_html.c \
                 indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
                 indexer/sidecar.c indexer/prepare.c indexer/writer.c \
                 indexer/walk.c

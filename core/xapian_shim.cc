@@ -662,6 +662,31 @@ int carnet_xap_writer_threads(carnet_xwriter *w, int on, carnet_error *err) CARN
 int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		       carnet_error *err) CARNET_NOEXCEPT
 {
+	return carnet_xap_prepare_until(out, d, nullptr, err);
+}
+
+// Length of the next piece of text[0..len) to index: all of it when
+// short, else up to a space (the same words and positions as in one
+// piece), else up to a character boundary.
+static size_t text_piece(const char *text, size_t len)
+{
+	const size_t piece = 256 * 1024;
+	if (len <= piece)
+		return len;
+	size_t n = piece;
+	while (n > piece / 2 && text[n - 1] != ' ')
+		n--;
+	if (text[n - 1] == ' ')
+		return n;
+	n = piece;
+	while (n > 1 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+int carnet_xap_prepare_until(carnet_xprepared **out, const carnet_xdoc *d, int (*stop)(void),
+			     carnet_error *err) CARNET_NOEXCEPT
+{
 	*out = nullptr;
 	carnet_xprepared *p = nullptr;
 	try {
@@ -685,8 +710,17 @@ int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		tg.set_termpos(0);
 		for (size_t i = 0; i < d->texts_count; i++) {
 			const carnet_xtext &t = d->texts[i];
-			tg.index_text(std::string(t.text, t.len), t.weight ? t.weight : 1,
-				      t.prefix ? t.prefix : "");
+			for (size_t off = 0, n; off < t.len; off += n) {
+				if (stop && stop()) {
+					tg.set_document(Xapian::Document());
+					delete p;
+					return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET,
+								 0, "stopped before its text was indexed");
+				}
+				n = text_piece(t.text + off, t.len - off);
+				tg.index_text(std::string(t.text + off, n), t.weight ? t.weight : 1,
+					      t.prefix ? t.prefix : "");
+			}
 			tg.increase_termpos(100); // no phrase across fields
 		}
 		p->doc.add_boolean_term(d->id_term);

@@ -62,6 +62,10 @@ typedef struct carnet_xkey {
  * documents. Freed with carnet_xap_prepared_free, or by put_prepared. */
 int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
 		       carnet_error *err) CARNET_NOEXCEPT;
+/* The same, polling stop (if not NULL) between pieces of long texts: when
+ * it returns non-zero, nothing is built and CARNET_E_INVALID returned. */
+int carnet_xap_prepare_until(carnet_xprepared **out, const carnet_xdoc *d, int (*stop)(void),
+			     carnet_error *err) CARNET_NOEXCEPT;
 /* Add (on != 0) or remove a boolean term on a prepared document. */
 int carnet_xap_prepared_set_term(carnet_xprepared *p, const char *term, int on,
 				 carnet_error *err) CARNET_NOEXCEPT;

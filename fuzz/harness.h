@@ -27,7 +27,7 @@ static inline void fuzz_read(const carnet_reader *r, const char *name,
 		return;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 5, CARNET_DEFAULT_PDF_MEMORY_BYTES };
+	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 5, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	carnet_input in = { name, buf, size, &limits };
 	carnet_error err;
 	r->read(&in, fuzz_sink, NULL, &err);

@@ -543,7 +543,9 @@ CARNET_API int carnet_writer_publish(carnet_writer *w, carnet_error *err);
 typedef enum carnet_limit {
 	CARNET_LIMIT_INPUT_BYTES = 0,     /* largest input file read; default 64 MiB */
 	CARNET_LIMIT_PDF_SECONDS = 1,     /* time for one PDF extraction; default 30 */
-	CARNET_LIMIT_PDF_MEMORY_BYTES = 2 /* memory of the PDF extractor; default 1 GiB */
+	CARNET_LIMIT_PDF_MEMORY_BYTES = 2, /* memory of the PDF extractor; default 1 GiB */
+	CARNET_LIMIT_DOC_MILLISECONDS = 3  /* time to read and index one input, in
+					      milliseconds (at most a day); default 30000 */
 } carnet_limit;
 
 /**

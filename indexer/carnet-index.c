@@ -73,6 +73,7 @@ static void usage(FILE *f)
 	      "  --max-size N   reject inputs larger than N bytes (suffix K, M, G;\n"
 	      "                 default 64M)\n"
 	      "  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
+	      "  --doc-timeout S  seconds one other input may take to read (default 30)\n"
 	      "  --batch N      files per commit (default 1000): what a crash can cost\n"
 	      "  --max-remove N|N%  sync: stop before removing anything if more than N\n"
 	      "                 documents (or N% of them; default 10%) would be removed\n"
@@ -245,11 +246,11 @@ static uint64_t parse_size(const char *s)
 	return n * mult;
 }
 
-static uint64_t max_size, pdf_timeout;
 /* sync: what it may do. A sync that would remove more than max_remove
  * documents (or max_remove_pct percent of them) stops before removing. */
 static int allow_empty, dry_run, max_remove_is_pct = 1;
 static uint64_t max_remove = 10;
+static uint64_t max_size, pdf_timeout, doc_timeout;
 
 enum { MODE_ADD, MODE_SYNC, MODE_REBUILD };
 
@@ -361,7 +362,9 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		return EXIT_FAILURE_;
 	}
 	if ((max_size && carnet_writer_set_limit(r.w, CARNET_LIMIT_INPUT_BYTES, max_size, &err)) ||
-	    (pdf_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_PDF_SECONDS, pdf_timeout, &err))) {
+	    (pdf_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_PDF_SECONDS, pdf_timeout, &err)) ||
+	    (doc_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_DOC_MILLISECONDS,
+						    doc_timeout * 1000, &err))) {
 		fprintf(stderr, "carnet-index: %s\n", err.message);
 		carnet_writer_close(r.w);
 		carnet_walk__free(&in);
@@ -704,6 +707,7 @@ int main(int argc, char **argv)
 		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "max-remove", required_argument, NULL, 'R' },
+		{ "doc-timeout", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -738,6 +742,16 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			pdf_timeout = (uint64_t)n;
+			break;
+		}
+		case 'D': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 86400) {
+				fprintf(stderr, "carnet-index: --doc-timeout needs seconds from 1 to 86400\n");
+				return EXIT_USAGE;
+			}
+			doc_timeout = (uint64_t)n;
 			break;
 		}
 		case 'F': from_audience = optarg; break;

@@ -260,6 +260,29 @@ static int add_rank_value(carnet_xprepared *x, const carnet_doc *d, const char *
 	return rc;
 }
 
+/* carnet_text__fold of text[0..len) into out, in pieces (folding is
+ * character by character) with the time budget checked between them. */
+static int fold_in_time(carnet_buf *out, const char *text, size_t len, const char *source,
+			carnet_error *err)
+{
+	const size_t piece = 256 * 1024;
+	size_t n;
+	for (; len; text += n, len -= n) {
+		if (carnet_budget__over())
+			return carnet_budget__fail(err, source);
+		n = len;
+		if (n > piece) {
+			n = piece;
+			while (n > 1 && ((unsigned char)text[n] & 0xC0) == 0x80)
+				n--;
+		}
+		int rc = carnet_text__fold(out, text, n, err);
+		if (rc)
+			return rc;
+	}
+	return CARNET_OK;
+}
+
 /* Build the Xapian document of d (without the latest term: the writer
  * sets it, see mark_latest). */
 static int build_doc(carnet_xprepared **out, const carnet_doc *d,
@@ -336,8 +359,8 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 	size_t first_section = t;
 	for (size_t i = 0; rc == CARNET_OK && i < d->sections_count; i++) {
 		offs[t] = folded.len;
-		rc = carnet_text__fold(&folded, d->sections[i].text,
-				       d->sections[i].len, err);
+		rc = fold_in_time(&folded, d->sections[i].text, d->sections[i].len, d->source,
+				  err);
 		texts[t++] = (carnet_xtext){ NULL, 0, d->sections[i].weight, "" };
 	}
 	if (rc == CARNET_OK) {
@@ -383,7 +406,9 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 			id_term, terms, nterms, values, nvalues, texts, t,
 			text.data ? text.data : "", text.len, english ? "english" : "french",
 		};
-		rc = carnet_xap_prepare(out, &x, err);
+		rc = carnet_xap_prepare_until(out, &x, carnet_budget__over, err);
+		if (rc && carnet_budget__expired())
+			rc = carnet_budget__fail(err, d->source);
 		if (rc == CARNET_OK && (rc = add_rank_value(*out, d, date, english, rank, err))) {
 			carnet_xap_prepared_free(*out);
 			*out = NULL;
@@ -495,7 +520,12 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 					    "%s: no sidecar %s.meta.json with the patient id",
 					    job->source, job->source);
 	} else {
+		/* the input's time budget runs from here to its last document
+		 * built for Xapian */
+		carnet_budget__start(limits);
 		read_rc = reader->read(&in, collect, &p, reason);
+		if (read_rc == CARNET_OK && carnet_budget__over())
+			read_rc = carnet_budget__fail(reason, job->source);
 		if (read_rc == CARNET_OK && p.count == 0)
 			read_rc = carnet_error__set(reason, CARNET_E_INVALID,
 						    CARNET_ORIGIN_INPUT, 0,
@@ -522,12 +552,20 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 	}
 	for (size_t i = 0; i < p.count; i++) {
 		if ((rc = build_doc(&job->xdocs[i], &p.docs[i], rank, reason))) {
-			job->kind = CARNET_PREP_FATAL;
+			/* a document over its time budget is rejected */
+			job->kind = carnet_budget__expired() ? CARNET_PREP_REJECT
+							     : CARNET_PREP_FATAL;
 			goto out;
 		}
 	}
+	if (carnet_budget__over()) {
+		carnet_budget__fail(reason, job->source);
+		job->kind = CARNET_PREP_REJECT;
+		goto out;
+	}
 	job->kind = CARNET_PREP_DOCS;
 out:
+	carnet_budget__stop();
 	free(data);
 	free(side);
 	return job->kind;

@@ -10,6 +10,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
@@ -193,6 +194,8 @@ static int is_block(const xmlNode *n)
 static int narrative(const xmlNode *n, carnet_buf *out, int depth)
 {
 	for (; n && depth < MAX_DEPTH; n = n->next) {
+		if (carnet_budget__over())
+			return -1;
 		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
 			if (put_text(out, (const char *)n->content) != 0)
 				return -1;
@@ -246,6 +249,8 @@ static int take_text(char **field, const xmlNode *n)
 static int coded(const xmlNode *n, carnet_buf *out, int depth)
 {
 	for (; n && depth < MAX_DEPTH; n = n->next) {
+		if (carnet_budget__over())
+			return -1;
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		if (is(n, "text"))
@@ -338,6 +343,9 @@ static int bad(carnet_error *err, const carnet_input *in, const char *why)
 
 static int nomem(carnet_error *err, const carnet_input *in)
 {
+	/* the walks stop as they do for memory when the time is up */
+	if (carnet_budget__expired())
+		return carnet_budget__fail(err, in->path);
 	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
 				 "%s: out of memory", in->path);
 }
@@ -549,7 +557,49 @@ static int header(carnet_doc *d, const xmlNode *cda)
 /* What the SAX guards saw (ctxt->_private). */
 typedef struct guard {
 	int entity; /* an entity declaration was refused */
+	int deep;   /* elements nested more than CARNET_MAX_DEPTH */
+	int late;   /* the time budget of the document ran out */
+	xmlError first; /* the first fatal error (code 0: none) */
 } guard;
+
+/* Stop the parse when the time budget has run out; 1 if stopped. */
+static int late(xmlParserCtxtPtr ctxt)
+{
+	if (!carnet_budget__over())
+		return 0;
+	((guard *)ctxt->_private)->late = 1;
+	xmlStopParser(ctxt);
+	return 1;
+}
+
+/* Elements and text stop the parse when the document's time budget has
+ * run out, or when elements nest deeper than the limit. */
+static void on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+			     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+			     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	if (ctxt->nameNr >= CARNET_MAX_DEPTH) {
+		((guard *)ctxt->_private)->deep = 1;
+		xmlStopParser(ctxt);
+		return;
+	}
+	if (!late(ctxt))
+		xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
+				      nb_attributes, nb_defaulted, attributes);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+	if (!late(ctx))
+		xmlSAX2Characters(ctx, ch, len);
+}
+
+static void on_cdata(void *ctx, const xmlChar *value, int len)
+{
+	if (!late(ctx))
+		xmlSAX2CDataBlock(ctx, value, len);
+}
 
 /* An entity declaration stops the parse: no external entity is ever
  * resolved and no expansion can blow up, whatever the encoding. */
@@ -581,11 +631,19 @@ static void on_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlCha
 	refuse_entity(ctx);
 }
 
-/* Errors stay in ctxt->lastError; nothing is printed. */
+/* Errors stay in ctxt->lastError; nothing is printed. The first fatal
+ * error rejects the document: the parse stops there, before libxml2 2.9
+ * reports more (each "--" inside a comment copies the whole comment read
+ * so far into its report: quadratic time). */
 static void on_error(void *data, xmlErrorPtr e)
 {
-	(void)data;
-	(void)e;
+	xmlParserCtxtPtr ctxt = data;
+	if (!ctxt || !e || e->level != XML_ERR_FATAL)
+		return;
+	guard *g = ctxt->_private;
+	if (!g->first.code)
+		xmlCopyError(e, &g->first);
+	xmlStopParser(ctxt);
 }
 
 /* Why libxml2 refused the document, in our words (never its text). */
@@ -623,17 +681,24 @@ static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
 	*out = NULL;
 	if (in->len > (size_t)INT_MAX)
 		return bad(err, in, "XML too large");
+	int rc = carnet_markup__check(in->path, in->data, in->len, 0, in->limits, err);
+	if (rc)
+		return rc;
 	xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(in->data, (int)in->len);
 	if (!ctxt)
 		return nomem(err, in);
 	/* no network, no DTD loading or validation, no entity substitution;
 	 * libxml2's own size and depth limits stay on (no XML_PARSE_HUGE) */
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	guard g = { 0 };
+	guard g;
+	memset(&g, 0, sizeof g);
 	ctxt->_private = &g;
 	ctxt->sax->entityDecl = on_entity_decl;
 	ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
 	ctxt->sax->externalSubset = NULL;
+	ctxt->sax->startElementNs = on_start_element;
+	ctxt->sax->characters = on_characters;
+	ctxt->sax->cdataBlock = on_cdata;
 	ctxt->sax->serror = on_error;
 	ctxt->sax->error = NULL;
 	ctxt->sax->warning = NULL;
@@ -641,11 +706,16 @@ static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
 	xmlParseDocument(ctxt);
 	xmlDocPtr doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
-	const xmlError *e = &ctxt->lastError;
+	const xmlError *e = g.first.code ? &g.first : &ctxt->lastError;
 	int failed = !ctxt->wellFormed || e->level == XML_ERR_FATAL ||
 		     ctxt->errNo == XML_ERR_NO_MEMORY || !doc;
-	int rc = CARNET_OK;
-	if (g.entity) {
+	if (g.late) {
+		rc = carnet_budget__fail(err, in->path);
+	} else if (g.deep) {
+		char why[80];
+		snprintf(why, sizeof why, "elements nested more than %d deep", CARNET_MAX_DEPTH);
+		rc = bad(err, in, why);
+	} else if (g.entity) {
 		rc = bad(err, in, "DOCTYPE declares entities (external entities and entity "
 				  "expansion are refused)");
 	} else if (failed) {
@@ -658,6 +728,7 @@ static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
 		xmlFreeDoc(doc);
 	else
 		*out = doc;
+	xmlResetError(&g.first);
 	xmlFreeParserCtxt(ctxt);
 	return rc;
 }

@@ -35,6 +35,8 @@ typedef struct ctx {
 
 static int nomem(ctx *c)
 {
+	if (!c->rc && carnet_budget__expired())
+		c->rc = carnet_budget__fail(c->err, c->in->path);
 	if (!c->rc)
 		c->rc = carnet_error__set(c->err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
 					  0, "%s: out of memory", c->in->path);
@@ -56,6 +58,35 @@ static const char *safe_name(const char *s)
 }
 
 /* ---- JSON access ---- */
+
+/* JSON handed to jansson in pieces, the time budget checked between. */
+typedef struct json_feed {
+	const char *data;
+	size_t len, off;
+} json_feed;
+
+static size_t feed(void *buffer, size_t size, void *payload)
+{
+	json_feed *f = payload;
+	if (carnet_budget__over())
+		return (size_t)-1;
+	size_t n = f->len - f->off;
+	if (n > size)
+		n = size;
+	if (n > 64 * 1024)
+		n = 64 * 1024;
+	memcpy(buffer, f->data + f->off, n);
+	f->off += n;
+	return n;
+}
+
+/* json_loadb, stopping when the document's time is up (NULL then, and
+ * carnet_budget__expired says so). */
+static json_t *load_json(const char *data, size_t len, json_error_t *jerr)
+{
+	json_feed f = { data, len, 0 };
+	return json_load_callback(feed, &f, JSON_REJECT_DUPLICATES, jerr);
+}
 
 /* The non-empty string at obj[key], or NULL. */
 static const char *jstr(json_t *obj, const char *key)
@@ -640,7 +671,17 @@ static int starts_xml(const char *data, size_t len)
  * only its text; a failure of the machine (memory, extractor) stops. */
 static int content_error_is_fatal(int rc)
 {
-	return rc != CARNET_E_INVALID && rc != CARNET_E_UNSUPPORTED_FORMAT;
+	/* so is the end of the document's time budget */
+	return (rc != CARNET_E_INVALID && rc != CARNET_E_UNSUPPORTED_FORMAT) ||
+	       (rc && carnet_budget__expired());
+}
+
+/* Has the document's time budget run out? Sets c->rc if so. */
+static int late(ctx *c)
+{
+	if (!c->rc && carnet_budget__over())
+		c->rc = carnet_budget__fail(c->err, c->in->path);
+	return c->rc != CARNET_OK;
 }
 
 static void keep_fatal(ctx *c, int rc, const carnet_error *e)
@@ -763,7 +804,12 @@ static void attachment_content(ctx *c, carnet_doc *d, const char *mime,
 	} else if (mime_is(mime, "application/fhir+json") || mime_is(mime, "application/json")) {
 		/* a FHIR document (Bundle) sent as the attachment */
 		json_error_t jerr;
-		json_t *b = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+		carnet_error__clear(&e);
+		int rc = carnet_json__check(c->in->path, data, len, NULL, &e);
+		keep_fatal(c, rc, &e);
+		json_t *b = rc ? NULL : load_json(data, len, &jerr);
+		if (!b && carnet_budget__expired())
+			late(c);
 		json_t *e0, *comp = NULL;
 		size_t i;
 		if (b && rtype_is(b, "Bundle") && jstr(b, "type") &&
@@ -785,7 +831,7 @@ static void take_content(ctx *c, carnet_doc *d, json_t *dr, json_t *bundle, size
 	json_t *content, *att;
 	size_t k;
 	json_array_foreach(json_object_get(dr, "content"), k, content) {
-		if (c->rc)
+		if (late(c))
 			return;
 		att = json_object_get(content, "attachment");
 		const char *mime = jstr(att, "contentType");
@@ -1149,7 +1195,7 @@ static void read_bundle(ctx *c, json_t *bundle)
 	}
 	json_array_foreach(json_object_get(bundle, "entry"), i, e) {
 		r = json_object_get(e, "resource");
-		if (!c->rc && rtype_is(r, "DocumentReference"))
+		if (!late(c) && rtype_is(r, "DocumentReference"))
 			read_docref(c, r, bundle, ++n);
 	}
 	/* a collection of FHIR documents */
@@ -1211,8 +1257,13 @@ static int read_fhir(const carnet_input *in, carnet_doc_sink sink, void *payload
 	size_t len = in->len;
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		data += 3, len -= 3;
+	int rc = carnet_json__check(in->path, data, len, in->limits, err);
+	if (rc)
+		return rc;
 	json_error_t jerr;
-	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = load_json(data, len, &jerr);
+	if (!root && carnet_budget__expired())
+		return carnet_budget__fail(err, in->path);
 	if (!root)
 		return parse_error(in, &jerr, err);
 	ctx c = { in, err, CARNET_OK, NULL, 0, 0 };

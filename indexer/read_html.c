@@ -6,6 +6,8 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
 #include "schema.h"
@@ -46,6 +48,8 @@ static const char *const cells[] = { "td", "th", NULL };
 static int walk(const xmlNode *n, carnet_buf *out, int depth)
 {
 	for (; n; n = n->next) {
+		if (carnet_budget__over())
+			return -1;
 		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
 			const char *t = (const char *)n->content;
 			for (; t && *t; t++) {
@@ -90,15 +94,115 @@ static const xmlNode *find(const xmlNode *n, const char *name, int depth)
 	return NULL;
 }
 
-/* Does the first KiB declare a character set? */
-static int declares_charset(const char *data, size_t len)
+/* The character set the first 2 KiB declare (charset= or encoding=),
+ * lower-cased into out; "" when none. */
+static void declared_charset(const char *data, size_t len, char *out, size_t size)
 {
-	size_t n = len < 2048 ? len : 2048;
-	for (size_t i = 0; i + 7 <= n; i++)
-		if (strncasecmp(data + i, "charset", 7) == 0 ||
-		    strncasecmp(data + i, "encoding", 7) == 0)
+	size_t n = len < 2048 ? len : 2048, k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i + 8 <= n; i++) {
+		size_t j = i;
+		if (strncasecmp(data + i, "charset", 7) == 0)
+			j += 7;
+		else if (strncasecmp(data + i, "encoding", 8) == 0)
+			j += 8;
+		else
+			continue;
+		while (j < n && (data[j] == ' ' || data[j] == '=' || data[j] == '"' || data[j] == '\''))
+			j++;
+		for (k = 0; j < n && k + 1 < size; j++, k++) {
+			char c = data[j];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			      c == '-' || c == '_' || c == '.' || c == ':'))
+				break;
+			out[k] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		}
+		out[k] = '\0';
+		if (k)
+			return;
+	}
+}
+
+/* Is cs a character set whose markup bytes are ASCII? */
+static int ascii_charset(const char *cs)
+{
+	static const char *const known[] = { "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-",
+					     "iso8859-", "iso_8859-", "latin", "windows-125",
+					     "cp125", NULL };
+	for (size_t i = 0; known[i]; i++)
+		if (strncmp(cs, known[i], strlen(known[i])) == 0)
 			return 1;
 	return 0;
+}
+
+/* What the SAX guards saw (ctxt->_private). */
+typedef struct guard {
+	int deep;    /* elements nested more than CARNET_MAX_DEPTH */
+	int late;    /* the time budget of the document ran out */
+	int huge;    /* a text longer than CARNET_MAX_VALUE_BYTES */
+	size_t text; /* length of the text since the last tag */
+} guard;
+
+/* Stop the parse when the time budget has run out; 1 if stopped. */
+static int late(htmlParserCtxtPtr ctxt)
+{
+	if (!carnet_budget__over())
+		return 0;
+	((guard *)ctxt->_private)->late = 1;
+	xmlStopParser(ctxt);
+	return 1;
+}
+
+static void on_start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	htmlParserCtxtPtr ctxt = ctx;
+	guard *g = ctxt->_private;
+	g->text = 0;
+	if (ctxt->nameNr >= CARNET_MAX_DEPTH) {
+		g->deep = 1;
+		xmlStopParser(ctxt);
+		return;
+	}
+	if (!late(ctxt))
+		xmlSAX2StartElement(ctx, name, atts);
+}
+
+static void on_end_element(void *ctx, const xmlChar *name)
+{
+	htmlParserCtxtPtr ctxt = ctx;
+	((guard *)ctxt->_private)->text = 0;
+	xmlSAX2EndElement(ctx, name);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+	htmlParserCtxtPtr ctxt = ctx;
+	guard *g = ctxt->_private;
+	if (late(ctxt))
+		return;
+	g->text += (size_t)len;
+	if (g->text > CARNET_MAX_VALUE_BYTES) {
+		g->huge = 1;
+		xmlStopParser(ctxt);
+		return;
+	}
+	xmlSAX2Characters(ctx, ch, len);
+}
+
+/* Errors stay in the context; nothing is printed. */
+static void on_error(void *data, xmlErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+static int nomem(carnet_error *err, const char *path)
+{
+	/* the walks stop as they do for memory when the time is up */
+	if (carnet_budget__expired())
+		return carnet_budget__fail(err, path);
+	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				 "%s: out of memory", path);
 }
 
 int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
@@ -115,19 +219,54 @@ int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 		return carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT, CARNET_ORIGIN_INPUT,
 					 0, "%s: not HTML (binary byte at byte offset %zu)",
 					 path, off);
-	/* without a declared charset: UTF-8 if it is, else Windows-1252 */
-	const char *encoding = NULL;
-	if (!declares_charset(data, len))
+	int rc = carnet_markup__check(path, data, len, 1, NULL, err);
+	if (rc)
+		return rc;
+	/* the encoding is chosen here and a <meta> cannot change it, so the
+	 * bytes the limits were checked on are the markup the parser reads:
+	 * a declared charset if its markup is ASCII, else UTF-8 if it is,
+	 * else Windows-1252 */
+	char declared[40];
+	declared_charset(data, len, declared, sizeof declared);
+	const char *encoding = declared;
+	if (!ascii_charset(declared))
 		encoding = carnet_text__utf8_valid(data, len, NULL) ? "UTF-8" : "windows-1252";
-	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(data, (int)len);
 	if (!ctxt)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "%s: out of memory", path);
-	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, data, (int)len, NULL, encoding,
-					    HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-						    HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
-						    HTML_PARSE_NOBLANKS | HTML_PARSE_COMPACT);
-	int rc = CARNET_OK;
+		return nomem(err, path);
+	htmlCtxtUseOptions(ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+					 HTML_PARSE_RECOVER | HTML_PARSE_NOBLANKS |
+					 HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
+	xmlCharEncodingHandlerPtr handler = xmlFindCharEncodingHandler(encoding);
+	if (handler) {
+		xmlSwitchToEncoding(ctxt, handler);
+		if (ctxt->input->encoding)
+			xmlFree((xmlChar *)ctxt->input->encoding);
+		ctxt->input->encoding = xmlStrdup((const xmlChar *)encoding);
+	}
+	guard g = { 0, 0, 0, 0 };
+	ctxt->_private = &g;
+	ctxt->sax->startElement = on_start_element;
+	ctxt->sax->endElement = on_end_element;
+	ctxt->sax->characters = on_characters;
+	ctxt->sax->cdataBlock = on_characters;
+	ctxt->sax->serror = on_error;
+	ctxt->sax->error = NULL;
+	ctxt->sax->warning = NULL;
+	htmlParseDocument(ctxt);
+	htmlDocPtr doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	if (g.late || g.deep || g.huge) {
+		if (g.late) {
+			rc = carnet_budget__fail(err, path);
+		} else {
+			rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					       g.deep ? "%s: elements nested more than %d deep"
+						      : "%s: a text longer than %d bytes",
+					       path, g.deep ? CARNET_MAX_DEPTH : CARNET_MAX_VALUE_BYTES);
+		}
+		goto out;
+	}
 	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root) {
 		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
@@ -153,8 +292,7 @@ int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 	}
 	goto out;
 nomem:
-	rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-			       "%s: out of memory", path);
+	rc = nomem(err, path);
 out:
 	if (doc)
 		xmlFreeDoc(doc);

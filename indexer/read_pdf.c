@@ -104,7 +104,7 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 					 "%s: empty file", path);
 	static const carnet_limits defaults = { CARNET_DEFAULT_INPUT_BYTES,
 						CARNET_DEFAULT_PDF_SECONDS,
-						CARNET_DEFAULT_PDF_MEMORY_BYTES };
+						CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	if (!limits)
 		limits = &defaults;
 	char prog[PATH_MAX + 64];
@@ -293,7 +293,9 @@ static int read_pdf(const carnet_input *in, carnet_doc_sink sink, void *payload,
 		    carnet_error *err)
 {
 	carnet_buf text = CARNET_BUF_INIT;
+	carnet_budget__pause(); /* --pdf-timeout bounds the extractor */
 	int rc = carnet_pdf__extract(&text, in->path, in->data, in->len, in->limits, err);
+	carnet_budget__resume();
 	if (rc == CARNET_OK)
 		rc = carnet_reader__emit_text(in, "pdf", NULL, 0, text.data, text.len, sink,
 					      payload, err);

@@ -31,6 +31,10 @@ static int read_text(const carnet_input *in, carnet_doc_sink sink,
 		carnet_buf__free(&conv);
 		return rc;
 	}
+	if (carnet_budget__over()) {
+		carnet_buf__free(&conv);
+		return carnet_budget__fail(err, in->path);
+	}
 	data = conv.data;
 	len = conv.len;
 	int blank = 1;

@@ -134,17 +134,20 @@ int carnet_reader__embedded(carnet_doc *doc, const carnet_input *in,
 	int rc;
 	if (!mime)
 		mime = "";
-	if (mime_is(mime, "text/plain"))
+	if (mime_is(mime, "text/plain")) {
 		rc = carnet_reader__plain_text(&text, in->path, data, len, err);
-	else if (mime_is(mime, "text/html") || mime_is(mime, "application/xhtml+xml"))
+	} else if (mime_is(mime, "text/html") || mime_is(mime, "application/xhtml+xml")) {
 		rc = carnet_html__extract(&text, NULL, in->path, data, len, err);
-	else if (mime_is(mime, "application/pdf"))
+	} else if (mime_is(mime, "application/pdf")) {
+		carnet_budget__pause(); /* --pdf-timeout bounds the extractor */
 		rc = carnet_pdf__extract(&text, in->path, data, len, in->limits, err);
-	else
+		carnet_budget__resume();
+	} else {
 		rc = carnet_error__set(err, CARNET_E_UNSUPPORTED_FORMAT,
 				       CARNET_ORIGIN_INPUT, 0,
 				       "%s: embedded content of type \"%.60s\" cannot be read",
 				       in->path, mime);
+	}
 	if (rc == CARNET_OK && text.len &&
 	    carnet_doc__add_section(doc, weight, text.data, text.len) != 0)
 		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,

@@ -13,12 +13,27 @@
 #define CARNET_DEFAULT_INPUT_BYTES ((uint64_t)64 * 1024 * 1024)
 #define CARNET_DEFAULT_PDF_SECONDS 30
 #define CARNET_DEFAULT_PDF_MEMORY_BYTES ((uint64_t)1024 * 1024 * 1024)
+#define CARNET_DEFAULT_DOC_MILLISECONDS 30000
 
 typedef struct carnet_limits {
 	uint64_t input_bytes;      /* largest input file read */
 	unsigned pdf_seconds;      /* CPU and wall time for one PDF extraction */
 	uint64_t pdf_memory_bytes; /* address space of the PDF extractor */
+	uint64_t doc_ms;           /* wall time to read one input; 0: none */
 } carnet_limits;
+
+/* Structural limits of the inputs, checked before a parser sees them
+ * (README, Inputs). The elements, attributes or JSON values of one parse
+ * are at most the input size limit / CARNET_BYTES_PER_NODE (at least
+ * CARNET_MIN_NODES), which bounds the memory of its tree. */
+#define CARNET_MAX_ATTRIBUTES 256     /* per element; declared by ATTLIST */
+#define CARNET_MAX_DEPTH 256          /* nested elements */
+#define CARNET_MAX_NAME_BYTES 1000    /* element and attribute names */
+#define CARNET_MAX_VALUE_BYTES 10000000 /* an attribute value, an HTML text */
+#define CARNET_MAX_JSON_DEPTH 100
+#define CARNET_MAX_JSON_MEMBERS 1000000 /* of one array or object */
+#define CARNET_BYTES_PER_NODE 32
+#define CARNET_MIN_NODES 100000
 
 typedef struct carnet_input {
 	const char *path;             /* for messages and the extension */
@@ -97,6 +112,39 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
  * to title (if not NULL). No network access, no external entities. */
 int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 			 const char *data, size_t len, carnet_error *err);
+
+/* The time budget of the input this thread reads (limits->doc_ms from
+ * now; none when 0 or limits is NULL): readers and the indexing of its
+ * documents call carnet_budget__over at points reached regularly and stop
+ * when it returns 1; carnet_budget__fail then says so, naming path
+ * (CARNET_E_INVALID: the input is rejected). Expiry is sticky until the
+ * next start or stop. */
+void carnet_budget__start(const carnet_limits *limits);
+void carnet_budget__stop(void);
+/* Time between pause and resume (the PDF extractor, which has its own
+ * limit) does not count. */
+void carnet_budget__pause(void);
+void carnet_budget__resume(void);
+int carnet_budget__over(void);
+int carnet_budget__expired(void);
+int carnet_budget__fail(carnet_error *err, const char *path);
+
+/* Most elements, attributes or JSON values one parse may hold: from the
+ * input size limit of limits, or when NULL of the input being read. */
+uint64_t carnet_budget__max_nodes(const carnet_limits *limits);
+
+/* The structural limits of XML (html 0: any encoding libxml2 detects;
+ * the encodings whose markup is not ASCII are refused) or HTML (html 1:
+ * ASCII-compatible bytes) in data[0..len): attributes per element and
+ * declared by ATTLIST, names and attribute values, elements and
+ * attributes in all. CARNET_E_INVALID naming path and the limit. */
+int carnet_markup__check(const char *path, const char *data, size_t len, int html,
+			 const carnet_limits *limits, carnet_error *err);
+
+/* The structural limits of JSON: nesting depth, members of an array or
+ * object, values in all. CARNET_E_INVALID naming path and the limit. */
+int carnet_json__check(const char *path, const char *data, size_t len,
+		       const carnet_limits *limits, carnet_error *err);
 
 /* The readers. */
 extern const carnet_reader carnet_reader_text;

@@ -157,6 +157,7 @@ static int start(carnet_writer **out, const char *home, carnet_error *err)
 	w->limits.input_bytes = CARNET_DEFAULT_INPUT_BYTES;
 	w->limits.pdf_seconds = CARNET_DEFAULT_PDF_SECONDS;
 	w->limits.pdf_memory_bytes = CARNET_DEFAULT_PDF_MEMORY_BYTES;
+	w->limits.doc_ms = CARNET_DEFAULT_DOC_MILLISECONDS;
 	int rc;
 	const carnet_xkey *keys;
 	size_t nkeys;
@@ -257,6 +258,9 @@ int carnet_writer_set_limit(carnet_writer *w, carnet_limit which,
 		return CARNET_OK;
 	case CARNET_LIMIT_PDF_MEMORY_BYTES:
 		w->limits.pdf_memory_bytes = value;
+		return CARNET_OK;
+	case CARNET_LIMIT_DOC_MILLISECONDS:
+		w->limits.doc_ms = value > 86400000 ? 86400000 : value;
 		return CARNET_OK;
 	}
 	return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -16,7 +17,7 @@
 #include "reader.h"
 #include "schema.h"
 
-static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 30, CARNET_DEFAULT_PDF_MEMORY_BYTES };
+static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 30, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 
 #define ANS_ABSENT "ANS CI-SIS examples"
 
@@ -830,4 +831,212 @@ Test(cda, an_autopresentable_document_is_read_inside_its_stylesheet)
 	cr_assert(strstr(g.text.data, "Soins de support\n"));
 	cr_assert_null(strstr(g.text.data, "value-of"), "nothing of the stylesheet itself");
 	release(&g);
+}
+
+/* ---- limits: what a hostile document may cost ---- */
+
+#define PATIENT_HEADER                                                                    \
+	"<recordTarget><patientRole><id root=\"1.2.250.1.213.1.4.8\" "                    \
+	"extension=\"158047511203495\"/></patientRole></recordTarget>"
+
+/* A CDA with a patient whose body is made by body(b, arg). */
+static void build_cda(carnet_buf *b, const char *prolog,
+		      void (*body)(carnet_buf *, int), int arg)
+{
+	carnet_buf__reset(b);
+	carnet_buf__puts(b, prolog ? prolog : "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	carnet_buf__puts(b, "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">" PATIENT_HEADER);
+	body(b, arg);
+	carnet_buf__puts(b, "</ClinicalDocument>");
+}
+
+/* An entry whose observation has n attributes. */
+static void many_attributes(carnet_buf *b, int n)
+{
+	carnet_buf__puts(b, "<component><structuredBody><component><section><entry><observation");
+	for (int i = 0; i < n; i++)
+		carnet_buf__printf(b, " a%d=\"1\"", i);
+	carnet_buf__puts(b, "/></entry></section></component></structuredBody></component>");
+}
+
+/* n elements nested in a section's narrative. */
+static void nested(carnet_buf *b, int n)
+{
+	carnet_buf__puts(b, "<component><structuredBody><component><section><text>");
+	for (int i = 0; i < n; i++)
+		carnet_buf__puts(b, "<content>");
+	carnet_buf__puts(b, "profond");
+	for (int i = 0; i < n; i++)
+		carnet_buf__puts(b, "</content>");
+	carnet_buf__puts(b, "</text></section></component></structuredBody></component>");
+}
+
+/* A narrative of n paragraphs, flat: no entity, only size. */
+static void paragraphs(carnet_buf *b, int n)
+{
+	carnet_buf__puts(b, "<component><structuredBody><component><section><title>Suivi</title>"
+			    "<text>");
+	for (int i = 0; i < n; i++)
+		carnet_buf__printf(b, "<paragraph>Glycémie à jeun normale, ligne %d</paragraph>", i);
+	carnet_buf__puts(b, "</text></section></component></structuredBody></component>");
+}
+
+static void expect_refused(const carnet_buf *b, const char *message)
+{
+	got g;
+	carnet_error err;
+	memset(&err, 0, sizeof err);
+	cr_assert_eq(read_mem("hostile.xml", b->data, b->len, &g, &err), CARNET_E_INVALID,
+		     "%s", err.message);
+	cr_assert_str_eq(err.message, message);
+	cr_assert_eq(err.origin, CARNET_ORIGIN_INPUT);
+	cr_assert_eq(g.docs, 0);
+	release(&g);
+}
+
+Test(cda, an_element_with_200000_attributes_is_refused_before_libxml2_reads_it)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	/* libxml2 2.9 compares each attribute with all the others: 200,000
+	 * of them took minutes before the limit */
+	carnet_buf b = CARNET_BUF_INIT;
+	build_cda(&b, NULL, many_attributes, 200000);
+	expect_refused(&b, "hostile.xml: element <observation> has more than 256 attributes");
+	/* the same in UTF-16, which the check reads by code units */
+	carnet_buf wide = CARNET_BUF_INIT;
+	build_cda(&b, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n", many_attributes, 200000);
+	carnet_buf__put(&wide, "\xFF\xFE", 2);
+	for (size_t i = 0; i < b.len; i++)
+		carnet_buf__put(&wide, (char[2]){ b.data[i], 0 }, 2);
+	expect_refused(&wide, "hostile.xml: element <observation> has more than 256 attributes");
+	/* 256 is allowed */
+	build_cda(&b, NULL, many_attributes, 256);
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_mem("ok.xml", b.data, b.len, &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(g.docs, 1);
+	release(&g);
+	carnet_buf__free(&wide);
+	carnet_buf__free(&b);
+}
+
+Test(cda, attributes_declared_by_the_thousand_in_a_doctype_are_refused)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	/* each declared default is compared with the element's attributes */
+	carnet_buf b = CARNET_BUF_INIT;
+	carnet_buf__puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE ClinicalDocument [<!ATTLIST id");
+	for (int i = 0; i < 200000; i++)
+		carnet_buf__printf(&b, " d%d CDATA \"x\"", i);
+	carnet_buf__puts(&b, ">]>\n");
+	carnet_buf doc = CARNET_BUF_INIT;
+	build_cda(&doc, b.data, many_attributes, 1);
+	expect_refused(&doc, "hostile.xml: DOCTYPE declares more than 256 attributes");
+	carnet_buf__free(&doc);
+	carnet_buf__free(&b);
+}
+
+Test(cda, elements_nested_100000_deep_are_refused)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	carnet_buf b = CARNET_BUF_INIT;
+	build_cda(&b, NULL, nested, 100000);
+	expect_refused(&b, "hostile.xml: elements nested more than 256 deep");
+	/* a deep but reasonable narrative is read */
+	build_cda(&b, NULL, nested, 150);
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_mem("ok.xml", b.data, b.len, &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert(g.text.data && strstr(g.text.data, "profond"), "the deepest text is read");
+	release(&g);
+	carnet_buf__free(&b);
+}
+
+Test(cda, a_huge_flat_document_is_read_or_refused_by_its_element_count)
+{
+	alarm(120); /* a hang fails the test (SIGALRM) */
+	carnet_buf b = CARNET_BUF_INIT;
+	build_cda(&b, NULL, paragraphs, 150000);
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_mem("flat.xml", b.data, b.len, &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert(g.text.data && strstr(g.text.data, "ligne 149999\n"), "the whole narrative is read");
+	release(&g);
+	/* with inputs of at most 1 MiB, a parse holds at most 100,000 nodes */
+	carnet_limits small = limits;
+	small.input_bytes = 1024 * 1024;
+	carnet_input in = { "flat.xml", b.data, b.len, &small };
+	memset(&g, 0, sizeof g);
+	carnet_doc__init(&g.doc);
+	cr_assert_eq(carnet_reader_cda.read(&in, keep, &g, &err), CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "flat.xml: more than 100000 elements and attributes");
+	release(&g);
+	carnet_buf__free(&b);
+}
+
+Test(cda, an_encoding_whose_markup_is_not_ascii_is_refused)
+{
+	carnet_buf b = CARNET_BUF_INIT;
+	build_cda(&b, "<?xml version=\"1.0\" encoding=\"IBM037\"?>", many_attributes, 1);
+	expect_refused(&b, "hostile.xml: XML in the encoding \"ibm037\", which is not read "
+			   "(UTF-8, UTF-16, ISO-8859 and Windows code pages are)");
+	build_cda(&b, "<?xml version='1.0' encoding='UTF-7'?>", many_attributes, 1);
+	expect_refused(&b, "hostile.xml: XML in the encoding \"utf-7\", which is not read "
+			   "(UTF-8, UTF-16, ISO-8859 and Windows code pages are)");
+	carnet_buf__reset(&b);
+	carnet_buf__put(&b, "\x4C\x6F\xA7\x94\x93\x40", 6);
+	expect_refused(&b, "hostile.xml: XML in EBCDIC, which is not read");
+	build_cda(&b, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", many_attributes, 1);
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_mem("latin1.xml", b.data, b.len, &g, &err), CARNET_OK, "%s", err.message);
+	release(&g);
+	carnet_buf__free(&b);
+}
+
+Test(cda, a_document_over_its_time_budget_is_refused)
+{
+	alarm(120); /* a hang fails the test (SIGALRM) */
+	carnet_buf b = CARNET_BUF_INIT;
+	build_cda(&b, NULL, paragraphs, 300000); /* about 20 MB */
+	carnet_limits quick = limits;
+	quick.doc_ms = 20;
+	carnet_input in = { "long.xml", b.data, b.len, &quick };
+	got g;
+	memset(&g, 0, sizeof g);
+	carnet_doc__init(&g.doc);
+	carnet_error err;
+	carnet_budget__start(&quick);
+	cr_assert_eq(carnet_reader_cda.read(&in, keep, &g, &err), CARNET_E_INVALID);
+	carnet_budget__stop();
+	cr_assert_str_eq(err.message, "long.xml: took more than 20 ms to read (the time limit "
+				      "of one document)");
+	cr_assert_eq(g.docs, 0);
+	release(&g);
+	/* the next document has a budget of its own (generous: the machine
+	 * running the tests may be busy) */
+	build_cda(&b, NULL, paragraphs, 10);
+	quick.doc_ms = 10000;
+	carnet_budget__start(&quick);
+	int rc = read_mem("next.xml", b.data, b.len, &g, &err);
+	carnet_budget__stop();
+	cr_assert_eq(rc, CARNET_OK, "%s", err.message);
+	release(&g);
+	carnet_buf__free(&b);
+}
+
+Test(cda, a_comment_full_of_double_hyphens_is_refused_at_once)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	/* libxml2 2.9 copies the comment read so far into each "--" error
+	 * it reports: 200,000 of them took minutes before the parse stopped
+	 * at the first fatal error */
+	carnet_buf b = CARNET_BUF_INIT;
+	carnet_buf__puts(&b, "<?xml version=\"1.0\"?>\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\">"
+			     PATIENT_HEADER "<!-- ");
+	for (int i = 0; i < 200000; i++)
+		carnet_buf__puts(&b, "-- ");
+	carnet_buf__puts(&b, "--></ClinicalDocument>");
+	expect_refused(&b, "hostile.xml: malformed XML at line 2 (libxml2 error 80)");
+	carnet_buf__free(&b);
 }

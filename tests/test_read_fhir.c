@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -41,7 +42,7 @@ static void read_path(got *g, const char *path)
 	size_t len;
 	char *data = th_slurp(path, &len);
 	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
-				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
+				 CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	carnet_input in = { g->path, data, len, &limits };
 	cr_assert_geq(carnet_reader_fhir.sniff(&in), 10);
 	carnet_error__clear(&g->err);
@@ -335,7 +336,7 @@ Test(fhir, cda_attachment_is_read_through_the_cda_reader)
 	size_t len;
 	char *cda = th_slurp(data("cda-attachment.xml"), &len);
 	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
-				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
+				 CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	carnet_input in = { "probe.xml", cda, len, &limits };
 	carnet_error e;
 	memset(&g, 0, sizeof g);
@@ -475,4 +476,75 @@ Test(fhir, a_sink_error_stops_the_reader_and_is_returned)
 	free(json);
 	cr_expect_eq(rc, -42);
 	cr_expect_eq(calls, 1);
+}
+
+/* ---- limits: what a hostile resource may cost ---- */
+
+static int read_buf(const carnet_buf *b, got *g)
+{
+	memset(&g->err, 0, sizeof g->err);
+	carnet_input in = { "hostile.json", b->data, b->len, NULL };
+	return g->rc = carnet_reader_fhir.read(&in, take, g, &g->err);
+}
+
+Test(fhir, json_nested_100000_deep_is_refused)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	carnet_buf b = CARNET_BUF_INIT;
+	carnet_buf__puts(&b, "{\"resourceType\":\"DocumentReference\",\"extension\":");
+	for (int i = 0; i < 100000; i++)
+		carnet_buf__putc(&b, '[');
+	for (int i = 0; i < 100000; i++)
+		carnet_buf__putc(&b, ']');
+	carnet_buf__putc(&b, '}');
+	got g = { .count = 0 };
+	cr_assert_eq(read_buf(&b, &g), CARNET_E_INVALID);
+	cr_assert_str_eq(g.err.message, "hostile.json: JSON nested more than 100 deep");
+	cr_assert_eq(g.err.origin, CARNET_ORIGIN_INPUT);
+	cr_assert_eq(g.count, 0);
+	carnet_buf__free(&b);
+}
+
+Test(fhir, an_array_of_more_than_a_million_members_is_refused)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	carnet_buf b = CARNET_BUF_INIT;
+	carnet_buf__puts(&b, "{\"resourceType\":\"DocumentReference\",\"extension\":[0");
+	for (int i = 0; i < 1000000; i++)
+		carnet_buf__puts(&b, ",0");
+	carnet_buf__puts(&b, "]}");
+	got g = { .count = 0 };
+	cr_assert_eq(read_buf(&b, &g), CARNET_E_INVALID);
+	cr_assert_str_eq(g.err.message, "hostile.json: a JSON array or object has more than "
+					"1000000 members");
+	carnet_buf__free(&b);
+}
+
+Test(fhir, a_bundle_over_its_time_budget_is_refused)
+{
+	alarm(120); /* a hang fails the test (SIGALRM) */
+	/* many DocumentReferences, each with a text attachment */
+	carnet_buf b = CARNET_BUF_INIT;
+	carnet_buf__puts(&b, "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[");
+	for (int i = 0; i < 100000; i++)
+		carnet_buf__printf(&b, "%s{\"resource\":{\"resourceType\":\"DocumentReference\","
+				   "\"id\":\"d%d\",\"subject\":{\"identifier\":{\"system\":"
+				   "\"urn:oid:1.2.250.1.213.1.4.8\",\"value\":\"1\"}},"
+				   "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\","
+				   "\"data\":\"Q29tcHRlIHJlbmR1\"}}]}}",
+				   i ? "," : "", i);
+	carnet_buf__puts(&b, "]}");
+	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
+				CARNET_DEFAULT_PDF_MEMORY_BYTES, 20 };
+	got *g = calloc(1, sizeof *g);
+	cr_assert_not_null(g);
+	carnet_budget__start(&quick);
+	int rc = read_buf(&b, g);
+	carnet_budget__stop();
+	cr_assert_eq(rc, CARNET_E_INVALID, "%s", g->err.message);
+	cr_assert_str_eq(g->err.message, "hostile.json: took more than 20 ms to read (the time "
+					 "limit of one document)");
+	cr_assert_eq(g->count, 0, "no document of a refused input is emitted");
+	free(g);
+	carnet_buf__free(&b);
 }

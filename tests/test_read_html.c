@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -261,4 +262,103 @@ Test(html, libxml2_prints_nothing_on_broken_input)
 	free(printed);
 	carnet_buf__free(&text);
 	th_cleanup();
+}
+
+/* ---- limits: what a hostile page may cost ---- */
+
+static int extract_buf(const carnet_buf *b, carnet_buf *text, carnet_error *err)
+{
+	memset(err, 0, sizeof *err);
+	return carnet_html__extract(text, NULL, "page.html", b->data, b->len, err);
+}
+
+Test(html, an_element_with_200000_attributes_is_refused_before_libxml2_reads_it)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	/* words without values are attributes to libxml2's HTML parser,
+	 * which compares each with all the others */
+	carnet_buf b = CARNET_BUF_INIT, text = CARNET_BUF_INIT;
+	carnet_error err;
+	carnet_buf__puts(&b, "<html><body><p");
+	for (int i = 0; i < 200000; i++)
+		carnet_buf__printf(&b, " a%d", i);
+	carnet_buf__puts(&b, ">Texte</p></body></html>");
+	cr_assert_eq(extract_buf(&b, &text, &err), CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "page.html: element <p> has more than 256 attributes");
+	cr_assert_eq(err.origin, CARNET_ORIGIN_INPUT);
+	/* inside a comment libxml2 2.9.14 may still read them (it ends a
+	 * comment at "--!>" too): refused as well */
+	carnet_buf__reset(&b);
+	carnet_buf__puts(&b, "<html><body><!-- x --!><p");
+	for (int i = 0; i < 200000; i++)
+		carnet_buf__printf(&b, " a%d=\"%d\"", i, i);
+	carnet_buf__puts(&b, ">Texte</p> --></body></html>");
+	cr_assert_eq(extract_buf(&b, &text, &err), CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "page.html: element <p> has more than 256 attributes");
+	/* "a < b" in text is not a tag */
+	carnet_buf__reset(&b);
+	carnet_buf__puts(&b, "<html><body><p>PSA < 4 ng/mL");
+	for (int i = 0; i < 1000; i++)
+		carnet_buf__puts(&b, " suivi");
+	carnet_buf__puts(&b, "</p></body></html>");
+	cr_assert_eq(extract_buf(&b, &text, &err), CARNET_OK, "%s", err.message);
+	cr_assert(strstr(text.data, "PSA < 4 ng/mL suivi"), "%s", text.data);
+	carnet_buf__free(&text);
+	carnet_buf__free(&b);
+}
+
+Test(html, elements_nested_100000_deep_are_refused)
+{
+	alarm(60); /* a hang fails the test (SIGALRM) */
+	carnet_buf b = CARNET_BUF_INIT, text = CARNET_BUF_INIT;
+	carnet_error err;
+	carnet_buf__puts(&b, "<html><body>");
+	for (int i = 0; i < 100000; i++)
+		carnet_buf__puts(&b, "<div>");
+	carnet_buf__puts(&b, "profond");
+	for (int i = 0; i < 100000; i++)
+		carnet_buf__puts(&b, "</div>");
+	carnet_buf__puts(&b, "</body></html>");
+	cr_assert_eq(extract_buf(&b, &text, &err), CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "page.html: elements nested more than 256 deep");
+	carnet_buf__free(&text);
+	carnet_buf__free(&b);
+}
+
+Test(html, a_declared_charset_cannot_change_how_the_markup_is_read)
+{
+	/* in UTF-7, "+ADw-" would be a '<' the limits never saw: a charset
+	 * whose markup is not ASCII is not used */
+	carnet_buf text = CARNET_BUF_INIT;
+	carnet_error err;
+	cr_assert_eq(extract("<html><head><meta charset=\"utf-7\"></head><body>"
+			     "<p>a+ADw-b+AD4-c</p></body></html>", &text, NULL, &err),
+		     CARNET_OK, "%s", err.message);
+	cr_assert(strstr(text.data, "a+ADw-b+AD4-c"), "%s", text.data);
+	carnet_buf__free(&text);
+}
+
+Test(html, a_page_over_its_time_budget_is_refused)
+{
+	alarm(120); /* a hang fails the test (SIGALRM) */
+	carnet_buf b = CARNET_BUF_INIT, text = CARNET_BUF_INIT;
+	carnet_error err;
+	carnet_buf__puts(&b, "<html><body>");
+	for (int i = 0; i < 300000; i++)
+		carnet_buf__printf(&b, "<p>Tension artérielle normale, ligne %d</p>", i);
+	carnet_buf__puts(&b, "</body></html>");
+	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
+				CARNET_DEFAULT_PDF_MEMORY_BYTES, 20 };
+	carnet_budget__start(&quick);
+	int rc = extract_buf(&b, &text, &err);
+	carnet_budget__stop();
+	cr_assert_eq(rc, CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "page.html: took more than 20 ms to read (the time limit "
+				      "of one document)");
+	/* without a budget it is read whole */
+	carnet_buf__reset(&text);
+	cr_assert_eq(extract_buf(&b, &text, &err), CARNET_OK, "%s", err.message);
+	cr_assert(strstr(text.data, "ligne 299999"));
+	carnet_buf__free(&text);
+	carnet_buf__free(&b);
 }

@@ -23,7 +23,7 @@
 #endif
 #endif
 
-static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 10, CARNET_DEFAULT_PDF_MEMORY_BYTES };
+static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 10, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 
 /* The extractor of the build under test, when make did not say
  * (running the suite by hand: CARNET_ROOT=... CARNET_BUILD=... ). */
@@ -118,7 +118,7 @@ Test(pdf, a_hanging_parser_is_stopped_at_the_time_limit, .timeout = 30)
 {
 	size_t len;
 	char *data = th_slurp(shared_pdf(), &len);
-	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, 1, CARNET_DEFAULT_PDF_MEMORY_BYTES };
+	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, 1, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	setenv("CARNET_PDF_TEST", "hang", 1);
 	carnet_buf out = CARNET_BUF_INIT;
 	carnet_error err;
@@ -384,7 +384,7 @@ Test(pdf, a_memory_limit_too_small_to_load_the_extractor_makes_it_unusable)
 #else
 	size_t len;
 	char *data = th_slurp(th_path("%s/tests/data/pdf/echo.pdf", th_root()), &len);
-	carnet_limits tiny = { CARNET_DEFAULT_INPUT_BYTES, 10, 1024 * 1024 };
+	carnet_limits tiny = { CARNET_DEFAULT_INPUT_BYTES, 10, 1024 * 1024, 0 };
 	carnet_buf out = CARNET_BUF_INIT;
 	carnet_error err;
 	/* the dynamic loader of the child says why on stderr: keep the

@@ -3,6 +3,7 @@
  * read callback turns the bytes into one document for a sink. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -11,7 +12,7 @@
 
 static const carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES,
 				      CARNET_DEFAULT_PDF_SECONDS,
-				      CARNET_DEFAULT_PDF_MEMORY_BYTES };
+				      CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 
 static carnet_input input(const char *path, const char *data, size_t len)
 {
@@ -321,4 +322,33 @@ Test(read_text, sink_non_zero_return_stops_the_read_and_is_returned)
 	cr_assert_eq(read_str("Compte rendu\n", &h, &err), CARNET_E_NOMEM);
 	cr_assert_eq(h.calls, 1);
 	got_free(&h);
+}
+
+/* ---- the time budget ---- */
+
+Test(read_text, a_text_over_its_time_budget_is_refused)
+{
+	alarm(120); /* a hang fails the test (SIGALRM) */
+	/* 48 MB of Windows-1252, converted byte by byte: far longer than 1 ms */
+	size_t len = 48u * 1024 * 1024;
+	char *data = malloc(len);
+	cr_assert_not_null(data);
+	for (size_t i = 0; i < len; i++)
+		data[i] = i % 64 == 63 ? '\n' : (i % 7 ? 'e' : '\xE9');
+	carnet_limits quick = limits;
+	quick.doc_ms = 1;
+	struct got g = { .ret = 0 };
+	carnet_error err;
+	carnet_budget__start(&quick);
+	int rc = read_as("long.txt", data, len, &g, &err);
+	carnet_budget__stop();
+	cr_assert_eq(rc, CARNET_E_INVALID, "%s", err.message);
+	cr_assert_str_eq(err.message, "long.txt: took more than 1 ms to read (the time limit of "
+				      "one document)");
+	cr_assert_eq(g.calls, 0);
+	/* without a budget the same text is read */
+	cr_assert_eq(read_as("long.txt", data, len, &g, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(g.calls, 1);
+	got_free(&g);
+	free(data);
 }

@@ -385,3 +385,86 @@ Test(writer, a_fifo_given_to_the_writer_is_rejected_without_blocking)
 	cr_assert_eq(o, CARNET_OUTCOME_REJECTED);
 	cr_assert(strstr(e.message, "in.txt: not a regular file (FIFO)"), "%s", e.message);
 }
+
+/* ---- what one input may cost ---- */
+
+typedef struct outcomes {
+	char paths[8][4096];
+	carnet_outcome outcome[8];
+	char reason[8][CARNET_ERROR_MESSAGE_SIZE];
+	size_t n;
+} outcomes;
+
+static void record(const char *path, carnet_outcome outcome, const carnet_error *reason,
+		   void *payload)
+{
+	outcomes *o = payload;
+	cr_assert_lt(o->n, 8);
+	snprintf(o->paths[o->n], sizeof o->paths[0], "%s", path);
+	o->outcome[o->n] = outcome;
+	snprintf(o->reason[o->n], sizeof o->reason[0], "%s", reason ? reason->message : "");
+	o->n++;
+}
+
+/* A CDA of patient P1 whose one element carries n attributes. */
+static void write_attributes_cda(const char *path, int n)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	      "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" extension=\"HOSTILE\"/>"
+	      "<recordTarget><patientRole><id root=\"1.2.250.1.213.1.4.8\" extension=\"P1\"/>"
+	      "</patientRole></recordTarget><component><structuredBody><component><section>"
+	      "<entry><observation", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, " a%d=\"1\"", i);
+	fputs("/></entry></section></component></structuredBody></component></ClinicalDocument>", f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(writer, a_stuck_input_is_rejected_and_the_batch_goes_on)
+{
+	alarm(180); /* a hang fails the test (SIGALRM) */
+	carnet_error err;
+	cr_assert_eq(carnet_writer_set_limit(w, CARNET_LIMIT_DOC_MILLISECONDS, 0, &err),
+		     CARNET_E_INVALID);
+	/* generous for the small files on a busy machine */
+	cr_assert_eq(carnet_writer_set_limit(w, CARNET_LIMIT_DOC_MILLISECONDS, 500, &err),
+		     CARNET_OK, "%s", err.message);
+	/* a text of about 30 MB: folding it and generating its terms takes
+	 * seconds, far over 500 ms */
+	size_t len = 30u * 1024 * 1024;
+	char *big = malloc(len + 1);
+	cr_assert_not_null(big);
+	static const char words[] = "glycemie normale controle tension arterielle suivi ";
+	for (size_t i = 0; i < len; i++)
+		big[i] = words[i % (sizeof words - 1)];
+	big[len] = '\0';
+	th_write_doc(th_path("%s/a.txt", docs), "P1", "A", "2025-01-01", "Alpha\n");
+	th_write_doc(th_path("%s/big.txt", docs), "P1", "BIG", "2025-01-02", big);
+	free(big);
+	write_attributes_cda(th_path("%s/hostile.xml", docs), 200000);
+	th_write_doc(th_path("%s/c.txt", docs), "P1", "C", "2025-01-03", "Charlie\n");
+	char paths[4][4200];
+	snprintf(paths[0], sizeof paths[0], "%s/a.txt", docs);
+	snprintf(paths[1], sizeof paths[1], "%s/big.txt", docs);
+	snprintf(paths[2], sizeof paths[2], "%s/hostile.xml", docs);
+	snprintf(paths[3], sizeof paths[3], "%s/c.txt", docs);
+	const char *const list[] = { paths[0], paths[1], paths[2], paths[3] };
+	outcomes o;
+	memset(&o, 0, sizeof o);
+	/* on two extraction threads: each has its own budget */
+	cr_assert_eq(carnet_writer_add_files(w, list, 4, 2, record, &o, &err), CARNET_OK, "%s",
+		     err.message);
+	commit();
+	cr_assert_eq(o.n, 4);
+	cr_assert_eq(o.outcome[0], CARNET_OUTCOME_ADDED);
+	cr_assert_eq(o.outcome[1], CARNET_OUTCOME_REJECTED);
+	cr_assert(strstr(o.reason[1], "big.txt: took more than 500 ms to read"), "%s", o.reason[1]);
+	cr_assert_eq(o.outcome[2], CARNET_OUTCOME_REJECTED);
+	cr_assert(strstr(o.reason[2], "hostile.xml: element <observation> has more than 256 "
+				      "attributes"), "%s", o.reason[2]);
+	cr_assert_eq(o.outcome[3], CARNET_OUTCOME_ADDED, "%s", o.reason[3]);
+	cr_assert_eq(visible("P1", NULL), 2);
+	cr_assert_eq(stat_of(CARNET_STAT_REJECTS), 2);
+}
