@@ -846,3 +846,33 @@ Test(cli, the_record_is_written_when_the_source_is_missing_or_an_option_is_bad)
 	json_decref(o);
 	cr_assert_neq(stat(home, &st), 0, "still no index home");
 }
+
+Test(cli, an_input_refused_before_it_is_read_is_not_new_the_next_night)
+{
+	/* a file over --max-size is refused unread (no content hash): it is
+	 * recorded again each night, and still is the same reject */
+	const char *src = make_source(0);
+	char big[4096];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	th_write_str(th_path("%s/big.txt", src), big);
+	const char *s[] = { "carnet-index", "--index", home, "--quiet", "--json", "--max-size", "2K",
+			    "sync", src, NULL };
+	cr_assert_eq(run(s), 1, "%s", err);
+	json_t *o = the_record();
+	cr_assert_eq(field_int(o, "new_rejects"), 1);
+	json_decref(o);
+	cr_assert_eq(run(s), 0, "%s", err);
+	o = the_record();
+	cr_assert_eq(field_int(o, "rejected"), 1);
+	cr_assert_eq(field_int(o, "new_rejects"), 0);
+	cr_assert_eq(field_int(o, "rejects_total"), 1);
+	json_decref(o);
+	/* refused for another reason now: new */
+	const char *t[] = { "carnet-index", "--index", home, "--quiet", "--json", "--max-size", "3K",
+			    "sync", src, NULL };
+	cr_assert_eq(run(t), 1, "%s", err);
+	o = the_record();
+	cr_assert_eq(field_int(o, "new_rejects"), 1);
+	json_decref(o);
+}
