@@ -308,7 +308,8 @@ static int invalid(carnet_error *err, const char *what)
 }
 
 /* Check everything in req before anything is searched. */
-static int check_request(const carnet_request *req, carnet_error *err)
+static int check_request(const carnet_index *idx, const carnet_request *req,
+			 carnet_error *err)
 {
 	if (!req || req->version < 1)
 		return invalid(err, "no request, or request version unset (use CARNET_REQUEST_INIT)");
@@ -326,8 +327,9 @@ static int check_request(const carnet_request *req, carnet_error *err)
 	if (req->viewer_id && *req->viewer_id && !carnet_doc__valid_id(req->viewer_id))
 		return invalid(err, "viewer id must be printable characters without spaces");
 	/* profession and specialty: codes of the lists in core/codes_data.h
-	 * (a TRE_G15 profession is there as the J01 code G15_nn); a known
-	 * profession without a rule in the matrix is refused later, as denied */
+	 * (a TRE_G15 profession is there as the J01 code G15_nn), or a
+	 * specialty the index's own affinity.tsv profiles; a known profession
+	 * without a rule in the matrix is refused later, as denied */
 	if (req->profession && *req->profession) {
 		size_t n = strlen(req->profession);
 		char g15[8];
@@ -348,7 +350,13 @@ static int check_request(const carnet_request *req, carnet_error *err)
 			return invalid(err, "specialty must be a JDV_J01 code: capital letters, "
 					    "digits, '_' and '/' (SM54 médecine générale, SM04 "
 					    "cardiologie, G15_21 pharmacien, ...)");
-		if (!carnet_codes__specialty_label(req->specialty))
+		int known = carnet_codes__specialty_label(req->specialty) != NULL;
+		if (!known) {
+			carnet_viewer profiled;
+			carnet_rank__viewer(idx->rank, &profiled, req->specialty, NULL, NULL);
+			known = profiled.profile >= 0;
+		}
+		if (!known)
 			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
 						 "invalid request: specialty %s is not in the JDV_J01 "
 						 "list (SM54 médecine générale, SM04 cardiologie, "
@@ -870,7 +878,7 @@ int carnet_index_search(carnet_results **out, carnet_index *idx,
 			const carnet_request *req, carnet_error *err)
 {
 	*out = NULL;
-	int rc = check_request(req, err);
+	int rc = check_request(idx, req, err);
 	if (rc)
 		return rc;
 
