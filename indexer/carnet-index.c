@@ -431,7 +431,8 @@ static int rejects_read(const char *home, rejects *rj, long long *generation)
 		memset(rj, 0, sizeof *rj);
 		return -1;
 	}
-	qsort(rj->rows, rj->count, sizeof *rj->rows, by_path);
+	if (rj->count)
+		qsort(rj->rows, rj->count, sizeof *rj->rows, by_path);
 	return 0;
 }
 
@@ -451,7 +452,7 @@ static void tally_rejects(run *r, int mode)
 	r->rejects_total = (long long)after.count;
 	for (size_t i = 0; i < after.count; i++) {
 		const reject_row *now = &after.rows[i], *old = NULL;
-		if (r->before)
+		if (r->before && r->before->count)
 			old = bsearch(now, r->before->rows, r->before->count,
 				      sizeof *now, by_path);
 		if (!old || strcmp(old->reason, now->reason) != 0 ||
