@@ -76,6 +76,11 @@ static const char *const migrations[] = {
 	"  hidden INTEGER NOT NULL,"
 	"  changed_at TEXT NOT NULL,"
 	"  PRIMARY KEY (id, code));",
+	/* 4: when a reject was first recorded with its content and reason
+	 * (kept while the same input is refused again for the same reason),
+	 * so that a run can tell its new rejects from those on record */
+	"ALTER TABLE sources ADD COLUMN rejected_since TEXT;"
+	"UPDATE sources SET rejected_since = updated_at WHERE state = 'rejected';",
 };
 
 #define SCHEMA_LATEST ((int)(sizeof migrations / sizeof migrations[0]) - 1)
@@ -372,6 +377,18 @@ void carnet_registry__now(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Current UTC time to the millisecond, "YYYY-MM-DDTHH:MM:SS.mmmZ": two
+ * runs of the indexer never share one. */
+static void now_ms(char out[32])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+}
+
 static void copy_col(sqlite3_stmt *st, int col, char *out, size_t size)
 {
 	if (!out || !size)
@@ -412,20 +429,34 @@ int carnet_registry__source_set(carnet_registry *r, const char *path,
 				const char *hash, int state,
 				const char *reason, carnet_error *err)
 {
+	/* a reject keeps its rejected_since while the same content is refused
+	 * for the same reason; anything else starts it again */
 	sqlite3_stmt *st;
 	int rc = cached(r, &st,
-			 "INSERT OR REPLACE INTO sources(path, content_hash, state, reason, updated_at)"
-			 " VALUES(?, ?, ?, ?, ?)",
+			 "INSERT INTO sources(path, content_hash, state, reason, updated_at,"
+			 " rejected_since) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+			 " ON CONFLICT(path) DO UPDATE SET content_hash = excluded.content_hash,"
+			 " state = excluded.state, reason = excluded.reason,"
+			 " updated_at = excluded.updated_at,"
+			 " rejected_since = CASE WHEN excluded.state = 'rejected'"
+			 "  AND sources.state = 'rejected'"
+			 "  AND sources.content_hash = excluded.content_hash"
+			 "  AND sources.reason IS excluded.reason"
+			 "  AND sources.rejected_since IS NOT NULL"
+			 " THEN sources.rejected_since ELSE excluded.rejected_since END",
 			 err);
 	if (rc)
 		return rc;
-	char now[32];
+	char now[32], since[32];
 	carnet_registry__now(now);
+	now_ms(since);
+	int indexed = state == CARNET_SOURCE_INDEXED;
 	bind_text(st, 1, path);
 	bind_text(st, 2, hash);
-	bind_text(st, 3, state == CARNET_SOURCE_INDEXED ? "indexed" : "rejected");
-	bind_text(st, 4, state == CARNET_SOURCE_INDEXED ? NULL : reason);
+	bind_text(st, 3, indexed ? "indexed" : "rejected");
+	bind_text(st, 4, indexed ? NULL : reason);
 	bind_text(st, 5, now);
+	bind_text(st, 6, indexed ? NULL : since);
 	return run(r, st, "record source", err);
 }
 
@@ -639,8 +670,8 @@ int carnet_registry__rejects(carnet_registry *r, carnet_reject_cb cb,
 {
 	sqlite3_stmt *st;
 	int rc = prepare(r, &st,
-			 "SELECT path, reason, updated_at FROM sources"
-			 " WHERE state = 'rejected' ORDER BY updated_at, path",
+			 "SELECT path, reason, coalesce(rejected_since, updated_at) AS since"
+			 " FROM sources WHERE state = 'rejected' ORDER BY since, path",
 			 err);
 	if (rc)
 		return rc;

@@ -10,7 +10,7 @@
 
 /* Schema version of registry.sqlite (PRAGMA user_version). Older files are
  * migrated forward at open; newer ones are refused with CARNET_E_VERSION. */
-#define CARNET_REGISTRY_SCHEMA 3
+#define CARNET_REGISTRY_SCHEMA 4
 
 typedef struct carnet_registry carnet_registry;
 
@@ -94,7 +94,10 @@ enum carnet_registry_count { CARNET_COUNT_DOCUMENTS, CARNET_COUNT_PATIENTS,
 int carnet_registry__count(carnet_registry *r, int which, uint64_t *out,
 			   carnet_error *err);
 
-/* Every rejected source, oldest first (see carnet_reject_cb). */
+/* Every rejected source, oldest first (see carnet_reject_cb); its time is
+ * when it was first rejected with this content for this reason
+ * ("YYYY-MM-DDTHH:MM:SS.mmmZ"; whole seconds for rows of schema 3 and
+ * before), unchanged while source_set records the same reject again. */
 int carnet_registry__rejects(carnet_registry *r, carnet_reject_cb cb,
 			     void *payload, carnet_error *err);
 

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +35,56 @@ typedef struct run {
 	int failed;
 	int list_errors; /* a directory could not be listed: do not remove */
 	struct timespec start;
+	/* the JSON record of the run (see record()) */
+	const char *command, *home;
+	struct rejects *before; /* the rejects on record before the run, or NULL */
+	unsigned long long new_rejects;
+	long long rejects_total, generation; /* -1: unknown */
 } run;
+
+/* When the process started, for the JSON record. */
+static struct timespec started_at, started_mono;
+/* The first error reported, for the JSON record. */
+static char first_error[512];
+
+/* Report an error on stderr; the first one is also the record's. */
+__attribute__((format(printf, 1, 2)))
+static void complain(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char msg[sizeof first_error];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "carnet-index: %s\n", msg);
+	if (!first_error[0])
+		snprintf(first_error, sizeof first_error, "%s", msg);
+}
+
+/* The synopsis, after a usage error. */
+static void short_usage(FILE *f)
+{
+	fputs("usage: carnet-index [OPTIONS] add PATH...\n"
+	      "       carnet-index [OPTIONS] sync|rebuild SOURCE_DIR\n"
+	      "       carnet-index [OPTIONS] mask|unmask ID --from AUDIENCE\n"
+	      "       carnet-index [OPTIONS] stats|rejects\n"
+	      "       carnet-index help [COMMAND] | --help | --version\n"
+	      "Try 'carnet-index --help' for every option.\n",
+	      f);
+}
 
 static void usage(FILE *f)
 {
-	fputs("usage: carnet-index [--index DIR] [--json] [--quiet] add PATH...\n"
+	fputs("usage: carnet-index [--index DIR] [OPTIONS] add PATH...\n"
+	      "       carnet-index [--index DIR] [OPTIONS] sync|rebuild SOURCE_DIR\n"
 	      "       carnet-index [--index DIR] mask|unmask ID --from AUDIENCE\n"
-	      "       carnet-index [--index DIR] [--json] [--quiet] sync|rebuild SOURCE_DIR\n"
 	      "       carnet-index [--index DIR] [--json] stats\n"
 	      "       carnet-index [--index DIR] [--json] rejects\n"
 	      "       carnet-index [--index DIR] init [--group NAME]\n"
 	      "       carnet-index [--index DIR] [--json] access-log verify [--archive FILE]\n"
 	      "       carnet-index [--index DIR] [--json] access-log archive --before DATE FILE\n"
+	      "       carnet-index help [COMMAND]   (or COMMAND --help)\n"
+	      "       carnet-index -h|--help | -V|--version\n"
 	      "\n"
 	      "  add PATH...    index files, or directories recursively; each input\n"
 	      "                 may have its metadata in a sidecar FILE.meta.json\n"
@@ -57,7 +97,7 @@ static void usage(FILE *f)
 	      "  unmask ID --from ...   hide a document from an audience, or show it\n"
 	      "                 again, without reading it again\n"
 	      "  stats          documents, versions, patients, rejects, size, generation\n"
-	      "  rejects        every rejected input: path, when, reason\n"
+	      "  rejects        every rejected input: path, when first rejected, reason\n"
 	      "  init [--group NAME]  create the index home and its access log; with\n"
 	      "                 a group, shared: viewers in it read the index and\n"
 	      "                 append to the access log, nobody else reads anything\n"
@@ -70,6 +110,8 @@ static void usage(FILE *f)
 	      "                 archive in the log\n"
 	      "\n"
 	      "  --index DIR    index home (default $CARNET_INDEX, else ./carnet.idx)\n"
+	      "  --jobs N       extraction threads (default: all cores)\n"
+	      "  --batch N      files per commit (default 1000): what a crash can cost\n"
 	      "  --max-size N   reject inputs larger than N bytes (suffix K, M, G;\n"
 	      "                 default 64M)\n"
 	      "  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
@@ -81,12 +123,92 @@ static void usage(FILE *f)
 	      "                 a failure and nothing changes)\n"
 	      "  --dry-run      add, sync: print what would be added, replaced, moved,\n"
 	      "                 removed (path and id) and change nothing\n"
-	      "  --json         a JSON summary on stdout\n"
+	      "  --from AUDIENCE  for mask and unmask\n"
+	      "  --json         add, sync, rebuild: one JSON record on stdout, always\n"
+	      "                 (also when the run fails); stats, rejects: JSON\n"
 	      "  --quiet        no summary or progress on stderr\n"
+	      "  -h, --help     this help;  -V, --version  the version\n"
 	      "\n"
-	      "exit status: 0 success, 1 some inputs rejected, 2 usage error,\n"
-	      "3 failure (index locked, unreadable, disk full, ...)\n",
+	      "exit status: 0 success, 1 this run rejected inputs that were not\n"
+	      "rejected before (old rejects on record do not count), 2 usage error,\n"
+	      "3 failure (input path missing or unreadable, index locked, unreadable,\n"
+	      "disk full, ...)\n",
 	      f);
+}
+
+/* The help of one command; 0 if there is no such command. */
+static int command_help(const char *cmd, FILE *f)
+{
+	static const char *const helps[][2] = {
+		{ "add",
+		  "usage: carnet-index [--index DIR] [OPTIONS] add PATH...\n"
+		  "Index files, or directories recursively (hidden entries skipped); a\n"
+		  "file F may have its metadata in F.meta.json. Every PATH must exist\n"
+		  "and be readable, or nothing is done (exit 3). Inputs already indexed\n"
+		  "with the same content and sidecar are skipped.\n" },
+		{ "sync",
+		  "usage: carnet-index [--index DIR] [OPTIONS] sync SOURCE_DIR\n"
+		  "Make the index match SOURCE_DIR: add new files, replace changed ones,\n"
+		  "remove the documents of files that are gone, skip the rest. The\n"
+		  "nightly job: idempotent, and can be killed at any moment.\n" },
+		{ "rebuild",
+		  "usage: carnet-index [--index DIR] [OPTIONS] rebuild SOURCE_DIR\n"
+		  "Build a new generation of the index from SOURCE_DIR beside the live\n"
+		  "one, then switch readers to it atomically; an unfinished rebuild\n"
+		  "leaves the live index untouched.\n" },
+		{ "mask",
+		  "usage: carnet-index [--index DIR] mask ID --from AUDIENCE\n"
+		  "Hide document ID from an audience (professionals, patient or\n"
+		  "legal-representatives), kept across re-reads of its file.\n" },
+		{ "unmask",
+		  "usage: carnet-index [--index DIR] unmask ID --from AUDIENCE\n"
+		  "Show document ID again to an audience it was masked from.\n" },
+		{ "stats",
+		  "usage: carnet-index [--index DIR] [--json] stats\n"
+		  "Documents, versions, patients, rejects, size and generation.\n" },
+		{ "rejects",
+		  "usage: carnet-index [--index DIR] [--json] rejects\n"
+		  "Every rejected input on record: path, when it was first rejected\n"
+		  "(for this content and reason), and why.\n" },
+		{ "help",
+		  "usage: carnet-index help [COMMAND]\n"
+		  "The help of carnet-index, or of one command.\n" },
+	};
+	static const char options[] =
+		"\n"
+		"  --index DIR    index home (default $CARNET_INDEX, else ./carnet.idx)\n"
+		"  --jobs N       extraction threads (default: all cores)\n"
+		"  --batch N      files per commit (default 1000)\n"
+		"  --max-size N   reject inputs larger than N bytes (K, M, G; default 64M)\n"
+		"  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
+		"  --json         one JSON record on stdout, always: status (ok, rejects,\n"
+		"                 failed), error, started, duration_s, index, generation,\n"
+		"                 version, command, the counts, new_rejects, rejects_total\n"
+		"  --quiet        no summary or progress on stderr\n"
+		"exit status: 0 done, 1 new rejects in this run, 2 usage error, 3 failure\n";
+	for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+		if (strcmp(cmd, helps[i][0]) != 0)
+			continue;
+		fputs(helps[i][1], f);
+		if (i < 3)
+			fputs(options, f);
+		return 1;
+	}
+	return 0;
+}
+
+/* A usage error: the reason on one line, then the synopsis. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char msg[sizeof first_error];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	complain("%s", msg);
+	short_usage(stderr);
+	return EXIT_USAGE;
 }
 
 static double elapsed(const run *r)
@@ -101,7 +223,7 @@ static int commit(run *r)
 {
 	carnet_error err;
 	if (carnet_writer_commit(r->w, &err) != CARNET_OK) {
-		fprintf(stderr, "carnet-index: commit failed: %s\n", err.message);
+		complain("commit failed: %s", err.message);
 		r->failed = 1;
 		return -1;
 	}
@@ -144,7 +266,7 @@ static void index_inputs(run *r)
 		carnet_error err;
 		if (carnet_writer_add_files(r->w, (const char *const *)r->inputs->paths + start, n,
 					    jobs, on_outcome, r, &err) != CARNET_OK) {
-			fprintf(stderr, "carnet-index: %s\n", err.message);
+			complain("%s", err.message);
 			r->failed = 1;
 			return;
 		}
@@ -261,12 +383,12 @@ static int check_source(const run *r, const char *dir, const struct stat *st, in
 	if (e == 0 && !S_ISDIR(st->st_mode))
 		e = ENOTDIR;
 	if (e) {
-		fprintf(stderr, "carnet-index: %s: the source %s (%s): nothing changed\n",
+		complain("%s: the source %s (%s): nothing changed",
 			dir, e == ENOENT ? "is missing" : "cannot be read", strerror(e));
 		return -1;
 	}
 	if (r->inputs->count == 0 && !allow_empty) {
-		fprintf(stderr, "carnet-index: %s: the source is empty (no file to index%s): "
+		complain("%s: the source is empty (no file to index%s): "
 			"nothing changed; if an empty source is intended, use --allow-empty\n",
 			dir, r->list_errors ? ", and parts of it cannot be read" : "");
 		return -1;
@@ -282,8 +404,8 @@ static int check_removal(run *r, const char *dir, const struct stat *walked)
 	struct stat now;
 	int e = source_state(dir, &now);
 	if (e || now.st_dev != walked->st_dev || now.st_ino != walked->st_ino) {
-		fprintf(stderr, "carnet-index: %s: the source %s while the sync ran%s%s: "
-			"nothing removed\n", dir, e ? "became unreadable" : "was replaced",
+		complain("%s: the source %s while the sync ran%s%s: "
+			"nothing removed", dir, e ? "became unreadable" : "was replaced",
 			e ? ": " : "", e ? strerror(e) : "");
 		return -1;
 	}
@@ -291,7 +413,7 @@ static int check_removal(run *r, const char *dir, const struct stat *walked)
 	carnet_error err;
 	if (carnet_writer_unseen(r->w, dir, dry_run ? on_unseen : NULL, r, &removable,
 				 &total, &err) != CARNET_OK) {
-		fprintf(stderr, "carnet-index: %s\n", err.message);
+		complain("%s", err.message);
 		return -1;
 	}
 	if (allow_empty && r->inputs->count == 0)
@@ -306,10 +428,10 @@ static int check_removal(run *r, const char *dir, const struct stat *walked)
 		else
 			snprintf(limit, sizeof limit, "%llu documents",
 				 (unsigned long long)max_remove);
-		fprintf(stderr, "carnet-index: %s: the sync would remove %llu of the %llu "
+		complain("%s: the sync would remove %llu of the %llu "
 			"documents (%.1f%%), more than --max-remove allows (%s): stopped "
 			"before removing anything; check that the source is complete, or "
-			"allow it with --max-remove\n", dir, (unsigned long long)removable,
+			"allow it with --max-remove", dir, (unsigned long long)removable,
 			(unsigned long long)total,
 			total ? 100.0 * (double)removable / (double)total : 0.0, limit);
 		return -1;
@@ -319,56 +441,287 @@ static int check_removal(run *r, const char *dir, const struct stat *walked)
 	return 0;
 }
 
+/* ---- the JSON record of add, sync and rebuild ---- */
+
+/* The rejects on record in an index, by path. */
+typedef struct reject_row {
+	char *path, *reason, *when;
+} reject_row;
+
+typedef struct rejects {
+	reject_row *rows;
+	size_t count, cap;
+	int nomem;
+} rejects;
+
+static int keep_reject(const char *path, const char *reason, const char *when,
+		       void *payload)
+{
+	rejects *rj = payload;
+	if (rj->count == rj->cap) {
+		size_t cap = rj->cap ? rj->cap * 2 : 64;
+		reject_row *rows = realloc(rj->rows, cap * sizeof *rows);
+		if (!rows) {
+			rj->nomem = 1;
+			return 1;
+		}
+		rj->rows = rows;
+		rj->cap = cap;
+	}
+	reject_row *row = &rj->rows[rj->count];
+	row->path = strdup(path);
+	row->reason = strdup(reason);
+	row->when = strdup(when);
+	if (!row->path || !row->reason || !row->when) {
+		free(row->path);
+		free(row->reason);
+		free(row->when);
+		rj->nomem = 1;
+		return 1;
+	}
+	rj->count++;
+	return 0;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const reject_row *)a)->path, ((const reject_row *)b)->path);
+}
+
+static void rejects_free(rejects *rj)
+{
+	for (size_t i = 0; rj && i < rj->count; i++) {
+		free(rj->rows[i].path);
+		free(rj->rows[i].reason);
+		free(rj->rows[i].when);
+	}
+	if (rj)
+		free(rj->rows);
+}
+
+/* Read the rejects on record in the live generation of home, sorted by
+ * path, and its generation number. -1 when there is no readable index. */
+static int rejects_read(const char *home, rejects *rj, long long *generation)
+{
+	memset(rj, 0, sizeof *rj);
+	carnet_index *idx;
+	carnet_error err;
+	if (carnet_index_open(&idx, home, &err) != CARNET_OK)
+		return -1;
+	uint64_t gen = 0;
+	int rc = carnet_index_rejects(idx, keep_reject, rj, &err);
+	if (rc == CARNET_OK && generation &&
+	    carnet_index_stat(idx, CARNET_STAT_GENERATION, &gen, &err) == CARNET_OK)
+		*generation = (long long)gen;
+	carnet_index_close(idx);
+	if (rc != CARNET_OK || rj->nomem) {
+		rejects_free(rj);
+		memset(rj, 0, sizeof *rj);
+		return -1;
+	}
+	if (rj->count)
+		qsort(rj->rows, rj->count, sizeof *rj->rows, by_path);
+	return 0;
+}
+
+/* After a run: the rejects on record now, and how many of them this run
+ * made: rows that were not on record before, or with another reason, or
+ * (but for a rebuild, whose registry is new) recorded again since. */
+static void tally_rejects(run *r, int mode)
+{
+	rejects after;
+	r->rejects_total = -1;
+	r->new_rejects = (unsigned long long)r->list_errors; /* never on record */
+	if (rejects_read(r->home, &after, &r->generation) != 0) {
+		/* cannot tell: what this run refused counts as new */
+		r->new_rejects += r->rejected;
+		return;
+	}
+	r->rejects_total = (long long)after.count;
+	for (size_t i = 0; i < after.count; i++) {
+		const reject_row *now = &after.rows[i], *old = NULL;
+		if (r->before && r->before->count)
+			old = bsearch(now, r->before->rows, r->before->count,
+				      sizeof *now, by_path);
+		if (!old || strcmp(old->reason, now->reason) != 0 ||
+		    (mode != MODE_REBUILD && strcmp(old->when, now->when) != 0))
+			r->new_rejects++;
+	}
+	rejects_free(&after);
+}
+
+/* home as an absolute path (resolved as the library does when NULL). */
+static void absolute_home(const char *home, char *out, size_t size)
+{
+	if (!home) {
+		const char *env = getenv("CARNET_INDEX");
+		home = env && *env ? env : "carnet.idx";
+	}
+	char *real = realpath(home, NULL);
+	char cwd[PATH_MAX];
+	if (real)
+		snprintf(out, size, "%s", real);
+	else if (home[0] != '/' && getcwd(cwd, sizeof cwd))
+		snprintf(out, size, "%s/%s", cwd, home);
+	else
+		snprintf(out, size, "%s", home);
+	free(real);
+}
+
+/* Print the run's JSON record: one line on stdout, whatever happened. */
+static void record(const run *r, int exit_code)
+{
+	char started[32], home[PATH_MAX + 64], version[32];
+	struct tm tm;
+	gmtime_r(&started_at.tv_sec, &tm);
+	strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - started_mono.tv_sec) +
+		      (double)(now.tv_nsec - started_mono.tv_nsec) / 1e9;
+	absolute_home(r->home, home, sizeof home);
+	int major, minor, patch;
+	carnet_version(&major, &minor, &patch);
+	snprintf(version, sizeof version, "%d.%d.%d", major, minor, patch);
+	const char *status = exit_code == EXIT_OK ? "ok"
+			     : exit_code == EXIT_REJECTS ? "rejects" : "failed";
+	json_t *o = json_object();
+	if (!o)
+		return;
+	json_object_set_new(o, "status", json_string(status));
+	if (exit_code != EXIT_OK && exit_code != EXIT_REJECTS)
+		json_object_set_new(o, "error", json_string(first_error[0] ? first_error
+									   : "failed"));
+	json_object_set_new(o, "command", json_string(r->command));
+	json_object_set_new(o, "started", json_string(started));
+	json_object_set_new(o, "duration_s", json_real(secs));
+	json_object_set_new(o, "index", json_string(home));
+	json_object_set_new(o, "generation", r->generation >= 0 ? json_integer(r->generation)
+								 : json_null());
+	json_object_set_new(o, "version", json_string(version));
+	json_object_set_new(o, "files", json_integer((json_int_t)r->seen));
+	json_object_set_new(o, "added", json_integer((json_int_t)r->added));
+	json_object_set_new(o, "replaced", json_integer((json_int_t)r->replaced));
+	json_object_set_new(o, "moved", json_integer((json_int_t)r->moved));
+	json_object_set_new(o, "removed", json_integer((json_int_t)r->removed));
+	json_object_set_new(o, "unchanged", json_integer((json_int_t)r->unchanged));
+	json_object_set_new(o, "rejected", json_integer((json_int_t)r->rejected));
+	json_object_set_new(o, "new_rejects", json_integer((json_int_t)r->new_rejects));
+	json_object_set_new(o, "rejects_total", r->rejects_total >= 0
+							? json_integer(r->rejects_total)
+							: json_null());
+	json_object_set_new(o, "dry_run", json_boolean(dry_run));
+	json_object_set_new(o, "seconds", json_real(secs));
+	json_object_set_new(o, "failed", json_boolean(exit_code == EXIT_FAILURE_ ||
+						       exit_code == EXIT_USAGE));
+	/* the JSON string escapes keep the record on one line whatever the
+	 * paths and messages hold */
+	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER |
+				  JSON_REAL_PRECISION(6)) == 0)
+		putchar('\n');
+	fflush(stdout);
+	json_decref(o);
+}
+
+/* The end of an add, sync or rebuild that stopped before indexing (usage
+ * error, missing input, index locked...): the record still says so. */
+static int stopped(run *r, int exit_code)
+{
+	if (r->json) {
+		rejects on_record;
+		if (rejects_read(r->home, &on_record, &r->generation) == 0) {
+			r->rejects_total = (long long)on_record.count;
+			rejects_free(&on_record);
+		}
+		record(r, exit_code);
+	}
+	return exit_code;
+}
+
+/* Every path named must exist and be readable before the index home is
+ * touched (a missing input is not an empty one). */
+static int check_inputs(int argc, char **argv, int sync)
+{
+	for (int i = 0; i < argc; i++) {
+		struct stat st;
+		if (stat(argv[i], &st) != 0) {
+			complain("%s: %s; nothing was indexed", argv[i], strerror(errno));
+			return EXIT_FAILURE_;
+		}
+		if (sync && !S_ISDIR(st.st_mode))
+			return usage_error("%s: not a directory (sync and rebuild read a "
+					   "SOURCE_DIR)", argv[i]);
+		if (access(argv[i], S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK) != 0) {
+			complain("%s: cannot be read: %s; nothing was indexed", argv[i],
+				 strerror(errno));
+			return EXIT_FAILURE_;
+		}
+	}
+	return EXIT_OK;
+}
+
+static const char *const mode_names[] = { "add", "sync", "rebuild" };
+
 static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		   int mode)
 {
 	int sync = mode != MODE_ADD;
-	if (argc < 1 || (sync && argc != 1)) {
-		fputs(sync ? "carnet-index: sync and rebuild need one SOURCE_DIR\n"
-			   : "carnet-index: add needs at least one PATH\n", stderr);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (dry_run && mode == MODE_REBUILD) {
-		fputs("carnet-index: --dry-run is for add and sync\n", stderr);
-		return EXIT_USAGE;
-	}
 	run r;
 	memset(&r, 0, sizeof r);
 	r.json = json;
 	r.quiet = quiet;
+	r.command = mode_names[mode];
+	r.home = home;
+	r.rejects_total = r.generation = -1;
 	r.sync = mode == MODE_SYNC;
+	if (argc < 1 || (sync && argc != 1))
+		return stopped(&r, usage_error(sync ? "sync and rebuild need one SOURCE_DIR"
+						    : "add needs at least one PATH"));
+	if (dry_run && mode == MODE_REBUILD)
+		return stopped(&r, usage_error("--dry-run is for add and sync"));
+	int rc = check_inputs(argc, argv, sync);
+	if (rc)
+		return stopped(&r, rc);
 	r.progress = !quiet && isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
 	carnet_walk in = CARNET_WALK_INIT;
 	r.inputs = &in;
+	/* what is on record now, to tell this run's new rejects from old ones */
+	rejects before;
+	if (rejects_read(home, &before, NULL) == 0)
+		r.before = &before;
 	carnet_error err;
 	struct stat walked;
 	int src_err = sync ? source_state(argv[0], &walked) : 0;
 	for (int i = 0; i < argc && !r.failed && !src_err; i++) {
 		if (carnet_walk__run(&in, argv[i], on_skip, &r, &err) != CARNET_OK) {
-			fprintf(stderr, "carnet-index: %s\n", err.message);
+			complain("%s", err.message);
 			r.failed = 1;
 		}
 	}
 	if (r.failed || (sync && check_source(&r, argv[0], &walked, src_err) != 0)) {
 		carnet_walk__free(&in);
-		return EXIT_FAILURE_;
+		rejects_free(r.before);
+		r.before = NULL;
+		return stopped(&r, EXIT_FAILURE_);
 	}
 	if ((mode == MODE_REBUILD ? carnet_writer_open_rebuild(&r.w, home, &err)
 				  : carnet_writer_open(&r.w, home, &err)) != CARNET_OK) {
-		fprintf(stderr, "carnet-index: %s\n", err.message);
+		complain("%s", err.message);
 		carnet_walk__free(&in);
-		return EXIT_FAILURE_;
+		rejects_free(r.before);
+		r.before = NULL;
+		return stopped(&r, EXIT_FAILURE_);
 	}
 	if ((max_size && carnet_writer_set_limit(r.w, CARNET_LIMIT_INPUT_BYTES, max_size, &err)) ||
 	    (pdf_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_PDF_SECONDS, pdf_timeout, &err)) ||
 	    (doc_timeout && carnet_writer_set_limit(r.w, CARNET_LIMIT_DOC_MILLISECONDS,
 						    doc_timeout * 1000, &err))) {
-		fprintf(stderr, "carnet-index: %s\n", err.message);
 		carnet_writer_close(r.w);
 		carnet_walk__free(&in);
-		return EXIT_USAGE;
+		rejects_free(r.before);
+		r.before = NULL;
+		return stopped(&r, usage_error("%s", err.message));
 	}
 	/* what could not be read keeps its documents */
 	for (size_t i = 0; i < in.nunreadable && !r.failed; i++)
@@ -391,19 +744,19 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 	if (mode == MODE_REBUILD) {
 		/* nothing to remove: the new generation holds only what was read */
 		if (!r.failed && r.list_errors) {
-			fprintf(stderr, "carnet-index: %s could not be listed entirely: "
-				"the rebuild is not published\n", argv[0]);
+			complain("%s could not be listed entirely: the rebuild is not published",
+				 argv[0]);
 			r.failed = 1;
 		}
 		if (!r.failed && carnet_writer_publish(r.w, &err) != CARNET_OK) {
-			fprintf(stderr, "carnet-index: %s\n", err.message);
+			complain("%s", err.message);
 			r.failed = 1;
 		}
 	} else if (sync && !r.failed && check_removal(&r, argv[0], &walked) != 0) {
 		r.failed = 1;
 	} else if (sync && !r.failed && !dry_run &&
 		   carnet_writer_remove_unseen(r.w, argv[0], &r.removed, &err) != CARNET_OK) {
-		fprintf(stderr, "carnet-index: %s\n", err.message);
+		complain("%s", err.message);
 		r.failed = 1;
 	}
 	if (sync && r.list_errors && !quiet)
@@ -413,40 +766,30 @@ static int cmd_add(const char *home, int json, int quiet, int argc, char **argv,
 		commit(&r); /* what remove_unseen changed */
 	carnet_writer_close(r.w);
 	carnet_walk__free(&in);
+	tally_rejects(&r, mode);
+	rejects_free(r.before);
+	r.before = NULL;
 	double secs = elapsed(&r);
 	if (r.progress)
 		fputs("\r\033[K", stderr);
 	int nothing = !r.added && !r.replaced && !r.removed && !r.moved;
+	char new_note[96] = "";
+	if ((r.rejected || r.new_rejects) && !dry_run)
+		snprintf(new_note, sizeof new_note, " (%llu new; see: carnet-index rejects)",
+			 r.new_rejects);
 	if (!quiet)
 		fprintf(stderr,
 			"carnet-index: %s%lu files in %.2f s: %lu added, %lu replaced, "
 			"%lu moved, %llu removed, %lu unchanged, %lu rejected%s%s%s\n",
 			dry_run ? "dry run, nothing changed: " : "",
 			r.seen, secs, r.added, r.replaced, r.moved, (unsigned long long)r.removed,
-			r.unchanged, r.rejected,
-			r.rejected && !dry_run ? " (see: carnet-index rejects)" : "",
+			r.unchanged, r.rejected, new_note,
 			r.failed ? "; stopped on failure, last batch not committed" : "",
 			nothing && !r.failed ? "; the index did not change" : "");
-	if (json) {
-		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b, s:b}",
-				      "files", (json_int_t)r.seen,
-				      "added", (json_int_t)r.added,
-				      "replaced", (json_int_t)r.replaced,
-				      "moved", (json_int_t)r.moved,
-				      "removed", (json_int_t)r.removed,
-				      "unchanged", (json_int_t)r.unchanged,
-				      "rejected", (json_int_t)r.rejected,
-				      "seconds", secs, "failed", r.failed,
-				      "dry_run", dry_run);
-		if (o) {
-			json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
-			putchar('\n');
-			json_decref(o);
-		}
-	}
-	if (r.failed)
-		return EXIT_FAILURE_;
-	return r.rejected ? EXIT_REJECTS : EXIT_OK;
+	rc = r.failed ? EXIT_FAILURE_ : r.new_rejects ? EXIT_REJECTS : EXIT_OK;
+	if (json)
+		record(&r, rc);
+	return rc;
 }
 
 static int open_index(carnet_index **idx, const char *home)
@@ -657,21 +1000,17 @@ static int cmd_init(const char *home, const char *group)
 static int cmd_mask(const char *home, const char *id, int hidden)
 {
 	carnet_audience audience;
-	if (!from_audience) {
-		fputs("carnet-index: mask and unmask need --from professionals|patient|legal-representatives\n",
-		      stderr);
-		return EXIT_USAGE;
-	}
+	if (!from_audience)
+		return usage_error("mask and unmask need --from professionals|patient|legal-representatives");
 	if (strcmp(from_audience, "professionals") == 0)
 		audience = CARNET_AUDIENCE_PROFESSIONALS;
 	else if (strcmp(from_audience, "patient") == 0)
 		audience = CARNET_AUDIENCE_PATIENT;
 	else if (strcmp(from_audience, "legal-representatives") == 0)
 		audience = CARNET_AUDIENCE_LEGAL_REPRESENTATIVES;
-	else {
-		fprintf(stderr, "carnet-index: unknown audience '%s'\n", from_audience);
-		return EXIT_USAGE;
-	}
+	else
+		return usage_error("unknown audience '%.100s' (professionals, patient or "
+				   "legal-representatives)", from_audience);
 	carnet_writer *w;
 	carnet_error err;
 	if (carnet_writer_open(&w, home, &err) != CARNET_OK) {
@@ -690,8 +1029,19 @@ static int cmd_mask(const char *home, const char *id, int hidden)
 	return EXIT_OK;
 }
 
+/* Parse a whole number from lo to hi; -1 if s is not one. */
+static long parse_number(const char *s, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	return !*s || *end || errno || n < lo || n > hi ? -1 : n;
+}
+
 int main(int argc, char **argv)
 {
+	clock_gettime(CLOCK_REALTIME, &started_at);
+	clock_gettime(CLOCK_MONOTONIC, &started_mono);
 	static const struct option opts[] = {
 		{ "index", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
@@ -709,52 +1059,44 @@ int main(int argc, char **argv)
 		{ "max-remove", required_argument, NULL, 'R' },
 		{ "doc-timeout", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *home = NULL;
-	int json = 0, quiet = 0, c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	int json = 0, quiet = 0, help = 0, version = 0, c;
+	char bad[256] = ""; /* the first usage error: reported once the command is known */
+	long n;
+	opterr = 0;
+	/* getopt moves every option before the command and its arguments, so
+	 * that options may follow the command */
+	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+		const char *why = NULL;
 		switch (c) {
 		case 'i': home = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
-		case 'J': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 1024) {
-				fprintf(stderr, "carnet-index: --jobs needs a number from 1 to 1024\n");
-				return EXIT_USAGE;
-			}
-			jobs = (unsigned)n;
+		case 'J':
+			if ((n = parse_number(optarg, 1, 1024)) < 0)
+				why = "--jobs needs a number from 1 to 1024";
+			else
+				jobs = (unsigned)n;
 			break;
-		}
 		case 'M':
-			if (!(max_size = parse_size(optarg))) {
-				fprintf(stderr, "carnet-index: --max-size needs a size such as 1048576, 512K or 64M\n");
-				return EXIT_USAGE;
-			}
+			if (!(max_size = parse_size(optarg)))
+				why = "--max-size needs a size such as 1048576, 512K or 64M";
 			break;
-		case 'T': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 86400) {
-				fprintf(stderr, "carnet-index: --pdf-timeout needs seconds from 1 to 86400\n");
-				return EXIT_USAGE;
-			}
-			pdf_timeout = (uint64_t)n;
+		case 'T':
+			if ((n = parse_number(optarg, 1, 86400)) < 0)
+				why = "--pdf-timeout needs seconds from 1 to 86400";
+			else
+				pdf_timeout = (uint64_t)n;
 			break;
-		}
-		case 'D': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 86400) {
-				fprintf(stderr, "carnet-index: --doc-timeout needs seconds from 1 to 86400\n");
-				return EXIT_USAGE;
-			}
-			doc_timeout = (uint64_t)n;
+		case 'D':
+			if ((n = parse_number(optarg, 1, 86400)) < 0)
+				why = "--doc-timeout needs seconds from 1 to 86400";
+			else
+				doc_timeout = (uint64_t)n;
 			break;
-		}
-		case 'F': from_audience = optarg; break;
 		case 'G': init_group = optarg; break;
 		case 'b': log_before = optarg; break;
 		case 'a': log_archive = optarg; break;
@@ -763,68 +1105,107 @@ int main(int argc, char **argv)
 		case 'R': {
 			char *end;
 			errno = 0;
-			unsigned long long n = strtoull(optarg, &end, 10);
-			max_remove_is_pct = *end == '%';
+			unsigned long long m = strtoull(optarg, &end, 10);
+			int pct = *end == '%';
 			if (end == optarg || optarg[0] == '-' || errno ||
-			    (max_remove_is_pct ? end[1] != '\0' || n > 100 : *end != '\0')) {
-				fprintf(stderr, "carnet-index: --max-remove needs a number of documents "
-					"or a percentage such as 10%%\n");
-				return EXIT_USAGE;
+			    (pct ? end[1] != '\0' || m > 100 : *end != '\0')) {
+				why = "--max-remove needs a number of documents or a percentage such as 10%";
+			} else {
+				max_remove = m;
+				max_remove_is_pct = pct;
 			}
-			max_remove = n;
 			break;
 		}
-		case 'B': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 1000000) {
-				fprintf(stderr, "carnet-index: --batch needs a number of files from 1 to 1000000\n");
-				return EXIT_USAGE;
-			}
-			batch = (unsigned long)n;
+		case 'F': from_audience = optarg; break;
+		case 'B':
+			if ((n = parse_number(optarg, 1, 1000000)) < 0)
+				why = "--batch needs a number of files from 1 to 1000000";
+			else
+				batch = (unsigned long)n;
+			break;
+		case 'h': help = 1; break;
+		case 'V': version = 1; break;
+		case ':':
+			if (!bad[0])
+				snprintf(bad, sizeof bad, "option %.200s needs a value", argv[optind - 1]);
+			break;
+		default:
+			if (bad[0])
+				break;
+			if (optopt && strncmp(argv[optind - 1], "--", 2) == 0)
+				snprintf(bad, sizeof bad, "option %.*s takes no value",
+					 (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+			else if (optopt)
+				snprintf(bad, sizeof bad, "unknown option -%c", optopt);
+			else
+				snprintf(bad, sizeof bad, "unknown option %.200s", argv[optind - 1]);
 			break;
 		}
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
+		if (why && !bad[0])
+			snprintf(bad, sizeof bad, "%s", why);
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
+	if (version) {
+		int major, minor, patch;
+		carnet_version(&major, &minor, &patch);
+		printf("carnet-index %d.%d.%d\n", major, minor, patch);
+		return EXIT_OK;
+	}
+	const char *cmd = optind < argc ? argv[optind++] : NULL;
+	int nargs = argc - optind;
+	char **args = argv + optind;
+	if (cmd && strcmp(cmd, "help") == 0) {
+		if (nargs == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (nargs == 1 && command_help(args[0], stdout))
+			return EXIT_OK;
+		return usage_error("help: no command '%.100s' (add, sync, rebuild, mask, "
+				   "unmask, stats, rejects)", args[0]);
+	}
+	if (help && !cmd) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (help && command_help(cmd, stdout))
+		return EXIT_OK;
+	if (!cmd)
+		return usage_error("%s", bad[0] ? bad : "no command given");
+	int mode = strcmp(cmd, "add") == 0 ? MODE_ADD
+		   : strcmp(cmd, "sync") == 0 ? MODE_SYNC
+		   : strcmp(cmd, "rebuild") == 0 ? MODE_REBUILD : -1;
+	if (bad[0]) {
+		if (mode < 0)
+			return usage_error("%s", bad);
+		/* the nightly record is written even for a bad option */
+		run r;
+		memset(&r, 0, sizeof r);
+		r.json = json;
+		r.command = mode_names[mode];
+		r.home = home;
+		r.rejects_total = r.generation = -1;
+		return stopped(&r, usage_error("%s", bad));
 	}
 	if (jobs == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		jobs = n > 0 ? (unsigned)n : 1;
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = cores > 0 ? (unsigned)cores : 1;
 	}
-	const char *cmd = argv[optind++];
-	/* getopt has moved every option before the command and its paths */
-	int nargs = argc - optind;
-	if (strcmp(cmd, "add") == 0)
-		return cmd_add(home, json, quiet, nargs, argv + optind, MODE_ADD);
-	if (strcmp(cmd, "sync") == 0)
-		return cmd_add(home, json, quiet, nargs, argv + optind, MODE_SYNC);
-	if (strcmp(cmd, "rebuild") == 0)
-		return cmd_add(home, json, quiet, nargs, argv + optind, MODE_REBUILD);
+	if (mode >= 0)
+		return cmd_add(home, json, quiet, nargs, args, mode);
 	if (strcmp(cmd, "mask") == 0 || strcmp(cmd, "unmask") == 0) {
-		if (nargs != 1) {
-			fprintf(stderr, "carnet-index: %s needs one document ID\n", cmd);
-			return EXIT_USAGE;
-		}
-		return cmd_mask(home, argv[optind], cmd[0] == 'm');
+		if (nargs != 1)
+			return usage_error("%s needs one document ID", cmd);
+		return cmd_mask(home, args[0], cmd[0] == 'm');
 	}
 	if (strcmp(cmd, "access-log") == 0)
-		return cmd_access_log(home, json, nargs, argv + optind);
-	if (nargs > 0) {
-		fprintf(stderr, "carnet-index: %s takes no arguments\n", cmd);
-		return EXIT_USAGE;
-	}
+		return cmd_access_log(home, json, nargs, args);
+	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "stats") != 0 && strcmp(cmd, "rejects") != 0)
+		return usage_error("unknown command '%.100s'", cmd);
+	if (nargs > 0)
+		return usage_error("%s takes no arguments", cmd);
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(home, init_group);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(home, json);
-	if (strcmp(cmd, "rejects") == 0)
-		return cmd_rejects(home, json);
-	fprintf(stderr, "carnet-index: unknown command '%s'\n", cmd);
-	usage(stderr);
-	return EXIT_USAGE;
+	return cmd_rejects(home, json);
 }

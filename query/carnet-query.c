@@ -1,6 +1,7 @@
 /* carnet-query.c - the query CLI: one patient's documents, ranked, as a
  * table on a terminal or JSON lines for scripts. Uses the public API only. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,26 +16,61 @@ enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 
 #define MAX_TYPES 64
 
+/* The synopsis, after a usage error. */
+static void short_usage(FILE *f)
+{
+	fputs("usage: carnet-query [--index DIR] --patient ID [--role ROLE] [--profession CODE]\n"
+	      "                    [--specialty CODE] [OPTIONS] [WORDS...]\n"
+	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
+	      "       carnet-query --help | --version\n"
+	      "Try 'carnet-query --help' for every option.\n",
+	      f);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: carnet-query [--index DIR] --patient ID [VIEWER] [FILTERS] [OUTPUT] [WORDS...]\n"
-	      "  VIEWER:  --role professional|patient|legal-representative\n"
-	      "           --profession CODE  --specialty CODE  --viewer-id ID  --emergency\n"
+	      "  --index DIR  index home (default $CARNET_INDEX, else ./carnet.idx)\n"
+	      "  --patient ID the patient whose record is searched (required)\n"
+	      "  VIEWER:  --role professional|patient|legal-representative (default professional)\n"
+	      "           --profession CODE  TRE_G15 profession (10 médecin, 21 pharmacien,\n"
+	      "                      60 infirmier, ...); required for a professional\n"
+	      "           --specialty CODE   JDV_J01 specialty (SM54 médecine générale, SM04\n"
+	      "                      cardiologie, G15_21 pharmacien, ...)\n"
+	      "           --viewer-id ID  the professional's identifier (RPPS)\n"
+	      "           --emergency     emergency access (\"bris de glace\"), logged\n"
 	      "  FILTERS: --type CODE (repeatable)  --since YYYY-MM-DD  --until YYYY-MM-DD\n"
 	      "           --author-specialty CODE (repeatable)  --all-versions\n"
 	      "  RANKING: --as-of YYYY-MM-DD (recency counted from that day; default today)\n"
 	      "           --ranking FILE (ranking.conf lines over the index's own)\n"
 	      "  OUTPUT:  --limit N (default 20)  --offset N  --json  --explain  --facets\n"
 	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
+	      "           who searched this patient's record, newest first\n"
+	      "       carnet-query -h|--help     this help\n"
+	      "       carnet-query -V|--version  the version\n"
 	      "A professional gives --profession; what each profession may read is\n"
 	      "set by the authorisation matrix (authorisations.tsv).\n"
 	      "Hits are ranked by text relevance, affinity to the viewer's specialty\n"
 	      "and recency; no WORDS: browse mode, by affinity and recency alone.\n"
 	      "Words: plain words, \"a phrase\", -excluded, +required.\n"
-	      "exit status: 0 success, 2 usage error (bad option, patient or query),\n"
-	      "3 failure (no index, unreadable index, access denied, access log\n"
-	      "not writable, ...)\n",
+	      "exit status: 0 success, 2 usage error (bad option, patient, profession,\n"
+	      "specialty or query), 3 failure (no index, unreadable index, access\n"
+	      "denied, access log not writable, ...)\n",
 	      f);
+}
+
+/* A usage error: the reason on one line, then the synopsis. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("carnet-query: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	short_usage(stderr);
+	return EXIT_USAGE;
 }
 
 static int parse_count(const char *opt, const char *s, unsigned max, unsigned *out)
@@ -42,7 +78,7 @@ static int parse_count(const char *opt, const char *s, unsigned max, unsigned *o
 	char *end;
 	long n = strtol(s, &end, 10);
 	if (!*s || *end || n < 0 || (unsigned long)n > max) {
-		fprintf(stderr, "carnet-query: %s needs a number from 0 to %u\n", opt, max);
+		usage_error("%s needs a number from 0 to %u", opt, max);
 		return -1;
 	}
 	*out = (unsigned)n;
@@ -457,12 +493,14 @@ int main(int argc, char **argv)
 		{ "ranking", required_argument, NULL, 'R' },
 		{ "access-log", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	carnet_request req = CARNET_REQUEST_INIT;
 	const char *home = NULL, *types[MAX_TYPES], *specs[MAX_TYPES], *ranking = NULL;
 	int json = 0, access_log = 0, explain = 0, facets = 0, c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* the reasons are ours, with the synopsis */
+	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': home = optarg; break;
 		case 'p': req.patient_id = optarg; break;
@@ -473,20 +511,25 @@ int main(int argc, char **argv)
 				req.role = CARNET_ROLE_PATIENT;
 			else if (strcmp(optarg, "legal-representative") == 0)
 				req.role = CARNET_ROLE_LEGAL_REPRESENTATIVE;
-			else {
-				fprintf(stderr, "carnet-query: unknown role '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
+			else
+				return usage_error("unknown role '%s' (professional, patient or "
+						   "legal-representative)", optarg);
 			break;
-		case 'P': req.profession = optarg; break;
-		case 's': req.specialty = optarg; break;
+		case 'P':
+			if (!*optarg)
+				return usage_error("--profession needs a TRE_G15 code");
+			req.profession = optarg;
+			break;
+		case 's':
+			if (!*optarg)
+				return usage_error("--specialty needs a JDV_J01 code");
+			req.specialty = optarg;
+			break;
 		case 'v': req.viewer_id = optarg; break;
 		case 'e': req.flags |= CARNET_REQUEST_EMERGENCY; break;
 		case 't':
-			if (req.types_count == MAX_TYPES) {
-				fprintf(stderr, "carnet-query: at most %d --type\n", MAX_TYPES);
-				return EXIT_USAGE;
-			}
+			if (req.types_count == MAX_TYPES)
+				return usage_error("at most %d --type", MAX_TYPES);
 			types[req.types_count++] = optarg;
 			break;
 		case 'S': req.since = optarg; break;
@@ -504,33 +547,40 @@ int main(int argc, char **argv)
 		case 'x': explain = 1; req.flags |= CARNET_REQUEST_EXPLAIN; break;
 		case 'f': facets = 1; break;
 		case 'A':
-			if (req.author_specialties_count == MAX_TYPES) {
-				fprintf(stderr, "carnet-query: at most %d --author-specialty\n", MAX_TYPES);
-				return EXIT_USAGE;
-			}
+			if (req.author_specialties_count == MAX_TYPES)
+				return usage_error("at most %d --author-specialty", MAX_TYPES);
 			specs[req.author_specialties_count++] = optarg;
 			break;
 		case 'O': req.as_of = optarg; break;
 		case 'R': ranking = optarg; break;
 		case 'L': access_log = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'V': {
+			int major, minor, patch;
+			carnet_version(&major, &minor, &patch);
+			printf("carnet-query %d.%d.%d\n", major, minor, patch);
+			return EXIT_OK;
+		}
+		case ':':
+			return usage_error("option %s needs a value", argv[optind - 1]);
+		default:
+			if (optopt && strncmp(argv[optind - 1], "--", 2) == 0)
+				return usage_error("option %.*s takes no value",
+						   (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+			if (optopt)
+				return usage_error("unknown option -%c", optopt);
+			return usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (!req.patient_id) {
-		fputs("carnet-query: --patient ID is required\n", stderr);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (!req.patient_id)
+		return usage_error("--patient ID is required");
 	req.types = types;
 	req.author_specialties = specs;
 	if (access_log)
 		return show_access_log(home, req.patient_id, json);
-	if (req.role == CARNET_ROLE_PROFESSIONAL && !req.profession) {
-		fputs("carnet-query: a professional gives --profession CODE "
-		      "(TRE_G15, e.g. 10 médecin, 21 pharmacien, 60 infirmier)\n", stderr);
-		return EXIT_USAGE;
-	}
+	if (req.role == CARNET_ROLE_PROFESSIONAL && !req.profession)
+		return usage_error("a professional gives --profession CODE "
+				   "(TRE_G15, e.g. 10 médecin, 21 pharmacien, 60 infirmier)");
 
 	/* the words: every remaining argument, joined by spaces */
 	size_t len = 1;
@@ -564,11 +614,12 @@ int main(int argc, char **argv)
 	carnet_results *res;
 	int rc = carnet_index_search(&res, idx, &req, &err);
 	if (rc != CARNET_OK) {
-		fprintf(stderr, "carnet-query: %s\n", err.message);
 		carnet_index_close(idx);
 		free(words);
-		return rc == CARNET_E_INVALID || rc == CARNET_E_QUERY ? EXIT_USAGE
-								      : EXIT_FAILURE_;
+		if (rc == CARNET_E_INVALID || rc == CARNET_E_QUERY)
+			return usage_error("%s", err.message);
+		fprintf(stderr, "carnet-query: %s\n", err.message);
+		return EXIT_FAILURE_;
 	}
 	if (json)
 		print_json(res, req.offset, explain, facets);

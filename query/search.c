@@ -402,7 +402,8 @@ static int invalid(carnet_error *err, const char *what)
 }
 
 /* Check everything in req before anything is searched. */
-static int check_request(const carnet_request *req, carnet_error *err)
+static int check_request(const carnet_index *idx, const carnet_request *req,
+			 carnet_error *err)
 {
 	if (!req || req->version < 1)
 		return invalid(err, "no request, or request version unset (use CARNET_REQUEST_INIT)");
@@ -419,6 +420,42 @@ static int check_request(const carnet_request *req, carnet_error *err)
 		return invalid(err, "unknown role");
 	if (req->viewer_id && *req->viewer_id && !carnet_doc__valid_id(req->viewer_id))
 		return invalid(err, "viewer id must be printable characters without spaces");
+	/* profession and specialty: codes of the lists in core/codes_data.h
+	 * (a TRE_G15 profession is there as the J01 code G15_nn), or a
+	 * specialty the index's own affinity.tsv profiles; a known profession
+	 * without a rule in the matrix is refused later, as denied */
+	if (req->profession && *req->profession) {
+		size_t n = strlen(req->profession);
+		char g15[8];
+		if (n != 2 || strspn(req->profession, "0123456789") != n)
+			return invalid(err, "profession must be a TRE_G15 code of two digits "
+					    "(10 médecin, 21 pharmacien, 60 infirmier, ...)");
+		snprintf(g15, sizeof g15, "G15_%s", req->profession);
+		if (!carnet_codes__specialty_label(g15))
+			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+						 "invalid request: profession %s is not a TRE_G15 "
+						 "profession (10 médecin, 21 pharmacien, 60 infirmier, ...)",
+						 req->profession);
+	}
+	if (req->specialty && *req->specialty) {
+		size_t n = strlen(req->specialty);
+		if (n > 32 || strspn(req->specialty, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						      "0123456789_/") != n)
+			return invalid(err, "specialty must be a JDV_J01 code: capital letters, "
+					    "digits, '_' and '/' (SM54 médecine générale, SM04 "
+					    "cardiologie, G15_21 pharmacien, ...)");
+		int known = carnet_codes__specialty_label(req->specialty) != NULL;
+		if (!known) {
+			carnet_viewer profiled;
+			carnet_rank__viewer(idx->rank, &profiled, req->specialty, NULL, NULL);
+			known = profiled.profile >= 0;
+		}
+		if (!known)
+			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+						 "invalid request: specialty %s is not in the JDV_J01 "
+						 "list (SM54 médecine générale, SM04 cardiologie, "
+						 "G15_21 pharmacien, ...)", req->specialty);
+	}
 	if (req->since && !carnet_doc__valid_date(req->since))
 		return invalid(err, "since must be a YYYY-MM-DD date");
 	if (req->until && !carnet_doc__valid_date(req->until))
@@ -935,7 +972,7 @@ static int search(carnet_results **out, carnet_index *idx,
 		  const carnet_request *req, carnet_error *err)
 {
 	*out = NULL;
-	int rc = check_request(req, err);
+	int rc = check_request(idx, req, err);
 	if (rc)
 		return rc;
 

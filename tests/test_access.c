@@ -162,12 +162,59 @@ Test(access, unknown_or_missing_profession_sees_nothing_with_a_reason)
 	static char ids[8][32];
 	size_t n;
 	carnet_error err;
-	viewer unknown = { "?", CARNET_ROLE_PROFESSIONAL, "99", NULL, 0 };
+	/* 36 ambulancier: a TRE_G15 profession the default matrix has no rule for */
+	viewer unknown = { "?", CARNET_ROLE_PROFESSIONAL, "36", NULL, 0 };
 	cr_assert_eq(search_ids(&unknown, "P", ids, &n, &err), CARNET_E_DENIED);
-	cr_assert(strstr(err.message, "99") && strstr(err.message, "matrix"), "%s", err.message);
+	cr_assert(strstr(err.message, "36") && strstr(err.message, "matrix"), "%s", err.message);
 	viewer none = { "?", CARNET_ROLE_PROFESSIONAL, NULL, NULL, 0 };
 	cr_assert_eq(search_ids(&none, "P", ids, &n, &err), CARNET_E_DENIED);
 	cr_assert(strstr(err.message, "profession"), "%s", err.message);
+}
+
+Test(access, a_malformed_or_unknown_profession_or_specialty_is_an_invalid_request)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	open_idx();
+	static const struct { const char *profession, *specialty, *says; } bad[] = {
+		{ "99", NULL, "profession 99 is not a TRE_G15" },
+		{ "1", NULL, "two digits" },
+		{ "10 ", NULL, "two digits" },
+		{ "G15_10", NULL, "two digits" },
+		{ "10", "SM99", "specialty SM99 is not in the JDV_J01" },
+		{ "10", "sm04", "capital letters" },
+		{ "10", "SM04;DROP", "capital letters" },
+		{ "10", "G15_10/SM9999999999999999999999999999", "capital letters" },
+		{ "21", "G15_21/Z", "specialty G15_21/Z is not in the JDV_J01" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = "P";
+		req.profession = bad[i].profession;
+		req.specialty = bad[i].specialty;
+		carnet_results *res;
+		carnet_error err;
+		cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_E_INVALID,
+			     "%s / %s", bad[i].profession, bad[i].specialty ? bad[i].specialty : "-");
+		cr_assert_null(res);
+		cr_assert(strstr(err.message, bad[i].says), "%s", err.message);
+	}
+	/* the known codes, both spellings of a physician's specialty */
+	static const struct { const char *profession, *specialty; } good[] = {
+		{ "10", "SM04" }, { "10", "G15_10/SM04" }, { "21", "G15_21/A" },
+		{ "21", "G15_21" }, { "60", NULL }, { "50", "" },
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = "P";
+		req.profession = good[i].profession;
+		req.specialty = good[i].specialty;
+		carnet_results *res;
+		carnet_error err;
+		cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s: %s",
+			     good[i].profession, err.message);
+		carnet_results_free(res);
+	}
 }
 
 Test(access, a_deployer_matrix_replaces_the_default)

@@ -1,8 +1,12 @@
 /* test_cli.c - end to end: both CLIs run as a user would, on a temporary
  * index built from the shipped corpora; exit codes, messages and output. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -253,9 +257,10 @@ Test(cli, sync_twice_changes_nothing_the_second_time)
 	cr_assert_eq(json_integer_value(json_object_get(o, "removed")), 0);
 	json_decref(o);
 	cr_assert(strstr(err, "did not change"), "says so: %s", err);
+	/* a missing source is a failure (the mount is gone), not an empty one */
 	const char *bad[] = { "carnet-index", "--index", home, "sync", th_path("%s/none", home), NULL };
-	cr_assert_eq(run(bad), 3, "a missing source is a failure: %s", err);
-	cr_assert(strstr(err, "none: the source is missing"), "%s", err);
+	cr_assert_eq(run(bad), 3, "%s", err);
+	cr_assert(strstr(err, th_path("%s/none", home)), "%s", err);
 }
 
 Test(cli, inputs_over_the_size_limit_are_rejected)
@@ -307,7 +312,8 @@ Test(cli, mask_unmask_and_the_access_log_from_the_command_line)
 	}
 	cr_assert_eq(lines, 3, "three searches logged");
 
-	const char *unknown[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "99", NULL };
+	/* 36 ambulancier: a TRE_G15 profession without a rule in the matrix */
+	const char *unknown[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "36", NULL };
 	cr_assert_eq(run(unknown), 3);
 	cr_assert(strstr(err, "matrix"), "%s", err);
 	const char *noprof[] = { "carnet-query", "--index", home, "--patient", p, NULL };
@@ -562,5 +568,434 @@ Test(cli, sync_safety_options_are_described_checked_and_a_dry_run_changes_nothin
 	json_t *o = json_loads(out, 0, NULL);
 	cr_assert_not_null(o, "%s", out);
 	cr_assert_eq(json_integer_value(json_object_get(o, "documents")), 0, "%s", out);
+	json_decref(o);
+}
+
+/* ---- conventions: --version, --help, usage errors ---- */
+
+Test(cli, version_prints_the_library_version)
+{
+	int major, minor, patch;
+	carnet_version(&major, &minor, &patch);
+	char want[2][64];
+	snprintf(want[0], sizeof want[0], "carnet-index %d.%d.%d\n", major, minor, patch);
+	snprintf(want[1], sizeof want[1], "carnet-query %d.%d.%d\n", major, minor, patch);
+	const char *progs[] = { "carnet-index", "carnet-query" };
+	const char *flags[] = { "--version", "-V" };
+	for (int p = 0; p < 2; p++)
+		for (int f = 0; f < 2; f++) {
+			const char *a[] = { progs[p], flags[f], NULL };
+			cr_assert_eq(run(a), 0, "%s %s: %s", progs[p], flags[f], err);
+			cr_assert_str_eq(out, want[p]);
+			cr_assert_str_eq(err, "");
+		}
+	cr_assert_str_eq(want[0], "carnet-index " CARNET_VERSION_STRING "\n");
+}
+
+Test(cli, help_lists_every_option_on_stdout)
+{
+	static const char *const index_opts[] = { "--index", "--jobs", "--batch", "--max-size",
+						  "--pdf-timeout", "--from", "--json", "--quiet",
+						  "--help", "--version", "add", "sync", "rebuild",
+						  "mask", "unmask", "stats", "rejects", "help" };
+	static const char *const query_opts[] = {
+		"--index", "--patient", "--role", "--profession", "--specialty", "--viewer-id",
+		"--emergency", "--type", "--since", "--until", "--all-versions", "--limit",
+		"--offset", "--json", "--explain", "--facets", "--author-specialty", "--as-of",
+		"--ranking", "--access-log", "--help", "--version"
+	};
+	const char *flags[] = { "--help", "-h" };
+	for (int f = 0; f < 2; f++) {
+		const char *a[] = { "carnet-index", flags[f], NULL };
+		cr_assert_eq(run(a), 0, "%s", err);
+		cr_assert_str_eq(err, "");
+		for (size_t i = 0; i < sizeof index_opts / sizeof index_opts[0]; i++)
+			cr_assert(strstr(out, index_opts[i]), "carnet-index %s lists %s", flags[f],
+				  index_opts[i]);
+		const char *q[] = { "carnet-query", flags[f], NULL };
+		cr_assert_eq(run(q), 0, "%s", err);
+		cr_assert_str_eq(err, "");
+		for (size_t i = 0; i < sizeof query_opts / sizeof query_opts[0]; i++)
+			cr_assert(strstr(out, query_opts[i]), "carnet-query %s lists %s", flags[f],
+				  query_opts[i]);
+	}
+}
+
+Test(cli, each_command_has_its_help)
+{
+	static const char *const cmds[][2] = {
+		{ "add", "add PATH..." }, { "sync", "sync SOURCE_DIR" },
+		{ "rebuild", "rebuild SOURCE_DIR" }, { "mask", "mask ID --from" },
+		{ "unmask", "unmask ID --from" }, { "stats", "stats" }, { "rejects", "rejects" },
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		const char *h[] = { "carnet-index", "help", cmds[i][0], NULL };
+		cr_assert_eq(run(h), 0, "help %s: %s", cmds[i][0], err);
+		cr_assert(strncmp(out, "usage: carnet-index", 19) == 0, "%s", out);
+		cr_assert(strstr(out, cmds[i][1]), "help %s: %s", cmds[i][0], out);
+		char *by_help = strdup(out);
+		/* COMMAND --help says the same, and does nothing */
+		const char *c[] = { "carnet-index", "--index", home, cmds[i][0], "--help", NULL };
+		cr_assert_eq(run(c), 0, "%s --help: %s", cmds[i][0], err);
+		cr_assert_str_eq(out, by_help);
+		free(by_help);
+	}
+	/* the options of the indexing commands, --jobs among them */
+	const char *h[] = { "carnet-index", "help", "sync", NULL };
+	cr_assert_eq(run(h), 0);
+	cr_assert(strstr(out, "--jobs") && strstr(out, "--json") && !strstr(out, "unmask"),
+		  "%s", out);
+	struct stat st;
+	cr_assert_neq(stat(home, &st), 0, "help created no index");
+	const char *none[] = { "carnet-index", "help", "frobnicate", NULL };
+	cr_assert_eq(run(none), 2);
+	cr_assert(strstr(err, "frobnicate"), "%s", err);
+}
+
+Test(cli, a_usage_error_gives_its_reason_and_the_synopsis_on_stderr)
+{
+	static const struct { const char *argv[8]; const char *says; } cases[] = {
+		{ { "carnet-index", "--bogus", "stats", NULL }, "unknown option --bogus" },
+		{ { "carnet-index", "stats", "--jobs", "0", NULL }, "--jobs needs a number" },
+		{ { "carnet-index", "--quiet=yes", "stats", NULL }, "option --quiet takes no value" },
+		{ { "carnet-index", "stats", "--index", NULL }, "option --index needs a value" },
+		{ { "carnet-index", NULL }, "no command given" },
+		{ { "carnet-index", "stats", "extra", NULL }, "stats takes no arguments" },
+		{ { "carnet-query", "--nope", NULL }, "unknown option --nope" },
+		{ { "carnet-query", "--patient", "P", "--limit", "-1", NULL }, "--limit needs a number" },
+		{ { "carnet-query", "--patient", "P", "--role", "doctor", NULL }, "unknown role 'doctor'" },
+		{ { "carnet-query", "--patient", "P", "--specialty", "", NULL }, "--specialty needs" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cr_assert_eq(run(cases[i].argv), 2, "case %zu: %s", i, err);
+		cr_assert_str_eq(out, "", "case %zu: nothing on stdout", i);
+		const char *prog = cases[i].argv[0];
+		char first[256];
+		snprintf(first, sizeof first, "%s: %s", prog, cases[i].says);
+		cr_assert(strncmp(err, first, strlen(first)) == 0, "case %zu: %s", i, err);
+		/* the reason is one line, then the synopsis */
+		const char *nl = strchr(err, '\n');
+		cr_assert(nl && strncmp(nl + 1, "usage: ", 7) == 0, "case %zu: %s", i, err);
+		cr_assert(strstr(err, "--help"), "case %zu points to the help: %s", i, err);
+	}
+}
+
+/* ---- inputs checked ---- */
+
+Test(cli, adding_a_path_that_does_not_exist_fails_and_creates_no_index)
+{
+	const char *missing = th_path("%s/does/not/exist", th_tmpdir());
+	const char *a[] = { "carnet-index", "--index", home, "add", missing, NULL };
+	cr_assert_eq(run(a), 3, "%s", err);
+	cr_assert(strstr(err, missing) && strstr(err, "No such file"), "%s", err);
+	struct stat st;
+	cr_assert_neq(stat(home, &st), 0, "no index home was created");
+	/* with a good path beside it: nothing is indexed either */
+	const char *b[] = { "carnet-index", "--index", home, "add", th_sample(), missing, NULL };
+	cr_assert_eq(run(b), 3, "%s", err);
+	cr_assert_neq(stat(home, &st), 0, "no index home was created");
+	/* on an existing index: nothing changes */
+	const char *ok[] = { "carnet-index", "--index", home, "add", th_sample(), NULL };
+	cr_assert_eq(run(ok), 0, "%s", err);
+	const char *s1[] = { "carnet-index", "--index", home, "--json", "stats", NULL };
+	cr_assert_eq(run(s1), 0);
+	char *before = strdup(out);
+	cr_assert_eq(run(b), 3, "%s", err);
+	cr_assert_eq(run(s1), 0);
+	cr_assert_str_eq(out, before);
+	free(before);
+	if (geteuid() != 0) {
+		const char *locked = th_path("%s/unreadable.txt", th_tmpdir());
+		th_write_str(locked, "secret");
+		chmod(locked, 0);
+		const char *c[] = { "carnet-index", "--index", home, "add", locked, NULL };
+		cr_assert_eq(run(c), 3, "%s", err);
+		cr_assert(strstr(err, locked) && strstr(err, "cannot be read"), "%s", err);
+	} else {
+		cr_log_info("running as root: the unreadable-path case cannot be made");
+	}
+}
+
+Test(cli, a_malformed_or_unknown_specialty_or_profession_is_a_usage_error)
+{
+	index_corpora();
+	const char *p = patient();
+	static const struct { const char *prof, *spec, *says; } bad[] = {
+		{ "10", "SM99", "specialty SM99 is not in the JDV_J01 list" },
+		{ "10", "cardio", "specialty must be a JDV_J01 code" },
+		{ "10", "SM04 SM05", "specialty must be a JDV_J01 code" },
+		{ "99", NULL, "profession 99 is not a TRE_G15 profession" },
+		{ "medecin", NULL, "profession must be a TRE_G15 code" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession",
+				    bad[i].prof, bad[i].spec ? "--specialty" : NULL, bad[i].spec, NULL };
+		cr_assert_eq(run(q), 2, "case %zu: %s", i, err);
+		cr_assert_str_eq(out, "", "no \"0 of 0\" answer");
+		cr_assert(strstr(err, bad[i].says), "case %zu: %s", i, err);
+	}
+	/* both spellings of a known specialty answer */
+	const char *specs[] = { "SM04", "G15_10/SM04" };
+	for (int i = 0; i < 2; i++) {
+		const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession",
+				    "10", "--specialty", specs[i], NULL };
+		cr_assert_eq(run(q), 0, "%s: %s", specs[i], err);
+		cr_assert(strstr(out, "document(s) for patient") && !strstr(out, "\n0 of 0"),
+			  "%s", out);
+	}
+	/* a real profession with no rule is refused as before */
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "36", NULL };
+	cr_assert_eq(run(q), 3, "%s", err);
+	cr_assert(strstr(err, "36") && strstr(err, "matrix"), "%s", err);
+}
+
+/* ---- the nightly record ---- */
+
+/* stdout of an add/sync/rebuild --json: exactly one line, a JSON object. */
+static json_t *the_record(void)
+{
+	size_t n = strlen(out);
+	cr_assert(n > 0 && out[n - 1] == '\n' && strchr(out, '\n') == out + n - 1,
+		  "exactly one line on stdout: \"%s\"", out);
+	json_error_t je;
+	json_t *o = json_loads(out, 0, &je);
+	cr_assert(o && json_is_object(o), "a JSON object: %s (%s)", out, je.text);
+	return o;
+}
+
+static json_int_t field_int(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	cr_assert(json_is_integer(v), "%s is an integer in %s", key, out);
+	return json_integer_value(v);
+}
+
+static const char *field_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	cr_assert(json_is_string(v), "%s is a string in %s", key, out);
+	return json_string_value(v);
+}
+
+/* What every record holds, whatever happened. */
+static void check_common(json_t *o, const char *command, const char *status,
+			 const char *t0, const char *t1)
+{
+	cr_assert_str_eq(field_str(o, "status"), status, "%s", out);
+	cr_assert_str_eq(field_str(o, "command"), command);
+	cr_assert_str_eq(field_str(o, "version"), CARNET_VERSION_STRING);
+	const char *started = field_str(o, "started");
+	cr_assert_eq(strlen(started), 20, "%s", started);
+	cr_assert(started[4] == '-' && started[10] == 'T' && started[19] == 'Z', "%s", started);
+	cr_assert(strcmp(t0, started) <= 0 && strcmp(started, t1) <= 0, "%s not in [%s, %s]",
+		  started, t0, t1);
+	json_t *d = json_object_get(o, "duration_s");
+	cr_assert(json_is_number(d) && json_number_value(d) >= 0 && json_number_value(d) < 600,
+		  "%s", out);
+	char abs[PATH_MAX];
+	const char *index = field_str(o, "index");
+	cr_assert_eq(index[0], '/', "%s", index);
+	if (realpath(home, abs))
+		cr_assert_str_eq(index, abs);
+	cr_assert_not_null(json_object_get(o, "generation"), "%s", out);
+	cr_assert_not_null(json_object_get(o, "rejects_total"), "%s", out);
+	if (strcmp(status, "failed") == 0)
+		cr_assert_gt(strlen(field_str(o, "error")), 5, "%s", out);
+	else
+		cr_assert_null(json_object_get(o, "error"), "%s", out);
+	static const char *const counts[] = { "added", "replaced", "removed", "unchanged",
+					      "rejected", "new_rejects" };
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+		cr_assert_geq(field_int(o, counts[i]), 0);
+}
+
+static void utc_now(char out_[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out_, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A source directory: two documents and n_bad files without sidecar. */
+static const char *make_source(int n_bad)
+{
+	const char *src = th_path("%s/src", th_tmpdir());
+	static char path[4096];
+	snprintf(path, sizeof path, "%s", src);
+	th_write_doc(th_path("%s/a.txt", path), "158047511203495", "DOC-A", "2024-01-02",
+		     "Compte rendu de consultation");
+	th_write_doc(th_path("%s/b.txt", path), "158047511203495", "DOC-B", "2024-02-03",
+		     "Ordonnance");
+	for (int i = 0; i < n_bad; i++)
+		th_write_str(th_path("%s/bad-%d.txt", path, i), "no sidecar here\n");
+	return path;
+}
+
+Test(cli, sync_exits_1_for_new_rejects_only_and_its_record_tells_new_from_old)
+{
+	const char *src = make_source(2);
+	const char *s[] = { "carnet-index", "--index", home, "--quiet", "--json", "sync", src, NULL };
+	char t0[32], t1[32];
+	utc_now(t0);
+	cr_assert_eq(run(s), 1, "two new rejects: %s", err);
+	utc_now(t1);
+	json_t *o = the_record();
+	check_common(o, "sync", "rejects", t0, t1);
+	cr_assert_eq(field_int(o, "added"), 2);
+	cr_assert_eq(field_int(o, "rejected"), 2);
+	cr_assert_eq(field_int(o, "new_rejects"), 2);
+	cr_assert_eq(field_int(o, "rejects_total"), 2);
+	cr_assert_eq(field_int(o, "generation"), 1);
+	json_decref(o);
+
+	/* the same bad files the next night: on record already, exit 0 */
+	utc_now(t0);
+	cr_assert_eq(run(s), 0, "old rejects only: %s", err);
+	utc_now(t1);
+	o = the_record();
+	check_common(o, "sync", "ok", t0, t1);
+	cr_assert_eq(field_int(o, "unchanged"), 2);
+	cr_assert_eq(field_int(o, "rejected"), 2);
+	cr_assert_eq(field_int(o, "new_rejects"), 0);
+	cr_assert_eq(field_int(o, "rejects_total"), 2);
+	json_decref(o);
+
+	/* a new bad file: exit 1 again, and only it is new */
+	th_write_str(th_path("%s/bad-new.txt", src), "still no sidecar\n");
+	cr_assert_eq(run(s), 1, "%s", err);
+	o = the_record();
+	check_common(o, "sync", "rejects", t0, "9999");
+	cr_assert_eq(field_int(o, "rejected"), 3);
+	cr_assert_eq(field_int(o, "new_rejects"), 1);
+	cr_assert_eq(field_int(o, "rejects_total"), 3);
+	json_decref(o);
+	cr_assert_eq(run(s), 0, "%s", err);
+
+	/* a bad file whose content changed, still bad: a new reject */
+	th_write_str(th_path("%s/bad-0.txt", src), "other content, no sidecar either\n");
+	cr_assert_eq(run(s), 1, "%s", err);
+	o = the_record();
+	cr_assert_eq(field_int(o, "new_rejects"), 1);
+	json_decref(o);
+
+	/* a bad file removed from the source: off the record, nothing new */
+	remove(th_path("%s/bad-1.txt", src));
+	cr_assert_eq(run(s), 0, "%s", err);
+	o = the_record();
+	cr_assert_eq(field_int(o, "new_rejects"), 0);
+	cr_assert_eq(field_int(o, "rejects_total"), 2);
+	json_decref(o);
+
+	/* a rebuild reads the same bad files: they are not new either */
+	const char *rb[] = { "carnet-index", "--index", home, "--quiet", "--json", "rebuild", src, NULL };
+	cr_assert_eq(run(rb), 0, "%s", err);
+	o = the_record();
+	check_common(o, "rebuild", "ok", t0, "9999");
+	cr_assert_eq(field_int(o, "generation"), 2);
+	cr_assert_eq(field_int(o, "rejected"), 2);
+	cr_assert_eq(field_int(o, "new_rejects"), 0);
+	cr_assert_eq(field_int(o, "rejects_total"), 2);
+	json_decref(o);
+
+	/* add says the same */
+	const char *a[] = { "carnet-index", "--index", home, "--quiet", "--json", "add", src, NULL };
+	cr_assert_eq(run(a), 0, "%s", err);
+	o = the_record();
+	check_common(o, "add", "ok", t0, "9999");
+	cr_assert_eq(field_int(o, "new_rejects"), 0);
+	json_decref(o);
+}
+
+Test(cli, the_record_is_written_when_the_index_is_locked_by_another_writer)
+{
+	const char *src = make_source(1);
+	const char *s[] = { "carnet-index", "--index", home, "--quiet", "--json", "sync", src, NULL };
+	cr_assert_eq(run(s), 1, "%s", err);
+	carnet_writer *w;
+	carnet_error e;
+	cr_assert_eq(carnet_writer_open(&w, home, &e), CARNET_OK, "%s", e.message);
+	char t0[32], t1[32];
+	utc_now(t0);
+	cr_assert_eq(run(s), 3, "%s", err);
+	utc_now(t1);
+	carnet_writer_close(w);
+	json_t *o = the_record();
+	check_common(o, "sync", "failed", t0, t1);
+	cr_assert(strstr(field_str(o, "error"), "locked"), "%s", out);
+	cr_assert(strstr(err, "locked"), "and on stderr: %s", err);
+	cr_assert_eq(field_int(o, "added"), 0);
+	cr_assert_eq(field_int(o, "new_rejects"), 0);
+	cr_assert_eq(field_int(o, "rejects_total"), 1, "what is on record: %s", out);
+	cr_assert_eq(field_int(o, "generation"), 1);
+	json_decref(o);
+}
+
+Test(cli, the_record_is_written_when_the_source_is_missing_or_an_option_is_bad)
+{
+	const char *missing = th_path("%s/mnt/gone", th_tmpdir());
+	const char *s[] = { "carnet-index", "--index", home, "--quiet", "--json", "sync", missing, NULL };
+	char t0[32];
+	utc_now(t0);
+	cr_assert_eq(run(s), 3, "%s", err);
+	json_t *o = the_record();
+	check_common(o, "sync", "failed", t0, "9999");
+	cr_assert(strstr(field_str(o, "error"), missing), "names the source: %s", out);
+	cr_assert(json_is_null(json_object_get(o, "generation")), "no index yet: %s", out);
+	cr_assert(json_is_null(json_object_get(o, "rejects_total")), "%s", out);
+	json_decref(o);
+	struct stat st;
+	cr_assert_neq(stat(home, &st), 0, "no index home was created");
+
+	/* a bad option after the command, --json after it too */
+	const char *src = make_source(0);
+	const char *b[] = { "carnet-index", "--index", home, "sync", src, "--max-remove=5%",
+			    "--json", NULL };
+	cr_assert_eq(run(b), 2, "%s", err);
+	o = the_record();
+	check_common(o, "sync", "failed", t0, "9999");
+	cr_assert(strstr(field_str(o, "error"), "--max-remove"), "%s", out);
+	json_decref(o);
+	const char *c[] = { "carnet-index", "--index", home, "--json", "rebuild", NULL };
+	cr_assert_eq(run(c), 2, "%s", err);
+	o = the_record();
+	check_common(o, "rebuild", "failed", t0, "9999");
+	json_decref(o);
+	const char *d[] = { "carnet-index", "--index", home, "--json", "--jobs", "x", "add", src, NULL };
+	cr_assert_eq(run(d), 2, "%s", err);
+	o = the_record();
+	check_common(o, "add", "failed", t0, "9999");
+	cr_assert(strstr(field_str(o, "error"), "--jobs"), "%s", out);
+	json_decref(o);
+	cr_assert_neq(stat(home, &st), 0, "still no index home");
+}
+
+Test(cli, an_input_refused_before_it_is_read_is_not_new_the_next_night)
+{
+	/* a file over --max-size is refused unread (no content hash): it is
+	 * recorded again each night, and still is the same reject */
+	const char *src = make_source(0);
+	char big[4096];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	th_write_str(th_path("%s/big.txt", src), big);
+	const char *s[] = { "carnet-index", "--index", home, "--quiet", "--json", "--max-size", "2K",
+			    "sync", src, NULL };
+	cr_assert_eq(run(s), 1, "%s", err);
+	json_t *o = the_record();
+	cr_assert_eq(field_int(o, "new_rejects"), 1);
+	json_decref(o);
+	cr_assert_eq(run(s), 0, "%s", err);
+	o = the_record();
+	cr_assert_eq(field_int(o, "rejected"), 1);
+	cr_assert_eq(field_int(o, "new_rejects"), 0);
+	cr_assert_eq(field_int(o, "rejects_total"), 1);
+	json_decref(o);
+	/* refused for another reason now: new */
+	const char *t[] = { "carnet-index", "--index", home, "--quiet", "--json", "--max-size", "3K",
+			    "sync", src, NULL };
+	cr_assert_eq(run(t), 1, "%s", err);
+	o = the_record();
+	cr_assert_eq(field_int(o, "new_rejects"), 1);
 	json_decref(o);
 }

@@ -161,17 +161,27 @@ static int collect_reject(const char *path, const char *reason, const char *when
 	return s->stop_after && s->calls == s->stop_after ? s->stop_value : 0;
 }
 
-/* Is s exactly "YYYY-MM-DDTHH:MM:SSZ"? */
-static int is_iso_utc(const char *s)
+static int matches(const char *s, const char *pattern)
 {
-	static const char pattern[] = "dddd-dd-ddTdd:dd:ddZ";
-	if (strlen(s) != sizeof pattern - 1)
+	if (strlen(s) != strlen(pattern))
 		return 0;
 	for (size_t i = 0; pattern[i]; i++) {
 		if (pattern[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pattern[i])
 			return 0;
 	}
 	return 1;
+}
+
+/* Is s exactly "YYYY-MM-DDTHH:MM:SSZ"? */
+static int is_iso_utc(const char *s)
+{
+	return matches(s, "dddd-dd-ddTdd:dd:ddZ");
+}
+
+/* Is s exactly "YYYY-MM-DDTHH:MM:SS.mmmZ"? */
+static int is_iso_utc_ms(const char *s)
+{
+	return matches(s, "dddd-dd-ddTdd:dd:dd.dddZ");
 }
 
 static int table_exists(const char *path, const char *name)
@@ -712,9 +722,11 @@ Test(registry, rejects_lists_path_reason_and_utc_time)
 	cr_assert_eq(s.calls, 1);
 	cr_assert_str_eq(s.paths[0], "bad/vide.txt");
 	cr_assert_str_eq(s.reasons[0], "bad/vide.txt: empty file");
-	cr_assert(is_iso_utc(s.whens[0]), "not YYYY-MM-DDTHH:MM:SSZ: \"%s\"", s.whens[0]);
-	/* ISO 8601 UTC strings sort as times */
-	cr_assert(strcmp(before, s.whens[0]) <= 0 && strcmp(s.whens[0], after) <= 0,
+	cr_assert(is_iso_utc_ms(s.whens[0]), "not YYYY-MM-DDTHH:MM:SS.mmmZ: \"%s\"",
+		  s.whens[0]);
+	/* ISO 8601 UTC strings sort as times (to the second here: after is
+	 * whole seconds, so compare the seconds part) */
+	cr_assert(strncmp(before, s.whens[0], 19) <= 0 && strncmp(s.whens[0], after, 19) <= 0,
 		  "%s not within [%s, %s]", s.whens[0], before, after);
 	carnet_registry__close(r);
 }
@@ -731,18 +743,125 @@ Test(registry, rejects_come_oldest_first)
 		     CARNET_OK);
 	carnet_registry__close(r);
 	/* make a.pdf the newer reject, against path order */
-	sql_exec(db, "UPDATE sources SET updated_at = '2020-01-01T00:00:00Z' WHERE path = 'b.pdf';"
-		     "UPDATE sources SET updated_at = '2021-06-30T23:59:59Z' WHERE path = 'a.pdf';");
+	sql_exec(db, "UPDATE sources SET rejected_since = '2020-01-01T00:00:00.000Z' WHERE path = 'b.pdf';"
+		     "UPDATE sources SET rejected_since = '2021-06-30T23:59:59.999Z' WHERE path = 'a.pdf';");
 	r = open_ok(0);
 	struct seen_rejects s = { 0 };
 	cr_assert_eq(carnet_registry__rejects(r, collect_reject, &s, &err), CARNET_OK);
 	cr_assert_eq(s.calls, 2);
 	cr_assert_str_eq(s.paths[0], "b.pdf");
-	cr_assert_str_eq(s.whens[0], "2020-01-01T00:00:00Z");
+	cr_assert_str_eq(s.whens[0], "2020-01-01T00:00:00.000Z");
 	cr_assert_str_eq(s.reasons[0], "second");
 	cr_assert_str_eq(s.paths[1], "a.pdf");
-	cr_assert_str_eq(s.whens[1], "2021-06-30T23:59:59Z");
+	cr_assert_str_eq(s.whens[1], "2021-06-30T23:59:59.999Z");
 	carnet_registry__close(r);
+}
+
+/* The time rejects() reports for path (asserts there is one). */
+static void reject_time(carnet_registry *r, const char *path, char out[32])
+{
+	struct seen_rejects s = { 0 };
+	carnet_error err;
+	cr_assert_eq(carnet_registry__rejects(r, collect_reject, &s, &err), CARNET_OK, "%s",
+		     err.message);
+	for (int i = 0; i < s.calls && i < 8; i++)
+		if (strcmp(s.paths[i], path) == 0) {
+			snprintf(out, 32, "%s", s.whens[i]);
+			return;
+		}
+	cr_assert_fail("%s is not among the rejects", path);
+}
+
+static void reject(carnet_registry *r, const char *path, const char *hash,
+		   const char *reason)
+{
+	carnet_error err;
+	cr_assert_eq(carnet_registry__source_set(r, path, hash, CARNET_SOURCE_REJECTED,
+						 reason, &err),
+		     CARNET_OK, "%s", err.message);
+}
+
+Test(registry, the_same_reject_again_keeps_its_first_time_anything_else_starts_it_again)
+{
+	carnet_registry *r = open_ok(1);
+	reject(r, "bad/a.txt", "h1", "bad/a.txt: empty file");
+	reject(r, "bad/b.txt", "", "bad/b.txt: cannot read: Permission denied");
+	char a0[32], b0[32], t[32];
+	reject_time(r, "bad/a.txt", a0);
+	reject_time(r, "bad/b.txt", b0);
+	cr_assert(is_iso_utc_ms(a0) && is_iso_utc_ms(b0), "%s %s", a0, b0);
+	carnet_registry__close(r);
+	/* the first rejects are from an earlier night */
+	sql_exec(db, "UPDATE sources SET rejected_since = '2020-01-01T01:30:00.000Z'");
+
+	r = open_ok(0);
+	/* refused again, same content and reason (also without a hash):
+	 * still the reject recorded in 2020 */
+	reject(r, "bad/a.txt", "h1", "bad/a.txt: empty file");
+	reject(r, "bad/b.txt", "", "bad/b.txt: cannot read: Permission denied");
+	reject_time(r, "bad/a.txt", t);
+	cr_assert_str_eq(t, "2020-01-01T01:30:00.000Z");
+	reject_time(r, "bad/b.txt", t);
+	cr_assert_str_eq(t, "2020-01-01T01:30:00.000Z");
+
+	/* new content, same reason: a new reject */
+	reject(r, "bad/a.txt", "h2", "bad/a.txt: empty file");
+	reject_time(r, "bad/a.txt", t);
+	cr_assert(is_iso_utc_ms(t) && strcmp(t, "2020-01-01T01:30:00.000Z") > 0, "%s", t);
+	/* same content, another reason: a new reject */
+	reject(r, "bad/b.txt", "", "bad/b.txt: no sidecar");
+	reject_time(r, "bad/b.txt", t);
+	cr_assert(strcmp(t, "2020-01-01T01:30:00.000Z") > 0, "%s", t);
+	carnet_registry__close(r);
+
+	/* indexed in between, then refused again as before: a new reject */
+	sql_exec(db, "UPDATE sources SET rejected_since = '2020-01-01T01:30:00.000Z'");
+	r = open_ok(0);
+	carnet_error err;
+	cr_assert_eq(carnet_registry__source_set(r, "bad/a.txt", "h2", CARNET_SOURCE_INDEXED,
+						 NULL, &err),
+		     CARNET_OK);
+	reject(r, "bad/a.txt", "h2", "bad/a.txt: empty file");
+	reject_time(r, "bad/a.txt", t);
+	cr_assert(strcmp(t, "2020-01-01T01:30:00.000Z") > 0, "%s", t);
+	cr_assert_eq(count(r, CARNET_COUNT_REJECTS), 2);
+	carnet_registry__close(r);
+}
+
+Test(registry, open_migrates_schema_3_rejects_keeping_their_time)
+{
+	/* a registry of schema 3 with a reject and an indexed source, made
+	 * by the library (schema 4) and taken back to 3 as 3 had it */
+	carnet_registry *r = open_ok(1);
+	reject(r, "bad/old.txt", "h1", "bad/old.txt: invalid JSON");
+	carnet_error err;
+	cr_assert_eq(carnet_registry__source_set(r, "docs/ok.txt", "h2", CARNET_SOURCE_INDEXED,
+						 NULL, &err),
+		     CARNET_OK);
+	carnet_registry__close(r);
+	sql_exec(db, "UPDATE sources SET updated_at = '2021-03-04T05:06:07Z';"
+		     "ALTER TABLE sources DROP COLUMN rejected_since;"
+		     "PRAGMA user_version = 3;");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM pragma_table_info('sources')"
+				 " WHERE name = 'rejected_since'"), 0);
+
+	r = open_ok(0);
+	char t[32];
+	reject_time(r, "bad/old.txt", t);
+	cr_assert_str_eq(t, "2021-03-04T05:06:07Z", "the reject keeps the time it had");
+	/* refused again for the same reason: still that reject */
+	reject(r, "bad/old.txt", "h1", "bad/old.txt: invalid JSON");
+	reject_time(r, "bad/old.txt", t);
+	cr_assert_str_eq(t, "2021-03-04T05:06:07Z");
+	int state;
+	cr_assert_eq(carnet_registry__source_get(r, "docs/ok.txt", &state, NULL, NULL, 0, &err),
+		     CARNET_OK);
+	cr_assert_eq(state, CARNET_SOURCE_INDEXED);
+	cr_assert_eq(count(r, CARNET_COUNT_REJECTS), 1);
+	carnet_registry__close(r);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), CARNET_REGISTRY_SCHEMA);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sources WHERE rejected_since IS NULL"
+				 " AND state = 'indexed'"), 1);
 }
 
 Test(registry, rejects_callback_non_zero_stops_and_is_returned)

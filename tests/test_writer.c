@@ -148,7 +148,7 @@ static int count_reject(const char *path, const char *reason, const char *when, 
 {
 	cr_assert_neq(strlen(path), 0);
 	cr_assert_neq(strlen(reason), 0);
-	cr_assert_eq(strlen(when), 20, "ISO 8601 UTC: %s", when);
+	cr_assert_eq(strlen(when), 24, "ISO 8601 UTC to the millisecond: %s", when);
 	(*(int *)payload)++;
 	return 0;
 }
