@@ -1,11 +1,13 @@
 /* doc.c - documents in memory and their stored record. */
 #include "doc.h"
 
+#include "patient.h"
 #include "schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Field separator of the stored record (ASCII unit separator). */
 #define REC_SEP '\x1f'
@@ -159,11 +161,31 @@ int carnet_doc__valid_id(const char *s)
 
 int carnet_doc__is_ins_system(const char *oid)
 {
-	static const char *const ins[] = { "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9",
-					   "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11",
-					   NULL };
-	for (size_t i = 0; oid && ins[i]; i++)
-		if (strcmp(oid, ins[i]) == 0)
+	return carnet_patient__ins_kind(oid) != 0;
+}
+
+static const char *const visibility_codes[] = { "MASQUE_PS", "INVISIBLE_PATIENT",
+						"INVISIBLE_REPRESENTANTS_LEGAUX" };
+
+int carnet_doc__is_visibility(const char *code, size_t len)
+{
+	for (size_t i = 0; code && i < sizeof visibility_codes / sizeof visibility_codes[0]; i++)
+		if (strlen(visibility_codes[i]) == len &&
+		    strncasecmp(code, visibility_codes[i], len) == 0)
 			return 1;
 	return 0;
+}
+
+void carnet_doc__normalise_visibility(char *confidentiality)
+{
+	for (char *c = confidentiality; c && *c;) {
+		size_t n = strcspn(c, " \t\r\n");
+		if (carnet_doc__is_visibility(c, n))
+			for (size_t i = 0; i < n; i++)
+				if (c[i] >= 'a' && c[i] <= 'z')
+					c[i] = (char)(c[i] - 'a' + 'A');
+		c += n;
+		while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
+			c++;
+	}
 }

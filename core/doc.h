@@ -38,6 +38,7 @@ typedef struct carnet_doc {
 	char *service_end;      /* YYYY-MM-DD: and ended */
 	char *replaces;         /* id of the document this one replaces (RPLC) */
 	char *other_ids;        /* the patient's other ids, "system^id" separated by spaces */
+	int patient_correction; /* sidecar: its patient replaces the document's own */
 	carnet_section *sections;
 	size_t sections_count;
 	size_t sections_cap;
@@ -74,6 +75,15 @@ void carnet_doc__decode_record(char *rec, char *fields[CARNET_REC_COUNT]);
 /* Is oid one of the INS systems (NIR, NIA, and their test ranges)? An INS
  * names a patient nationally; other ids only within their system. */
 int carnet_doc__is_ins_system(const char *oid);
+
+/* Upper-case, in place, the visibility codes (MASQUE_PS,
+ * INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX) among the
+ * space-separated codes of confidentiality (NULL is fine), however they
+ * were written: the query side matches them exactly. */
+void carnet_doc__normalise_visibility(char *confidentiality);
+
+/* Is code[0..len) one of the visibility codes, in any case? */
+int carnet_doc__is_visibility(const char *code, size_t len);
 
 /* Is s a valid calendar date "YYYY-MM-DD" (years 1900..2999)? */
 int carnet_doc__valid_date(const char *s);

@@ -17,7 +17,10 @@ enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 
 static void usage(FILE *f)
 {
-	fputs("usage: carnet-query [--index DIR] --patient ID [VIEWER] [FILTERS] [OUTPUT] [WORDS...]\n"
+	fputs("usage: carnet-query [--index DIR] --patient ID [--patient-system OID] [VIEWER] [FILTERS]\n"
+	      "                    [OUTPUT] [WORDS...]\n"
+	      "  PATIENT: an INS (its system may be left out), or an id of system OID\n"
+	      "           (--patient-system OID, or --patient OID^ID)\n"
 	      "  VIEWER:  --role professional|patient|legal-representative\n"
 	      "           --profession CODE  --specialty CODE  --viewer-id ID  --emergency\n"
 	      "  FILTERS: --type CODE (repeatable)  --since YYYY-MM-DD  --until YYYY-MM-DD\n"
@@ -350,6 +353,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "index", required_argument, NULL, 'i' },
 		{ "patient", required_argument, NULL, 'p' },
+		{ "patient-system", required_argument, NULL, 'y' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "profession", required_argument, NULL, 'P' },
 		{ "specialty", required_argument, NULL, 's' },
@@ -378,6 +382,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'i': home = optarg; break;
 		case 'p': req.patient_id = optarg; break;
+		case 'y': req.patient_system = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "professional") == 0)
 				req.role = CARNET_ROLE_PROFESSIONAL;
@@ -436,6 +441,12 @@ int main(int argc, char **argv)
 	}
 	req.types = types;
 	req.author_specialties = specs;
+	if (access_log && req.patient_system) {
+		/* the log is read by key: "system^id" goes through the same rule */
+		char both[512];
+		snprintf(both, sizeof both, "%s^%s", req.patient_system, req.patient_id);
+		return show_access_log(home, both, json);
+	}
 	if (access_log)
 		return show_access_log(home, req.patient_id, json);
 	if (req.role == CARNET_ROLE_PROFESSIONAL && !req.profession) {

@@ -178,8 +178,8 @@ Test(sample, no_search_returns_another_patients_document)
 
 Test(sample, unknown_patient_has_no_documents)
 {
-	cr_assert_eq(count("000000000000000", ""), 0);
-	cr_assert_eq(count("000000000000000", "conclusion"), 0);
+	cr_assert_eq(count("000000000000097", ""), 0);
+	cr_assert_eq(count("000000000000097", "conclusion"), 0);
 }
 
 Test(sample, browse_ranks_the_whole_record_without_text_with_a_label)

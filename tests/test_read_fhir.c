@@ -219,67 +219,54 @@ Test(fhir, french_simplified_publication_takes_the_conditional_subject)
 	release(&g);
 }
 
-Test(fhir, mhd_medication_card_uses_the_reference_as_patient)
+Test(fhir, mhd_medication_card_with_an_unresolvable_subject_is_refused)
 {
+	/* its subject is a reference to a Patient the file does not hold:
+	 * the id part of a url names no patient, so the document is refused */
 	got g;
 	read_path(&g, pub("ihe-ITI.MHD/examples/DocumentReference-IHE.MHD.Comprehensive.MedicationCard.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	carnet_doc *d = &g.docs[0];
-	EXPECT_STR(d->id, "urn:oid:1.3.6.1.4.1.12559.11.13.2.1.2951");
-	EXPECT_STR(d->set_id, "urn:oid:1.3.6.1.4.1.12559.11.13.2.1.2951");
-	cr_expect_eq(d->version, 1);
-	EXPECT_STR(d->patient_id, "FranzMusterNeedsAbsoluteUrl");
-	EXPECT_STR(d->patient_system, "fhir-reference");
-	EXPECT_STR(d->other_ids, "2.16.756.888888.3.1^8734");
-	EXPECT_STR(d->type, "721912009"); /* no LOINC coding: the first */
-	EXPECT_STR(d->title, "2-7-MedicationCard");
-	EXPECT_STR(d->date, "2020-06-29");
-	EXPECT_STR(d->confidentiality, "17621005");
-	EXPECT_STR(d->language, "de");
-	EXPECT_STR(d->class_code, NULL);
-	cr_expect_eq(d->sections_count, 0); /* external url: metadata only */
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "MedicationCard.json: DocumentReference 1 subject "
+						 "http://example.org/Patient/FranzMusterNeedsAbsoluteUrl "
+						 "resolves to no Patient in the file"),
+			   "%s", g.err.message);
 	release(&g);
 }
 
-Test(fhir, mhd_provide_bundle_reads_the_fhir_document_it_carries)
+Test(fhir, mhd_provide_bundle_with_an_unresolvable_subject_is_refused)
 {
+	/* the DocumentReference's subject Patient/ex-patient is not in the
+	 * transaction (only inside the FHIR document it carries, on another
+	 * server base, without an identifier) */
 	got g;
 	read_path(&g, pub("ihe-ITI.MHD/examples/provide-bundle-with-fhir-document.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	carnet_doc *d = &g.docs[0];
-	EXPECT_STR(d->id, "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0");
-	EXPECT_STR(d->type, "28655-9");
-	EXPECT_STR(d->date, "2020-02-01");
-	EXPECT_STR(d->title, "Discharge Summary from Responsible Clinician");
-	EXPECT_STR(d->author_id, "23");
-	EXPECT_STR(d->author_name, "Adam Careful");
-	EXPECT_STR(d->language, "en");
-	char *text = all_text(d);
-	cr_expect_not_null(strstr(text, "Acute Asthmatic attack"), "%s", text);
-	cr_expect_not_null(strstr(text, "Doxycycline"));
-	free(text);
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "DocumentReference 1 subject Patient/ex-patient "
+						 "resolves to no Patient in the file"),
+			   "%s", g.err.message);
 	release(&g);
 }
 
 Test(fhir, mhd_document_bundle_and_searchset)
 {
 	got g;
+	/* the Composition's subject is a Patient without any identifier */
 	read_path(&g, pub("ihe-ITI.MHD/examples/fdoc.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	EXPECT_STR(g.docs[0].patient_id, "ex-patient");
-	EXPECT_STR(g.docs[0].patient_system, "fhir-reference");
-	EXPECT_STR(g.docs[0].title, "Discharge Summary");
-	EXPECT_STR(g.docs[0].confidentiality, "N");
-	cr_expect_eq(g.docs[0].sections_count, 3);
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "the Composition subject "
+						 "http://example.org/fhir/Patient/ex-patient is a Patient "
+						 "without an identifier"),
+			   "%s", g.err.message);
 	release(&g);
+	/* a searchset whose DocumentReference names a Patient it does not hold */
 	read_path(&g, pub("ihe-ITI.MHD/examples/Bundle-FindDocumentReferences.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	EXPECT_STR(g.docs[0].confidentiality, "N");
-	EXPECT_STR(g.docs[0].practice_setting, "394802001");
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "resolves to no Patient in the file"), "%s",
+			   g.err.message);
 	release(&g);
 }
 
@@ -350,7 +337,7 @@ Test(fhir, cda_attachment_is_read_through_the_cda_reader)
 	/* the DocumentReference's own metadata wins */
 	EXPECT_STR(d->id, "urn:oid:1.2.250.1.213.1.4.8.99999.503");
 	EXPECT_STR(d->type, "11488-4");
-	/* the CDA fills the rest, and its INS beats a bare reference */
+	/* the CDA fills the rest; it names the subject's patient */
 	EXPECT_STR(d->patient_id, "279035121518989");
 	EXPECT_STR(d->patient_system, "1.2.250.1.213.1.4.8");
 	EXPECT_STR(d->title, "Compte rendu de cardiologie");
