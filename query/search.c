@@ -714,21 +714,6 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	return rc;
 }
 
-/* Is code among the space-separated codes of list? */
-static int has_code(const char *list, const char *code)
-{
-	size_t n = strlen(code);
-	for (const char *p = list; *p;) {
-		size_t w = strcspn(p, " ");
-		if (w == n && memcmp(p, code, n) == 0)
-			return 1;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	return 0;
-}
-
 /* Is s one of list[0..count)? */
 static int one_of(const char *s, const char *const *list, size_t count)
 {
@@ -741,9 +726,10 @@ static int one_of(const char *s, const char *const *list, size_t count)
 /* Before a hit leaves the library, its stored record must be what the
  * request asked for: this patient's (req->patient_id is the request's
  * key), the candidate ranked (id, date, set), a valid version, and not a
- * document the request's filters or the viewer's visibility exclude. A
- * record that is not is a damaged index: CARNET_E_CORRUPT, never an
- * answer. */
+ * document the request's filters (dates, types, author specialties)
+ * exclude. A record that is not is a damaged index: CARNET_E_CORRUPT,
+ * never an answer. (Visibility is not checked here: masks set after
+ * upload change the index terms the search filters on, not the record.) */
 static int check_hit(const hit *h, const cand *c, carnet_xreader *xr,
 		     const carnet_request *req, carnet_error *err)
 {
@@ -773,18 +759,6 @@ static int check_hit(const hit *h, const cand *c, carnet_xreader *xr,
 		 !one_of(f[CARNET_REC_AUTHOR_SPECIALTY], req->author_specialties,
 			 req->author_specialties_count))
 		why = "its author specialty is not among the request's";
-	else if (req->role == CARNET_ROLE_PATIENT &&
-		 has_code(f[CARNET_REC_CONFIDENTIALITY], "INVISIBLE_PATIENT"))
-		why = "it is invisible to the patient";
-	else if (req->role == CARNET_ROLE_LEGAL_REPRESENTATIVE &&
-		 has_code(f[CARNET_REC_CONFIDENTIALITY], "INVISIBLE_REPRESENTANTS_LEGAUX"))
-		why = "it is invisible to legal representatives";
-	else if (req->role == CARNET_ROLE_PROFESSIONAL &&
-		 !(req->flags & CARNET_REQUEST_EMERGENCY) &&
-		 has_code(f[CARNET_REC_CONFIDENTIALITY], "MASQUE_PS") &&
-		 !(req->viewer_id && *req->viewer_id &&
-		   strcmp(req->viewer_id, f[CARNET_REC_AUTHOR_ID]) == 0))
-		why = "it is masked from professionals";
 	if (!why) {
 		char *set;
 		size_t len;
