@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <xxhash.h>
+
 /* Field separator of the stored record (ASCII unit separator). */
 #define REC_SEP '\x1f'
 
@@ -108,10 +110,27 @@ int carnet_doc__encode_record(carnet_buf *out, const carnet_doc *d)
 		[CARNET_REC_CONFIDENTIALITY] = d->confidentiality,
 		[CARNET_REC_LANGUAGE] = d->language,
 	};
-	for (int i = 0; i < CARNET_REC_COUNT; i++)
-		if (put_field(out, f[i], i == CARNET_REC_COUNT - 1) != 0)
+	size_t start = out->len;
+	for (int i = 0; i < CARNET_REC_CHECK; i++)
+		if (put_field(out, f[i], 0) != 0)
 			return -1;
-	return 0;
+	XXH64_hash_t h = XXH64(out->data + start, out->len - start, 0);
+	return carnet_buf__printf(out, "%016llx", (unsigned long long)h) != 0 ? -1 : 0;
+}
+
+int carnet_doc__record_intact(const char *rec, size_t len)
+{
+	if (!rec || len < 17 || rec[len - 17] != REC_SEP)
+		return 0;
+	size_t seps = 0;
+	for (size_t i = 0; i < len; i++)
+		seps += rec[i] == REC_SEP;
+	if (seps != CARNET_REC_CHECK)
+		return 0;
+	char want[17];
+	snprintf(want, sizeof want, "%016llx",
+		 (unsigned long long)XXH64(rec, len - 16, 0));
+	return memcmp(want, rec + len - 16, 16) == 0;
 }
 
 void carnet_doc__decode_record(char *rec, char *fields[CARNET_REC_COUNT])

@@ -62,11 +62,17 @@ enum carnet_rec_field {
 	CARNET_REC_PATIENT, CARNET_REC_TYPE, CARNET_REC_TITLE,
 	CARNET_REC_DATE, CARNET_REC_AUTHOR_ID, CARNET_REC_AUTHOR_SPECIALTY,
 	CARNET_REC_SOURCE, CARNET_REC_CONFIDENTIALITY, CARNET_REC_LANGUAGE,
+	CARNET_REC_CHECK, /* 16 hex digits: XXH64 of the record before it */
 	CARNET_REC_COUNT
 };
 
-/* Append the stored record of d to out. Returns 0 or -1 on no memory. */
+/* Append the stored record of d to out, its check last. Returns 0 or -1
+ * on no memory. */
 int carnet_doc__encode_record(carnet_buf *out, const carnet_doc *d);
+
+/* Is rec[0..len) a whole stored record whose check matches its bytes?
+ * (A damaged index must not show a garbled record as a hit.) */
+int carnet_doc__record_intact(const char *rec, size_t len);
 
 /* Split a stored record in place: rec (NUL-terminated, modified) is cut
  * into CARNET_REC_COUNT fields; missing trailing fields become "". */

@@ -689,6 +689,10 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_RECORD, &h->rec, &len, err);
 	if (rc)
 		return rc;
+	if (!carnet_doc__record_intact(h->rec, len))
+		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
+					 "index damaged: a hit's stored record fails its check; "
+					 "nothing is returned (rebuild the index)");
 	carnet_doc__decode_record(h->rec, h->f);
 	h->score = c->score;
 	h->parts = c->parts;

@@ -620,3 +620,54 @@ Test(cda, every_hl7_example_is_read_or_rejected_with_a_reason)
 	cr_assert_eq(t.read, 14);
 	cr_assert_eq(t.rejected, 8);
 }
+
+/* ---- whose document it is ---- */
+
+Test(cda, several_record_targets_are_refused_naming_both_patients)
+{
+	char data[4096];
+	snprintf(data, sizeof data,
+		 "%s<recordTarget><patientRole><id root=\"1.2.250.1.213.1.4.8\" "
+		 "extension=\"158047511203495\"/></patientRole></recordTarget>\n"
+		 "<recordTarget><patientRole><id root=\"1.2.3.4\" extension=\"IPP7\"/>"
+		 "</patientRole></recordTarget>\n</ClinicalDocument>\n",
+		 synthetic_head);
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_mem("two.xml", data, strlen(data), &g, &err), CARNET_E_INVALID);
+	cr_assert_eq(g.docs, 0, "nothing emitted");
+	cr_assert_str_eq(err.message, "two.xml: CDA has several recordTargets (patients "
+				      "158047511203495 and IPP7): a document belongs to one patient");
+	cr_assert_eq(err.sys_code, CARNET_READER_PATIENT_CONFLICT);
+	release(&g);
+	/* the same patient twice is still two recordTargets */
+	snprintf(data, sizeof data,
+		 "%s<recordTarget><patientRole><id root=\"1.2.3.4\" extension=\"IPP7\"/>"
+		 "</patientRole></recordTarget>\n<recordTarget><patientRole>"
+		 "<id root=\"1.2.3.4\" extension=\"IPP7\"/></patientRole></recordTarget>\n"
+		 "</ClinicalDocument>\n",
+		 synthetic_head);
+	cr_assert_eq(read_mem("twice.xml", data, strlen(data), &g, &err), CARNET_E_INVALID);
+	release(&g);
+}
+
+Test(cda, visibility_codes_come_from_confidentiality_translations)
+{
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_synthetic("<id root=\"1.2.3.4\" extension=\"IPP7\"/>",
+				    "", &g, &err), CARNET_OK, "%s", err.message);
+	release(&g);
+	char data[4096];
+	snprintf(data, sizeof data,
+		 "%s<confidentialityCode code=\"N\"><translation code=\"invisible_patient\"/>"
+		 "<translation code=\"R\"/></confidentialityCode>\n"
+		 "<recordTarget><patientRole><id root=\"1.2.3.4\" extension=\"IPP7\"/>"
+		 "</patientRole></recordTarget>\n</ClinicalDocument>\n",
+		 synthetic_head);
+	cr_assert_eq(read_mem("vis.xml", data, strlen(data), &g, &err), CARNET_OK, "%s",
+		     err.message);
+	/* as written: the indexer upper-cases visibility codes once */
+	cr_assert_str_eq(g.doc.confidentiality, "N invisible_patient");
+	release(&g);
+}
