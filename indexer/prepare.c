@@ -125,14 +125,16 @@ static int collect(carnet_doc *doc, void *payload)
 	char key[CARNET_ID_MAX + 1], why[160];
 	/* a sidecar naming another patient than the document does is a
 	 * conflict, not an override, unless it says it corrects the patient */
-	if (p->meta && p->meta->patient_id && doc->patient_id && !p->meta->patient_correction) {
+	if (p->meta && (p->meta->patient_id || p->meta->patient_system) && doc->patient_id &&
+	    !p->meta->patient_correction) {
+		/* a system alone in the sidecar requalifies the document's id */
+		const char *mid = p->meta->patient_id ? p->meta->patient_id : doc->patient_id;
 		char mkey[CARNET_ID_MAX + 1];
 		if (carnet_patient__key(key, doc->patient_system, doc->patient_id, why, sizeof why))
 			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 						 "%s: the document's patient is refused: %s",
 						 p->source, why);
-		if (carnet_patient__key(mkey, p->meta->patient_system, p->meta->patient_id, why,
-					sizeof why))
+		if (carnet_patient__key(mkey, p->meta->patient_system, mid, why, sizeof why))
 			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 						 "%s: the patient of %s.meta.json is refused: %s",
 						 p->source, p->source, why);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,6 +428,21 @@ static int drop_stale(carnet_writer *w, const char *source, const carnet_doc *do
 	return rc;
 }
 
+/* Fill job's reason ("SOURCE: " then the message); returns CARNET_OK (the
+ * refusal is the input's, not a failure). */
+static int clash(carnet_prepared *job, const char *fmt, ...) CARNET_PRINTF(2, 3);
+static int clash(carnet_prepared *job, const char *fmt, ...)
+{
+	char why[CARNET_ERROR_MESSAGE_SIZE];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	carnet_error__set(&job->reason, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0, "%s: %s",
+			  job->source, why);
+	return CARNET_OK;
+}
+
 /* Refuse job (its reason filled, job->reason.code set) when one of its
  * documents would join another patient's record: a set id that another
  * patient's documents (from other files, or this one) carry, or a
@@ -442,20 +458,15 @@ static int check_sets(carnet_writer *w, carnet_prepared *job, carnet_error *err)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(job->docs[j].set_id, d->set_id) == 0 &&
 			    strcmp(job->docs[j].patient_id, d->patient_id) != 0)
-				return carnet_error__set(&job->reason, CARNET_E_INVALID,
-							 CARNET_ORIGIN_INPUT, 0,
-							 "%s: documents %s (patient %s) and %s (patient %s) share set id %s: a set belongs to one patient's record",
-							 job->source, job->docs[j].id,
-							 job->docs[j].patient_id, d->id, d->patient_id,
-							 d->set_id), CARNET_OK;
+				return clash(job, "documents %s (patient %s) and %s (patient %s) share set id %s: a set belongs to one patient's record",
+					     job->docs[j].id, job->docs[j].patient_id, d->id,
+					     d->patient_id, d->set_id);
 		if ((rc = carnet_registry__set_clash(w->reg, d->patient_id, d->set_id, job->source,
 						     other_id, other_patient, err)))
 			return rc;
 		if (other_id[0])
-			return carnet_error__set(&job->reason, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-						 0, "%s: document %s of patient %s has set id %s, which is the set of document %s of another patient (%s): a set belongs to one patient's record",
-						 job->source, d->id, d->patient_id, d->set_id,
-						 other_id, other_patient), CARNET_OK;
+			return clash(job, "document %s of patient %s has set id %s, which is the set of document %s of another patient (%s): a set belongs to one patient's record",
+				     d->id, d->patient_id, d->set_id, other_id, other_patient);
 		if (!d->replaces)
 			continue;
 		char src[PATH_MAX];
@@ -464,10 +475,8 @@ static int check_sets(carnet_writer *w, carnet_prepared *job, carnet_error *err)
 			return rc;
 		if (other_patient[0] && strcmp(other_patient, d->patient_id) != 0 &&
 		    strcmp(src, job->source) != 0)
-			return carnet_error__set(&job->reason, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-						 0, "%s: document %s of patient %s replaces document %.128s, which belongs to another patient (%s)",
-						 job->source, d->id, d->patient_id, d->replaces,
-						 other_patient), CARNET_OK;
+			return clash(job, "document %s of patient %s replaces document %.128s, which belongs to another patient (%s)",
+				     d->id, d->patient_id, d->replaces, other_patient);
 	}
 	return CARNET_OK;
 }

@@ -540,6 +540,9 @@ Test(writer, a_sidecar_naming_another_patient_than_the_document_is_refused_unles
 	char err_path[4200];
 	snprintf(err_path, sizeof err_path, "%s.meta.json names patient 271056912304521", f);
 	expect_reject(f, err_path);
+	/* a system alone would requalify the document's id: another patient */
+	th_write_str(th_path("%s.meta.json", f), "{\"patient_id_system\":\"1.2.250.1.999.1\"}");
+	expect_reject(f, "names patient 1.2.250.1.999.1^158047511203495 (set \"patient_correction\"");
 	/* the same patient, its system left out: agreed */
 	th_write_str(th_path("%s.meta.json", f), "{\"patient_id\":\"158047511203495\"}");
 	cr_assert_eq(add(f, NULL), CARNET_OUTCOME_ADDED);
