@@ -72,7 +72,7 @@ FINAL_CXXFLAGS = -std=c++17 -pthread $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibili
                  -Iinclude -Icore $(DEP_CFLAGS) -MMD -MP $(CXXFLAGS)
 FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 
-CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/codes.c \
+CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/patient.c core/codes.c \
              core/home.c core/registry.c core/access_log.c core/base64.c core/rank.c
 CORE_CXX_SRCS := core/xapian_shim.cc
 INDEXER_SRCS := indexer/reader.c indexer/budget.c indexer/read_text.c indexer/read_html.c \

@@ -1,11 +1,15 @@
 /* doc.c - documents in memory and their stored record. */
 #include "doc.h"
 
+#include "patient.h"
 #include "schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <xxhash.h>
 
 /* Field separator of the stored record (ASCII unit separator). */
 #define REC_SEP '\x1f'
@@ -106,10 +110,27 @@ int carnet_doc__encode_record(carnet_buf *out, const carnet_doc *d)
 		[CARNET_REC_CONFIDENTIALITY] = d->confidentiality,
 		[CARNET_REC_LANGUAGE] = d->language,
 	};
-	for (int i = 0; i < CARNET_REC_COUNT; i++)
-		if (put_field(out, f[i], i == CARNET_REC_COUNT - 1) != 0)
+	size_t start = out->len;
+	for (int i = 0; i < CARNET_REC_CHECK; i++)
+		if (put_field(out, f[i], 0) != 0)
 			return -1;
-	return 0;
+	XXH64_hash_t h = XXH64(out->data + start, out->len - start, 0);
+	return carnet_buf__printf(out, "%016llx", (unsigned long long)h) != 0 ? -1 : 0;
+}
+
+int carnet_doc__record_intact(const char *rec, size_t len)
+{
+	if (!rec || len < 17 || rec[len - 17] != REC_SEP)
+		return 0;
+	size_t seps = 0;
+	for (size_t i = 0; i < len; i++)
+		seps += rec[i] == REC_SEP;
+	if (seps != CARNET_REC_CHECK)
+		return 0;
+	char want[17];
+	snprintf(want, sizeof want, "%016llx",
+		 (unsigned long long)XXH64(rec, len - 16, 0));
+	return memcmp(want, rec + len - 16, 16) == 0;
 }
 
 void carnet_doc__decode_record(char *rec, char *fields[CARNET_REC_COUNT])
@@ -159,11 +180,31 @@ int carnet_doc__valid_id(const char *s)
 
 int carnet_doc__is_ins_system(const char *oid)
 {
-	static const char *const ins[] = { "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9",
-					   "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11",
-					   NULL };
-	for (size_t i = 0; oid && ins[i]; i++)
-		if (strcmp(oid, ins[i]) == 0)
+	return carnet_patient__ins_kind(oid) != 0;
+}
+
+static const char *const visibility_codes[] = { "MASQUE_PS", "INVISIBLE_PATIENT",
+						"INVISIBLE_REPRESENTANTS_LEGAUX" };
+
+int carnet_doc__is_visibility(const char *code, size_t len)
+{
+	for (size_t i = 0; code && i < sizeof visibility_codes / sizeof visibility_codes[0]; i++)
+		if (strlen(visibility_codes[i]) == len &&
+		    strncasecmp(code, visibility_codes[i], len) == 0)
 			return 1;
 	return 0;
+}
+
+void carnet_doc__normalise_visibility(char *confidentiality)
+{
+	for (char *c = confidentiality; c && *c;) {
+		size_t n = strcspn(c, " \t\r\n");
+		if (carnet_doc__is_visibility(c, n))
+			for (size_t i = 0; i < n; i++)
+				if (c[i] >= 'a' && c[i] <= 'z')
+					c[i] = (char)(c[i] - 'a' + 'A');
+		c += n;
+		while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
+			c++;
+	}
 }

@@ -38,6 +38,7 @@ typedef struct carnet_doc {
 	char *service_end;      /* YYYY-MM-DD: and ended */
 	char *replaces;         /* id of the document this one replaces (RPLC) */
 	char *other_ids;        /* the patient's other ids, "system^id" separated by spaces */
+	int patient_correction; /* sidecar: its patient replaces the document's own */
 	carnet_section *sections;
 	size_t sections_count;
 	size_t sections_cap;
@@ -61,11 +62,17 @@ enum carnet_rec_field {
 	CARNET_REC_PATIENT, CARNET_REC_TYPE, CARNET_REC_TITLE,
 	CARNET_REC_DATE, CARNET_REC_AUTHOR_ID, CARNET_REC_AUTHOR_SPECIALTY,
 	CARNET_REC_SOURCE, CARNET_REC_CONFIDENTIALITY, CARNET_REC_LANGUAGE,
+	CARNET_REC_CHECK, /* 16 hex digits: XXH64 of the record before it */
 	CARNET_REC_COUNT
 };
 
-/* Append the stored record of d to out. Returns 0 or -1 on no memory. */
+/* Append the stored record of d to out, its check last. Returns 0 or -1
+ * on no memory. */
 int carnet_doc__encode_record(carnet_buf *out, const carnet_doc *d);
+
+/* Is rec[0..len) a whole stored record whose check matches its bytes?
+ * (A damaged index must not show a garbled record as a hit.) */
+int carnet_doc__record_intact(const char *rec, size_t len);
 
 /* Split a stored record in place: rec (NUL-terminated, modified) is cut
  * into CARNET_REC_COUNT fields; missing trailing fields become "". */
@@ -74,6 +81,15 @@ void carnet_doc__decode_record(char *rec, char *fields[CARNET_REC_COUNT]);
 /* Is oid one of the INS systems (NIR, NIA, and their test ranges)? An INS
  * names a patient nationally; other ids only within their system. */
 int carnet_doc__is_ins_system(const char *oid);
+
+/* Upper-case, in place, the visibility codes (MASQUE_PS,
+ * INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX) among the
+ * space-separated codes of confidentiality (NULL is fine), however they
+ * were written: the query side matches them exactly. */
+void carnet_doc__normalise_visibility(char *confidentiality);
+
+/* Is code[0..len) one of the visibility codes, in any case? */
+int carnet_doc__is_visibility(const char *code, size_t len);
 
 /* Is s a valid calendar date "YYYY-MM-DD" (years 1900..2999)? */
 int carnet_doc__valid_date(const char *s);

@@ -599,7 +599,7 @@ int carnet_registry__doc_delete(carnet_registry *r, const char *id,
 }
 
 static int each_doc(carnet_registry *r, const char *sql, const char *key,
-		    carnet_registry_doc_cb cb, void *payload,
+		    const char *key2, carnet_registry_doc_cb cb, void *payload,
 		    carnet_error *err)
 {
 	sqlite3_stmt *st;
@@ -607,6 +607,8 @@ static int each_doc(carnet_registry *r, const char *sql, const char *key,
 	if (rc)
 		return rc;
 	bind_text(st, 1, key);
+	if (key2)
+		bind_text(st, 2, key2);
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *id = sqlite3_column_text(st, 0);
@@ -630,16 +632,68 @@ int carnet_registry__docs_of_source(carnet_registry *r, const char *path,
 {
 	return each_doc(r,
 			"SELECT id, set_id, version, date FROM documents WHERE source_path = ? ORDER BY id",
-			path, cb, payload, err);
+			path, NULL, cb, payload, err);
 }
 
-int carnet_registry__docs_of_set(carnet_registry *r, const char *set_id,
-				 carnet_registry_doc_cb cb, void *payload,
-				 carnet_error *err)
+int carnet_registry__docs_of_set(carnet_registry *r, const char *patient,
+				 const char *set_id, carnet_registry_doc_cb cb,
+				 void *payload, carnet_error *err)
 {
 	return each_doc(r,
-			"SELECT id, set_id, version, date FROM documents WHERE set_id = ? ORDER BY id",
-			set_id, cb, payload, err);
+			"SELECT id, set_id, version, date FROM documents"
+			" WHERE patient_id = ? AND set_id = ? ORDER BY id",
+			patient, set_id, cb, payload, err);
+}
+
+int carnet_registry__set_clash(carnet_registry *r, const char *patient,
+			       const char *set_id, const char *source,
+			       char id_out[CARNET_ID_MAX + 1],
+			       char patient_out[CARNET_ID_MAX + 1], carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = cached(r, &st,
+			"SELECT id, patient_id FROM documents WHERE set_id = ?"
+			" AND patient_id <> ? AND source_path <> ? ORDER BY id LIMIT 1",
+			err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, set_id);
+	bind_text(st, 2, patient);
+	bind_text(st, 3, source);
+	int s = sqlite3_step(st);
+	id_out[0] = patient_out[0] = '\0';
+	if (s == SQLITE_ROW) {
+		copy_col(st, 0, id_out, CARNET_ID_MAX + 1);
+		copy_col(st, 1, patient_out, CARNET_ID_MAX + 1);
+	}
+	release(r, st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? CARNET_OK
+						   : sql_fail(r, err, s, "look up a set");
+}
+
+int carnet_registry__doc_owner(carnet_registry *r, const char *id,
+			       char patient_out[CARNET_ID_MAX + 1],
+			       char set_out[CARNET_ID_MAX + 1], char *source_out,
+			       size_t source_size, carnet_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = cached(r, &st,
+			"SELECT patient_id, set_id, source_path FROM documents WHERE id = ?", err);
+	if (rc)
+		return rc;
+	bind_text(st, 1, id);
+	int s = sqlite3_step(st);
+	patient_out[0] = set_out[0] = '\0';
+	if (source_size)
+		source_out[0] = '\0';
+	if (s == SQLITE_ROW) {
+		copy_col(st, 0, patient_out, CARNET_ID_MAX + 1);
+		copy_col(st, 1, set_out, CARNET_ID_MAX + 1);
+		copy_col(st, 2, source_out, source_size);
+	}
+	release(r, st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? CARNET_OK
+						   : sql_fail(r, err, s, "look up document");
 }
 
 int carnet_registry__count(carnet_registry *r, int which, uint64_t *out,

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "doc.h"
+#include "schema.h"
 
 /* Schema version of registry.sqlite (PRAGMA user_version). Older files are
  * migrated forward at open; newer ones are refused with CARNET_E_VERSION. */
@@ -83,10 +84,23 @@ typedef int (*carnet_registry_doc_cb)(const char *id, const char *set_id,
 int carnet_registry__docs_of_source(carnet_registry *r, const char *path,
 				    carnet_registry_doc_cb cb, void *payload,
 				    carnet_error *err);
-/* The versions of a set, in no particular order. */
-int carnet_registry__docs_of_set(carnet_registry *r, const char *set_id,
-				 carnet_registry_doc_cb cb, void *payload,
-				 carnet_error *err);
+/* The versions of a patient's set (a set id is only ever shared within
+ * one patient's record), in no particular order. */
+int carnet_registry__docs_of_set(carnet_registry *r, const char *patient,
+				 const char *set_id, carnet_registry_doc_cb cb,
+				 void *payload, carnet_error *err);
+/* A document of set set_id that belongs to another patient than patient
+ * and was read from another file than source: its id and patient into
+ * id_out and patient_out ("" when there is none). */
+int carnet_registry__set_clash(carnet_registry *r, const char *patient,
+			       const char *set_id, const char *source,
+			       char id_out[CARNET_ID_MAX + 1],
+			       char patient_out[CARNET_ID_MAX + 1], carnet_error *err);
+/* The patient, set id and source of document id ("" when unknown). */
+int carnet_registry__doc_owner(carnet_registry *r, const char *id,
+			       char patient_out[CARNET_ID_MAX + 1],
+			       char set_out[CARNET_ID_MAX + 1], char *source_out,
+			       size_t source_size, carnet_error *err);
 
 /* Counts. */
 enum carnet_registry_count { CARNET_COUNT_DOCUMENTS, CARNET_COUNT_PATIENTS,

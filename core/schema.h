@@ -14,7 +14,8 @@
 #define CARNET_PREFIX_YEAR "XY:"        /* year of the document date */
 #define CARNET_PREFIX_CLASS "XK:"       /* DMP document class */
 #define CARNET_PREFIX_SETTING "XPS:"    /* practice setting */
-#define CARNET_TERM_LATEST "XL:1"       /* present on the newest version of a set */
+#define CARNET_PREFIX_LATEST "XL:"      /* + patient key: on the newest version of
+					   each of that patient's sets */
 
 /* Text prefix for the title (also indexed without prefix, weighted). */
 #define CARNET_PREFIX_TITLE "S"

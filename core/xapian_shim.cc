@@ -223,13 +223,13 @@ std::vector<Xapian::docid> match_all(Xapian::Database &db, const Xapian::Query &
 Xapian::Query record_filter(Xapian::Database &db, const carnet_xsearch *s)
 {
 	Xapian::Query filter = build_filter(s);
-	if (!s->whole_sets)
+	if (!s->whole_sets || !s->latest)
 		return filter;
 	carnet_xsearch access = *s;
 	access.any = s->any + (s->access_from < s->any_count ? s->access_from : s->any_count);
 	access.any_count = s->access_from < s->any_count ? s->any_count - s->access_from : 0;
 	access.date_from = access.date_to = nullptr;
-	Xapian::Query latest(CARNET_TERM_LATEST);
+	Xapian::Query latest(s->latest);
 	std::vector<Xapian::Query> must;
 	for (size_t i = 0; i < s->must_count; i++)
 		must.emplace_back(s->must[i]);

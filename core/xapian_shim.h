@@ -161,13 +161,15 @@ typedef struct carnet_xsearch {
 	const char *date_from;      /* "YYYYMMDD" inclusive, or NULL */
 	const char *date_to;        /* "YYYYMMDD" inclusive, or NULL */
 	/* Whole sets (when all versions are asked): a version without
-	 * CARNET_TERM_LATEST passes only if the newest version of its set
-	 * (same CARNET_PREFIX_SET term, with CARNET_TERM_LATEST) passes the
+	 * the latest term passes only if the newest version of its set
+	 * (same CARNET_PREFIX_SET term, with the latest term) passes the
 	 * must terms, the hide rule and the groups any[access_from..] (the
 	 * viewer's access rules): a newest version the viewer may not see
 	 * hides its whole set. */
 	int whole_sets;
 	size_t access_from;
+	const char *latest;         /* the record's newest-version term
+				       (CARNET_PREFIX_LATEST + patient key) */
 	unsigned offset;
 	unsigned limit;
 } carnet_xsearch;

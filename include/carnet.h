@@ -51,8 +51,10 @@ extern "C" {
 /* The on-disk format of an index home. Stored in the index and in the
  * registry and checked when they are opened (CARNET_E_VERSION otherwise).
  * 2: ranking values, content vectors, the record in its own value and the
- * raw text as document data, shards; an index of format 1 is rebuilt. */
-#define CARNET_INDEX_FORMAT 2
+ * raw text as document data, shards; an index of format 1 is rebuilt.
+ * 3: patients keyed by core/patient.c (INS check keys, test INS apart),
+ * the newest-version term per patient; an index of format 2 is rebuilt. */
+#define CARNET_INDEX_FORMAT 3
 
 /**
  * Version of the library actually linked, for detecting a header/library
@@ -224,13 +226,18 @@ typedef struct carnet_request {
 	size_t author_specialties_count;       /* entries in author_specialties */
 	const char *as_of;            /* YYYY-MM-DD: the day recency is counted
 					 from; NULL for today (UTC) */
+	/* version 3 */
+	const char *patient_system;   /* OID of patient_id's system, or NULL:
+					 then an id shaped like an INS is an
+					 INS, "system^id" names both, and any
+					 other id is a local id without system */
 } carnet_request;
 
-#define CARNET_REQUEST_VERSION 2
+#define CARNET_REQUEST_VERSION 3
 #define CARNET_REQUEST_INIT                                                    \
 	{ CARNET_REQUEST_VERSION, NULL, NULL, 20, 0,                           \
 	  CARNET_ROLE_PROFESSIONAL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL,  \
-	  NULL, 0, NULL }
+	  NULL, 0, NULL, NULL }
 
 typedef struct carnet_results carnet_results;
 
@@ -254,8 +261,15 @@ typedef struct carnet_results carnet_results;
  * abbreviation of it, from synonyms.tsv).
  *
  * @param[out] out  the results; NULL on failure
+ * A patient is (patient_system, patient_id), keyed as the indexer keys
+ * documents: an INS (NIR or NIA) must carry its right check key. Before a
+ * hit is returned, its stored record is checked against the request
+ * (patient, id, set, version, filters, visibility); a mismatch means a
+ * damaged index and fails the whole search with CARNET_E_CORRUPT.
+ *
  * @return CARNET_OK (possibly with no hits); CARNET_E_INVALID for a
- *         missing or malformed patient id or request; CARNET_E_DENIED for
+ *         missing or malformed patient id (an INS with a wrong check key,
+ *         an id or system holding '^') or request; CARNET_E_DENIED for
  *         a professional without a profession, or whose profession the
  *         matrix does not know; CARNET_E_QUERY for words that cannot be
  *         searched (not UTF-8, longer than CARNET_WORDS_MAX); CARNET_E_IO

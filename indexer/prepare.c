@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "codes.h"
+#include "patient.h"
 #include "schema.h"
 #include "sidecar.h"
 #include "text.h"
@@ -125,6 +126,27 @@ static int collect(carnet_doc *doc, void *payload)
 {
 	pending *p = payload;
 	carnet_error *err = p->err;
+	char key[CARNET_ID_MAX + 1], why[160];
+	/* a sidecar naming another patient than the document does is a
+	 * conflict, not an override, unless it says it corrects the patient */
+	if (p->meta && (p->meta->patient_id || p->meta->patient_system) && doc->patient_id &&
+	    !p->meta->patient_correction) {
+		/* a system alone in the sidecar requalifies the document's id */
+		const char *mid = p->meta->patient_id ? p->meta->patient_id : doc->patient_id;
+		char mkey[CARNET_ID_MAX + 1];
+		if (carnet_patient__key(key, doc->patient_system, doc->patient_id, why, sizeof why))
+			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+						 "%s: the document's patient is refused: %s",
+						 p->source, why);
+		if (carnet_patient__key(mkey, p->meta->patient_system, mid, why, sizeof why))
+			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+						 "%s: the patient of %s.meta.json is refused: %s",
+						 p->source, p->source, why);
+		if (strcmp(key, mkey) != 0)
+			return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+						 "%s: the document names patient %s but %s.meta.json names patient %s (set \"patient_correction\": true in the sidecar if it corrects the patient)",
+						 p->source, key, p->source, mkey);
+	}
 	if (p->meta && carnet_sidecar__apply(doc, p->meta) != 0)
 		goto nomem;
 	if (carnet_doc__sets(&doc->source, p->source) != 0)
@@ -133,20 +155,14 @@ static int collect(carnet_doc *doc, void *payload)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
 					 0, "%s: no patient id (give \"patient_id\" in %s.meta.json)",
 					 p->source, p->source);
-	/* an INS is national: its number alone names the patient; any other
-	 * id is only unique within its system, so it is qualified by it */
-	if (doc->patient_system && *doc->patient_system &&
-	    !carnet_doc__is_ins_system(doc->patient_system) &&
-	    strchr(doc->patient_id, '^') == NULL) {
-		char q[2 * CARNET_ID_MAX + 2];
-		snprintf(q, sizeof q, "%s^%s", doc->patient_system, doc->patient_id);
-		if (carnet_doc__sets(&doc->patient_id, q) != 0)
-			goto nomem;
-	}
-	if (!carnet_doc__valid_id(doc->patient_id))
-		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
-					 0, "%s: patient id is not a printable code of at most %d bytes",
-					 p->source, CARNET_ID_MAX);
+	/* the patient's key (core/patient.c): the query side keys requests
+	 * with the same function */
+	if (carnet_patient__key(key, doc->patient_system, doc->patient_id, why, sizeof why))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: %s", p->source, why);
+	if (carnet_doc__sets(&doc->patient_id, key) != 0)
+		goto nomem;
+	carnet_doc__normalise_visibility(doc->confidentiality);
 	if (!doc->id) {
 		/* a stable id derived from where the document was read */
 		char id[40];

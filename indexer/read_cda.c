@@ -772,6 +772,61 @@ static int not_cda(const carnet_input *in, const xmlNode *root, carnet_error *er
 	return bad(err, in, why);
 }
 
+/* A document belongs to one patient: a CDA with several recordTargets is
+ * refused, naming the first two. */
+static int one_patient(const xmlNode *cda, const carnet_input *in, carnet_error *err)
+{
+	const xmlNode *first = NULL;
+	int n = 0, rc = CARNET_OK;
+	for (const xmlNode *c = cda->children; c && rc == CARNET_OK; c = c->next) {
+		if (!is(c, "recordTarget"))
+			continue;
+		if (n++ == 0) {
+			first = c;
+			continue;
+		}
+		carnet_doc a, b;
+		carnet_doc__init(&a);
+		carnet_doc__init(&b);
+		if (patient(&a, child(first, "patientRole")) || patient(&b, child(c, "patientRole"))) {
+			rc = nomem(err, in);
+		} else {
+			const char *ia = carnet_doc__valid_id(a.patient_id) ? a.patient_id : "(none)";
+			const char *ib = carnet_doc__valid_id(b.patient_id) ? b.patient_id : "(none)";
+			rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT,
+					       CARNET_READER_PATIENT_CONFLICT,
+					       "%s: CDA has several recordTargets (patients %.128s and %.128s): "
+					       "a document belongs to one patient",
+					       in->path, ia, ib);
+		}
+		carnet_doc__clear(&a);
+		carnet_doc__clear(&b);
+	}
+	return rc;
+}
+
+/* Visibility codes (MASQUE_PS, ...) carried as translations of the
+ * confidentialityCode join the confidentiality codes. 0 or -1 (memory). */
+static int visibility(carnet_doc *d, const xmlNode *cda)
+{
+	const xmlNode *cc = child(cda, "confidentialityCode");
+	for (const xmlNode *t = cc ? cc->children : NULL; t; t = t->next) {
+		char *code = is(t, "translation") ? attr(t, "code") : NULL;
+		int rc = 0;
+		if (code && carnet_doc__is_visibility(code, strlen(code))) {
+			carnet_buf b = CARNET_BUF_INIT;
+			rc = carnet_buf__printf(&b, "%s%s%s", d->confidentiality ? d->confidentiality : "",
+						d->confidentiality ? " " : "", code) ||
+			     carnet_doc__set(&d->confidentiality, b.data, b.len);
+			carnet_buf__free(&b);
+		}
+		xmlFree(code);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 		    carnet_error *err)
 {
@@ -800,12 +855,14 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 		rc = not_cda(in, root, err);
 		goto out;
 	}
-	if (header(&d, cda) != 0)
+	if (header(&d, cda) != 0 || visibility(&d, cda) != 0)
 		goto nomem;
 	if (!d.patient_id) {
 		rc = bad(err, in, "no patient id in recordTarget");
 		goto out;
 	}
+	if ((rc = one_patient(cda, in, err)) != CARNET_OK)
+		goto out;
 	const xmlNode *comp = child(cda, "component");
 	const xmlNode *sb = child(comp, "structuredBody");
 	const xmlNode *nx = child(comp, "nonXMLBody");

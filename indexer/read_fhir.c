@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "base64.h"
+#include "patient.h"
 #include "schema.h"
 
 /* The OIDs of the INS (national health identifier), preferred in order. */
@@ -20,7 +21,6 @@ static const char *const ins_oids[] = {
 	"1.2.250.1.213.1.4.11",
 };
 #define RPPS_OID "1.2.250.1.71.4.2.1"
-#define WEAK_SYSTEM "fhir-reference" /* patient_system of a bare reference */
 #define MAX_SECTION_DEPTH 8
 
 /* Reading state of one input. Errors are sticky: once rc is set, the
@@ -192,42 +192,126 @@ static void ref_type(const char *ref, char *out, size_t size)
 	}
 }
 
-/* The resource a reference points to: "#id" among container's contained
- * resources; otherwise the entry of bundle whose fullUrl is ref, or whose
- * resource has the type and id the reference ends with. NULL if none. */
-static json_t *resolve(json_t *container, json_t *bundle, const char *ref)
+/* How a reference resolved (resolve_ref). */
+enum { REF_FOUND, REF_NONE, REF_OTHER_SERVER, REF_AMBIGUOUS };
+
+/* The fullUrl of the entry of bundle holding res, or NULL. */
+static const char *full_url_of(json_t *bundle, json_t *res)
 {
-	json_t *r;
+	json_t *e;
 	size_t i;
+	json_array_foreach(json_object_get(bundle, "entry"), i, e)
+		if (json_object_get(e, "resource") == res)
+			return jstr(e, "fullUrl");
+	return NULL;
+}
+
+/* Is ref absolute ("http://h/Patient/x", "urn:uuid:u")? */
+static int ref_absolute(const char *ref)
+{
+	return strstr(ref, "://") != NULL || strncmp(ref, "urn:", 4) == 0;
+}
+
+/* The length of the server base of absolute url ".../Type/id[/_history/n]":
+ * what comes before "Type/id"; 0 when there is none (urn:). */
+static size_t url_base_len(const char *url)
+{
+	size_t idlen;
+	const char *id = ref_id(url, &idlen);
+	if (strncmp(url, "urn:", 4) == 0 || id == url || id[-1] != '/')
+		return 0;
+	const char *t = id - 1;
+	while (t > url && t[-1] != '/')
+		t--;
+	return (size_t)(t - url);
+}
+
+/* The resource a reference points to: "#id" among container's contained
+ * resources; otherwise the entry of bundle whose fullUrl is the reference
+ * (a relative one made absolute with the base of container's own
+ * fullUrl). A relative reference in a bundle whose entries have no
+ * fullUrl falls back to the entry of that type and id. Returns REF_FOUND
+ * with *out set; REF_OTHER_SERVER when only an entry of another server
+ * has that type and id (its fullUrl in *other); REF_AMBIGUOUS when
+ * entries of several servers do; REF_NONE otherwise. */
+static int resolve_ref(json_t *container, json_t *bundle, const char *ref, json_t **out,
+		       const char **other)
+{
+	json_t *r, *e;
+	size_t i;
+	*out = NULL;
+	if (other)
+		*other = NULL;
 	if (!ref)
-		return NULL;
+		return REF_NONE;
 	if (ref[0] == '#') {
 		json_array_foreach(json_object_get(container, "contained"), i, r)
-			if (json_is_object(r) && jstr(r, "id") && strcmp(jstr(r, "id"), ref + 1) == 0)
-				return r;
-		return NULL;
+			if (json_is_object(r) && jstr(r, "id") && strcmp(jstr(r, "id"), ref + 1) == 0) {
+				*out = r;
+				return REF_FOUND;
+			}
+		return REF_NONE;
 	}
-	json_t *entries = json_object_get(bundle, "entry"), *e;
+	json_t *entries = json_object_get(bundle, "entry");
+	/* the reference as an absolute url */
+	carnet_buf want = CARNET_BUF_INIT;
+	const char *own = full_url_of(bundle, container);
+	size_t base = own && !ref_absolute(ref) ? url_base_len(own) : 0;
+	int oom = base ? carnet_buf__printf(&want, "%.*s%s", (int)base, own, ref)
+		       : carnet_buf__puts(&want, ref);
 	json_array_foreach(entries, i, e) {
 		const char *url = jstr(e, "fullUrl");
 		r = json_object_get(e, "resource");
-		if (url && json_is_object(r) && strcmp(url, ref) == 0)
-			return r;
+		if (!oom && url && json_is_object(r) && strcmp(url, want.data) == 0) {
+			carnet_buf__free(&want);
+			*out = r;
+			return REF_FOUND;
+		}
 	}
+	carnet_buf__free(&want);
 	char type[64];
 	size_t idlen;
 	const char *id = ref_id(ref, &idlen);
 	ref_type(ref, type, sizeof type);
 	if (!type[0] || !idlen)
-		return NULL;
+		return REF_NONE;
+	/* entries of that type and id: usable only if no server says
+	 * otherwise (an absolute reference, or a known base, must match) */
+	json_t *found = NULL;
+	const char *found_url = NULL;
+	int servers = 0, rc = REF_NONE;
 	json_array_foreach(entries, i, e) {
 		r = json_object_get(e, "resource");
 		const char *rid = jstr(r, "id");
-		if (rid && rtype_is(r, type) && strlen(rid) == idlen &&
-		    memcmp(rid, id, idlen) == 0)
-			return r;
+		if (!rid || !rtype_is(r, type) || strlen(rid) != idlen || memcmp(rid, id, idlen) != 0)
+			continue;
+		const char *url = jstr(e, "fullUrl");
+		if (url && (ref_absolute(ref) || base)) {
+			if (other)
+				*other = url;
+			rc = REF_OTHER_SERVER;
+			continue;
+		}
+		if (found && url && found_url && url_base_len(url) == url_base_len(found_url) &&
+		    strncmp(url, found_url, url_base_len(url)) == 0)
+			continue; /* the same server's resource twice */
+		servers++;
+		found = r;
+		found_url = url;
 	}
-	return NULL;
+	if (servers > 1)
+		return REF_AMBIGUOUS;
+	if (found) {
+		*out = found;
+		return REF_FOUND;
+	}
+	return rc;
+}
+
+static json_t *resolve(json_t *container, json_t *bundle, const char *ref)
+{
+	json_t *r;
+	return resolve_ref(container, bundle, ref, &r, NULL) == REF_FOUND ? r : NULL;
 }
 
 /* ---- filling fields ---- */
@@ -416,47 +500,136 @@ static int patient_from_search(ctx *c, carnet_doc *d, const char *ref)
 	return 0;
 }
 
-/* The patient of a DocumentReference or Composition: subject.identifier;
- * the Patient subject.reference resolves to; the identifier of a
- * conditional reference; the DocumentReference's source patient; at last
- * the id part of the reference (system "fhir-reference"). */
-static void take_patient(ctx *c, carnet_doc *d, json_t *res, json_t *bundle)
+/* A patient named by (system, id), to show in a message: its key, or
+ * the id as given when it has none (never unprintable bytes). */
+static const char *patient_label(char *out, size_t size, const char *system, const char *id)
+{
+	char key[CARNET_ID_MAX + 1], why[160];
+	if (carnet_patient__key(key, system, id, why, sizeof why) == 0)
+		snprintf(out, size, "%s", key);
+	else if (carnet_doc__valid_id(id) && (!system || carnet_doc__valid_id(system)))
+		snprintf(out, size, "%s%s%s", system ? system : "", system ? "|" : "", id);
+	else
+		snprintf(out, size, "(unprintable id)");
+	return out;
+}
+
+/* Do (s1, i1) and (s2, i2) name the same patient? */
+static int same_patient(const char *s1, const char *i1, const char *s2, const char *i2)
+{
+	char k1[CARNET_ID_MAX + 1], k2[CARNET_ID_MAX + 1], why[160];
+	if (carnet_patient__key(k1, s1, i1, why, sizeof why) == 0 &&
+	    carnet_patient__key(k2, s2, i2, why, sizeof why) == 0)
+		return strcmp(k1, k2) == 0;
+	s1 = strip_oid(s1);
+	s2 = strip_oid(s2);
+	return strcmp(i1, i2) == 0 && strcmp(s1 ? s1 : "", s2 ? s2 : "") == 0;
+}
+
+/* Take the patient `p` found in `where` into d; if d already has one
+ * that is another patient, the document is refused naming both. */
+static void agree_patient(ctx *c, carnet_doc *d, const carnet_doc *p, const char *what,
+			  const char *where)
+{
+	if (c->rc || !p->patient_id)
+		return;
+	if (!d->patient_id) {
+		fill(c, &d->patient_id, p->patient_id);
+		fill(c, &d->patient_system, p->patient_system);
+		return;
+	}
+	if (same_patient(d->patient_system, d->patient_id, p->patient_system, p->patient_id))
+		return;
+	char a[CARNET_ID_MAX + 64], b[CARNET_ID_MAX + 64];
+	c->rc = carnet_error__set(c->err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+				  "%s: %s names patient %s but %s names patient %s: the document "
+				  "is not filed under either",
+				  c->in->path, what,
+				  patient_label(a, sizeof a, d->patient_system, d->patient_id), where,
+				  patient_label(b, sizeof b, p->patient_system, p->patient_id));
+}
+
+/* A reference, to show in a message (printable ASCII, at most 100 bytes). */
+static const char *ref_label(char *out, size_t size, const char *ref)
+{
+	size_t n = 0;
+	for (const char *r = ref ? ref : ""; *r && n + 1 < size && n < 100; r++)
+		out[n++] = (*r > 0x20 && *r < 0x7f) ? *r : '?';
+	out[n] = '\0';
+	return out;
+}
+
+/* The patient of a DocumentReference or Composition (`what`, for
+ * messages): subject.identifier; the Patient subject.reference resolves
+ * to (its INS, else its first identifier); the identifier of a
+ * conditional reference. A reference that resolves to nothing in the
+ * file, to another server's resource, or to a Patient without an
+ * identifier refuses the document: the id part of a reference alone does
+ * not name a patient. The DocumentReference's source patient brings
+ * aliases only. */
+static void take_patient(ctx *c, carnet_doc *d, json_t *res, json_t *bundle, const char *what)
 {
 	json_t *subj = json_object_get(res, "subject");
 	json_t *ident = json_object_get(subj, "identifier");
 	const char *ref = jstr(subj, "reference");
-	const char *weak = NULL;
-	size_t weak_len = 0;
+	char rl[128];
+	carnet_doc p;
+	carnet_doc__init(&p);
 	if (jstr(ident, "value") && carnet_doc__valid_id(jstr(ident, "value"))) {
-		fill(c, &d->patient_id, jstr(ident, "value"));
-		fill(c, &d->patient_system, strip_oid(jstr(ident, "system")));
+		fill(c, &p.patient_id, jstr(ident, "value"));
+		fill(c, &p.patient_system, strip_oid(jstr(ident, "system")));
 	}
-	if (!d->patient_id && ref) {
-		json_t *p = resolve(res, bundle, ref);
-		if (p && rtype_is(p, "Patient")) {
-			if (!patient_from(c, d, p) && jstr(p, "id")) {
-				weak = jstr(p, "id");
-				weak_len = strlen(weak);
-			}
-		} else if (strchr(ref, '?')) {
-			patient_from_search(c, d, ref);
-		} else if (ref[0] != '#') {
-			weak = ref_id(ref, &weak_len);
+	if (ref && !c->rc) {
+		json_t *r;
+		const char *other;
+		int how = resolve_ref(res, bundle, ref, &r, &other);
+		carnet_doc q;
+		carnet_doc__init(&q);
+		if (how == REF_FOUND && rtype_is(r, "Patient")) {
+			if (!patient_from(c, &q, r))
+				c->rc = carnet_error__set(c->err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+							  "%s: %s subject %s is a Patient without an identifier",
+							  c->in->path, what, ref_label(rl, sizeof rl, ref));
+		} else if (how == REF_FOUND) {
+			c->rc = carnet_error__set(c->err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+						  "%s: %s subject %s is not a Patient", c->in->path, what,
+						  ref_label(rl, sizeof rl, ref));
+		} else if (how == REF_OTHER_SERVER) {
+			char ol[128];
+			c->rc = carnet_error__set(c->err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+						  "%s: %s subject %s is not on the server of the bundle's entry %s",
+						  c->in->path, what, ref_label(rl, sizeof rl, ref),
+						  ref_label(ol, sizeof ol, other));
+		} else if (how == REF_AMBIGUOUS) {
+			c->rc = carnet_error__set(c->err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+						  "%s: %s subject %s matches Patients of several servers",
+						  c->in->path, what, ref_label(rl, sizeof rl, ref));
+		} else if (!(strchr(ref, '?') && patient_from_search(c, &q, ref)) && !p.patient_id) {
+			c->rc = carnet_error__set(c->err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+						  "%s: %s subject %s resolves to no Patient in the file",
+						  c->in->path, what, ref_label(rl, sizeof rl, ref));
 		}
+		if (!p.patient_id) {
+			fill(c, &p.patient_id, q.patient_id);
+			fill(c, &p.patient_system, q.patient_system);
+			fill(c, &p.other_ids, q.other_ids);
+		} else {
+			char where[200];
+			snprintf(where, sizeof where, "its subject reference %s",
+				 ref_label(rl, sizeof rl, ref));
+			agree_patient(c, &p, &q, "its subject identifier", where);
+			fill(c, &p.other_ids, q.other_ids);
+		}
+		carnet_doc__clear(&q);
 	}
 	json_t *src = resolve(res, bundle, jstr(jpath(res, "context", "sourcePatientInfo"), "reference"));
-	if (src && rtype_is(src, "Patient")) {
-		if (!d->patient_id && weak) {
-			/* the subject names the patient; the source's ids are aliases */
-			fill_n(c, &d->patient_id, weak, weak_len);
-			fill(c, &d->patient_system, WEAK_SYSTEM);
-		}
-		patient_from(c, d, src);
-	}
-	if (!d->patient_id && weak) {
-		fill_n(c, &d->patient_id, weak, weak_len);
-		fill(c, &d->patient_system, WEAK_SYSTEM);
-	}
+	if (src && rtype_is(src, "Patient") && p.patient_id)
+		patient_from(c, &p, src); /* the source's ids are aliases */
+	int had = d->patient_id != NULL;
+	agree_patient(c, d, &p, had ? "the document" : what, what);
+	if (!had)
+		fill(c, &d->other_ids, p.other_ids);
+	carnet_doc__clear(&p);
 }
 
 /* The preferred identifier of a Practitioner: the RPPS, else the first. */
@@ -579,6 +752,12 @@ static void take_security_labels(ctx *c, carnet_doc *d, json_t *res)
 	json_array_foreach(json_object_get(res, "securityLabel"), i, label)
 		json_array_foreach(json_object_get(label, "coding"), k, coding)
 			add_conf(c, &b, jstr(coding, "code"));
+	/* visibility codes may come as security tags of the resource too */
+	json_array_foreach(jpath(res, "meta", "security"), i, coding) {
+		const char *code = jstr(coding, "code");
+		if (code && carnet_doc__is_visibility(code, strlen(code)))
+			add_conf(c, &b, code);
+	}
 	if (b.len)
 		fill_n(c, &d->confidentiality, b.data, b.len);
 	carnet_buf__free(&b);
@@ -714,10 +893,11 @@ static int cda_sink(carnet_doc *cda, void *payload)
 			return nomem(c);
 	if (st->seen++)
 		return 0;
-	/* a bare FHIR reference is a weaker patient id than the CDA's */
-	if (d->patient_system && strcmp(d->patient_system, WEAK_SYSTEM) == 0 && cda->patient_id) {
-		carnet_doc__sets(&d->patient_id, NULL);
-		carnet_doc__sets(&d->patient_system, NULL);
+	/* the container and the CDA it carries must name one patient */
+	if (d->patient_id && cda->patient_id) {
+		agree_patient(c, d, cda, "the FHIR resource", "its embedded CDA's recordTarget");
+		if (c->rc)
+			return c->rc;
 	}
 	struct {
 		char **to;
@@ -771,6 +951,11 @@ static void cda_content(ctx *c, carnet_doc *d, const char *data, size_t len,
 	carnet_error e;
 	carnet_error__clear(&e);
 	int rc = carnet_reader_cda.read(&sub, cda_sink, &st, &e);
+	if (!c->rc && rc && e.sys_code == CARNET_READER_PATIENT_CONFLICT) {
+		if (c->err)
+			*c->err = e; /* whose document it is cannot be told */
+		c->rc = rc;
+	}
 	if (!c->rc)
 		keep_fatal(c, rc, &e);
 	if (!c->rc && st.set_id && !*set_id) {
@@ -1019,7 +1204,7 @@ static void composition_content(ctx *c, carnet_doc *d, json_t *bundle, json_t *c
 			if (system_ends(jstr(cc, "system"), "1.2.250.1.213.1.1.4.1") ||
 			    (jstr(cc, "system") && strstr(jstr(cc, "system"), "TRE_A03")))
 				fill_code(c, &d->class_code, jstr(cc, "code"));
-	take_patient(c, d, comp, bundle);
+	take_patient(c, d, comp, bundle, "the Composition");
 	fill_date(c, &d->date, jstr(comp, "date"));
 	fill(c, &d->title, jstr(comp, "title"));
 	fill(c, &d->title, jstr(coding, "display"));
@@ -1032,7 +1217,9 @@ static void composition_content(ctx *c, carnet_doc *d, json_t *bundle, json_t *c
 		add_conf(c, &b, jstr(comp, "confidentiality"));
 		json_array_foreach(jpath(comp, "meta", "security"), i, sec)
 			if (system_ends(jstr(sec, "system"), "v3-Confidentiality") ||
-			    system_ends(jstr(sec, "system"), "1.2.250.1.213.1.1.4.13"))
+			    system_ends(jstr(sec, "system"), "1.2.250.1.213.1.1.4.13") ||
+			    (jstr(sec, "code") && carnet_doc__is_visibility(jstr(sec, "code"),
+									    strlen(jstr(sec, "code")))))
 				add_conf(c, &b, jstr(sec, "code"));
 		if (b.len)
 			fill_n(c, &d->confidentiality, b.data, b.len);
@@ -1089,7 +1276,9 @@ static void read_docref(ctx *c, json_t *dr, json_t *bundle, size_t n)
 	int cda_version = 1;
 	fill(c, &d.id, docref_id(dr));
 	take_replaces(c, &d, dr, bundle);
-	take_patient(c, &d, dr, bundle);
+	char what[64];
+	snprintf(what, sizeof what, "DocumentReference %zu", n);
+	take_patient(c, &d, dr, bundle, what);
 	json_t *type = json_object_get(dr, "type");
 	json_t *coding = pick_coding(type, "http://loinc.org");
 	if (jstr(coding, "code") && carnet_doc__valid_id(jstr(coding, "code")))

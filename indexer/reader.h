@@ -47,6 +47,11 @@ typedef struct carnet_input {
  * reader, which then returns that value. */
 typedef int (*carnet_doc_sink)(carnet_doc *doc, void *payload);
 
+/* err->sys_code of an input refused for whom it belongs to (several or
+ * disagreeing patients): a container carrying it as an attachment is
+ * refused too, never filed under its own patient. */
+#define CARNET_READER_PATIENT_CONFLICT 0x7a71
+
 /* The reader needs a sidecar FILE.meta.json (its format carries no patient). */
 #define CARNET_READER_NEEDS_SIDECAR 1u
 

@@ -146,6 +146,14 @@ int carnet_sidecar__parse(carnet_doc *meta, const char *path,
 			goto out;
 	if ((rc = take_confidentiality(meta, root, path, err)))
 		goto out;
+	json_t *corr = json_object_get(root, "patient_correction");
+	if (corr && !json_is_null(corr)) {
+		if (!json_is_boolean(corr)) {
+			rc = bad(err, path, "patient_correction", "must be true or false");
+			goto out;
+		}
+		meta->patient_correction = json_is_true(corr);
+	}
 	json_t *v = json_object_get(root, "version");
 	if (v && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
@@ -185,6 +193,11 @@ int carnet_sidecar__apply(carnet_doc *doc, const carnet_doc *meta)
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (f[i].from && carnet_doc__sets(f[i].to, f[i].from) != 0)
 			return -1;
+	/* a patient id names its system too: without one in the sidecar, the
+	 * document's system does not qualify the sidecar's id */
+	if (meta->patient_id && !meta->patient_system &&
+	    carnet_doc__sets(&doc->patient_system, NULL) != 0)
+		return -1;
 	if (meta->version > 0)
 		doc->version = meta->version;
 	return 0;

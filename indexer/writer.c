@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,30 +377,31 @@ static int scan_set(const char *id, const char *set_id, int version,
 	return 0;
 }
 
-/* Make the newest version of set_id, and only it, carry the latest term.
- * Call after the registry holds the set's current versions. If fresh is
- * not NULL, it is the prepared document of version fresh_id, not yet in
- * the index: its term is set there, which spares rewriting it once put. */
-static int mark_latest(carnet_writer *w, const char *set_id, const char *fresh_id,
-		       carnet_xprepared *fresh, carnet_error *err)
+/* Make the newest version of patient's set_id, and only it, carry the
+ * patient's latest term. Call after the registry holds the set's current
+ * versions. If fresh is not NULL, it is the prepared document of version
+ * fresh_id, not yet in the index: its term is set there, which spares
+ * rewriting it once put. */
+static int mark_latest(carnet_writer *w, const char *patient, const char *set_id,
+		       const char *fresh_id, carnet_xprepared *fresh, carnet_error *err)
 {
 	set_scan s;
 	memset(&s, 0, sizeof s);
-	int rc = carnet_registry__docs_of_set(w->reg, set_id, scan_set, &s, err);
+	char latest_term[CARNET_ID_MAX + 8];
+	snprintf(latest_term, sizeof latest_term, CARNET_PREFIX_LATEST "%s", patient);
+	int rc = carnet_registry__docs_of_set(w->reg, patient, set_id, scan_set, &s, err);
 	if (rc == CARNET_E_NOMEM)
 		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0,
 				  "out of memory scanning versions");
 	for (size_t i = 0; rc == CARNET_OK && i < s.count; i++) {
 		int latest = strcmp(s.ids[i], s.best_id) == 0;
 		if (fresh && strcmp(s.ids[i], fresh_id) == 0) {
-			rc = carnet_xap_prepared_set_term(fresh, CARNET_TERM_LATEST,
-							  latest, err);
+			rc = carnet_xap_prepared_set_term(fresh, latest_term, latest, err);
 			continue;
 		}
 		char term[CARNET_ID_MAX + 8];
 		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", s.ids[i]);
-		rc = carnet_xap_writer_set_term(w->xw, term, CARNET_TERM_LATEST,
-						latest, err);
+		rc = carnet_xap_writer_set_term(w->xw, term, latest_term, latest, err);
 		if (rc == CARNET_E_NOTFOUND) /* registry ahead of the index */
 			rc = CARNET_OK;
 	}
@@ -449,11 +451,13 @@ static int drop_stale(carnet_writer *w, const char *source, const carnet_doc *do
 			kept = strcmp(docs[j].id, pd.ids[i][0]) == 0;
 		if (kept)
 			continue;
-		char term[CARNET_ID_MAX + 8];
+		char term[CARNET_ID_MAX + 8], patient[CARNET_ID_MAX + 1], set[CARNET_ID_MAX + 1];
 		snprintf(term, sizeof term, CARNET_PREFIX_ID "%s", pd.ids[i][0]);
-		if ((rc = carnet_xap_writer_delete(w->xw, term, err)) == CARNET_OK &&
+		if ((rc = carnet_registry__doc_owner(w->reg, pd.ids[i][0], patient, set, NULL, 0,
+						     err)) == CARNET_OK &&
+		    (rc = carnet_xap_writer_delete(w->xw, term, err)) == CARNET_OK &&
 		    (rc = carnet_registry__doc_delete(w->reg, pd.ids[i][0], err)) == CARNET_OK)
-			rc = mark_latest(w, pd.ids[i][1], NULL, NULL, err);
+			rc = mark_latest(w, patient, set, NULL, NULL, err);
 	}
 	free(pd.ids);
 	return rc;
@@ -485,6 +489,59 @@ static void conflict(carnet_prepared *job, size_t i, const char *other)
 			  "%s: document id %.128s is also in %s, which is indexed: "
 			  "two files hold the same document; the one in %s is kept",
 			  job->source, job->docs[i].id, other, other);
+}
+
+/* Fill job's reason ("SOURCE: " then the message); returns CARNET_OK (the
+ * refusal is the input's, not a failure). */
+static int clash(carnet_prepared *job, const char *fmt, ...) CARNET_PRINTF(2, 3);
+static int clash(carnet_prepared *job, const char *fmt, ...)
+{
+	char why[CARNET_ERROR_MESSAGE_SIZE];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	carnet_error__set(&job->reason, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0, "%s: %s",
+			  job->source, why);
+	return CARNET_OK;
+}
+
+/* Refuse job (its reason filled, job->reason.code set) when one of its
+ * documents would join another patient's record: a set id that another
+ * patient's documents (from other files, or this one) carry, or a
+ * replaced document of another patient. Returns a registry failure. */
+static int check_sets(carnet_writer *w, carnet_prepared *job, carnet_error *err)
+{
+	char other_id[CARNET_ID_MAX + 1], other_patient[CARNET_ID_MAX + 1];
+	char other_set[CARNET_ID_MAX + 1];
+	int rc;
+	carnet_error__clear(&job->reason);
+	for (size_t i = 0; i < job->count; i++) {
+		const carnet_doc *d = &job->docs[i];
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(job->docs[j].set_id, d->set_id) == 0 &&
+			    strcmp(job->docs[j].patient_id, d->patient_id) != 0)
+				return clash(job, "documents %s (patient %s) and %s (patient %s) share set id %s: a set belongs to one patient's record",
+					     job->docs[j].id, job->docs[j].patient_id, d->id,
+					     d->patient_id, d->set_id);
+		if ((rc = carnet_registry__set_clash(w->reg, d->patient_id, d->set_id, job->source,
+						     other_id, other_patient, err)))
+			return rc;
+		if (other_id[0])
+			return clash(job, "document %s of patient %s has set id %s, which is the set of document %s of another patient (%s): a set belongs to one patient's record",
+				     d->id, d->patient_id, d->set_id, other_id, other_patient);
+		if (!d->replaces)
+			continue;
+		char src[PATH_MAX];
+		if ((rc = carnet_registry__doc_owner(w->reg, d->replaces, other_patient, other_set,
+						     src, sizeof src, err)))
+			return rc;
+		if (other_patient[0] && strcmp(other_patient, d->patient_id) != 0 &&
+		    strcmp(src, job->source) != 0)
+			return clash(job, "document %s of patient %s replaces document %.128s, which belongs to another patient (%s)",
+				     d->id, d->patient_id, d->replaces, other_patient);
+	}
+	return CARNET_OK;
 }
 
 /* Apply a prepared input to the index and the registry (writer thread). */
@@ -549,6 +606,12 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 								    err))))
 			return rc;
 	}
+	/* a set, and what a document replaces, belong to one patient's record:
+	 * another patient's set or document is a clash, never joined */
+	if ((rc = check_sets(w, job, err)) != CARNET_OK)
+		return rc;
+	if (job->reason.code)
+		return record_reject(w, job->source, job->hash, &job->reason, outcome_out, err);
 	/* index: drop what the source no longer yields, then put */
 	if ((rc = drop_stale(w, job->source, job->docs, job->count, err)))
 		return rc;
@@ -556,8 +619,18 @@ static int apply(carnet_writer *w, carnet_prepared *job,
 		char id_term[CARNET_ID_MAX + 8];
 		snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", job->docs[i].id);
 		carnet_xprepared *x = job->xdocs[i];
+		/* the record and set a re-read document leaves */
+		char old_patient[CARNET_ID_MAX + 1], old_set[CARNET_ID_MAX + 1];
+		if ((rc = carnet_registry__doc_owner(w->reg, job->docs[i].id, old_patient, old_set,
+						     NULL, 0, err)))
+			return rc;
 		if ((rc = carnet_registry__doc_put(w->reg, &job->docs[i], err)) ||
-		    (rc = mark_latest(w, job->docs[i].set_id, job->docs[i].id, x, err)))
+		    (rc = mark_latest(w, job->docs[i].patient_id, job->docs[i].set_id,
+				      job->docs[i].id, x, err)))
+			return rc;
+		if (old_patient[0] && (strcmp(old_patient, job->docs[i].patient_id) != 0 ||
+				       strcmp(old_set, job->docs[i].set_id) != 0) &&
+		    (rc = mark_latest(w, old_patient, old_set, NULL, NULL, err)))
 			return rc;
 		job->xdocs[i] = NULL; /* consumed by put_prepared */
 		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, x, err)))

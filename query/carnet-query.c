@@ -31,7 +31,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: carnet-query [--index DIR] --patient ID [VIEWER] [FILTERS] [OUTPUT] [WORDS...]\n"
 	      "  --index DIR  index home (default $CARNET_INDEX, else ./carnet.idx)\n"
-	      "  --patient ID the patient whose record is searched (required)\n"
+	      "  --patient ID the patient whose record is searched (required): an INS\n"
+	      "               (its system may be left out), or an id of system OID\n"
+	      "  --patient-system OID  the system of --patient's id (or --patient OID^ID)\n"
 	      "  VIEWER:  --role professional|patient|legal-representative (default professional)\n"
 	      "           --profession CODE  TRE_G15 profession (10 médecin, 21 pharmacien,\n"
 	      "                      60 infirmier, ...); required for a professional\n"
@@ -474,6 +476,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "index", required_argument, NULL, 'i' },
 		{ "patient", required_argument, NULL, 'p' },
+		{ "patient-system", required_argument, NULL, 'y' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "profession", required_argument, NULL, 'P' },
 		{ "specialty", required_argument, NULL, 's' },
@@ -504,6 +507,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'i': home = optarg; break;
 		case 'p': req.patient_id = optarg; break;
+		case 'y': req.patient_system = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "professional") == 0)
 				req.role = CARNET_ROLE_PROFESSIONAL;
@@ -576,6 +580,12 @@ int main(int argc, char **argv)
 		return usage_error("--patient ID is required");
 	req.types = types;
 	req.author_specialties = specs;
+	if (access_log && req.patient_system) {
+		/* the log is read by key: "system^id" goes through the same rule */
+		char both[512];
+		snprintf(both, sizeof both, "%s^%s", req.patient_system, req.patient_id);
+		return show_access_log(home, both, json);
+	}
 	if (access_log)
 		return show_access_log(home, req.patient_id, json);
 	if (req.role == CARNET_ROLE_PROFESSIONAL && !req.profession)

@@ -2,6 +2,7 @@
  * request into a filtered Xapian search, and the results. The patient filter
  * and the visibility rules are applied here, never left to the caller. */
 #include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "codes.h"
 #include "doc.h"
 #include "home.h"
+#include "patient.h"
 #include "policy.h"
 #include "rank.h"
 #include "snippet.h"
@@ -175,12 +177,19 @@ static int log_request(carnet_index *idx, const carnet_request *req,
 		}
 	carnet_access a;
 	memset(&a, 0, sizeof a);
+	char key[CARNET_ID_MAX + 1];
 	if (req) {
 		a.viewer_id = req->viewer_id;
 		a.profession = req->profession;
 		a.specialty = req->specialty;
 		a.role = role_name(req->role);
-		a.patient_id = req->patient_id;
+		/* under the patient's key, as the record is kept and listed;
+		 * a request whose patient is invalid is logged as given */
+		char why[160];
+		const char *system = req->version >= 3 ? req->patient_system : NULL;
+		a.patient_id = req->patient_id && carnet_patient__request_key(
+					key, system, req->patient_id, why, sizeof why) == 0
+				       ? key : req->patient_id;
 		a.emergency = (req->flags & CARNET_REQUEST_EMERGENCY) != 0;
 		a.words = req->words;
 	}
@@ -229,10 +238,15 @@ static int list_log(carnet_index *idx, const char *patient_id, log_relay *r,
 	if (!patient_id || !carnet_doc__valid_id(patient_id))
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
 					 "invalid request: patient id must be 1 to 128 printable characters without spaces");
+	/* searches are logged under the patient's key */
+	char key[CARNET_ID_MAX + 1], why[160];
+	if (carnet_patient__request_key(key, NULL, patient_id, why, sizeof why))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "invalid request: %s", why);
 	int rc = attach_log(idx, err);
 	if (rc)
 		return rc;
-	return carnet_alog__list(idx->log, patient_id, relay, r, err);
+	return carnet_alog__list(idx->log, key, relay, r, err);
 }
 
 int carnet_index_access_log(carnet_index *idx, const char *patient_id,
@@ -485,6 +499,26 @@ static int check_request(const carnet_index *idx, const carnet_request *req,
 			return carnet_error__set(err, CARNET_E_QUERY, CARNET_ORIGIN_CARNET, 0,
 						 "query is not valid UTF-8 (byte offset %zu)", off);
 	}
+	return CARNET_OK;
+}
+
+/* A copy of req (of whatever request version the caller was built
+ * with) naming its patient by key: patient_system (version 3) and
+ * patient_id, or "system^id", through carnet_patient__request_key. */
+static int key_request(carnet_request *out, char key[CARNET_ID_MAX + 1],
+		       const carnet_request *req, carnet_error *err)
+{
+	size_t size = req->version >= 3   ? sizeof *out
+		      : req->version == 2 ? offsetof(carnet_request, patient_system)
+					  : offsetof(carnet_request, author_specialties);
+	memset(out, 0, sizeof *out);
+	memcpy(out, req, size);
+	char why[160];
+	const char *system = req->version >= 3 ? req->patient_system : NULL;
+	if (carnet_patient__request_key(key, system, req->patient_id, why, sizeof why))
+		return invalid(err, why);
+	out->patient_id = key;
+	out->patient_system = NULL;
 	return CARNET_OK;
 }
 
@@ -793,6 +827,10 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_RECORD, &h->rec, &len, err);
 	if (rc)
 		return rc;
+	if (!carnet_doc__record_intact(h->rec, len))
+		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
+					 "index damaged: a hit's stored record fails its check; "
+					 "nothing is returned (rebuild the index)");
 	carnet_doc__decode_record(h->rec, h->f);
 	h->score = c->score;
 	h->parts = c->parts;
@@ -816,6 +854,68 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	carnet_buf__free(&snip);
 	free(text);
 	return rc;
+}
+
+/* Is s one of list[0..count)? */
+static int one_of(const char *s, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Before a hit leaves the library, its stored record must be what the
+ * request asked for: this patient's (req->patient_id is the request's
+ * key), the candidate ranked (id, date, set), a valid version, and not a
+ * document the request's filters (dates, types, author specialties)
+ * exclude. A record that is not is a damaged index: CARNET_E_CORRUPT,
+ * never an answer. (Visibility is not checked here: masks set after
+ * upload change the index terms the search filters on, not the record.) */
+static int check_hit(const hit *h, const cand *c, carnet_xreader *xr,
+		     const carnet_request *req, carnet_error *err)
+{
+	const char *why = NULL;
+	char **f = (char **)h->f;
+	char date[9];
+	snprintf(date, sizeof date, "%.4s%.2s%.2s", f[CARNET_REC_DATE],
+		 strlen(f[CARNET_REC_DATE]) >= 7 ? f[CARNET_REC_DATE] + 5 : "",
+		 strlen(f[CARNET_REC_DATE]) >= 10 ? f[CARNET_REC_DATE] + 8 : "");
+	const char *v = f[CARNET_REC_VERSION];
+	size_t nv = strlen(v);
+	if (strcmp(f[CARNET_REC_PATIENT], req->patient_id) != 0)
+		why = "its patient is not the request's";
+	else if (strcmp(f[CARNET_REC_ID], c->id_str) != 0)
+		why = "its id is not the ranked document's";
+	else if (!carnet_doc__valid_date(f[CARNET_REC_DATE]) || strcmp(date, c->date) != 0)
+		why = "its date is not the ranked document's";
+	else if (nv == 0 || nv > 7 || strspn(v, "0123456789") != nv || v[0] == '0')
+		why = "its version is not a positive number";
+	else if (req->since && strcmp(f[CARNET_REC_DATE], req->since) < 0)
+		why = "it is older than the request's since";
+	else if (req->until && strcmp(f[CARNET_REC_DATE], req->until) > 0)
+		why = "it is newer than the request's until";
+	else if (req->types_count && !one_of(f[CARNET_REC_TYPE], req->types, req->types_count))
+		why = "its type is not among the request's";
+	else if (req->version >= 2 && req->author_specialties_count &&
+		 !one_of(f[CARNET_REC_AUTHOR_SPECIALTY], req->author_specialties,
+			 req->author_specialties_count))
+		why = "its author specialty is not among the request's";
+	if (!why) {
+		char *set;
+		size_t len;
+		int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_SET, &set, &len, err);
+		if (rc)
+			return rc;
+		if (strcmp(set, f[CARNET_REC_SET_ID]) != 0)
+			why = "its set id is not the indexed one";
+		free(set);
+	}
+	if (!why)
+		return CARNET_OK;
+	return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
+				 "index damaged: a hit's stored record does not match the request "
+				 "(%s); nothing is returned (rebuild the index)", why);
 }
 
 /* Learn the codes by which the index names profiles in content vectors
@@ -936,7 +1036,8 @@ static int run_ranked(carnet_results *res, carnet_index *idx, const carnet_reque
 	for (size_t i = 0; i < n; i++) {
 		res->count = i + 1;
 		if ((rc = fill_hit(&res->hits[i], &k.c[first + i], idx->xr,
-				   snippets ? &marks : NULL, err)))
+				   snippets ? &marks : NULL, err)) ||
+		    (rc = check_hit(&res->hits[i], &k.c[first + i], idx->xr, req, err)))
 			goto out;
 	}
 	if (w && w->positive && k.count == 0 &&
@@ -975,6 +1076,13 @@ static int search(carnet_results **out, carnet_index *idx,
 	int rc = check_request(idx, req, err);
 	if (rc)
 		return rc;
+	/* from here on, the request names its patient by key (core/patient.c,
+	 * as the indexer keys documents) */
+	carnet_request keyed;
+	char key[CARNET_ID_MAX + 1];
+	if ((rc = key_request(&keyed, key, req, err)))
+		return rc;
+	req = &keyed;
 
 	carnet_buf authz = CARNET_BUF_INIT;
 	const char **authz_terms = NULL;
@@ -986,7 +1094,8 @@ static int search(carnet_results **out, carnet_index *idx,
 	const char **any = NULL;
 	carnet_xgroup groups[3];
 	char *code_terms = NULL;
-	char patient_term[CARNET_ID_MAX + 8], unhide[CARNET_ID_MAX + 8];
+	char patient_term[CARNET_ID_MAX + 8], latest_term[CARNET_ID_MAX + 8];
+	char unhide[CARNET_ID_MAX + 8];
 	char from[9], to[9];
 	size_t spec_count = req->version >= 2 ? req->author_specialties_count : 0;
 	const char *as_of = req->version >= 2 ? req->as_of : NULL;
@@ -1002,8 +1111,10 @@ static int search(carnet_results **out, carnet_index *idx,
 	must[s.must_count++] = patient_term;
 	/* versions: the newest only; or all of them, of the sets whose
 	 * newest version the viewer may see (s.whole_sets) */
+	snprintf(latest_term, sizeof latest_term, CARNET_PREFIX_LATEST "%s", req->patient_id);
+	s.latest = latest_term;
 	if (!(req->flags & CARNET_REQUEST_ALL_VERSIONS))
-		must[s.must_count++] = CARNET_TERM_LATEST;
+		must[s.must_count++] = latest_term;
 	else
 		s.whole_sets = 1;
 	s.must = must;

@@ -422,8 +422,11 @@ Test(access, thousands_of_hostile_requests_never_cross_patients, .timeout = 120)
 	const char *words[] = { "hémoglobine", "œdème", "conclusion", "asthme", "HTA",
 				"rétinopathie", "Dupont", "Martin", "insuffisance", "normal" };
 	char pid[PATIENTS][16];
-	for (int p = 0; p < PATIENTS; p++)
-		snprintf(pid[p], sizeof pid[p], "1%014d", p * 7919);
+	for (int p = 0; p < PATIENTS; p++) {
+		/* INS-shaped, with their right check key */
+		unsigned long long num = 1000000000000ull + (unsigned long long)p * 7919;
+		snprintf(pid[p], sizeof pid[p], "%013llu%02llu", num, 97 - num % 97);
+	}
 	for (int p = 0; p < PATIENTS; p++) {
 		for (int d = 0; d < 6; d++) {
 			const char *path = th_path("%s/%d/%d.txt", docs, p, d);
@@ -522,7 +525,7 @@ Test(access, local_ids_of_different_systems_are_different_patients)
 		     "{\"patient_id\":\"12345\",\"patient_id_system\":\"1.2.250.1.999.2\",\"id\":\"B\"}");
 	th_write_str(c, "INS\n");
 	th_write_str(th_path("%s.meta.json", c),
-		     "{\"patient_id\":\"12345\",\"patient_id_system\":\"1.2.250.1.213.1.4.8\",\"id\":\"C\"}");
+		     "{\"patient_id\":\"158047511203495\",\"patient_id_system\":\"1.2.250.1.213.1.4.8\",\"id\":\"C\"}");
 	th_index_dir(home, docs);
 	open_idx();
 	static char ids[8][32];
@@ -532,8 +535,10 @@ Test(access, local_ids_of_different_systems_are_different_patients)
 	cr_assert(n == 1 && contains(ids, n, "A"));
 	cr_assert_eq(search_ids(&md, "1.2.250.1.999.2^12345", ids, &n, NULL), CARNET_OK);
 	cr_assert(n == 1 && contains(ids, n, "B"));
-	cr_assert_eq(search_ids(&md, "12345", ids, &n, NULL), CARNET_OK);
+	cr_assert_eq(search_ids(&md, "158047511203495", ids, &n, NULL), CARNET_OK);
 	cr_assert(n == 1 && contains(ids, n, "C"), "an INS is the bare number");
+	cr_assert_eq(search_ids(&md, "12345", ids, &n, NULL), CARNET_OK);
+	cr_assert_eq(n, 0, "a local id without system is neither system's patient");
 }
 
 /* A version of set S of patient P5: its type decides who may read it. */

@@ -395,6 +395,15 @@ static int add_and_list_rejects(const char *const dirs[], long long min_added)
 	json_decref(o);
 	const char *rj[] = { "carnet-index", "--index", home, "rejects", NULL };
 	cr_assert_eq(run(rj), 0);
+	/* examples whose INS has a wrong check key, and the C-CDA examples
+	 * that reuse one set id for several patients, are refused */
+	cr_assert(strstr(out, "Bundle-example-td2-iti65-lot-soumission.json: INS check key 45 is "
+			      "wrong (the number gives 11)"),
+		  "%s", out);
+	cr_assert(strstr(out, "Progress_Note.xml: document 2.16.840.1.113883.19^999022 of patient "
+			      "2.16.840.1.113883.19^12345 has set id 2.16.840.1.113883.19^111199021, "
+			      "which is the set of document"),
+		  "%s", out);
 	int rejects = 0;
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
 		char *reason = strrchr(line, '\t');
@@ -424,29 +433,56 @@ Test(cli, the_vendored_examples_and_our_cda_are_indexed_and_the_rest_rejected, .
 		     "FHIR XML, fragments, bad XML and notes are refused");
 	/* French CDA of ours: words of a narrative, of a coded entry, of an
 	 * embedded PDF, and of a CDA wrapped in its XSL stylesheet */
-	finds("257057512345678", "furosémide",
+	finds("257057512345637", "furosémide",
 	      "Lettre de liaison à la sortie de l'établissement de santé");
-	finds("257057512345678", "J07BB02", "Historique de vaccinations");
-	finds("257057512345678", "nodule", "Compte rendu d'imagerie médicale");
-	finds("257057512345678", "létrozole", "Programme personnalisé de soins");
+	finds("257057512345637", "J07BB02", "Historique de vaccinations");
+	finds("257057512345637", "nodule", "Compte rendu d'imagerie médicale");
+	finds("257057512345637", "létrozole", "Programme personnalisé de soins");
 	/* a C-CDA with an embedded PDF: words only the PDF holds */
 	finds("2.16.840.1.113883.4.823.1^20130607100800-McBeeID", "directive",
 	      "Personal Advance Care Document");
-	/* a French FHIR submission */
-	finds("123456789012345", NULL, "\"type\":\"11488-4\"");
+	/* the French FHIR submission's INS has a wrong check key: it is
+	 * refused when indexed, and asking for it is a usage error */
+	const char *q4[] = { "carnet-query", "--index", home, "--patient", "123456789012345",
+			     "--profession", "10", "--json", NULL };
+	cr_assert_eq(run(q4), 2, "%s", err);
+	cr_assert(strstr(err, "INS check key 45 is wrong"), "%s", err);
 }
 
 Test(cli, the_public_corpus_is_indexed_and_the_rest_rejected_with_reasons, .timeout = 120)
 {
 	const char *dirs[] = { th_public(".", "ANS CI-SIS examples"), NULL };
-	cr_assert_gt(add_and_list_rejects(dirs, 110), 500,
-		     "value sets, code lists and others are refused");
-	/* a French CDA: words of its narrative and of a coded entry */
-	finds("279035121518989", "rétinographie", "Ophtalmologie - Compte-rendu de rétinographie");
-	finds("279035121518989", "20035000", "Historique de vaccinations");
-	finds("2.16.840.1.113883.4.823.1^20130607100800-McBeeID", "directive",
-	      "Personal Advance Care Document");
-	finds("123456789012345", NULL, "\"type\":\"11488-4\"");
+	int rejects = add_and_list_rejects(dirs, 90);
+	cr_assert_gt(rejects, 500, "value sets, code lists and others are refused");
+	/* a French CDA: words of its narrative and of a coded entry; its
+	 * patient has a test INS (1.2.250.1.213.1.4.10), never the production
+	 * INS of the same number */
+	const char *q1[] = { "carnet-query", "--index", home, "--patient", "279035121518989",
+			     "--patient-system", "1.2.250.1.213.1.4.10", "--profession", "10",
+			     "--json", "rétinographie", NULL };
+	cr_assert_eq(run(q1), 0, "%s", err);
+	cr_assert(strstr(out, "Ophtalmologie - Compte-rendu de rétinographie"), "%s", out);
+	const char *q0[] = { "carnet-query", "--index", home, "--patient", "279035121518989",
+			     "--profession", "10", "--json", "rétinographie", NULL };
+	cr_assert_eq(run(q0), 0, "%s", err);
+	cr_assert_null(strstr(out, "rétinographie"), "the production INS is another patient: %s",
+		       out);
+	const char *q2[] = { "carnet-query", "--index", home, "--patient",
+			     "1.2.250.1.213.1.4.10^279035121518989", "--profession", "10",
+			     "--json", "20035000", NULL };
+	cr_assert_eq(run(q2), 0, "%s", err);
+	cr_assert(strstr(out, "Historique de vaccinations"), "a SNOMED code of an entry: %s", out);
+	/* a C-CDA with an embedded PDF: words only the PDF holds */
+	const char *q3[] = { "carnet-query", "--index", home, "--patient",
+			     "2.16.840.1.113883.4.823.1^20130607100800-McBeeID", "--profession", "10",
+			     "--json", "directive", NULL };
+	cr_assert_eq(run(q3), 0, "%s", err);
+	cr_assert(strstr(out, "Personal Advance Care Document"), "%s", out);
+	/* the French FHIR submission's INS is no INS: asking for it is a usage error */
+	const char *q4[] = { "carnet-query", "--index", home, "--patient", "123456789012345",
+			     "--profession", "10", "--json", NULL };
+	cr_assert_eq(run(q4), 2, "%s", err);
+	cr_assert(strstr(err, "INS check key 45 is wrong"), "%s", err);
 }
 
 Test(cli, the_access_log_shows_forged_lines_and_escapes_escaped)

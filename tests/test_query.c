@@ -1,6 +1,7 @@
 /* test_query.c - searching through the public API: French matching, patient
  * isolation, versions, visibility, filters, request validation. Each test
  * builds a real index in a fresh directory. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,11 @@
 #include <criterion/criterion.h>
 
 #include "carnet.h"
+#include "doc.h"
 #include "helpers.h"
+#include "home.h"
+#include "schema.h"
+#include "xapian_shim.h"
 
 static char home[4096];
 static char docs[4096];
@@ -178,8 +183,8 @@ Test(sample, no_search_returns_another_patients_document)
 
 Test(sample, unknown_patient_has_no_documents)
 {
-	cr_assert_eq(count("000000000000000", ""), 0);
-	cr_assert_eq(count("000000000000000", "conclusion"), 0);
+	cr_assert_eq(count("000000000000097", ""), 0);
+	cr_assert_eq(count("000000000000097", "conclusion"), 0);
 }
 
 Test(sample, browse_ranks_the_whole_record_without_text_with_a_label)
@@ -694,4 +699,273 @@ Test(own, a_masked_newest_version_hides_its_whole_set, .timeout = 120)
 	cr_assert_eq(carnet_results_count(res), 2);
 	cr_assert(has_id(res, "ECH-1") && has_id(res, "ECH-2"));
 	carnet_results_free(res);
+}
+
+/* --- patient identity on the query side, and damaged indexes --- */
+
+Test(own, a_request_names_its_patient_by_system_and_id)
+{
+	const char *a = th_path("%s/a.txt", docs), *b = th_path("%s/b.txt", docs);
+	th_write_str(a, "Hôpital A\n");
+	write_meta(a, "{\"patient_id\":\"IPP7\",\"patient_id_system\":\"1.2.250.1.999.1\",\"id\":\"A\"}");
+	th_write_str(b, "Sans système\n");
+	write_meta(b, "{\"patient_id\":\"IPP7\",\"id\":\"B\"}");
+	cr_assert_eq(th_index_dir(home, docs), 2);
+	open_idx();
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10";
+	req.patient_id = "IPP7";
+	req.patient_system = "1.2.250.1.999.1";
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "A");
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_PATIENT), "1.2.250.1.999.1^IPP7");
+	carnet_results_free(res);
+	/* a caller built with request version 2 knows no patient_system: it
+	 * is not read, and the id alone names the local patient */
+	req.version = 2;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_results_count(res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "B");
+	carnet_results_free(res);
+	/* ids or systems that could make two pairs one key are refused */
+	req.version = CARNET_REQUEST_VERSION;
+	const char *bad[][2] = { { "1.2^3", "IPP7" }, { "1.2.250.1.999.1", "a^b" },
+				 { NULL, "^IPP7" }, { "1.2.250.1.213.1.4.8", "158047511203494" },
+				 { "1.2.250.1.213.1.4.11", "IPP7" } };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		req.patient_system = bad[i][0];
+		req.patient_id = bad[i][1];
+		cr_assert_eq(refused(&req, &err), CARNET_E_INVALID, "%s %s", bad[i][0], bad[i][1]);
+	}
+	req.patient_system = NULL;
+	req.patient_id = "158047511203494";
+	cr_assert_eq(refused(&req, &err), CARNET_E_INVALID);
+	cr_assert_str_eq(err.message,
+			 "invalid request: INS check key 94 is wrong (the number gives 95)");
+}
+
+/* Put into the live index, through the shim, a document that the patient
+ * filter gives to `term_patient` but whose stored record is `record`. */
+static void forge(const char *term_patient, const char *id, const char *record, size_t len)
+{
+	char gen[4096], xdir[4200];
+	carnet_error err;
+	cr_assert_eq(carnet_home__current(gen, sizeof gen, home, &err), CARNET_OK, "%s", err.message);
+	snprintf(xdir, sizeof xdir, "%s/xapian", gen);
+	carnet_xwriter *w;
+	cr_assert_eq(carnet_xap_writer_open(&w, xdir, &err), CARNET_OK, "%s", err.message);
+	char idt[64], pt[64], lt[64], rank[128];
+	snprintf(idt, sizeof idt, CARNET_PREFIX_ID "%s", id);
+	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", term_patient);
+	snprintf(lt, sizeof lt, CARNET_PREFIX_LATEST "%s", term_patient);
+	int rn = snprintf(rank, sizeof rank, "20250601%c%c%c%s%c", CARNET_RANK_SEP,
+			  CARNET_RANK_SEP, CARNET_RANK_SEP, id, CARNET_RANK_SEP);
+	const char *terms[] = { pt, lt };
+	carnet_xvalue values[] = { { CARNET_SLOT_DATE, "20250601", 8 },
+				   { CARNET_SLOT_SET, id, strlen(id) },
+				   { CARNET_SLOT_ID, id, strlen(id) },
+				   { CARNET_SLOT_RANK, rank, (size_t)rn },
+				   { CARNET_SLOT_RECORD, record, len } };
+	const char *text = "compte rendu falsifie";
+	carnet_xtext texts[] = { { text, strlen(text), 1, "" } };
+	carnet_xdoc d = { idt, terms, 2, values, 5, texts, 1, text, strlen(text), "french" };
+	cr_assert_eq(carnet_xap_writer_put(w, &d, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xap_writer_free(w);
+}
+
+/* The stored record a document (id, set, patient) would have. */
+static size_t record_of(carnet_buf *out, const char *id, const char *patient)
+{
+	carnet_doc d;
+	carnet_doc__init(&d);
+	carnet_doc__sets(&d.id, id);
+	carnet_doc__sets(&d.set_id, id);
+	carnet_doc__sets(&d.patient_id, patient);
+	carnet_doc__sets(&d.date, "2025-06-01");
+	carnet_doc__sets(&d.title, "Compte rendu");
+	carnet_doc__sets(&d.source, "/srv/dmp/secret/path.txt");
+	cr_assert_eq(carnet_doc__encode_record(out, &d), 0);
+	carnet_doc__clear(&d);
+	return out->len;
+}
+
+static void damaged_search(const char *patient, const char *why)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10";
+	req.patient_id = patient;
+	carnet_error err;
+	cr_assert_eq(refused(&req, &err), CARNET_E_CORRUPT, "%s", err.message);
+	cr_assert(strstr(err.message, why), "%s", err.message);
+	/* the command line: exit 3, nothing of the record on stdout */
+	char *out, *errout;
+	const char *argv[] = { "carnet-query", "--index", home, "--patient", patient,
+			       "--profession", "10", "--json", NULL };
+	cr_assert_eq(th_run(&out, &errout, argv), 3, "%s%s", out, errout);
+	cr_assert_null(strstr(out, "secret"), "%s", out);
+	cr_assert_null(strstr(out, "P2"), "%s", out);
+	free(out);
+	free(errout);
+}
+
+Test(own, a_stored_record_of_another_patient_is_corrupt_never_an_answer)
+{
+	const char *a = th_path("%s/a.txt", docs);
+	th_write_str(a, "Compte rendu\n");
+	write_meta(a, "{\"patient_id\":\"P1\",\"id\":\"A\",\"date\":\"2025-01-01\"}");
+	cr_assert_eq(th_index_dir(home, docs), 1);
+	/* a hit of P1 whose record (with a right check) says P2 */
+	carnet_buf rec = CARNET_BUF_INIT;
+	size_t n = record_of(&rec, "FORGED", "P2");
+	forge("P1", "FORGED", rec.data, n);
+	open_idx();
+	damaged_search("P1", "its patient is not the request's");
+	carnet_buf__free(&rec);
+	/* P2 sees nothing of it: its filter never matches */
+	cr_assert_eq(count("P2", NULL), 0);
+}
+
+Test(own, a_record_with_shifted_or_flipped_bytes_is_corrupt_never_an_answer)
+{
+	const char *a = th_path("%s/a.txt", docs);
+	th_write_str(a, "Compte rendu\n");
+	write_meta(a, "{\"patient_id\":\"P1\",\"id\":\"A\",\"date\":\"2025-01-01\"}");
+	cr_assert_eq(th_index_dir(home, docs), 1);
+	carnet_buf rec = CARNET_BUF_INIT;
+	size_t n = record_of(&rec, "FORGED", "P1");
+	/* one byte of the patient flipped: "P1" becomes "P0" */
+	char *p = strstr(rec.data, "\x1fP1\x1f");
+	cr_assert_not_null(p);
+	p[2] = '0';
+	forge("P1", "FORGED", rec.data, n);
+	open_idx();
+	damaged_search("P1", "fails its check");
+	carnet_index_close(idx);
+	idx = NULL;
+	/* fields shifted by one: an empty field put in front */
+	carnet_buf shifted = CARNET_BUF_INIT;
+	carnet_buf__putc(&shifted, '\x1f');
+	record_of(&shifted, "FORGED", "P1");
+	forge("P1", "FORGED", shifted.data, shifted.len);
+	open_idx();
+	damaged_search("P1", "fails its check");
+	carnet_buf__free(&rec);
+	carnet_buf__free(&shifted);
+}
+
+/* Copy file from to to. */
+static void copy_file(const char *from, const char *to)
+{
+	size_t len;
+	char *data = th_slurp(from, &len);
+	cr_assert_not_null(data, "%s", from);
+	th_write(to, data, len);
+	free(data);
+}
+
+Test(own, flipped_bytes_in_a_shard_give_the_right_answer_or_an_error, .timeout = 300)
+{
+	/* two patients whose documents are known */
+	static const char *pid[2] = { "158047511203495", "271056912304521" };
+	for (int p = 0; p < 2; p++)
+		for (int d = 0; d < 6; d++) {
+			const char *f = th_path("%s/%d/%d.txt", docs, p, d);
+			th_write_str(f, d % 2 ? "Compte rendu de cardiologie, souffle discret\n"
+					      : "Bilan biologique, hémoglobine normale\n");
+			char meta[256];
+			snprintf(meta, sizeof meta,
+				 "{\"patient_id\":\"%s\",\"id\":\"P%d-D%d\",\"date\":\"2025-01-%02d\","
+				 "\"title\":\"Document %d du patient %d\"}", pid[p], p, d, d + 1, d, p);
+			write_meta(f, meta);
+		}
+	cr_assert_eq(th_index_dir(home, docs), 12);
+	char gen[4096];
+	carnet_error err;
+	cr_assert_eq(carnet_home__current(gen, sizeof gen, home, &err), CARNET_OK);
+	/* the shard files: every *.glass of the generation's Xapian databases */
+	char list[8192] = "";
+	DIR *g = opendir(gen);
+	cr_assert_not_null(g);
+	for (struct dirent *e; (e = readdir(g));) {
+		if (strncmp(e->d_name, "xapian", 6) != 0)
+			continue;
+		DIR *x = opendir(th_path("%s/%s", gen, e->d_name));
+		cr_assert_not_null(x);
+		for (struct dirent *f; (f = readdir(x));) {
+			size_t n = strlen(f->d_name);
+			if (n > 6 && strcmp(f->d_name + n - 6, ".glass") == 0)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s/%s\n",
+					 e->d_name, f->d_name);
+		}
+		closedir(x);
+	}
+	closedir(g);
+	cr_assert_neq(list[0], '\0', "shard files found");
+	unsigned answers = 0, errors = 0;
+	for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n")) {
+		char path[8400], keep[8500];
+		snprintf(path, sizeof path, "%s/%s", gen, name);
+		snprintf(keep, sizeof keep, "%s.orig", path);
+		copy_file(path, keep);
+		size_t len;
+		char *orig = th_slurp(keep, &len);
+		/* where the records are: the bytes of their titles */
+		size_t targets[16], nt = 0;
+		for (size_t i = 0; i + 10 < len && nt < 16; i++)
+			if (memcmp(orig + i, "du patient", 10) == 0)
+				targets[nt] = i + 3 + nt % 8, nt++;
+		for (size_t k = 0; k < 24 + nt && len; k++) {
+			/* a byte of a record, or of the file, spread over it, flipped */
+			size_t at = k < nt ? targets[k] : ((k - nt) * 7919 + len / 3) % len;
+			orig[at] ^= (char)(0x5a ^ k);
+			th_write(path, orig, len);
+			orig[at] ^= (char)(0x5a ^ k);
+			carnet_index *x;
+			if (carnet_index_open(&x, home, &err) != CARNET_OK) {
+				errors++;
+				continue;
+			}
+			for (int p = 0; p < 2; p++) {
+				carnet_request req = CARNET_REQUEST_INIT;
+				req.profession = "10";
+				req.patient_id = pid[p];
+				req.words = k % 2 ? "souffle" : NULL;
+				carnet_results *res;
+				if (carnet_index_search(&res, x, &req, &err) != CARNET_OK) {
+					cr_assert_null(res);
+					errors++;
+					continue;
+				}
+				answers++;
+				for (size_t i = 0; i < carnet_results_count(res); i++) {
+					char want_title[64], want_id[16];
+					const char *id = carnet_results_field(res, i, CARNET_FIELD_ID);
+					int d = -1;
+					cr_assert(sscanf(id, "P%*d-D%d", &d) == 1 && d >= 0 && d < 6,
+						  "%s: %s", name, id);
+					snprintf(want_id, sizeof want_id, "P%d-D%d", p, d);
+					snprintf(want_title, sizeof want_title, "Document %d du patient %d", d, p);
+					cr_assert_str_eq(id, want_id, "%s byte %zu", name, at);
+					cr_assert_str_eq(carnet_results_field(res, i, CARNET_FIELD_PATIENT),
+							 pid[p], "%s byte %zu", name, at);
+					cr_assert_str_eq(carnet_results_field(res, i, CARNET_FIELD_TITLE),
+							 want_title, "%s byte %zu", name, at);
+					cr_assert_str_eq(carnet_results_field(res, i, CARNET_FIELD_SOURCE),
+							 th_path("%s/%d/%d.txt", docs, p, d), "%s byte %zu",
+							 name, at);
+				}
+				carnet_results_free(res);
+			}
+			carnet_index_close(x);
+		}
+		th_write(path, orig, len); /* the shard as it was */
+		free(orig);
+	}
+	cr_log_info("flipped bytes: %u right answers, %u errors", answers, errors);
+	cr_assert_gt(errors, 0, "flips in records were caught");
+	cr_assert_gt(answers + errors, 0);
 }

@@ -210,24 +210,24 @@ Test(cda, header_metadata_of_the_ans_examples)
 
 /* The same fields on our own fixtures (tests/data/cda/make_ci_sis.py). */
 static const expect own_cases[] = {
-	{ "cisis-ldl-ses.xml", "11490-0", "257057512345678", "1.2.250.1.213.1.4.10",
+	{ "cisis-ldl-ses.xml", "11490-0", "257057512345637", "1.2.250.1.213.1.4.10",
 	  "2026-03-09", "SM27", "1.2.250.1.999.7.1", 1,
 	  "Lettre de liaison à la sortie de l'établissement de santé" },
-	{ "cisis-bio-creatinine.xml", "11502-2", "257057512345678", "1.2.250.1.213.1.4.10",
+	{ "cisis-bio-creatinine.xml", "11502-2", "257057512345637", "1.2.250.1.213.1.4.10",
 	  "2026-02-12", "SM03", "1.2.250.1.999.7.2", 1, "Compte rendu d'examens biologiques" },
-	{ "cisis-bio-ecbu-v1.xml", "11502-2", "257057512345678", "1.2.250.1.213.1.4.10",
+	{ "cisis-bio-ecbu-v1.xml", "11502-2", "257057512345637", "1.2.250.1.213.1.4.10",
 	  "2026-04-20", "SM03", "1.2.250.1.999.7.3", 1, "Compte rendu d'examens biologiques" },
-	{ "cisis-bio-ecbu-v2.xml", "11502-2", "257057512345678", "1.2.250.1.213.1.4.10",
+	{ "cisis-bio-ecbu-v2.xml", "11502-2", "257057512345637", "1.2.250.1.213.1.4.10",
 	  "2026-04-22", "SM03", "1.2.250.1.999.7.3", 2, "Compte rendu d'examens biologiques" },
-	{ "cisis-obp-sne.xml", "57075-4", "226043306398712", "1.2.250.1.213.1.4.8",
+	{ "cisis-obp-sne.xml", "57075-4", "226043306398763", "1.2.250.1.213.1.4.8",
 	  "2026-04-11", "SM20", "1.2.250.1.999.7.4", 1, "Synthèse Salle de Naissance Enfant" },
-	{ "cisis-cse-cs8.xml", "CERT_DECL", "126017512398765", "1.2.250.1.213.1.4.10",
+	{ "cisis-cse-cs8.xml", "CERT_DECL", "126017512398741", "1.2.250.1.213.1.4.10",
 	  "2026-01-12", "SM40", "1.2.250.1.999.7.5", 1, "Premier certificat de santé de l'enfant" },
-	{ "cisis-vac.xml", "11369-6", "257057512345678", "1.2.250.1.213.1.4.10", "2026-03-05",
+	{ "cisis-vac.xml", "11369-6", "257057512345637", "1.2.250.1.213.1.4.10", "2026-03-05",
 	  "SM26", "1.2.250.1.999.7.6", 1, "Historique de vaccinations" },
-	{ "cisis-pps-autopresentable.xml", "18776-5", "257057512345678", "1.2.250.1.213.1.4.10",
+	{ "cisis-pps-autopresentable.xml", "18776-5", "257057512345637", "1.2.250.1.213.1.4.10",
 	  "2026-01-15", "G15_21", "1.2.250.1.999.7.7", 1, "Programme personnalisé de soins" },
-	{ "cisis-img-cr-n1.xml", "18748-4", "257057512345678", "1.2.250.1.213.1.4.10",
+	{ "cisis-img-cr-n1.xml", "18748-4", "257057512345637", "1.2.250.1.213.1.4.10",
 	  "2026-06-01", "SM44", "1.2.250.1.999.7.8", 1, "Compte rendu d'imagerie médicale" },
 };
 
@@ -362,13 +362,13 @@ static void check_ids(const char *path, const char *patient, const char *system,
 Test(cda, local_patient_ids_of_ours_are_kept_apart_from_the_ins)
 {
 	/* a test INS-NIR (1.2.250.1.213.1.4.10) and a hospital's IPP */
-	check_ids(own("cisis-ldl-ses.xml"), "257057512345678", "1.2.250.1.213.1.4.10",
+	check_ids(own("cisis-ldl-ses.xml"), "257057512345637", "1.2.250.1.213.1.4.10",
 		  "1.2.250.1.999.3.1^IPP-0448120");
 	/* an INS-NIR and a local id of another system */
-	check_ids(own("cisis-obp-sne.xml"), "226043306398712", "1.2.250.1.213.1.4.8",
+	check_ids(own("cisis-obp-sne.xml"), "226043306398763", "1.2.250.1.213.1.4.8",
 		  "1.2.250.1.999.3.7^NN-2026-0412");
 	/* the INS only */
-	check_ids(own("cisis-cse-cs8.xml"), "126017512398765", "1.2.250.1.213.1.4.10", NULL);
+	check_ids(own("cisis-cse-cs8.xml"), "126017512398741", "1.2.250.1.213.1.4.10", NULL);
 }
 
 Test(cda, local_patient_ids_are_kept_apart_from_the_ins)
@@ -571,7 +571,7 @@ Test(cda, nonxmlbody_pdf_words_are_extracted)
 	rc = read_file(own("cisis-doc-scan.xml"), &g, &err);
 	cr_assert_eq(rc, CARNET_OK, "%s", err.message);
 	cr_assert_eq(g.docs, 1);
-	cr_assert_str_eq(g.doc.patient_id, "257057512345678");
+	cr_assert_str_eq(g.doc.patient_id, "257057512345637");
 	cr_assert_str_eq(g.doc.type, "11488-4");
 	cr_assert_str_eq(g.doc.title, "Courrier numérisé");
 	cr_assert_eq(g.text.len, 0, "%s", g.text.data);
@@ -1039,4 +1039,55 @@ Test(cda, a_comment_full_of_double_hyphens_is_refused_at_once)
 	carnet_buf__puts(&b, "--></ClinicalDocument>");
 	expect_refused(&b, "hostile.xml: malformed XML at line 2 (libxml2 error 80)");
 	carnet_buf__free(&b);
+}
+
+/* ---- whose document it is ---- */
+
+Test(cda, several_record_targets_are_refused_naming_both_patients)
+{
+	char data[4096];
+	snprintf(data, sizeof data,
+		 "%s<recordTarget><patientRole><id root=\"1.2.250.1.213.1.4.8\" "
+		 "extension=\"158047511203495\"/></patientRole></recordTarget>\n"
+		 "<recordTarget><patientRole><id root=\"1.2.3.4\" extension=\"IPP7\"/>"
+		 "</patientRole></recordTarget>\n</ClinicalDocument>\n",
+		 synthetic_head);
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_mem("two.xml", data, strlen(data), &g, &err), CARNET_E_INVALID);
+	cr_assert_eq(g.docs, 0, "nothing emitted");
+	cr_assert_str_eq(err.message, "two.xml: CDA has several recordTargets (patients "
+				      "158047511203495 and IPP7): a document belongs to one patient");
+	cr_assert_eq(err.sys_code, CARNET_READER_PATIENT_CONFLICT);
+	release(&g);
+	/* the same patient twice is still two recordTargets */
+	snprintf(data, sizeof data,
+		 "%s<recordTarget><patientRole><id root=\"1.2.3.4\" extension=\"IPP7\"/>"
+		 "</patientRole></recordTarget>\n<recordTarget><patientRole>"
+		 "<id root=\"1.2.3.4\" extension=\"IPP7\"/></patientRole></recordTarget>\n"
+		 "</ClinicalDocument>\n",
+		 synthetic_head);
+	cr_assert_eq(read_mem("twice.xml", data, strlen(data), &g, &err), CARNET_E_INVALID);
+	release(&g);
+}
+
+Test(cda, visibility_codes_come_from_confidentiality_translations)
+{
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_synthetic("<id root=\"1.2.3.4\" extension=\"IPP7\"/>",
+				    "", &g, &err), CARNET_OK, "%s", err.message);
+	release(&g);
+	char data[4096];
+	snprintf(data, sizeof data,
+		 "%s<confidentialityCode code=\"N\"><translation code=\"invisible_patient\"/>"
+		 "<translation code=\"R\"/></confidentialityCode>\n"
+		 "<recordTarget><patientRole><id root=\"1.2.3.4\" extension=\"IPP7\"/>"
+		 "</patientRole></recordTarget>\n</ClinicalDocument>\n",
+		 synthetic_head);
+	cr_assert_eq(read_mem("vis.xml", data, strlen(data), &g, &err), CARNET_OK, "%s",
+		     err.message);
+	/* as written: the indexer upper-cases visibility codes once */
+	cr_assert_str_eq(g.doc.confidentiality, "N invisible_patient");
+	release(&g);
 }

@@ -221,67 +221,54 @@ Test(fhir, french_simplified_publication_takes_the_conditional_subject)
 	release(&g);
 }
 
-Test(fhir, mhd_medication_card_uses_the_reference_as_patient)
+Test(fhir, mhd_medication_card_with_an_unresolvable_subject_is_refused)
 {
+	/* its subject is a reference to a Patient the file does not hold:
+	 * the id part of a url names no patient, so the document is refused */
 	got g;
 	read_path(&g, pub("ihe-ITI.MHD/examples/DocumentReference-IHE.MHD.Comprehensive.MedicationCard.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	carnet_doc *d = &g.docs[0];
-	EXPECT_STR(d->id, "urn:oid:1.3.6.1.4.1.12559.11.13.2.1.2951");
-	EXPECT_STR(d->set_id, "urn:oid:1.3.6.1.4.1.12559.11.13.2.1.2951");
-	cr_expect_eq(d->version, 1);
-	EXPECT_STR(d->patient_id, "FranzMusterNeedsAbsoluteUrl");
-	EXPECT_STR(d->patient_system, "fhir-reference");
-	EXPECT_STR(d->other_ids, "2.16.756.888888.3.1^8734");
-	EXPECT_STR(d->type, "721912009"); /* no LOINC coding: the first */
-	EXPECT_STR(d->title, "2-7-MedicationCard");
-	EXPECT_STR(d->date, "2020-06-29");
-	EXPECT_STR(d->confidentiality, "17621005");
-	EXPECT_STR(d->language, "de");
-	EXPECT_STR(d->class_code, NULL);
-	cr_expect_eq(d->sections_count, 0); /* external url: metadata only */
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "MedicationCard.json: DocumentReference 1 subject "
+						 "http://example.org/Patient/FranzMusterNeedsAbsoluteUrl "
+						 "resolves to no Patient in the file"),
+			   "%s", g.err.message);
 	release(&g);
 }
 
-Test(fhir, mhd_provide_bundle_reads_the_fhir_document_it_carries)
+Test(fhir, mhd_provide_bundle_with_an_unresolvable_subject_is_refused)
 {
+	/* the DocumentReference's subject Patient/ex-patient is not in the
+	 * transaction (only inside the FHIR document it carries, on another
+	 * server base, without an identifier) */
 	got g;
 	read_path(&g, pub("ihe-ITI.MHD/examples/provide-bundle-with-fhir-document.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	carnet_doc *d = &g.docs[0];
-	EXPECT_STR(d->id, "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0");
-	EXPECT_STR(d->type, "28655-9");
-	EXPECT_STR(d->date, "2020-02-01");
-	EXPECT_STR(d->title, "Discharge Summary from Responsible Clinician");
-	EXPECT_STR(d->author_id, "23");
-	EXPECT_STR(d->author_name, "Adam Careful");
-	EXPECT_STR(d->language, "en");
-	char *text = all_text(d);
-	cr_expect_not_null(strstr(text, "Acute Asthmatic attack"), "%s", text);
-	cr_expect_not_null(strstr(text, "Doxycycline"));
-	free(text);
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "DocumentReference 1 subject Patient/ex-patient "
+						 "resolves to no Patient in the file"),
+			   "%s", g.err.message);
 	release(&g);
 }
 
 Test(fhir, mhd_document_bundle_and_searchset)
 {
 	got g;
+	/* the Composition's subject is a Patient without any identifier */
 	read_path(&g, pub("ihe-ITI.MHD/examples/fdoc.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	EXPECT_STR(g.docs[0].patient_id, "ex-patient");
-	EXPECT_STR(g.docs[0].patient_system, "fhir-reference");
-	EXPECT_STR(g.docs[0].title, "Discharge Summary");
-	EXPECT_STR(g.docs[0].confidentiality, "N");
-	cr_expect_eq(g.docs[0].sections_count, 3);
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "the Composition subject "
+						 "http://example.org/fhir/Patient/ex-patient is a Patient "
+						 "without an identifier"),
+			   "%s", g.err.message);
 	release(&g);
+	/* a searchset whose DocumentReference names a Patient it does not hold */
 	read_path(&g, pub("ihe-ITI.MHD/examples/Bundle-FindDocumentReferences.json"));
-	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
-	cr_assert_eq(g.count, 1);
-	EXPECT_STR(g.docs[0].confidentiality, "N");
-	EXPECT_STR(g.docs[0].practice_setting, "394802001");
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_expect_not_null(strstr(g.err.message, "resolves to no Patient in the file"), "%s",
+			   g.err.message);
 	release(&g);
 }
 
@@ -352,7 +339,7 @@ Test(fhir, cda_attachment_is_read_through_the_cda_reader)
 	/* the DocumentReference's own metadata wins */
 	EXPECT_STR(d->id, "urn:oid:1.2.250.1.213.1.4.8.99999.503");
 	EXPECT_STR(d->type, "11488-4");
-	/* the CDA fills the rest, and its INS beats a bare reference */
+	/* the CDA fills the rest; it names the subject's patient */
 	EXPECT_STR(d->patient_id, "279035121518989");
 	EXPECT_STR(d->patient_system, "1.2.250.1.213.1.4.8");
 	EXPECT_STR(d->title, "Compte rendu de cardiologie");
@@ -547,4 +534,225 @@ Test(fhir, a_bundle_over_its_time_budget_is_refused)
 	cr_assert_eq(g->count, 0, "no document of a refused input is emitted");
 	free(g);
 	carnet_buf__free(&b);
+}
+
+/* ---- whose document it is ---- */
+
+/* Read json[...] (a file named name) through the FHIR reader into g. */
+static void read_json(got *g, const char *name, const char *json)
+{
+	memset(g, 0, sizeof *g);
+	snprintf(g->path, sizeof g->path, "%s", name);
+	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
+				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
+	carnet_input in = { g->path, json, strlen(json), &limits };
+	cr_assert_geq(carnet_reader_fhir.sniff(&in), 10);
+	carnet_error__clear(&g->err);
+	g->rc = carnet_reader_fhir.read(&in, take, g, &g->err);
+}
+
+/* Base64 of s, malloc'd. */
+static char *b64(const char *s)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(n / 3 * 4 + 8);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* A DocumentReference whose subject is `subject` (JSON) carrying a CDA
+ * whose recordTargets hold `targets` (XML), into g. */
+static void read_docref_cda(got *g, const char *subject, const char *targets)
+{
+	char cda[2048], json[8192];
+	snprintf(cda, sizeof cda,
+		 "<?xml version=\"1.0\"?><ClinicalDocument xmlns=\"urn:hl7-org:v3\">"
+		 "<id root=\"1.2.3\" extension=\"C1\"/><code code=\"11488-4\"/>"
+		 "<effectiveTime value=\"20250310\"/>%s"
+		 "<component><structuredBody><component><section><title>Conclusion</title>"
+		 "<text>Souffle discret.</text></section></component></structuredBody></component>"
+		 "</ClinicalDocument>",
+		 targets);
+	char *data = b64(cda);
+	snprintf(json, sizeof json,
+		 "{\"resourceType\":\"DocumentReference\",\"masterIdentifier\":{\"value\":\"D1\"},"
+		 "\"subject\":%s,\"content\":[{\"attachment\":{\"contentType\":"
+		 "\"application/hl7-cda+xml\",\"data\":\"%s\"}}]}",
+		 subject, data);
+	free(data);
+	read_json(g, "docref.json", json);
+}
+
+#define RT(root, ext)                                                                  \
+	"<recordTarget><patientRole><id root=\"" root "\" extension=\"" ext "\"/>"     \
+	"</patientRole></recordTarget>"
+
+Test(fhir, a_subject_and_its_embedded_cda_naming_two_patients_are_refused)
+{
+	got g;
+	read_docref_cda(&g, "{\"identifier\":{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+			    "\"value\":\"158047511203495\"}}",
+			RT("1.2.250.1.213.1.4.8", "271056912304521"));
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_assert_str_eq(g.err.message,
+			 "docref.json: the FHIR resource names patient 158047511203495 but its "
+			 "embedded CDA's recordTarget names patient 271056912304521: the document "
+			 "is not filed under either");
+	release(&g);
+	/* a test INS of the same number is another patient */
+	read_docref_cda(&g, "{\"identifier\":{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+			    "\"value\":\"158047511203495\"}}",
+			RT("1.2.250.1.213.1.4.10", "158047511203495"));
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_not_null(strstr(g.err.message, "names patient 1.2.250.1.213.1.4.10^158047511203495"),
+			   "%s", g.err.message);
+	release(&g);
+	/* the same patient, with and without urn:oid: */
+	read_docref_cda(&g, "{\"identifier\":{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+			    "\"value\":\"158047511203495\"}}",
+			RT("1.2.250.1.213.1.4.8", "158047511203495"));
+	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
+	cr_assert_eq(g.count, 1);
+	EXPECT_STR(g.docs[0].patient_id, "158047511203495");
+	release(&g);
+	/* an embedded CDA with two recordTargets refuses its container */
+	read_docref_cda(&g, "{\"identifier\":{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+			    "\"value\":\"158047511203495\"}}",
+			RT("1.2.250.1.213.1.4.8", "158047511203495")
+				RT("1.2.250.1.213.1.4.8", "271056912304521"));
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_assert_not_null(strstr(g.err.message, "CDA has several recordTargets (patients "
+						 "158047511203495 and 271056912304521)"),
+			   "%s", g.err.message);
+	release(&g);
+}
+
+Test(fhir, a_bare_reference_never_names_a_patient)
+{
+	got g;
+	/* formerly "fhir-reference^p1": now refused, CDA or not */
+	read_docref_cda(&g, "{\"reference\":\"Patient/p1\"}",
+			RT("1.2.250.1.213.1.4.8", "158047511203495"));
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_str_eq(g.err.message,
+			 "docref.json: DocumentReference 1 subject Patient/p1 resolves to no "
+			 "Patient in the file");
+	release(&g);
+}
+
+/* A transaction: a DocumentReference (fullUrl docref_url) whose subject
+ * is ref, and a Patient p1 (fullUrl patient_url) with an INS. */
+static void read_two_servers(got *g, const char *docref_url, const char *ref,
+			     const char *patient_url)
+{
+	char json[4096];
+	snprintf(json, sizeof json,
+		 "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+		 "{\"fullUrl\":\"%s\",\"resource\":{\"resourceType\":\"DocumentReference\","
+		 "\"id\":\"d1\",\"masterIdentifier\":{\"value\":\"D1\"},\"subject\":{\"reference\":\"%s\"},"
+		 "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"QWxwaGE=\"}}]}},"
+		 "{\"fullUrl\":\"%s\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\","
+		 "\"identifier\":[{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\",\"value\":\"158047511203495\"}]}}]}",
+		 docref_url, ref, patient_url);
+	read_json(g, "tx.json", json);
+}
+
+Test(fhir, references_are_resolved_on_the_bundles_own_server)
+{
+	got g;
+	/* relative, on the DocumentReference's own server */
+	read_two_servers(&g, "http://a.example/fhir/DocumentReference/d1", "Patient/p1",
+			 "http://a.example/fhir/Patient/p1");
+	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
+	EXPECT_STR(g.docs[0].patient_id, "158047511203495");
+	release(&g);
+	/* absolute, matching the fullUrl */
+	read_two_servers(&g, "urn:uuid:1", "http://a.example/fhir/Patient/p1",
+			 "http://a.example/fhir/Patient/p1");
+	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
+	release(&g);
+	/* Patient/p1 of server a is not server b's p1 */
+	read_two_servers(&g, "http://a.example/fhir/DocumentReference/d1", "Patient/p1",
+			 "http://b.example/fhir/Patient/p1");
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_eq(g.count, 0);
+	cr_assert_str_eq(g.err.message,
+			 "tx.json: DocumentReference 1 subject Patient/p1 is not on the server of "
+			 "the bundle's entry http://b.example/fhir/Patient/p1");
+	release(&g);
+	read_two_servers(&g, "urn:uuid:1", "http://a.example/fhir/Patient/p1",
+			 "http://b.example/fhir/Patient/p1");
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_not_null(strstr(g.err.message, "subject http://a.example/fhir/Patient/p1 is not "
+						 "on the server of the bundle's entry "
+						 "http://b.example/fhir/Patient/p1"),
+			   "%s", g.err.message);
+	release(&g);
+}
+
+Test(fhir, patients_of_several_servers_with_one_id_are_ambiguous)
+{
+	got g;
+	read_json(&g, "amb.json",
+		  "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
+		  "{\"resource\":{\"resourceType\":\"DocumentReference\",\"id\":\"d1\","
+		  "\"masterIdentifier\":{\"value\":\"D1\"},\"subject\":{\"reference\":\"Patient/p1\"}}},"
+		  "{\"fullUrl\":\"http://a.example/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\","
+		  "\"id\":\"p1\",\"identifier\":[{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+		  "\"value\":\"158047511203495\"}]}},"
+		  "{\"fullUrl\":\"http://b.example/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\","
+		  "\"id\":\"p1\",\"identifier\":[{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+		  "\"value\":\"271056912304521\"}]}}]}");
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_str_eq(g.err.message, "amb.json: DocumentReference 1 subject Patient/p1 matches "
+					"Patients of several servers");
+	release(&g);
+}
+
+Test(fhir, a_subject_identifier_and_reference_naming_two_patients_are_refused)
+{
+	got g;
+	read_json(&g, "both.json",
+		  "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
+		  "{\"resource\":{\"resourceType\":\"DocumentReference\",\"id\":\"d1\","
+		  "\"masterIdentifier\":{\"value\":\"D1\"},\"subject\":{\"reference\":\"Patient/p1\","
+		  "\"identifier\":{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\",\"value\":\"271056912304521\"}}}},"
+		  "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\",\"identifier\":["
+		  "{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\",\"value\":\"158047511203495\"}]}}]}");
+	cr_assert_eq(g.rc, CARNET_E_INVALID);
+	cr_assert_str_eq(g.err.message,
+			 "both.json: its subject identifier names patient 271056912304521 but its "
+			 "subject reference Patient/p1 names patient 158047511203495: the document "
+			 "is not filed under either");
+	release(&g);
+}
+
+Test(fhir, visibility_codes_come_from_security_labels_and_meta_security)
+{
+	got g;
+	read_json(&g, "vis.json",
+		  "{\"resourceType\":\"DocumentReference\",\"masterIdentifier\":{\"value\":\"D1\"},"
+		  "\"meta\":{\"security\":[{\"code\":\"invisible_patient\"},{\"code\":\"HTEST\"}]},"
+		  "\"securityLabel\":[{\"coding\":[{\"code\":\"N\"},{\"code\":\"Masque_PS\"}]}],"
+		  "\"subject\":{\"identifier\":{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+		  "\"value\":\"158047511203495\"}},"
+		  "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"QWxwaGE=\"}}]}");
+	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
+	/* as written (the indexer upper-cases them); other tags are not visibility */
+	EXPECT_STR(g.docs[0].confidentiality, "N Masque_PS invisible_patient");
+	release(&g);
 }

@@ -350,7 +350,7 @@ Test(registry, open_migrates_schema_1_file_and_keeps_its_rows)
 	carnet_registry *r = open_ok(0);
 	struct seen_docs s = { 0 };
 	carnet_error err;
-	cr_assert_eq(carnet_registry__docs_of_set(r, "OLDSET", collect_doc, &s, &err),
+	cr_assert_eq(carnet_registry__docs_of_set(r, "P9", "OLDSET", collect_doc, &s, &err),
 		     CARNET_OK, "%s", err.message);
 	cr_assert_eq(s.calls, 1);
 	cr_assert_str_eq(s.ids[0], "old");
@@ -544,7 +544,7 @@ Test(registry, doc_put_twice_with_same_id_replaces)
 	cr_assert_eq(count(r, CARNET_COUNT_DOCUMENTS), 1);
 	struct seen_docs s = { 0 };
 	carnet_error err;
-	cr_assert_eq(carnet_registry__docs_of_set(r, "S1", collect_doc, &s, &err), CARNET_OK);
+	cr_assert_eq(carnet_registry__docs_of_set(r, "P1", "S1", collect_doc, &s, &err), CARNET_OK);
 	cr_assert_eq(s.calls, 1);
 	cr_assert_eq(s.versions[0], 2);
 	cr_assert_str_eq(s.dates[0], "2025-01-03");
@@ -597,7 +597,7 @@ Test(registry, doc_without_set_id_is_its_own_set)
 	put_sample(r);
 	struct seen_docs s = { 0 };
 	carnet_error err;
-	cr_assert_eq(carnet_registry__docs_of_set(r, "d3", collect_doc, &s, &err), CARNET_OK);
+	cr_assert_eq(carnet_registry__docs_of_set(r, "P1", "d3", collect_doc, &s, &err), CARNET_OK);
 	cr_assert_eq(s.calls, 1);
 	cr_assert_str_eq(s.ids[0], "d3");
 	cr_assert_str_eq(s.sets[0], "d3");
@@ -612,7 +612,7 @@ Test(registry, doc_delete_removes_only_that_document)
 	cr_assert_eq(carnet_registry__doc_delete(r, "d2", &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(count(r, CARNET_COUNT_DOCUMENTS), 3);
 	struct seen_docs s = { 0 };
-	cr_assert_eq(carnet_registry__docs_of_set(r, "S1", collect_doc, &s, &err), CARNET_OK);
+	cr_assert_eq(carnet_registry__docs_of_set(r, "P1", "S1", collect_doc, &s, &err), CARNET_OK);
 	cr_assert_eq(s.calls, 1);
 	cr_assert_str_eq(s.ids[0], "d1");
 	/* deleting the last document of P2 drops a patient */
@@ -631,7 +631,7 @@ Test(registry, docs_of_set_lists_each_version)
 	put_sample(r);
 	struct seen_docs s = { 0 };
 	carnet_error err;
-	cr_assert_eq(carnet_registry__docs_of_set(r, "S1", collect_doc, &s, &err), CARNET_OK,
+	cr_assert_eq(carnet_registry__docs_of_set(r, "P1", "S1", collect_doc, &s, &err), CARNET_OK,
 		     "%s", err.message);
 	cr_assert_eq(s.calls, 2);
 	/* "in no particular order": find each */
@@ -647,7 +647,7 @@ Test(registry, docs_of_set_lists_each_version)
 	cr_assert_str_eq(s.dates[i2], "2025-03-04");
 	/* an unknown set: no call */
 	struct seen_docs none = { 0 };
-	cr_assert_eq(carnet_registry__docs_of_set(r, "S9", collect_doc, &none, &err),
+	cr_assert_eq(carnet_registry__docs_of_set(r, "P1", "S9", collect_doc, &none, &err),
 		     CARNET_OK);
 	cr_assert_eq(none.calls, 0);
 	carnet_registry__close(r);
@@ -688,7 +688,7 @@ Test(registry, doc_callback_non_zero_stops_iteration_and_is_returned)
 	put_sample(r);
 	carnet_error err;
 	struct seen_docs s = { .stop_after = 1, .stop_value = 42 };
-	cr_assert_eq(carnet_registry__docs_of_set(r, "S1", collect_doc, &s, &err), 42);
+	cr_assert_eq(carnet_registry__docs_of_set(r, "P1", "S1", collect_doc, &s, &err), 42);
 	cr_assert_eq(s.calls, 1);
 	struct seen_docs t = { .stop_after = 1, .stop_value = -3 };
 	cr_assert_eq(carnet_registry__docs_of_source(r, "docs/a.xml", collect_doc, &t, &err),

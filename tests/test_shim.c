@@ -27,7 +27,7 @@ static void put(carnet_xwriter *w, const char *id, const char *patient,
 	char idt[64], pt[64];
 	snprintf(idt, sizeof idt, "Q%s", id);
 	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
-	const char *terms[] = { pt, CARNET_TERM_LATEST };
+	const char *terms[] = { pt, CARNET_PREFIX_LATEST "P1" };
 	carnet_xvalue values[] = { { CARNET_SLOT_DATE, date, 8 },
 				   { CARNET_SLOT_ID, id, strlen(id) } };
 	carnet_xtext texts[] = { { text, strlen(text), 1, "" } };
@@ -40,7 +40,7 @@ static carnet_xhits *find(carnet_xreader *r, const char *patient, const char *wo
 {
 	char pt[64];
 	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
-	const char *must[] = { pt, CARNET_TERM_LATEST };
+	const char *must[] = { pt, CARNET_PREFIX_LATEST "P1" };
 	carnet_xsearch s;
 	memset(&s, 0, sizeof s);
 	s.words = words;
@@ -147,7 +147,7 @@ Test(shim, set_term_on_a_missing_document_is_not_found)
 	carnet_xwriter *w;
 	carnet_error err;
 	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
-	cr_assert_eq(carnet_xap_writer_set_term(w, "Qnope", CARNET_TERM_LATEST, 1, &err),
+	cr_assert_eq(carnet_xap_writer_set_term(w, "Qnope", CARNET_PREFIX_LATEST "P1", 1, &err),
 		     CARNET_E_NOTFOUND);
 	carnet_xap_writer_free(w);
 }
@@ -159,7 +159,7 @@ Test(shim, latest_term_can_be_moved_between_versions)
 	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
 	put(w, "v1", "P1", "20250101", "scanner");
 	put(w, "v2", "P1", "20250102", "scanner");
-	cr_assert_eq(carnet_xap_writer_set_term(w, "Qv1", CARNET_TERM_LATEST, 0, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_set_term(w, "Qv1", CARNET_PREFIX_LATEST "P1", 0, &err), CARNET_OK);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
 	carnet_xreader *r;
 	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK);

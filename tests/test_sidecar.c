@@ -47,7 +47,7 @@ static void assert_invalid(const char *json, const char *field)
 }
 
 static const char full[] =
-	"{ \"patient_id\": \"248000000000001\",\n"
+	"{ \"patient_id\": \"248000000000070\",\n"
 	"  \"patient_id_system\": \"1.2.250.1.213.1.4.8\",\n"
 	"  \"id\": \"DOC-2025-0001\", \"set_id\": \"SET-0001\", \"version\": 3,\n"
 	"  \"type\": \"11502-2\", \"title\": \"Compte rendu de biologie\",\n"
@@ -62,7 +62,7 @@ Test(sidecar, full_sidecar_fills_every_field)
 	carnet_doc meta;
 	carnet_error err;
 	cr_assert_eq(parse(&meta, full, &err), CARNET_OK, "%s", err.message);
-	cr_assert_str_eq(meta.patient_id, "248000000000001");
+	cr_assert_str_eq(meta.patient_id, "248000000000070");
 	cr_assert_str_eq(meta.patient_system, "1.2.250.1.213.1.4.8");
 	cr_assert_str_eq(meta.id, "DOC-2025-0001");
 	cr_assert_str_eq(meta.set_id, "SET-0001");
@@ -440,7 +440,7 @@ Test(sidecar, apply_copies_every_field_and_the_version)
 	cr_assert_eq(carnet_sidecar__apply(&doc, &meta), 0);
 	/* the copies are the document's own: meta can go */
 	carnet_doc__clear(&meta);
-	cr_assert_str_eq(doc.patient_id, "248000000000001");
+	cr_assert_str_eq(doc.patient_id, "248000000000070");
 	cr_assert_str_eq(doc.patient_system, "1.2.250.1.213.1.4.8");
 	cr_assert_str_eq(doc.id, "DOC-2025-0001");
 	cr_assert_str_eq(doc.set_id, "SET-0001");

@@ -468,3 +468,290 @@ Test(writer, a_stuck_input_is_rejected_and_the_batch_goes_on)
 	cr_assert_eq(visible("P1", NULL), 2);
 	cr_assert_eq(stat_of(CARNET_STAT_REJECTS), 2);
 }
+
+/* ---- patient identity: every document in the right record ---- */
+
+/* Ids of the documents of patient (given as --patient would be, with an
+ * optional system) that a médecin sees; returns the search status. */
+static int ids_of(const char *system, const char *patient, char ids[][64], size_t max,
+		  size_t *n, unsigned flags)
+{
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10";
+	req.patient_system = system;
+	req.patient_id = patient;
+	req.flags = flags;
+	carnet_results *res;
+	int rc = carnet_index_search(&res, idx, &req, &err);
+	*n = 0;
+	if (rc == CARNET_OK) {
+		for (size_t i = 0; i < carnet_results_count(res) && i < max; i++)
+			snprintf(ids[(*n)++], 64, "%s", carnet_results_field(res, i, CARNET_FIELD_ID));
+		carnet_results_free(res);
+	}
+	carnet_index_close(idx);
+	return rc;
+}
+
+static void write_text(const char *path, const char *text, const char *meta)
+{
+	th_write_str(path, text);
+	th_write_str(th_path("%s.meta.json", path), meta);
+}
+
+/* A CDA of one document, for each (root, extension) pair of targets a
+ * recordTarget; set id and version given. */
+static void write_cda(const char *path, const char *id, const char *set, int version,
+		      const char *targets[][2], size_t ntargets, const char *extra)
+{
+	char buf[8192];
+	int n = snprintf(buf, sizeof buf,
+			 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			 "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n"
+			 "<id root=\"1.2.3\" extension=\"%s\"/>\n"
+			 "<code code=\"11488-4\" codeSystem=\"2.16.840.1.113883.6.1\"/>\n"
+			 "<title>Compte rendu de consultation</title>\n"
+			 "<effectiveTime value=\"20250310093000+0100\"/>\n"
+			 "<confidentialityCode code=\"N\">%s</confidentialityCode>\n"
+			 "<setId root=\"1.2.3\" extension=\"%s\"/><versionNumber value=\"%d\"/>\n",
+			 id, extra ? extra : "", set, version);
+	for (size_t i = 0; i < ntargets; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n,
+			      "<recordTarget><patientRole><id root=\"%s\" extension=\"%s\"/>"
+			      "</patientRole></recordTarget>\n",
+			      targets[i][0], targets[i][1]);
+	snprintf(buf + n, sizeof buf - (size_t)n,
+		 "<component><structuredBody><component><section><title>Conclusion</title>"
+		 "<text>Souffle systolique aortique discret.</text></section></component>"
+		 "</structuredBody></component>\n</ClinicalDocument>\n");
+	th_write_str(path, buf);
+}
+
+#define NIR "1.2.250.1.213.1.4.8"
+#define NIR_TEST "1.2.250.1.213.1.4.10"
+
+Test(writer, another_patients_set_id_is_a_clash_and_changes_nothing_of_theirs)
+{
+	const char *a = th_path("%s/a.txt", docs), *b = th_path("%s/b.txt", docs);
+	write_text(a, "Compte rendu de Alice\n",
+		   "{\"patient_id\":\"158047511203495\",\"patient_id_system\":\"" NIR "\","
+		   "\"id\":\"A-1\",\"set_id\":\"CR\",\"version\":1,\"date\":\"2025-01-01\"}");
+	write_text(b, "Compte rendu de Bob\n",
+		   "{\"patient_id\":\"271056912304521\",\"patient_id_system\":\"" NIR "\","
+		   "\"id\":\"B-9\",\"set_id\":\"CR\",\"version\":9,\"date\":\"2025-02-01\"}");
+	cr_assert_eq(add(a, NULL), CARNET_OUTCOME_ADDED);
+	expect_reject(b, "document B-9 of patient 271056912304521 has set id CR, which is the set "
+			 "of document A-1 of another patient (158047511203495)");
+	commit();
+	static char ids[8][64];
+	size_t n;
+	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert_eq(n, 1, "Alice's document is still her latest version");
+	cr_assert_str_eq(ids[0], "A-1");
+	cr_assert_eq(ids_of(NULL, "271056912304521", ids, 8, &n, CARNET_REQUEST_ALL_VERSIONS),
+		     CARNET_OK);
+	cr_assert_eq(n, 0, "nothing was filed in Bob's record");
+}
+
+Test(writer, replacing_another_patients_document_is_a_clash)
+{
+	const char *a = th_path("%s/a.xml", docs), *b = th_path("%s/b.xml", docs);
+	const char *alice[][2] = { { NIR, "158047511203495" } };
+	const char *bob[][2] = { { NIR, "271056912304521" } };
+	write_cda(a, "DOC-A", "SET-A", 1, alice, 1, NULL);
+	write_cda(b, "DOC-B", "SET-B", 2, bob, 1, NULL);
+	/* Bob's document says it replaces Alice's */
+	size_t len;
+	char *xml = th_slurp(b, &len);
+	const char *rel = "<relatedDocument typeCode=\"RPLC\"><parentDocument>"
+			  "<id root=\"1.2.3\" extension=\"DOC-A\"/></parentDocument></relatedDocument>\n"
+			  "<component>";
+	char *at = strstr(xml, "<component>");
+	cr_assert_not_null(at);
+	char out[8192];
+	snprintf(out, sizeof out, "%.*s%s%s", (int)(at - xml), xml, rel, at + strlen("<component>"));
+	free(xml);
+	th_write_str(b, out);
+	cr_assert_eq(add(a, NULL), CARNET_OUTCOME_ADDED);
+	expect_reject(b, "document 1.2.3^DOC-B of patient 271056912304521 replaces document "
+			 "1.2.3^DOC-A, which belongs to another patient (158047511203495)");
+	commit();
+	static char ids[8][64];
+	size_t n;
+	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert_eq(n, 1);
+}
+
+Test(writer, one_file_whose_documents_share_a_set_across_patients_is_refused)
+{
+	/* a FHIR batch of two DocumentReferences of two patients, one set */
+	const char *f = th_path("%s/batch.json", docs);
+	th_write_str(f,
+		     "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+		     "{\"resource\":{\"resourceType\":\"DocumentReference\",\"id\":\"d1\","
+		     "\"masterIdentifier\":{\"value\":\"D-1\"},\"date\":\"2025-01-01\","
+		     "\"subject\":{\"identifier\":{\"system\":\"urn:oid:" NIR "\",\"value\":\"158047511203495\"}},"
+		     "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"QWxwaGE=\"}}]}},"
+		     "{\"resource\":{\"resourceType\":\"DocumentReference\",\"id\":\"d2\","
+		     "\"masterIdentifier\":{\"value\":\"D-2\"},\"date\":\"2025-01-02\","
+		     "\"relatesTo\":[{\"code\":\"replaces\",\"target\":{\"identifier\":{\"value\":\"D-1\"}}}],"
+		     "\"subject\":{\"identifier\":{\"system\":\"urn:oid:" NIR "\",\"value\":\"271056912304521\"}},"
+		     "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"QnJhdm8=\"}}]}}]}");
+	expect_reject(f, "documents D-1 (patient 158047511203495) and D-2 (patient 271056912304521) "
+			 "share set id D-1");
+}
+
+Test(writer, a_reread_file_that_changes_patient_gives_the_old_set_back_its_latest)
+{
+	const char *v1 = th_path("%s/v1.txt", docs), *v2 = th_path("%s/v2.txt", docs);
+	write_text(v1, "Premier compte rendu\n",
+		   "{\"patient_id\":\"P1\",\"id\":\"R-1\",\"set_id\":\"R\",\"version\":1,\"date\":\"2025-01-01\"}");
+	write_text(v2, "Second compte rendu\n",
+		   "{\"patient_id\":\"P1\",\"id\":\"R-2\",\"set_id\":\"R\",\"version\":2,\"date\":\"2025-01-02\"}");
+	add(v1, NULL);
+	add(v2, NULL);
+	commit();
+	cr_assert_eq(visible("P1", "premier"), 0, "v1 is superseded");
+	/* v2 was filed in the wrong record: its sidecar now names P2, with
+	 * its own set */
+	write_text(v2, "Second compte rendu\n",
+		   "{\"patient_id\":\"P2\",\"id\":\"R-2\",\"set_id\":\"R2\",\"version\":2,\"date\":\"2025-01-02\"}");
+	cr_assert_eq(add(v2, NULL), CARNET_OUTCOME_REPLACED);
+	commit();
+	cr_assert_eq(visible("P1", "premier"), 1, "P1's v1 is the latest of P1's set again");
+	cr_assert_eq(visible("P1", "second"), 0);
+	cr_assert_eq(visible("P2", "second"), 1);
+}
+
+Test(writer, a_sidecar_naming_another_patient_than_the_document_is_refused_unless_a_correction)
+{
+	const char *f = th_path("%s/cr.xml", docs);
+	const char *alice[][2] = { { NIR, "158047511203495" } };
+	write_cda(f, "DOC-1", "SET-1", 1, alice, 1, NULL);
+	th_write_str(th_path("%s.meta.json", f),
+		     "{\"patient_id\":\"271056912304521\",\"patient_id_system\":\"" NIR "\"}");
+	expect_reject(f, "the document names patient 158047511203495 but");
+	char err_path[4200];
+	snprintf(err_path, sizeof err_path, "%s.meta.json names patient 271056912304521", f);
+	expect_reject(f, err_path);
+	/* a system alone would requalify the document's id: another patient */
+	th_write_str(th_path("%s.meta.json", f), "{\"patient_id_system\":\"1.2.250.1.999.1\"}");
+	expect_reject(f, "names patient 1.2.250.1.999.1^158047511203495 (set \"patient_correction\"");
+	/* the same patient, its system left out: agreed */
+	th_write_str(th_path("%s.meta.json", f), "{\"patient_id\":\"158047511203495\"}");
+	cr_assert_eq(add(f, NULL), CARNET_OUTCOME_ADDED);
+	/* a correction says so */
+	th_write_str(th_path("%s.meta.json", f),
+		     "{\"patient_id\":\"271056912304521\",\"patient_id_system\":\"" NIR "\","
+		     "\"patient_correction\":true}");
+	cr_assert_eq(add(f, NULL), CARNET_OUTCOME_REPLACED);
+	commit();
+	cr_assert_eq(visible("271056912304521", "souffle"), 1);
+	cr_assert_eq(visible("158047511203495", "souffle"), 0);
+}
+
+Test(writer, patient_ids_that_would_share_a_key_are_refused)
+{
+	const char *cases[][2] = {
+		/* sidecar, reason */
+		{ "{\"patient_id\":\"1.2.3.4.5^X\",\"patient_id_system\":\"1.2.9.9\"}",
+		  "patient id holds '^'" },
+		{ "{\"patient_id\":\"1.2.3.4.5^X\"}", "patient id holds '^'" },
+		{ "{\"patient_id\":\"X\",\"patient_id_system\":\"1.2^3\"}",
+		  "patient id system holds '^'" },
+		{ "{\"patient_id\":\"158047511203494\",\"patient_id_system\":\"" NIR "\"}",
+		  "INS check key 94 is wrong (the number gives 95)" },
+		{ "{\"patient_id\":\"158047511203494\"}",
+		  "INS check key 94 is wrong (the number gives 95)" },
+		{ "{\"patient_id\":\"158047511203495\",\"patient_id_system\":\"" NIR_TEST "\","
+		  "\"id\":\"T\"}", NULL },
+		{ "{\"patient_id\":\"12345\",\"patient_id_system\":\"" NIR "\"}",
+		  "patient id is not an INS" },
+		{ "{\"patient_id\":\"2A04751120345\",\"patient_id_system\":\"1.2.250.1.213.1.4.9\"}",
+		  "patient id is not an INS" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *p = th_path("%s/c%zu.txt", docs, i);
+		write_text(p, "Texte\n", cases[i][0]);
+		if (cases[i][1])
+			expect_reject(p, cases[i][1]);
+		else
+			cr_assert_eq(add(p, NULL), CARNET_OUTCOME_ADDED);
+	}
+	commit();
+	static char ids[8][64];
+	size_t n;
+	/* the test INS is not the production INS of the same number */
+	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(ids_of(NIR_TEST, "158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert(n == 1 && strcmp(ids[0], "T") == 0);
+	cr_assert_eq(ids_of(NULL, NIR_TEST "^158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert_eq(n, 1);
+}
+
+Test(writer, nir_nia_and_corsica_are_keyed_by_the_number)
+{
+	/* 2A and 2B count as 19 and 18 in the check key */
+	const char *cases[][2] = {
+		{ "N", "{\"patient_id\":\"158047511203495\",\"patient_id_system\":\"urn:oid:" NIR "\","
+		       "\"id\":\"N\",\"date\":\"2025-01-01\"}" },
+		{ "C", "{\"patient_id\":\"180052A01201473\",\"patient_id_system\":\"1.2.250.1.213.1.4.9\","
+		       "\"id\":\"C\",\"date\":\"2025-01-02\"}" },
+		{ "D", "{\"patient_id\":\"180052b01201403\",\"id\":\"D\",\"date\":\"2025-01-03\"}" },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		const char *p = th_path("%s/%s.txt", docs, cases[i][0]);
+		write_text(p, "Texte\n", cases[i][1]);
+		cr_assert_eq(add(p, NULL), CARNET_OUTCOME_ADDED, "%s", cases[i][1]);
+	}
+	commit();
+	static char ids[8][64];
+	size_t n;
+	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert(n == 1 && strcmp(ids[0], "N") == 0);
+	cr_assert_eq(ids_of(NIR, "180052A01201473", ids, 8, &n, 0), CARNET_OK);
+	cr_assert(n == 1 && strcmp(ids[0], "C") == 0, "NIR and NIA share the number's key");
+	cr_assert_eq(ids_of(NULL, "180052B01201403", ids, 8, &n, 0), CARNET_OK);
+	cr_assert(n == 1 && strcmp(ids[0], "D") == 0, "2b is 2B");
+	/* a request whose INS key is wrong is invalid, never "0 of 0" */
+	cr_assert_eq(ids_of(NULL, "158047511203494", ids, 8, &n, 0), CARNET_E_INVALID);
+	cr_assert_eq(ids_of(NIR, "180052A01201474", ids, 8, &n, 0), CARNET_E_INVALID);
+}
+
+Test(writer, a_cda_with_several_record_targets_is_refused_naming_both)
+{
+	const char *f = th_path("%s/two.xml", docs);
+	const char *two[][2] = { { NIR, "158047511203495" }, { NIR, "271056912304521" } };
+	write_cda(f, "DOC-2", "SET-2", 1, two, 2, NULL);
+	expect_reject(f, "CDA has several recordTargets (patients 158047511203495 and "
+			 "271056912304521): a document belongs to one patient");
+	commit();
+	static char ids[8][64];
+	size_t n;
+	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert_eq(n, 0);
+}
+
+Test(writer, visibility_codes_in_any_case_hide_the_document)
+{
+	const char *t = th_path("%s/t.txt", docs), *c = th_path("%s/c.xml", docs);
+	write_text(t, "Compte rendu masqué\n",
+		   "{\"patient_id\":\"158047511203495\",\"id\":\"T\",\"confidentiality\":[\"N\",\"masque_ps\"]}");
+	const char *alice[][2] = { { NIR, "158047511203495" } };
+	write_cda(c, "DOC-C", "SET-C", 1, alice, 1,
+		  "<translation code=\"Masque_PS\" codeSystem=\"1.2.250.1.213.1.1.4.13\"/>");
+	cr_assert_eq(add(t, NULL), CARNET_OUTCOME_ADDED);
+	cr_assert_eq(add(c, NULL), CARNET_OUTCOME_ADDED);
+	commit();
+	static char ids[8][64];
+	size_t n;
+	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, 0), CARNET_OK);
+	cr_assert_eq(n, 0, "masked from professionals");
+	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, CARNET_REQUEST_EMERGENCY),
+		     CARNET_OK);
+	cr_assert_eq(n, 2, "emergency access sees both");
+}

@@ -382,7 +382,7 @@ def vsm(p, date, author, sections, topics, set_id=None, version=1):
 # ---- patient 1: coronary disease, heart failure, type 2 diabetes ---------
 
 def patient1():
-    p = Patient("P1", "157037511209836", "Henri GARNIER-TEST", "M", "1958-03-12",
+    p = Patient("P1", "157037511209864", "Henri GARNIER-TEST", "M", "1958-03-12",
                 "p1-garnier-henri", "2026-11-16")
     GP, CARD = "gp1", "cardio"
     gp_rel = {"mg": 3, "cardio": 1, "endo": 1, "pharma": 0, "ophtalmo": 0, "nephro": 1}
@@ -729,7 +729,7 @@ def patient1():
 # ---- patient 2: type 2 diabetes on insulin, diabetic retinopathy ---------
 
 def patient2():
-    p = Patient("P2", "271056912304578", "Sophie LAMBERT-TEST", "F", "1971-05-08",
+    p = Patient("P2", "271056912304521", "Sophie LAMBERT-TEST", "F", "1971-05-08",
                 "p2-lambert-sophie", "2026-11-18")
     GP = "gp2"
     gp_rel = {"mg": 3, "endo": 1, "ophtalmo": 0, "nephro": 1, "pharma": 0, "cardio": 1}
@@ -978,7 +978,7 @@ def patient2():
 # ---- patient 3: two pregnancies, gestational diabetes, toxoplasmosis not immune
 
 def patient3():
-    p = Patient("P3", "294084405607891", "Julie MARCHAND-TEST", "F", "1994-08-21",
+    p = Patient("P3", "294084405607842", "Julie MARCHAND-TEST", "F", "1994-08-21",
                 "p3-marchand-julie", "2026-11-20")
     GP = "gp3"
     gp_rel = {"mg": 3, "obst": 1, "sf": 1, "endo": 0, "pharma": 0}
@@ -1215,7 +1215,7 @@ def patient3():
 # ---- patient 4: chronic kidney disease followed in nephrology -----------
 
 def patient4():
-    p = Patient("P4", "150114201804423", "Bernard ROUX-TEST", "M", "1950-11-02",
+    p = Patient("P4", "150114201804432", "Bernard ROUX-TEST", "M", "1950-11-02",
                 "p4-roux-bernard", "2026-11-19")
     GP, NEPH, CARD, BIO = "gp4", "nephro", "cardio4", "bio4"
     gp_rel = {"mg": 3, "nephro": 1, "cardio": 1, "pharma": 0, "vasc": 0}

@@ -48,7 +48,7 @@ SA = "1.2.250.1.71.4.2.4"
 LOINC = "2.16.840.1.113883.6.1"
 OURS = "1.2.250.1.999.7"  # document ids of these fixtures
 
-ODILE = dict(ids=[(INS_TEST, "257057512345678"), ("1.2.250.1.999.3.1", "IPP-0448120")],
+ODILE = dict(ids=[(INS_TEST, "257057512345637"), ("1.2.250.1.999.3.1", "IPP-0448120")],
              given="Odile", family="MERCIER-TEST", sex="F", birth="19570521")
 
 
@@ -227,7 +227,7 @@ def ecbu(version):
 
 
 def obp_sne():
-    baby = dict(ids=[(INS_NIR, "226043306398712"), ("1.2.250.1.999.3.7", "NN-2026-0412")],
+    baby = dict(ids=[(INS_NIR, "226043306398763"), ("1.2.250.1.999.3.7", "NN-2026-0412")],
                 given="Inès", family="GARNIER-TEST", sex="F", birth="20260411")
     body = structured(
         section("Naissance", "<paragraph>Née à 39 SA + 2 j par voie basse, présentation "
@@ -244,7 +244,7 @@ def obp_sne():
 
 
 def cse_cs8():
-    child = dict(ids=[(INS_TEST, "126017512398765")], given="Timéo", family="ROBIN-TEST",
+    child = dict(ids=[(INS_TEST, "126017512398741")], given="Timéo", family="ROBIN-TEST",
                  sex="M", birth="20260105")
     body = structured(
         section("Examen clinique", "<paragraph>Examen normal. Réflexes archaïques présents. "
