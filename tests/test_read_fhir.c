@@ -544,7 +544,7 @@ static void read_json(got *g, const char *name, const char *json)
 	memset(g, 0, sizeof *g);
 	snprintf(g->path, sizeof g->path, "%s", name);
 	carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, CARNET_DEFAULT_PDF_SECONDS,
-				 CARNET_DEFAULT_PDF_MEMORY_BYTES };
+				 CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	carnet_input in = { g->path, json, strlen(json), &limits };
 	cr_assert_geq(carnet_reader_fhir.sniff(&in), 10);
 	carnet_error__clear(&g->err);
