@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # carnet - one non-recursive Makefile.
 #   make                 library and both CLIs (build/)
 #   make check           headercheck, then every test (criterion)

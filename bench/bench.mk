@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench.mk - make bench: the benchmark programs and their run (bench/bench.sh).
 #   make bench                  BENCH_N=5000 documents (a few minutes on 2 cores)
 #   make bench BENCH_N=100000   larger runs; BENCH_PEERS=1 adds omindex and recoll (installing xapian-omega and recollcmd if missing)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench.sh - run by `make bench`: generate a corpus, index it with carnet
 # (add and sync, --jobs 1 and 2), SQLite FTS5 and plain Xapian, run the
 # same queries on each, print one table and write it to bench/RESULTS.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* benchrun.c - run a command and report its wall time and peak resident
  * memory (getrusage of the child), so bench.sh needs no /usr/bin/time.
  * usage: benchrun OUTFILE COMMAND [ARG...]; the command's exit status is

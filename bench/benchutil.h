@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* benchutil.h - what the benchmark programs share: a clock, the query
  * workload written by gencorpus (queries.tsv), and latency statistics
  * printed in one format that bench.sh reads. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* eval.c - the relevance evaluation of carnet on the judged corpus
  * (corpora/eval/judgments.tsv): nDCG@5 and nDCG@10 per context for carnet
  * beside two baselines computed in the same run, newest-first and BM25 alone.

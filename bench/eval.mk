@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # eval.mk - the relevance evaluation, `make eval` (included by the Makefile).
 # Indexes the judged corpus corpora/eval into a fresh index, prints nDCG@5
 # and nDCG@10 per context for carnet, newest-first and BM25 alone; then

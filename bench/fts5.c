@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fts5.c - the SQLite FTS5 baseline: index corpus.tsv (one transaction per
  * 10,000 rows, unicode61 tokenizer without diacritics, the patient an
  * indexed column) and run the query workload with the patient inside the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gencorpus.c - write a synthetic corpus of French health documents for the
  * benchmarks (CDA R2 with structured sections, text files with sidecars, a
  * few CDA carrying a PDF), the same text as one TSV for the baselines, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics.c - nDCG and recall as trec_eval computes them (see metrics.h). */
 #include "metrics.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics.h - relevance measures shared by the evaluation programs, with
  * trec_eval's conventions. */
 #ifndef CARNET_BENCH_METRICS_H

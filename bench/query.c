@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* query.c - the carnet query benchmark: runs the workload in process
  * through libcarnet (carnet_index_search, as a viewer would), and times
  * carnet-query as a process.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* scifact.c - carnet's text ranking alone on the public SciFact collection
  * (BEIR layout), beside the published BM25 figures.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xapian_plain.c - the plain Xapian baseline: the shim alone, with no
  * extraction, registry or policy. Indexes corpus.tsv (texts folded by
  * carnet_text__fold, French stemmer, positions, a commit every 10,000

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* access_log.c - access.sqlite: the schema and its triggers, the SHA-256
  * chain of rows, the checks a viewer makes when it opens the log, the full
  * walk (verify) and the archive. */

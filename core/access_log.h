@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* access_log.h - INDEX_HOME/access.sqlite, the evidence of who looked at
  * which record: one row per request (answered or refused), each row
  * chained to the one before by a SHA-256 hash, append-only by triggers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* base64.c - strict base64 decoder. Written here because the decoders of the
  * libraries we already use (GLib) skip invalid characters silently, and an
  * invalid attachment must be rejected with the offset of the fault. */

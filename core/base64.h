@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* base64.h - strict base64 decoding for embedded documents (CDA nonXMLBody,
  * FHIR attachments): whitespace is allowed, anything else wrong is refused. */
 #ifndef CARNET_CORE_BASE64_H

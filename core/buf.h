@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* buf.h - a growable byte buffer, always NUL-terminated, used across the library. */
 #ifndef CARNET_CORE_BUF_H
 #define CARNET_CORE_BUF_H

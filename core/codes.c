@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* codes.c - look-ups in the code tables derived from the ANS code lists. */
 #include "codes.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* codes.h - the code systems carnet knows: document types (LOINC / DMP) with
  * their class, and author specialties, with their French labels. */
 #ifndef CARNET_CORE_CODES_H

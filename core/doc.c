@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* doc.c - documents in memory and their stored record. */
 #include "doc.h"
 

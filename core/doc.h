@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* doc.h - a document in memory, as readers produce it and the writer indexes
  * it: metadata plus weighted text sections; and its stored record, the
  * metadata kept in the index for displaying a hit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* error.c - status strings, error filling, version and allocator entry points. */
 #include "error.h"
 

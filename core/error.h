@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* error.h - filling a carnet_error; shared by every module of the library. */
 #ifndef CARNET_CORE_ERROR_H
 #define CARNET_CORE_ERROR_H

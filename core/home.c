@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* home.c - index home layout: generations, the CURRENT switch, the writer lock. */
 #define _GNU_SOURCE /* F_OFD_SETLK: a lock per open file, not per process */
 #include "home.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* home.h - the layout of an index home directory:
  *   CURRENT          names the live generation ("gen-1"), replaced atomically
  *   gen-N/xapian     that generation's Xapian database

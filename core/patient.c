@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* patient.c - the patient key (see patient.h). */
 #include "patient.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* patient.h - who a document belongs to: a patient is a (system, id) pair,
  * turned into one key, here and nowhere else. The indexer keys documents
  * with it and the query side keys requests with it, so that a request can

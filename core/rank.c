@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rank.c - the ranking configuration, the specialty affinity table and the
  * synonym table, and the score of a document for a viewer. */
 #include "rank.h"

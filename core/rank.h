@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rank.h - the ranking tables, shared by the indexer (content keywords) and
  * the query side (scoring): the configuration (ranking.conf), the specialty
  * affinity table (affinity.tsv) and the synonym table (synonyms.tsv), each

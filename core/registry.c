@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* registry.c - registry.sqlite: schema, migrations and the queries the
  * indexer and the query side need. With access_log.c, the files that include
  * sqlite3.h. */

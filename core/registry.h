@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* registry.h - the catalogue of an index home (with access_log.h, a sqlite3 user):
  * sources and their content hashes, documents and their metadata, rejected
  * inputs with reasons. It is the truth an index can be rebuilt from. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* schema.h - how a document is laid out in the Xapian index: term prefixes,
  * value slots and the stored record. Shared by indexer and query, defined once. */
 #ifndef CARNET_CORE_SCHEMA_H

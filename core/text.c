@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* text.c - ICU-based normalisation: folding for search, encodings, UTF-8 checks. */
 #include "text.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* text.h - text normalisation for indexing and querying (the only ICU user):
  * UTF-8 checks, legacy encodings, and folding of case, accents, ligatures
  * and French elision, applied identically to documents and to queries. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // xapian_shim.cc - the C API over Xapian. The only file that includes
 // <xapian.h>; every entry point catches every exception (see classify()).
 #include "xapian_shim.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xapian_shim.h - a small C API over Xapian (the only C++ in carnet).
  * Two groups: a writer for the indexer, a reader for queries. Every entry
  * point catches all C++ exceptions and reports them as a carnet_error. */

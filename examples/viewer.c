@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* viewer.c - what viewer software does with libcarnet: open an index
  * home, search one patient's record as a professional, print the ranked
  * hits. Built by make check against the installed library:

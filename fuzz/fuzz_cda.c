@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_cda.c - libFuzzer harness for the CDA reader. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_fhir.c - libFuzzer harness for the FHIR R4 JSON reader (and, through
  * its attachments, the CDA, HTML and text readers it calls). */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_html.c - libFuzzer harness for the HTML reader. */
 #include "harness.h"
 

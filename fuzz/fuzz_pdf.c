@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_pdf.c - libFuzzer harness for the PDF reader. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_query.c - libFuzzer harness for the query side: the input is typed
  * as words into a search for one patient of a small index; any hit of
  * another patient, or any failure other than a refused query, aborts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_sidecar.c - libFuzzer harness for sidecars (FILE.meta.json): the
  * bytes are parsed as a sidecar and, when accepted, applied to a document.
  * A refused sidecar must say which file it was; anything else aborts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_text.c - libFuzzer harness for the plain text reader and the sidecar
  * parser: the same bytes are read as a text file and as a FILE.meta.json. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_walk.c - libFuzzer harness for the directory walk (walk.h): the
  * bytes describe a small tree (files, directories, FIFOs, sockets, links
  * to ".", "..", each other, the tree's root and places outside it), built

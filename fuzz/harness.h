@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* harness.h - what the reader fuzz harnesses share: run one reader over
  * the fuzzer's bytes as a NUL-terminated input, discarding its documents. */
 #ifndef CARNET_FUZZ_HARNESS_H

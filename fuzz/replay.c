@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* replay.c - run a fuzz harness's entry point over files, without libFuzzer:
  * make check replays the seeds and every saved crasher (corpora/fuzz/) with
  * the ordinary compiler and sanitizers, as sqlite's fuzzcheck does.

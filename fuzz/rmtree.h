@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rmtree.h - what the harnesses that build files share: remove a
  * temporary directory tree without following its symbolic links. */
 #ifndef CARNET_FUZZ_RMTREE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * carnet.h - the public API of libcarnet, a search and relevance index for
  * patients' health documents. Anything not declared here is private.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* budget.c - what one input may cost: the time budget of the document
  * being read (per extraction thread), and the structural limits of XML,
  * HTML and JSON checked on the bytes before a parser sees them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* carnet-index.c - the indexing CLI: add files and directories to an index
  * home, show its figures and its rejected inputs. Uses the public API, and
  * the library's directory walk (walk.h). */

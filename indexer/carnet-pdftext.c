@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* carnet-pdftext.c - the PDF text extractor, run by the library in its own
  * process (fork + exec, safe from a multi-threaded indexer): reads a PDF on
  * standard input, writes one status byte then the text of every page on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pdftext.h - the protocol between the library and carnet-pdftext: one
  * status byte, then (for OK) the text of every page. */
 #ifndef CARNET_INDEXER_PDFTEXT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* prepare.c - the part of indexing an input that needs no writer: read the
  * file and its sidecar, hash them, run its reader, complete the documents
  * and build their Xapian documents. Runs in extraction threads. */

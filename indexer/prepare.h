@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* prepare.h - preparing one input for the writer, without the writer: safe
  * to run in several threads at once, each with its own registry
  * connection, which it only reads. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* read_cda.c - HL7 CDA R2 (French CI-SIS profiles and C-CDA): header
  * metadata, section titles and narrative, coded entries, and nonXMLBody
  * content. libxml2 with no network, no DTD loading and no entities. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* read_fhir.c - FHIR R4 JSON reader: a DocumentReference, a submission,
  * search or collection Bundle of DocumentReferences, or a document Bundle
  * (Composition); one document per DocumentReference or Composition, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* read_html.c - HTML and XHTML: the visible text (libxml2's HTML parser, no
  * network), for standalone files with a sidecar and for embedded content. */
 #include "reader.h"

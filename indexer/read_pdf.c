@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* read_pdf.c - PDF text through poppler, in another process (fork and exec
  * of carnet-pdftext, safe from a multi-threaded indexer): a parser that
  * crashes, loops or eats memory costs only the input it was reading. Its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* read_text.c - plain text reader: UTF-8 (or Windows-1252) text; the title
  * is the first non-empty line. Everything else comes from the sidecar. */
 #include "reader.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* reader.c - choosing the reader for an input, and reading embedded content. */
 #include "reader.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* reader.h - the reader interface: one reader per input format turns the
  * bytes of a file into documents in memory, or rejects it with a reason.
  * Readers know nothing of Xapian or sqlite. */

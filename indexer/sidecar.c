@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sidecar.c - reading FILE.meta.json with jansson. */
 #include "sidecar.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sidecar.h - FILE.meta.json: metadata beside an input that the input cannot
  * carry, and that wins over what the input says (INTERFACE.md). */
 #ifndef CARNET_INDEXER_SIDECAR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* walk.c - the inputs under a source (see walk.h). Directories are opened
  * with O_NONBLOCK and O_NOFOLLOW and checked on the opened descriptor;
  * regular files are only listed here, never opened (the readers open them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* walk.h - finding the inputs under a source: the files of a directory
  * tree, in name order, read safely whatever the tree holds. Only regular
  * files are returned; FIFOs, devices and sockets are skipped with a

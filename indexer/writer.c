@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* writer.c - the index writer (public carnet_writer_*): reads inputs through
  * the readers, records them in the registry and indexes them in Xapian,
  * committing both together. */

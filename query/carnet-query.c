@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* carnet-query.c - the query CLI: one patient's documents, ranked, as a
  * table on a terminal or JSON lines for scripts. Uses the public API only. */
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy.c - parsing and applying the authorisation matrix. */
 #include "policy.h"
 

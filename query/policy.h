@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy.h - the authorisation matrix: which professions may read which
  * document types and classes (query/authorisations.tsv, replaceable per
  * index home). */

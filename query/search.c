@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* search.c - the reading side of the public API: opening an index, turning a
  * request into a filtered Xapian search, and the results. The patient filter
  * and the visibility rules are applied here, never left to the caller. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* snippet.c - choosing and marking the best passage of a hit. */
 #include "snippet.h"
 

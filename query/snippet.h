@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* snippet.h - the best passage of a document for the words of a request,
  * with the matched words marked. */
 #ifndef CARNET_QUERY_SNIPPET_H

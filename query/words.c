@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* words.c - parsing what a user types into query clauses, with synonyms. */
 #include "words.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* words.h - the words a user types, turned into query clauses: words,
  * "phrases", -excluded, +required; each clause widened by its synonyms and
  * abbreviations. The syntax knows no field, operator or wildcard, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* helpers.c - shared test fixtures: temporary directories, files, running
  * the CLIs. Real files, real indexes: nothing is mocked. */
 #include "helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* helpers.h - what the criterion suites share: temporary directories,
  * files, the sample corpus, and running the CLIs as a user would. */
 #ifndef CARNET_TESTS_HELPERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* installcheck.c - built against an installed carnet (pkg-config, shared
  * library): index a text document and a PDF, find them, and get LOCKED
  * from a second writer, which crosses the Xapian exception path inside the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # installcheck.sh - check a staged install (make installcheck):
 #   sh tests/installcheck.sh STAGE PREFIX WORK_DIR BUILD_DIR
 # STAGE holds `make install DESTDIR=STAGE PREFIX=PREFIX` from BUILD_DIR.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh - run each criterion test binary and add up their results; under
 # SANITIZE=1 also fail a suite on any sanitizer report in its output
 # (LeakSanitizer reports do not fail a criterion test by themselves).

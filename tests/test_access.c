@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_access.c - who may see what: the authorisation matrix, visibility
  * by role, masks set after upload, the access log, and patient isolation
  * under thousands of hostile requests. */

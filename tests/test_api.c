@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_api.c - the public header's promises: versions, status strings,
  * NULL-safe releases, and the request initialiser. */
 #include <string.h>

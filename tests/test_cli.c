@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_cli.c - end to end: both CLIs run as a user would, on a temporary
  * index built from the shipped corpora; exit codes, messages and output. */
 #include <limits.h>

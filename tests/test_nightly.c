@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_nightly.c - the nightly job under stress: carnet-index killed with
  * SIGKILL at random moments of a sync must leave an index equal to one
  * built cleanly; viewers keep answering while a sync and a rebuild run. */

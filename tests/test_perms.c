@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_perms.c - the permission model (README, "Who may read the index"):
  * the writer owns a home shared with a group by `carnet-index init
  * --group`; a viewer running as another user of that group searches it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_query.c - searching through the public API: French matching, patient
  * isolation, versions, visibility, filters, request validation. Each test
  * builds a real index in a fresh directory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rank.c - ranking for the professional: specialty affinity, recency,
  * explanations, facets, versions, snippets, synonyms and abbreviations,
  * spelling suggestions, query syntax and the deployer's own tables. */

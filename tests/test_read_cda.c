@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_read_cda.c - the CDA R2 reader on CI-SIS-shaped documents written
  * for the tests (tests/data/cda/cisis-*.xml, made by make_ci_sis.py), on
  * the HL7 C-CDA examples (vendored in corpora/), on bad XML written for

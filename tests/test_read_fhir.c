@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_read_fhir.c - the FHIR R4 JSON reader on the public French (PDSm)
  * and IHE MHD examples (vendored in corpora/) and on our own files in tests/data/fhir: metadata,
  * attachment text, and the reasons bad inputs are rejected for. */

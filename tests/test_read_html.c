@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_read_html.c - HTML and XHTML text: entities, encodings, what is left
  * out (scripts, styles), tables, broken markup, bad input. */
 #include <stdio.h>

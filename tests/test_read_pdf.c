@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_read_pdf.c - PDF text through poppler in a child process: real PDFs,
  * bad ones, and the isolation (a crashing or hanging parser costs only its
  * input). */

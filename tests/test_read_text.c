@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_read_text.c - the plain text reader (indexer/read_text.c), reached as
  * the writer reaches it: carnet_reader__find picks it by extension, then its
  * read callback turns the bytes into one document for a sink. */

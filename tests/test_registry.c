@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_registry.c - registry.sqlite (core/registry.h): creation, refusal of
  * missing, damaged and newer files, migrations, sources, documents, counts,
  * rejects and transactions. Each test gets a fresh directory; files are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_shim.c - the Xapian shim seen from C: documents in and out, filters
  * that always hold, and Xapian's failures turned into carnet codes. */
 #include <math.h>

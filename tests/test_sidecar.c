@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_sidecar.c - FILE.meta.json (indexer/sidecar.h): every field of
  * INTERFACE.md, bad JSON and bad values refused with the path and without
  * document content, blanks and unknown keys, and how the sidecar wins over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_text.c - text normalisation (core/text.h): folding of case, accents,
  * ligatures and French elision; UTF-8 checks; binary detection; the
  * Windows-1252 conversion. Documents and queries go through the same fold,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_writer.c - the writer through the public API: what happens to each
  * input, rejects with reasons, batches that go on, commits, locking. */
 #include <stdio.h>

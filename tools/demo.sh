@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo.sh - index the shipped sample corpus into a fresh index and show what
 # carnet answers for one patient: the browsed record, then ranked searches.
 set -eu

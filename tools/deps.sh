@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deps.sh - install the Debian 12 packages carnet needs to build and test,
 # when they are missing (scdoc builds the man pages; groff, man-db and
 # mandoc check them; logrotate checks the logrotate file).

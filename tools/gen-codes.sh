@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gen-codes.sh - derive core/codes_data.h (document type and specialty
 # labels) from the public ANS code lists in ../shared/corpora-public.
 # The output is checked in; run this again when the code lists change:

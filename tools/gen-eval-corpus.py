@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gen-eval-corpus.py - writes corpora/eval: four synthetic patients with long
 histories (French clinical text, .txt + .meta.json sidecars) and
 judgments.tsv, the graded relevance of their documents for several viewers.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gen-synonyms.py - derive query/synonyms.tsv, carnet's table of French
 clinical abbreviations and synonyms.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # opscheck.sh BUILD - check the operations files of make ops (BUILD/ops):
 # systemd-analyze verify on the service and timer, logrotate -d on the
 # logrotate file; each is skipped, said so, when its tool is not installed.

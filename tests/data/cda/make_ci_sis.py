@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make_ci_sis.py - writes the CI-SIS-shaped CDA documents of tests/data/cda/
 (cisis-*.xml; standard library only; run from this directory). The files
 are kept in the repository; this script says how they were made and remakes

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make_fixtures.py - writes the small hand-made PDFs of tests/data/pdf/
 (standard library only; run from this directory). The fixtures are kept in
 the repository; this script says how they were made and remakes them.
