@@ -69,6 +69,8 @@ static void short_usage(FILE *f)
 	      "       carnet-index [OPTIONS] sync|rebuild SOURCE_DIR\n"
 	      "       carnet-index [OPTIONS] mask|unmask ID --from AUDIENCE\n"
 	      "       carnet-index [OPTIONS] stats|rejects\n"
+	      "       carnet-index [OPTIONS] init [--group NAME]\n"
+	      "       carnet-index [OPTIONS] access-log verify|archive ...\n"
 	      "       carnet-index help [COMMAND] | --help | --version\n"
 	      "Try 'carnet-index --help' for every option.\n",
 	      f);
@@ -117,7 +119,6 @@ static void usage(FILE *f)
 	      "                 default 64M)\n"
 	      "  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
 	      "  --doc-timeout S  seconds one other input may take to read (default 30)\n"
-	      "  --batch N      files per commit (default 1000): what a crash can cost\n"
 	      "  --max-remove N|N%  sync: stop before removing anything if more than N\n"
 	      "                 documents (or N% of them; default 10%) would be removed\n"
 	      "  --allow-empty  sync, rebuild: an empty source is intended (else it is\n"
@@ -171,6 +172,20 @@ static int command_help(const char *cmd, FILE *f)
 		  "usage: carnet-index [--index DIR] [--json] rejects\n"
 		  "Every rejected input on record: path, when it was first rejected\n"
 		  "(for this content and reason), and why.\n" },
+		{ "init",
+		  "usage: carnet-index [--index DIR] init [--group NAME]\n"
+		  "Create the index home and its access log. With a group, the home is\n"
+		  "shared: viewers in the group read the index and append to the access\n"
+		  "log; nobody else reads anything.\n" },
+		{ "access-log",
+		  "usage: carnet-index [--index DIR] [--json] access-log verify [--archive FILE]\n"
+		  "       carnet-index [--index DIR] [--json] access-log archive --before DATE FILE\n"
+		  "verify: walk the access log's chain of hashes; print the row count and\n"
+		  "the head hash (keep it elsewhere as an anchor), or name the first broken\n"
+		  "row (exit 3); with --archive FILE, check an archive file against its\n"
+		  "record in the log. archive: write the rows older than DATE (YYYY-MM-DD)\n"
+		  "to FILE as JSON lines (never overwritten, synced), then remove them and\n"
+		  "record the archive in the log, so the chain stays verifiable.\n" },
 		{ "help",
 		  "usage: carnet-index help [COMMAND]\n"
 		  "The help of carnet-index, or of one command.\n" },
@@ -182,6 +197,11 @@ static int command_help(const char *cmd, FILE *f)
 		"  --batch N      files per commit (default 1000)\n"
 		"  --max-size N   reject inputs larger than N bytes (K, M, G; default 64M)\n"
 		"  --pdf-timeout S  seconds one PDF may take to extract (default 30)\n"
+		"  --doc-timeout S  seconds one other input may take to read (default 30)\n"
+		"  --max-remove N|N%  sync: stop before removing anything if more than N\n"
+		"                 documents (or N% of them; default 10%) would be removed\n"
+		"  --allow-empty  sync, rebuild: an empty source is intended\n"
+		"  --dry-run      add, sync: print what would change, change nothing\n"
 		"  --json         one JSON record on stdout, always: status (ok, rejects,\n"
 		"                 failed), error, started, duration_s, index, generation,\n"
 		"                 version, command, the counts, new_rejects, rejects_total\n"
@@ -1162,7 +1182,7 @@ int main(int argc, char **argv)
 		if (nargs == 1 && command_help(args[0], stdout))
 			return EXIT_OK;
 		return usage_error("help: no command '%.100s' (add, sync, rebuild, mask, "
-				   "unmask, stats, rejects)", args[0]);
+				   "unmask, stats, rejects, init, access-log)", args[0]);
 	}
 	if (help && !cmd) {
 		usage(stdout);

@@ -664,6 +664,7 @@ Test(cli, each_command_has_its_help)
 		{ "add", "add PATH..." }, { "sync", "sync SOURCE_DIR" },
 		{ "rebuild", "rebuild SOURCE_DIR" }, { "mask", "mask ID --from" },
 		{ "unmask", "unmask ID --from" }, { "stats", "stats" }, { "rejects", "rejects" },
+		{ "init", "init [--group NAME]" }, { "access-log", "access-log archive --before" },
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		const char *h[] = { "carnet-index", "help", cmds[i][0], NULL };
@@ -682,6 +683,8 @@ Test(cli, each_command_has_its_help)
 	cr_assert_eq(run(h), 0);
 	cr_assert(strstr(out, "--jobs") && strstr(out, "--json") && !strstr(out, "unmask"),
 		  "%s", out);
+	cr_assert(strstr(out, "--max-remove") && strstr(out, "--allow-empty") &&
+		  strstr(out, "--dry-run") && strstr(out, "--doc-timeout"), "%s", out);
 	struct stat st;
 	cr_assert_neq(stat(home, &st), 0, "help created no index");
 	const char *none[] = { "carnet-index", "help", "frobnicate", NULL };
