@@ -73,14 +73,14 @@ FINAL_CXXFLAGS = -std=c++17 -pthread $(CXXWARNINGS) $(OPTFLAGS) -fPIC -fvisibili
                  -Iinclude -Icore $(DEP_CFLAGS) -MMD -MP $(CXXFLAGS)
 FINAL_LDFLAGS = -pthread $(OPTFLAGS) $(LDFLAGS)
 
-CORE_SRCS := core/error.c core/buf.c core/text.c core/doc.c core/patient.c core/codes.c \
-             core/home.c core/registry.c core/access_log.c core/base64.c core/rank.c
-CORE_CXX_SRCS := core/xapian_shim.cc
-INDEXER_SRCS := indexer/reader.c indexer/budget.c indexer/read_text.c indexer/read_html.c \
-                indexer/read_pdf.c indexer/read_cda.c indexer/read_fhir.c \
-                indexer/sidecar.c indexer/prepare.c indexer/writer.c \
-                indexer/walk.c
-QUERY_SRCS := query/search.c query/policy.c query/words.c query/snippet.c
+# Every source file of a folder is part of the library, but for the
+# programs (carnet-*.c; a program may be split into carnet-NAME*.c files).
+CORE_SRCS := $(sort $(wildcard core/*.c))
+CORE_CXX_SRCS := $(sort $(wildcard core/*.cc))
+INDEXER_SRCS := $(sort $(filter-out indexer/carnet-%,$(wildcard indexer/*.c)))
+QUERY_SRCS := $(sort $(filter-out query/carnet-%,$(wildcard query/*.c)))
+INDEX_PROG_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard indexer/carnet-index*.c)))
+QUERY_PROG_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard query/carnet-query*.c)))
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
@@ -190,11 +190,11 @@ $(SHARED_LIB): $(LIB_OBJS) carnet.sym
 	$(Q)ln -sf libcarnet.so.$(VERSION) $(BUILD)/libcarnet.so.$(SOMAJOR)
 	$(Q)ln -sf libcarnet.so.$(SOMAJOR) $(BUILD)/libcarnet.so
 
-$(BUILD)/carnet-index: $(BUILD)/indexer/carnet-index.o $(STATIC_LIB)
+$(BUILD)/carnet-index: $(INDEX_PROG_OBJS) $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-$(BUILD)/carnet-query: $(BUILD)/query/carnet-query.o $(STATIC_LIB)
+$(BUILD)/carnet-query: $(QUERY_PROG_OBJS) $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
 

@@ -103,6 +103,15 @@ int carnet_error__os(carnet_error *err, int code, int errno_value,
 	return code;
 }
 
+int carnet_error__nomem(carnet_error *err, const char *what)
+{
+	return what && *what
+		? carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				    "out of memory %s", what)
+		: carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				    "out of memory");
+}
+
 void carnet_error__clear(carnet_error *err)
 {
 	if (err) {

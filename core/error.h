@@ -20,6 +20,10 @@ int carnet_error__set(carnet_error *err, int code, int origin, int sys_code,
 int carnet_error__os(carnet_error *err, int code, int errno_value,
 		     const char *fmt, ...) CARNET_PRINTF(4, 5);
 
+/* CARNET_E_NOMEM, "out of memory" and, when what is given, " " what (e.g.
+ * "reading the registry"); returns CARNET_E_NOMEM. */
+int carnet_error__nomem(carnet_error *err, const char *what);
+
 /* Reset err to CARNET_OK with an empty message. */
 void carnet_error__clear(carnet_error *err);
 
