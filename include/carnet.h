@@ -19,7 +19,30 @@
  * CARNET_E_* code) and takes a carnet_error * as its last parameter, which
  * may be NULL. Objects handed back through `T **out` belong to the caller,
  * who releases them with the matching _free or _close function (all accept
- * NULL); on failure *out is set to NULL. Strings are UTF-8.
+ * NULL); on failure *out is set to NULL. Strings are UTF-8. Each macro that
+ * initialises a structure (CARNET_REQUEST_INIT) has a function form
+ * (carnet_request_init) for bindings.
+ *
+ * Caveats
+ * -------
+ * - One writer per index home, across processes: the lock is a file lock
+ *   (LOCK in the home). Keep a home on a local file system: sqlite's WAL
+ *   mode and the lock are not safe over NFS or SMB.
+ * - Generations: a rebuild (carnet_writer_open_rebuild, carnet-index
+ *   rebuild) writes a new generation beside the live one and switches
+ *   CURRENT atomically; readers move to it at their next search. The
+ *   generation that was live before is kept until the next rebuild, so a
+ *   home needs room for two or three generations.
+ * - The access log fails closed: a search whose request cannot be written
+ *   to the log (access.sqlite in the home), or whose log does not pass the
+ *   checks made when it is opened, fails and returns no hits.
+ * - A handle must not be used across fork(): open it in the child.
+ * - Environment: CARNET_INDEX is the CLIs' default index home;
+ *   CARNET_PDFTEXT names the PDF extractor to run (else it is found next
+ *   to the library, in LIBEXECDIR). Builds for the test suite
+ *   (-DCARNET_TESTING) add hooks that no installed binary has.
+ * - PDF text is extracted in a child process with memory and time limits;
+ *   each document has a time budget (CARNET_LIMIT_DOC_MILLISECONDS).
  */
 #ifndef CARNET_H
 #define CARNET_H
@@ -239,6 +262,21 @@ typedef struct carnet_request {
 	{ CARNET_REQUEST_VERSION, NULL, NULL, 20, 0,                           \
 	  CARNET_ROLE_PROFESSIONAL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL,  \
 	  NULL, 0, NULL, NULL }
+
+/**
+ * What CARNET_REQUEST_INIT does, for callers that cannot use a C macro
+ * (bindings through a foreign-function interface). Fills the first @p size
+ * bytes of *req with the defaults and sets req->version to the newest
+ * version whose fields fit in them, so a caller built against an older
+ * header passes its own sizeof(carnet_request) and gets a request the
+ * library reads correctly.
+ *
+ * @param[out] req   the request to fill
+ * @param      size  sizeof(carnet_request) as the caller knows it
+ * @return CARNET_OK, or CARNET_E_INVALID when req is NULL or size is
+ *         smaller than a version-1 request.
+ */
+CARNET_API int carnet_request_init(carnet_request *req, size_t size);
 
 typedef struct carnet_results carnet_results;
 

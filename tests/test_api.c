@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_api.c - the public header's promises: versions, status strings,
  * NULL-safe releases, and the request initialiser. */
+#include <stddef.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -51,4 +52,43 @@ Test(api, request_initialiser_sets_safe_defaults)
 	cr_assert_eq(req.role, CARNET_ROLE_PROFESSIONAL);
 	cr_assert_eq(req.flags, 0);
 	cr_assert_null(req.patient_id);
+}
+
+/* What a binding does: the function form gives the macro's defaults. */
+Test(api, request_init_function_gives_the_macro_defaults)
+{
+	carnet_request want = CARNET_REQUEST_INIT, got;
+	memset(&got, 0xA5, sizeof got);
+	cr_assert_eq(carnet_request_init(&got, sizeof got), CARNET_OK);
+	cr_assert_eq(got.version, CARNET_REQUEST_VERSION);
+	cr_assert_eq(got.limit, want.limit);
+	cr_assert_eq(got.role, want.role);
+	cr_assert_null(got.patient_id);
+	cr_assert_null(got.patient_system);
+	cr_assert_null(got.as_of);
+	cr_assert_eq(memcmp(&got, &want, sizeof got), 0);
+}
+
+/* A caller built against an older header passes its smaller size: only
+ * those bytes are written, and the version says which fields exist. */
+Test(api, request_init_respects_an_older_callers_size)
+{
+	unsigned char bytes[sizeof(carnet_request) + 16];
+	memset(bytes, 0x5A, sizeof bytes);
+	size_t v2 = offsetof(carnet_request, patient_system);
+	cr_assert_eq(carnet_request_init((carnet_request *)(void *)bytes, v2), CARNET_OK);
+	carnet_request r;
+	memcpy(&r, bytes, v2);
+	cr_assert_eq(r.version, 2);
+	cr_assert_eq(r.limit, 20);
+	for (size_t i = v2; i < sizeof bytes; i++)
+		cr_assert_eq(bytes[i], 0x5A, "byte %zu past the caller's size was written", i);
+
+	size_t v1 = offsetof(carnet_request, author_specialties);
+	cr_assert_eq(carnet_request_init((carnet_request *)(void *)bytes, v1), CARNET_OK);
+	memcpy(&r, bytes, v1);
+	cr_assert_eq(r.version, 1);
+	cr_assert_eq(carnet_request_init((carnet_request *)(void *)bytes, v1 - 1),
+		     CARNET_E_INVALID);
+	cr_assert_eq(carnet_request_init(NULL, sizeof r), CARNET_E_INVALID);
 }
