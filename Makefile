@@ -237,6 +237,14 @@ headercheck:
 check: all headercheck installcheck mancheck opscheck replay $(TESTS) bench-progs eval-progs
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
 
+# The house rules HACKING.md states: what may include what
+# (tools/layers.sh), and the size of files and functions in the library
+# (tools/shape.py).
+lint:
+	$(SAY) CHECK "include layers, file and function sizes"
+	$(Q)sh tools/layers.sh
+	$(Q)python3 tools/shape.py $(LIB_SRCS) $(CORE_CXX_SRCS)
+
 # Install into a scratch DESTDIR with a PREFIX other than the default, in a
 # build directory of its own (started from this build's objects: only what
 # embeds the PREFIX is rebuilt), then build tests/installcheck.c and
@@ -346,7 +354,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo install uninstall installcheck clean headercheck replay fuzz fuzzers \
+.PHONY: all check lint demo install uninstall installcheck clean headercheck replay fuzz fuzzers \
 	stress man mancheck ops opscheck FORCE
 
 # Benchmarks (make bench) and the relevance evaluation (make eval) add
