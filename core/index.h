@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* index.h - the index handle (carnet_index of the public API) as the
+ * library sees it: what an open index holds, and the rule by which a
+ * reader starts again when a writer gets in its way. Both sides use the
+ * handle: the indexer's program for its statistics and rejects, the query
+ * side for searching. */
+#ifndef CARNET_CORE_INDEX_H
+#define CARNET_CORE_INDEX_H
+
+#include "access_log.h"
+#include "carnet.h"
+#include "home.h"
+#include "policy.h"
+#include "rank.h"
+#include "registry.h"
+#include "xapian_shim.h"
+
+struct carnet_index {
+	carnet_registry *reg;
+	carnet_xreader *xr;
+	carnet_policy *policy;
+	carnet_ranking *rank;     /* ranking tables: defaults and the home's own */
+	char *profile_codes;      /* the index's CARNET_PROFILES_KEY, as last read */
+	carnet_alog *log;         /* the access log, opened at first use */
+	char home[CARNET_PATH_MAX];
+	char gen[CARNET_PATH_MAX];   /* the generation the handle has open */
+	unsigned long long stamp;    /* CURRENT's fingerprint when opened */
+};
+
+/* Run attempt(payload, err) on the latest committed state of the index,
+ * and again, from the start, while a writer gets in its way (a commit
+ * discarded the revision being read, or a rebuild took the generation
+ * away; see retryable in index.c), for a few seconds at most. attempt
+ * must leave nothing of a failed try behind that the next one would
+ * see. Returns the last attempt's status (or the refresh's, when the
+ * index could not be brought up to date). */
+int carnet_index__with_retries(carnet_index *idx,
+			       int (*attempt)(void *payload, carnet_error *err),
+			       void *payload, carnet_error *err);
+
+#endif

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* candidates.c - ranking a request: every document that passed its filter
+ * collected from the shim, scored for the viewer (core/rank.c), sorted,
+ * counted into facets; then the page of hits read, checked against the
+ * request and given their snippets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "candidates.h"
+#include "codes.h"
+#include "doc.h"
+#include "schema.h"
+#include "snippet.h"
+#include "suggest.h"
+#include "util.h"
+
+/* How many documents of one request are ranked at most: a patient's whole
+ * record, with room to spare. */
+#define CANDIDATES_MAX 200000
+#define SNIPPET_WORDS 28
+
+/* The distinct values of one kind (types, specialties, years) among a
+ * request's candidates: each candidate keeps an index, so that ranking and
+ * facets work once per distinct value. */
+typedef struct distinct {
+	size_t *off;          /* each value's offset in the arena */
+	uint64_t *count;      /* candidates with it */
+	size_t n, cap;
+	unsigned *table;      /* hash table of value index + 1 (0: free) */
+	size_t table_cap;     /* a power of two */
+} distinct;
+
+enum { KIND_TYPE, KIND_SPEC, KIND_YEAR, KINDS };
+
+/* One document that passed the filter, as the shim reports it. */
+typedef struct cand {
+	unsigned docid;
+	double text, content, content_topic, score;
+	char date[9];
+	long days;
+	unsigned kind[KINDS];    /* the index of its type, specialty, year */
+	size_t id;               /* offset of its id in the arena */
+	const char *id_str;      /* the id, once the arena no longer moves */
+	carnet_parts parts;
+} cand;
+
+typedef struct collect {
+	cand *c;
+	size_t count, cap;
+	carnet_buf arena;        /* NUL-terminated strings */
+	distinct d[KINDS];
+	int nomem;
+	const carnet_ranking *rank;
+	const carnet_viewer *viewer;
+} collect;
+
+/* Copy field [s, s+n) of a rank value into the arena. */
+static int arena_put(collect *k, const char *s, size_t n, size_t *off)
+{
+	*off = k->arena.len;
+	return carnet_buf__put(&k->arena, s, n) != 0 || carnet_buf__putc(&k->arena, '\0') != 0;
+}
+
+/* The index of value s[0..n) among the distinct values of d, added if new;
+ * -1 on no memory. */
+static long intern(collect *k, distinct *d, const char *s, size_t n)
+{
+	if ((d->n + 1) * 2 > d->table_cap) {
+		size_t cap = d->table_cap ? d->table_cap * 2 : 64;
+		unsigned *t = calloc(cap, sizeof *t);
+		if (!t)
+			return -1;
+		for (size_t i = 0; i < d->n; i++) {
+			const char *v = k->arena.data + d->off[i];
+			size_t j = carnet__hash(v, strlen(v)) & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = (unsigned)i + 1;
+		}
+		free(d->table);
+		d->table = t;
+		d->table_cap = cap;
+	}
+	size_t j = carnet__hash(s, n) & (d->table_cap - 1);
+	for (; d->table[j]; j = (j + 1) & (d->table_cap - 1)) {
+		const char *v = k->arena.data + d->off[d->table[j] - 1];
+		if (strncmp(v, s, n) == 0 && v[n] == '\0')
+			return (long)d->table[j] - 1;
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		size_t *o = realloc(d->off, cap * sizeof *o);
+		if (!o)
+			return -1;
+		d->off = o;
+		d->cap = cap;
+	}
+	if (arena_put(k, s, n, &d->off[d->n]))
+		return -1;
+	d->table[j] = (unsigned)d->n + 1;
+	return (long)d->n++;
+}
+
+static void distinct_free(distinct *d)
+{
+	free(d->off);
+	free(d->count);
+	free(d->table);
+}
+
+static int on_candidate(unsigned docid, double text, const char *rank, size_t len,
+			void *payload)
+{
+	collect *k = payload;
+	if (k->count == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		cand *n = realloc(k->c, cap * sizeof *n);
+		if (!n) {
+			k->nomem = 1;
+			return 1;
+		}
+		k->c = n;
+		k->cap = cap;
+	}
+	cand *c = &k->c[k->count];
+	c->docid = docid;
+	c->text = text;
+	/* date, type, specialty, id, content vector */
+	const char *f[5] = { "", "", "", "", "" };
+	size_t fl[5] = { 0, 0, 0, 0, 0 };
+	/* the content vector, last, may hold any byte: it takes the rest */
+	for (size_t i = 0, start = 0, nf = 0; i <= len && nf < 5; i++)
+		if (i == len || (rank[i] == CARNET_RANK_SEP && nf < 4)) {
+			f[nf] = rank + start;
+			fl[nf++] = i - start;
+			start = i + 1;
+		}
+	size_t dl = fl[0] < 8 ? fl[0] : 8;
+	memcpy(c->date, f[0], dl);
+	c->date[dl] = '\0';
+	c->days = carnet_rank__days(c->date);
+	c->content = fl[4] ? carnet_rank__content_of(k->rank, k->viewer, f[4], fl[4]) : 0;
+	c->content_topic = fl[4] && k->viewer->topic >= 0
+		? carnet_rank__topic_content(k->rank, k->viewer, f[4], fl[4]) : 0;
+	long t = intern(k, &k->d[KIND_TYPE], f[1], fl[1]);
+	long sp = intern(k, &k->d[KIND_SPEC], f[2], fl[2]);
+	long y = intern(k, &k->d[KIND_YEAR], f[0], dl < 4 ? dl : 4);
+	if (t < 0 || sp < 0 || y < 0 || arena_put(k, f[3], fl[3], &c->id)) {
+		k->nomem = 1;
+		return 1;
+	}
+	c->kind[KIND_TYPE] = (unsigned)t;
+	c->kind[KIND_SPEC] = (unsigned)sp;
+	c->kind[KIND_YEAR] = (unsigned)y;
+	k->count++;
+	return 0;
+}
+
+/* Score first, then date (newest first), then id: deterministic. */
+static int rank_cmp(const void *pa, const void *pb)
+{
+	const cand *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	int d = strcmp(b->date, a->date);
+	if (d)
+		return d;
+	return strcmp(a->id_str, b->id_str);
+}
+
+static int facet_cmp(const void *pa, const void *pb)
+{
+	const facet_value *a = pa, *b = pb;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return strcmp(a->value, b->value);
+}
+
+/* The facet of one kind, from its distinct values: most frequent first. */
+static int count_facet(facet *f, const collect *k, int kind)
+{
+	const distinct *d = &k->d[kind];
+	f->v = calloc(d->n ? d->n : 1, sizeof *f->v);
+	if (!f->v)
+		return -1;
+	for (size_t i = 0; i < d->n; i++) {
+		if (!(f->v[i].value = strdup(k->arena.data + d->off[i])))
+			return -1;
+		f->v[i].count = d->count[i];
+		f->count++;
+	}
+	if (f->count)
+		qsort(f->v, f->count, sizeof *f->v, facet_cmp);
+	return 0;
+}
+
+/* Fill hit h from the stored data of candidate c (record, NUL, text), and
+ * its snippet when marks is not NULL. */
+static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
+		    carnet_marks *marks, carnet_error *err)
+{
+	size_t len;
+	int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_RECORD, &h->rec, &len, err);
+	if (rc)
+		return rc;
+	if (!carnet_doc__record_intact(h->rec, len))
+		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
+					 "index damaged: a hit's stored record fails its check; "
+					 "nothing is returned (rebuild the index)");
+	carnet_doc__decode_record(h->rec, h->f);
+	h->score = c->score;
+	h->parts = c->parts;
+	h->version = atoi(h->f[CARNET_REC_VERSION]);
+	if (h->version < 1)
+		h->version = 1;
+	const char *label = carnet_codes__type_label(h->f[CARNET_REC_TYPE]);
+	h->type_label = label ? label : "";
+	label = carnet_codes__specialty_label(h->f[CARNET_REC_AUTHOR_SPECIALTY]);
+	h->specialty_label = label ? label : "";
+	if (!marks)
+		return CARNET_OK;
+	char *text;
+	if ((rc = carnet_xap_reader_data(xr, c->docid, -1, &text, &len, err)))
+		return rc;
+	carnet_buf snip = CARNET_BUF_INIT;
+	rc = carnet_snippet__make(&snip, text, len, marks, SNIPPET_WORDS, err);
+	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory");
+	carnet_buf__free(&snip);
+	free(text);
+	return rc;
+}
+
+/* Is s one of list[0..count)? */
+static int one_of(const char *s, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Before a hit leaves the library, its stored record must be what the
+ * request asked for: this patient's (req->patient_id is the request's
+ * key), the candidate ranked (id, date, set), a valid version, and not a
+ * document the request's filters (dates, types, author specialties)
+ * exclude. A record that is not is a damaged index: CARNET_E_CORRUPT,
+ * never an answer. (Visibility is not checked here: masks set after
+ * upload change the index terms the search filters on, not the record.) */
+static int check_hit(const hit *h, const cand *c, carnet_xreader *xr,
+		     const carnet_request *req, carnet_error *err)
+{
+	const char *why = NULL;
+	char **f = (char **)h->f;
+	char date[9];
+	snprintf(date, sizeof date, "%.4s%.2s%.2s", f[CARNET_REC_DATE],
+		 strlen(f[CARNET_REC_DATE]) >= 7 ? f[CARNET_REC_DATE] + 5 : "",
+		 strlen(f[CARNET_REC_DATE]) >= 10 ? f[CARNET_REC_DATE] + 8 : "");
+	const char *v = f[CARNET_REC_VERSION];
+	size_t nv = strlen(v);
+	if (strcmp(f[CARNET_REC_PATIENT], req->patient_id) != 0)
+		why = "its patient is not the request's";
+	else if (strcmp(f[CARNET_REC_ID], c->id_str) != 0)
+		why = "its id is not the ranked document's";
+	else if (!carnet_doc__valid_date(f[CARNET_REC_DATE]) || strcmp(date, c->date) != 0)
+		why = "its date is not the ranked document's";
+	else if (nv == 0 || nv > 7 || strspn(v, "0123456789") != nv || v[0] == '0')
+		why = "its version is not a positive number";
+	else if (req->since && strcmp(f[CARNET_REC_DATE], req->since) < 0)
+		why = "it is older than the request's since";
+	else if (req->until && strcmp(f[CARNET_REC_DATE], req->until) > 0)
+		why = "it is newer than the request's until";
+	else if (req->types_count && !one_of(f[CARNET_REC_TYPE], req->types, req->types_count))
+		why = "its type is not among the request's";
+	else if (req->version >= 2 && req->author_specialties_count &&
+		 !one_of(f[CARNET_REC_AUTHOR_SPECIALTY], req->author_specialties,
+			 req->author_specialties_count))
+		why = "its author specialty is not among the request's";
+	if (!why) {
+		char *set;
+		size_t len;
+		int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_SET, &set, &len, err);
+		if (rc)
+			return rc;
+		if (strcmp(set, f[CARNET_REC_SET_ID]) != 0)
+			why = "its set id is not the indexed one";
+		free(set);
+	}
+	if (!why)
+		return CARNET_OK;
+	return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
+				 "index damaged: a hit's stored record does not match the request "
+				 "(%s); nothing is returned (rebuild the index)", why);
+}
+
+/* Learn the codes by which the index names profiles in content vectors
+ * (they only grow, when a writer brings new tables). */
+static int read_profile_codes(carnet_index *idx, carnet_error *err)
+{
+	char *stored;
+	int rc = carnet_xap_reader_get_metadata(idx->xr, CARNET_PROFILES_KEY, &stored, err);
+	if (rc)
+		return rc;
+	if (idx->profile_codes && strcmp(idx->profile_codes, stored) == 0) {
+		free(stored);
+		return CARNET_OK;
+	}
+	free(idx->profile_codes);
+	idx->profile_codes = stored;
+	carnet_rank__codes(idx->rank, stored, NULL);
+	return CARNET_OK;
+}
+
+/* Rank every candidate of the request, then fill the page of results. */
+int carnet_candidates__rank(carnet_results *res, carnet_index *idx,
+			    const carnet_request *req, const carnet_xsearch *s,
+			    const carnet_words *w, const carnet_viewer *v,
+			    carnet_error *err)
+{
+	int rc0 = read_profile_codes(idx, err);
+	if (rc0)
+		return rc0;
+	collect k;
+	memset(&k, 0, sizeof k);
+	carnet_marks marks;
+	memset(&marks, 0, sizeof marks);
+	int rc;
+	carnet_xrank xr;
+	memset(&xr, 0, sizeof xr);
+	xr.clauses = w ? w->clauses : NULL;
+	xr.clauses_count = w ? w->count : 0;
+	carnet_rank__bm25(idx->rank, &xr.bm25_k1, &xr.bm25_b);
+	k.rank = idx->rank;
+	k.viewer = v;
+	xr.max_candidates = CANDIDATES_MAX;
+
+	if ((rc = carnet_xap_reader_candidates(idx->xr, s, &xr, on_candidate, &k, err))) {
+		if (k.nomem)
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					       "out of memory ranking");
+		goto out;
+	}
+	double top = 0;
+	for (size_t i = 0; i < k.count; i++)
+		if (k.c[i].text > top)
+			top = k.c[i].text;
+	/* once per distinct type and specialty: what they mean to the viewer;
+	 * per type, the newest date (of a type that never fades, only the
+	 * newest document does) */
+	distinct *dt = &k.d[KIND_TYPE], *ds = &k.d[KIND_SPEC];
+	carnet_rank_type *ti = calloc(dt->n ? dt->n : 1, sizeof *ti);
+	carnet_rank_author *ai = calloc(ds->n ? ds->n : 1, sizeof *ai);
+	long *newest_days = calloc(dt->n ? dt->n : 1, sizeof *newest_days);
+	for (int kd = 0; kd < KINDS; kd++)
+		if (!(k.d[kd].count = calloc(k.d[kd].n ? k.d[kd].n : 1, sizeof *k.d[kd].count)))
+			k.nomem = 1;
+	if (!ti || !ai || !newest_days || k.nomem) {
+		free(ti);
+		free(ai);
+		free(newest_days);
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory ranking");
+		goto out;
+	}
+	for (size_t i = 0; i < dt->n; i++) {
+		carnet_rank__type(idx->rank, v, k.arena.data + dt->off[i], &ti[i]);
+		newest_days[i] = -1;
+	}
+	for (size_t i = 0; i < ds->n; i++)
+		carnet_rank__author(idx->rank, v, k.arena.data + ds->off[i], &ai[i]);
+	for (size_t i = 0; i < k.count; i++) {
+		cand *c = &k.c[i];
+		if (c->days > newest_days[c->kind[KIND_TYPE]])
+			newest_days[c->kind[KIND_TYPE]] = c->days;
+		for (int kd = 0; kd < KINDS; kd++)
+			k.d[kd].count[c->kind[kd]]++;
+	}
+	for (size_t i = 0; i < k.count; i++) {
+		cand *c = &k.c[i];
+		unsigned t = c->kind[KIND_TYPE];
+		c->score = carnet_rank__combine(idx->rank, v, top > 0 ? c->text / top : 0,
+						c->content, c->content_topic, c->days, &ti[t],
+						&ai[c->kind[KIND_SPEC]], c->days >= newest_days[t],
+						&c->parts);
+		c->id_str = k.arena.data + c->id;
+	}
+	free(ti);
+	free(ai);
+	free(newest_days);
+	if (k.count)
+		qsort(k.c, k.count, sizeof *k.c, rank_cmp);
+	res->total = k.count;
+	for (int f = 0; f < FACETS; f++)
+		if (count_facet(&res->facets[f], &k, f) != 0) {
+			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+					       "out of memory counting facets");
+			goto out;
+		}
+
+	size_t first = req->offset < k.count ? req->offset : k.count;
+	size_t n = k.count - first < req->limit ? k.count - first : req->limit;
+	res->hits = calloc(n ? n : 1, sizeof *res->hits);
+	if (!res->hits) {
+		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
+				       "out of memory for results");
+		goto out;
+	}
+	int snippets = w && w->positive && !(req->flags & CARNET_REQUEST_NO_SNIPPETS);
+	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count,
+						    w->typed_count, err)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		res->count = i + 1;
+		if ((rc = fill_hit(&res->hits[i], &k.c[first + i], idx->xr,
+				   snippets ? &marks : NULL, err)) ||
+		    (rc = check_hit(&res->hits[i], &k.c[first + i], idx->xr, req, err)))
+			goto out;
+	}
+	if (w && w->positive && k.count == 0 &&
+	    (rc = carnet_suggest__make(&res->suggestion, idx->xr, s, w, err)))
+		goto out;
+out:
+	carnet_snippet__marks_free(&marks);
+	free(k.c);
+	carnet_buf__free(&k.arena);
+	for (int kd = 0; kd < KINDS; kd++)
+		distinct_free(&k.d[kd]);
+	return rc;
+}
