@@ -65,8 +65,7 @@ static int profile_codes(carnet_writer *w, carnet_error *err)
 		return rc;
 	carnet_buf updated = CARNET_BUF_INIT;
 	if (carnet_rank__codes(w->rank, stored, &updated) != 0)
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				       "out of memory");
+		rc = carnet_error__nomem(err, "reading the clinical profiles");
 	else if (strcmp(stored, updated.data ? updated.data : "") != 0)
 		rc = carnet_xap_writer_set_metadata(w->xw, CARNET_PROFILES_KEY,
 						    updated.data ? updated.data : "", err);
@@ -125,8 +124,7 @@ static int start(carnet_writer **out, const char *home, carnet_error *err)
 	*out = NULL;
 	carnet_writer *w = calloc(1, sizeof *w);
 	if (!w)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					 0, "out of memory opening writer");
+		return carnet_error__nomem(err, "opening writer");
 	w->lock_fd = -1;
 	snprintf(w->home, sizeof w->home, "%s", home);
 	w->limits.input_bytes = CARNET_DEFAULT_INPUT_BYTES;
@@ -321,8 +319,7 @@ int carnet_writer_set_visibility(carnet_writer *w, const char *id,
 	if (carnet_doc__sets(&d.id, id) != 0 ||
 	    carnet_doc__sets(&d.confidentiality, conf[0] ? conf : NULL) != 0) {
 		carnet_doc__clear(&d);
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory");
+		return carnet_error__nomem(err, "setting a mask");
 	}
 	if ((rc = carnet_registry__begin(w->reg, err)) == CARNET_OK &&
 	    (rc = carnet_registry__visibility_set(w->reg, id, codes[audience], hidden, err)) == CARNET_OK &&

@@ -28,7 +28,7 @@ struct carnet_writer {
 	char old_gen[CARNET_PATH_MAX]; /* rebuild: the one live when it began */
 	char home[CARNET_PATH_MAX];
 	char **keep;                   /* carnet_writer_keep: never removed */
-	size_t nkeep;
+	size_t nkeep, keep_cap;
 };
 
 /* Apply a prepared input to the index and the registry (writer thread). */

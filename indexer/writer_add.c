@@ -61,6 +61,38 @@ static void conflict(carnet_prepared *job, size_t i, const char *other)
 			  job->source, job->docs[i].id, other, other);
 }
 
+/* Check the documents of job against the files they were read from
+ * before: *moved when one of them was indexed from a file now gone (it
+ * moves), *refused (job's reason filled) at the first one still indexed
+ * from another file that is there. */
+static int check_owners(carnet_writer *w, carnet_prepared *job, int *refused,
+			int *moved, carnet_error *err)
+{
+	char other[PATH_MAX];
+	*refused = *moved = 0;
+	for (size_t i = 0; i < job->count; i++) {
+		int gone;
+		int rc = other_owner(w, job, i, other, sizeof other, &gone, err);
+		if (rc)
+			return rc;
+		if (other[0] && !gone) {
+			conflict(job, i, other);
+			*refused = 1;
+			return CARNET_OK;
+		}
+		*moved |= other[0] != '\0';
+	}
+	return CARNET_OK;
+}
+
+/* What adding job does to its documents: they move, replace or are new. */
+static carnet_outcome added(const carnet_prepared *job, int moved)
+{
+	return moved ? CARNET_OUTCOME_MOVED
+	       : job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_REPLACED
+						     : CARNET_OUTCOME_ADDED;
+}
+
 /* Fill job's reason ("SOURCE: " then the message); returns CARNET_OK (the
  * refusal is the input's, not a failure). */
 static int clash(carnet_prepared *job, const char *fmt, ...) CARNET_PRINTF(2, 3);
@@ -152,20 +184,13 @@ int carnet_writer__apply(carnet_writer *w, carnet_prepared *job,
 	/* a document id already read from another file: a move when that
 	 * file is gone, else a conflict (the input is refused rather than
 	 * taking the other file's document) */
+	int refused, moved;
+	if ((rc = check_owners(w, job, &refused, &moved, err)))
+		return rc;
+	/* no hash: read again at every sync, until one file goes */
+	if (refused)
+		return record_reject(w, job->source, "", &job->reason, outcome_out, err);
 	char other[PATH_MAX];
-	int moved = 0;
-	for (size_t i = 0; i < job->count; i++) {
-		int gone;
-		if ((rc = other_owner(w, job, i, other, sizeof other, &gone, err)))
-			return rc;
-		if (other[0] && !gone) {
-			conflict(job, i, other);
-			/* no hash: read again at every sync, until one file goes */
-			return record_reject(w, job->source, "", &job->reason,
-					     outcome_out, err);
-		}
-		moved |= other[0] != '\0';
-	}
 	if ((rc = carnet_registry__begin(w->reg, err)))
 		return rc;
 	/* a move: the documents take their new path, keeping their ids */
@@ -211,9 +236,7 @@ int carnet_writer__apply(carnet_writer *w, carnet_prepared *job,
 					      CARNET_SOURCE_INDEXED, NULL, err)))
 		return rc;
 	if (outcome_out)
-		*outcome_out = moved ? CARNET_OUTCOME_MOVED
-			       : job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_REPLACED
-								     : CARNET_OUTCOME_ADDED;
+		*outcome_out = added(job, moved);
 	return CARNET_OK;
 }
 
@@ -222,8 +245,7 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 {
 	carnet_prepared *job = malloc(sizeof *job);
 	if (!job)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory");
+		return carnet_error__nomem(err, "adding a file");
 	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank);
 	int rc = carnet_writer__apply(w, job, outcome_out, err);
 	carnet_prepare__clear(job);
@@ -236,8 +258,7 @@ int carnet_writer_preview_file(carnet_writer *w, const char *path,
 {
 	carnet_prepared *job = malloc(sizeof *job);
 	if (!job)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory");
+		return carnet_error__nomem(err, "previewing a file");
 	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank);
 	int rc = CARNET_OK;
 	if (job->kind == CARNET_PREP_FATAL) {
@@ -258,19 +279,15 @@ int carnet_writer_preview_file(carnet_writer *w, const char *path,
 			cb(path, CARNET_OUTCOME_REJECTED, NULL, job->reason.message, payload);
 		goto out;
 	}
-	char other[PATH_MAX];
-	for (size_t i = 0; i < job->count; i++) {
-		int gone;
-		if ((rc = other_owner(w, job, i, other, sizeof other, &gone, err)))
-			goto out;
-		if (other[0] && !gone) {
-			conflict(job, i, other);
-			if (cb)
-				cb(path, CARNET_OUTCOME_REJECTED, NULL, job->reason.message,
-				   payload);
-			goto out;
-		}
+	int refused, moved;
+	if ((rc = check_owners(w, job, &refused, &moved, err)))
+		goto out;
+	if (refused) {
+		if (cb)
+			cb(path, CARNET_OUTCOME_REJECTED, NULL, job->reason.message, payload);
+		goto out;
 	}
+	char other[PATH_MAX];
 	for (size_t i = 0; i < job->count; i++) {
 		int gone;
 		if ((rc = other_owner(w, job, i, other, sizeof other, &gone, err)))
@@ -279,10 +296,8 @@ int carnet_writer_preview_file(carnet_writer *w, const char *path,
 		if (other[0] && (rc = carnet_registry__seen(w->reg, other, err)))
 			goto out;
 		if (cb)
-			cb(path, other[0] ? CARNET_OUTCOME_MOVED
-			   : job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_REPLACED
-								 : CARNET_OUTCOME_ADDED,
-			   job->docs[i].id, other[0] ? other : NULL, payload);
+			cb(path, added(job, other[0] != '\0'), job->docs[i].id,
+			   other[0] ? other : NULL, payload);
 	}
 out:
 	carnet_prepare__clear(job);

@@ -111,8 +111,7 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 	if (!pl.slots || !pl.ready) {
 		free(pl.slots);
 		free(pl.ready);
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory");
+		return carnet_error__nomem(err, "starting extraction threads");
 	}
 	pthread_mutex_init(&pl.mu, NULL);
 	pthread_cond_init(&pl.work, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util.h"
 #include "writer.h"
 
 /* Paths of the sources that disappeared. */
@@ -20,14 +21,8 @@ typedef struct path_list {
 static int collect_path(const char *path, void *payload)
 {
 	path_list *l = payload;
-	if (l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **p = realloc(l->paths, cap * sizeof *p);
-		if (!p)
-			return CARNET_E_NOMEM;
-		l->paths = p;
-		l->cap = cap;
-	}
+	if (CARNET_GROW(l->paths, l->cap, l->count + 1) != 0)
+		return CARNET_E_NOMEM;
 	size_t n = strlen(path) + 1;
 	if (!(l->paths[l->count] = malloc(n)))
 		return CARNET_E_NOMEM;
@@ -58,14 +53,9 @@ int carnet_writer_keep(carnet_writer *w, const char *path, carnet_error *err)
 {
 	char canon[PATH_MAX];
 	const char *p = realpath(path, canon) ? canon : path;
-	char **keep = realloc(w->keep, (w->nkeep + 1) * sizeof *keep);
-	if (!keep)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory");
-	w->keep = keep;
-	if (!(w->keep[w->nkeep] = strdup(p)))
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory");
+	if (CARNET_GROW(w->keep, w->keep_cap, w->nkeep + 1) != 0 ||
+	    !(w->keep[w->nkeep] = strdup(p)))
+		return carnet_error__nomem(err, "keeping a path");
 	w->nkeep++;
 	return CARNET_OK;
 }
@@ -86,7 +76,7 @@ static int gone_sources(carnet_writer *w, const char *dir, path_list *gone,
 	path_list unseen = { NULL, 0, 0 };
 	int rc = carnet_registry__unseen_sources(w->reg, prefix, collect_path, &unseen, err);
 	if (rc == CARNET_E_NOMEM)
-		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0, "out of memory");
+		carnet_error__nomem(err, "listing the sources");
 	for (size_t i = 0; rc == CARNET_OK && i < unseen.count; i++) {
 		struct stat st;
 		if (kept(w, unseen.paths[i]))
@@ -96,8 +86,7 @@ static int gone_sources(carnet_writer *w, const char *dir, path_list *gone,
 		if (lstat(unseen.paths[i], &st) != 0 && errno != ENOENT && errno != ENOTDIR)
 			continue;
 		if (collect_path(unseen.paths[i], gone) != 0)
-			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					       "out of memory");
+			rc = carnet_error__nomem(err, "listing the sources");
 	}
 	free_paths(&unseen);
 	return rc;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "writer.h"
 
 /* Versions of a set as the registry knows them, to find the newest. */
@@ -32,14 +33,8 @@ static int scan_set(const char *id, const char *set_id, int version,
 {
 	(void)set_id;
 	set_scan *s = payload;
-	if (s->count == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		void *p = realloc(s->ids, cap * sizeof *s->ids);
-		if (!p)
-			return CARNET_E_NOMEM;
-		s->ids = p;
-		s->cap = cap;
-	}
+	if (CARNET_GROW(s->ids, s->cap, s->count + 1) != 0)
+		return CARNET_E_NOMEM;
 	snprintf(s->ids[s->count++], sizeof *s->ids, "%s", id);
 	if (newer(s, version, date, id)) {
 		snprintf(s->best_id, sizeof s->best_id, "%s", id);
@@ -59,8 +54,7 @@ int carnet_writer__mark_latest(carnet_writer *w, const char *patient, const char
 	snprintf(latest_term, sizeof latest_term, CARNET_PREFIX_LATEST "%s", patient);
 	int rc = carnet_registry__docs_of_set(w->reg, patient, set_id, scan_set, &s, err);
 	if (rc == CARNET_E_NOMEM)
-		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0,
-				  "out of memory scanning versions");
+		carnet_error__nomem(err, "scanning versions");
 	for (size_t i = 0; rc == CARNET_OK && i < s.count; i++) {
 		int latest = strcmp(s.ids[i], s.best_id) == 0;
 		if (fresh && strcmp(s.ids[i], fresh_id) == 0) {
@@ -83,14 +77,8 @@ int carnet_writer__collect_prior(const char *id, const char *set_id, int version
 	(void)version;
 	(void)date;
 	carnet_prior_docs *pd = payload;
-	if (pd->count == pd->cap) {
-		size_t cap = pd->cap ? pd->cap * 2 : 4;
-		void *n = realloc(pd->ids, cap * sizeof *pd->ids);
-		if (!n)
-			return CARNET_E_NOMEM;
-		pd->ids = n;
-		pd->cap = cap;
-	}
+	if (CARNET_GROW(pd->ids, pd->cap, pd->count + 1) != 0)
+		return CARNET_E_NOMEM;
 	snprintf(pd->ids[pd->count][0], CARNET_ID_MAX + 1, "%s", id);
 	snprintf(pd->ids[pd->count][1], CARNET_ID_MAX + 1, "%s", set_id);
 	pd->count++;
@@ -104,7 +92,7 @@ int carnet_writer__drop_stale(carnet_writer *w, const char *source, const carnet
 	int rc = carnet_registry__docs_of_source(w->reg, source, carnet_writer__collect_prior,
 						 &pd, err);
 	if (rc == CARNET_E_NOMEM)
-		carnet_error__set(err, rc, CARNET_ORIGIN_CARNET, 0, "out of memory");
+		carnet_error__nomem(err, "listing a source's documents");
 	for (size_t i = 0; rc == CARNET_OK && i < pd.count; i++) {
 		int kept = 0;
 		for (size_t j = 0; j < count && !kept; j++)
