@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "util.h"
+#include "walk.h"
 #include "writer.h"
 
 /* Paths of the sources that disappeared. */
@@ -40,13 +41,7 @@ static void free_paths(path_list *l)
 /* Is path at or under one of the paths given to carnet_writer_keep? */
 static int kept(const carnet_writer *w, const char *path)
 {
-	for (size_t i = 0; i < w->nkeep; i++) {
-		size_t n = strlen(w->keep[i]);
-		if (strncmp(path, w->keep[i], n) == 0 &&
-		    (path[n] == '\0' || path[n] == '/' || (n && w->keep[i][n - 1] == '/')))
-			return 1;
-	}
-	return 0;
+	return carnet_walk__under(w->keep, w->nkeep, path);
 }
 
 int carnet_writer_keep(carnet_writer *w, const char *path, carnet_error *err)
