@@ -21,6 +21,7 @@
 #include "schema.h"
 #include "sidecar.h"
 #include "text.h"
+#include "util.h"
 #include "walk.h"
 
 /* One input being indexed: the documents its reader produced. */
@@ -67,8 +68,7 @@ static int slurp(const char *path, uint64_t max, char **data_out,
 	size_t cap = (size_t)st.st_size + 1, len = 0;
 	char *data = malloc(cap);
 	if (!data) {
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-				       0, "%s: out of memory reading", path);
+		rc = carnet_error__nomem(err, "reading a file");
 		goto out;
 	}
 	for (;;) {
@@ -207,21 +207,14 @@ static int collect(carnet_doc *doc, void *payload)
 	for (size_t i = 0; i < 2; i++)
 		if (*codes[i] && !carnet_doc__valid_id(*codes[i]))
 			carnet_doc__sets(codes[i], NULL);
-	if (p->count == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 2;
-		carnet_doc *d = realloc(p->docs, cap * sizeof *d);
-		if (!d)
-			goto nomem;
-		p->docs = d;
-		p->cap = cap;
-	}
+	if (CARNET_GROW(p->docs, p->cap, p->count + 1) != 0)
+		goto nomem;
 	/* take the document over; the reader gets an empty one back */
 	p->docs[p->count++] = *doc;
 	carnet_doc__init(doc);
 	return CARNET_OK;
 nomem:
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "%s: out of memory", p->source);
+	return carnet_error__nomem(err, "reading a document");
 }
 
 /* The raw text of d's sections (at most CARNET_STORED_TEXT_MAX bytes, cut
@@ -270,8 +263,7 @@ static int add_rank_value(carnet_xprepared *x, const carnet_doc *d, const char *
 	if (rc == CARNET_OK)
 		rc = carnet_xap_prepared_value(x, CARNET_SLOT_RANK, v.data, v.len, err);
 	else if (rc == CARNET_E_NOMEM)
-		carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				  "out of memory indexing %s", d->id);
+		carnet_error__nomem(err, "indexing a document");
 	free(hits);
 	carnet_buf__free(&v);
 	return rc;
@@ -300,17 +292,14 @@ static int fold_in_time(carnet_buf *out, const char *text, size_t len, const cha
 	return CARNET_OK;
 }
 
-/* Build the Xapian document of d (without the latest term: the writer
- * sets it, see mark_latest). */
-static int build_doc(carnet_xprepared **out, const carnet_doc *d,
-		     const carnet_ranking *rank, carnet_error *err)
+/* d's boolean terms (patient, set, type, specialty, author, class,
+ * setting, year, confidentiality codes), NUL-separated in termbuf, and
+ * *terms_out (to free) pointing at each of them. 0, or -1 on no memory. */
+static int boolean_terms(carnet_buf *termbuf, const carnet_doc *d,
+			 const char ***terms_out, size_t *nterms_out)
 {
-	*out = NULL;
-	carnet_buf folded = CARNET_BUF_INIT, record = CARNET_BUF_INIT;
-	carnet_buf termbuf = CARNET_BUF_INIT;
-	int rc = CARNET_OK;
-
-	/* boolean terms, NUL-separated in termbuf */
+	*terms_out = NULL;
+	*nterms_out = 0;
 	struct { const char *prefix, *value; } bt[] = {
 		{ CARNET_PREFIX_PATIENT, d->patient_id },
 		{ CARNET_PREFIX_SET, d->set_id },
@@ -324,23 +313,23 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 	for (size_t i = 0; i < sizeof bt / sizeof bt[0]; i++) {
 		if (!bt[i].value)
 			continue;
-		if (carnet_buf__printf(&termbuf, "%s%s", bt[i].prefix, bt[i].value) ||
-		    carnet_buf__putc(&termbuf, '\0'))
-			goto nomem;
+		if (carnet_buf__printf(termbuf, "%s%s", bt[i].prefix, bt[i].value) ||
+		    carnet_buf__putc(termbuf, '\0'))
+			return -1;
 		nterms++;
 	}
-	if (carnet_buf__printf(&termbuf, CARNET_PREFIX_YEAR "%.4s", d->date) ||
-	    carnet_buf__putc(&termbuf, '\0'))
-		goto nomem;
+	if (carnet_buf__printf(termbuf, CARNET_PREFIX_YEAR "%.4s", d->date) ||
+	    carnet_buf__putc(termbuf, '\0'))
+		return -1;
 	nterms++;
 	if (d->confidentiality) {
 		const char *c = d->confidentiality;
 		while (*c) {
 			size_t n = strcspn(c, " \t\r\n");
-			if (n && (carnet_buf__printf(&termbuf, CARNET_PREFIX_CONF "%.*s",
+			if (n && (carnet_buf__printf(termbuf, CARNET_PREFIX_CONF "%.*s",
 						     (int)n, c) ||
-				  carnet_buf__putc(&termbuf, '\0')))
-				goto nomem;
+				  carnet_buf__putc(termbuf, '\0')))
+				return -1;
 			nterms += n > 0;
 			c += n;
 			while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
@@ -349,50 +338,62 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 	}
 	const char **terms = calloc(nterms ? nterms : 1, sizeof *terms);
 	if (!terms)
-		goto nomem;
+		return -1;
 	for (size_t i = 0, off = 0; i < nterms; i++) {
-		terms[i] = termbuf.data + off;
+		terms[i] = termbuf->data + off;
 		off += strlen(terms[i]) + 1;
 	}
+	*terms_out = terms;
+	*nterms_out = nterms;
+	return 0;
+}
 
-	/* text: the title twice (weighted, and under its own prefix), then
-	 * the sections; all folded */
-	size_t ntexts = d->sections_count + (d->title ? 2 : 0);
-	carnet_xtext *texts = calloc(ntexts ? ntexts : 1, sizeof *texts);
-	size_t *offs = calloc(ntexts ? ntexts + 1 : 1, sizeof *offs);
-	if (!texts || !offs) {
-		free(texts);
-		free(offs);
-		free(terms);
-		goto nomem;
-	}
+/* The texts of d, folded into folded, as texts[0..*ntexts) (room for the
+ * sections and two more): the title twice (weighted, and under its own
+ * prefix), then the sections. */
+static int fold_texts(carnet_buf *folded, carnet_xtext *texts, size_t *ntexts,
+		      const carnet_doc *d, carnet_error *err)
+{
+	size_t *offs = calloc(d->sections_count + 3, sizeof *offs);
+	if (!offs)
+		return carnet_error__nomem(err, "indexing a document");
+	int rc = CARNET_OK;
 	size_t t = 0;
 	if (d->title) {
-		offs[t] = folded.len;
-		rc = carnet_text__fold(&folded, d->title, strlen(d->title), err);
+		offs[t] = folded->len;
+		rc = carnet_text__fold(folded, d->title, strlen(d->title), err);
 		texts[t++] = (carnet_xtext){ NULL, 0, CARNET_WEIGHT_TITLE, "" };
 		texts[t++] = (carnet_xtext){ NULL, 0, 1, CARNET_PREFIX_TITLE };
 	}
 	size_t first_section = t;
 	for (size_t i = 0; rc == CARNET_OK && i < d->sections_count; i++) {
-		offs[t] = folded.len;
-		rc = fold_in_time(&folded, d->sections[i].text, d->sections[i].len, d->source,
+		offs[t] = folded->len;
+		rc = fold_in_time(folded, d->sections[i].text, d->sections[i].len, d->source,
 				  err);
 		texts[t++] = (carnet_xtext){ NULL, 0, d->sections[i].weight, "" };
 	}
 	if (rc == CARNET_OK) {
-		size_t title_end = d->title ? (d->sections_count ? offs[first_section] : folded.len) : 0;
+		size_t title_end = d->title ? (d->sections_count ? offs[first_section] : folded->len) : 0;
 		if (d->title) {
-			texts[0].text = texts[1].text = folded.data;
+			texts[0].text = texts[1].text = folded->data;
 			texts[0].len = texts[1].len = title_end;
 		}
 		for (size_t i = first_section; i < t; i++) {
-			size_t end = i + 1 < t ? offs[i + 1] : folded.len;
-			texts[i].text = folded.data + offs[i];
+			size_t end = i + 1 < t ? offs[i + 1] : folded->len;
+			texts[i].text = folded->data + offs[i];
 			texts[i].len = end - offs[i];
 		}
 	}
+	free(offs);
+	*ntexts = t;
+	return rc;
+}
 
+/* Prepare x, the Xapian document of d, with its values (the record, the
+ * stored text) and its rank value. */
+static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc *x,
+			const carnet_ranking *rank, carnet_error *err)
+{
 	char date[9];
 	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
 	carnet_xvalue values[6];
@@ -410,20 +411,21 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 
 	char id_term[CARNET_ID_MAX + 8];
 	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
-	carnet_buf text = CARNET_BUF_INIT;
-	if (rc == CARNET_OK && (carnet_doc__encode_record(&record, d) != 0 ||
-				stored_text(&text, d) != 0))
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-				       0, "out of memory");
+	carnet_buf record = CARNET_BUF_INIT, text = CARNET_BUF_INIT;
+	int rc = CARNET_OK;
+	if (carnet_doc__encode_record(&record, d) != 0 || stored_text(&text, d) != 0)
+		rc = carnet_error__nomem(err, "indexing a document");
 	if (rc == CARNET_OK) {
 		/* English documents get English stems; queries look for both */
 		int english = d->language && strncmp(d->language, "en", 2) == 0;
 		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_RECORD, record.data, record.len };
-		carnet_xdoc x = {
-			id_term, terms, nterms, values, nvalues, texts, t,
-			text.data ? text.data : "", text.len, english ? "english" : "french",
-		};
-		rc = carnet_xap_prepare_until(out, &x, carnet_budget__over, err);
+		x->id_term = id_term;
+		x->values = values;
+		x->values_count = nvalues;
+		x->data = text.data ? text.data : "";
+		x->data_len = text.len;
+		x->stem_language = english ? "english" : "french";
+		rc = carnet_xap_prepare_until(out, x, carnet_budget__over, err);
 		if (rc && carnet_budget__expired())
 			rc = carnet_budget__fail(err, d->source);
 		if (rc == CARNET_OK && (rc = add_rank_value(*out, d, date, english, rank, err))) {
@@ -432,97 +434,120 @@ static int build_doc(carnet_xprepared **out, const carnet_doc *d,
 		}
 	}
 	carnet_buf__free(&text);
-	free(texts);
-	free(offs);
-	free(terms);
-	carnet_buf__free(&folded);
 	carnet_buf__free(&record);
-	carnet_buf__free(&termbuf);
 	return rc;
-nomem:
-	carnet_buf__free(&folded);
-	carnet_buf__free(&record);
-	carnet_buf__free(&termbuf);
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "out of memory indexing %s", d->id);
 }
 
-int carnet_prepare__input(carnet_prepared *job, const char *path,
-			  carnet_registry *reg, const carnet_limits *limits,
-			  const carnet_ranking *rank)
+/* Build the Xapian document of d (without the latest term: the writer
+ * sets it, see carnet_writer__mark_latest). */
+static int build_doc(carnet_xprepared **out, const carnet_doc *d,
+		     const carnet_ranking *rank, carnet_error *err)
 {
-	memset(job, 0, sizeof *job);
-	carnet_error *reason = &job->reason;
-	snprintf(job->path, sizeof job->path, "%s", path);
-	char *data = NULL, *side = NULL;
-	size_t len = 0, side_len = 0;
-	struct stat st;
+	*out = NULL;
+	carnet_buf folded = CARNET_BUF_INIT, termbuf = CARNET_BUF_INIT;
+	carnet_xdoc x;
+	memset(&x, 0, sizeof x);
+	carnet_xtext *texts = calloc(d->sections_count + 2, sizeof *texts);
+	const char **terms = NULL;
+	size_t nterms = 0, ntexts = 0;
 	int rc;
+	if (!texts || boolean_terms(&termbuf, d, &terms, &nterms) != 0)
+		rc = carnet_error__nomem(err, "indexing a document");
+	else if ((rc = fold_texts(&folded, texts, &ntexts, d, err)) == CARNET_OK) {
+		x.terms = terms;
+		x.terms_count = nterms;
+		x.texts = texts;
+		x.texts_count = ntexts;
+		rc = prepare_xdoc(out, d, &x, rank, err);
+	}
+	free(texts);
+	free(terms);
+	carnet_buf__free(&folded);
+	carnet_buf__free(&termbuf);
+	return rc;
+}
 
-	job->kind = CARNET_PREP_REJECT;
+/* An input's bytes, and its sidecar's, as read. */
+typedef struct input_files {
+	char *data, *side;          /* side: NULL without a sidecar */
+	size_t len, side_len;
+	struct stat st;
+	char side_path[PATH_MAX + 16];
+} input_files;
+
+/* Read path (resolved into job->source) and its sidecar into f. 0, or -1
+ * with job's kind and reason set. */
+static int read_files(carnet_prepared *job, const char *path,
+		      const carnet_limits *limits, input_files *f)
+{
+	carnet_error *reason = &job->reason;
 	if (!realpath(path, job->source)) {
 		int e = errno;
 		job->source[0] = '\0';
 		carnet_error__os(reason, carnet_error__from_errno(e), e,
 				 "%s: cannot read", path);
-		return job->kind;
+		return -1;
 	}
-	if ((rc = slurp(job->source, limits->input_bytes, &data, &len, &st, reason))) {
+	int rc = slurp(job->source, limits->input_bytes, &f->data, &f->len, &f->st, reason);
+	if (rc) {
 		if (rc == CARNET_E_NOMEM)
 			job->kind = CARNET_PREP_FATAL;
-		return job->kind;
+		return -1;
 	}
-
 	/* the sidecar, if there is one */
-	char side_path[PATH_MAX + 16];
-	snprintf(side_path, sizeof side_path, "%s.meta.json", job->source);
+	snprintf(f->side_path, sizeof f->side_path, "%s.meta.json", job->source);
 	carnet_error side_err;
-	int have_side = slurp(side_path, 1024 * 1024, &side, &side_len, NULL,
-			      &side_err) == CARNET_OK;
-	if (!have_side && side_err.code != CARNET_E_NOTFOUND) {
+	if (slurp(f->side_path, 1024 * 1024, &f->side, &f->side_len, NULL,
+		  &side_err) != CARNET_OK && side_err.code != CARNET_E_NOTFOUND) {
 		*reason = side_err;
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	content_hash(job->hash, data, len, have_side ? side : NULL, side_len);
+/* Was job's source read before with this content and sidecar? 1 with
+ * job's kind set (unchanged, rejected before, or fatal when the registry
+ * failed), 0 if it must be read. */
+static int known_before(carnet_prepared *job, carnet_registry *reg,
+			const input_files *f)
+{
+	carnet_error *reason = &job->reason;
+	content_hash(job->hash, f->data, f->len, f->side, f->side_len);
 	char old_hash[64];
-	rc = carnet_registry__source_get(reg, job->source, &job->state, old_hash,
-					 reason->message, sizeof reason->message, reason);
+	int rc = carnet_registry__source_get(reg, job->source, &job->state, old_hash,
+					     reason->message, sizeof reason->message, reason);
 	if (rc) {
 		job->kind = CARNET_PREP_FATAL;
-		goto out;
+		return 1;
 	}
-	if (job->state != CARNET_SOURCE_NONE && strcmp(old_hash, job->hash) == 0) {
-		if (job->state == CARNET_SOURCE_INDEXED) {
-			job->kind = CARNET_PREP_UNCHANGED;
-		} else {
-			/* rejected before, for the reason now in reason->message */
-			reason->code = CARNET_E_INVALID;
-			reason->origin = CARNET_ORIGIN_INPUT;
-			job->kind = CARNET_PREP_REJECTED_BEFORE;
-		}
-		goto out;
+	if (job->state == CARNET_SOURCE_NONE || strcmp(old_hash, job->hash) != 0)
+		return 0;
+	if (job->state == CARNET_SOURCE_INDEXED) {
+		job->kind = CARNET_PREP_UNCHANGED;
+	} else {
+		/* rejected before, for the reason now in reason->message */
+		reason->code = CARNET_E_INVALID;
+		reason->origin = CARNET_ORIGIN_INPUT;
+		job->kind = CARNET_PREP_REJECTED_BEFORE;
 	}
+	return 1;
+}
 
-	carnet_doc meta;
-	carnet_doc__init(&meta);
-	meta.version = 0;
-	if (have_side &&
-	    carnet_sidecar__parse(&meta, side_path, side, side_len, reason)) {
-		carnet_doc__clear(&meta);
-		if (reason->code == CARNET_E_NOMEM)
-			job->kind = CARNET_PREP_FATAL;
-		goto out;
-	}
-
-	carnet_input in = { job->source, data, len, limits };
+/* Run the reader of job's source over f, the sidecar's metadata (meta,
+ * NULL without a sidecar) completing the documents it finds, which go to
+ * job. CARNET_OK, or why the input yields nothing (in job's reason). */
+static int read_docs(carnet_prepared *job, carnet_registry *reg,
+		     const carnet_limits *limits, const input_files *f,
+		     const carnet_doc *meta)
+{
+	carnet_error *reason = &job->reason;
+	carnet_input in = { job->source, f->data, f->len, limits };
 	const carnet_reader *reader = carnet_reader__find(&in);
 	char default_date[16];
 	struct tm tm;
-	localtime_r(&st.st_mtime, &tm);
+	localtime_r(&f->st.st_mtime, &tm);
 	strftime(default_date, sizeof default_date, "%Y-%m-%d", &tm);
-	pending p = { reg, job->source, have_side ? &meta : NULL, default_date,
-		      NULL, 0, 0, reason };
+	pending p = { reg, job->source, meta, default_date, NULL, 0, 0, reason };
 	int read_rc;
 	if (!reader) {
 		char ext[16];
@@ -531,7 +556,7 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 					    CARNET_ORIGIN_INPUT, 0,
 					    "%s: no reader for this kind of file (extension \"%s\")",
 					    job->source, ext);
-	} else if (!have_side && (reader->flags & CARNET_READER_NEEDS_SIDECAR)) {
+	} else if (!meta && (reader->flags & CARNET_READER_NEEDS_SIDECAR)) {
 		read_rc = carnet_error__set(reason, CARNET_E_INVALID,
 					    CARNET_ORIGIN_INPUT, 0,
 					    "%s: no sidecar %s.meta.json with the patient id",
@@ -548,9 +573,61 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 						    CARNET_ORIGIN_INPUT, 0,
 						    "%s: no document found", job->source);
 	}
-	carnet_doc__clear(&meta);
 	job->docs = p.docs;
 	job->count = p.count;
+	return read_rc;
+}
+
+/* The Xapian documents of job's documents: text folded, terms generated,
+ * here. Sets job's kind. */
+static void build_docs(carnet_prepared *job, const carnet_ranking *rank)
+{
+	carnet_error *reason = &job->reason;
+	job->xdocs = calloc(job->count, sizeof *job->xdocs);
+	if (!job->xdocs) {
+		carnet_error__nomem(reason, "indexing an input");
+		job->kind = CARNET_PREP_FATAL;
+		return;
+	}
+	for (size_t i = 0; i < job->count; i++) {
+		if (build_doc(&job->xdocs[i], &job->docs[i], rank, reason)) {
+			/* a document over its time budget is rejected */
+			job->kind = carnet_budget__expired() ? CARNET_PREP_REJECT
+							     : CARNET_PREP_FATAL;
+			return;
+		}
+	}
+	if (carnet_budget__over()) {
+		carnet_budget__fail(reason, job->source);
+		job->kind = CARNET_PREP_REJECT;
+		return;
+	}
+	job->kind = CARNET_PREP_DOCS;
+}
+
+int carnet_prepare__input(carnet_prepared *job, const char *path,
+			  carnet_registry *reg, const carnet_limits *limits,
+			  const carnet_ranking *rank)
+{
+	memset(job, 0, sizeof *job);
+	carnet_error *reason = &job->reason;
+	snprintf(job->path, sizeof job->path, "%s", path);
+	input_files f;
+	memset(&f, 0, sizeof f);
+	job->kind = CARNET_PREP_REJECT;
+	if (read_files(job, path, limits, &f) != 0 || known_before(job, reg, &f))
+		goto out;
+	carnet_doc meta;
+	carnet_doc__init(&meta);
+	meta.version = 0;
+	if (f.side && carnet_sidecar__parse(&meta, f.side_path, f.side, f.side_len, reason)) {
+		carnet_doc__clear(&meta);
+		if (reason->code == CARNET_E_NOMEM)
+			job->kind = CARNET_PREP_FATAL;
+		goto out;
+	}
+	int read_rc = read_docs(job, reg, limits, &f, f.side ? &meta : NULL);
+	carnet_doc__clear(&meta);
 	if (read_rc) {
 		/* out of memory, or an extractor that cannot run, is not the
 		 * input's fault: stop rather than reject good files */
@@ -559,32 +636,11 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 				    : CARNET_PREP_REJECT;
 		goto out;
 	}
-	/* the Xapian documents: text folded, terms generated, here */
-	job->xdocs = calloc(p.count, sizeof *job->xdocs);
-	if (!job->xdocs) {
-		carnet_error__set(reason, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				  "%s: out of memory", job->source);
-		job->kind = CARNET_PREP_FATAL;
-		goto out;
-	}
-	for (size_t i = 0; i < p.count; i++) {
-		if ((rc = build_doc(&job->xdocs[i], &p.docs[i], rank, reason))) {
-			/* a document over its time budget is rejected */
-			job->kind = carnet_budget__expired() ? CARNET_PREP_REJECT
-							     : CARNET_PREP_FATAL;
-			goto out;
-		}
-	}
-	if (carnet_budget__over()) {
-		carnet_budget__fail(reason, job->source);
-		job->kind = CARNET_PREP_REJECT;
-		goto out;
-	}
-	job->kind = CARNET_PREP_DOCS;
+	build_docs(job, rank);
 out:
 	carnet_budget__stop();
-	free(data);
-	free(side);
+	free(f.data);
+	free(f.side);
 	return job->kind;
 }
 

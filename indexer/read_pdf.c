@@ -97,24 +97,12 @@ static int find_extractor(char *out, size_t size)
 	       try_extractor(out, size, dir, "../libexec/carnet") == 0 ? 0 : -1;
 }
 
-int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
-			size_t len, const carnet_limits *limits, carnet_error *err)
+/* The PDF data[0..len) in an anonymous file, read from its start, into
+ * *fd_out: the extractor's standard input (no pipe to feed, no SIGPIPE if
+ * it dies early). */
+static int stage_pdf(int *fd_out, const char *path, const char *data, size_t len,
+		     carnet_error *err)
 {
-	if (len == 0)
-		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-					 "%s: empty file", path);
-	static const carnet_limits defaults = { CARNET_DEFAULT_INPUT_BYTES,
-						CARNET_DEFAULT_PDF_SECONDS,
-						CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
-	if (!limits)
-		limits = &defaults;
-	char prog[PATH_MAX + 64];
-	if (find_extractor(prog, sizeof prog) != 0)
-		return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
-					 "PDF extractor unusable: %s not found (install it, or set "
-					 "CARNET_PDFTEXT)", CARNET_PDFTEXT_NAME);
-	/* the PDF goes to the extractor's standard input through an
-	 * anonymous file: no pipe to feed, no SIGPIPE if it dies early */
 	int in = memfd_create("carnet-pdf", MFD_CLOEXEC);
 	if (in < 0)
 		return carnet_error__os(err, CARNET_E_INTERNAL, errno,
@@ -131,6 +119,16 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 		done += (size_t)w;
 	}
 	lseek(in, 0, SEEK_SET);
+	*fd_out = in;
+	return CARNET_OK;
+}
+
+/* Run the extractor prog on the staged PDF in (which it closes), under
+ * the limits: its pid into *pid_out, the end of the pipe its text comes
+ * from into *fd_out. CARNET_OK, or why it could not be started. */
+static int spawn_extractor(const char *prog, int in, const carnet_limits *limits,
+			   pid_t *pid_out, int *fd_out, carnet_error *err)
+{
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		int e = errno;
@@ -171,91 +169,95 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 	}
 	close(in);
 	close(fds[1]);
+	*pid_out = pid;
+	*fd_out = fds[0];
+	return CARNET_OK;
+}
 
-	/* read the child's answer until it closes the pipe or time runs out */
+/* How reading the extractor's answer ended, when it did not end with the
+ * extractor closing the pipe. */
+typedef enum answer_end {
+	ANSWER_DONE, ANSWER_TIMED_OUT, ANSWER_TOO_BIG, ANSWER_NOMEM
+} answer_end;
+
+/* Append to out what the extractor writes on fd, until it closes the pipe
+ * or time runs out (limits->pdf_seconds and one more). */
+static answer_end read_answer(carnet_buf *out, int fd, const carnet_limits *limits)
+{
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	double deadline = (double)limits->pdf_seconds + 1.0;
 	size_t start = out->len;
-	int timed_out = 0, too_big = 0, nomem = 0;
 	char chunk[65536];
 	for (;;) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double spent = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (spent >= deadline) {
-			timed_out = 1;
-			break;
-		}
-		struct pollfd pfd = { fds[0], POLLIN, 0 };
+		if (spent >= deadline)
+			return ANSWER_TIMED_OUT;
+		struct pollfd pfd = { fd, POLLIN, 0 };
 		int pr = poll(&pfd, 1, (int)((deadline - spent) * 1000) + 1);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr == 0)
 			continue; /* the loop checks the deadline */
-		ssize_t n = read(fds[0], chunk, sizeof chunk);
+		ssize_t n = read(fd, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
-		if (out->len - start + (size_t)n > PDF_TEXT_MAX) {
-			too_big = 1;
-			break;
-		}
-		if (carnet_buf__put(out, chunk, (size_t)n) != 0) {
-			nomem = 1;
-			break;
-		}
+			return ANSWER_DONE;
+		if (out->len - start + (size_t)n > PDF_TEXT_MAX)
+			return ANSWER_TOO_BIG;
+		if (carnet_buf__put(out, chunk, (size_t)n) != 0)
+			return ANSWER_NOMEM;
 	}
-	close(fds[0]);
-	if (timed_out || too_big || nomem)
-		kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+}
 
-	/* the verdict */
-	char verdict = out->len > start ? out->data[start] : 0;
-	int rc = CARNET_OK;
+/* The verdict on an extraction: how the extractor prog ended (status),
+ * how reading it ended, and its verdict byte (0 if none). CARNET_OK, or
+ * the error for path in err. */
+static int judge(const char *path, const char *prog, int status, answer_end end,
+		 char verdict, const carnet_limits *limits, carnet_error *err)
+{
 	if (WIFEXITED(status) && (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126) &&
 	    !verdict)
-		rc = carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
-				       "PDF extractor unusable: cannot run %s (not executable, or "
-				       "its memory limit of %llu bytes is too small to load it)",
-				       prog, (unsigned long long)limits->pdf_memory_bytes);
-	else if (nomem)
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				       "%s: out of memory reading PDF text", path);
-	else if (timed_out)
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-				       "%s: PDF extraction took longer than %u s", path,
-				       limits->pdf_seconds);
-	else if (too_big)
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-				       "%s: PDF text larger than %zu bytes", path, PDF_TEXT_MAX);
-	else if (WIFSIGNALED(status))
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, WTERMSIG(status),
-				       "%s: PDF extractor crashed (signal %d) or ran out of time or memory",
-				       path, WTERMSIG(status));
-	else if (verdict == CARNET_PDFTEXT_ENCRYPTED)
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-				       "%s: PDF is encrypted", path);
-	else if (verdict == CARNET_PDFTEXT_DAMAGED)
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-				       "%s: not a valid PDF (damaged or truncated)", path);
-	else if (verdict == CARNET_PDFTEXT_NO_PAGES)
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-				       "%s: PDF has no pages", path);
-	else if (verdict != CARNET_PDFTEXT_OK || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
-				       "%s: PDF extractor failed", path);
-	if (rc) {
-		out->len = start;
-		if (out->data)
-			out->data[start] = '\0';
-		return rc;
-	}
-	/* drop the verdict byte; keep the text if it is UTF-8 */
+		return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
+					 "PDF extractor unusable: cannot run %s (not executable, or "
+					 "its memory limit of %llu bytes is too small to load it)",
+					 prog, (unsigned long long)limits->pdf_memory_bytes);
+	if (end == ANSWER_NOMEM)
+		return carnet_error__nomem(err, "reading PDF text");
+	if (end == ANSWER_TIMED_OUT)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: PDF extraction took longer than %u s", path,
+					 limits->pdf_seconds);
+	if (end == ANSWER_TOO_BIG)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: PDF text larger than %zu bytes", path, PDF_TEXT_MAX);
+	if (WIFSIGNALED(status))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, WTERMSIG(status),
+					 "%s: PDF extractor crashed (signal %d) or ran out of time or memory",
+					 path, WTERMSIG(status));
+	if (verdict == CARNET_PDFTEXT_ENCRYPTED)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: PDF is encrypted", path);
+	if (verdict == CARNET_PDFTEXT_DAMAGED)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: not a valid PDF (damaged or truncated)", path);
+	if (verdict == CARNET_PDFTEXT_NO_PAGES)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: PDF has no pages", path);
+	if (verdict != CARNET_PDFTEXT_OK || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: PDF extractor failed", path);
+	return CARNET_OK;
+}
+
+/* The text the extractor answered, from out's byte start on: the verdict
+ * byte dropped, kept if it is UTF-8 (else an error) and holds something
+ * (else nothing is kept). */
+static int take_text(carnet_buf *out, size_t start, const char *path, carnet_error *err)
+{
 	memmove(out->data + start, out->data + start + 1, out->len - start - 1);
 	out->len--;
 	out->data[out->len] = '\0';
@@ -277,6 +279,46 @@ int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 		out->data[start] = '\0';
 	}
 	return CARNET_OK;
+}
+
+int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
+			size_t len, const carnet_limits *limits, carnet_error *err)
+{
+	if (len == 0)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
+					 "%s: empty file", path);
+	static const carnet_limits defaults = { CARNET_DEFAULT_INPUT_BYTES,
+						CARNET_DEFAULT_PDF_SECONDS,
+						CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
+	if (!limits)
+		limits = &defaults;
+	char prog[PATH_MAX + 64];
+	if (find_extractor(prog, sizeof prog) != 0)
+		return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
+					 "PDF extractor unusable: %s not found (install it, or set "
+					 "CARNET_PDFTEXT)", CARNET_PDFTEXT_NAME);
+	int in = -1, text_fd = -1;
+	pid_t pid = -1;
+	int rc = stage_pdf(&in, path, data, len, err);
+	if (rc || (rc = spawn_extractor(prog, in, limits, &pid, &text_fd, err)))
+		return rc;
+	/* read the child's answer until it closes the pipe or time runs out */
+	size_t start = out->len;
+	answer_end end = read_answer(out, text_fd, limits);
+	close(text_fd);
+	if (end != ANSWER_DONE)
+		kill(pid, SIGKILL);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	char verdict = out->len > start ? out->data[start] : 0;
+	if ((rc = judge(path, prog, status, end, verdict, limits, err))) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = '\0';
+		return rc;
+	}
+	return take_text(out, start, path, err);
 }
 
 static int sniff(const carnet_input *in)

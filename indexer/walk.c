@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "util.h"
 #include "walk.h"
 
 #define WALK_MAX_DEPTH 64
@@ -37,18 +38,17 @@ typedef struct walk_ctx {
 
 const char *carnet_walk__type_name(mode_t mode)
 {
-	if (S_ISFIFO(mode))
-		return "FIFO";
-	if (S_ISSOCK(mode))
-		return "socket";
-	if (S_ISCHR(mode))
-		return "character device";
-	if (S_ISBLK(mode))
-		return "block device";
-	if (S_ISDIR(mode))
-		return "directory";
-	if (S_ISLNK(mode))
-		return "symbolic link";
+	static const struct { mode_t type; const char *name; } types[] = {
+		{ S_IFIFO, "FIFO" },
+		{ S_IFSOCK, "socket" },
+		{ S_IFCHR, "character device" },
+		{ S_IFBLK, "block device" },
+		{ S_IFDIR, "directory" },
+		{ S_IFLNK, "symbolic link" },
+	};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if ((mode & S_IFMT) == types[i].type)
+			return types[i].name;
 	return "unknown file type";
 }
 
@@ -98,17 +98,8 @@ static int mark_seen(walk_ctx *c, dev_t dev, ino_t ino)
 static int push(walk_ctx *c, char ***list, size_t *count, size_t *cap,
 		const char *path)
 {
-	if (*count == *cap) {
-		size_t n = *cap ? *cap * 2 : 256;
-		char **p = realloc(*list, n * sizeof *p);
-		if (!p) {
-			c->nomem = 1;
-			return -1;
-		}
-		*list = p;
-		*cap = n;
-	}
-	if (!((*list)[*count] = strdup(path))) {
+	if (CARNET_GROW(*list, *cap, *count + 1) != 0 ||
+	    !((*list)[*count] = strdup(path))) {
 		c->nomem = 1;
 		return -1;
 	}
@@ -285,8 +276,7 @@ int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
 {
 	walk_ctx *c = calloc(1, sizeof *c);
 	if (!c)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory walking %s", root);
+		return carnet_error__nomem(err, "walking a directory");
 	c->w = w;
 	c->cb = cb;
 	c->payload = payload;
@@ -306,15 +296,14 @@ int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
 	int nomem = c->nomem;
 	free(c);
 	if (nomem)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory walking %s", root);
+		return carnet_error__nomem(err, "walking a directory");
 	return CARNET_OK;
 }
 
-int carnet_walk__under_unreadable(const carnet_walk *w, const char *path)
+int carnet_walk__under(char *const *dirs, size_t count, const char *path)
 {
-	for (size_t i = 0; i < w->nunreadable; i++) {
-		const char *u = w->unreadable[i];
+	for (size_t i = 0; i < count; i++) {
+		const char *u = dirs[i];
 		size_t n = strlen(u);
 		if (strncmp(path, u, n) == 0 &&
 		    (path[n] == '\0' || path[n] == '/' || (n > 0 && u[n - 1] == '/')))

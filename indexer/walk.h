@@ -47,8 +47,9 @@ typedef struct carnet_walk {
 int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
 		     void *payload, carnet_error *err);
 
-/* Is canonical path at or under one of w's unreadable paths? */
-int carnet_walk__under_unreadable(const carnet_walk *w, const char *path);
+/* Is path at or under one of the count paths dirs (one that ends in '/'
+ * holds every path it begins)? */
+int carnet_walk__under(char *const *dirs, size_t count, const char *path);
 
 void carnet_walk__free(carnet_walk *w);
 
