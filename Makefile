@@ -128,12 +128,14 @@ $(BUILD)/query/policy.o: $(BUILD)/gen/authorisations_default.h
 
 # The default ranking tables, compiled in as byte arrays (they are larger
 # than the longest string literal ISO C promises).
-RANKING_CONF ?= query/ranking.conf
-AFFINITY_TSV ?= query/affinity.tsv
-SYNONYMS_TSV ?= query/synonyms.tsv
+# (A bad line in one is reported as FILE:LINE, FILE its path here.)
+RANKING_CONF ?= core/data/ranking.conf
+AFFINITY_TSV ?= core/data/affinity.tsv
+SYNONYMS_TSV ?= core/data/synonyms.tsv
 embed = { echo 'static const unsigned char $(2)_bytes[] = {'; od -An -v -tx1 $(1) | \
 	  sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; \
-	  echo '\#define $(2) ((const char *)$(2)_bytes)'; }
+	  echo '\#define $(2) ((const char *)$(2)_bytes)'; \
+	  echo '\#define $(2)_file "$(1)"'; }
 $(BUILD)/gen/ranking_default.h: $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV)
 	@mkdir -p $(dir $@)
 	$(SAY) GEN $@
@@ -141,8 +143,8 @@ $(BUILD)/gen/ranking_default.h: $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV)
 	  $(call embed,$(RANKING_CONF),carnet_default_ranking); \
 	  $(call embed,$(AFFINITY_TSV),carnet_default_affinity); \
 	  $(call embed,$(SYNONYMS_TSV),carnet_default_synonyms); } > $@
-$(BUILD)/core/rank.o: $(BUILD)/gen/ranking_default.h
-$(BUILD)/core/rank.o: EXTRA_INC := -I$(BUILD)/gen
+$(BUILD)/core/tables.o: $(BUILD)/gen/ranking_default.h
+$(BUILD)/core/tables.o: EXTRA_INC := -I$(BUILD)/gen
 
 # Where the library looks for the PDF extractor: LIBEXECDIR, and the same
 # place relative to LIBDIR (found from the library's own location at run
@@ -337,7 +339,7 @@ install: all man ops
 	install -m 644 include/carnet.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 755 $(PDFTEXT) $(DESTDIR)$(LIBEXECDIR)/
-	install -m 644 $(DATAFILES:%=query/%) $(DESTDIR)$(DATADIR)/
+	install -m 644 $(DATAFILES:%=core/data/%) $(DESTDIR)$(DATADIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@REQUIRES@|$(LIB_PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc

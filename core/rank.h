@@ -2,8 +2,10 @@
 /* rank.h - the ranking tables, shared by the indexer (content keywords) and
  * the query side (scoring): the configuration (ranking.conf), the specialty
  * affinity table (affinity.tsv) and the synonym table (synonyms.tsv), each
- * compiled in as a default and extended by the index home's own file; and
- * the score of a document for a viewer. */
+ * compiled in as a default (core/data/) and extended by the index home's
+ * own file; and the score of a document for a viewer. Reading the tables
+ * and looking up synonyms is tables.c, scoring rank.c, content vectors
+ * vectors.c (their shared in-memory form: tables.h). */
 #ifndef CARNET_CORE_RANK_H
 #define CARNET_CORE_RANK_H
 
@@ -19,16 +21,36 @@
 
 typedef struct carnet_ranking carnet_ranking;
 
+/* ---- the tables (tables.c) ---- */
+
 /* The ranking of an index home: defaults, then the home's ranking.conf,
  * affinity.tsv and synonyms.tsv where present. CARNET_E_INVALID names the
- * file and line of a bad rule. */
+ * file and line of a bad rule ("PATH:LINE: reason"). */
 int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err);
 void carnet_rank__free(carnet_ranking *rk);
 
-/* Apply ranking.conf lines (name is used in messages). On error nothing
- * is changed. */
+/* Apply ranking.conf lines (name is used in messages: "name:LINE:
+ * reason"). On error nothing is changed. */
 int carnet_rank__configure(carnet_ranking *rk, const char *name,
 			   const char *text, size_t len, carnet_error *err);
+
+/* Load the default synonyms, once (a search with words needs them; the
+ * home's own are loaded with the rest). Not thread-safe: one handle, one
+ * thread. */
+int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err);
+
+/* Synonyms: for the folded words w[0..n), the longest table entry that
+ * starts at w[0]. Returns its length in words (0: none) and sets *entry_out
+ * to an opaque entry for carnet_rank__partners. */
+size_t carnet_rank__synonym_at(const carnet_ranking *rk, const char *const *w,
+			       size_t n, size_t *entry_out);
+
+/* The alternatives equivalent to an entry (itself excluded), as word lists
+ * borrowed from rk. Returns their number; *alts_out points into rk. */
+size_t carnet_rank__partners(const carnet_ranking *rk, size_t which,
+			     const carnet_xalt **alts_out);
+
+/* ---- scoring (rank.c) ---- */
 
 /* The viewer of one request, resolved against the tables. */
 typedef struct carnet_viewer {
@@ -54,10 +76,6 @@ typedef struct carnet_parts {
  * v->topic. seqs: the word sequences typed, and their synonyms'. */
 void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
 			const carnet_xalt *seqs, size_t n);
-
-/* The topic profile's summed keyword weights in a content vector. */
-double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer *v,
-				  const char *vector, size_t len);
 
 /* What a document type means for the viewer of a request: its affinity to
  * the viewer's profile [0] and to the words' field [1] (when v->topic),
@@ -99,6 +117,13 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 /* Does the affinity table give this document type a baseline ("type *")? */
 int carnet_rank__type_covered(const carnet_ranking *rk, const char *type);
 
+/* BM25 parameters. */
+void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b);
+
+/* Days since 1970-01-01 of a "YYYY-MM-DD" or "YYYYMMDD" date; -1 if bad. */
+long carnet_rank__days(const char *date);
+
+/* ---- content vectors (vectors.c) ---- */
 
 /* The content keywords of every profile, as the indexer looks for them in
  * a document (each distinct keyword once). Computed on the first call,
@@ -132,26 +157,8 @@ int carnet_rank__content(const carnet_ranking *rk, const unsigned char *hits,
 double carnet_rank__content_of(const carnet_ranking *rk, const carnet_viewer *v,
 			       const char *vector, size_t len);
 
-/* BM25 parameters. */
-void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b);
-
-/* Load the default synonyms, once (a search with words needs them; the
- * home's own are loaded with the rest). Not thread-safe: one handle, one
- * thread. */
-int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err);
-
-/* Synonyms: for the folded words w[0..n), the longest table entry that
- * starts at w[0]. Returns its length in words (0: none) and sets *entry_out
- * to an opaque entry for carnet_rank__partners. */
-size_t carnet_rank__synonym_at(const carnet_ranking *rk, const char *const *w,
-			       size_t n, size_t *entry_out);
-
-/* The alternatives equivalent to an entry (itself excluded), as word lists
- * borrowed from rk. Returns their number; *alts_out points into rk. */
-size_t carnet_rank__partners(const carnet_ranking *rk, size_t which,
-			     const carnet_xalt **alts_out);
-
-/* Days since 1970-01-01 of a "YYYY-MM-DD" or "YYYYMMDD" date; -1 if bad. */
-long carnet_rank__days(const char *date);
+/* The topic profile's summed keyword weights in a content vector. */
+double carnet_rank__topic_content(const carnet_ranking *rk, const carnet_viewer *v,
+				  const char *vector, size_t len);
 
 #endif
