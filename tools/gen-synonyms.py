@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""gen-synonyms.py - derive query/synonyms.tsv, carnet's table of French
+"""gen-synonyms.py - derive core/data/synonyms.tsv, carnet's table of French
 clinical abbreviations and synonyms.
 
 Run from anywhere:  python3 tools/gen-synonyms.py
 Reads   corpora/scossin-abbreviations-fr/sense_inventory/sense_inventory.tsv
         (vendored with its LICENSE; relative to the repository root)
-Writes  query/synonyms.tsv
+Writes  core/data/synonyms.tsv
 
 Standard library only.  The rules are described in the header written to the
 table (HEADER below) and next to each list in this file.
@@ -23,7 +23,7 @@ REPO = os.path.dirname(HERE)
 SRC_DIR = os.path.join(REPO, "corpora", "scossin-abbreviations-fr")
 INVENTORY = os.path.join(SRC_DIR, "sense_inventory", "sense_inventory.tsv")
 LICENSE = os.path.join(SRC_DIR, "LICENSE")
-OUT = os.path.join(REPO, "query", "synonyms.tsv")
+OUT = os.path.join(REPO, "core", "data", "synonyms.tsv")
 
 SOURCE_COMMIT = "4c1309c88be1a66b78ee6d37d76b503b2f5c27dc"
 MAX_TERMS = 5  # words (hyphen-separated parts count) on one side
