@@ -493,6 +493,8 @@ static int finish(carnet_ranking *rk, carnet_error *err)
 	return CARNET_OK;
 }
 
+/* ---- loading ---- */
+
 typedef int (*apply_fn)(carnet_ranking *rk, const char *name, const char *text,
 			size_t len, carnet_error *err);
 
@@ -565,6 +567,8 @@ int carnet_rank__synonyms(carnet_ranking *rk, carnet_error *err)
 	rk->synonyms_loaded = rc == CARNET_OK;
 	return rc;
 }
+
+/* ---- looking up synonyms ---- */
 
 size_t carnet_rank__synonym_at(const carnet_ranking *rk, const char *const *w,
 			       size_t n, size_t *entry_out)
