@@ -40,8 +40,7 @@ int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 	home = carnet_home__resolve(home);
 	carnet_index *idx = calloc(1, sizeof *idx);
 	if (!idx)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					 0, "out of memory opening index");
+		return carnet_error__nomem(err, "opening index");
 	snprintf(idx->home, sizeof idx->home, "%s", home);
 	int rc;
 	struct stat st;

@@ -224,6 +224,12 @@ typedef enum carnet_role {
 
 /** Longest words string carnet_index_search accepts, in bytes. */
 #define CARNET_WORDS_MAX 4096
+/** Most hits one request returns: carnet_request.limit is 1 to this. */
+#define CARNET_HITS_MAX 1000
+/** Most hits one request skips: carnet_request.offset is 0 to this. */
+#define CARNET_OFFSET_MAX 100000
+/** Most codes in a request's types, and in its author_specialties. */
+#define CARNET_CODES_MAX 64
 
 /**
  * A search request: one patient, the viewer, optional words and filters.
@@ -234,8 +240,8 @@ typedef struct carnet_request {
 	unsigned version;             /* CARNET_REQUEST_VERSION */
 	const char *patient_id;       /* required: the patient whose record is searched */
 	const char *words;            /* NULL or "" for browse mode */
-	unsigned limit;               /* hits per page, at most 1000 */
-	unsigned offset;              /* hits to skip */
+	unsigned limit;               /* hits per page, 1 to CARNET_HITS_MAX */
+	unsigned offset;              /* hits to skip, at most CARNET_OFFSET_MAX */
 	carnet_role role;             /* who is asking */
 	const char *profession;       /* TRE_G15 profession code, e.g. "10" */
 	const char *specialty;        /* specialty code, e.g. "SM04" */

@@ -31,8 +31,7 @@ int carnet_access__filter(carnet_access_filter *f, carnet_index *idx,
 		if (!all) {
 			f->readable = calloc(nterms ? nterms : 1, sizeof *f->readable);
 			if (!f->readable)
-				return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-							 0, "out of memory");
+				return carnet_error__nomem(err, NULL);
 			for (size_t i = 0, off = 0; i < nterms; i++) {
 				f->readable[i] = f->terms.data + off;
 				off += strlen(f->readable[i]) + 1;
@@ -108,8 +107,7 @@ int carnet_access__log_request(carnet_index *idx, const carnet_request *req,
 		if ((i && carnet_buf__putc(&ids, ' ') != 0) ||
 		    carnet_buf__puts(&ids, carnet_results_field(res, i, CARNET_FIELD_ID)) != 0) {
 			carnet_buf__free(&ids);
-			return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-						 0, "out of memory");
+			return carnet_error__nomem(err, NULL);
 		}
 	carnet_access a;
 	memset(&a, 0, sizeof a);

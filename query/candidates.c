@@ -88,14 +88,8 @@ static long intern(collect *k, distinct *d, const char *s, size_t n)
 		if (strncmp(v, s, n) == 0 && v[n] == '\0')
 			return (long)d->table[j] - 1;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		size_t *o = realloc(d->off, cap * sizeof *o);
-		if (!o)
-			return -1;
-		d->off = o;
-		d->cap = cap;
-	}
+	if (CARNET_GROW(d->off, d->cap, d->n + 1))
+		return -1;
 	if (arena_put(k, s, n, &d->off[d->n]))
 		return -1;
 	d->table[j] = (unsigned)d->n + 1;
@@ -113,15 +107,9 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 			void *payload)
 {
 	collect *k = payload;
-	if (k->count == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 256;
-		cand *n = realloc(k->c, cap * sizeof *n);
-		if (!n) {
-			k->nomem = 1;
-			return 1;
-		}
-		k->c = n;
-		k->cap = cap;
+	if (CARNET_GROW(k->c, k->cap, k->count + 1)) {
+		k->nomem = 1;
+		return 1;
 	}
 	cand *c = &k->c[k->count];
 	c->docid = docid;
@@ -226,8 +214,7 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	carnet_buf snip = CARNET_BUF_INIT;
 	rc = carnet_snippet__make(&snip, text, len, marks, SNIPPET_WORDS, err);
 	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				       "out of memory");
+		rc = carnet_error__nomem(err, NULL);
 	carnet_buf__free(&snip);
 	free(text);
 	return rc;
@@ -313,20 +300,107 @@ static int read_profile_codes(carnet_index *idx, carnet_error *err)
 	return CARNET_OK;
 }
 
+/* Score every candidate of k for viewer v, and sort them best first;
+ * count each distinct value's candidates (the facets). */
+static int score(collect *k, const carnet_ranking *rk, const carnet_viewer *v,
+		 carnet_error *err)
+{
+	double top = 0;
+	for (size_t i = 0; i < k->count; i++)
+		if (k->c[i].text > top)
+			top = k->c[i].text;
+	/* once per distinct type and specialty: what they mean to the viewer;
+	 * per type, the newest date (of a type that never fades, only the
+	 * newest document does) */
+	distinct *dt = &k->d[KIND_TYPE], *ds = &k->d[KIND_SPEC];
+	carnet_rank_type *ti = calloc(dt->n ? dt->n : 1, sizeof *ti);
+	carnet_rank_author *ai = calloc(ds->n ? ds->n : 1, sizeof *ai);
+	long *newest_days = calloc(dt->n ? dt->n : 1, sizeof *newest_days);
+	for (int kd = 0; kd < KINDS; kd++)
+		if (!(k->d[kd].count = calloc(k->d[kd].n ? k->d[kd].n : 1, sizeof *k->d[kd].count)))
+			k->nomem = 1;
+	if (!ti || !ai || !newest_days || k->nomem) {
+		free(ti);
+		free(ai);
+		free(newest_days);
+		return carnet_error__nomem(err, "ranking");
+	}
+	for (size_t i = 0; i < dt->n; i++) {
+		carnet_rank__type(rk, v, k->arena.data + dt->off[i], &ti[i]);
+		newest_days[i] = -1;
+	}
+	for (size_t i = 0; i < ds->n; i++)
+		carnet_rank__author(rk, v, k->arena.data + ds->off[i], &ai[i]);
+	for (size_t i = 0; i < k->count; i++) {
+		cand *c = &k->c[i];
+		if (c->days > newest_days[c->kind[KIND_TYPE]])
+			newest_days[c->kind[KIND_TYPE]] = c->days;
+		for (int kd = 0; kd < KINDS; kd++)
+			k->d[kd].count[c->kind[kd]]++;
+	}
+	for (size_t i = 0; i < k->count; i++) {
+		cand *c = &k->c[i];
+		unsigned t = c->kind[KIND_TYPE];
+		c->score = carnet_rank__combine(rk, v, top > 0 ? c->text / top : 0,
+						c->content, c->content_topic, c->days, &ti[t],
+						&ai[c->kind[KIND_SPEC]], c->days >= newest_days[t],
+						&c->parts);
+		c->id_str = k->arena.data + c->id;
+	}
+	free(ti);
+	free(ai);
+	free(newest_days);
+	if (k->count)
+		qsort(k->c, k->count, sizeof *k->c, rank_cmp);
+	return CARNET_OK;
+}
+
+/* Fill res from the ranked candidates of k: the total, the facets, and
+ * the page of hits req asks for, read, checked and (with words w) given
+ * their snippets. */
+static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
+		     const carnet_request *req, const carnet_words *w, carnet_error *err)
+{
+	res->total = k->count;
+	for (int f = 0; f < FACETS; f++)
+		if (count_facet(&res->facets[f], k, f) != 0)
+			return carnet_error__nomem(err, "counting facets");
+
+	size_t first = req->offset < k->count ? req->offset : k->count;
+	size_t n = k->count - first < req->limit ? k->count - first : req->limit;
+	res->hits = calloc(n ? n : 1, sizeof *res->hits);
+	if (!res->hits)
+		return carnet_error__nomem(err, "for results");
+	carnet_marks marks;
+	memset(&marks, 0, sizeof marks);
+	int rc = CARNET_OK;
+	int snippets = w && w->positive && !(req->flags & CARNET_REQUEST_NO_SNIPPETS);
+	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count,
+						    w->typed_count, err)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		res->count = i + 1;
+		if ((rc = fill_hit(&res->hits[i], &k->c[first + i], xr,
+				   snippets ? &marks : NULL, err)) ||
+		    (rc = check_hit(&res->hits[i], &k->c[first + i], xr, req, err)))
+			goto out;
+	}
+out:
+	carnet_snippet__marks_free(&marks);
+	return rc;
+}
+
 /* Rank every candidate of the request, then fill the page of results. */
 int carnet_candidates__rank(carnet_results *res, carnet_index *idx,
 			    const carnet_request *req, const carnet_xsearch *s,
 			    const carnet_words *w, const carnet_viewer *v,
 			    carnet_error *err)
 {
-	int rc0 = read_profile_codes(idx, err);
-	if (rc0)
-		return rc0;
+	int rc = read_profile_codes(idx, err);
+	if (rc)
+		return rc;
 	collect k;
 	memset(&k, 0, sizeof k);
-	carnet_marks marks;
-	memset(&marks, 0, sizeof marks);
-	int rc;
 	carnet_xrank xr;
 	memset(&xr, 0, sizeof xr);
 	xr.clauses = w ? w->clauses : NULL;
@@ -338,91 +412,15 @@ int carnet_candidates__rank(carnet_results *res, carnet_index *idx,
 
 	if ((rc = carnet_xap_reader_candidates(idx->xr, s, &xr, on_candidate, &k, err))) {
 		if (k.nomem)
-			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					       "out of memory ranking");
+			rc = carnet_error__nomem(err, "ranking");
 		goto out;
 	}
-	double top = 0;
-	for (size_t i = 0; i < k.count; i++)
-		if (k.c[i].text > top)
-			top = k.c[i].text;
-	/* once per distinct type and specialty: what they mean to the viewer;
-	 * per type, the newest date (of a type that never fades, only the
-	 * newest document does) */
-	distinct *dt = &k.d[KIND_TYPE], *ds = &k.d[KIND_SPEC];
-	carnet_rank_type *ti = calloc(dt->n ? dt->n : 1, sizeof *ti);
-	carnet_rank_author *ai = calloc(ds->n ? ds->n : 1, sizeof *ai);
-	long *newest_days = calloc(dt->n ? dt->n : 1, sizeof *newest_days);
-	for (int kd = 0; kd < KINDS; kd++)
-		if (!(k.d[kd].count = calloc(k.d[kd].n ? k.d[kd].n : 1, sizeof *k.d[kd].count)))
-			k.nomem = 1;
-	if (!ti || !ai || !newest_days || k.nomem) {
-		free(ti);
-		free(ai);
-		free(newest_days);
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				       "out of memory ranking");
+	if ((rc = score(&k, idx->rank, v, err)) ||
+	    (rc = fill_page(res, &k, idx->xr, req, w, err)))
 		goto out;
-	}
-	for (size_t i = 0; i < dt->n; i++) {
-		carnet_rank__type(idx->rank, v, k.arena.data + dt->off[i], &ti[i]);
-		newest_days[i] = -1;
-	}
-	for (size_t i = 0; i < ds->n; i++)
-		carnet_rank__author(idx->rank, v, k.arena.data + ds->off[i], &ai[i]);
-	for (size_t i = 0; i < k.count; i++) {
-		cand *c = &k.c[i];
-		if (c->days > newest_days[c->kind[KIND_TYPE]])
-			newest_days[c->kind[KIND_TYPE]] = c->days;
-		for (int kd = 0; kd < KINDS; kd++)
-			k.d[kd].count[c->kind[kd]]++;
-	}
-	for (size_t i = 0; i < k.count; i++) {
-		cand *c = &k.c[i];
-		unsigned t = c->kind[KIND_TYPE];
-		c->score = carnet_rank__combine(idx->rank, v, top > 0 ? c->text / top : 0,
-						c->content, c->content_topic, c->days, &ti[t],
-						&ai[c->kind[KIND_SPEC]], c->days >= newest_days[t],
-						&c->parts);
-		c->id_str = k.arena.data + c->id;
-	}
-	free(ti);
-	free(ai);
-	free(newest_days);
-	if (k.count)
-		qsort(k.c, k.count, sizeof *k.c, rank_cmp);
-	res->total = k.count;
-	for (int f = 0; f < FACETS; f++)
-		if (count_facet(&res->facets[f], &k, f) != 0) {
-			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					       "out of memory counting facets");
-			goto out;
-		}
-
-	size_t first = req->offset < k.count ? req->offset : k.count;
-	size_t n = k.count - first < req->limit ? k.count - first : req->limit;
-	res->hits = calloc(n ? n : 1, sizeof *res->hits);
-	if (!res->hits) {
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				       "out of memory for results");
-		goto out;
-	}
-	int snippets = w && w->positive && !(req->flags & CARNET_REQUEST_NO_SNIPPETS);
-	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count,
-						    w->typed_count, err)))
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		res->count = i + 1;
-		if ((rc = fill_hit(&res->hits[i], &k.c[first + i], idx->xr,
-				   snippets ? &marks : NULL, err)) ||
-		    (rc = check_hit(&res->hits[i], &k.c[first + i], idx->xr, req, err)))
-			goto out;
-	}
-	if (w && w->positive && k.count == 0 &&
-	    (rc = carnet_suggest__make(&res->suggestion, idx->xr, s, w, err)))
-		goto out;
+	if (w && w->positive && k.count == 0)
+		rc = carnet_suggest__make(&res->suggestion, idx->xr, s, w, err);
 out:
-	carnet_snippet__marks_free(&marks);
 	free(k.c);
 	carnet_buf__free(&k.arena);
 	for (int kd = 0; kd < KINDS; kd++)

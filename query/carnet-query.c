@@ -15,8 +15,6 @@
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 
-#define MAX_TYPES 64
-
 /* The synopsis, after a usage error. */
 static void short_usage(FILE *f)
 {
@@ -119,25 +117,18 @@ static void put_cell(const char *s, size_t cols)
  * HTML entities back to characters. */
 static void put_snippet(const char *s, int tty)
 {
+	const struct { const char *from, *to; } subst[] = {
+		{ "<b>", tty ? "\033[1m" : "*" }, { "</b>", tty ? "\033[0m" : "*" },
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+	};
+	size_t count = sizeof subst / sizeof subst[0];
 	while (*s) {
-		if (strncmp(s, "<b>", 3) == 0) {
-			fputs(tty ? "\033[1m" : "*", stdout);
-			s += 3;
-		} else if (strncmp(s, "</b>", 4) == 0) {
-			fputs(tty ? "\033[0m" : "*", stdout);
-			s += 4;
-		} else if (strncmp(s, "&amp;", 5) == 0) {
-			putchar('&');
-			s += 5;
-		} else if (strncmp(s, "&lt;", 4) == 0) {
-			putchar('<');
-			s += 4;
-		} else if (strncmp(s, "&gt;", 4) == 0) {
-			putchar('>');
-			s += 4;
-		} else if (strncmp(s, "&quot;", 6) == 0) {
-			putchar('"');
-			s += 6;
+		size_t k = 0;
+		while (k < count && strncmp(s, subst[k].from, strlen(subst[k].from)) != 0)
+			k++;
+		if (k < count) {
+			fputs(subst[k].to, stdout);
+			s += strlen(subst[k].from);
 		} else {
 			putchar(*s++);
 		}
@@ -472,7 +463,29 @@ static int show_access_log(const char *home, const char *patient, int json)
 	return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct options {
+	carnet_request req;
+	const char *home, *ranking;
+	const char *types[CARNET_CODES_MAX], *specs[CARNET_CODES_MAX];
+	int json, access_log, explain, facets;
+} options;
+
+/* Add code to the list of a repeatable option (CARNET_CODES_MAX at most). */
+static int add_code(const char **list, size_t *count, const char *code, const char *opt)
+{
+	if (*count == CARNET_CODES_MAX) {
+		usage_error("at most %d %s", CARNET_CODES_MAX, opt);
+		return -1;
+	}
+	list[(*count)++] = code;
+	return 0;
+}
+
+/* Read the options into o (the words are what is left, from optind).
+ * Returns -1 to go on, or the exit status (after --help, --version or a
+ * usage error). */
+static int parse_options(options *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "index", required_argument, NULL, 'i' },
@@ -500,22 +513,21 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	carnet_request req = CARNET_REQUEST_INIT;
-	const char *home = NULL, *types[MAX_TYPES], *specs[MAX_TYPES], *ranking = NULL;
-	int json = 0, access_log = 0, explain = 0, facets = 0, c;
+	carnet_request *req = &o->req;
+	int c;
 	opterr = 0; /* the reasons are ours, with the synopsis */
 	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': home = optarg; break;
-		case 'p': req.patient_id = optarg; break;
-		case 'y': req.patient_system = optarg; break;
+		case 'i': o->home = optarg; break;
+		case 'p': req->patient_id = optarg; break;
+		case 'y': req->patient_system = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "professional") == 0)
-				req.role = CARNET_ROLE_PROFESSIONAL;
+				req->role = CARNET_ROLE_PROFESSIONAL;
 			else if (strcmp(optarg, "patient") == 0)
-				req.role = CARNET_ROLE_PATIENT;
+				req->role = CARNET_ROLE_PATIENT;
 			else if (strcmp(optarg, "legal-representative") == 0)
-				req.role = CARNET_ROLE_LEGAL_REPRESENTATIVE;
+				req->role = CARNET_ROLE_LEGAL_REPRESENTATIVE;
 			else
 				return usage_error("unknown role '%s' (professional, patient or "
 						   "legal-representative)", optarg);
@@ -523,42 +535,41 @@ int main(int argc, char **argv)
 		case 'P':
 			if (!*optarg)
 				return usage_error("--profession needs a TRE_G15 code");
-			req.profession = optarg;
+			req->profession = optarg;
 			break;
 		case 's':
 			if (!*optarg)
 				return usage_error("--specialty needs a JDV_J01 code");
-			req.specialty = optarg;
+			req->specialty = optarg;
 			break;
-		case 'v': req.viewer_id = optarg; break;
-		case 'e': req.flags |= CARNET_REQUEST_EMERGENCY; break;
+		case 'v': req->viewer_id = optarg; break;
+		case 'e': req->flags |= CARNET_REQUEST_EMERGENCY; break;
 		case 't':
-			if (req.types_count == MAX_TYPES)
-				return usage_error("at most %d --type", MAX_TYPES);
-			types[req.types_count++] = optarg;
+			if (add_code(o->types, &req->types_count, optarg, "--type"))
+				return EXIT_USAGE;
 			break;
-		case 'S': req.since = optarg; break;
-		case 'U': req.until = optarg; break;
-		case 'a': req.flags |= CARNET_REQUEST_ALL_VERSIONS; break;
+		case 'S': req->since = optarg; break;
+		case 'U': req->until = optarg; break;
+		case 'a': req->flags |= CARNET_REQUEST_ALL_VERSIONS; break;
 		case 'l':
-			if (parse_count("--limit", optarg, 1000, &req.limit))
+			if (parse_count("--limit", optarg, CARNET_HITS_MAX, &req->limit))
 				return EXIT_USAGE;
 			break;
 		case 'o':
-			if (parse_count("--offset", optarg, 100000, &req.offset))
+			if (parse_count("--offset", optarg, CARNET_OFFSET_MAX, &req->offset))
 				return EXIT_USAGE;
 			break;
-		case 'j': json = 1; break;
-		case 'x': explain = 1; req.flags |= CARNET_REQUEST_EXPLAIN; break;
-		case 'f': facets = 1; break;
+		case 'j': o->json = 1; break;
+		case 'x': o->explain = 1; req->flags |= CARNET_REQUEST_EXPLAIN; break;
+		case 'f': o->facets = 1; break;
 		case 'A':
-			if (req.author_specialties_count == MAX_TYPES)
-				return usage_error("at most %d --author-specialty", MAX_TYPES);
-			specs[req.author_specialties_count++] = optarg;
+			if (add_code(o->specs, &req->author_specialties_count, optarg,
+				     "--author-specialty"))
+				return EXIT_USAGE;
 			break;
-		case 'O': req.as_of = optarg; break;
-		case 'R': ranking = optarg; break;
-		case 'L': access_log = 1; break;
+		case 'O': req->as_of = optarg; break;
+		case 'R': o->ranking = optarg; break;
+		case 'L': o->access_log = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': {
 			int major, minor, patch;
@@ -577,68 +588,92 @@ int main(int argc, char **argv)
 			return usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (!req.patient_id)
-		return usage_error("--patient ID is required");
-	req.types = types;
-	req.author_specialties = specs;
-	if (access_log && req.patient_system) {
-		/* the log is read by key: "system^id" goes through the same rule */
-		char both[512];
-		snprintf(both, sizeof both, "%s^%s", req.patient_system, req.patient_id);
-		return show_access_log(home, both, json);
-	}
-	if (access_log)
-		return show_access_log(home, req.patient_id, json);
-	if (req.role == CARNET_ROLE_PROFESSIONAL && !req.profession)
-		return usage_error("a professional gives --profession CODE "
-				   "(TRE_G15, e.g. 10 médecin, 21 pharmacien, 60 infirmier)");
+	req->types = o->types;
+	req->author_specialties = o->specs;
+	return -1;
+}
 
-	/* the words: every remaining argument, joined by spaces */
+/* The words: every argument from first on, joined by spaces (malloc'd;
+ * NULL when memory runs out). */
+static char *join_words(int argc, char **argv, int first)
+{
 	size_t len = 1;
-	for (int i = optind; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		len += strlen(argv[i]) + 1;
 	char *words = calloc(1, len);
-	if (!words) {
-		fputs("carnet-query: out of memory\n", stderr);
-		return EXIT_FAILURE_;
-	}
-	for (int i = optind; i < argc; i++) {
-		if (i > optind)
+	if (!words)
+		return NULL;
+	for (int i = first; i < argc; i++) {
+		if (i > first)
 			strcat(words, " ");
 		strcat(words, argv[i]);
 	}
-	req.words = words;
+	return words;
+}
 
+/* Open the index, run the search of o and print its results. */
+static int run_search(const options *o)
+{
 	carnet_error err;
 	carnet_index *idx;
-	if (carnet_index_open(&idx, home, &err) != CARNET_OK) {
+	if (carnet_index_open(&idx, o->home, &err) != CARNET_OK) {
 		fprintf(stderr, "carnet-query: %s%s\n", err.message,
 			err.code == CARNET_E_NOTFOUND ? " (create it with: carnet-index add PATH)" : "");
-		free(words);
 		return EXIT_FAILURE_;
 	}
-	if (ranking && set_ranking(idx, ranking) != 0) {
+	if (o->ranking && set_ranking(idx, o->ranking) != 0) {
 		carnet_index_close(idx);
-		free(words);
 		return EXIT_USAGE;
 	}
 	carnet_results *res;
-	int rc = carnet_index_search(&res, idx, &req, &err);
+	int rc = carnet_index_search(&res, idx, &o->req, &err);
 	if (rc != CARNET_OK) {
 		carnet_index_close(idx);
-		free(words);
 		if (rc == CARNET_E_INVALID || rc == CARNET_E_QUERY)
 			return usage_error("%s", err.message);
 		fprintf(stderr, "carnet-query: %s\n", err.message);
 		return EXIT_FAILURE_;
 	}
-	if (json)
-		print_json(res, req.offset, explain, facets);
+	if (o->json)
+		print_json(res, o->req.offset, o->explain, o->facets);
 	else
-		print_table(res, req.patient_id, req.offset, isatty(STDOUT_FILENO),
-			    explain, facets);
+		print_table(res, o->req.patient_id, o->req.offset, isatty(STDOUT_FILENO),
+			    o->explain, o->facets);
 	carnet_results_free(res);
 	carnet_index_close(idx);
-	free(words);
 	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	options o;
+	memset(&o, 0, sizeof o);
+	o.req = (carnet_request)CARNET_REQUEST_INIT;
+	int rc = parse_options(&o, argc, argv);
+	if (rc >= 0)
+		return rc;
+	carnet_request *req = &o.req;
+	if (!req->patient_id)
+		return usage_error("--patient ID is required");
+	if (o.access_log && req->patient_system) {
+		/* the log is read by key: "system^id" goes through the same rule */
+		char both[512];
+		snprintf(both, sizeof both, "%s^%s", req->patient_system, req->patient_id);
+		return show_access_log(o.home, both, o.json);
+	}
+	if (o.access_log)
+		return show_access_log(o.home, req->patient_id, o.json);
+	if (req->role == CARNET_ROLE_PROFESSIONAL && !req->profession)
+		return usage_error("a professional gives --profession CODE "
+				   "(TRE_G15, e.g. 10 médecin, 21 pharmacien, 60 infirmier)");
+
+	char *words = join_words(argc, argv, optind);
+	if (!words) {
+		fputs("carnet-query: out of memory\n", stderr);
+		return EXIT_FAILURE_;
+	}
+	req->words = words;
+	rc = run_search(&o);
+	free(words);
+	return rc;
 }

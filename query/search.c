@@ -23,8 +23,9 @@
 #include "text.h"
 #include "words.h"
 
-#define LIMIT_MAX 1000
-#define TYPES_MAX 64
+/* A number macro as a string literal, for messages. */
+#define TEXT_OF(n) TEXT_OF_(n)
+#define TEXT_OF_(n) #n
 
 static int invalid(carnet_error *err, const char *what)
 {
@@ -42,10 +43,10 @@ static int check_request(const carnet_index *idx, const carnet_request *req,
 		return invalid(err, "no patient id");
 	if (!carnet_doc__valid_id(req->patient_id))
 		return invalid(err, "patient id must be 1 to 128 printable characters without spaces");
-	if (req->limit == 0 || req->limit > LIMIT_MAX)
-		return invalid(err, "limit must be between 1 and 1000");
-	if (req->offset > 100000)
-		return invalid(err, "offset must be at most 100000");
+	if (req->limit == 0 || req->limit > CARNET_HITS_MAX)
+		return invalid(err, "limit must be between 1 and " TEXT_OF(CARNET_HITS_MAX));
+	if (req->offset > CARNET_OFFSET_MAX)
+		return invalid(err, "offset must be at most " TEXT_OF(CARNET_OFFSET_MAX));
 	if (req->role != CARNET_ROLE_PROFESSIONAL && req->role != CARNET_ROLE_PATIENT &&
 	    req->role != CARNET_ROLE_LEGAL_REPRESENTATIVE)
 		return invalid(err, "unknown role");
@@ -91,15 +92,16 @@ static int check_request(const carnet_index *idx, const carnet_request *req,
 		return invalid(err, "since must be a YYYY-MM-DD date");
 	if (req->until && !carnet_doc__valid_date(req->until))
 		return invalid(err, "until must be a YYYY-MM-DD date");
-	if (req->types_count > TYPES_MAX || (req->types_count && !req->types))
-		return invalid(err, "too many document types (at most 64)");
+	if (req->types_count > CARNET_CODES_MAX || (req->types_count && !req->types))
+		return invalid(err, "too many document types (at most " TEXT_OF(CARNET_CODES_MAX) ")");
 	for (size_t i = 0; i < req->types_count; i++)
 		if (!carnet_doc__valid_id(req->types[i]))
 			return invalid(err, "document type codes must be printable without spaces");
 	if (req->version >= 2) {
-		if (req->author_specialties_count > TYPES_MAX ||
+		if (req->author_specialties_count > CARNET_CODES_MAX ||
 		    (req->author_specialties_count && !req->author_specialties))
-			return invalid(err, "too many author specialties (at most 64)");
+			return invalid(err, "too many author specialties (at most "
+					    TEXT_OF(CARNET_CODES_MAX) ")");
 		for (size_t i = 0; i < req->author_specialties_count; i++)
 			if (!carnet_doc__valid_id(req->author_specialties[i]))
 				return invalid(err, "author specialty codes must be printable without spaces");
@@ -185,8 +187,7 @@ static int code_groups(plan *p, carnet_error *err)
 	p->code_terms = malloc(codes * (CARNET_ID_MAX + 8));
 	p->any = malloc(codes * sizeof *p->any);
 	if (!p->code_terms || !p->any)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					 0, "out of memory");
+		return carnet_error__nomem(err, NULL);
 	for (size_t i = 0; i < codes; i++) {
 		char *t = p->code_terms + i * (CARNET_ID_MAX + 8);
 		if (i < req->types_count)
@@ -265,8 +266,7 @@ static int viewer_and_topic(plan *p, carnet_error *err)
 	carnet_words *w = &p->words;
 	carnet_xalt *seqs = malloc((w->alts_count + 1) * sizeof *seqs);
 	if (!seqs)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					 0, "out of memory");
+		return carnet_error__nomem(err, NULL);
 	seqs[0].words = w->typed;
 	seqs[0].count = w->typed_count;
 	memcpy(seqs + 1, w->alts, w->alts_count * sizeof *seqs);
@@ -310,8 +310,7 @@ static int search(carnet_results **out, carnet_index *idx,
 	    (rc = viewer_and_topic(&p, err)))
 		goto out;
 	if (!(p.res = calloc(1, sizeof *p.res))) {
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-				       0, "out of memory for results");
+		rc = carnet_error__nomem(err, "for results");
 		goto out;
 	}
 	if ((rc = carnet_index__with_retries(idx, attempt, &p, err))) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "util.h"
 #include "xapian_shim.h"
 
 #define TOKENS_MAX 20000 /* tokens of a text looked at */
@@ -43,8 +44,7 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 	m->seen_cap = m->seen_count = 0;
 	m->stems = calloc(count ? count : 1, sizeof *m->stems);
 	if (!m->stems)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					 "out of memory");
+		return carnet_error__nomem(err, NULL);
 	for (size_t i = 0; i < count; i++) {
 		int rc;
 		if ((rc = carnet_xap_stem("french", words[i], m->stems[i][0],
@@ -70,14 +70,6 @@ void carnet_snippet__marks_free(carnet_marks *m)
 	m->seen_cap = m->seen_count = 0;
 }
 
-static unsigned long seen_hash(const char *t, size_t n)
-{
-	unsigned long h = 5381;
-	for (size_t i = 0; i < n; i++)
-		h = h * 33 + (unsigned char)t[i];
-	return h;
-}
-
 /* The slot of token t[0..n) in m's memory: found (*found = 1), or free for
  * it; NULL when the token is too long or the memory is full. */
 static struct carnet_mark_seen *seen_slot(carnet_marks *m, const char *t, size_t n, int *found)
@@ -91,7 +83,7 @@ static struct carnet_mark_seen *seen_slot(carnet_marks *m, const char *t, size_t
 			return NULL;
 		m->seen_cap = SEEN_MAX * 2;
 	}
-	for (size_t i = seen_hash(t, n) % m->seen_cap;; i = (i + 1) % m->seen_cap) {
+	for (size_t i = carnet__hash(t, n) % m->seen_cap;; i = (i + 1) % m->seen_cap) {
 		struct carnet_mark_seen *s = &m->seen[i];
 		if (!s->used)
 			return m->seen_count < SEEN_MAX ? s : NULL;
@@ -217,19 +209,25 @@ static int put_escaped(carnet_buf *out, const char *s, size_t n)
 	return 0;
 }
 
-int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
-			 carnet_marks *m, size_t words_max, carnet_error *err)
+/* One whitespace-separated token of a text, and which marked word it
+ * holds (index + 1, or 0). */
+typedef struct tok {
+	size_t start, len, mark;
+} tok;
+
+/* The tokens of text[0..len), each with its mark, into *out (*n of them):
+ * TOKENS_MAX at most, and fewer once a passage of w tokens holds every
+ * word typed. */
+static int mark_tokens(tok **out, size_t *count, const char *text, size_t len,
+		       carnet_marks *m, size_t w, carnet_error *err)
 {
-	typedef struct tok { size_t start, len, mark; } tok;
-	size_t cap = 256, n = 0;
-	tok *t = malloc(cap * sizeof *t);
+	tok *t = NULL;
+	size_t cap = 0, n = 0;
 	carnet_buf scratch = CARNET_BUF_INIT;
 	int rc = CARNET_OK;
 	size_t last[sizeof m->need / sizeof m->need[0]]; /* where each was last seen, + 1 */
-	size_t stop = TOKENS_MAX, w = words_max;
+	size_t stop = TOKENS_MAX;
 	memset(last, 0, sizeof last);
-	if (!t)
-		goto nomem;
 	for (size_t i = 0; i < len && n < stop;) {
 		while (i < len && is_space((unsigned char)text[i]))
 			i++;
@@ -238,11 +236,9 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 		size_t s = i;
 		while (i < len && !is_space((unsigned char)text[i]))
 			i++;
-		if (n == cap) {
-			tok *nt = realloc(t, (cap *= 2) * sizeof *t);
-			if (!nt)
-				goto nomem;
-			t = nt;
+		if (CARNET_GROW(t, cap, n + 1)) {
+			rc = carnet_error__nomem(err, "making a snippet");
+			break;
 		}
 		t[n].start = s;
 		t[n].len = i - s;
@@ -253,7 +249,7 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 		} else {
 			t[n].mark = match_token(m, text + s, i - s, &scratch, err, &rc);
 			if (rc)
-				goto out;
+				break;
 			if (seen) {
 				memcpy(seen->token, text + s, i - s);
 				seen->token[i - s] = '\0';
@@ -276,10 +272,18 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 				stop = n + w / 2;
 		}
 	}
-	/* the window with the most distinct marked words, then the most marks */
+	carnet_buf__free(&scratch);
+	*out = t;
+	*count = n;
+	return rc;
+}
+
+/* Where the best window of w tokens of t[0..n) starts: the one with the
+ * most distinct marked words, then the most marks, begun a little before
+ * its first mark for context. */
+static size_t best_window(const tok *t, size_t n, size_t w)
+{
 	size_t best = 0, best_score = 0;
-	if (w > n)
-		w = n;
 	unsigned seen[MARKS_MAX + 1];
 	for (size_t s = 0; s < n && w; s++) {
 		if (s && !t[s].mark)
@@ -309,11 +313,19 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 	}
 	if (best + w > n)
 		best = n > w ? n - w : 0;
+	return best;
+}
+
+/* The tokens t[best .. best+w) of text, escaped, their marks in <b>..</b>,
+ * with an ellipsis where text was left out. */
+static int put_window(carnet_buf *out, const char *text, const tok *t, size_t n,
+		      size_t best, size_t w)
+{
 	if (best > 0 && carnet_buf__puts(out, "… ") != 0)
-		goto nomem;
+		return -1;
 	for (size_t k = best; k < best + w; k++) {
 		if (k > best && carnet_buf__putc(out, ' ') != 0)
-			goto nomem;
+			return -1;
 		const char *tk = text + t[k].start;
 		size_t lead = 0, end = t[k].len;
 		if (t[k].mark) {
@@ -328,16 +340,24 @@ int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 		    put_escaped(out, tk + lead, end - lead) != 0 ||
 		    (t[k].mark && carnet_buf__puts(out, "</b>") != 0) ||
 		    put_escaped(out, tk + end, t[k].len - end) != 0)
-			goto nomem;
+			return -1;
 	}
 	if (best + w < n && carnet_buf__puts(out, " …") != 0)
-		goto nomem;
-	goto out;
-nomem:
-	rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-			       "out of memory making a snippet");
-out:
+		return -1;
+	return 0;
+}
+
+int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
+			 carnet_marks *m, size_t words_max, carnet_error *err)
+{
+	tok *t;
+	size_t n;
+	int rc = mark_tokens(&t, &n, text, len, m, words_max, err);
+	if (rc == CARNET_OK) {
+		size_t w = words_max < n ? words_max : n;
+		if (put_window(out, text, t, n, best_window(t, n, w), w) != 0)
+			rc = carnet_error__nomem(err, "making a snippet");
+	}
 	free(t);
-	carnet_buf__free(&scratch);
 	return rc;
 }

@@ -109,7 +109,7 @@ int carnet_suggest__make(char **out, carnet_xreader *xr, const carnet_xsearch *s
 		goto nomem;
 	goto out;
 nomem:
-	rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0, "out of memory");
+	rc = carnet_error__nomem(err, NULL);
 out:
 	free(g.best);
 	free(g.best_dist);

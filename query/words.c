@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "util.h"
 
 #define UNITS_MAX 64      /* clauses kept from one request */
 #define UNIT_WORDS_MAX 16 /* words kept from one unit */
@@ -41,12 +42,6 @@ typedef struct builder {
 	unit *current;
 } builder;
 
-static int nomem(carnet_error *err)
-{
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "out of memory parsing the words");
-}
-
 void carnet_words__free(carnet_words *q)
 {
 	if (!q)
@@ -64,14 +59,8 @@ static int take_word(const char *word, size_t len, void *payload)
 	builder *b = payload;
 	if (b->current->count == UNIT_WORDS_MAX)
 		return 1;
-	if (b->words_count == b->words_cap) {
-		size_t cap = b->words_cap ? b->words_cap * 2 : 32;
-		size_t *n = realloc(b->offsets, cap * sizeof *n);
-		if (!n)
-			return 2;
-		b->offsets = n;
-		b->words_cap = cap;
-	}
+	if (CARNET_GROW(b->offsets, b->words_cap, b->words_count + 1))
+		return 2;
 	size_t off = b->q->text.len;
 	if (carnet_buf__put(&b->q->text, word, len) != 0 ||
 	    carnet_buf__putc(&b->q->text, '\0') != 0)
@@ -100,7 +89,7 @@ static int add_unit(builder *b, int mode, int exact, const char *raw, size_t len
 	rc = carnet_xap_words(folded.data ? folded.data : "", folded.len, take_word, b, err);
 	carnet_buf__free(&folded);
 	if (rc == 2)
-		return nomem(err);
+		return carnet_error__nomem(err, "parsing the words");
 	if (rc < 0)
 		return rc;
 	if (u->count)
@@ -146,14 +135,8 @@ static int split_units(builder *b, const char *s, carnet_error *err)
 
 static int push_alt(builder *b, size_t first, size_t count, const carnet_xalt *ext)
 {
-	if (b->alts_count == b->alts_cap) {
-		size_t cap = b->alts_cap ? b->alts_cap * 2 : 32;
-		alt_ref *n = realloc(b->alts, cap * sizeof *n);
-		if (!n)
-			return -1;
-		b->alts = n;
-		b->alts_cap = cap;
-	}
+	if (CARNET_GROW(b->alts, b->alts_cap, b->alts_count + 1))
+		return -1;
 	b->alts[b->alts_count++] = (alt_ref){ first, count, ext };
 	return 0;
 }
@@ -198,7 +181,7 @@ int carnet_words__parse(carnet_words *q, const char *input,
 	/* the words, now that the text no longer moves */
 	q->typed = calloc(b.words_count ? b.words_count : 1, sizeof *q->typed);
 	if (!q->typed) {
-		rc = nomem(err);
+		rc = carnet_error__nomem(err, "parsing the words");
 		goto out;
 	}
 	for (size_t i = 0; i < b.words_count; i++)
@@ -271,7 +254,7 @@ int carnet_words__parse(carnet_words *q, const char *input,
 	rc = CARNET_OK;
 	goto out;
 oom:
-	rc = nomem(err);
+	rc = carnet_error__nomem(err, "parsing the words");
 out:
 	free(b.offsets);
 	free(b.alts);

@@ -333,6 +333,59 @@ Test(sample, bad_limits_dates_and_versions_are_refused)
 	cr_assert_eq(refused(NULL, NULL), CARNET_E_INVALID);
 }
 
+/* req is answered; the page it asks for holds count hits. */
+static void answered(const carnet_request *req, size_t count)
+{
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_results_count(res), count);
+	carnet_results_free(res);
+}
+
+/* req is refused as invalid, and the reason says "at most bound" (or
+ * "and bound"). */
+static void refused_past(const carnet_request *req, const char *words, long bound)
+{
+	carnet_error err;
+	char text[64];
+	cr_assert_eq(refused(req, &err), CARNET_E_INVALID);
+	snprintf(text, sizeof text, "%s %ld", words, bound);
+	cr_assert(strstr(err.message, text), "'%s' in: %s", text, err.message);
+}
+
+/* The limits carnet.h publishes are the ones the library keeps: each
+ * bound is accepted, one past it refused with the bound in the reason. */
+Test(sample, the_published_request_limits_are_the_enforced_ones)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.profession = "10"; /* médecin */
+	req.patient_id = patient1();
+	size_t all = count(patient1(), NULL);
+	cr_assert_lt(all, CARNET_HITS_MAX);
+
+	req.limit = CARNET_HITS_MAX;
+	answered(&req, all);
+	req.limit = CARNET_HITS_MAX + 1;
+	refused_past(&req, "between 1 and", CARNET_HITS_MAX);
+
+	req.limit = 10;
+	req.offset = CARNET_OFFSET_MAX;
+	answered(&req, 0);
+	req.offset = CARNET_OFFSET_MAX + 1;
+	refused_past(&req, "at most", CARNET_OFFSET_MAX);
+
+	req.offset = 0;
+	const char *types[CARNET_CODES_MAX + 1];
+	for (size_t i = 0; i <= CARNET_CODES_MAX; i++)
+		types[i] = "NO-SUCH-TYPE";
+	req.types = types;
+	req.types_count = CARNET_CODES_MAX;
+	answered(&req, 0);
+	req.types_count = CARNET_CODES_MAX + 1;
+	refused_past(&req, "at most", CARNET_CODES_MAX);
+}
+
 Test(sample, huge_hostile_query_is_answered_for_the_patient_only)
 {
 	const char *p = patient1();
