@@ -272,6 +272,38 @@ Test(writer, remove_unseen_removes_only_gone_files_under_the_directory)
 		     CARNET_E_NOTFOUND);
 }
 
+Test(writer, a_kept_path_keeps_what_is_under_it_and_nothing_beside_it)
+{
+	const char *a = th_path("%s/src/a.txt", docs), *b = th_path("%s/src/sub/b.txt", docs),
+		   *c = th_path("%s/src/subway/c.txt", docs), *k = th_path("%s/src/k.txt", docs);
+	th_write_doc(a, "P1", "A", "2025-01-01", "Alpha\n");
+	th_write_doc(b, "P1", "B", "2025-01-02", "Bravo\n");
+	th_write_doc(c, "P1", "C", "2025-01-03", "Charlie\n");
+	th_write_doc(k, "P1", "K", "2025-01-04", "Kilo\n");
+	add(a, NULL);
+	add(b, NULL);
+	add(c, NULL);
+	add(k, NULL);
+	commit();
+	/* a new writer is given a.txt only; sub/ and k.txt are kept (they
+	 * could not be read, say), subway/ is not */
+	carnet_writer_close(w);
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(add(a, NULL), CARNET_OUTCOME_UNCHANGED);
+	cr_assert_eq(carnet_writer_keep(w, th_path("%s/src/sub", docs), &err), CARNET_OK);
+	cr_assert_eq(carnet_writer_keep(w, k, &err), CARNET_OK);
+	uint64_t removed = 99;
+	cr_assert_eq(carnet_writer_remove_unseen(w, th_path("%s/src", docs), &removed, &err),
+		     CARNET_OK, "%s", err.message);
+	commit();
+	cr_assert_eq(removed, 1);
+	cr_assert_eq(visible("P1", "bravo"), 1, "under a kept directory");
+	cr_assert_eq(visible("P1", "kilo"), 1, "a kept file");
+	cr_assert_eq(visible("P1", "charlie"), 0, "subway is not under sub");
+	cr_assert_eq(visible("P1", "alpha"), 1);
+}
+
 Test(writer, removing_the_newest_version_brings_back_the_previous_one)
 {
 	const char *v1 = th_path("%s/src/v1.txt", docs), *v2 = th_path("%s/src/v2.txt", docs);
