@@ -241,24 +241,34 @@ Test(writer, opening_an_index_of_another_format_is_refused)
 	cr_assert(strstr(err.message, "CURRENT") != NULL, "%s", err.message);
 }
 
+/* Index text documents of patient P1, one a file: paths[i] holds the
+ * word words[i] (and is document id words[i][0], dated January i + 1);
+ * then a new writer that is given paths[0] again, and nothing else. */
+static void index_then_give_first(const char *const *paths, const char *const *words,
+				  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char id[2] = { words[i][0], '\0' }, date[16], text[64];
+		snprintf(date, sizeof date, "2025-01-%02zu", i + 1);
+		snprintf(text, sizeof text, "%s\n", words[i]);
+		th_write_doc(paths[i], "P1", id, date, text);
+		add(paths[i], NULL);
+	}
+	commit();
+	carnet_writer_close(w);
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(add(paths[0], NULL), CARNET_OUTCOME_UNCHANGED);
+}
+
 Test(writer, remove_unseen_removes_only_gone_files_under_the_directory)
 {
 	const char *a = th_path("%s/src/a.txt", docs), *b = th_path("%s/src/sub/b.txt", docs),
 		   *c = th_path("%s/other/c.txt", docs), *d = th_path("%s/src-two/d.txt", docs);
-	th_write_doc(a, "P1", "A", "2025-01-01", "Alpha\n");
-	th_write_doc(b, "P1", "B", "2025-01-02", "Bravo\n");
-	th_write_doc(c, "P1", "C", "2025-01-03", "Charlie\n");
-	th_write_doc(d, "P1", "D", "2025-01-04", "Delta\n");
-	add(a, NULL);
-	add(b, NULL);
-	add(c, NULL);
-	add(d, NULL);
-	commit();
 	/* a new writer sees only a.txt of src/ (b.txt is "gone") */
-	carnet_writer_close(w);
+	index_then_give_first((const char *[]){ a, b, c, d },
+			      (const char *[]){ "Alpha", "Bravo", "Charlie", "Delta" }, 4);
 	carnet_error err;
-	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
-	cr_assert_eq(add(a, NULL), CARNET_OUTCOME_UNCHANGED);
 	uint64_t removed = 99;
 	cr_assert_eq(carnet_writer_remove_unseen(w, th_path("%s/src", docs), &removed, &err),
 		     CARNET_OK, "%s", err.message);
@@ -270,6 +280,28 @@ Test(writer, remove_unseen_removes_only_gone_files_under_the_directory)
 	cr_assert_eq(visible("P1", "delta"), 1, "src-two is not under src");
 	cr_assert_eq(carnet_writer_remove_unseen(w, th_path("%s/nowhere", docs), NULL, &err),
 		     CARNET_E_NOTFOUND);
+}
+
+Test(writer, a_kept_path_keeps_what_is_under_it_and_nothing_beside_it)
+{
+	const char *a = th_path("%s/src/a.txt", docs), *b = th_path("%s/src/sub/b.txt", docs),
+		   *c = th_path("%s/src/subway/c.txt", docs), *k = th_path("%s/src/k.txt", docs);
+	/* a new writer is given a.txt only; sub/ and k.txt are kept (they
+	 * could not be read, say), subway/ is not */
+	index_then_give_first((const char *[]){ a, b, c, k },
+			      (const char *[]){ "Alpha", "Bravo", "Charlie", "Kilo" }, 4);
+	carnet_error err;
+	cr_assert_eq(carnet_writer_keep(w, th_path("%s/src/sub", docs), &err), CARNET_OK);
+	cr_assert_eq(carnet_writer_keep(w, k, &err), CARNET_OK);
+	uint64_t removed = 99;
+	cr_assert_eq(carnet_writer_remove_unseen(w, th_path("%s/src", docs), &removed, &err),
+		     CARNET_OK, "%s", err.message);
+	commit();
+	cr_assert_eq(removed, 1);
+	cr_assert_eq(visible("P1", "bravo"), 1, "under a kept directory");
+	cr_assert_eq(visible("P1", "kilo"), 1, "a kept file");
+	cr_assert_eq(visible("P1", "charlie"), 0, "subway is not under sub");
+	cr_assert_eq(visible("P1", "alpha"), 1);
 }
 
 Test(writer, removing_the_newest_version_brings_back_the_previous_one)
