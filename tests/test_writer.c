@@ -248,7 +248,7 @@ static void index_then_give_first(const char *const *paths, const char *const *w
 				  size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char id[2] = { words[i][0], '\0' }, date[16], text[64];
+		char id[2] = { words[i][0], '\0' }, date[32], text[64];
 		snprintf(date, sizeof date, "2025-01-%02zu", i + 1);
 		snprintf(text, sizeof text, "%s\n", words[i]);
 		th_write_doc(paths[i], "P1", id, date, text);
