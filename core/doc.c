@@ -4,6 +4,7 @@
 
 #include "patient.h"
 #include "schema.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,25 +60,51 @@ int carnet_doc__sets(char **field, const char *value)
 	return carnet_doc__set(field, value, value ? strlen(value) : 0);
 }
 
-int carnet_doc__add_section(carnet_doc *d, unsigned weight, const char *text,
+int carnet_doc__add_section(carnet_doc *d, carnet_section_kind kind, const char *text,
 			    size_t len)
 {
-	if (d->sections_count == d->sections_cap) {
-		size_t cap = d->sections_cap ? d->sections_cap * 2 : 4;
-		carnet_section *s = realloc(d->sections, cap * sizeof *s);
-		if (!s)
-			return -1;
-		d->sections = s;
-		d->sections_cap = cap;
-	}
+	if (CARNET_GROW(d->sections, d->sections_cap, d->sections_count + 1) != 0)
+		return -1;
 	carnet_section *s = &d->sections[d->sections_count];
 	s->text = NULL;
 	if (carnet_doc__set(&s->text, text, len) != 0)
 		return -1;
-	s->weight = weight;
+	s->kind = kind;
 	s->len = len;
 	d->sections_count++;
 	return 0;
+}
+
+/* Does s contain word (lower-case ASCII), in any case? */
+static int has_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+	for (; *s; s++)
+		if (strncasecmp(s, word, n) == 0)
+			return 1;
+	return 0;
+}
+
+carnet_section_kind carnet_doc__section_kind(const char *code, const char *title)
+{
+	static const char *const codes[] = { "55110-1", /* conclusions */
+					     "29548-5", /* diagnosis */
+					     "29299-5", /* reason for visit */
+					     "51848-0", /* assessment */
+					     "11535-2", /* discharge diagnosis */
+					     "42349-1", /* reason for referral */
+					     NULL };
+	/* ASCII stems, before any accent: "synth" is synthèse, synthese and
+	 * synthesis; "diagnos" diagnostic, diagnostique and diagnosis */
+	static const char *const words[] = { "conclusion", "synth", "motif", "diagnos",
+					     "impression", "assessment", NULL };
+	for (size_t i = 0; code && codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return CARNET_SECTION_CONCLUSION;
+	for (size_t i = 0; title && words[i]; i++)
+		if (has_word(title, words[i]))
+			return CARNET_SECTION_CONCLUSION;
+	return CARNET_SECTION_BODY;
 }
 
 /* Append one record field, with separators and line breaks made spaces. */

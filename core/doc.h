@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* doc.h - a document in memory, as readers produce it and the writer indexes
- * it: metadata plus weighted text sections; and its stored record, the
+ * it: metadata plus text sections of a kind; and its stored record, the
  * metadata kept in the index for displaying a hit. */
 #ifndef CARNET_CORE_DOC_H
 #define CARNET_CORE_DOC_H
@@ -9,8 +9,20 @@
 
 #include "buf.h"
 
+/* What a section is to its document, as readers tell them apart (the
+ * document's title is its own field). Readers say what a section is; the
+ * index alone decides what each kind weighs (indexer/prepare.c). */
+typedef enum carnet_section_kind {
+	CARNET_SECTION_BODY = 0,   /* the rest: history, examination, findings,
+				      results, treatment, coded entries, the
+				      text of attachments and plain files */
+	CARNET_SECTION_CONCLUSION  /* what the document concludes or is about:
+				      conclusion, synthesis, diagnosis,
+				      impression, assessment, reason (motif) */
+} carnet_section_kind;
+
 typedef struct carnet_section {
-	unsigned weight; /* CARNET_WEIGHT_* */
+	carnet_section_kind kind;
 	char *text;      /* UTF-8, raw (not folded) */
 	size_t len;
 } carnet_section;
@@ -53,9 +65,19 @@ void carnet_doc__clear(carnet_doc *d);
 int carnet_doc__set(char **field, const char *value, size_t len);
 int carnet_doc__sets(char **field, const char *value);
 
-/* Append a text section (copied). Returns 0 or -1 on no memory. */
-int carnet_doc__add_section(carnet_doc *d, unsigned weight, const char *text,
+/* Append a text section of the given kind (copied). Returns 0 or -1 on no
+ * memory. */
+int carnet_doc__add_section(carnet_doc *d, carnet_section_kind kind, const char *text,
 			    size_t len);
+
+/* The kind of a section from what a reader knows of it: its code (LOINC,
+ * or NULL) and its title (or NULL). The one rule every reader uses: a
+ * conclusion by its code (conclusions, diagnoses, reason for visit or
+ * referral, assessment), or by a title word (conclusion, synthèse, motif,
+ * diagnostic, impression, assessment; in any case, accented or not).
+ * Results (résultats) are findings, not a conclusion: a report that
+ * concludes says so in a section of its own. */
+carnet_section_kind carnet_doc__section_kind(const char *code, const char *title);
 
 /* The fields of a stored record, in order. */
 enum carnet_rec_field {

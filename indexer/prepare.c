@@ -269,6 +269,19 @@ static int add_rank_value(carnet_xprepared *x, const carnet_doc *d, const char *
 	return rc;
 }
 
+/* What the words of a section of each kind weigh in the index (their wdf
+ * increment): the one place a section kind becomes a weight. */
+static unsigned section_weight(carnet_section_kind kind)
+{
+	switch (kind) {
+	case CARNET_SECTION_CONCLUSION:
+		return CARNET_WEIGHT_CONCLUSION;
+	case CARNET_SECTION_BODY:
+		break;
+	}
+	return CARNET_WEIGHT_BODY;
+}
+
 /* carnet_text__fold of text[0..len) into out, in pieces (folding is
  * character by character) with the time budget checked between them. */
 static int fold_in_time(carnet_buf *out, const char *text, size_t len, const char *source,
@@ -370,7 +383,7 @@ static int fold_texts(carnet_buf *folded, carnet_xtext *texts, size_t *ntexts,
 		offs[t] = folded->len;
 		rc = fold_in_time(folded, d->sections[i].text, d->sections[i].len, d->source,
 				  err);
-		texts[t++] = (carnet_xtext){ NULL, 0, d->sections[i].weight, "" };
+		texts[t++] = (carnet_xtext){ NULL, 0, section_weight(d->sections[i].kind), "" };
 	}
 	if (rc == CARNET_OK) {
 		size_t title_end = d->title ? (d->sections_count ? offs[first_section] : folded->len) : 0;

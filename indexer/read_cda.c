@@ -16,8 +16,6 @@
 #include <libxml/xmlerror.h>
 
 #include "base64.h"
-#include "schema.h"
-#include "text.h"
 
 #define HL7_NS "urn:hl7-org:v3"
 #define FHIR_NS "http://hl7.org/fhir"
@@ -276,34 +274,6 @@ static int coded(const xmlNode *n, carnet_buf *out, int depth)
 	return 0;
 }
 
-/* Does a section title or code mark a conclusion-like section? */
-static int concludes(const char *title, const char *code)
-{
-	static const char *const codes[] = { "55110-1", /* conclusions */
-					     "29548-5", /* diagnosis */
-					     "29299-5", /* reason for visit */
-					     "51848-0", /* assessment */
-					     "11535-2", /* discharge diagnosis */
-					     "42349-1", /* reason for referral */
-					     NULL };
-	for (size_t i = 0; code && codes[i]; i++)
-		if (strcmp(code, codes[i]) == 0)
-			return 1;
-	if (!title)
-		return 0;
-	carnet_buf f = CARNET_BUF_INIT;
-	int yes = 0;
-	if (carnet_text__fold(&f, title, strlen(title), NULL) == CARNET_OK && f.data) {
-		static const char *const words[] = { "conclusion", "synthese", "motif",
-						     "diagnostic", "resultat", "impression",
-						     "assessment", NULL };
-		for (size_t i = 0; words[i] && !yes; i++)
-			yes = strstr(f.data, words[i]) != NULL;
-	}
-	carnet_buf__free(&f);
-	return yes;
-}
-
 /* One section (title and narrative) as a doc section, its entries' codes
  * into *codes, then its nested sections. 0 or -1 (memory). */
 static int section(carnet_doc *d, carnet_buf *codes, const xmlNode *s, int depth)
@@ -321,8 +291,7 @@ static int section(carnet_doc *d, carnet_buf *codes, const xmlNode *s, int depth
 	if (!rc)
 		trim_end(&text);
 	if (!rc && text.len)
-		rc = carnet_doc__add_section(d, concludes(title, code) ? CARNET_WEIGHT_CONCLUSION
-								       : CARNET_WEIGHT_BODY,
+		rc = carnet_doc__add_section(d, carnet_doc__section_kind(code, title),
 					     text.data, text.len);
 	for (const xmlNode *c = s->children; !rc && c; c = c->next) {
 		if (is(c, "entry"))
@@ -340,15 +309,6 @@ static int bad(carnet_error *err, const carnet_input *in, const char *why)
 {
 	return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0, "%s: %s",
 				 in->path, why);
-}
-
-static int nomem(carnet_error *err, const carnet_input *in)
-{
-	/* the walks stop as they do for memory when the time is up */
-	if (carnet_budget__expired())
-		return carnet_budget__fail(err, in->path);
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "%s: out of memory", in->path);
 }
 
 /* nonXMLBody: base64 or plain text content read through the embedded
@@ -372,14 +332,14 @@ static int non_xml(carnet_doc *d, const carnet_input *in, const xmlNode *nx,
 				       "%s: nonXMLBody is compressed, which is not read",
 				       in->path);
 	} else if (!content) {
-		rc = nomem(err, in);
+		rc = carnet_reader__nomem(err, in->path);
 	} else if (rep && strcmp(rep, "B64") == 0) {
 		carnet_buf bytes = CARNET_BUF_INIT;
 		size_t off = 0;
 		int b64 = carnet_base64__decode(&bytes, (const char *)content,
 						(size_t)xmlStrlen(content), &off);
 		if (b64 == CARNET_E_NOMEM)
-			rc = nomem(err, in);
+			rc = carnet_reader__nomem(err, in->path);
 		else if (b64)
 			rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 					       "%s: nonXMLBody is not valid base64 (at byte %zu "
@@ -387,14 +347,13 @@ static int non_xml(carnet_doc *d, const carnet_input *in, const xmlNode *nx,
 		else if (!bytes.len)
 			rc = bad(err, in, "nonXMLBody is empty");
 		else
-			rc = carnet_reader__embedded(d, in, mime, bytes.data, bytes.len,
-						     CARNET_WEIGHT_BODY, err);
+			rc = carnet_reader__embedded(d, in, mime, bytes.data, bytes.len, err);
 		carnet_buf__free(&bytes);
 	} else if (rep && strcmp(rep, "TXT") != 0) {
 		rc = bad(err, in, "nonXMLBody has an unknown representation");
 	} else {
 		rc = carnet_reader__embedded(d, in, mime, (const char *)content,
-					     (size_t)xmlStrlen(content), CARNET_WEIGHT_BODY, err);
+					     (size_t)xmlStrlen(content), err);
 	}
 	xmlFree(mt);
 	xmlFree(rep);
@@ -687,7 +646,7 @@ static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
 		return rc;
 	xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(in->data, (int)in->len);
 	if (!ctxt)
-		return nomem(err, in);
+		return carnet_reader__nomem(err, in->path);
 	/* no network, no DTD loading or validation, no entity substitution;
 	 * libxml2's own size and depth limits stay on (no XML_PARSE_HUGE) */
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -790,7 +749,7 @@ static int one_patient(const xmlNode *cda, const carnet_input *in, carnet_error 
 		carnet_doc__init(&a);
 		carnet_doc__init(&b);
 		if (patient(&a, child(first, "patientRole")) || patient(&b, child(c, "patientRole"))) {
-			rc = nomem(err, in);
+			rc = carnet_reader__nomem(err, in->path);
 		} else {
 			const char *ia = carnet_doc__valid_id(a.patient_id) ? a.patient_id : "(none)";
 			const char *ib = carnet_doc__valid_id(b.patient_id) ? b.patient_id : "(none)";
@@ -874,7 +833,7 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 				goto nomem;
 		trim_end(&codes);
 		if (codes.len &&
-		    carnet_doc__add_section(&d, CARNET_WEIGHT_BODY, codes.data, codes.len) != 0)
+		    carnet_doc__add_section(&d, CARNET_SECTION_BODY, codes.data, codes.len) != 0)
 			goto nomem;
 	} else if (nx && (rc = non_xml(&d, in, nx, err)) != CARNET_OK) {
 		goto out;
@@ -882,7 +841,7 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 	rc = sink(&d, payload);
 	goto out;
 nomem:
-	rc = nomem(err, in);
+	rc = carnet_reader__nomem(err, in->path);
 out:
 	carnet_doc__clear(&d);
 	carnet_buf__free(&codes);

@@ -14,7 +14,7 @@
 
 #include "base64.h"
 #include "patient.h"
-#include "schema.h"
+#include "util.h"
 
 /* The OIDs of the INS (national health identifier), preferred in order. */
 static const char *const ins_oids[] = {
@@ -36,11 +36,8 @@ typedef struct ctx {
 
 static int nomem(ctx *c)
 {
-	if (!c->rc && carnet_budget__expired())
-		c->rc = carnet_budget__fail(c->err, c->in->path);
 	if (!c->rc)
-		c->rc = carnet_error__set(c->err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					  0, "%s: out of memory", c->in->path);
+		c->rc = carnet_reader__nomem(c->err, c->in->path);
 	return c->rc;
 }
 
@@ -823,17 +820,10 @@ static int is_xml_mime(const char *m)
 	static const char *const xml[] = { "text/xml", "application/xml",
 					   "application/hl7-cda+xml",
 					   "application/cda+xml" };
-	size_t n = strcspn(m, "; \t");
 	for (size_t i = 0; i < sizeof xml / sizeof xml[0]; i++)
-		if (strlen(xml[i]) == n && strncasecmp(m, xml[i], n) == 0)
+		if (carnet_reader__mime_is(m, xml[i]))
 			return 1;
 	return 0;
-}
-
-static int mime_is(const char *m, const char *want)
-{
-	size_t n = strcspn(m, "; \t");
-	return strlen(want) == n && strncasecmp(m, want, n) == 0;
 }
 
 static int starts_xml(const char *data, size_t len)
@@ -889,7 +879,7 @@ static int cda_sink(carnet_doc *cda, void *payload)
 	ctx *c = st->c;
 	carnet_doc *d = st->d;
 	for (size_t i = 0; i < cda->sections_count; i++)
-		if (carnet_doc__add_section(d, cda->sections[i].weight, cda->sections[i].text,
+		if (carnet_doc__add_section(d, cda->sections[i].kind, cda->sections[i].text,
 					    cda->sections[i].len) != 0)
 			return nomem(c);
 	if (st->seen++)
@@ -980,14 +970,16 @@ static void attachment_content(ctx *c, carnet_doc *d, const char *mime,
 		return;
 	if (!mime)
 		mime = "";
-	if (mime_is(mime, "text/plain") || mime_is(mime, "text/html") ||
-	    mime_is(mime, "application/xhtml+xml") || mime_is(mime, "application/pdf")) {
+	if (carnet_reader__mime_is(mime, "text/plain") || carnet_reader__mime_is(mime, "text/html") ||
+	    carnet_reader__mime_is(mime, "application/xhtml+xml") ||
+	    carnet_reader__mime_is(mime, "application/pdf")) {
 		carnet_error__clear(&e);
-		int rc = carnet_reader__embedded(d, c->in, mime, data, len, CARNET_WEIGHT_BODY, &e);
+		int rc = carnet_reader__embedded(d, c->in, mime, data, len, &e);
 		keep_fatal(c, rc, &e);
 	} else if (is_xml_mime(mime) || starts_xml(data, len)) {
 		cda_content(c, d, data, len, k, set_id, version);
-	} else if (mime_is(mime, "application/fhir+json") || mime_is(mime, "application/json")) {
+	} else if (carnet_reader__mime_is(mime, "application/fhir+json") ||
+		   carnet_reader__mime_is(mime, "application/json")) {
 		/* a FHIR document (Bundle) sent as the attachment */
 		json_error_t jerr;
 		carnet_error__clear(&e);
@@ -1145,22 +1137,6 @@ static void narrative_text(ctx *c, carnet_buf *out, const char *div, size_t len)
 		out->data[--out->len] = '\0';
 }
 
-/* Is a section title conclusion-like (conclusion, synthèse, motif,
- * diagnostic)? */
-static int conclusion_like(const char *title)
-{
-	static const char *const words[] = { "conclusion", "synth", "motif", "diagnos" };
-	char low[256];
-	size_t n = 0;
-	for (; title && title[n] && n < sizeof low - 1; n++)
-		low[n] = (char)(title[n] >= 'A' && title[n] <= 'Z' ? title[n] | 0x20 : title[n]);
-	low[n] = '\0';
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strstr(low, words[i]))
-			return 1;
-	return 0;
-}
-
 static void add_sections(ctx *c, carnet_doc *d, json_t *sections, unsigned depth)
 {
 	json_t *s;
@@ -1171,6 +1147,8 @@ static void add_sections(ctx *c, carnet_doc *d, json_t *sections, unsigned depth
 		if (c->rc)
 			return;
 		const char *title = jstr(s, "title");
+		const char *code = jstr(pick_coding(json_object_get(s, "code"), "http://loinc.org"),
+					"code");
 		json_t *div = jpath(s, "text", "div");
 		carnet_buf b = CARNET_BUF_INIT;
 		if (title && carnet_buf__puts(&b, title) != 0)
@@ -1181,9 +1159,8 @@ static void add_sections(ctx *c, carnet_doc *d, json_t *sections, unsigned depth
 			narrative_text(c, &b, json_string_value(div), json_string_length(div));
 		}
 		if (!c->rc && b.len &&
-		    carnet_doc__add_section(d, conclusion_like(title) ? CARNET_WEIGHT_CONCLUSION
-								      : CARNET_WEIGHT_BODY,
-					    b.data, b.len) != 0)
+		    carnet_doc__add_section(d, carnet_doc__section_kind(code, title), b.data,
+					    b.len) != 0)
 			nomem(c);
 		carnet_buf__free(&b);
 		add_sections(c, d, json_object_get(s, "section"), depth + 1);
@@ -1244,15 +1221,9 @@ static void keep(ctx *c, carnet_doc *d)
 	fill(c, &d->format, "fhir");
 	if (c->rc)
 		return;
-	if (c->count == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4;
-		carnet_doc *n = realloc(c->docs, cap * sizeof *n);
-		if (!n) {
-			nomem(c);
-			return;
-		}
-		c->docs = n;
-		c->cap = cap;
+	if (CARNET_GROW(c->docs, c->cap, c->count + 1) != 0) {
+		nomem(c);
+		return;
 	}
 	c->docs[c->count++] = *d;
 	carnet_doc__init(d);

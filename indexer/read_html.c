@@ -11,7 +11,6 @@
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
-#include "schema.h"
 #include "text.h"
 
 static int sniff(const carnet_input *in)
@@ -197,15 +196,6 @@ static void on_error(void *data, xmlErrorPtr e)
 	(void)e;
 }
 
-static int nomem(carnet_error *err, const char *path)
-{
-	/* the walks stop as they do for memory when the time is up */
-	if (carnet_budget__expired())
-		return carnet_budget__fail(err, path);
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "%s: out of memory", path);
-}
-
 int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 			 const char *data, size_t len, carnet_error *err)
 {
@@ -234,7 +224,7 @@ int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 		encoding = carnet_text__utf8_valid(data, len, NULL) ? "UTF-8" : "windows-1252";
 	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(data, (int)len);
 	if (!ctxt)
-		return nomem(err, path);
+		return carnet_reader__nomem(err, path);
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 					 HTML_PARSE_RECOVER | HTML_PARSE_NOBLANKS |
 					 HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
@@ -293,7 +283,7 @@ int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 	}
 	goto out;
 nomem:
-	rc = nomem(err, path);
+	rc = carnet_reader__nomem(err, path);
 out:
 	if (doc)
 		xmlFreeDoc(doc);

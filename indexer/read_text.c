@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-#include "schema.h"
-
 static int sniff(const carnet_input *in)
 {
 	char ext[16];

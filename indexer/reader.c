@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* reader.c - choosing the reader for an input, and reading embedded content. */
+/* reader.c - choosing the reader for an input, reading embedded content,
+ * and what every reader shares (plain text, media types, out of memory). */
 #include "reader.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <libxml/parser.h>
 
-#include "schema.h"
 #include "text.h"
 
 static const carnet_reader *const readers[] = {
@@ -69,9 +70,7 @@ int carnet_reader__plain_text(carnet_buf *out, const char *path,
 					 path, off + bom);
 	if (carnet_text__utf8_valid(data, len, &off)) {
 		if (carnet_buf__put(out, data, len) != 0)
-			return carnet_error__set(err, CARNET_E_NOMEM,
-						 CARNET_ORIGIN_CARNET, 0,
-						 "%s: out of memory", path);
+			return carnet_reader__nomem(err, path);
 		return CARNET_OK;
 	}
 	/* not UTF-8: legacy French text is Windows-1252 */
@@ -111,17 +110,15 @@ int carnet_reader__emit_text(const carnet_input *in, const char *format,
 	int rc;
 	if ((title_len && carnet_doc__set(&doc.title, title, title_len) != 0) ||
 	    carnet_doc__sets(&doc.format, format) != 0 ||
-	    (len && carnet_doc__add_section(&doc, CARNET_WEIGHT_BODY, text, len) != 0))
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				       "%s: out of memory", in->path);
+	    (len && carnet_doc__add_section(&doc, CARNET_SECTION_BODY, text, len) != 0))
+		rc = carnet_reader__nomem(err, in->path);
 	else
 		rc = sink(&doc, payload);
 	carnet_doc__clear(&doc);
 	return rc;
 }
 
-/* Is the media type m (before any ';') equal to want? */
-static int mime_is(const char *m, const char *want)
+int carnet_reader__mime_is(const char *m, const char *want)
 {
 	size_t n = strcspn(m, "; \t");
 	return strlen(want) == n && strncasecmp(m, want, n) == 0;
@@ -129,17 +126,18 @@ static int mime_is(const char *m, const char *want)
 
 int carnet_reader__embedded(carnet_doc *doc, const carnet_input *in,
 			    const char *mime, const char *data, size_t len,
-			    unsigned weight, carnet_error *err)
+			    carnet_error *err)
 {
 	carnet_buf text = CARNET_BUF_INIT;
 	int rc;
 	if (!mime)
 		mime = "";
-	if (mime_is(mime, "text/plain")) {
+	if (carnet_reader__mime_is(mime, "text/plain")) {
 		rc = carnet_reader__plain_text(&text, in->path, data, len, err);
-	} else if (mime_is(mime, "text/html") || mime_is(mime, "application/xhtml+xml")) {
+	} else if (carnet_reader__mime_is(mime, "text/html") ||
+		   carnet_reader__mime_is(mime, "application/xhtml+xml")) {
 		rc = carnet_html__extract(&text, NULL, in->path, data, len, err);
-	} else if (mime_is(mime, "application/pdf")) {
+	} else if (carnet_reader__mime_is(mime, "application/pdf")) {
 		carnet_budget__pause(); /* --pdf-timeout bounds the extractor */
 		rc = carnet_pdf__extract(&text, in->path, data, len, in->limits, err);
 		carnet_budget__resume();
@@ -150,9 +148,18 @@ int carnet_reader__embedded(carnet_doc *doc, const carnet_input *in,
 				       in->path, mime);
 	}
 	if (rc == CARNET_OK && text.len &&
-	    carnet_doc__add_section(doc, weight, text.data, text.len) != 0)
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				       "%s: out of memory", in->path);
+	    carnet_doc__add_section(doc, CARNET_SECTION_BODY, text.data, text.len) != 0)
+		rc = carnet_reader__nomem(err, in->path);
 	carnet_buf__free(&text);
 	return rc;
+}
+
+int carnet_reader__nomem(carnet_error *err, const char *path)
+{
+	/* the walks stop as they do for memory when the time is up */
+	if (carnet_budget__expired())
+		return carnet_budget__fail(err, path);
+	char what[CARNET_ERROR_MESSAGE_SIZE];
+	snprintf(what, sizeof what, "reading %s", path);
+	return carnet_error__nomem(err, what);
 }

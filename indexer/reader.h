@@ -79,14 +79,23 @@ const carnet_reader *carnet_reader__find(const carnet_input *in);
 /* Extension of path ("txt"), lower-cased into out; "" when none. */
 void carnet_reader__extension(const char *path, char *out, size_t size);
 
+/* Is the media type m (what comes before any ';' or blank) want, in any
+ * case? */
+int carnet_reader__mime_is(const char *m, const char *want);
+
 /* Add the text of embedded content (a CDA nonXMLBody, a FHIR attachment)
- * to doc as a section of the given weight. mime is its media type
- * (text/plain, text/html, application/xhtml+xml, application/pdf; any
- * parameters after ';' ignored). Bad content returns a negative code with
- * err naming in->path; CARNET_E_UNSUPPORTED_FORMAT for another type. */
+ * to doc as a body section. mime is its media type (text/plain,
+ * text/html, application/xhtml+xml, application/pdf; any parameters after
+ * ';' ignored). Bad content returns a negative code with err naming
+ * in->path; CARNET_E_UNSUPPORTED_FORMAT for another type. */
 int carnet_reader__embedded(carnet_doc *doc, const carnet_input *in,
 			    const char *mime, const char *data, size_t len,
-			    unsigned weight, carnet_error *err);
+			    carnet_error *err);
+
+/* Memory ran out reading path: CARNET_E_NOMEM naming path; or, when the
+ * time budget has run out (the walks stop as they do for memory), the
+ * budget's error. */
+int carnet_reader__nomem(carnet_error *err, const char *path);
 
 /* Emit one document of the given format made of text[0..len): its title
  * is title[0..title_len) when not empty, else the first non-blank line of

@@ -16,7 +16,6 @@
 
 #include "helpers.h"
 #include "reader.h"
-#include "schema.h"
 
 static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 30, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 
@@ -88,14 +87,14 @@ static void release(got *g)
 	carnet_buf__free(&g->text);
 }
 
-/* The weight of the first section whose text starts with prefix (0: none). */
-static unsigned weight_of(const carnet_doc *d, const char *prefix)
+/* The kind of the first section whose text starts with prefix (-1: none). */
+static int kind_of(const carnet_doc *d, const char *prefix)
 {
 	for (size_t i = 0; i < d->sections_count; i++)
 		if (d->sections[i].len >= strlen(prefix) &&
 		    memcmp(d->sections[i].text, prefix, strlen(prefix)) == 0)
-			return d->sections[i].weight;
-	return 0;
+			return (int)d->sections[i].kind;
+	return -1;
 }
 
 static int sniff_of(const char *path, const char *data)
@@ -460,10 +459,10 @@ Test(cda, section_text_and_conclusions)
 	cr_assert(strstr(g.text.data, "Motif de l'hospitalisation\nDécompensation cardiaque"),
 		  "section titles");
 	cr_assert(strstr(g.text.data, "Synthèse médicale du séjour\n"), "nested section");
-	cr_assert_eq(weight_of(&g.doc, "Synthèse médicale du séjour"), CARNET_WEIGHT_CONCLUSION);
-	cr_assert_eq(weight_of(&g.doc, "Motif de l'hospitalisation"), CARNET_WEIGHT_CONCLUSION);
-	cr_assert_eq(weight_of(&g.doc, "Séjour\n"), CARNET_WEIGHT_BODY, "the parent section");
-	cr_assert_eq(weight_of(&g.doc, "Traitements à la sortie"), CARNET_WEIGHT_BODY);
+	cr_assert_eq(kind_of(&g.doc, "Synthèse médicale du séjour"), CARNET_SECTION_CONCLUSION);
+	cr_assert_eq(kind_of(&g.doc, "Motif de l'hospitalisation"), CARNET_SECTION_CONCLUSION);
+	cr_assert_eq(kind_of(&g.doc, "Séjour\n"), CARNET_SECTION_BODY, "the parent section");
+	cr_assert_eq(kind_of(&g.doc, "Traitements à la sortie"), CARNET_SECTION_BODY);
 	/* table cells are separated by tabs, rows by newlines */
 	cr_assert(strstr(g.text.data, "Furosémide 40 mg\t1 cp le matin\n"), "%s", g.text.data);
 	release(&g);
@@ -482,8 +481,8 @@ Test(cda, section_text_and_conclusions)
 				    &g, &err),
 		     CARNET_OK, "%s", err.message);
 	cr_assert_eq(g.doc.sections_count, 2);
-	cr_assert_eq(weight_of(&g.doc, "Au total\nExamen normal."), CARNET_WEIGHT_CONCLUSION);
-	cr_assert_eq(weight_of(&g.doc, "Examen\nPoids\nTaille"), CARNET_WEIGHT_BODY);
+	cr_assert_eq(kind_of(&g.doc, "Au total\nExamen normal."), CARNET_SECTION_CONCLUSION);
+	cr_assert_eq(kind_of(&g.doc, "Examen\nPoids\nTaille"), CARNET_SECTION_BODY);
 	release(&g);
 }
 
@@ -493,9 +492,9 @@ Test(cda, section_text_and_conclusions_of_the_ans_examples)
 	cr_assert_eq(read_file(ans("LDL-SES_2022.01.xml"), &g, NULL), CARNET_OK);
 	cr_assert(strstr(g.text.data, "Motif de l'hospitalisation"), "section titles");
 	cr_assert(strstr(g.text.data, "Synthèse médicale du séjour\n"), "nested section");
-	cr_assert_eq(weight_of(&g.doc, "Synthèse médicale du séjour"), CARNET_WEIGHT_CONCLUSION);
-	cr_assert_eq(weight_of(&g.doc, "Motif de l'hospitalisation"), CARNET_WEIGHT_CONCLUSION);
-	cr_assert_eq(weight_of(&g.doc, "Traitements à la sortie"), CARNET_WEIGHT_BODY);
+	cr_assert_eq(kind_of(&g.doc, "Synthèse médicale du séjour"), CARNET_SECTION_CONCLUSION);
+	cr_assert_eq(kind_of(&g.doc, "Motif de l'hospitalisation"), CARNET_SECTION_CONCLUSION);
+	cr_assert_eq(kind_of(&g.doc, "Traitements à la sortie"), CARNET_SECTION_BODY);
 	release(&g);
 	/* table cells are separated by tabs, rows by newlines */
 	cr_assert_eq(read_file(ans("BIO-CR-BIO_2024.01_Glycémie mole.xml"), &g, NULL), CARNET_OK);
@@ -647,7 +646,7 @@ Test(cda, an_external_dtd_is_never_loaded)
 		     CARNET_OK, "%s", err.message);
 	cr_assert_eq(g.docs, 1);
 	cr_assert_null(strstr(g.text.data, "root:"));
-	cr_assert_eq(weight_of(&g.doc, "Conclusion\nExamen normal."), CARNET_WEIGHT_CONCLUSION);
+	cr_assert_eq(kind_of(&g.doc, "Conclusion\nExamen normal."), CARNET_SECTION_CONCLUSION);
 	release(&g);
 }
 

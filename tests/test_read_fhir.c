@@ -11,7 +11,6 @@
 
 #include "helpers.h"
 #include "reader.h"
-#include "schema.h"
 
 TestSuite(fhir);
 
@@ -202,7 +201,7 @@ Test(fhir, french_document_bundle_yields_its_composition_with_sections)
 	EXPECT_STR(d->date, "2024-11-20");
 	EXPECT_STR(d->author_id, "899700218896");
 	cr_assert_eq(d->sections_count, 1);
-	cr_expect_eq(d->sections[0].weight, CARNET_WEIGHT_CONCLUSION);
+	cr_expect_eq(d->sections[0].kind, CARNET_SECTION_CONCLUSION);
 	cr_expect_not_null(strstr(d->sections[0].text, "Contenu de synthèse"));
 	cr_expect_null(strstr(d->sections[0].text, "<div"));
 	release(&g);
@@ -302,7 +301,7 @@ Test(fhir, base64_text_attachment_comes_out_in_utf8)
 	EXPECT_STR(d->facility, "Etablissement public de santé");
 	EXPECT_STR(d->confidentiality, "N");
 	cr_assert_eq(d->sections_count, 1);
-	cr_expect_eq(d->sections[0].weight, CARNET_WEIGHT_BODY);
+	cr_expect_eq(d->sections[0].kind, CARNET_SECTION_BODY);
 	cr_expect_not_null(strstr(d->sections[0].text, "Hémoglobine glyquée"));
 	cr_expect_not_null(strstr(d->sections[0].text, "Œdème des membres inférieurs régressé"));
 	release(&g);

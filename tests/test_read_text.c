@@ -9,7 +9,6 @@
 #include <criterion/criterion.h>
 
 #include "reader.h"
-#include "schema.h"
 
 static const carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES,
 				      CARNET_DEFAULT_PDF_SECONDS,
@@ -37,7 +36,7 @@ struct got {
 	char *text;
 	size_t text_len;
 	size_t sections;
-	unsigned weight;
+	carnet_section_kind kind;
 	int version;
 	int has_patient;
 	int has_id;
@@ -62,7 +61,7 @@ static int sink(carnet_doc *doc, void *payload)
 			cr_assert_not_null(g->text);
 			memcpy(g->text, doc->sections[0].text, g->text_len);
 			g->text[g->text_len] = '\0';
-			g->weight = doc->sections[0].weight;
+			g->kind = doc->sections[0].kind;
 		}
 		g->version = doc->version;
 		g->has_patient = doc->patient_id != NULL;
@@ -160,7 +159,7 @@ Test(read_text, sink_receives_exactly_one_document_of_format_text)
 	cr_assert_eq(g.calls, 1);
 	cr_assert_str_eq(g.format, "text");
 	cr_assert_eq(g.sections, 1);
-	cr_assert_eq(g.weight, CARNET_WEIGHT_BODY);
+	cr_assert_eq(g.kind, CARNET_SECTION_BODY);
 	cr_assert_str_eq(g.text, text);
 	cr_assert_eq(g.text_len, strlen(text));
 	cr_assert_eq(g.version, 1);

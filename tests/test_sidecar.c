@@ -379,7 +379,7 @@ static void reader_doc(carnet_doc *doc)
 	cr_assert_eq(carnet_doc__sets(&doc->author_id, "AUTEUR-CDA"), 0);
 	cr_assert_eq(carnet_doc__sets(&doc->format, "text"), 0);
 	cr_assert_eq(carnet_doc__sets(&doc->source, "patients/dupont/cr.txt"), 0);
-	cr_assert_eq(carnet_doc__add_section(doc, 1, "corps", 5), 0);
+	cr_assert_eq(carnet_doc__add_section(doc, CARNET_SECTION_BODY, "corps", 5), 0);
 	doc->version = 2;
 }
 
