@@ -6,6 +6,7 @@
 #include "schema.h"
 #include "util.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +23,41 @@ void carnet_doc__init(carnet_doc *d)
 	d->version = 1;
 }
 
+/* Where each text field lives in a carnet_doc. */
+static const size_t field_offset[CARNET_DOC_FIELDS] = {
+	[CARNET_DOC_ID] = offsetof(carnet_doc, id),
+	[CARNET_DOC_SET_ID] = offsetof(carnet_doc, set_id),
+	[CARNET_DOC_PATIENT_ID] = offsetof(carnet_doc, patient_id),
+	[CARNET_DOC_PATIENT_SYSTEM] = offsetof(carnet_doc, patient_system),
+	[CARNET_DOC_TYPE] = offsetof(carnet_doc, type),
+	[CARNET_DOC_TITLE] = offsetof(carnet_doc, title),
+	[CARNET_DOC_DATE] = offsetof(carnet_doc, date),
+	[CARNET_DOC_AUTHOR_ID] = offsetof(carnet_doc, author_id),
+	[CARNET_DOC_AUTHOR_SPECIALTY] = offsetof(carnet_doc, author_specialty),
+	[CARNET_DOC_CONFIDENTIALITY] = offsetof(carnet_doc, confidentiality),
+	[CARNET_DOC_LANGUAGE] = offsetof(carnet_doc, language),
+	[CARNET_DOC_FORMAT] = offsetof(carnet_doc, format),
+	[CARNET_DOC_SOURCE] = offsetof(carnet_doc, source),
+	[CARNET_DOC_CLASS_CODE] = offsetof(carnet_doc, class_code),
+	[CARNET_DOC_PRACTICE_SETTING] = offsetof(carnet_doc, practice_setting),
+	[CARNET_DOC_FACILITY] = offsetof(carnet_doc, facility),
+	[CARNET_DOC_AUTHOR_NAME] = offsetof(carnet_doc, author_name),
+	[CARNET_DOC_CUSTODIAN] = offsetof(carnet_doc, custodian),
+	[CARNET_DOC_SERVICE_START] = offsetof(carnet_doc, service_start),
+	[CARNET_DOC_SERVICE_END] = offsetof(carnet_doc, service_end),
+	[CARNET_DOC_REPLACES] = offsetof(carnet_doc, replaces),
+	[CARNET_DOC_OTHER_IDS] = offsetof(carnet_doc, other_ids),
+};
+
+char **carnet_doc__field(carnet_doc *d, carnet_doc_field f)
+{
+	return (char **)((char *)d + field_offset[f]);
+}
+
 void carnet_doc__clear(carnet_doc *d)
 {
-	char **strs[] = { &d->id, &d->set_id, &d->patient_id,
-			  &d->patient_system, &d->type, &d->title, &d->date,
-			  &d->author_id, &d->author_specialty,
-			  &d->confidentiality, &d->language, &d->format,
-			  &d->source, &d->class_code, &d->practice_setting,
-			  &d->facility, &d->author_name, &d->custodian,
-			  &d->service_start, &d->service_end, &d->replaces,
-			  &d->other_ids };
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-		free(*strs[i]);
+	for (int f = 0; f < CARNET_DOC_FIELDS; f++)
+		free(*carnet_doc__field(d, (carnet_doc_field)f));
 	for (size_t i = 0; i < d->sections_count; i++)
 		free(d->sections[i].text);
 	free(d->sections);
@@ -58,6 +82,20 @@ int carnet_doc__set(char **field, const char *value, size_t len)
 int carnet_doc__sets(char **field, const char *value)
 {
 	return carnet_doc__set(field, value, value ? strlen(value) : 0);
+}
+
+int carnet_doc__copy(carnet_doc *to, const carnet_doc *from, const carnet_doc_field *fields,
+		     size_t n, int replace)
+{
+	for (size_t i = 0; i < n; i++) {
+		char **dst = carnet_doc__field(to, fields[i]);
+		const char *src = *(char *const *)((const char *)from + field_offset[fields[i]]);
+		if (!src || (!replace && (*dst || !*src)))
+			continue;
+		if (carnet_doc__sets(dst, src) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int carnet_doc__add_section(carnet_doc *d, carnet_section_kind kind, const char *text,

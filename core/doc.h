@@ -57,6 +57,18 @@ typedef struct carnet_doc {
 	size_t sections_cap;
 } carnet_doc;
 
+/* The text fields of a document, named for code that copies several. */
+typedef enum carnet_doc_field {
+	CARNET_DOC_ID, CARNET_DOC_SET_ID, CARNET_DOC_PATIENT_ID, CARNET_DOC_PATIENT_SYSTEM,
+	CARNET_DOC_TYPE, CARNET_DOC_TITLE, CARNET_DOC_DATE, CARNET_DOC_AUTHOR_ID,
+	CARNET_DOC_AUTHOR_SPECIALTY, CARNET_DOC_CONFIDENTIALITY, CARNET_DOC_LANGUAGE,
+	CARNET_DOC_FORMAT, CARNET_DOC_SOURCE, CARNET_DOC_CLASS_CODE, CARNET_DOC_PRACTICE_SETTING,
+	CARNET_DOC_FACILITY, CARNET_DOC_AUTHOR_NAME, CARNET_DOC_CUSTODIAN,
+	CARNET_DOC_SERVICE_START, CARNET_DOC_SERVICE_END, CARNET_DOC_REPLACES,
+	CARNET_DOC_OTHER_IDS,
+	CARNET_DOC_FIELDS
+} carnet_doc_field;
+
 void carnet_doc__init(carnet_doc *d);
 void carnet_doc__clear(carnet_doc *d);
 
@@ -64,6 +76,16 @@ void carnet_doc__clear(carnet_doc *d);
  * becomes NULL). Returns 0 or -1 on no memory. */
 int carnet_doc__set(char **field, const char *value, size_t len);
 int carnet_doc__sets(char **field, const char *value);
+
+/* The address of field f of d. */
+char **carnet_doc__field(carnet_doc *d, carnet_doc_field f);
+
+/* Copy the fields of from listed in fields[0..n) into to: with replace,
+ * each that from has (not NULL) replaces to's; without, each that from has
+ * (not empty) fills to's where to has none. Returns 0 or -1 on no memory
+ * (the fields before the failing one are copied). */
+int carnet_doc__copy(carnet_doc *to, const carnet_doc *from, const carnet_doc_field *fields,
+		     size_t n, int replace);
 
 /* Append a text section of the given kind (copied). Returns 0 or -1 on no
  * memory. */

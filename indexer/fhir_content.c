@@ -76,35 +76,21 @@ static int cda_sink(carnet_doc *cda, void *payload)
 		if (c->rc)
 			return c->rc;
 	}
-	struct {
-		char **to;
-		const char *from;
-	} f[] = {
-		{ &d->id, cda->id },
-		{ &d->patient_id, cda->patient_id },
-		{ &d->patient_system, cda->patient_system },
-		{ &d->type, cda->type },
-		{ &d->title, cda->title },
-		{ &d->date, cda->date },
-		{ &d->author_id, cda->author_id },
-		{ &d->author_specialty, cda->author_specialty },
-		{ &d->confidentiality, cda->confidentiality },
-		{ &d->class_code, cda->class_code },
-		{ &d->practice_setting, cda->practice_setting },
-		{ &d->facility, cda->facility },
-		{ &d->author_name, cda->author_name },
-		{ &d->custodian, cda->custodian },
-		{ &d->service_start, cda->service_start },
-		{ &d->service_end, cda->service_end },
-		{ &d->replaces, cda->replaces },
-		{ &d->other_ids, cda->other_ids },
+	/* what the DocumentReference left empty; the CDA's patient system
+	 * only with its patient id */
+	static const carnet_doc_field fields[] = {
+		CARNET_DOC_ID, CARNET_DOC_PATIENT_ID, CARNET_DOC_TYPE, CARNET_DOC_TITLE,
+		CARNET_DOC_DATE, CARNET_DOC_AUTHOR_ID, CARNET_DOC_AUTHOR_SPECIALTY,
+		CARNET_DOC_CONFIDENTIALITY, CARNET_DOC_CLASS_CODE, CARNET_DOC_PRACTICE_SETTING,
+		CARNET_DOC_FACILITY, CARNET_DOC_AUTHOR_NAME, CARNET_DOC_CUSTODIAN,
+		CARNET_DOC_SERVICE_START, CARNET_DOC_SERVICE_END, CARNET_DOC_REPLACES,
+		CARNET_DOC_OTHER_IDS,
 	};
+	static const carnet_doc_field system = CARNET_DOC_PATIENT_SYSTEM;
 	int had_patient = d->patient_id != NULL;
-	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-		if (had_patient && f[i].to == &d->patient_system)
-			continue;
-		carnet_fhir__fill(c, f[i].to, f[i].from);
-	}
+	if (carnet_doc__copy(d, cda, fields, sizeof fields / sizeof fields[0], 0) != 0 ||
+	    (!had_patient && carnet_doc__copy(d, cda, &system, 1, 0) != 0))
+		return carnet_fhir__nomem(c);
 	carnet_fhir__fill_language(c, &d->language, cda->language);
 	if (cda->set_id && !(st->set_id = strdup(cda->set_id)))
 		return carnet_fhir__nomem(c);

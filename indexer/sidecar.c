@@ -175,25 +175,13 @@ out:
 
 int carnet_sidecar__apply(carnet_doc *doc, const carnet_doc *meta)
 {
-	struct {
-		char **to;
-		const char *from;
-	} f[] = {
-		{ &doc->patient_id, meta->patient_id },
-		{ &doc->patient_system, meta->patient_system },
-		{ &doc->id, meta->id },
-		{ &doc->set_id, meta->set_id },
-		{ &doc->type, meta->type },
-		{ &doc->title, meta->title },
-		{ &doc->date, meta->date },
-		{ &doc->author_id, meta->author_id },
-		{ &doc->author_specialty, meta->author_specialty },
-		{ &doc->confidentiality, meta->confidentiality },
-		{ &doc->language, meta->language },
+	static const carnet_doc_field fields[] = {
+		CARNET_DOC_PATIENT_ID, CARNET_DOC_PATIENT_SYSTEM, CARNET_DOC_ID, CARNET_DOC_SET_ID,
+		CARNET_DOC_TYPE, CARNET_DOC_TITLE, CARNET_DOC_DATE, CARNET_DOC_AUTHOR_ID,
+		CARNET_DOC_AUTHOR_SPECIALTY, CARNET_DOC_CONFIDENTIALITY, CARNET_DOC_LANGUAGE,
 	};
-	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-		if (f[i].from && carnet_doc__sets(f[i].to, f[i].from) != 0)
-			return -1;
+	if (carnet_doc__copy(doc, meta, fields, sizeof fields / sizeof fields[0], 1) != 0)
+		return -1;
 	/* a patient id names its system too: without one in the sidecar, the
 	 * document's system does not qualify the sidecar's id */
 	if (meta->patient_id && !meta->patient_system &&
