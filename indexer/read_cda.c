@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* read_cda.c - HL7 CDA R2 (French CI-SIS profiles and C-CDA): header
  * metadata, section titles and narrative, coded entries, and nonXMLBody
- * content. libxml2 with no network, no DTD loading and no entities. */
+ * content. The XML is parsed by carnet_parse__xml (parse_guard.c): no
+ * network, no DTD loading and no entities. */
 #include "reader.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-#include <libxml/SAX2.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "base64.h"
+#include "parse_guard.h"
 
 #define HL7_NS "urn:hl7-org:v3"
 #define FHIR_NS "http://hl7.org/fhir"
@@ -512,187 +509,6 @@ static int header(carnet_doc *d, const xmlNode *cda)
 	return carnet_doc__sets(&d->format, "cda");
 }
 
-/* ---- parsing ----------------------------------------------------------- */
-
-/* What the SAX guards saw (ctxt->_private). */
-typedef struct guard {
-	int entity; /* an entity declaration was refused */
-	int deep;   /* elements nested more than CARNET_MAX_DEPTH */
-	int late;   /* the time budget of the document ran out */
-	xmlError first; /* the first fatal error (code 0: none) */
-} guard;
-
-/* Stop the parse when the time budget has run out; 1 if stopped. */
-static int late(xmlParserCtxtPtr ctxt)
-{
-	if (!carnet_budget__over())
-		return 0;
-	((guard *)ctxt->_private)->late = 1;
-	xmlStopParser(ctxt);
-	return 1;
-}
-
-/* Elements and text stop the parse when the document's time budget has
- * run out, or when elements nest deeper than the limit. */
-static void on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-			     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-			     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	if (ctxt->nameNr >= CARNET_MAX_DEPTH) {
-		((guard *)ctxt->_private)->deep = 1;
-		xmlStopParser(ctxt);
-		return;
-	}
-	if (!late(ctxt))
-		xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
-				      nb_attributes, nb_defaulted, attributes);
-}
-
-static void on_characters(void *ctx, const xmlChar *ch, int len)
-{
-	if (!late(ctx))
-		xmlSAX2Characters(ctx, ch, len);
-}
-
-static void on_cdata(void *ctx, const xmlChar *value, int len)
-{
-	if (!late(ctx))
-		xmlSAX2CDataBlock(ctx, value, len);
-}
-
-/* An entity declaration stops the parse: no external entity is ever
- * resolved and no expansion can blow up, whatever the encoding. */
-static void refuse_entity(void *ctx)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	((guard *)ctxt->_private)->entity = 1;
-	xmlStopParser(ctxt);
-}
-
-static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
-			   const xmlChar *system_id, xmlChar *content)
-{
-	(void)name;
-	(void)type;
-	(void)public_id;
-	(void)system_id;
-	(void)content;
-	refuse_entity(ctx);
-}
-
-static void on_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
-				    const xmlChar *system_id, const xmlChar *notation)
-{
-	(void)name;
-	(void)public_id;
-	(void)system_id;
-	(void)notation;
-	refuse_entity(ctx);
-}
-
-/* Errors stay in ctxt->lastError; nothing is printed. The first fatal
- * error rejects the document: the parse stops there, before libxml2 2.9
- * reports more (each "--" inside a comment copies the whole comment read
- * so far into its report: quadratic time). */
-static void on_error(void *data, xmlErrorPtr e)
-{
-	xmlParserCtxtPtr ctxt = data;
-	if (!ctxt || !e || e->level != XML_ERR_FATAL)
-		return;
-	guard *g = ctxt->_private;
-	if (!g->first.code)
-		xmlCopyError(e, &g->first);
-	xmlStopParser(ctxt);
-}
-
-/* Why libxml2 refused the document, in our words (never its text). */
-static const char *xml_reason(const xmlError *e)
-{
-	if (!e)
-		return "malformed XML";
-	switch (e->code) {
-	case XML_ERR_DOCUMENT_EMPTY:
-		return "no XML content";
-	case XML_ERR_TAG_NOT_FINISHED:
-	case XML_ERR_LTSLASH_REQUIRED:
-	case XML_ERR_DOCUMENT_END:
-		return e->code == XML_ERR_DOCUMENT_END ? "malformed XML (content after the root "
-							 "element)"
-						       : "malformed XML (truncated: an element is "
-							 "left open)";
-	case XML_ERR_INVALID_CHAR:
-	case XML_ERR_INVALID_ENCODING:
-	case XML_ERR_UNKNOWN_ENCODING:
-	case XML_ERR_UNSUPPORTED_ENCODING:
-		return "malformed XML (bytes not in the declared encoding)";
-	case XML_ERR_NO_MEMORY:
-		if (e->message && strstr(e->message, "huge"))
-			return "XML text node larger than the parser's limit (10 MB)";
-		return "malformed XML";
-	default:
-		return "malformed XML";
-	}
-}
-
-/* Parse in into *out (NULL on failure, with err filled). */
-static int parse(xmlDocPtr *out, const carnet_input *in, carnet_error *err)
-{
-	*out = NULL;
-	if (in->len > (size_t)INT_MAX)
-		return bad(err, in, "XML too large");
-	int rc = carnet_markup__check(in->path, in->data, in->len, 0, in->limits, err);
-	if (rc)
-		return rc;
-	xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(in->data, (int)in->len);
-	if (!ctxt)
-		return carnet_reader__nomem(err, in->path);
-	/* no network, no DTD loading or validation, no entity substitution;
-	 * libxml2's own size and depth limits stay on (no XML_PARSE_HUGE) */
-	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	guard g;
-	memset(&g, 0, sizeof g);
-	ctxt->_private = &g;
-	ctxt->sax->entityDecl = on_entity_decl;
-	ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
-	ctxt->sax->externalSubset = NULL;
-	ctxt->sax->startElementNs = on_start_element;
-	ctxt->sax->characters = on_characters;
-	ctxt->sax->cdataBlock = on_cdata;
-	ctxt->sax->serror = on_error;
-	ctxt->sax->error = NULL;
-	ctxt->sax->warning = NULL;
-	ctxt->sax->fatalError = NULL;
-	xmlParseDocument(ctxt);
-	xmlDocPtr doc = ctxt->myDoc;
-	ctxt->myDoc = NULL;
-	const xmlError *e = g.first.code ? &g.first : &ctxt->lastError;
-	int failed = !ctxt->wellFormed || e->level == XML_ERR_FATAL ||
-		     ctxt->errNo == XML_ERR_NO_MEMORY || !doc;
-	if (g.late) {
-		rc = carnet_budget__fail(err, in->path);
-	} else if (g.deep) {
-		char why[80];
-		snprintf(why, sizeof why, "elements nested more than %d deep", CARNET_MAX_DEPTH);
-		rc = bad(err, in, why);
-	} else if (g.entity) {
-		rc = bad(err, in, "DOCTYPE declares entities (external entities and entity "
-				  "expansion are refused)");
-	} else if (failed) {
-		int code = e->code ? e->code : ctxt->errNo;
-		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, code,
-				       "%s: %s at line %d (libxml2 error %d)", in->path,
-				       xml_reason(e->code ? e : NULL), e->line, code);
-	}
-	if (rc != CARNET_OK)
-		xmlFreeDoc(doc);
-	else
-		*out = doc;
-	xmlResetError(&g.first);
-	xmlFreeParserCtxt(ctxt);
-	return rc;
-}
-
 /* The ClinicalDocument element: the root, or inside an XSL stylesheet (the
  * CI-SIS "autoprésentable" documents carry it as the stylesheet's data). */
 static const xmlNode *find_cda(const xmlNode *root)
@@ -803,7 +619,7 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 					 "%s: malformed XML (a NUL byte at byte %zu)", in->path,
 					 (size_t)(nul - in->data));
 	xmlDocPtr xml;
-	int rc = parse(&xml, in, err);
+	int rc = carnet_parse__xml(&xml, in, err);
 	if (rc)
 		return rc;
 	carnet_doc d;

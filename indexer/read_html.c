@@ -11,6 +11,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
+#include "parse_guard.h"
 #include "text.h"
 
 static int sniff(const carnet_input *in)
@@ -135,50 +136,26 @@ static int ascii_charset(const char *cs)
 	return 0;
 }
 
-/* What the SAX guards saw (ctxt->_private). */
-typedef struct guard {
-	int deep;    /* elements nested more than CARNET_MAX_DEPTH */
-	int late;    /* the time budget of the document ran out */
-	int huge;    /* a text longer than CARNET_MAX_VALUE_BYTES */
-	size_t text; /* length of the text since the last tag */
-} guard;
-
-/* Stop the parse when the time budget has run out; 1 if stopped. */
-static int late(htmlParserCtxtPtr ctxt)
-{
-	if (!carnet_budget__over())
-		return 0;
-	((guard *)ctxt->_private)->late = 1;
-	xmlStopParser(ctxt);
-	return 1;
-}
-
 static void on_start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
 	htmlParserCtxtPtr ctxt = ctx;
-	guard *g = ctxt->_private;
-	g->text = 0;
-	if (ctxt->nameNr >= CARNET_MAX_DEPTH) {
-		g->deep = 1;
-		xmlStopParser(ctxt);
-		return;
-	}
-	if (!late(ctxt))
+	((carnet_parse_guard *)ctxt->_private)->text = 0;
+	if (!carnet_parse__deep(ctxt) && !carnet_parse__late(ctxt))
 		xmlSAX2StartElement(ctx, name, atts);
 }
 
 static void on_end_element(void *ctx, const xmlChar *name)
 {
 	htmlParserCtxtPtr ctxt = ctx;
-	((guard *)ctxt->_private)->text = 0;
+	((carnet_parse_guard *)ctxt->_private)->text = 0;
 	xmlSAX2EndElement(ctx, name);
 }
 
 static void on_characters(void *ctx, const xmlChar *ch, int len)
 {
 	htmlParserCtxtPtr ctxt = ctx;
-	guard *g = ctxt->_private;
-	if (late(ctxt))
+	carnet_parse_guard *g = ctxt->_private;
+	if (carnet_parse__late(ctxt))
 		return;
 	g->text += (size_t)len;
 	if (g->text > CARNET_MAX_VALUE_BYTES) {
@@ -235,18 +212,12 @@ int carnet_html__extract(carnet_buf *out, carnet_buf *title, const char *path,
 			xmlFree((xmlChar *)ctxt->input->encoding);
 		ctxt->input->encoding = xmlStrdup((const xmlChar *)encoding);
 	}
-	guard g = { 0, 0, 0, 0 };
-	ctxt->_private = &g;
+	carnet_parse_guard g;
 	ctxt->sax->startElement = on_start_element;
 	ctxt->sax->endElement = on_end_element;
 	ctxt->sax->characters = on_characters;
 	ctxt->sax->cdataBlock = on_characters;
-	ctxt->sax->serror = on_error;
-	ctxt->sax->error = NULL;
-	ctxt->sax->warning = NULL;
-	htmlParseDocument(ctxt);
-	htmlDocPtr doc = ctxt->myDoc;
-	ctxt->myDoc = NULL;
+	htmlDocPtr doc = carnet_parse__run(ctxt, &g, on_error, 1);
 	if (g.late || g.deep || g.huge) {
 		if (g.late) {
 			rc = carnet_budget__fail(err, path);
