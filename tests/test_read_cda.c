@@ -486,6 +486,60 @@ Test(cda, section_text_and_conclusions)
 	release(&g);
 }
 
+/* One rule says which sections conclude, for every reader: by LOINC code
+ * or title word, in any case, accented or not; results are findings. */
+Test(cda, one_rule_says_which_sections_conclude)
+{
+	static const struct {
+		const char *code, *title;
+		carnet_section_kind kind;
+	} rules[] = {
+		{ NULL, "Conclusion", CARNET_SECTION_CONCLUSION },
+		{ NULL, "CONCLUSION DE L'EXAMEN", CARNET_SECTION_CONCLUSION },
+		{ NULL, "Synthèse médicale du séjour", CARNET_SECTION_CONCLUSION },
+		{ NULL, "SYNTHÈSE", CARNET_SECTION_CONCLUSION },
+		{ NULL, "Motif de consultation", CARNET_SECTION_CONCLUSION },
+		{ NULL, "Diagnostic de sortie", CARNET_SECTION_CONCLUSION },
+		{ NULL, "Discharge diagnosis", CARNET_SECTION_CONCLUSION },
+		{ NULL, "Impression", CARNET_SECTION_CONCLUSION },
+		{ NULL, "Assessment and plan", CARNET_SECTION_CONCLUSION },
+		{ "55110-1", "Au total", CARNET_SECTION_CONCLUSION },
+		{ "29548-5", NULL, CARNET_SECTION_CONCLUSION },
+		{ "42349-1", "Adressé pour", CARNET_SECTION_CONCLUSION },
+		{ NULL, "Résultats", CARNET_SECTION_BODY },
+		{ NULL, "RÉSULTATS", CARNET_SECTION_BODY },
+		{ "30954-2", "Résultats d'examens", CARNET_SECTION_BODY },
+		{ NULL, "Examen clinique", CARNET_SECTION_BODY },
+		{ NULL, "Traitement de sortie", CARNET_SECTION_BODY },
+		{ "10160-0", NULL, CARNET_SECTION_BODY },
+		{ NULL, NULL, CARNET_SECTION_BODY },
+	};
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+		cr_expect_eq(carnet_doc__section_kind(rules[i].code, rules[i].title), rules[i].kind,
+			     "%s / %s", rules[i].code ? rules[i].code : "(no code)",
+			     rules[i].title ? rules[i].title : "(no title)");
+}
+
+Test(cda, a_results_section_is_body_and_its_conclusion_concludes)
+{
+	got g;
+	carnet_error err;
+	cr_assert_eq(read_synthetic("<id root=\"1.2.250.1.213.1.4.8\" extension=\"1\"/>",
+				    "<component><structuredBody><component><section>"
+				    "<code code=\"30954-2\"/><title>Résultats</title>"
+				    "<text><paragraph>Créatinine 98 µmol/L</paragraph></text></section>"
+				    "</component><component><section><title>Conclusion</title><text>"
+				    "<paragraph>Fonction rénale normale.</paragraph></text>"
+				    "</section></component></structuredBody></component>",
+				    &g, &err),
+		     CARNET_OK, "%s", err.message);
+	cr_assert_eq(g.doc.sections_count, 2);
+	cr_assert_eq(kind_of(&g.doc, "Résultats\nCréatinine"), CARNET_SECTION_BODY);
+	cr_assert_eq(kind_of(&g.doc, "Conclusion\nFonction rénale normale."),
+		     CARNET_SECTION_CONCLUSION);
+	release(&g);
+}
+
 Test(cda, section_text_and_conclusions_of_the_ans_examples)
 {
 	got g;

@@ -756,3 +756,29 @@ Test(fhir, visibility_codes_come_from_security_labels_and_meta_security)
 	EXPECT_STR(g.docs[0].confidentiality, "N Masque_PS invisible_patient");
 	release(&g);
 }
+
+/* A Composition's sections get their kind by the rule every reader uses:
+ * by LOINC code or title; a results section is body, as in a CDA. */
+Test(fhir, composition_sections_conclude_by_the_readers_one_rule)
+{
+	got g;
+	read_json(&g, "sections.json",
+		  "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"id\":\"b1\","
+		  "\"entry\":[{\"resource\":{\"resourceType\":\"Composition\",\"id\":\"c1\","
+		  "\"subject\":{\"identifier\":{\"system\":\"urn:oid:1.2.250.1.213.1.4.8\","
+		  "\"value\":\"123456789012345\"}},\"title\":\"Bilan\",\"section\":["
+		  "{\"title\":\"Résultats\",\"text\":{\"div\":\"<div>Créatinine 98</div>\"}},"
+		  "{\"title\":\"Au total\",\"code\":{\"coding\":[{\"system\":\"http://loinc.org\","
+		  "\"code\":\"55110-1\"}]},\"text\":{\"div\":\"<div>Normal</div>\"}},"
+		  "{\"title\":\"SYNTHÈSE\",\"text\":{\"div\":\"<div>Stable</div>\"}}]}}]}");
+	cr_assert_eq(g.rc, CARNET_OK, "%s", g.err.message);
+	cr_assert_eq(g.count, 1);
+	carnet_doc *d = &g.docs[0];
+	cr_assert_eq(d->sections_count, 3);
+	cr_expect_not_null(strstr(d->sections[0].text, "Créatinine 98"));
+	cr_expect_eq(d->sections[0].kind, CARNET_SECTION_BODY, "results are findings");
+	cr_expect_not_null(strstr(d->sections[1].text, "Au total"));
+	cr_expect_eq(d->sections[1].kind, CARNET_SECTION_CONCLUSION, "by its LOINC code");
+	cr_expect_eq(d->sections[2].kind, CARNET_SECTION_CONCLUSION, "by its title");
+	release(&g);
+}
