@@ -24,7 +24,6 @@
 
 
 #include "pdftext.h"
-#include "schema.h"
 #include "text.h"
 
 /* Largest text taken from one PDF. */
