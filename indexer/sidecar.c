@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "reader.h"
+
 /* Reject the sidecar: field `key` (or the whole sidecar when key is
  * NULL) is wrong in the way `why` says. */
 static int bad(carnet_error *err, const char *path, const char *key,
@@ -40,8 +42,7 @@ static int take_string(char **field, json_t *root, const char *key,
 	if (n == 0)
 		return CARNET_OK;
 	if (carnet_doc__set(field, s, n) != 0)
-		return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-					 0, "%s: out of memory", path);
+		return carnet_reader__nomem(err, path);
 	return CARNET_OK;
 }
 
@@ -66,13 +67,11 @@ static int take_confidentiality(carnet_doc *meta, json_t *root,
 				rc = bad(err, path, "confidentiality", "must hold codes without spaces");
 			else if ((out.len && carnet_buf__putc(&out, ' ') != 0) ||
 				 carnet_buf__puts(&out, tok) != 0)
-				rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-						       0, "%s: out of memory", path);
+				rc = carnet_reader__nomem(err, path);
 		}
 		if (rc == CARNET_OK && out.len &&
 		    carnet_doc__set(&meta->confidentiality, out.data, out.len) != 0)
-			rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-					       "%s: out of memory", path);
+			rc = carnet_reader__nomem(err, path);
 		free(codes);
 		carnet_buf__free(&out);
 		return rc;
@@ -91,16 +90,13 @@ static int take_confidentiality(carnet_doc *meta, json_t *root,
 		if ((codes.len && carnet_buf__putc(&codes, ' ') != 0) ||
 		    carnet_buf__puts(&codes, json_string_value(code)) != 0) {
 			carnet_buf__free(&codes);
-			return carnet_error__set(err, CARNET_E_NOMEM,
-						 CARNET_ORIGIN_CARNET, 0,
-						 "%s: out of memory", path);
+			return carnet_reader__nomem(err, path);
 		}
 	}
 	int rc = CARNET_OK;
 	if (codes.len && carnet_doc__set(&meta->confidentiality, codes.data,
 					 codes.len) != 0)
-		rc = carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET,
-				       0, "%s: out of memory", path);
+		rc = carnet_reader__nomem(err, path);
 	carnet_buf__free(&codes);
 	return rc;
 }
