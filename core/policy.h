@@ -12,7 +12,7 @@
  * - the filter of a request: what its viewer may read, by role,
  *   emergency access and the author exception.
  * Where the rule is applied, nothing is decided: the query side turns the
- * filter into its Xapian search (query/search.c), the writer stores the
+ * filter into its Xapian search (query/access.c), the writer stores the
  * code the table names. Storage: core/registry.c keeps, per document, the
  * confidentiality codes and the mask/unmask changes made after upload
  * (code and hidden or not) so that they outlive a re-read; it stores
