@@ -217,7 +217,7 @@ int carnet_policy__is_audience_code(const char *code, size_t len)
 void carnet_policy__filter_clear(carnet_policy_filter *f)
 {
 	free(f->grants);
-	free(f->storage_);
+	free(f->storage);
 	memset(f, 0, sizeof *f);
 }
 
@@ -244,7 +244,7 @@ static int professional(const carnet_policy *p, const carnet_request *req,
 		carnet_policy__filter_clear(out);
 		return rc;
 	}
-	out->storage_ = terms.data;
+	out->storage = terms.data;
 	for (size_t i = 0, off = 0; !out->everything && i < count; i++) {
 		out->grants[i] = terms.data + off;
 		off += strlen(out->grants[i]) + 1;

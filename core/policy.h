@@ -67,7 +67,7 @@ typedef struct carnet_policy_filter {
 	const char *unhide;   /* the viewer's own documents (CARNET_PREFIX_AUTHOR
 				 + viewer id): a professional sees what they
 				 wrote though it is masked; or NULL */
-	char *storage_;       /* the grants' and unhide's bytes */
+	char *storage;        /* the bytes of grants and unhide */
 } carnet_policy_filter;
 
 /* Fill out (which need not be initialised) with the filter of req:

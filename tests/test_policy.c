@@ -97,7 +97,7 @@ static void check(const carnet_policy *p, const want *w)
 		/* refused: nothing granted, nothing to free */
 		cr_assert(strstr(err.message, w->seen), "%s", err.message);
 		cr_assert(!f.everything && !f.grants && !f.grants_count && !f.hide_count &&
-			  !f.unhide && !f.storage_);
+			  !f.unhide && !f.storage);
 	}
 	carnet_policy__filter_clear(&f);
 	carnet_policy__filter_clear(&f); /* clearing twice is harmless */
