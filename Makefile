@@ -117,14 +117,15 @@ $(BUILD)/indexer/%.o: EXTRA_INC := -Iindexer
 $(BUILD)/query/%.o: EXTRA_INC := -Iquery -I$(BUILD)/gen
 
 # The default authorisation matrix, compiled in from its data file.
-$(BUILD)/gen/authorisations_default.h: query/authorisations.tsv
+$(BUILD)/gen/authorisations_default.h: core/data/authorisations.tsv
 	@mkdir -p $(dir $@)
 	$(SAY) GEN $@
-	$(Q){ echo '/* generated from query/authorisations.tsv: do not edit */'; \
+	$(Q){ echo '/* generated from core/data/authorisations.tsv: do not edit */'; \
 	  echo 'static const char carnet_default_authorisations[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@
-$(BUILD)/query/policy.o: $(BUILD)/gen/authorisations_default.h
+$(BUILD)/core/policy.o: $(BUILD)/gen/authorisations_default.h
+$(BUILD)/core/policy.o: EXTRA_INC := -I$(BUILD)/gen
 
 # The default ranking tables, compiled in as byte arrays (they are larger
 # than the longest string literal ISO C promises).

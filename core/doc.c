@@ -3,6 +3,7 @@
 #include "doc.h"
 
 #include "patient.h"
+#include "policy.h"
 #include "schema.h"
 #include "util.h"
 
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <xxhash.h>
 
@@ -249,16 +249,10 @@ int carnet_doc__is_ins_system(const char *oid)
 	return carnet_patient__ins_kind(oid) != 0;
 }
 
-static const char *const visibility_codes[] = { "MASQUE_PS", "INVISIBLE_PATIENT",
-						"INVISIBLE_REPRESENTANTS_LEGAUX" };
-
+/* the codes are the audiences' (core/policy.c) */
 int carnet_doc__is_visibility(const char *code, size_t len)
 {
-	for (size_t i = 0; code && i < sizeof visibility_codes / sizeof visibility_codes[0]; i++)
-		if (strlen(visibility_codes[i]) == len &&
-		    strncasecmp(code, visibility_codes[i], len) == 0)
-			return 1;
-	return 0;
+	return carnet_policy__is_audience_code(code, len);
 }
 
 void carnet_doc__normalise_visibility(char *confidentiality)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "policy.h"
 #include "writer.h"
 
 /* Does the registry know document id (a term "Q<id>")? If not, the
@@ -292,12 +293,8 @@ int carnet_writer_set_visibility(carnet_writer *w, const char *id,
 				 carnet_audience audience, int hidden,
 				 carnet_error *err)
 {
-	static const char *const codes[] = {
-		[CARNET_AUDIENCE_PROFESSIONALS] = "MASQUE_PS",
-		[CARNET_AUDIENCE_PATIENT] = "INVISIBLE_PATIENT",
-		[CARNET_AUDIENCE_LEGAL_REPRESENTATIVES] = "INVISIBLE_REPRESENTANTS_LEGAUX",
-	};
-	if ((int)audience < 0 || (int)audience > CARNET_AUDIENCE_LEGAL_REPRESENTATIVES)
+	const char *code = carnet_policy__audience_code(audience);
+	if (!code)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
 					 "unknown audience %d", (int)audience);
 	if (!carnet_doc__valid_id(id))
@@ -313,7 +310,7 @@ int carnet_writer_set_visibility(carnet_writer *w, const char *id,
 					 "no document with id %s", id);
 	char id_term[CARNET_ID_MAX + 8], conf_term[64];
 	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", id);
-	snprintf(conf_term, sizeof conf_term, CARNET_PREFIX_CONF "%s", codes[audience]);
+	snprintf(conf_term, sizeof conf_term, CARNET_PREFIX_CONF "%s", code);
 	carnet_doc d;
 	carnet_doc__init(&d);
 	if (carnet_doc__sets(&d.id, id) != 0 ||
@@ -322,7 +319,7 @@ int carnet_writer_set_visibility(carnet_writer *w, const char *id,
 		return carnet_error__nomem(err, "setting a mask");
 	}
 	if ((rc = carnet_registry__begin(w->reg, err)) == CARNET_OK &&
-	    (rc = carnet_registry__visibility_set(w->reg, id, codes[audience], hidden, err)) == CARNET_OK &&
+	    (rc = carnet_registry__visibility_set(w->reg, id, code, hidden, err)) == CARNET_OK &&
 	    (rc = carnet_registry__visibility_apply(w->reg, &d, err)) == CARNET_OK &&
 	    (rc = carnet_registry__doc_set_confidentiality(w->reg, id, d.confidentiality, err)) == CARNET_OK)
 		rc = carnet_xap_writer_set_term(w->xw, id_term, conf_term, hidden, err);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* access.c - who may see what, on the query side: the access filter of a
- * request (the authorisation matrix, the confidentiality codes each role
- * may not see, the author exception, emergency access), and the request's
- * record in the access log (core/access_log.c), read back per patient. */
+ * request that core/policy.c decides (the authorisation matrix, the
+ * confidentiality codes each role may not see, the author exception,
+ * emergency access) put into the search, and the request's record in
+ * the access log (core/access_log.c), read back per patient. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,53 +20,27 @@ int carnet_access__filter(carnet_access_filter *f, carnet_index *idx,
 			  carnet_xgroup *groups, carnet_error *err)
 {
 	memset(f, 0, sizeof *f);
-	int rc;
-	/* the authorisation matrix: what the viewer's profession may read */
+	/* core/policy.c decides; here the filter becomes the search's terms */
 	s->access_from = s->any_count;
-	if (req->role == CARNET_ROLE_PROFESSIONAL) {
-		int all;
-		size_t nterms;
-		if ((rc = carnet_policy__filter(idx->policy, req->profession, req->specialty,
-						&all, &f->terms, &nterms, err)))
-			return rc;
-		if (!all) {
-			f->readable = calloc(nterms ? nterms : 1, sizeof *f->readable);
-			if (!f->readable)
-				return carnet_error__nomem(err, NULL);
-			for (size_t i = 0, off = 0; i < nterms; i++) {
-				f->readable[i] = f->terms.data + off;
-				off += strlen(f->readable[i]) + 1;
-			}
-			groups[s->any_count].terms = f->readable;
-			groups[s->any_count].count = nterms;
-			s->any_count++;
-		}
+	int rc = carnet_policy__request(idx->policy, req, &f->policy, err);
+	if (rc)
+		return rc;
+	if (!f->policy.everything) {
+		/* what the matrix grants the viewer's profession */
+		groups[s->any_count].terms = f->policy.grants;
+		groups[s->any_count].count = f->policy.grants_count;
+		s->any_count++;
 	}
-
-	/* visibility: what each role may not see */
-	if (req->role == CARNET_ROLE_PROFESSIONAL) {
-		if (!(req->flags & CARNET_REQUEST_EMERGENCY)) {
-			f->hide[s->hide_count++] = CARNET_PREFIX_CONF "MASQUE_PS";
-			if (req->viewer_id && *req->viewer_id) {
-				/* a masked document stays visible to its author */
-				snprintf(f->unhide, sizeof f->unhide, CARNET_PREFIX_AUTHOR "%s",
-					 req->viewer_id);
-				s->unhide = f->unhide;
-			}
-		}
-	} else if (req->role == CARNET_ROLE_PATIENT) {
-		f->hide[s->hide_count++] = CARNET_PREFIX_CONF "INVISIBLE_PATIENT";
-	} else {
-		f->hide[s->hide_count++] = CARNET_PREFIX_CONF "INVISIBLE_REPRESENTANTS_LEGAUX";
-	}
-	s->hide = f->hide;
+	/* what the viewer's role may not see, but their own documents */
+	s->hide = f->policy.hide;
+	s->hide_count = f->policy.hide_count;
+	s->unhide = f->policy.unhide;
 	return CARNET_OK;
 }
 
 void carnet_access__filter_free(carnet_access_filter *f)
 {
-	free(f->readable);
-	carnet_buf__free(&f->terms);
+	carnet_policy__filter_clear(&f->policy);
 }
 
 /* ---- the access log ---- */

@@ -11,19 +11,17 @@
 #include "index.h"
 #include "xapian_shim.h"
 
-/* What the access filter of one request holds, for as long as the search
- * that uses it runs. */
+/* What the access filter of one request holds (core/policy.c decides
+ * it), for as long as the search that uses it runs. */
 typedef struct carnet_access_filter {
-	const char *hide[1];                   /* s->hide */
-	char unhide[CARNET_ID_MAX + 8];        /* s->unhide, when set */
-	const char **readable;                 /* the matrix's group, or NULL */
-	carnet_buf terms;                      /* its terms, NUL-separated */
+	carnet_policy_filter policy;
 } carnet_access_filter;
 
 /* Add to s the access rules of req (a checked request, its patient
- * named by key): the group of what the viewer's profession may read by
- * the authorisation matrix (appended to groups, the array s->any points
- * to, which has room for one more; s->access_from is where the viewer's
+ * named by key), as core/policy.c gives them (carnet_policy__request):
+ * the group of what the viewer's profession may read by the
+ * authorisation matrix (appended to groups, the array s->any points to,
+ * which has room for one more; s->access_from is where the viewer's
  * groups start), the confidentiality terms the viewer's role may not see
  * (s->hide), and the author exception (s->unhide); in an emergency a
  * professional sees masked documents. f holds what s points to until

@@ -1518,7 +1518,7 @@ def patient4():
 
 # ---- judgments ------------------------------------------------------------
 
-# What a pharmacist may open (query/authorisations.tsv): the documents judged
+# What a pharmacist may open (core/data/authorisations.tsv): the documents judged
 # for a pharmacist are only those; a médecin or a sage-femme sees everything.
 PHARMA_TYPES = {"60591-5", "57833-6", "60593-1", "11502-2", "11490-0", "11369-6"}
 
