@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 // xapian_plain.cc - the plain Xapian baseline: Xapian alone, called
 // directly, with no extraction, registry or policy. Indexes corpus.tsv
-// (texts folded by carnet_text__fold, French stemmer, positions, a commit
+// (texts folded by carnet_text__fold, carnet's French stemmer, positions, a commit
 // every 10,000 documents, one thread) and runs the query workload with
 // BM25 and the patient term as the only filter.
 // usage: xapian_plain index DIR TSV | xapian_plain query DIR QUERIES
@@ -13,10 +13,11 @@
 
 #include <xapian.h>
 
+#include "xapian_common.h" // the stemmer carnet indexes with
+
 extern "C" {
 #include "benchutil.h"
 #include "buf.h"
-#include "schema.h"
 #include "text.h"
 }
 
@@ -52,7 +53,7 @@ int cmd_index(const char *path, const char *tsv)
 		return 1;
 	}
 	Xapian::TermGenerator tg;
-	tg.set_stemmer(Xapian::Stem("french"));
+	tg.set_stemmer(Xapian::Stem(new carnet_xap::CachedStem("french")));
 	char *line = nullptr;
 	size_t cap = 0;
 	ssize_t len;

@@ -13,36 +13,6 @@ using namespace carnet_xap;
 
 namespace {
 
-// A stemmer that remembers its answers: the same words come back in every
-// document, and a Snowball stem costs far more than a look-up. The stems
-// are those of the wrapped stemmer; the memory is bounded (forgotten when
-// full).
-class CachedStem : public Xapian::StemImplementation {
-	Xapian::Stem stem;
-	std::unordered_map<std::string, std::string> memo;
-	static const size_t MEMO_MAX = 20000;
-
-public:
-	explicit CachedStem(const std::string &lang) : stem(lang) {}
-
-	std::string operator()(const std::string &word) override
-	{
-		auto it = memo.find(word);
-		if (it != memo.end())
-			return it->second;
-		if (memo.size() >= MEMO_MAX)
-			memo.clear();
-		std::string s = stem(word);
-		memo.emplace(word, s);
-		return s;
-	}
-
-	std::string get_description() const override
-	{
-		return "cached " + stem.get_description();
-	}
-};
-
 // Length of the next piece of text[0..len) to index: all of it when
 // short, else up to a space (the same words and positions as in one
 // piece), else up to a character boundary.
