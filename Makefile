@@ -26,8 +26,15 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
-VERSION := 0.1.0
-SOMAJOR := 0
+# The version is written once, in include/carnet.h (CARNET_VERSION_MAJOR,
+# _MINOR, _PATCH): the shared library's name, its soname and carnet.pc
+# follow it, as the CLIs' --version do.
+carnet_version_part = $(shell sed -n 's/^.define CARNET_VERSION_$(1) \([0-9][0-9]*\)$$/\1/p' include/carnet.h)
+SOMAJOR := $(call carnet_version_part,MAJOR)
+VERSION := $(SOMAJOR).$(call carnet_version_part,MINOR).$(call carnet_version_part,PATCH)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+$(error include/carnet.h: no CARNET_VERSION_MAJOR, _MINOR and _PATCH found (got '$(VERSION)'))
+endif
 # What the library's objects use (carnet.pc's Requires.private), and what
 # only the PDF extractor, a program of its own, uses.
 LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0 libcrypto
@@ -168,6 +175,34 @@ $(PDFTEXT): $(BUILD)/indexer/carnet-pdftext.o
 	$(SAY) LD $@
 	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PDFTEXT_LIBS)
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
+
+# Test hooks (CARNET_CRASH_AT in the writer, CARNET_PDF_TEST in the PDF
+# extractor) exist only in code built with -DCARNET_TESTING: the objects
+# that hold them are compiled a second time into $(BUILD)/testing/, and
+# linked into testing copies of carnet-index and carnet-pdftext that the
+# tests of the hooks run. make install installs the normal ones.
+HOOK_OBJS := $(BUILD)/indexer/writer.o
+TESTING_LIB := $(BUILD)/testing/libcarnet.a
+TESTING_PROGS := $(BUILD)/testing/carnet-index $(BUILD)/testing/carnet-pdftext
+$(BUILD)/testing/indexer/%.o: EXTRA_INC := -Iindexer
+$(BUILD)/testing/indexer/carnet-pdftext.o: EXTRA_INC := -Iindexer $(PDFTEXT_CFLAGS)
+$(BUILD)/testing/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(SAY) CC "$< (testing)"
+	$(Q)$(CC) $(FINAL_CFLAGS) $(EXTRA_INC) -DCARNET_TESTING -c $< -o $@
+$(TESTING_LIB): $(filter-out $(HOOK_OBJS),$(LIB_OBJS)) $(HOOK_OBJS:$(BUILD)/%=$(BUILD)/testing/%)
+	@rm -f $@
+	$(SAY) AR $@
+	$(Q)ar rcs $@ $^
+$(BUILD)/testing/carnet-index: $(INDEX_PROG_OBJS) $(TESTING_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+$(BUILD)/testing/carnet-pdftext: $(BUILD)/testing/indexer/carnet-pdftext.o
+	$(SAY) LD $@
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PDFTEXT_LIBS)
+testing: $(TESTING_PROGS)
+# the suites that run them
+$(BUILD)/tests/test_nightly $(BUILD)/tests/test_read_pdf: | $(TESTING_PROGS)
 $(BUILD)/fuzz/%.o: EXTRA_INC := -Iindexer
 
 $(BUILD)/%.o: %.c
@@ -237,7 +272,8 @@ headercheck:
 	@cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
 	$(Q)$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
 
-check: all headercheck installcheck mancheck opscheck replay $(TESTS) bench-progs eval-progs
+check: all headercheck installcheck mancheck opscheck replay $(TESTS) $(TESTING_PROGS) \
+	bench-progs eval-progs
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
 
 # The house rules HACKING.md states: what may include what
@@ -279,10 +315,10 @@ demo: all
 # Man pages, from scdoc sources (man/*.scd).
 MANPAGES := $(BUILD)/man/carnet-index.1 $(BUILD)/man/carnet-query.1 $(BUILD)/man/carnet.3
 man: $(MANPAGES)
-$(BUILD)/man/%: man/%.scd
+$(BUILD)/man/%: man/%.scd include/carnet.h
 	@mkdir -p $(dir $@)
 	$(SAY) SCDOC $<
-	$(Q)scdoc < $< > $@.tmp && mv -f $@.tmp $@
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< | scdoc > $@.tmp && mv -f $@.tmp $@
 
 # Every page formats without a warning (groff), and passes mandoc's lint
 # when mandoc is installed (tools/deps.sh installs it); scdoc starts every
@@ -340,7 +376,8 @@ install: all man ops
 	install -m 644 include/carnet.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 755 $(PDFTEXT) $(DESTDIR)$(LIBEXECDIR)/
-	install -m 644 $(DATAFILES:%=core/data/%) $(DESTDIR)$(DATADIR)/
+	install -m 644 query/authorisations.tsv $(patsubst %,core/data/%,$(filter-out authorisations.tsv,$(DATAFILES))) \
+		$(DESTDIR)$(DATADIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@REQUIRES@|$(LIB_PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc
@@ -358,7 +395,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all check lint demo install uninstall installcheck clean headercheck replay fuzz fuzzers \
-	stress man mancheck ops opscheck FORCE
+	stress man mancheck ops opscheck testing FORCE
 
 # Benchmarks (make bench) and the relevance evaluation (make eval) add
 # their targets from fragments in bench/.

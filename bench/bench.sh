@@ -171,7 +171,7 @@ sync1_w=$(wall sync1)
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for r in "add1:carnet add --jobs 1:$add1_w" "add2:carnet add --jobs 2:$add1_w" \
 		 "sync1:carnet sync --jobs 1:$sync1_w" "sync2:carnet sync --jobs 2:$sync1_w" \
-		 "fts5:SQLite FTS5:" "xapian:plain Xapian (shim):"; do
+		 "fts5:SQLite FTS5:" "xapian:plain Xapian:"; do
 		n=${r%%:*} rest=${r#*:} label=${rest%%:*} base=${rest#*:}
 		w=$(wall "$n")
 		j1=-

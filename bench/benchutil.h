@@ -44,13 +44,13 @@ static inline bench_query *bench_load_queries(const char *path, size_t *count)
 		exit(1);
 	}
 	size_t cap = 1024, n = 0;
-	bench_query *q = malloc(cap * sizeof *q);
+	bench_query *q = (bench_query *)malloc(cap * sizeof *q);
 	char line[1024];
 	while (q && fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (n == cap) {
 			cap *= 2;
-			bench_query *nq = realloc(q, cap * sizeof *q);
+			bench_query *nq = (bench_query *)realloc(q, cap * sizeof *q);
 			if (!nq) {
 				free(q);
 				q = NULL;
@@ -96,7 +96,7 @@ static inline void bench_stats_add(bench_stats *s, double ms, size_t hits)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 256;
-		double *p = realloc(s->ms, s->cap * sizeof *p);
+		double *p = (double *)realloc(s->ms, s->cap * sizeof *p);
 		if (!p) {
 			fputs("out of memory\n", stderr);
 			exit(1);

@@ -39,11 +39,6 @@ const char *carnet_strerror(int code)
 	}
 }
 
-void carnet_free(void *ptr)
-{
-	free(ptr);
-}
-
 static void vfill(carnet_error *err, int code, int origin, int sys_code,
 		  const char *fmt, va_list ap) CARNET_PRINTF(5, 0);
 

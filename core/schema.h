@@ -21,13 +21,11 @@
 /* Text prefix for the title (also indexed without prefix, weighted). */
 #define CARNET_PREFIX_TITLE "S"
 
-/* Value slots. */
+/* Value slots. Slots 2, 3 and 4 (type, specialty, document id) were
+ * written up to index format 3 and never read: they are free. */
 enum carnet_slot {
-	CARNET_SLOT_DATE = 0,     /* "YYYYMMDD", sorts as a string */
-	CARNET_SLOT_SET = 1,      /* set id (collapse key) */
-	CARNET_SLOT_TYPE = 2,     /* type code */
-	CARNET_SLOT_SPECIALTY = 3,/* author specialty code */
-	CARNET_SLOT_ID = 4,       /* document id, for deterministic ties */
+	CARNET_SLOT_DATE = 0,     /* "YYYYMMDD", sorts as a string: the date range */
+	CARNET_SLOT_SET = 1,      /* set id: the whole-sets rule, the hit check */
 	CARNET_SLOT_RANK = 5,     /* what ranking reads of every candidate, in one
 				     value: date, type, specialty, id and content
 				     vector, separated by CARNET_RANK_SEP */
@@ -50,6 +48,10 @@ enum carnet_slot {
 
 /* Longest id or code accepted in a term (Xapian's term limit is 245 bytes). */
 #define CARNET_ID_MAX 128
+
+/* Most shards a Xapian database of an index is split into (a new one gets
+ * one per core, up to this). */
+#define CARNET_SHARDS_MAX 8
 
 /* Name of the file in an index home that names the live generation. */
 #define CARNET_CURRENT_FILE "CURRENT"

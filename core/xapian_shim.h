@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xapian_shim.h - a small C API over Xapian (the only C++ in carnet).
  * Two groups: a writer for the indexer, a reader for queries. Every entry
- * point catches all C++ exceptions and reports them as a carnet_error. */
+ * point catches all C++ exceptions and reports them as a carnet_error.
+ * Written in core/xapian_shim.cc (errors, words, stems),
+ * xapian_prepare.cc (documents), xapian_writer.cc and xapian_reader.cc. */
 #ifndef CARNET_CORE_XAPIAN_SHIM_H
 #define CARNET_CORE_XAPIAN_SHIM_H
 
@@ -60,11 +62,9 @@ typedef struct carnet_xkey {
 
 /* Build the Xapian document for d (terms, values, text, record) without a
  * database: safe to call from several threads at once, each with its own
- * documents. Freed with carnet_xap_prepared_free, or by put_prepared. */
-int carnet_xap_prepare(carnet_xprepared **out, const carnet_xdoc *d,
-		       carnet_error *err) CARNET_NOEXCEPT;
-/* The same, polling stop (if not NULL) between pieces of long texts: when
- * it returns non-zero, nothing is built and CARNET_E_INVALID returned. */
+ * documents. Freed with carnet_xap_prepared_free, or by put_prepared.
+ * stop (if not NULL) is polled between pieces of long texts: when it
+ * returns non-zero, nothing is built and CARNET_E_INVALID returned. */
 int carnet_xap_prepare_until(carnet_xprepared **out, const carnet_xdoc *d, int (*stop)(void),
 			     carnet_error *err) CARNET_NOEXCEPT;
 /* Add (on != 0) or remove a boolean term on a prepared document. */
@@ -88,22 +88,17 @@ int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkeyset *ks, int
 int carnet_xap_prepared_value(carnet_xprepared *p, unsigned slot, const char *value,
 			      size_t len, carnet_error *err) CARNET_NOEXCEPT;
 
-/* Open or create the database at path for writing and check its format
- * (metadata "carnet.format"). LOCKED if another writer holds it. */
-int carnet_xap_writer_open(carnet_xwriter **out, const char *path,
-			   carnet_error *err) CARNET_NOEXCEPT;
-/* Open or create a writer over shards: PATH, PATH.1, ... PATH.(n-1). A
- * new database gets `shards` of them; an existing one keeps what it has.
- * Each document lives in the shard its id term hashes to. */
+/* Open or create a writer over shards: PATH, PATH.1, ... PATH.(n-1), and
+ * check their format (metadata "carnet.format"). A new database gets
+ * `shards` of them (at most CARNET_SHARDS_MAX); an existing one keeps what
+ * it has. Each document lives in the shard its id term hashes to. LOCKED
+ * if another writer holds it. */
 int carnet_xap_writer_open_shards(carnet_xwriter **out, const char *path,
 				  unsigned shards, carnet_error *err) CARNET_NOEXCEPT;
 /* Put documents and commit on one thread per shard (on != 0), or on the
  * calling thread. Waits for the work queued so far; returns the first
  * error a shard thread met. */
 int carnet_xap_writer_threads(carnet_xwriter *w, int on, carnet_error *err) CARNET_NOEXCEPT;
-/* Add the document, replacing any with the same id term. */
-int carnet_xap_writer_put(carnet_xwriter *w, const carnet_xdoc *d,
-			  carnet_error *err) CARNET_NOEXCEPT;
 /* Add a prepared document (replacing any with the same id term); p is
  * consumed whatever the outcome. With threads on, the document is queued:
  * an error comes back from a later call (at the latest, commit). */
@@ -132,16 +127,12 @@ int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCE
 int carnet_xap_writer_each_term(carnet_xwriter *w, const char *prefix,
 				int (*cb)(const char *term, size_t len, void *payload),
 				void *payload, carnet_error *err) CARNET_NOEXCEPT;
-/* Number of documents, including uncommitted changes. */
-int carnet_xap_writer_doccount(carnet_xwriter *w, unsigned long *out,
-			       carnet_error *err) CARNET_NOEXCEPT;
 /* Close, discarding uncommitted changes. NULL is allowed. */
 void carnet_xap_writer_free(carnet_xwriter *w) CARNET_NOEXCEPT;
 
 /* ---- reader ---- */
 
 typedef struct carnet_xreader carnet_xreader;
-typedef struct carnet_xhits carnet_xhits;
 
 /* Terms of which a hit must have at least one. */
 typedef struct carnet_xgroup {
@@ -149,9 +140,8 @@ typedef struct carnet_xgroup {
 	size_t count; /* 0 means: no hit passes */
 } carnet_xgroup;
 
+/* The filter of a request: which documents are the record searched. */
 typedef struct carnet_xsearch {
-	const char *words;          /* folded words, or NULL for browse mode */
-	const char *stem_language;  /* e.g. "french" */
 	const char *const *must;    /* every hit has all of these terms */
 	size_t must_count;
 	const carnet_xgroup *any;   /* and, for each group, at least one of its terms */
@@ -171,8 +161,6 @@ typedef struct carnet_xsearch {
 	size_t access_from;
 	const char *latest;         /* the record's newest-version term
 				       (CARNET_PREFIX_LATEST + patient key) */
-	unsigned offset;
-	unsigned limit;
 } carnet_xsearch;
 
 /* Open the database at path for reading and check its format. */
@@ -183,11 +171,6 @@ int carnet_xap_reader_get_metadata(carnet_xreader *r, const char *key, char **ou
 				   carnet_error *err) CARNET_NOEXCEPT;
 /* See the latest committed state. */
 int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCEPT;
-/* Run a search: words (if any) ranked by BM25, ties and browse mode by date
- * (newest first) then id; always filtered by every `must` term.
- * MODIFIED means: reopen and retry. */
-int carnet_xap_reader_search(carnet_xreader *r, const carnet_xsearch *s,
-			     carnet_xhits **out, carnet_error *err) CARNET_NOEXCEPT;
 /* Number of documents in the database. */
 int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT;
@@ -234,8 +217,8 @@ typedef struct carnet_xrank {
 typedef int (*carnet_xcand_cb)(unsigned docid, double text, const char *rank,
 			       size_t len, void *payload);
 
-/* Run the search s (its filter; s->words, offset and limit are ignored)
- * with the words of rk, calling cb for every candidate.
+/* Run the search s (its filter; at least one must term) with the words
+ * of rk, calling cb for every candidate.
  * MODIFIED means: reopen and retry. */
 int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 				 const carnet_xrank *rk, carnet_xcand_cb cb,
@@ -266,15 +249,6 @@ int carnet_xap_words(const char *text, size_t len,
  * into out (NUL-terminated, cut to size). Returns CARNET_OK or an error. */
 int carnet_xap_stem(const char *language, const char *word, char *out,
 		    size_t size, carnet_error *err) CARNET_NOEXCEPT;
-
-size_t carnet_xap_hits_count(const carnet_xhits *h) CARNET_NOEXCEPT;
-unsigned long carnet_xap_hits_total(const carnet_xhits *h) CARNET_NOEXCEPT;
-/* Weight of hit i, 0..1 relative to the best hit (0 in browse mode). */
-double carnet_xap_hits_score(const carnet_xhits *h, size_t i) CARNET_NOEXCEPT;
-/* Stored record of hit i; borrowed until carnet_xap_hits_free. */
-const char *carnet_xap_hits_data(const carnet_xhits *h, size_t i,
-				 size_t *len_out) CARNET_NOEXCEPT;
-void carnet_xap_hits_free(carnet_xhits *h) CARNET_NOEXCEPT;
 
 #ifdef __cplusplus
 }

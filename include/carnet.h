@@ -64,10 +64,16 @@ extern "C" {
 
 /* ---- Versions ---------------------------------------------------------- */
 
+/* The one place the version is written: the Makefile reads these three
+ * lines (the shared library's name, carnet.pc, the CLIs' --version). */
 #define CARNET_VERSION_MAJOR 0
 #define CARNET_VERSION_MINOR 1
 #define CARNET_VERSION_PATCH 0
-#define CARNET_VERSION_STRING "0.1.0"
+#define CARNET_STRINGIFY_(x) #x
+#define CARNET_STRINGIFY(x) CARNET_STRINGIFY_(x)
+#define CARNET_VERSION_STRING                                                  \
+	CARNET_STRINGIFY(CARNET_VERSION_MAJOR) "." CARNET_STRINGIFY(           \
+		CARNET_VERSION_MINOR) "." CARNET_STRINGIFY(CARNET_VERSION_PATCH)
 #define CARNET_VERSION_NUMBER                                                  \
 	(CARNET_VERSION_MAJOR * 10000 + CARNET_VERSION_MINOR * 100 +           \
 	 CARNET_VERSION_PATCH)
@@ -77,8 +83,10 @@ extern "C" {
  * 2: ranking values, content vectors, the record in its own value and the
  * raw text as document data, shards; an index of format 1 is rebuilt.
  * 3: patients keyed by core/patient.c (INS check keys, test INS apart),
- * the newest-version term per patient; an index of format 2 is rebuilt. */
-#define CARNET_INDEX_FORMAT 3
+ * the newest-version term per patient; an index of format 2 is rebuilt.
+ * 4: the value slots nothing read (type, specialty, id) are no longer
+ * written; an index of format 3 is rebuilt. */
+#define CARNET_INDEX_FORMAT 4
 
 /**
  * Version of the library actually linked, for detecting a header/library
@@ -135,9 +143,6 @@ typedef struct carnet_error {
 
 /** A static description of a status code; never NULL. */
 CARNET_API const char *carnet_strerror(int code);
-
-/** Release memory the library allocated for the caller. NULL is allowed. */
-CARNET_API void carnet_free(void *ptr);
 
 /* ---- Reading an index -------------------------------------------------- */
 
@@ -218,8 +223,8 @@ typedef enum carnet_role {
 /** Request flags (OR-able). */
 #define CARNET_REQUEST_ALL_VERSIONS (1u << 0) /* every version, not only the newest */
 #define CARNET_REQUEST_EMERGENCY (1u << 1)    /* "bris de glace" access, always logged */
-#define CARNET_REQUEST_EXPLAIN (1u << 2)      /* kept for compatibility: score parts
-						 are always available */
+/* (1u << 2) is reserved, never reused: it was CARNET_REQUEST_EXPLAIN, which
+ * did nothing (score parts are always available) and is ignored. */
 #define CARNET_REQUEST_NO_SNIPPETS (1u << 3)  /* do not make snippets */
 
 /** Longest words string carnet_index_search accepts, in bytes. */

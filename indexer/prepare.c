@@ -409,18 +409,12 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 {
 	char date[9];
 	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
-	carnet_xvalue values[6];
+	carnet_xvalue values[3];
 	/* the record in its own value, the text as the document data:
 	 * Xapian compresses the data, and a hit reads the record alone */
 	size_t nvalues = 0;
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_DATE, date, 8 };
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SET, d->set_id, strlen(d->set_id) };
-	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_ID, d->id, strlen(d->id) };
-	if (d->type)
-		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_TYPE, d->type, strlen(d->type) };
-	if (d->author_specialty)
-		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SPECIALTY, d->author_specialty,
-						     strlen(d->author_specialty) };
 
 	char id_term[CARNET_ID_MAX + 8];
 	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);

@@ -99,7 +99,7 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 	snprintf(w->registry_path, sizeof w->registry_path, "%s", reg);
 	/* a new index is written in one shard per core, in parallel */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned shards = cores < 1 ? 1 : cores > 8 ? 8 : (unsigned)cores;
+	unsigned shards = cores < 1 ? 1 : cores > CARNET_SHARDS_MAX ? CARNET_SHARDS_MAX : (unsigned)cores;
 	if ((rc = carnet_xap_writer_open_shards(&w->xw, db, shards, err)) ||
 	    (rc = carnet_registry__open(&w->reg, reg, 1, err)) ||
 	    (rc = profile_codes(w, err)) ||
@@ -277,12 +277,14 @@ int carnet_writer_commit(carnet_writer *w, carnet_error *err)
 		carnet_registry__rollback(w->reg);
 		return rc;
 	}
+#ifdef CARNET_TESTING
 	/* Crash point for the crash-consistency tests: the process dies in the
-	 * one window where the index is ahead of the registry. Only an
-	 * environment variable set on purpose reaches it. */
+	 * one window where the index is ahead of the registry. Only in test
+	 * builds (build/testing/), never in what make install installs. */
 	const char *crash = getenv("CARNET_CRASH_AT");
 	if (crash && strcmp(crash, "between-index-and-registry-commits") == 0)
 		_exit(99);
+#endif
 	rc = carnet_registry__commit(w->reg, err);
 	if (rc)
 		w->disagree = 1; /* left for the next writer's recovery */

@@ -560,7 +560,7 @@ static int parse_options(options *o, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'j': o->json = 1; break;
-		case 'x': o->explain = 1; req->flags |= CARNET_REQUEST_EXPLAIN; break;
+		case 'x': o->explain = 1; break;
 		case 'f': o->facets = 1; break;
 		case 'A':
 			if (add_code(o->specs, &req->author_specialties_count, optarg,

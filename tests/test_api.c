@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_api.c - the public header's promises: versions, status strings,
- * NULL-safe releases, and the request initialiser. */
+ * NULL-safe releases, the request initialiser and its flags. */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "carnet.h"
+#include "helpers.h"
 
 Test(api, run_time_version_matches_the_header)
 {
@@ -39,7 +41,6 @@ Test(api, releasing_null_is_harmless)
 	carnet_index_close(NULL);
 	carnet_writer_close(NULL);
 	carnet_results_free(NULL);
-	carnet_free(NULL);
 	cr_assert_eq(carnet_results_count(NULL), 0);
 	cr_assert_null(carnet_results_field(NULL, 0, CARNET_FIELD_ID));
 }
@@ -91,4 +92,46 @@ Test(api, request_init_respects_an_older_callers_size)
 	cr_assert_eq(carnet_request_init((carnet_request *)(void *)bytes, v1 - 1),
 		     CARNET_E_INVALID);
 	cr_assert_eq(carnet_request_init(NULL, sizeof r), CARNET_E_INVALID);
+}
+
+Test(api, version_string_is_made_of_the_three_numbers)
+{
+	char want[32];
+	snprintf(want, sizeof want, "%d.%d.%d", CARNET_VERSION_MAJOR, CARNET_VERSION_MINOR,
+		 CARNET_VERSION_PATCH);
+	cr_assert_str_eq(CARNET_VERSION_STRING, want);
+}
+
+/* The ids and scores of a search of the sample, as one string. */
+static void search_sample(const char *home, unsigned flags, char *out, size_t size)
+{
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "158047511203495";
+	req.profession = "10";
+	req.specialty = "SM04";
+	req.words = "hemoglobine";
+	req.flags = flags;
+	carnet_results *res;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	size_t n = carnet_results_count(res), at = 0;
+	cr_assert_gt(n, 0);
+	for (size_t i = 0; i < n && at < size; i++)
+		at += (size_t)snprintf(out + at, size - at, "%s=%.6f ",
+				       carnet_results_field(res, i, CARNET_FIELD_ID),
+				       carnet_results_score(res, i));
+	carnet_results_free(res);
+	carnet_index_close(idx);
+}
+
+Test(api, the_reserved_flag_bit_of_the_old_explain_flag_changes_nothing, .fini = th_cleanup)
+{
+	const char *home = th_path("%s/idx", th_tmpdir());
+	cr_assert_gt(th_index_dir(home, th_sample()), 10);
+	char plain[4096], old[4096];
+	search_sample(home, 0, plain, sizeof plain);
+	search_sample(home, 1u << 2, old, sizeof old);
+	cr_assert_str_eq(old, plain);
 }

@@ -812,7 +812,7 @@ static void forge(const char *term_patient, const char *id, const char *record, 
 	cr_assert_eq(carnet_home__current(gen, sizeof gen, home, &err), CARNET_OK, "%s", err.message);
 	snprintf(xdir, sizeof xdir, "%s/xapian", gen);
 	carnet_xwriter *w;
-	cr_assert_eq(carnet_xap_writer_open(&w, xdir, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, xdir, 1, &err), CARNET_OK, "%s", err.message);
 	char idt[64], pt[64], lt[64], rank[128];
 	snprintf(idt, sizeof idt, CARNET_PREFIX_ID "%s", id);
 	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", term_patient);
@@ -822,13 +822,14 @@ static void forge(const char *term_patient, const char *id, const char *record, 
 	const char *terms[] = { pt, lt };
 	carnet_xvalue values[] = { { CARNET_SLOT_DATE, "20250601", 8 },
 				   { CARNET_SLOT_SET, id, strlen(id) },
-				   { CARNET_SLOT_ID, id, strlen(id) },
 				   { CARNET_SLOT_RANK, rank, (size_t)rn },
 				   { CARNET_SLOT_RECORD, record, len } };
 	const char *text = "compte rendu falsifie";
 	carnet_xtext texts[] = { { text, strlen(text), 1, "" } };
-	carnet_xdoc d = { idt, terms, 2, values, 5, texts, 1, text, strlen(text), "french" };
-	cr_assert_eq(carnet_xap_writer_put(w, &d, &err), CARNET_OK, "%s", err.message);
+	carnet_xdoc d = { idt, terms, 2, values, 4, texts, 1, text, strlen(text), "french" };
+	carnet_xprepared *p;
+	cr_assert_eq(carnet_xap_prepare_until(&p, &d, NULL, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, p, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
 	carnet_xap_writer_free(w);
 }

@@ -151,7 +151,7 @@ Test(rank, a_hit_says_why_it_is_there_and_the_parts_add_up)
 	size_t checked = 0;
 	for (size_t w = 0; w < 4; w++)
 		for (size_t s = 0; s < 4; s++) {
-			carnet_results *res = ask("P", specs[s], words[w], CARNET_REQUEST_EXPLAIN, 20);
+			carnet_results *res = ask("P", specs[s], words[w], 0, 20);
 			for (size_t i = 0; i < carnet_results_count(res); i++) {
 				double t = carnet_results_part(res, i, CARNET_PART_TEXT);
 				double a = carnet_results_part(res, i, CARNET_PART_SPECIALTY);
@@ -484,7 +484,7 @@ Test(rank, the_ranking_can_be_changed_by_file_and_by_call)
 		     "# only the words count here\nweight.text = 1\nweight.specialty = 0\n"
 		     "weight.recency = 0\n");
 	open_idx();
-	carnet_results *res = ask("P", "SM04", "cholestérol", CARNET_REQUEST_EXPLAIN, 20);
+	carnet_results *res = ask("P", "SM04", "cholestérol", 0, 20);
 	cr_assert_eq(carnet_results_count(res), 2);
 	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "OLD");
 	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_RECENCY), 0.0);
@@ -614,7 +614,7 @@ Test(rank, words_about_another_field_bring_that_fields_documents_up)
 	    "Fond d'œil : rétinopathie diabétique non proliférante minime. OCT maculaire "
 	    "normal. Acuité visuelle 10/10.\n", "");
 	open_idx();
-	carnet_results *res = ask("P", "SM54", "fond d'oeil", CARNET_REQUEST_EXPLAIN, 20);
+	carnet_results *res = ask("P", "SM54", "fond d'oeil", 0, 20);
 	cr_assert_eq(carnet_results_count(res), 3);
 	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "OPH");
 	cr_assert_gt(carnet_results_part(res, 0, CARNET_PART_AFFINITY_TOPIC), 0.8);

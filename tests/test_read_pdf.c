@@ -36,6 +36,13 @@ static void use_built_extractor(void)
 
 TestSuite(pdf, .init = use_built_extractor);
 
+/* The testing copy of the extractor (make testing), the only one with the
+ * CARNET_PDF_TEST hooks; the suite's processes are each one test. */
+static void use_testing_extractor(void)
+{
+	setenv("CARNET_PDFTEXT", th_path("%s/testing/carnet-pdftext", th_build()), 1);
+}
+
 /* An HL7 example PDF, vendored in corpora/ (CC0). */
 static const char *shared_pdf(void)
 {
@@ -102,6 +109,7 @@ Test(pdf, a_crashing_parser_costs_only_its_input)
 {
 	size_t len;
 	char *data = th_slurp(shared_pdf(), &len);
+	use_testing_extractor();
 	setenv("CARNET_PDF_TEST", "crash", 1);
 	carnet_error err;
 	cr_assert_eq(reject(data, len, "crash.pdf", &err), CARNET_E_INVALID);
@@ -120,6 +128,7 @@ Test(pdf, a_hanging_parser_is_stopped_at_the_time_limit, .timeout = 30)
 	size_t len;
 	char *data = th_slurp(shared_pdf(), &len);
 	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, 1, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
+	use_testing_extractor();
 	setenv("CARNET_PDF_TEST", "hang", 1);
 	carnet_buf out = CARNET_BUF_INIT;
 	carnet_error err;

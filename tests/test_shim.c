@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "helpers.h"
+#include "home.h"
 #include "schema.h"
 #include "xapian_shim.h"
 
@@ -22,61 +23,128 @@ static void init(void)
 
 TestSuite(shim, .init = init, .fini = th_cleanup);
 
+/* Put a document of patient in set, with the newest-version term. */
+static void put_set(carnet_xwriter *w, const char *id, const char *set, const char *patient,
+		    const char *date, const char *text, const char *extra_term)
+{
+	char idt[64], pt[64], lt[64], st[64];
+	snprintf(idt, sizeof idt, "Q%s", id);
+	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
+	snprintf(lt, sizeof lt, CARNET_PREFIX_LATEST "%s", patient);
+	snprintf(st, sizeof st, CARNET_PREFIX_SET "%s", set);
+	const char *terms[] = { pt, lt, st, extra_term };
+	carnet_xvalue values[] = { { CARNET_SLOT_DATE, date, 8 },
+				   { CARNET_SLOT_SET, set, strlen(set) } };
+	carnet_xtext texts[] = { { text, strlen(text), 1, "" } };
+	carnet_xdoc d = { idt, terms, extra_term ? 4 : 3, values, 2, texts, 1, id, strlen(id),
+			  "french" };
+	carnet_xprepared *p;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_prepare_until(&p, &d, NULL, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, p, &err), CARNET_OK, "%s", err.message);
+}
+
 static void put(carnet_xwriter *w, const char *id, const char *patient,
 		const char *date, const char *text)
 {
-	char idt[64], pt[64];
-	snprintf(idt, sizeof idt, "Q%s", id);
-	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
-	const char *terms[] = { pt, CARNET_PREFIX_LATEST "P1" };
-	carnet_xvalue values[] = { { CARNET_SLOT_DATE, date, 8 },
-				   { CARNET_SLOT_ID, id, strlen(id) } };
-	carnet_xtext texts[] = { { text, strlen(text), 1, "" } };
-	carnet_xdoc d = { idt, terms, 2, values, 2, texts, 1, id, strlen(id), "french" };
-	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_put(w, &d, &err), CARNET_OK, "%s", err.message);
+	put_set(w, id, id, patient, date, text, NULL);
 }
 
-static carnet_xhits *find(carnet_xreader *r, const char *patient, const char *words)
+static carnet_xwriter *writer(void)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK, "%s",
+		     err.message);
+	return w;
+}
+
+static carnet_xreader *reader(void)
+{
+	carnet_xreader *r;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK, "%s", err.message);
+	return r;
+}
+
+typedef struct got {
+	carnet_xreader *r;
+	char ids[16][16];
+	double text[16];
+	size_t n;
+} got;
+
+static int on_cand(unsigned docid, double text, const char *rank, size_t len, void *payload)
+{
+	(void)rank;
+	(void)len;
+	got *g = payload;
+	char *data;
+	size_t dl;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_data(g->r, docid, -1, &data, &dl, &err), CARNET_OK);
+	cr_assert_lt(g->n, 16);
+	snprintf(g->ids[g->n], sizeof g->ids[g->n], "%s", data);
+	g->text[g->n++] = text;
+	free(data);
+	return 0;
+}
+
+/* The candidates of the search s for these clauses, as "id id ...", in
+ * the order of the index (docid), their weights in g. */
+static const char *run(got *g, const carnet_xsearch *s, const carnet_xclause *cl, size_t n)
+{
+	carnet_xrank rk = { cl, n, 0.9, 0.4, 0 };
+	g->n = 0;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_candidates(g->r, s, &rk, on_cand, g, &err), CARNET_OK,
+		     "%s", err.message);
+	static char out[256];
+	out[0] = '\0';
+	for (size_t i = 0; i < g->n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? " " : "", g->ids[i]);
+	return out;
+}
+
+/* The candidates of patient's record (every version) for these clauses. */
+static const char *cands(got *g, const char *patient, const carnet_xclause *cl, size_t n)
 {
 	char pt[64];
 	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
-	const char *must[] = { pt, CARNET_PREFIX_LATEST "P1" };
+	const char *must[] = { pt };
 	carnet_xsearch s;
 	memset(&s, 0, sizeof s);
-	s.words = words;
-	s.stem_language = "french";
 	s.must = must;
-	s.must_count = 2;
-	s.limit = 100;
-	carnet_xhits *h;
-	carnet_error err;
-	cr_assert_eq(carnet_xap_reader_search(r, &s, &h, &err), CARNET_OK, "%s", err.message);
-	return h;
+	s.must_count = 1;
+	return run(g, &s, cl, n);
+}
+
+/* The same for one word (NULL: browse, no clause). */
+static const char *word(got *g, const char *patient, const char *w)
+{
+	const char *words[] = { w };
+	carnet_xalt alt = { words, 1 };
+	carnet_xclause one[] = { { CARNET_XSHOULD, 0, &alt, 1 } };
+	return cands(g, patient, one, w ? 1 : 0);
 }
 
 Test(shim, documents_written_and_committed_are_found_for_their_patient_only)
 {
-	carnet_xwriter *w;
+	carnet_xwriter *w = writer();
 	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK, "%s", err.message);
 	put(w, "a", "P1", "20250101", "insuffisance cardiaque");
 	put(w, "b", "P2", "20250102", "insuffisance renale");
 	put(w, "c", "P1", "20250103", "bilan renal");
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
-	carnet_xreader *r;
-	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK, "%s", err.message);
-	carnet_xhits *h = find(r, "P1", "insuffisance");
-	cr_assert_eq(carnet_xap_hits_count(h), 1);
-	cr_assert_str_eq(carnet_xap_hits_data(h, 0, NULL), "a");
-	carnet_xap_hits_free(h);
-	h = find(r, "P1", NULL); /* browse: newest first */
-	cr_assert_eq(carnet_xap_hits_count(h), 2);
-	cr_assert_str_eq(carnet_xap_hits_data(h, 0, NULL), "c");
-	cr_assert_str_eq(carnet_xap_hits_data(h, 1, NULL), "a");
-	cr_assert_null(carnet_xap_hits_data(h, 2, NULL));
-	carnet_xap_hits_free(h);
-	carnet_xap_reader_free(r);
+	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	cr_assert_str_eq(word(&g, "P1", "insuffisance"), "a");
+	cr_assert_gt(g.text[0], 0);
+	cr_assert_str_eq(word(&g, "P2", "insuffisance"), "b");
+	cr_assert_str_eq(word(&g, "P1", NULL), "a c"); /* browse: every one, weight 0 */
+	cr_assert_eq(g.text[0], 0);
+	cr_assert_eq(g.text[1], 0);
+	cr_assert_str_eq(word(&g, "P3", NULL), "");
+	carnet_xap_reader_free(g.r);
 	carnet_xap_writer_free(w);
 }
 
@@ -84,7 +152,7 @@ Test(shim, uncommitted_changes_are_discarded_on_close)
 {
 	carnet_xwriter *w;
 	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK);
 	put(w, "a", "P1", "20250101", "one");
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
 	put(w, "b", "P1", "20250102", "two");
@@ -101,8 +169,8 @@ Test(shim, second_writer_is_refused_with_locked)
 {
 	carnet_xwriter *w, *w2 = (carnet_xwriter *)1;
 	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
-	cr_assert_eq(carnet_xap_writer_open(&w2, dbpath, &err), CARNET_E_LOCKED);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w2, dbpath, 1, &err), CARNET_E_LOCKED);
 	cr_assert_null(w2);
 	cr_assert_eq(err.origin, CARNET_ORIGIN_XAPIAN);
 	cr_assert(strlen(err.message) > 0);
@@ -133,21 +201,25 @@ Test(shim, database_of_another_format_is_refused_with_version)
 {
 	carnet_xwriter *w;
 	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK);
 	cr_assert_eq(carnet_xap_writer_set_metadata(w, "carnet.format", "99", &err), CARNET_OK);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
 	carnet_xap_writer_free(w);
 	carnet_xreader *r;
 	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_E_VERSION);
-	cr_assert(strstr(err.message, "99") != NULL, "%s", err.message);
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_E_VERSION);
+	char want[128];
+	snprintf(want, sizeof want, "index format 99, this library reads format %d",
+		 CARNET_INDEX_FORMAT);
+	cr_assert(strstr(err.message, want) != NULL, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_E_VERSION);
+	cr_assert(strstr(err.message, want) != NULL, "%s", err.message);
 }
 
 Test(shim, set_term_on_a_missing_document_is_not_found)
 {
 	carnet_xwriter *w;
 	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK);
 	cr_assert_eq(carnet_xap_writer_set_term(w, "Qnope", CARNET_PREFIX_LATEST "P1", 1, &err),
 		     CARNET_E_NOTFOUND);
 	carnet_xap_writer_free(w);
@@ -157,18 +229,52 @@ Test(shim, latest_term_can_be_moved_between_versions)
 {
 	carnet_xwriter *w;
 	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK);
 	put(w, "v1", "P1", "20250101", "scanner");
 	put(w, "v2", "P1", "20250102", "scanner");
 	cr_assert_eq(carnet_xap_writer_set_term(w, "Qv1", CARNET_PREFIX_LATEST "P1", 0, &err), CARNET_OK);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
-	carnet_xreader *r;
-	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK);
-	carnet_xhits *h = find(r, "P1", "scanner");
-	cr_assert_eq(carnet_xap_hits_count(h), 1);
-	cr_assert_str_eq(carnet_xap_hits_data(h, 0, NULL), "v2");
-	carnet_xap_hits_free(h);
-	carnet_xap_reader_free(r);
+	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	const char *must[] = { CARNET_PREFIX_PATIENT "P1", CARNET_PREFIX_LATEST "P1" };
+	carnet_xsearch s;
+	memset(&s, 0, sizeof s);
+	s.must = must;
+	s.must_count = 2;
+	cr_assert_str_eq(run(&g, &s, NULL, 0), "v2");
+	cr_assert_str_eq(word(&g, "P1", "scanner"), "v1 v2"); /* every version */
+	carnet_xap_reader_free(g.r);
+	carnet_xap_writer_free(w);
+}
+
+Test(shim, whole_sets_hide_the_older_versions_of_a_set_whose_newest_is_hidden)
+{
+	carnet_xwriter *w = writer();
+	carnet_error err;
+	/* set S: v1 then v2 (newest, confidential); set T: t1 alone */
+	put_set(w, "v1", "S", "P1", "20250101", "scanner", NULL);
+	put_set(w, "v2", "S", "P1", "20250102", "scanner", CARNET_PREFIX_CONF "secret");
+	put_set(w, "t1", "T", "P1", "20250103", "scanner", NULL);
+	cr_assert_eq(carnet_xap_writer_set_term(w, "Qv1", CARNET_PREFIX_LATEST "P1", 0, &err),
+		     CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
+	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	const char *must[] = { CARNET_PREFIX_PATIENT "P1" };
+	const char *hide[] = { CARNET_PREFIX_CONF "secret" };
+	carnet_xsearch s;
+	memset(&s, 0, sizeof s);
+	s.must = must;
+	s.must_count = 1;
+	s.whole_sets = 1;
+	s.latest = CARNET_PREFIX_LATEST "P1";
+	cr_assert_str_eq(run(&g, &s, NULL, 0), "v1 v2 t1");
+	/* v2 hidden: v1, of the same set (its set value), goes with it */
+	s.hide = hide;
+	s.hide_count = 1;
+	cr_assert_str_eq(run(&g, &s, NULL, 0), "t1");
+	/* without the whole-sets rule, only v2 itself is hidden */
+	s.whole_sets = 0;
+	cr_assert_str_eq(run(&g, &s, NULL, 0), "v1 t1");
+	carnet_xap_reader_free(g.r);
 	carnet_xap_writer_free(w);
 }
 
@@ -176,16 +282,17 @@ Test(shim, a_search_without_filter_terms_is_refused)
 {
 	carnet_xwriter *w;
 	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK);
 	carnet_xap_writer_free(w);
 	carnet_xreader *r;
 	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK);
 	carnet_xsearch s;
 	memset(&s, 0, sizeof s);
-	s.limit = 10;
-	carnet_xhits *h;
-	cr_assert_eq(carnet_xap_reader_search(r, &s, &h, &err), CARNET_E_INVALID);
-	cr_assert_null(h);
+	carnet_xrank rk = { NULL, 0, 0.9, 0.4, 0 };
+	got g = { r, { { 0 } }, { 0 }, 0 };
+	cr_assert_eq(carnet_xap_reader_candidates(r, &s, &rk, on_cand, &g, &err), CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "a search needs at least one filter term");
+	cr_assert_eq(g.n, 0);
 	carnet_xap_reader_free(r);
 }
 
@@ -213,8 +320,6 @@ Test(shim, a_sharded_writer_spreads_documents_that_readers_see_as_one)
 	cr_assert_eq(carnet_xap_writer_set_term(w, "Qd09", "XCtest", 1, &err), CARNET_OK, "%s",
 		     err.message);
 	unsigned long n;
-	cr_assert_eq(carnet_xap_writer_doccount(w, &n, &err), CARNET_OK);
-	cr_assert_eq(n, 29);
 	int ids = 0;
 	cr_assert_eq(carnet_xap_writer_each_term(w, "Q", count_term, &ids, &err), CARNET_OK);
 	cr_assert_eq(ids, 29);
@@ -224,77 +329,28 @@ Test(shim, a_sharded_writer_spreads_documents_that_readers_see_as_one)
 	char shard[4200];
 	snprintf(shard, sizeof shard, "%s.2", dbpath);
 	cr_assert_eq(access(shard, F_OK), 0, "no third shard");
-	carnet_xreader *r;
-	cr_assert_eq(carnet_xap_reader_open(&r, dbpath, &err), CARNET_OK, "%s", err.message);
-	cr_assert_eq(carnet_xap_reader_doccount(r, &n, &err), CARNET_OK);
+	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	cr_assert_eq(carnet_xap_reader_doccount(g.r, &n, &err), CARNET_OK);
 	cr_assert_eq(n, 29);
-	carnet_xhits *h = find(r, "P1", "insuffisance");
-	cr_assert_eq(carnet_xap_hits_count(h), 13); /* 15 odd ids, d05 replaced, d07 gone */
-	carnet_xap_hits_free(h);
-	carnet_xap_reader_free(r);
+	/* 15 odd ids, d05 replaced, d07 gone (in docid order, shards
+	 * interleaved) */
+	word(&g, "P1", "insuffisance");
+	cr_assert_eq(g.n, 13);
+	for (size_t i = 0; i < g.n; i++)
+		cr_assert(strcmp(g.ids[i], "d05") != 0 && strcmp(g.ids[i], "d07") != 0, "%s",
+			  g.ids[i]);
+	cr_assert_str_eq(word(&g, "P1", "renal"), "d05");
+	carnet_xap_reader_free(g.r);
 
 	/* reopened, it keeps its shards whatever is asked */
 	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK, "%s", err.message);
-	cr_assert_eq(carnet_xap_writer_doccount(w, &n, &err), CARNET_OK);
-	cr_assert_eq(n, 29);
+	ids = 0;
+	cr_assert_eq(carnet_xap_writer_each_term(w, "Q", count_term, &ids, &err), CARNET_OK);
+	cr_assert_eq(ids, 29);
 	carnet_xap_writer_free(w);
 }
 
 /* --- BM25 within the record --- */
-
-typedef struct got {
-	carnet_xreader *r;
-	char ids[16][16];
-	double text[16];
-	size_t n;
-} got;
-
-static int on_cand(unsigned docid, double text, const char *rank, size_t len, void *payload)
-{
-	(void)rank;
-	(void)len;
-	got *g = payload;
-	char *data;
-	size_t dl;
-	carnet_error err;
-	cr_assert_eq(carnet_xap_reader_data(g->r, docid, -1, &data, &dl, &err), CARNET_OK);
-	cr_assert_lt(g->n, 16);
-	snprintf(g->ids[g->n], sizeof g->ids[g->n], "%s", data);
-	g->text[g->n++] = text;
-	free(data);
-	return 0;
-}
-
-/* The candidates of patient's record for these clauses, as "id id ...",
- * in the order of the index (docid), their weights in g. */
-static const char *cands(got *g, const char *patient, const carnet_xclause *cl, size_t n)
-{
-	char pt[64];
-	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", patient);
-	const char *must[] = { pt };
-	carnet_xsearch s;
-	memset(&s, 0, sizeof s);
-	s.must = must;
-	s.must_count = 1;
-	carnet_xrank rk = { cl, n, 0.9, 0.4, 0 };
-	g->n = 0;
-	carnet_error err;
-	cr_assert_eq(carnet_xap_reader_candidates(g->r, &s, &rk, on_cand, g, &err), CARNET_OK,
-		     "%s", err.message);
-	static char out[256];
-	out[0] = '\0';
-	for (size_t i = 0; i < g->n; i++)
-		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? " " : "", g->ids[i]);
-	return out;
-}
-
-static carnet_xwriter *writer(void)
-{
-	carnet_xwriter *w;
-	carnet_error err;
-	cr_assert_eq(carnet_xap_writer_open(&w, dbpath, &err), CARNET_OK, "%s", err.message);
-	return w;
-}
 
 Test(shim, bm25_counts_the_record_only_and_phrases_and_synonyms_as_one_term)
 {
@@ -355,4 +411,61 @@ Test(shim, bm25_counts_the_record_only_and_phrases_and_synonyms_as_one_term)
 			   "%.17g", g.text[1]);
 	carnet_xap_reader_free(g.r);
 	carnet_xap_writer_free(w);
+}
+
+/* --- what the indexer writes --- */
+
+typedef struct slots {
+	carnet_xreader *r;
+	size_t docs, filled[8];
+} slots;
+
+static int count_slots(unsigned docid, double text, const char *rank, size_t len,
+		       void *payload)
+{
+	(void)text;
+	(void)rank;
+	(void)len;
+	slots *s = payload;
+	s->docs++;
+	for (int slot = 0; slot < 8; slot++) {
+		char *v;
+		size_t vl;
+		carnet_error err;
+		cr_assert_eq(carnet_xap_reader_data(s->r, docid, slot, &v, &vl, &err), CARNET_OK,
+			     "%s", err.message);
+		s->filled[slot] += vl > 0;
+		free(v);
+	}
+	return 0;
+}
+
+Test(shim, the_indexer_writes_only_the_value_slots_that_are_read)
+{
+	char home[4096], gen[4096], xdir[4200];
+	snprintf(home, sizeof home, "%s/home", th_tmpdir());
+	cr_assert_gt(th_index_dir(home, th_sample()), 10);
+	carnet_error err;
+	cr_assert_eq(carnet_home__current(gen, sizeof gen, home, &err), CARNET_OK, "%s", err.message);
+	snprintf(xdir, sizeof xdir, "%s/" CARNET_XAPIAN_DIR, gen);
+	slots s = { NULL, 0, { 0 } };
+	cr_assert_eq(carnet_xap_reader_open(&s.r, xdir, &err), CARNET_OK, "%s", err.message);
+	/* every document of the sample, whatever its patient */
+	const char *must[] = { "" };
+	carnet_xsearch q;
+	memset(&q, 0, sizeof q);
+	q.must = must;
+	q.must_count = 1;
+	carnet_xrank rk = { NULL, 0, 0.9, 0.4, 0 };
+	cr_assert_eq(carnet_xap_reader_candidates(s.r, &q, &rk, count_slots, &s, &err), CARNET_OK,
+		     "%s", err.message);
+	cr_assert_gt(s.docs, 10);
+	cr_assert_eq(s.filled[CARNET_SLOT_DATE], s.docs);
+	cr_assert_eq(s.filled[CARNET_SLOT_SET], s.docs);
+	cr_assert_eq(s.filled[CARNET_SLOT_RANK], s.docs);
+	cr_assert_eq(s.filled[CARNET_SLOT_RECORD], s.docs);
+	/* type, specialty and id (format 3 and older) are no longer written */
+	for (int slot = 2; slot <= 4; slot++)
+		cr_assert_eq(s.filled[slot], 0, "slot %d written", slot);
+	carnet_xap_reader_free(s.r);
 }

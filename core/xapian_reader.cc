@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+// xapian_reader.cc - the reader: a database (and its shards) searched as
+// one, the filter of a request, the candidates with their BM25 weight
+// within the record, stored records and values, the record's vocabulary.
+#include "xapian_common.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <sys/stat.h>
+
+using namespace carnet_xap;
+
+struct carnet_xreader {
+	Xapian::Database db;
+};
+
+namespace {
+
+// The filter every hit must pass: all `must` terms, one of each `any`
+// group, none of `hide` (unless `unhide`), the date range. It is applied
+// to the whole query, so nothing in the words can widen it.
+Xapian::Query build_filter(const carnet_xsearch *s)
+{
+	std::vector<Xapian::Query> must;
+	for (size_t i = 0; i < s->must_count; i++)
+		must.emplace_back(s->must[i]);
+	Xapian::Query filter(Xapian::Query::OP_AND, must.begin(), must.end());
+	for (size_t g = 0; g < s->any_count; g++) {
+		std::vector<Xapian::Query> any;
+		for (size_t i = 0; i < s->any[g].count; i++)
+			any.emplace_back(s->any[g].terms[i]);
+		// an empty group lets nothing through
+		Xapian::Query group = any.empty()
+			? Xapian::Query::MatchNothing
+			: Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end());
+		filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, group);
+	}
+	if (s->hide_count) {
+		std::vector<Xapian::Query> hide;
+		for (size_t i = 0; i < s->hide_count; i++)
+			hide.emplace_back(s->hide[i]);
+		Xapian::Query hidden(Xapian::Query::OP_OR, hide.begin(), hide.end());
+		if (s->unhide)
+			hidden = Xapian::Query(Xapian::Query::OP_AND_NOT, hidden,
+					       Xapian::Query(s->unhide));
+		filter = Xapian::Query(Xapian::Query::OP_AND_NOT, filter, hidden);
+	}
+	if (s->date_from || s->date_to) {
+		Xapian::Query range;
+		if (s->date_from && s->date_to)
+			range = Xapian::Query(Xapian::Query::OP_VALUE_RANGE,
+					      CARNET_SLOT_DATE, s->date_from, s->date_to);
+		else if (s->date_from)
+			range = Xapian::Query(Xapian::Query::OP_VALUE_GE,
+					      CARNET_SLOT_DATE, s->date_from);
+		else
+			range = Xapian::Query(Xapian::Query::OP_VALUE_LE,
+					      CARNET_SLOT_DATE, s->date_to);
+		filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, range);
+	}
+
+	return filter;
+}
+
+// The documents of q, in docid order (at most cap).
+std::vector<Xapian::docid> match_all(Xapian::Database &db, const Xapian::Query &q,
+				     Xapian::doccount cap)
+{
+	Xapian::Enquire enq(db);
+	enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, 0.0));
+	enq.set_weighting_scheme(Xapian::BoolWeight());
+	enq.set_docid_order(Xapian::Enquire::ASCENDING);
+	Xapian::MSet ms = enq.get_mset(0, cap);
+	std::vector<Xapian::docid> ids;
+	ids.reserve(ms.size());
+	for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it)
+		ids.push_back(*it);
+	std::sort(ids.begin(), ids.end());
+	return ids;
+}
+
+// The filter of s with the whole-sets rule (see carnet_xsearch): the sets
+// whose newest version the viewer may not see are taken away.
+Xapian::Query record_filter(Xapian::Database &db, const carnet_xsearch *s)
+{
+	Xapian::Query filter = build_filter(s);
+	if (!s->whole_sets || !s->latest)
+		return filter;
+	carnet_xsearch access = *s;
+	access.any = s->any + (s->access_from < s->any_count ? s->access_from : s->any_count);
+	access.any_count = s->access_from < s->any_count ? s->any_count - s->access_from : 0;
+	access.date_from = access.date_to = nullptr;
+	Xapian::Query latest(s->latest);
+	std::vector<Xapian::Query> must;
+	for (size_t i = 0; i < s->must_count; i++)
+		must.emplace_back(s->must[i]);
+	Xapian::Query newest(Xapian::Query::OP_FILTER,
+			     Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end()),
+			     latest);
+	Xapian::Query hidden(Xapian::Query::OP_AND_NOT, newest,
+			     Xapian::Query(Xapian::Query::OP_FILTER, build_filter(&access),
+					   latest));
+	std::vector<Xapian::Query> sets;
+	for (Xapian::docid did : match_all(db, hidden, db.get_doccount())) {
+		std::string set = db.get_document(did).get_value(CARNET_SLOT_SET);
+		if (!set.empty())
+			sets.emplace_back(CARNET_PREFIX_SET + set);
+	}
+	if (sets.empty())
+		return filter;
+	return Xapian::Query(Xapian::Query::OP_AND_NOT, filter,
+			     Xapian::Query(Xapian::Query::OP_OR, sets.begin(), sets.end()));
+}
+
+// Add to wdf[i] the wdf of term in document rec[i] (rec in docid order),
+// leapfrogging along the term's postings.
+void add_postings(Xapian::Database &db, const std::string &term,
+		  const std::vector<Xapian::docid> &rec, std::vector<Xapian::termcount> &wdf)
+{
+	Xapian::PostingIterator p = db.postlist_begin(term), end = db.postlist_end(term);
+	size_t i = 0, n = rec.size();
+	while (i < n && p != end) {
+		Xapian::docid d = *p;
+		if (d < rec[i]) {
+			p.skip_to(rec[i]);
+		} else if (d > rec[i]) {
+			i = (size_t)(std::lower_bound(rec.begin() + (long)i, rec.end(), d) -
+				     rec.begin());
+		} else {
+			wdf[i] += p.get_wdf();
+			++i;
+			++p;
+		}
+	}
+}
+
+// Add to wdf[i] how much way a of saying a clause occurs in document
+// rec[i]: a word's wdf (its French and English stems, or the word itself
+// when exact or when the record holds neither stem), a phrase's smallest
+// word wdf where the phrase occurs (as Xapian's OP_SYNONYM counts it).
+void add_alt(Xapian::Database &db, const carnet_xalt &a, bool exact,
+	     const std::vector<Xapian::docid> &rec, std::vector<Xapian::termcount> &wdf)
+{
+	size_t n = rec.size();
+	if (a.count == 0)
+		return;
+	if (a.count == 1) {
+		std::string word = a.words[0];
+		std::vector<Xapian::termcount> w(n, 0);
+		if (!exact) {
+			thread_local Xapian::Stem fr("french"), en("english");
+			std::string zfr = "Z" + fr(word), zen = "Z" + en(word);
+			add_postings(db, zfr, rec, w);
+			if (zen != zfr)
+				add_postings(db, zen, rec, w);
+		}
+		if (exact || std::all_of(w.begin(), w.end(),
+					 [](Xapian::termcount c) { return c == 0; }))
+			add_postings(db, word, rec, w); // maybe indexed unstemmed only
+		for (size_t i = 0; i < n; i++)
+			wdf[i] += w[i];
+		return;
+	}
+	// a phrase: the documents with every word, then their positions
+	std::vector<std::vector<Xapian::termcount>> w(a.count, std::vector<Xapian::termcount>(n, 0));
+	for (size_t k = 0; k < a.count; k++)
+		add_postings(db, a.words[k], rec, w[k]);
+	Xapian::termcount window = (Xapian::termcount)(exact ? a.count : a.count + 2);
+	std::vector<std::vector<Xapian::termpos>> pos(a.count);
+	for (size_t i = 0; i < n; i++) {
+		Xapian::termcount least = w[0][i];
+		for (size_t k = 1; k < a.count; k++)
+			least = std::min(least, w[k][i]);
+		if (least == 0)
+			continue;
+		for (size_t k = 0; k < a.count; k++)
+			pos[k].assign(db.positionlist_begin(rec[i], a.words[k]),
+				      db.positionlist_end(rec[i], a.words[k]));
+		if (phrase_at(pos, window))
+			wdf[i] += least;
+	}
+}
+
+// BM25 of the words of rk over the record rec, with N, the document
+// frequencies and the average length counted within rec: score[i] for
+// rec[i], or -1 when it does not match the words.
+void record_bm25(Xapian::Database &db, const carnet_xrank *rk,
+		 const std::vector<Xapian::docid> &rec, std::vector<double> &score)
+{
+	size_t n = rec.size();
+	score.assign(n, 0.0);
+	bool positive = false;
+	for (size_t c = 0; c < rk->clauses_count; c++)
+		positive |= rk->clauses[c].mode != CARNET_XMUST_NOT;
+	if (n == 0 || rk->clauses_count == 0)
+		return;
+	// document lengths, along the all-documents list
+	std::vector<Xapian::termcount> len(n, 0);
+	unsigned long long total = 0;
+	{
+		Xapian::PostingIterator p = db.postlist_begin("");
+		for (size_t i = 0; positive && i < n; i++) {
+			p.skip_to(rec[i]);
+			if (p == db.postlist_end("") || *p != rec[i])
+				continue;
+			len[i] = p.get_doclength();
+			total += len[i];
+		}
+	}
+	double avg = total ? (double)total / (double)n : 1.0;
+	double k1 = rk->bm25_k1, b = rk->bm25_b;
+	std::vector<unsigned char> must(n, 1), should(n, 0), excluded(n, 0);
+	bool any_must = false;
+	std::vector<Xapian::termcount> wdf(n);
+	for (size_t c = 0; c < rk->clauses_count; c++) {
+		const carnet_xclause &cl = rk->clauses[c];
+		std::fill(wdf.begin(), wdf.end(), 0);
+		for (size_t a = 0; a < cl.alts_count; a++)
+			add_alt(db, cl.alts[a], cl.exact != 0, rec, wdf);
+		if (cl.mode == CARNET_XMUST_NOT) {
+			for (size_t i = 0; i < n; i++)
+				excluded[i] |= wdf[i] != 0;
+			continue;
+		}
+		if (cl.mode == CARNET_XMUST)
+			any_must = true;
+		size_t df = 0;
+		for (size_t i = 0; i < n; i++)
+			df += wdf[i] != 0;
+		// Xapian's BM25 idf, with its floor for terms in most documents
+		double tw = ((double)n - (double)df + 0.5) / ((double)df + 0.5);
+		if (tw < 2)
+			tw = tw * 0.5 + 1;
+		double idf = std::log(tw);
+		for (size_t i = 0; i < n; i++) {
+			if (wdf[i] == 0) {
+				if (cl.mode == CARNET_XMUST)
+					must[i] = 0;
+				continue;
+			}
+			should[i] = 1;
+			double norm = std::max((double)len[i] / avg, 0.5);
+			double f = (double)wdf[i];
+			score[i] += idf * (k1 + 1) * f / (k1 * ((1 - b) + b * norm) + f);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool match = !positive || (any_must ? must[i] != 0 : should[i] != 0);
+		if (!match || excluded[i])
+			score[i] = -1;
+	}
+}
+
+} // namespace
+
+extern "C" {
+
+int carnet_xap_reader_open(carnet_xreader **out, const char *path,
+			   carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	carnet_xreader *r = nullptr;
+	try {
+		r = new carnet_xreader;
+		r->db = Xapian::Database(path);
+		// a sharded index: PATH.1, PATH.2, ... searched as one
+		struct stat st;
+		for (unsigned k = 1;; k++) {
+			std::string shard = shard_path(path, k);
+			if (stat(shard.c_str(), &st) != 0)
+				break;
+			r->db.add_database(Xapian::Database(shard));
+		}
+		int rc = check_format(r->db, nullptr, err);
+		if (rc != CARNET_OK) {
+			delete r;
+			return rc;
+		}
+		*out = r;
+		return CARNET_OK;
+	} catch (...) {
+		delete r;
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		r->db.reopen();
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,
+			       carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		*out = r->db.get_doccount();
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_get_metadata(carnet_xreader *r, const char *key, char **out,
+				   carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	try {
+		return string_out(r->db.get_metadata(key), out, nullptr, err, "reading metadata");
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+void carnet_xap_reader_free(carnet_xreader *r) CARNET_NOEXCEPT
+{
+	delete r; // destructors do not throw
+}
+
+int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
+				 const carnet_xrank *rk, carnet_xcand_cb cb,
+				 void *payload, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		if (s->must_count == 0)
+			return fail(err, CARNET_E_INVALID,
+				    "a search needs at least one filter term");
+		Xapian::doccount all = r->db.get_doccount();
+		Xapian::doccount cap = rk->max_candidates ? (Xapian::doccount)rk->max_candidates : all;
+		if (cap > all)
+			cap = all;
+		// the record: what passes the filter; the words are weighed
+		// against it alone, so that no other record changes its scores
+		std::vector<Xapian::docid> rec = match_all(r->db, record_filter(r->db, s), cap);
+		std::vector<double> text;
+		record_bm25(r->db, rk, rec, text);
+		bool browse = true;
+		for (size_t c = 0; c < rk->clauses_count; c++)
+			browse &= rk->clauses[c].mode == CARNET_XMUST_NOT;
+		// the rank values, read in docid order along the value stream
+		// (much cheaper than one random get_value per document)
+		Xapian::ValueIterator v = r->db.valuestream_begin(CARNET_SLOT_RANK);
+		Xapian::ValueIterator vend = r->db.valuestream_end(CARNET_SLOT_RANK);
+		std::string packed;
+		for (size_t i = 0; i < rec.size(); i++) {
+			if (text[i] < 0)
+				continue;
+			if (v != vend && v.get_docid() < rec[i])
+				v.skip_to(rec[i]);
+			// every document of this format has its rank value
+			if (v != vend && v.get_docid() == rec[i])
+				packed = *v;
+			else
+				packed.clear();
+			int rc = cb(rec[i], browse ? 0.0 : text[i], packed.c_str(), packed.size(),
+				    payload);
+			if (rc)
+				return rc;
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **out,
+			   size_t *len_out, carnet_error *err) CARNET_NOEXCEPT
+{
+	*out = nullptr;
+	*len_out = 0;
+	try {
+		Xapian::Document doc = r->db.get_document(docid);
+		std::string data = slot < 0 ? doc.get_data() : doc.get_value((Xapian::valueno)slot);
+		return string_out(data, out, len_out, err, "reading a document");
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+int carnet_xap_reader_vocabulary(carnet_xreader *r, const carnet_xsearch *s,
+				 size_t max_docs,
+				 int (*cb)(const char *term, size_t len,
+					   unsigned docs, void *payload),
+				 void *payload, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		Xapian::Enquire enq(r->db);
+		enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+					    record_filter(r->db, s), 0.0));
+		enq.set_weighting_scheme(Xapian::BoolWeight());
+		enq.set_docid_order(Xapian::Enquire::ASCENDING);
+		Xapian::MSet ms = enq.get_mset(0, (Xapian::doccount)max_docs);
+		std::unordered_map<std::string, unsigned> vocab;
+		for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
+			Xapian::Document doc = it.get_document();
+			for (Xapian::TermIterator t = doc.termlist_begin();
+			     t != doc.termlist_end(); ++t) {
+				const std::string &term = *t;
+				// prefixed terms start with an upper-case letter
+				if (term.empty() || (term[0] >= 'A' && term[0] <= 'Z'))
+					continue;
+				vocab[term]++;
+			}
+		}
+		for (const auto &v : vocab) {
+			int rc = cb(v.first.c_str(), v.first.size(), v.second, payload);
+			if (rc)
+				return rc;
+		}
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
+}
+
+} // extern "C"
