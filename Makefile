@@ -376,8 +376,7 @@ install: all man ops
 	install -m 644 include/carnet.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 755 $(PDFTEXT) $(DESTDIR)$(LIBEXECDIR)/
-	install -m 644 query/authorisations.tsv $(patsubst %,core/data/%,$(filter-out authorisations.tsv,$(DATAFILES))) \
-		$(DESTDIR)$(DATADIR)/
+	install -m 644 $(DATAFILES:%=core/data/%) $(DESTDIR)$(DATADIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@REQUIRES@|$(LIB_PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc
