@@ -96,8 +96,19 @@ unsigned long long carnet_home__stamp(const char *home)
 	       (unsigned long long)st.st_ctim.tv_nsec;
 }
 
-/* fsync a directory so that a rename in it is durable. */
-static void sync_dir(const char *dir)
+int carnet_home__dir_of(char *dir, size_t size, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *from = slash ? path : ".";
+	size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return -1;
+	memcpy(dir, from, n);
+	dir[n] = '\0';
+	return 0;
+}
+
+void carnet_home__sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -207,7 +218,7 @@ int carnet_home__publish(const char *home, const char *name, carnet_error *err)
 		unlink(tmp);
 		return carnet_error__os(err, CARNET_E_IO, e, "cannot write %s", cur);
 	}
-	sync_dir(home);
+	carnet_home__sync_dir(home);
 	return CARNET_OK;
 }
 
@@ -364,8 +375,9 @@ int carnet_home__read(carnet_buf *out, int *missing_out, const char *dir,
 		}
 		if (carnet_buf__put(out, chunk, n) != 0) {
 			fclose(f);
-			return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-						 "out of memory reading %s", path);
+			char what[CARNET_PATH_MAX + 16];
+			snprintf(what, sizeof what, "reading %s", path);
+			return carnet_error__nomem(err, what);
 		}
 	}
 	int failed = ferror(f);

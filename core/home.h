@@ -24,6 +24,14 @@ const char *carnet_home__resolve(const char *home);
 int carnet_home__path(char *out, size_t size, const char *dir,
 		      const char *name, carnet_error *err);
 
+/* The directory of the file path into dir (size bytes): "." for a bare
+ * name, "/" for a file at the root. 0, or -1 when it does not fit. */
+int carnet_home__dir_of(char *dir, size_t size, const char *path);
+
+/* fsync directory dir, so that a file created or renamed in it is
+ * durable (nothing is said when it cannot be opened). */
+void carnet_home__sync_dir(const char *dir);
+
 /* The live generation's directory (home/gen-N), from CURRENT. NOTFOUND
  * when home has no CURRENT; CORRUPT when CURRENT names no generation. */
 int carnet_home__current(char *gen_dir, size_t size, const char *home,
