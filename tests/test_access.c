@@ -1015,3 +1015,51 @@ Test(access, viewers_in_parallel_processes_keep_one_chain, .timeout = 120)
 	cr_assert_eq(rep.rows, PROCS * EACH, "every search has its row: %llu",
 		     (unsigned long long)rep.rows);
 }
+
+/* tests/data/access/chained-v2.sqlite and its archive file were written by
+ * carnet 0.1.0 (the build before the access log's code was split into
+ * files): three searches (one refused), archived, then the archive row and
+ * two searches. The format on disk does not change: the log and the
+ * archive still verify to the same heads, and new rows chain onto it. */
+Test(access, a_log_written_by_an_earlier_build_verifies_and_takes_new_rows)
+{
+	size_t len;
+	char *bytes = th_slurp(th_path("%s/tests/data/access/chained-v2.sqlite", th_root()), &len);
+	cr_assert_eq(mkdir(home, 0700), 0);
+	th_write(log_path(), bytes, len);
+	free(bytes);
+	char archive[4096];
+	snprintf(archive, sizeof archive, "%s/tests/data/access/chained-v2-archive-1.jsonl",
+		 th_root());
+
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, 3);
+	cr_assert_eq(rep.first_seq, 4, "the archive row starts the chain");
+	cr_assert_eq(rep.last_seq, 6);
+	cr_assert_str_eq(rep.head, "a1e7759b9066fee9bc821262b344eebccb7b6fbab35a7fc61d14bbb1c9f96fe9");
+	cr_assert_eq(carnet_access_log_verify(home, archive, &rep, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(rep.rows, 3);
+	cr_assert_eq(rep.first_seq, 1);
+	cr_assert_eq(rep.last_seq, 3);
+	cr_assert_str_eq(rep.head, "575c4571d33cbd3abcd09ee4f7fb313997d212d3686096f68b9cdfe9c9d45ef7");
+
+	/* the writer keeps the log as it is; a viewer's search is row 7 */
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	open_idx();
+	cr_assert_eq(search_words("conclusion", &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, 4);
+	cr_assert_eq(rep.first_seq, 4);
+	cr_assert_eq(rep.last_seq, 7);
+	char *prev = sql_text("SELECT prev FROM access_log WHERE seq = 7");
+	cr_assert_str_eq(prev, "a1e7759b9066fee9bc821262b344eebccb7b6fbab35a7fc61d14bbb1c9f96fe9",
+			 "row 7 names the earlier build's last row");
+	free(prev);
+	char *words = sql_text("SELECT words FROM access_log WHERE seq = 5");
+	cr_assert_str_eq(words, "rein");
+	free(words);
+}
