@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_registry.c - registry.sqlite (core/registry.h): creation, refusal of
  * missing, damaged and newer files, migrations, sources, documents, counts,
- * rejects and transactions. Each test gets a fresh directory; files are
- * prepared or inspected with sqlite3 directly, as a user of the file would. */
+ * rejects, transactions, and how sqlite failures read. Each test gets a
+ * fresh directory; files are prepared or inspected with sqlite3 directly,
+ * as a user of the file would. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "helpers.h"
 #include "registry.h"
+#include "sqlite.h"
 
 /* the index format as a string, for SQL written by hand */
 #define STR_(x) #x
@@ -965,5 +967,52 @@ Test(registry, uncommitted_changes_are_invisible_to_other_connections)
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM documents"), 0);
 	cr_assert_eq(carnet_registry__commit(r, &err), CARNET_OK);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM documents"), 4);
+	carnet_registry__close(r);
+}
+
+/* ---- sqlite failures, read the same way for the registry and the log ---- */
+
+Test(registry, sqlite_failures_read_as_carnet_statuses)
+{
+	static const struct { int rc, code; } cases[] = {
+		{ SQLITE_BUSY, CARNET_E_LOCKED },
+		{ SQLITE_BUSY_SNAPSHOT, CARNET_E_LOCKED },
+		{ SQLITE_LOCKED, CARNET_E_LOCKED },
+		{ SQLITE_CORRUPT, CARNET_E_CORRUPT },
+		{ SQLITE_NOTADB, CARNET_E_CORRUPT },
+		{ SQLITE_CONSTRAINT_TRIGGER, CARNET_E_CORRUPT },
+		{ SQLITE_CONSTRAINT_PRIMARYKEY, CARNET_E_CORRUPT },
+		{ SQLITE_NOMEM, CARNET_E_NOMEM },
+		{ SQLITE_CANTOPEN, CARNET_E_IO },
+		{ SQLITE_IOERR_FSYNC, CARNET_E_IO },
+		{ SQLITE_FULL, CARNET_E_IO },
+		{ SQLITE_READONLY, CARNET_E_IO },
+		{ SQLITE_PERM, CARNET_E_IO },
+		{ SQLITE_ERROR, CARNET_E_INTERNAL },
+		{ SQLITE_MISUSE, CARNET_E_INTERNAL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		cr_expect_eq(carnet_sqlite__code(cases[i].rc), cases[i].code,
+			     "sqlite %d (%s) gave %d", cases[i].rc, sqlite3_errstr(cases[i].rc),
+			     carnet_sqlite__code(cases[i].rc));
+}
+
+Test(registry, a_trigger_added_behind_carnets_back_is_a_corrupt_registry)
+{
+	carnet_registry *r = open_ok(1);
+	carnet_registry__close(r);
+	sql_exec(db, "CREATE TRIGGER no_docs BEFORE INSERT ON documents"
+		     "  BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	r = open_ok(0);
+	carnet_doc d;
+	carnet_doc__init(&d);
+	cr_assert_eq(carnet_doc__sets(&d.id, "d1"), 0);
+	cr_assert_eq(carnet_doc__sets(&d.patient_id, "P1"), 0);
+	carnet_error err;
+	cr_assert_eq(carnet_registry__doc_put(r, &d, &err), CARNET_E_CORRUPT);
+	cr_assert_eq(err.origin, CARNET_ORIGIN_SQLITE);
+	cr_assert_eq(err.sys_code, SQLITE_CONSTRAINT_TRIGGER, "sys_code %d", err.sys_code);
+	cr_assert(strstr(err.message, db) && strstr(err.message, "refused"), "%s", err.message);
+	carnet_doc__clear(&d);
 	carnet_registry__close(r);
 }
