@@ -42,9 +42,12 @@ const char *carnet_strerror(int code)
 static void vfill(carnet_error *err, int code, int origin, int sys_code,
 		  const char *fmt, va_list ap) CARNET_PRINTF(5, 0);
 
+/* Fill err (nothing when it is NULL). */
 static void vfill(carnet_error *err, int code, int origin, int sys_code,
 		  const char *fmt, va_list ap)
 {
+	if (!err)
+		return;
 	err->code = code;
 	err->origin = origin;
 	err->sys_code = sys_code;
@@ -58,12 +61,10 @@ static void vfill(carnet_error *err, int code, int origin, int sys_code,
 int carnet_error__set(carnet_error *err, int code, int origin, int sys_code,
 		      const char *fmt, ...)
 {
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vfill(err, code, origin, sys_code, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	vfill(err, code, origin, sys_code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
@@ -83,11 +84,11 @@ int carnet_error__from_errno(int errno_value)
 int carnet_error__os(carnet_error *err, int code, int errno_value,
 		     const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
+	vfill(err, code, CARNET_ORIGIN_OS, errno_value, fmt, ap);
+	va_end(ap);
 	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vfill(err, code, CARNET_ORIGIN_OS, errno_value, fmt, ap);
-		va_end(ap);
 		char why[128];
 		if (strerror_r(errno_value, why, sizeof why) != 0)
 			snprintf(why, sizeof why, "errno %d", errno_value);

@@ -58,9 +58,7 @@ int carnet_text__from_cp1252(carnet_buf *out, const char *in, size_t len,
 					 len);
 	size_t cap = len * 3 + 1;
 	if (carnet_buf__grow(out, cap) != 0)
-		return carnet_error__set(err, CARNET_E_NOMEM,
-					 CARNET_ORIGIN_CARNET, 0,
-					 "out of memory converting text");
+		return carnet_error__nomem(err, "converting text");
 	UErrorCode st = U_ZERO_ERROR;
 	int32_t n = ucnv_convert("UTF-8", "windows-1252", out->data + out->len,
 				 (int32_t)cap, in, (int32_t)len, &st);
@@ -232,6 +230,5 @@ nomem:
 	out->len = start;
 	if (out->data)
 		out->data[start] = '\0';
-	return carnet_error__set(err, CARNET_E_NOMEM, CARNET_ORIGIN_CARNET, 0,
-				 "out of memory folding text");
+	return carnet_error__nomem(err, "folding text");
 }
