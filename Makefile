@@ -272,7 +272,7 @@ headercheck:
 	@cp $(BUILD)/headercheck.c $(BUILD)/headercheck.cc
 	$(Q)$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(BUILD)/headercheck.cc -o $(BUILD)/headercheck-cxx.o
 
-check: all headercheck installcheck mancheck opscheck replay $(TESTS) $(TESTING_PROGS) \
+check: all headercheck lint installcheck mancheck opscheck replay $(TESTS) $(TESTING_PROGS) \
 	bench-progs eval-progs
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
 
