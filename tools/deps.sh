@@ -3,12 +3,13 @@
 # deps.sh - install the Debian 12 packages carnet needs to build and test,
 # when they are missing (scdoc builds the man pages; groff, man-db and
 # mandoc check them; logrotate checks the logrotate file; libssl-dev gives
-# libcrypto, whose SHA-256 chains the access log).
+# libcrypto, whose SHA-256 chains the access log; python3 runs make lint's
+# size check and the generators in tools/).
 # Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
 libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
-scdoc groff-base man-db mandoc logrotate libssl-dev"
+scdoc groff-base man-db mandoc logrotate libssl-dev python3"
 
 missing=""
 for p in $PACKAGES; do
