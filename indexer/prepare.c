@@ -507,6 +507,8 @@ static int read_files(carnet_prepared *job, const char *path,
 	if (slurp(f->side_path, 1024 * 1024, &f->side, &f->side_len, NULL,
 		  &side_err) != CARNET_OK && side_err.code != CARNET_E_NOTFOUND) {
 		*reason = side_err;
+		if (side_err.code == CARNET_E_NOMEM)
+			job->kind = CARNET_PREP_FATAL;
 		return -1;
 	}
 	return 0;
