@@ -108,13 +108,14 @@ static void objects_free(objects *x)
 	x->n = x->cap = 0;
 }
 
-static int objects_read(sqlite3 *db, objects *x)
+static int objects_read(sqlite3 *db, const char *path, objects *x, carnet_error *err)
 {
 	memset(x, 0, sizeof *x);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master"
-			       " ORDER BY name, type", -1, &st, NULL) != SQLITE_OK)
-		return -1;
+	int rc = sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master"
+				    " ORDER BY name, type", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return carnet_alog__sql_fail(db, path, rc, "read the schema", err);
 	int s, bad = 0;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW && !bad) {
 		if (CARNET_GROW(x->o, x->cap, x->n + 1) != 0) {
@@ -131,9 +132,10 @@ static int objects_read(sqlite3 *db, objects *x)
 	sqlite3_finalize(st);
 	if (bad || s != SQLITE_DONE) {
 		objects_free(x);
-		return -1;
+		return bad ? carnet_error__nomem(err, "reading the access log's schema")
+			   : carnet_alog__sql_fail(db, path, s, "read the schema", err);
 	}
-	return 0;
+	return CARNET_OK;
 }
 
 /* The integer a pragma (sql) reads, into *out (-1 when it gives none). */
@@ -181,8 +183,8 @@ int carnet_alog__check_schema(sqlite3 *db, const char *path, carnet_error *err)
 	sqlite3_finalize(st);
 
 	objects have;
-	if (objects_read(db, &have) != 0)
-		return carnet_alog__sql_fail(db, path, sqlite3_errcode(db), "read the schema", err);
+	if ((rc = objects_read(db, path, &have, err)))
+		return rc;
 	if (have.n == 0 && version == 0) {
 		objects_free(&have);
 		return carnet_alog__corrupt(err, path, "holds no access log (an empty database): "
