@@ -240,6 +240,16 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/helpers.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(TEST_LIBS)
 
+# The allocation-failure test: the allocator references of carnet's own
+# objects (libcarnet.a, the shim's operator new) and of the test go through
+# the test's wrappers; the libraries carnet uses keep their allocator.
+NOMEM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+	      -Wl,--wrap=strdup,--wrap=strndup,--wrap=_Znwm
+$(BUILD)/tests/test_nomem: $(BUILD)/tests/test_nomem.o $(BUILD)/tests/nomem_new.o \
+			   $(BUILD)/tests/helpers.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) $(NOMEM_WRAP) -o $@ $^ $(DEP_LIBS) $(TEST_LIBS)
+
 .SECONDARY:
 
 # Replay drivers: each harness with fuzz/replay.c's main, built by the
