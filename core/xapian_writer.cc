@@ -208,7 +208,7 @@ int carnet_xap_writer_open_shards(carnet_xwriter **out, const char *path,
 		if (count > CARNET_SHARDS_MAX)
 			count = CARNET_SHARDS_MAX;
 		for (unsigned k = 0; k < count; k++)
-			w->shards.emplace_back(new xshard);
+			w->shards.emplace_back(std::make_unique<xshard>());
 		for (unsigned k = count; k-- > 0;) {
 			Xapian::WritableDatabase &db = w->shards[k]->db;
 			db = Xapian::WritableDatabase(shard_path(base, k), Xapian::DB_CREATE_OR_OPEN);
