@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_nomem.c - running out of memory, SQLite's test_malloc.c way: the
- * Nth allocation carnet's own code makes fails, for every N from 1 to the
- * number of allocations that opening, adding and searching make. Each run
+ * Nth allocation carnet's own code makes fails, for N from 1 to the number
+ * of allocations that opening, adding and searching make. Each run
  * must end in CARNET_E_NOMEM (or success, where carnet can do without the
  * memory), leak nothing, and leave the index whole: what was committed is
  * still found by a new handle, and a new writer can add the documents.
@@ -10,7 +10,12 @@
  * that libcarnet.a's objects and this test make go through the __wrap_
  * functions below, while Xapian, SQLite, ICU, libxml2 and jansson keep
  * their own allocator (how they fail is theirs). The shim's operator new
- * is wrapped the same way, in nomem_new.cc. */
+ * is wrapped the same way, in nomem_new.cc.
+ *
+ * Which N: see nm_plan (the first two and the last allocation made from
+ * each calling context; CARNET_NOMEM_EVERY=1: every N).
+ * CARNET_NOMEM_PERSIST=1 makes every allocation after the failed one fail
+ * too (SQLite's persistent mode), for the paths that clean up or report. */
 #include <errno.h>
 #include <execinfo.h>
 #include <ftw.h>
@@ -60,6 +65,7 @@ static int nm_counting;        /* allocations are counted (and tracked) */
 static unsigned long nm_count; /* allocations seen since counting began */
 static unsigned long nm_fail_at; /* the one to fail (1-based), 0: none */
 static int nm_fired;           /* it was reached, and failed */
+static int nm_persist;         /* every allocation after it fails too */
 
 /* The blocks allocated while counting and not yet freed: an open-addressed
  * set of pointers (NM_GONE marks a removed entry). */
@@ -162,6 +168,8 @@ int carnet_nomem__fail_now(void)
 			nm_fired = 1;
 			fail = 1;
 			nm_where_depth = backtrace(nm_where_frames, 32);
+		} else if (nm_fired && nm_persist) {
+			fail = 1;
 		}
 	}
 	pthread_mutex_unlock(&nm_lock);
@@ -239,6 +247,8 @@ char *__wrap_strndup(const char *s, size_t n)
 /* Count (and fail the Nth of) the allocations from now on. */
 static void nm_arm(unsigned long fail_at)
 {
+	const char *persist = getenv("CARNET_NOMEM_PERSIST");
+	nm_persist = persist && strcmp(persist, "1") == 0;
 	nm_profiling = nm_profile_next;
 	nm_profile_next = 0;
 	pthread_mutex_lock(&nm_lock);
@@ -262,12 +272,6 @@ static unsigned long nm_disarm(void)
 	return n;
 }
 
-/* Which allocations the runs fail, given a profile of total allocations
- * (nm_context): with CARNET_NOMEM_EVERY=1 in the environment, every one;
- * else, for each calling context, the first two allocations made there and
- * the last. (Loading the default ranking tables makes thousands of
- * allocations from the same few contexts, one per line.) Fills plan with
- * allocation numbers (from 1, ascending) and returns how many. */
 static int nm_by_context(const void *a, const void *b)
 {
 	unsigned long i = *(const unsigned long *)a, j = *(const unsigned long *)b;
@@ -276,6 +280,12 @@ static int nm_by_context(const void *a, const void *b)
 	return i < j ? -1 : i > j;
 }
 
+/* Which allocations the runs fail, given a profile of total allocations
+ * (nm_context): with CARNET_NOMEM_EVERY=1 in the environment, every one;
+ * else, for each calling context, the first two allocations made there and
+ * the last. (Loading the default ranking tables makes thousands of
+ * allocations from the same few contexts, one per line.) Fills plan with
+ * allocation numbers (from 1, ascending) and returns how many. */
 static unsigned long nm_plan(unsigned long total, unsigned long *plan)
 {
 	cr_assert_leq(total, NM_MAX_ALLOCS, "%lu allocations: raise NM_MAX_ALLOCS", total);
@@ -355,6 +365,14 @@ static const char *nm_tmpdir(void)
 		snprintf(nm_dir, sizeof nm_dir, "%s", th_tmpdir());
 	}
 	return nm_dir;
+}
+
+/* (the tests' .fini: a failed assertion leaves the test at once) */
+static void nm_cleanup(void)
+{
+	if (nm_dir[0])
+		nftw(nm_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	nm_dir[0] = '\0';
 }
 
 static const char *copy_to;
@@ -520,7 +538,7 @@ static unsigned long nm_plan_runs(unsigned long *total, int (*run)(const char *,
 
 static unsigned long nm_plan_buf[NM_MAX_ALLOCS];
 
-Test(nomem, writer_open_add_commit_fail_cleanly, .timeout = 1200)
+Test(nomem, writer_open_add_commit_fail_cleanly, .fini = nm_cleanup, .timeout = 1200)
 {
 	const char *tmp = nm_tmpdir();
 	char tmpl[4200], home[4200];
@@ -567,9 +585,8 @@ Test(nomem, writer_open_add_commit_fail_cleanly, .timeout = 1200)
 		}
 	}
 	fprintf(stderr, "nomem: writer open, %zu adds, commit: %lu allocations, %lu failed "
-		"one at a time (%lu runs recovered and committed) in %.1f s\n",
+		"(%lu runs recovered and committed) in %.1f s\n",
 		NM_ADDED, total, count, recovered, now() - t0);
-	rm_tree(nm_dir);
 }
 
 /* ---- Opening and searching ---------------------------------------------- */
@@ -627,7 +644,7 @@ done:
 	return ok;
 }
 
-Test(nomem, index_open_and_search_fail_cleanly, .timeout = 1200)
+Test(nomem, index_open_and_search_fail_cleanly, .fini = nm_cleanup, .timeout = 1200)
 {
 	const char *tmp = nm_tmpdir();
 	char tmpl[4200], home[4200];
@@ -671,7 +688,6 @@ Test(nomem, index_open_and_search_fail_cleanly, .timeout = 1200)
 			     "allocation %lu failing: %s", n, err.message);
 	}
 	fprintf(stderr, "nomem: index open, 3 searches, stat: %lu allocations, %lu failed "
-		"one at a time (%lu runs went on) in %.1f s\n", total, count, recovered,
+		"(%lu runs went on) in %.1f s\n", total, count, recovered,
 		now() - t0);
-	rm_tree(nm_dir);
 }
