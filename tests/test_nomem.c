@@ -403,7 +403,7 @@ static void copy_tree(const char *from, const char *to)
 
 /* The patient of the sample's first folder, and the documents: one is in
  * the index before each run, three are added by it (a text with its
- * sidecar, a CDA, a FHIR bundle). */
+ * sidecar, a CDA, a FHIR bundle), and a bad input is rejected. */
 #define NM_PATIENT "158047511203495"
 #define NM_DIR "p1-dupont-jean/"
 static const char *const nm_base = NM_DIR "2022-03-22_echocardiographie.txt";
@@ -413,6 +413,7 @@ static const char *const nm_added[] = {
 	NM_DIR "2026-11-17_consultation-mg-fhir-v1.json",
 };
 #define NM_ADDED (sizeof nm_added / sizeof nm_added[0])
+#define NM_REJECTED "bad-date.txt" /* in corpora/bad: its sidecar's date */
 
 static const char *sample(const char *rel)
 {
@@ -437,9 +438,21 @@ static void index_files(const char *home, const char *const *rel, size_t n)
 	carnet_writer_close(w);
 }
 
-/* What a new handle finds of the patient's record, into out: the ids in
- * rank order with their scores, browsing, then searching words (a run that
- * went on after its allocation failed must have indexed the same). */
+static int reject_found(const char *path, const char *reason, const char *when_utc,
+			void *payload)
+{
+	(void)when_utc;
+	char **out = payload; /* the buffer, and its end */
+	size_t len = strlen(out[0]);
+	snprintf(out[0] + len, (size_t)(out[1] - out[0]) - len, " | rejected %s: %s", path,
+		 reason);
+	return 0;
+}
+
+/* What a new handle finds of the patient's record, into out:
+ * the ids in rank order with their scores, browsing, then searching words
+ * (a run that went on after its allocation failed must have indexed the
+ * same), then the inputs rejected. */
 static void ids_found(const char *home, char *out, size_t size)
 {
 	carnet_index *idx;
@@ -466,6 +479,9 @@ static void ids_found(const char *home, char *out, size_t size)
 				 carnet_results_score(res, i));
 		carnet_results_free(res);
 	}
+	char *buf[2] = { out, out + size };
+	cr_assert_eq(carnet_index_rejects(idx, reject_found, buf, &err), CARNET_OK, "%s",
+		     err.message);
 	carnet_index_close(idx);
 	cr_assert_lt(strlen(out), size - 1);
 }
@@ -494,7 +510,8 @@ static double now(void)
 
 /* ---- Adding ------------------------------------------------------------- */
 
-/* Open a writer, add the three documents, commit, close, with allocation
+/* Open a writer, add the three documents and the bad input (its reject is
+ * recorded, and never for lack of memory), commit, close, with allocation
  * n failing (0: none). Returns 1 when the commit succeeded. */
 static int add_run(const char *home, unsigned long n)
 {
@@ -516,6 +533,16 @@ static int add_run(const char *home, unsigned long n)
 			      "%s, allocation %lu failing: rejected: %s (%s)", nm_added[i], n,
 			      err.message, carnet_strerror(err.code));
 	}
+	carnet_outcome o;
+	if (nm_check(carnet_writer_add_file(w, th_path("%s/" NM_REJECTED, th_bad()), &o, &err),
+		     &err, "carnet_writer_add_file", n))
+		goto done;
+	if (o != CARNET_OUTCOME_REJECTED || err.code == CARNET_E_NOMEM)
+		nm_where();
+	cr_assert_eq(o, CARNET_OUTCOME_REJECTED, "allocation %lu failing: " NM_REJECTED
+		     " not rejected", n);
+	cr_assert_neq(err.code, CARNET_E_NOMEM, "allocation %lu failing: " NM_REJECTED
+		      " rejected for lack of memory: %s", n, err.message);
 	if (nm_check(carnet_writer_commit(w, &err), &err, "carnet_writer_commit", n))
 		goto done;
 	committed = 1;
@@ -584,7 +611,7 @@ Test(nomem, writer_open_add_commit_fail_cleanly, .fini = nm_cleanup, .timeout = 
 					 found);
 		}
 	}
-	fprintf(stderr, "nomem: writer open, %zu adds, commit: %lu allocations, %lu failed "
+	fprintf(stderr, "nomem: writer open, %zu adds, a reject, commit: %lu allocations, %lu failed "
 		"(%lu runs recovered and committed) in %.1f s\n",
 		NM_ADDED, total, count, recovered, now() - t0);
 }
