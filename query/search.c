@@ -16,6 +16,7 @@
 #include "codes.h"
 #include "doc.h"
 #include "index.h"
+#include "request.h"
 #include "patient.h"
 #include "rank.h"
 #include "results.h"
@@ -127,11 +128,8 @@ static int check_request(const carnet_index *idx, const carnet_request *req,
 static int key_request(carnet_request *out, char key[CARNET_ID_MAX + 1],
 		       const carnet_request *req, carnet_error *err)
 {
-	size_t size = req->version >= 3   ? sizeof *out
-		      : req->version == 2 ? offsetof(carnet_request, patient_system)
-					  : offsetof(carnet_request, author_specialties);
 	memset(out, 0, sizeof *out);
-	memcpy(out, req, size);
+	memcpy(out, req, carnet_request__size(req->version));
 	char why[160];
 	const char *system = req->version >= 3 ? req->patient_system : NULL;
 	if (carnet_patient__request_key(key, system, req->patient_id, why, sizeof why))
