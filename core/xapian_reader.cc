@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -374,15 +375,33 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **out,
 			   size_t *len_out, carnet_error *err) CARNET_NOEXCEPT
 {
-	*out = nullptr;
-	*len_out = 0;
+	return carnet_xap_reader_fields(r, docid, &slot, 1, out, len_out, err);
+}
+
+int carnet_xap_reader_fields(carnet_xreader *r, unsigned docid, const int *slots, size_t n,
+			     char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i] = nullptr;
+		lens[i] = 0;
+	}
+	int rc = CARNET_OK;
 	try {
 		Xapian::Document doc = r->db.get_document(docid);
-		std::string data = slot < 0 ? doc.get_data() : doc.get_value((Xapian::valueno)slot);
-		return string_out(data, out, len_out, err, "reading a document");
+		for (size_t i = 0; i < n && rc == CARNET_OK; i++) {
+			std::string v = slots[i] < 0 ? doc.get_data()
+						     : doc.get_value((Xapian::valueno)slots[i]);
+			rc = string_out(v, &out[i], &lens[i], err, "reading a document");
+		}
 	} catch (...) {
-		return classify(err);
+		rc = classify(err);
 	}
+	if (rc != CARNET_OK)
+		for (size_t i = 0; i < n; i++) {
+			std::free(out[i]);
+			out[i] = nullptr;
+		}
+	return rc;
 }
 
 int carnet_xap_reader_vocabulary(carnet_xreader *r, const carnet_xsearch *s,

@@ -230,6 +230,12 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **out,
 			   size_t *len_out, carnet_error *err) CARNET_NOEXCEPT;
 
+/* Several of them, from one read of the document: for each i < n, the
+ * stored text (slots[i] == -1) or the value in slots[i] into out[i] (to
+ * free, NUL-terminated, length lens[i]). On failure every out[i] is NULL. */
+int carnet_xap_reader_fields(carnet_xreader *r, unsigned docid, const int *slots, size_t n,
+			     char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT;
+
 /* Call cb once with every distinct unprefixed term (a word as indexed,
  * not stemmed) of the documents passing the filter of s, with the number
  * of those documents that have it. At most max_docs documents are read. */

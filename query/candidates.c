@@ -183,19 +183,27 @@ static int count_facet(facet *f, const collect *k, int kind)
 	return 0;
 }
 
-/* Fill hit h from the stored data of candidate c (record, NUL, text), and
- * its snippet when marks is not NULL. */
-static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
+/* Fill hit h from the stored record of candidate c, and its snippet when
+ * marks is not NULL; the set id stored beside the record into *set_out
+ * (to free), for check_hit. One read of the document. */
+static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
 		    carnet_marks *marks, carnet_error *err)
 {
-	size_t len;
-	int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_RECORD, &h->rec, &len, err);
+	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, -1 };
+	char *v[3];
+	size_t len[3];
+	int rc = carnet_xap_reader_fields(xr, c->docid, slots, marks ? 3 : 2, v, len, err);
 	if (rc)
 		return rc;
-	if (!carnet_doc__record_intact(h->rec, len))
+	h->rec = v[0];
+	*set_out = v[1];
+	char *text = marks ? v[2] : NULL;
+	if (!carnet_doc__record_intact(h->rec, len[0])) {
+		free(text);
 		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
 					 "index damaged: a hit's stored record fails its check; "
 					 "nothing is returned (rebuild the index)");
+	}
 	carnet_doc__decode_record(h->rec, h->f);
 	h->score = c->score;
 	h->parts = c->parts;
@@ -208,11 +216,8 @@ static int fill_hit(hit *h, const cand *c, carnet_xreader *xr,
 	h->specialty_label = label ? label : "";
 	if (!marks)
 		return CARNET_OK;
-	char *text;
-	if ((rc = carnet_xap_reader_data(xr, c->docid, -1, &text, &len, err)))
-		return rc;
 	carnet_buf snip = CARNET_BUF_INIT;
-	rc = carnet_snippet__make(&snip, text, len, marks, SNIPPET_WORDS, err);
+	rc = carnet_snippet__make(&snip, text, len[2], marks, SNIPPET_WORDS, err);
 	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
 		rc = carnet_error__nomem(err, NULL);
 	carnet_buf__free(&snip);
@@ -236,7 +241,7 @@ static int one_of(const char *s, const char *const *list, size_t count)
  * exclude. A record that is not is a damaged index: CARNET_E_CORRUPT,
  * never an answer. (Visibility is not checked here: masks set after
  * upload change the index terms the search filters on, not the record.) */
-static int check_hit(const hit *h, const cand *c, carnet_xreader *xr,
+static int check_hit(const hit *h, const cand *c, const char *set,
 		     const carnet_request *req, carnet_error *err)
 {
 	const char *why = NULL;
@@ -265,16 +270,8 @@ static int check_hit(const hit *h, const cand *c, carnet_xreader *xr,
 		 !one_of(f[CARNET_REC_AUTHOR_SPECIALTY], req->author_specialties,
 			 req->author_specialties_count))
 		why = "its author specialty is not among the request's";
-	if (!why) {
-		char *set;
-		size_t len;
-		int rc = carnet_xap_reader_data(xr, c->docid, CARNET_SLOT_SET, &set, &len, err);
-		if (rc)
-			return rc;
-		if (strcmp(set, f[CARNET_REC_SET_ID]) != 0)
-			why = "its set id is not the indexed one";
-		free(set);
-	}
+	if (!why && strcmp(set, f[CARNET_REC_SET_ID]) != 0)
+		why = "its set id is not the indexed one";
 	if (!why)
 		return CARNET_OK;
 	return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
@@ -380,9 +377,13 @@ static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		res->count = i + 1;
-		if ((rc = fill_hit(&res->hits[i], &k->c[first + i], xr,
-				   snippets ? &marks : NULL, err)) ||
-		    (rc = check_hit(&res->hits[i], &k->c[first + i], xr, req, err)))
+		char *set = NULL;
+		rc = fill_hit(&res->hits[i], &set, &k->c[first + i], xr, snippets ? &marks : NULL,
+			      err);
+		if (rc == CARNET_OK)
+			rc = check_hit(&res->hits[i], &k->c[first + i], set, req, err);
+		free(set);
+		if (rc)
 			goto out;
 	}
 out:

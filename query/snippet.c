@@ -155,12 +155,11 @@ static int may_match(const unsigned char *first, const char *t, size_t n)
 	return 0;
 }
 
-/* Which marked word the token t[0..n) holds (index + 1), or 0. */
+/* Which marked word the token t[0..n) holds (index + 1), or 0; for a
+ * token may_match let through. */
 static size_t match_token(const carnet_marks *m, const char *t, size_t n,
 			  carnet_buf *scratch, carnet_error *err, int *rc)
 {
-	if (!may_match(m->first, t, n))
-		return 0;
 	int plain = 1;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)t[i] >= 0x80 || t[i] == '\'' || (t[i] >= 'A' && t[i] <= 'Z'))
@@ -242,9 +241,12 @@ static int mark_tokens(tok **out, size_t *count, const char *text, size_t len,
 		}
 		t[n].start = s;
 		t[n].len = i - s;
-		int found;
-		struct carnet_mark_seen *seen = seen_slot(m, text + s, i - s, &found);
-		if (found) {
+		int found = 0;
+		struct carnet_mark_seen *seen = NULL;
+		/* most tokens cannot hold a marked word: no need to remember them */
+		if (!may_match(m->first, text + s, i - s))
+			t[n].mark = 0;
+		else if ((seen = seen_slot(m, text + s, i - s, &found)) && found) {
 			t[n].mark = seen->mark;
 		} else {
 			t[n].mark = match_token(m, text + s, i - s, &scratch, err, &rc);
