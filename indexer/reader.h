@@ -117,10 +117,17 @@ int carnet_reader__plain_text(carnet_buf *out, const char *path,
  * input. A PDF without text (a scanned document) appends nothing and is
  * not an error. A bad PDF (corrupt, encrypted, empty) returns
  * CARNET_E_INVALID naming path; CARNET_E_INTERNAL when the extractor
- * itself cannot run (fork, pipe). */
+ * itself cannot run (fork, socket). The child process serves the calling
+ * thread's next PDFs too (pdf_extractor.h), until
+ * carnet_pdf__stop_extractor, the thread's end or the program's exit. */
 int carnet_pdf__extract(carnet_buf *out, const char *path, const char *data,
 			size_t len, const carnet_limits *limits,
 			carnet_error *err);
+
+/* Stop the calling thread's PDF extractor, if it has one, and reap it
+ * (the writer does when it closes, each extraction thread when it ends;
+ * a thread's end and the program's exit do it too). */
+void carnet_pdf__stop_extractor(void);
 
 /* The visible text of an HTML or XHTML document appended to out (scripts
  * and styles left out, block elements separated by newlines), its <title>

@@ -258,6 +258,10 @@ void carnet_writer_close(carnet_writer *w)
 	carnet_xap_writer_free(w->xw);
 	carnet_registry__close(w->reg);
 	carnet_home__unlock(w->lock_fd);
+	/* the PDF extractor of this thread (carnet_writer_add_file and
+	 * add_files with one job extract here); extraction threads stop
+	 * theirs as they end */
+	carnet_pdf__stop_extractor();
 	carnet_rank__free(w->rank);
 	for (size_t i = 0; i < w->nkeep; i++)
 		free(w->keep[i]);

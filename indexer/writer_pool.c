@@ -60,6 +60,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pl->mu);
 	}
 	carnet_registry__close(reg);
+	carnet_pdf__stop_extractor();
 	return NULL;
 }
 

@@ -719,7 +719,7 @@ static void pdf_with_hook(const char *action_)
 	char script[16384];
 	snprintf(script, sizeof script,
 		 "#!/bin/sh\nif [ ! -e %s/hook.done ]; then : > %s/hook.done; %s; fi\n"
-		 "exec %s/carnet-pdftext\n", base, base, action, th_build());
+		 "exec %s/carnet-pdftext \"$@\"\n", base, base, action, th_build());
 	const char *hook = th_path("%s/hook.sh", base);
 	th_write_str(hook, script);
 	cr_assert_eq(chmod(hook, 0755), 0);
