@@ -2,7 +2,7 @@
 /* pdf_extractor.c - the PDF extractor process of each extraction thread:
  * carnet-pdftext --serve, started on the thread's first PDF, fed one PDF
  * after another over a socket (pdftext.h) and replaced after a crash, a
- * timeout, an answer out of the protocol, or PDF_SERVE_MAX documents. */
+ * timeout, an answer out of the protocol, or CARNET_PDF_SERVE_MAX documents. */
 #define _GNU_SOURCE /* close_range, MSG_NOSIGNAL */
 #include "pdf_extractor.h"
 
@@ -31,13 +31,6 @@
 #define UNDER_ASAN 1
 #endif
 #endif
-
-/* Documents one extractor serves before a fresh one replaces it. poppler,
- * glib and fontconfig keep caches that grow with what they have read, and
- * a leak in them would grow with every document: 128 documents bound
- * both, far below the memory limit, while the start of an extractor
- * (about 40 ms: loading poppler, glib and cairo) costs 0.3 ms a PDF. */
-#define PDF_SERVE_MAX 128
 
 /* Time an extractor told to stop (end of its input) has to exit before it
  * is killed. */
@@ -134,9 +127,9 @@ static int start(extractor *x, const char *prog, const carnet_limits *limits, ca
 					"PDF extractor unusable (socketpair)");
 	/* The CPU limit is a backstop for the extractor's whole life: the
 	 * parent's deadline bounds each document (pdf_seconds + 1 of wall
-	 * time, so as much CPU time), and it serves at most PDF_SERVE_MAX;
+	 * time, so as much CPU time), and it serves at most CARNET_PDF_SERVE_MAX;
 	 * only an extractor that escapes the deadlines meets it. */
-	rlim_t cpu_s = ((rlim_t)limits->pdf_seconds + 1) * PDF_SERVE_MAX + 1;
+	rlim_t cpu_s = ((rlim_t)limits->pdf_seconds + 1) * CARNET_PDF_SERVE_MAX + 1;
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -272,7 +265,7 @@ int carnet_pdf__exchange(carnet_pdf_answer *a, carnet_buf *out, const char *prog
 		return rc;
 	a->end = ask(a, out, x, data, len);
 	if (a->end == CARNET_PDF_ANSWERED) {
-		if (++x->served >= PDF_SERVE_MAX)
+		if (++x->served >= CARNET_PDF_SERVE_MAX)
 			reap(x, STOP_GRACE_S);
 		return CARNET_OK;
 	}

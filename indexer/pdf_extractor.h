@@ -12,6 +12,13 @@
 /* Largest text taken from one PDF. */
 #define CARNET_PDF_TEXT_MAX ((size_t)64 * 1024 * 1024)
 
+/* Documents one extractor serves before a fresh one replaces it. poppler,
+ * glib and fontconfig keep caches that grow with what they have read, and
+ * a leak in them would grow with every document: 128 documents bound
+ * both, far below the memory limit, while the start of an extractor
+ * (about 40 ms: loading poppler, glib and cairo) costs 0.3 ms a PDF. */
+#define CARNET_PDF_SERVE_MAX 128
+
 /* Room for the extractor's path. */
 #define CARNET_PDF_PROG_MAX (PATH_MAX + 64)
 

@@ -2,17 +2,24 @@
 /* test_read_pdf.c - PDF text through poppler in a child process: real PDFs,
  * bad ones, and the isolation (a crashing or hanging parser costs only its
  * input). */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "base64.h"
 #include "helpers.h"
+#include "pdf_extractor.h"
 #include "reader.h"
 
 /* The library sets no RLIMIT_AS under AddressSanitizer (see read_pdf.c). */
@@ -414,4 +421,244 @@ Test(pdf, a_memory_limit_too_small_to_load_the_extractor_makes_it_unusable)
 	carnet_buf__free(&out);
 	free(data);
 #endif
+}
+
+/* --- the extractor kept from one PDF to the next (pdf_extractor.h) --- */
+
+/* echo.pdf, with the testing extractor's hook comment (crash, hang,
+ * garbage) appended when hook is not NULL; malloc'd. */
+static char *echo_pdf(const char *hook, size_t *len)
+{
+	size_t n;
+	char *data = th_slurp(th_path("%s/tests/data/pdf/echo.pdf", th_root()), &n);
+	if (hook) {
+		char tail[64];
+		size_t t = (size_t)snprintf(tail, sizeof tail, "%%CARNET_PDF_TEST=%s\n", hook);
+		data = realloc(data, n + t + 1);
+		cr_assert_not_null(data);
+		memcpy(data + n, tail, t + 1);
+		n += t;
+	}
+	*len = n;
+	return data;
+}
+
+/* Extract echo.pdf (named after its hook, if any) under lim; its text
+ * checked when it reads. */
+static int extract_echo(const char *hook, const carnet_limits *lim, carnet_error *err)
+{
+	size_t len;
+	char *data = echo_pdf(hook, &len);
+	carnet_buf out = CARNET_BUF_INIT;
+	int rc = carnet_pdf__extract(&out, hook ? hook : "echo.pdf", data, len, lim, err);
+	if (rc == CARNET_OK)
+		cr_assert(out.data && strstr(out.data, "Compte rendu d'échocardiographie"), "%s",
+			  out.data ? out.data : "(none)");
+	else
+		cr_assert_eq(out.len, 0);
+	carnet_buf__free(&out);
+	free(data);
+	return rc;
+}
+
+/* pid is gone: reaped, not even a zombie. */
+static int reaped(pid_t pid)
+{
+	return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+Test(pdf, one_extractor_serves_the_next_pdfs_of_its_thread_until_stopped)
+{
+	carnet_error err;
+	cr_assert_eq(carnet_pdf__extractor_pid(), 0);
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	pid_t first = carnet_pdf__extractor_pid();
+	cr_assert_gt(first, 0);
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_pdf__extractor_pid(), first, "the same extractor read both");
+	/* other limits (its memory limit is set as it starts): another one */
+	carnet_limits other = limits;
+	other.pdf_memory_bytes *= 2;
+	cr_assert_eq(extract_echo(NULL, &other, &err), CARNET_OK, "%s", err.message);
+	pid_t second = carnet_pdf__extractor_pid();
+	cr_assert(second > 0 && second != first);
+	cr_assert(reaped(first));
+	carnet_pdf__stop_extractor();
+	cr_assert_eq(carnet_pdf__extractor_pid(), 0);
+	cr_assert(reaped(second));
+}
+
+Test(pdf, an_extractor_serves_a_bounded_number_of_pdfs, .timeout = 120)
+{
+	carnet_error err;
+	pid_t first = 0;
+	for (int i = 0; i < CARNET_PDF_SERVE_MAX; i++) {
+		cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%d: %s", i, err.message);
+		if (i == 0)
+			first = carnet_pdf__extractor_pid();
+		else if (i < CARNET_PDF_SERVE_MAX - 1)
+			cr_assert_eq(carnet_pdf__extractor_pid(), first, "%d", i);
+	}
+	cr_assert_eq(carnet_pdf__extractor_pid(), 0, "stopped after %d PDFs", CARNET_PDF_SERVE_MAX);
+	cr_assert(reaped(first));
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	cr_assert(carnet_pdf__extractor_pid() > 0 && carnet_pdf__extractor_pid() != first);
+}
+
+/* The testing extractor's hook on one PDF: that PDF is rejected for why,
+ * its extractor reaped, and the next PDF is read by a fresh one. */
+static void costs_only_its_pdf(const char *hook, const carnet_limits *lim, const char *why)
+{
+	use_testing_extractor();
+	carnet_error err;
+	cr_assert_eq(extract_echo(NULL, lim, &err), CARNET_OK, "%s", err.message);
+	pid_t before = carnet_pdf__extractor_pid();
+	cr_assert_eq(extract_echo(hook, lim, &err), CARNET_E_INVALID, "%s", err.message);
+	char want[128];
+	snprintf(want, sizeof want, "%s: %s", hook, why);
+	cr_assert(strstr(err.message, want), "%s", err.message);
+	cr_assert_eq(err.origin, CARNET_ORIGIN_INPUT);
+	cr_assert_eq(carnet_pdf__extractor_pid(), 0);
+	cr_assert(reaped(before));
+	cr_assert_eq(extract_echo(NULL, lim, &err), CARNET_OK, "%s", err.message);
+	cr_assert(carnet_pdf__extractor_pid() > 0 && carnet_pdf__extractor_pid() != before);
+}
+
+Test(pdf, a_pdf_that_crashes_its_extractor_costs_only_itself)
+{
+	costs_only_its_pdf("crash", &limits, "PDF extractor crashed (signal 6)");
+}
+
+Test(pdf, a_pdf_that_hangs_its_extractor_costs_only_itself, .timeout = 30)
+{
+	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, 1, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
+	costs_only_its_pdf("hang", &quick, "PDF extraction took longer than 1 s");
+}
+
+Test(pdf, an_answer_out_of_the_protocol_costs_only_its_pdf)
+{
+	costs_only_its_pdf("garbage", &limits, "PDF extractor failed");
+}
+
+/* The state of process pid in /proc (R, S, Z...), 0 if it is gone. */
+static char proc_state(pid_t pid)
+{
+	char line[512] = "";
+	FILE *f = fopen(th_path("/proc/%d/stat", (int)pid), "r");
+	if (!f)
+		return 0;
+	char *read = fgets(line, sizeof line, f);
+	fclose(f);
+	const char *end = read ? strrchr(line, ')') : NULL;
+	return end && end[1] == ' ' ? end[2] : 0;
+}
+
+Test(pdf, an_extractor_killed_between_two_pdfs_is_replaced_not_blamed_on_the_next)
+{
+	carnet_error err;
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	pid_t pid = carnet_pdf__extractor_pid();
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	for (int i = 0; i < 500 && proc_state(pid) != 'Z'; i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	cr_assert_eq(proc_state(pid), 'Z');
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	cr_assert(carnet_pdf__extractor_pid() > 0 && carnet_pdf__extractor_pid() != pid);
+	cr_assert(reaped(pid));
+}
+
+Test(pdf, an_extractor_that_ends_before_reading_its_pdf_costs_the_pdf_not_the_indexer)
+{
+	/* the PDF is larger than the socket holds: writing it meets EPIPE,
+	 * which must not be a SIGPIPE that kills the process */
+	const char *script = th_path("%s/ends.sh", th_tmpdir());
+	th_write_str(script, "#!/bin/sh\nexit 0\n");
+	cr_assert_eq(chmod(script, 0755), 0);
+	setenv("CARNET_PDFTEXT", script, 1);
+	size_t len = 16 * 1024 * 1024;
+	char *data = malloc(len);
+	cr_assert_not_null(data);
+	memset(data, ' ', len);
+	memcpy(data, "%PDF-1.4\n", 9);
+	carnet_buf out = CARNET_BUF_INIT;
+	carnet_error err;
+	cr_assert_eq(carnet_pdf__extract(&out, "big.pdf", data, len, &limits, &err),
+		     CARNET_E_INVALID);
+	cr_assert(strstr(err.message, "big.pdf: PDF extractor failed"), "%s", err.message);
+	cr_assert_eq(carnet_pdf__extractor_pid(), 0);
+	carnet_buf__free(&out);
+	free(data);
+	th_cleanup();
+}
+
+typedef struct one_pdf {
+	pid_t pid; /* the thread's extractor after its PDF */
+	int rc;
+} one_pdf;
+
+static void *extract_one(void *arg)
+{
+	one_pdf *o = arg;
+	size_t len;
+	char *data = echo_pdf(NULL, &len);
+	carnet_buf out = CARNET_BUF_INIT;
+	carnet_error err;
+	o->rc = carnet_pdf__extract(&out, "echo.pdf", data, len, &limits, &err);
+	o->pid = carnet_pdf__extractor_pid();
+	carnet_buf__free(&out);
+	free(data);
+	return NULL;
+}
+
+Test(pdf, the_extractor_of_a_thread_is_reaped_when_the_thread_ends)
+{
+	pthread_t t;
+	one_pdf o = { 0, -1 };
+	cr_assert_eq(pthread_create(&t, NULL, extract_one, &o), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(o.rc, CARNET_OK);
+	cr_assert_gt(o.pid, 0);
+	cr_assert(reaped(o.pid));
+	cr_assert_eq(carnet_pdf__extractor_pid(), 0, "this thread has none");
+}
+
+/* A PDF and its sidecar in dir. */
+static void write_pdf(const char *dir, const char *name, const char *hook, const char *id)
+{
+	size_t len;
+	char *data = echo_pdf(hook, &len);
+	th_write(th_path("%s/%s", dir, name), data, len);
+	free(data);
+	char meta[256];
+	snprintf(meta, sizeof meta, "{\"patient_id\":\"P01\",\"id\":\"%s\",\"date\":\"2024-01-02\"}",
+		 id);
+	th_write_str(th_path("%s/%s.meta.json", dir, name), meta);
+}
+
+Test(pdf, carnet_index_reads_the_pdf_after_one_that_crashed_and_leaves_no_child, .timeout = 60)
+{
+	/* extractors the program left behind would become ours */
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/in", th_tmpdir()); /* th_path's buffers turn */
+	write_pdf(dir, "a-crash.pdf", "crash", "P01-CRASH");
+	write_pdf(dir, "b-good.pdf", NULL, "P01-GOOD");
+	use_testing_extractor();
+	static const char *const jobs[] = { "1", "2" };
+	for (size_t j = 0; j < 2; j++) {
+		const char *home = th_path("%s/idx-%s", th_tmpdir(), jobs[j]);
+		const char *argv[] = { "testing/carnet-index", "--index", home, "--jobs", jobs[j],
+				       "add", dir, NULL };
+		char *out, *err;
+		int rc = th_run(&out, &err, argv);
+		cr_assert_eq(rc, 1, "a file rejected: exit 1 (%s)", err);
+		cr_assert(strstr(err, "a-crash.pdf: PDF extractor crashed (signal 6)"), "%s", err);
+		cr_assert(strstr(err, "1 added") && strstr(err, "1 rejected"), "%s", err);
+		int status;
+		cr_assert_eq(waitpid(-1, &status, WNOHANG), -1, "--jobs %s left a child", jobs[j]);
+		cr_assert_eq(errno, ECHILD);
+		free(out);
+		free(err);
+	}
+	th_cleanup();
 }
