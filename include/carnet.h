@@ -776,7 +776,11 @@ CARNET_API int carnet_writer_set_visibility(carnet_writer *w, const char *id,
  */
 CARNET_API int carnet_writer_commit(carnet_writer *w, carnet_error *err);
 
-/** Close a writer, discarding uncommitted changes. NULL is allowed. */
+/**
+ * Close a writer, discarding uncommitted changes. NULL is allowed. The PDF
+ * extractor process of the calling thread, if it has one, is stopped and
+ * reaped (other threads' end with them, or at exit).
+ */
 CARNET_API void carnet_writer_close(carnet_writer *w);
 
 #ifdef __cplusplus
