@@ -124,6 +124,13 @@ static int answer(const char *data, size_t len, text *t)
 /* Requests until the end of standard input (pdftext.h). */
 static int serve(void)
 {
+	/* the answers go out on a descriptor of their own, standard output
+	 * becomes standard error: nothing a library prints can put the
+	 * answers out of step */
+	int fd = dup(1);
+	FILE *answers = fd >= 0 && dup2(2, 1) == 1 ? fdopen(fd, "w") : NULL;
+	if (!answers)
+		return 1;
 	unsigned char head[CARNET_PDFTEXT_HEADER_BYTES];
 	for (;;) {
 		size_t got = fread(head, 1, CARNET_PDFTEXT_LEN_BYTES, stdin);
@@ -146,9 +153,9 @@ static int serve(void)
 			return 3;
 		head[0] = (unsigned char)status;
 		carnet_pdftext__put_len(head + 1, t.len);
-		int failed = fwrite(head, 1, sizeof head, stdout) != sizeof head ||
-			     (t.len && fwrite(t.data, 1, t.len, stdout) != t.len) ||
-			     fflush(stdout) != 0;
+		int failed = fwrite(head, 1, sizeof head, answers) != sizeof head ||
+			     (t.len && fwrite(t.data, 1, t.len, answers) != t.len) ||
+			     fflush(answers) != 0;
 		free(t.data);
 		if (failed)
 			return 1;
