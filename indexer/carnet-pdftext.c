@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #pragma GCC diagnostic push
@@ -82,7 +83,7 @@ static int extract(const char *data, size_t len, text *t)
 /* Test hooks, for the isolation tests only: in test builds
  * (build/testing/), never in what make install installs. For every PDF
  * when $CARNET_PDF_TEST says so, or for one PDF that holds the comment
- * %CARNET_PDF_TEST=crash, hang or garbage. The status of a garbage
+ * %CARNET_PDF_TEST=crash, hang, garbage or grow. The status of a garbage
  * answer (not one of the protocol's), else 0. */
 static int test_hook(const char *data, size_t len)
 {
@@ -98,6 +99,8 @@ static int test_hook(const char *data, size_t len)
 			hook = "hang";
 		else if (left >= 7 && memcmp(hook, "garbage", 7) == 0)
 			hook = "garbage";
+		else if (left >= 4 && memcmp(hook, "grow", 4) == 0)
+			hook = "grow";
 		else
 			hook = NULL;
 	}
@@ -106,6 +109,13 @@ static int test_hook(const char *data, size_t len)
 	if (hook && strcmp(hook, "hang") == 0)
 		for (;;)
 			pause();
+	if (hook && strcmp(hook, "grow") == 0) {
+		/* keep 60% of the address space allowed, as a leak would */
+		static char *kept;
+		struct rlimit as;
+		if (!kept && getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+			kept = malloc((size_t)(as.rlim_cur / 10 * 6));
+	}
 	return hook && strcmp(hook, "garbage") == 0 ? '?' : 0;
 }
 #endif

@@ -2,7 +2,8 @@
 /* pdf_extractor.c - the PDF extractor process of each extraction thread:
  * carnet-pdftext --serve, started on the thread's first PDF, fed one PDF
  * after another over a socket (pdftext.h) and replaced after a crash, a
- * timeout, an answer out of the protocol, or CARNET_PDF_SERVE_MAX documents. */
+ * timeout, an answer out of the protocol, CARNET_PDF_SERVE_MAX documents,
+ * or when it has grown past half its memory limit. */
 #define _GNU_SOURCE /* close_range, MSG_NOSIGNAL */
 #include "pdf_extractor.h"
 
@@ -115,6 +116,31 @@ static void install_hooks(void)
 pid_t carnet_pdf__extractor_pid(void)
 {
 	return self.owner == getpid() ? self.pid : 0;
+}
+
+/* x's address space is over half its limit: what the PDFs it has read
+ * left behind (caches, fragments, leaks) could make the next one run out
+ * of memory, and be rejected for what another did. */
+static int grown(const extractor *x)
+{
+#ifdef UNDER_ASAN
+	(void)x;
+	return 0;
+#else
+	char path[64], statm[128];
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)x->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, statm, sizeof statm - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	statm[n] = '\0';
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t size = strtoull(statm, NULL, 10) * (uint64_t)(page > 0 ? page : 4096);
+	return size > x->memory / 2;
+#endif
 }
 
 /* Start prog --serve as x, under limits. */
@@ -265,7 +291,7 @@ int carnet_pdf__exchange(carnet_pdf_answer *a, carnet_buf *out, const char *prog
 		return rc;
 	a->end = ask(a, out, x, data, len);
 	if (a->end == CARNET_PDF_ANSWERED) {
-		if (++x->served >= CARNET_PDF_SERVE_MAX)
+		if (++x->served >= CARNET_PDF_SERVE_MAX || grown(x))
 			reap(x, STOP_GRACE_S);
 		return CARNET_OK;
 	}

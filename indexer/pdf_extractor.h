@@ -42,8 +42,9 @@ typedef struct carnet_pdf_answer {
  * the text it answers to out (nothing unless ANSWERED with
  * CARNET_PDFTEXT_OK), all within limits->pdf_seconds and one more. The
  * extractor is prog, started on the thread's first PDF, or again when the
- * previous one ended, ran another program or under other limits, or
- * served its share of documents; after any end but ANSWERED it is killed
+ * previous one ended, ran another program or under other limits, served
+ * its share of documents or grew past half its memory limit; after any
+ * end but ANSWERED it is killed
  * and reaped, so the next PDF gets a fresh one. CARNET_OK with *a filled
  * in, or CARNET_E_INTERNAL when no extractor could be started (socket,
  * fork). */

@@ -540,6 +540,27 @@ Test(pdf, an_answer_out_of_the_protocol_costs_only_its_pdf)
 	costs_only_its_pdf("garbage", &limits, "PDF extractor failed");
 }
 
+Test(pdf, an_extractor_grown_past_half_its_memory_limit_is_replaced)
+{
+#ifdef UNDER_ASAN
+	cr_skip_test("no RLIMIT_AS under AddressSanitizer");
+#else
+	/* the PDF that grows it is read; the next one gets a fresh
+	 * extractor, with all its memory */
+	use_testing_extractor();
+	carnet_error err;
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	pid_t before = carnet_pdf__extractor_pid();
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_pdf__extractor_pid(), before, "not grown: kept");
+	cr_assert_eq(extract_echo("grow", &limits, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_pdf__extractor_pid(), 0);
+	cr_assert(reaped(before));
+	cr_assert_eq(extract_echo(NULL, &limits, &err), CARNET_OK, "%s", err.message);
+	cr_assert(carnet_pdf__extractor_pid() > 0 && carnet_pdf__extractor_pid() != before);
+#endif
+}
+
 /* The state of process pid in /proc (R, S, Z...), 0 if it is gone. */
 static char proc_state(pid_t pid)
 {
