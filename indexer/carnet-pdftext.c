@@ -29,6 +29,8 @@ typedef struct text {
 
 static int append(text *t, const char *p, size_t n)
 {
+	if (!n)
+		return 0; /* a page without text: nothing to copy, maybe nowhere yet */
 	if (t->cap - t->len < n) {
 		size_t cap = t->cap ? t->cap : 1 << 16;
 		while (cap - t->len < n)

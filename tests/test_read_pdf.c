@@ -488,7 +488,7 @@ Test(pdf, one_extractor_serves_the_next_pdfs_of_its_thread_until_stopped)
 	cr_assert(reaped(second));
 }
 
-Test(pdf, an_extractor_serves_a_bounded_number_of_pdfs, .timeout = 120)
+Test(pdf, an_extractor_serves_a_bounded_number_of_pdfs)
 {
 	carnet_error err;
 	pid_t first = 0;
@@ -529,7 +529,7 @@ Test(pdf, a_pdf_that_crashes_its_extractor_costs_only_itself)
 	costs_only_its_pdf("crash", &limits, "PDF extractor crashed (signal 6)");
 }
 
-Test(pdf, a_pdf_that_hangs_its_extractor_costs_only_itself, .timeout = 30)
+Test(pdf, a_pdf_that_hangs_its_extractor_costs_only_itself)
 {
 	carnet_limits quick = { CARNET_DEFAULT_INPUT_BYTES, 1, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 	costs_only_its_pdf("hang", &quick, "PDF extraction took longer than 1 s");
@@ -656,7 +656,7 @@ static void write_pdf(const char *dir, const char *name, const char *hook, const
 	th_write_str(th_path("%s/%s.meta.json", dir, name), meta);
 }
 
-Test(pdf, carnet_index_reads_the_pdf_after_one_that_crashed_and_leaves_no_child, .timeout = 60)
+Test(pdf, carnet_index_reads_the_pdf_after_one_that_crashed_and_leaves_no_child)
 {
 	/* extractors the program left behind would become ours */
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
