@@ -223,10 +223,7 @@ int carnet_alog__open(carnet_alog **out, const char *path, carnet_error *err)
 	snprintf(l->path, sizeof l->path, "%s", path);
 	carnet_alog_report rep;
 	int rc;
-	if (carnet_alog__work_init(&l->w) != 0) {
-		rc = carnet_alog__no_sha(err);
-		goto fail;
-	}
+	carnet_alog__work_init(&l->w);
 	if ((rc = carnet_alog__open_db(&l->db, path, 0, err)) ||
 	    (rc = carnet_alog__exec(l->db, path, "PRAGMA synchronous=NORMAL", "set synchronous",
 				    err)) ||
