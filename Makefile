@@ -37,7 +37,7 @@ $(error include/carnet.h: no CARNET_VERSION_MAJOR, _MINOR and _PATCH found (got 
 endif
 # What the library's objects use (carnet.pc's Requires.private), and what
 # only the PDF extractor, a program of its own, uses.
-LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0 libcrypto
+LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0 nettle
 PDFTEXT_PKGS := poppler-glib
 PKGS := $(LIB_PKGS) $(PDFTEXT_PKGS)
 
@@ -151,8 +151,28 @@ $(BUILD)/gen/ranking_default.h: $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV)
 	  $(call embed,$(RANKING_CONF),carnet_default_ranking); \
 	  $(call embed,$(AFFINITY_TSV),carnet_default_affinity); \
 	  $(call embed,$(SYNONYMS_TSV),carnet_default_synonyms); } > $@
-$(BUILD)/core/tables.o: $(BUILD)/gen/ranking_default.h
+$(BUILD)/core/tables.o: $(BUILD)/gen/ranking_default.h $(BUILD)/gen/ranking_frozen.h
 $(BUILD)/core/tables.o: EXTRA_INC := -I$(BUILD)/gen
+
+# And as they are once loaded: tools/gen-tables.c, linked with the library
+# but for a tables.c built without this data (-DCARNET_TABLES_BOOT), loads
+# them and prints what it built as C data, which tables.c uses as it is: a
+# process does not parse the defaults (a home's own affinity or synonym
+# table is parsed after their text, as before).
+$(BUILD)/gen/tables-boot.o: core/tables.c $(BUILD)/gen/ranking_default.h
+	$(SAY) CC "$< (boot)"
+	$(Q)$(CC) $(FINAL_CFLAGS) -I$(BUILD)/gen -DCARNET_TABLES_BOOT -c $< -o $@
+$(BUILD)/gen/gen-tables.o: tools/gen-tables.c
+	@mkdir -p $(dir $@)
+	$(SAY) CC $<
+	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+$(BUILD)/gen/gen-tables: $(BUILD)/gen/gen-tables.o $(BUILD)/gen/tables-boot.o \
+			 $(filter-out $(BUILD)/core/tables.o,$(LIB_OBJS))
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+$(BUILD)/gen/ranking_frozen.h: $(BUILD)/gen/gen-tables
+	$(SAY) GEN $@
+	$(Q)$< $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV) > $@.tmp && mv -f $@.tmp $@
 
 # Where the library looks for the PDF extractor: LIBEXECDIR, and the same
 # place relative to LIBDIR (found from the library's own location at run

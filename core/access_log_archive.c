@@ -28,9 +28,8 @@ int carnet_alog__verify(const char *path, carnet_alog_report *rep, carnet_error 
 		return rc;
 	/* one snapshot for the whole walk */
 	work w;
-	if (carnet_alog__work_init(&w) != 0)
-		rc = carnet_alog__no_sha(err);
-	else if ((rc = carnet_alog__exec(db, path, "BEGIN", "begin reading", err)) == CARNET_OK) {
+	carnet_alog__work_init(&w);
+	if ((rc = carnet_alog__exec(db, path, "BEGIN", "begin reading", err)) == CARNET_OK) {
 		rc = carnet_alog__check_chain(db, path, &w, 0, rep, err);
 		/* a broken row is named first; a failure to read the rows at
 		 * all is explained by the schema when it differs */
@@ -235,8 +234,8 @@ int carnet_alog__archive(const char *path, const char *before, const char *file,
 	if (carnet_home__dir_of(dir, sizeof dir, file) == 0)
 		carnet_home__sync_dir(dir);
 	work w;
-	rc = carnet_alog__work_init(&w) != 0 ? carnet_alog__no_sha(err)
-					      : commit_archive(db, path, &w, file, rep, err);
+	carnet_alog__work_init(&w);
+	rc = commit_archive(db, path, &w, file, rep, err);
 	carnet_alog__work_free(&w);
 	sqlite3_close(db);
 	return rc;
@@ -289,7 +288,8 @@ int carnet_alog__verify_archive(const char *path, const char *file,
 	unsigned long lineno = 0;
 	char prev[65] = "", computed[65];
 	work w;
-	int rc = carnet_alog__work_init(&w) != 0 ? carnet_alog__no_sha(err) : CARNET_OK;
+	carnet_alog__work_init(&w);
+	int rc = CARNET_OK;
 	while (rc == CARNET_OK && (n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		json_error_t jerr;
@@ -301,7 +301,7 @@ int carnet_alog__verify_archive(const char *path, const char *file,
 			rc = archive_error(err, file, lineno, "a row is missing before this one");
 		} else if (lineno > 1 && !text_is(&v[C_PREV], prev)) {
 			rc = archive_error(err, file, lineno, "does not name the row before it");
-		} else if (carnet_alog__row_hash_ok(&w, v, computed) != 1) {
+		} else if (!carnet_alog__row_hash_ok(&w, v, computed)) {
 			rc = archive_error(err, file, lineno,
 					   "its content does not match its hash (edited?)");
 		} else if (lineno == 1 && v[C_SEQ].i == 1 && !text_is(&v[C_PREV], ZERO_HASH)) {

@@ -25,18 +25,17 @@ static void put_be64(unsigned char out[8], uint64_t v)
 /* SHA-256 over a tag and the first C_HASHED values (the previous hash
  * among them), each as a type byte, then 8 bytes big-endian (an integer,
  * a real's bits, a length) and the bytes of a text or blob. Hex into out. */
-static int hash_row(work *w, const val v[C_HASHED], char out[65])
+static void hash_row(work *w, const val v[C_HASHED], char out[65])
 {
 	static const char tag[] = "carnet access log 2\n";
 	static const char hex[] = "0123456789abcdef";
-	EVP_MD_CTX *ctx = w->ctx;
-	unsigned char md[EVP_MAX_MD_SIZE], buf[1024];
-	unsigned int mdlen = 0;
+	struct sha256_ctx *ctx = &w->sha;
+	unsigned char md[SHA256_DIGEST_SIZE], buf[1024];
 	size_t used = 0;
-	int ok = ctx && w->md && EVP_DigestInit_ex(ctx, w->md, NULL) == 1 &&
-		 EVP_DigestUpdate(ctx, tag, sizeof tag - 1) == 1;
+	sha256_init(ctx);
+	sha256_update(ctx, sizeof tag - 1, (const uint8_t *)tag);
 	/* small pieces gathered in buf: one update per KB, not per field */
-	for (int c = 0; ok && c < C_HASHED; c++) {
+	for (int c = 0; c < C_HASHED; c++) {
 		uint64_t x = 0;
 		if (v[c].type == 'I')
 			x = (uint64_t)v[c].i;
@@ -45,7 +44,7 @@ static int hash_row(work *w, const val v[C_HASHED], char out[65])
 		else if (v[c].type == 'T' || v[c].type == 'B')
 			x = v[c].n;
 		if (used + 9 > sizeof buf) {
-			ok = EVP_DigestUpdate(ctx, buf, used) == 1;
+			sha256_update(ctx, used, buf);
 			used = 0;
 		}
 		buf[used] = (unsigned char)v[c].type;
@@ -57,29 +56,24 @@ static int hash_row(work *w, const val v[C_HASHED], char out[65])
 			memcpy(buf + used, v[c].s, v[c].n);
 			used += v[c].n;
 		} else {
-			ok = ok && EVP_DigestUpdate(ctx, buf, used) == 1 &&
-			     EVP_DigestUpdate(ctx, v[c].s, v[c].n) == 1;
+			sha256_update(ctx, used, buf);
+			sha256_update(ctx, v[c].n, (const uint8_t *)v[c].s);
 			used = 0;
 		}
 	}
-	ok = ok && (used == 0 || EVP_DigestUpdate(ctx, buf, used) == 1) &&
-	     EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-	if (!ok)
-		return -1;
-	for (unsigned i = 0; i < 32; i++) {
+	if (used)
+		sha256_update(ctx, used, buf);
+	sha256_digest(ctx, sizeof md, md);
+	for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
-	return 0;
 }
 
-int carnet_alog__work_init(work *w)
+void carnet_alog__work_init(work *w)
 {
 	memset(w, 0, sizeof *w);
-	w->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	w->ctx = EVP_MD_CTX_new();
-	return w->md && w->ctx ? 0 : -1;
 }
 
 void carnet_alog__work_free(work *w)
@@ -87,15 +81,7 @@ void carnet_alog__work_free(work *w)
 	sqlite3_finalize(w->head);
 	sqlite3_finalize(w->insert);
 	sqlite3_finalize(w->last);
-	EVP_MD_CTX_free(w->ctx);
-	EVP_MD_free(w->md);
 	memset(w, 0, sizeof *w);
-}
-
-int carnet_alog__no_sha(carnet_error *err)
-{
-	return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_CARNET, 0,
-				 "SHA-256 is not available from OpenSSL");
 }
 
 void carnet_alog__vals_of_stmt(sqlite3_stmt *st, val v[C_ALL])
@@ -133,8 +119,7 @@ void carnet_alog__vals_of_stmt(sqlite3_stmt *st, val v[C_ALL])
 
 int carnet_alog__row_hash_ok(work *w, const val v[C_ALL], char computed[65])
 {
-	if (hash_row(w, v, computed) != 0)
-		return -1;
+	hash_row(w, v, computed);
 	return text_is(&v[C_HASH], computed) ? 1 : 0;
 }
 
@@ -272,12 +257,7 @@ static int walk(sqlite3 *db, const char *path, work *w, uint64_t from,
 		} else if (expect && !text_is(&v[C_PREV], prev)) {
 			what = "does not name the row before it (a row inserted, removed or moved?)";
 		} else {
-			int ok = carnet_alog__row_hash_ok(w, v, computed);
-			if (ok < 0) {
-				sqlite3_finalize(st);
-				return carnet_alog__no_sha(err);
-			}
-			if (!ok)
+			if (!carnet_alog__row_hash_ok(w, v, computed))
 				what = "its content does not match its hash (edited?)";
 		}
 		if (what) {
@@ -391,8 +371,7 @@ int carnet_alog__insert_row(sqlite3 *db, const char *path, work *w, val v[C_ALL]
 		return rc;
 	v[C_SEQ] = v_int((int64_t)(h.seq + 1));
 	v[C_PREV] = v_text(h.hash);
-	if (hash_row(w, v, hash_out) != 0)
-		return carnet_alog__no_sha(err);
+	hash_row(w, v, hash_out);
 	v[C_HASH] = v_text(hash_out);
 	sqlite3_stmt *st;
 	if ((rc = get_stmt(db, path, &w->insert, "INSERT INTO access_log(" COLS ") VALUES(?, ?,"
@@ -436,7 +415,7 @@ int carnet_alog__check_last(sqlite3 *db, const char *path, work *w, carnet_error
 		val v[C_ALL];
 		char computed[65];
 		carnet_alog__vals_of_stmt(st, v);
-		int ok = carnet_alog__row_hash_ok(w, v, computed) == 1 &&
+		int ok = carnet_alog__row_hash_ok(w, v, computed) &&
 			 strcmp(computed, h.hash) == 0;
 		put_stmt(&w->last, st);
 		return ok ? CARNET_OK

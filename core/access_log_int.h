@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <sqlite3.h>
 
 #include "access_log.h"
@@ -62,11 +62,11 @@ static inline int text_is(const val *v, const char *s)
 	return v->type == 'T' && v->n == strlen(s) && memcmp(v->s, s, v->n) == 0;
 }
 
-/* What the chain's work reuses: OpenSSL's SHA-256 fetched once (a fetch
- * per hash costs more than the hash), and the statements run per row. */
+/* What the chain's work reuses: the SHA-256 state (nettle's: no library
+ * to initialise, a cost every viewer process paid with OpenSSL 3) and the
+ * statements run per row. */
 typedef struct work {
-	EVP_MD *md;
-	EVP_MD_CTX *ctx;
+	struct sha256_ctx sha;
 	sqlite3_stmt *head, *insert, *last;
 } work;
 
@@ -105,14 +105,12 @@ int carnet_alog__schema_version(sqlite3 *db);
 
 /* ---- access_log_chain.c ---- */
 
-int carnet_alog__work_init(work *w);
+void carnet_alog__work_init(work *w);
 void carnet_alog__work_free(work *w);
-/* CARNET_E_INTERNAL: SHA-256 is not available. */
-int carnet_alog__no_sha(carnet_error *err);
 /* The values of the current row of st, whose columns are COLS. */
 void carnet_alog__vals_of_stmt(sqlite3_stmt *st, val v[C_ALL]);
 /* Does the stored hash of a row match its content? 1 or 0 (the hash into
- * computed), -1 when SHA-256 fails. */
+ * computed). */
 int carnet_alog__row_hash_ok(work *w, const val v[C_ALL], char computed[65]);
 /* min or max of seq (sql says which), 0 when the table is empty. */
 int carnet_alog__seq_bound(sqlite3 *db, const char *path, const char *sql,

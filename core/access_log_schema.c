@@ -388,8 +388,8 @@ int carnet_alog__ensure(const char *path, carnet_error *err)
 	if ((rc = pragma_int(db, path, "PRAGMA user_version", &version, err)) == CARNET_OK &&
 	    version == 1) {
 		work w;
-		rc = carnet_alog__work_init(&w) != 0 ? carnet_alog__no_sha(err)
-						      : migrate_v1(db, path, &w, err);
+		carnet_alog__work_init(&w);
+		rc = migrate_v1(db, path, &w, err);
 		carnet_alog__work_free(&w);
 	}
 	sqlite3_close(db);

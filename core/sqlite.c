@@ -45,7 +45,7 @@ int carnet_sqlite__open(sqlite3 **out, const char *path, int flags, int no_check
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3 *db = *out;
-	sqlite3_busy_timeout(db, 5000);
+	sqlite3_busy_timeout(db, CARNET_SQLITE_BUSY_MS);
 	sqlite3_extended_result_codes(db, 1);
 	/* in a directory shared with viewers who cannot create files there
 	 * (home.h), the -wal and -shm files of a database must outlive its

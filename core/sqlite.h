@@ -24,6 +24,9 @@ int carnet_sqlite__code(int rc);
 int carnet_sqlite__fail(carnet_error *err, sqlite3 *db, int rc, const char *kind,
 			const char *path, const char *what);
 
+/* How long carnet waits for a busy database, in milliseconds. */
+#define CARNET_SQLITE_BUSY_MS 5000
+
 /* Open path with flags (SQLITE_OPEN_*) the way carnet opens its databases:
  * extended result codes, waiting up to 5 s for a busy database, and in a
  * shared home (home.h) the -wal and -shm files kept after the last

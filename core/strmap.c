@@ -42,7 +42,7 @@ carnet_strmap_slot *carnet_strmap__find(const carnet_strmap *m, const char *key)
 	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		if (!m->slots[i].key)
 			return NULL;
-		if (m->slots[i].h == h && strcmp(m->slots[i].key, key) == 0)
+		if (m->slots[i].h == h && strcmp(carnet_strmap__key_of(m, &m->slots[i]), key) == 0)
 			return &m->slots[i];
 	}
 }
@@ -73,16 +73,19 @@ carnet_strmap_slot *carnet_strmap__put(carnet_strmap *m, const char *key)
 	carnet_strmap_slot *s = carnet_strmap__find(m, key);
 	if (s)
 		return s;
+	size_t n = strlen(key) + 1;
 	if ((m->count + 1) * 2 > m->cap && rehash(m) != 0)
+		return NULL;
+	if (m->pool_len + n > m->pool_cap &&
+	    CARNET_GROW(m->pool, m->pool_cap, m->pool_len + n) != 0)
 		return NULL;
 	uint64_t h = carnet__hash_str(key);
 	size_t i = h & (m->cap - 1);
 	while (m->slots[i].key)
 		i = (i + 1) & (m->cap - 1);
-	size_t n = strlen(key) + 1;
-	if (!(m->slots[i].key = carnet_arena__alloc(m->keys, n)))
-		return NULL;
-	memcpy(m->slots[i].key, key, n);
+	memcpy(m->pool + m->pool_len, key, n);
+	m->slots[i].key = m->pool_len + 1;
+	m->pool_len += n;
 	m->slots[i].h = h;
 	m->count++;
 	return &m->slots[i];
@@ -91,8 +94,8 @@ carnet_strmap_slot *carnet_strmap__put(carnet_strmap *m, const char *key)
 void carnet_strmap__free(carnet_strmap *m)
 {
 	free(m->slots);
-	m->slots = NULL;
-	m->cap = m->count = 0;
+	free(m->pool);
+	memset(m, 0, sizeof *m);
 }
 
 /* Faster than snprintf, which loading calls a few thousand times. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* strmap.h - a string-keyed hash map (open addressing) whose keys live in an
- * arena, and the arena: many small allocations freed all at once. The
- * ranking tables keep their rules, half-lives and synonyms in these. */
+/* strmap.h - a string-keyed hash map (open addressing) whose keys live in a
+ * pool of its own, and an arena: many small allocations freed all at once.
+ * The ranking tables keep their rules, half-lives and synonyms in maps,
+ * their entries in an arena. */
 #ifndef CARNET_CORE_STRMAP_H
 #define CARNET_CORE_STRMAP_H
 
@@ -24,18 +25,28 @@ typedef struct carnet_arena {
 void *carnet_arena__alloc(carnet_arena *a, size_t n);
 void carnet_arena__free(carnet_arena *a);
 
+/* A slot holds no pointer: a map can be compiled in as constant data
+ * (tools/gen-tables.c), with nothing for the loader to relocate. */
 typedef struct carnet_strmap_slot {
-	char *key;
-	uint64_t h;   /* hash of key */
+	uint64_t h;   /* hash of the key */
 	double num;   /* a value, or */
 	size_t idx;   /* an index into another table */
+	size_t key;   /* where the key starts in the map's pool, plus one; 0: empty */
 } carnet_strmap_slot;
 
 typedef struct carnet_strmap {
 	carnet_strmap_slot *slots;
 	size_t cap, count;  /* cap is a power of two */
-	carnet_arena *keys; /* where keys are copied */
+	char *pool;         /* the keys, each followed by a NUL */
+	size_t pool_len, pool_cap;
 } carnet_strmap;
+
+/* The key of a slot in use. */
+static inline const char *carnet_strmap__key_of(const carnet_strmap *m,
+						const carnet_strmap_slot *s)
+{
+	return m->pool + s->key - 1;
+}
 
 /* The slot of key, or NULL. */
 carnet_strmap_slot *carnet_strmap__find(const carnet_strmap *m, const char *key);
@@ -43,7 +54,7 @@ carnet_strmap_slot *carnet_strmap__find(const carnet_strmap *m, const char *key)
 /* The slot of key, added (num 0, idx 0) if missing; NULL on no memory. */
 carnet_strmap_slot *carnet_strmap__put(carnet_strmap *m, const char *key);
 
-/* Free the slots (the keys belong to the arena). */
+/* Free the slots and the keys. */
 void carnet_strmap__free(carnet_strmap *m);
 
 /* key = kind ":" a [":" b], cut to size (keys are short; codes are

@@ -18,27 +18,43 @@
 #include "util.h"
 
 /* the defaults, generated from core/data/ranking.conf, affinity.tsv,
- * synonyms.tsv */
+ * synonyms.tsv: their text (for a home with its own affinity or synonym
+ * table, parsed after them) */
 #include "ranking_default.h"
 
 #define TABLE_MAX_BYTES (16 * 1024 * 1024)
 #define LOADING "loading the ranking tables" /* what ran out of memory */
 
+#ifndef CARNET_TABLES_BOOT
+/* and as they are once loaded (frozen_defaults), made by tools/gen-tables.c
+ * with this parser (built with -DCARNET_TABLES_BOOT, without them) */
+#include "ranking_frozen.h"
+#endif
+
 void carnet_rank__free(carnet_ranking *rk)
 {
 	if (!rk)
 		return;
-	carnet_strmap__free(&rk->half_lives);
-	carnet_strmap__free(&rk->rules);
-	carnet_strmap__free(&rk->synonyms);
-	for (size_t i = 0; i < rk->profiles_count; i++)
-		free(rk->profiles[i].words);
-	free(rk->profiles);
-	for (size_t i = 0; i < rk->entries_count; i++) {
-		free(rk->entries[i]->partners);
-		free(rk->entries[i]->partner_ids);
+	if (!rk->frozen || rk->own_half_lives)
+		carnet_strmap__free(&rk->half_lives);
+	if (rk->frozen) {
+		free(rk->frozen_words);
+		free(rk->frozen_entries);
+		free(rk->frozen_alts);
+		free(rk->entries);
+		free(rk->profiles);
+	} else {
+		carnet_strmap__free(&rk->rules);
+		carnet_strmap__free(&rk->synonyms);
+		for (size_t i = 0; i < rk->profiles_count; i++)
+			free(rk->profiles[i].words);
+		free(rk->profiles);
+		for (size_t i = 0; i < rk->entries_count; i++) {
+			free(rk->entries[i]->partners);
+			free(rk->entries[i]->partner_ids);
+		}
+		free(rk->entries);
 	}
-	free(rk->entries);
 	carnet_xap_keyset_free(rk->keyset);
 	free(rk->keys);
 	free(rk->key_terms);
@@ -167,11 +183,33 @@ static int conf_line(carnet_ranking *rk, carnet_lines *it, void *payload,
 	return conf_half_life(b, it, line + 10, value, err);
 }
 
+/* The frozen defaults' half-lives are shared: rk's copy of them, before a
+ * change (the keys stay where they are: never freed one by one). */
+static int own_half_lives(carnet_ranking *rk, carnet_error *err)
+{
+	carnet_strmap *m = &rk->half_lives;
+	carnet_strmap own = { NULL, m->cap, m->count, NULL, m->pool_len, m->pool_len };
+	if (m->cap && (!(own.slots = malloc(m->cap * sizeof *own.slots)) ||
+		       !(own.pool = malloc(m->pool_len ? m->pool_len : 1)))) {
+		free(own.slots);
+		return carnet_error__nomem(err, LOADING);
+	}
+	if (m->cap) {
+		memcpy(own.slots, m->slots, m->cap * sizeof *own.slots);
+		memcpy(own.pool, m->pool, m->pool_len);
+	}
+	*m = own;
+	rk->own_half_lives = 1;
+	return CARNET_OK;
+}
+
 int carnet_rank__configure(carnet_ranking *rk, const char *name,
 			   const char *text, size_t len, carnet_error *err)
 {
 	conf_batch b = { rk->p, NULL, 0, 0 };
 	int rc = each_line(rk, name, text, len, conf_line, &b, err);
+	if (rc == CARNET_OK && b.count && rk->frozen && !rk->own_half_lives)
+		rc = own_half_lives(rk, err);
 	/* make room for every half-life first, so that applying cannot fail half-way */
 	for (size_t i = 0; rc == CARNET_OK && i < b.count; i++)
 		if (!carnet_strmap__put(&rk->half_lives, b.half[i].key))
@@ -471,10 +509,38 @@ static int synonym_line(carnet_ranking *rk, carnet_lines *it, void *payload,
 	return CARNET_OK;
 }
 
-/* Once every table is read: give each synonym entry the list of its
- * partners' words. */
+/* Number the entries used as keywords, each once, in the order the
+ * profiles name them: the order of carnet_rank__keys, which the indexer's
+ * content vectors follow. */
+static int number_keys(carnet_ranking *rk, carnet_error *err)
+{
+	size_t *key_of = malloc((rk->entries_count ? rk->entries_count : 1) * sizeof *key_of);
+	if (!key_of)
+		return carnet_error__nomem(err, LOADING);
+	for (size_t i = 0; i < rk->entries_count; i++)
+		key_of[i] = (size_t)-1;
+	size_t n = 0;
+	for (size_t p = 0; p < rk->profiles_count; p++) {
+		profile *pr = &rk->profiles[p];
+		for (size_t j = 0; j < pr->words_count; j++) {
+			keyword *k = &pr->words[j];
+			if (key_of[k->entry] == (size_t)-1)
+				key_of[k->entry] = n++;
+			k->key = key_of[k->entry];
+		}
+	}
+	rk->distinct_keys = n;
+	free(key_of);
+	return CARNET_OK;
+}
+
+/* Once every table is read: number the keywords; give each synonym entry
+ * the list of its partners' words. */
 static int finish(carnet_ranking *rk, carnet_error *err)
 {
+	int rc = number_keys(rk, err);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < rk->entries_count; i++) {
 		entry *e = rk->entries[i];
 		free(e->partners);
@@ -510,25 +576,115 @@ static int apply_synonyms(carnet_ranking *rk, const char *name, const char *text
 	return each_line(rk, name, text, len, synonym_line, NULL, err);
 }
 
+#ifndef CARNET_TABLES_BOOT
+static void frozen_map_use(carnet_strmap *m, const frozen_map *f)
+{
+	/* never written: a map is changed only while a table is parsed, and
+	 * the half-lives are copied before (own_half_lives) */
+	m->slots = (carnet_strmap_slot *)f->slots;
+	m->cap = f->cap;
+	m->count = f->count;
+	m->pool = (char *)f->pool;
+	m->pool_len = m->pool_cap = f->pool_len;
+}
+
+/* The compiled-in defaults f into rk (empty): the maps and keywords used
+ * as they are, the words, entries and profiles made from them (some
+ * 200 KB of pointers and structures; parsing allocated and hashed ten
+ * times more). */
+static int frozen_defaults(carnet_ranking *rk, const frozen_tables *f, carnet_error *err)
+{
+	rk->frozen = 1;
+	rk->p = f->p;
+	frozen_map_use(&rk->half_lives, &f->half_lives);
+	frozen_map_use(&rk->rules, &f->rules);
+	frozen_map_use(&rk->synonyms, &f->synonyms);
+	size_t ne = f->entries_count ? f->entries_count : 1;
+	if (!(rk->frozen_words = malloc((f->words_count ? f->words_count : 1) * sizeof(char *))) ||
+	    !(rk->frozen_entries = calloc(ne, sizeof *rk->frozen_entries)) ||
+	    !(rk->entries = malloc(ne * sizeof *rk->entries)) ||
+	    !(rk->frozen_alts = malloc((f->alts_count ? f->alts_count : 1) *
+				       sizeof *rk->frozen_alts)) ||
+	    !(rk->profiles = calloc(f->profiles_count ? f->profiles_count : 1,
+				    sizeof *rk->profiles)))
+		return carnet_error__nomem(err, LOADING);
+	for (size_t i = 0; i < f->words_count; i++)
+		rk->frozen_words[i] = f->words + f->word_off[i];
+	for (size_t i = 0; i < f->entries_count; i++) {
+		entry *e = &rk->frozen_entries[i];
+		e->words = rk->frozen_words + f->entries[i].word;
+		e->count = f->entries[i].count;
+		e->partners = f->entries[i].alts ? rk->frozen_alts + f->entries[i].alt : NULL;
+		e->partners_count = e->partners_cap = f->entries[i].alts;
+		rk->entries[i] = e;
+	}
+	for (size_t i = 0; i < f->alts_count; i++) {
+		const frozen_entry *o = &f->entries[f->alts[i]];
+		rk->frozen_alts[i].words = rk->frozen_words + o->word;
+		rk->frozen_alts[i].count = o->count;
+	}
+	for (size_t i = 0; i < f->profiles_count; i++) {
+		profile *p = &rk->profiles[i];
+		memcpy(p->name, f->profiles[i].name, sizeof p->name);
+		/* never written: keywords are numbered by loading */
+		p->words = (keyword *)f->keywords + f->profiles[i].keyword;
+		p->words_count = p->words_cap = f->profiles[i].count;
+	}
+	rk->entries_count = rk->entries_cap = f->entries_count;
+	rk->profiles_count = rk->profiles_cap = f->profiles_count;
+	rk->longest = f->longest;
+	rk->distinct_keys = f->distinct_keys;
+	rk->synonyms_loaded = 1;
+	return CARNET_OK;
+}
+#endif
+
+/* The home's file of that name: its text into *text, or text->data NULL
+ * when it has none; its path into path. */
+static int read_home(carnet_buf *text, char path[CARNET_PATH_MAX], const char *home,
+		     const char *file, carnet_error *err)
+{
+	int missing = 1;
+	int rc = home ? carnet_home__read(text, &missing, home, file, TABLE_MAX_BYTES, err)
+		      : CARNET_OK;
+	if (rc == CARNET_OK && !missing)
+		rc = carnet_home__path(path, CARNET_PATH_MAX, home, file, err);
+	if (rc == CARNET_OK && !missing && !text->data)
+		rc = carnet_buf__puts(text, "") == 0 ? CARNET_OK
+						      : carnet_error__nomem(err, LOADING);
+	if (rc == CARNET_OK && missing)
+		carnet_buf__free(text);
+	return rc;
+}
+
 /* Apply the default text (unless NULL; messages name its source file,
- * deflt_name), then the home's file of that name if any (messages name
- * its path). */
-static int load_table(carnet_ranking *rk, const char *home, const char *file,
+ * deflt_name), then the home's text if any (text->data not NULL; messages
+ * name its path). */
+static int load_table(carnet_ranking *rk, const carnet_buf *text, const char *path,
 		      const char *deflt, const char *deflt_name, apply_fn apply,
 		      carnet_error *err)
 {
 	int rc = deflt ? apply(rk, deflt_name, deflt, strlen(deflt), err) : CARNET_OK;
-	if (rc || !home)
-		return rc;
-	carnet_buf text = CARNET_BUF_INIT;
-	int missing;
-	char path[CARNET_PATH_MAX];
-	rc = carnet_home__read(&text, &missing, home, file, TABLE_MAX_BYTES, err);
-	if (rc == CARNET_OK && !missing &&
-	    (rc = carnet_home__path(path, sizeof path, home, file, err)) == CARNET_OK)
-		rc = apply(rk, path, text.data ? text.data : "", text.len, err);
-	carnet_buf__free(&text);
+	if (rc == CARNET_OK && text->data)
+		rc = apply(rk, path, text->data, text->len, err);
 	return rc;
+}
+
+/* The tables from their text: the defaults', each followed by the
+ * home's; the home's synonyms now, to refuse a bad file at once; the
+ * default ones (pairs, so order does not matter) when a search first has
+ * words (carnet_rank__synonyms). */
+static int parse_tables(carnet_ranking *rk, carnet_buf t[3], char path[3][CARNET_PATH_MAX],
+			carnet_error *err)
+{
+	int rc;
+	if ((rc = load_table(rk, &t[0], path[0], carnet_default_ranking,
+			     carnet_default_ranking_file, carnet_rank__configure, err)) ||
+	    (rc = load_table(rk, &t[1], path[1], carnet_default_affinity,
+			     carnet_default_affinity_file, apply_affinity, err)) ||
+	    (rc = load_table(rk, &t[2], path[2], NULL, NULL, apply_synonyms, err)))
+		return rc;
+	return finish(rk, err);
 }
 
 int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err)
@@ -537,18 +693,29 @@ int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err)
 	carnet_ranking *rk = calloc(1, sizeof *rk);
 	if (!rk)
 		return carnet_error__nomem(err, LOADING);
-	rk->half_lives.keys = rk->rules.keys = rk->synonyms.keys = &rk->mem;
-	int rc;
-	if ((rc = load_table(rk, home, CARNET_RANKING_FILE, carnet_default_ranking,
-			     carnet_default_ranking_file, carnet_rank__configure, err)) ||
-	    (rc = load_table(rk, home, CARNET_AFFINITY_FILE, carnet_default_affinity,
-			     carnet_default_affinity_file, apply_affinity, err)) ||
-	    /* the home's synonyms now, to refuse a bad file at once; the
-	     * default ones (pairs, so order does not matter) when a search
-	     * first has words: a browse, or a viewer that shells out once
-	     * per record, does not pay for them */
-	    (rc = load_table(rk, home, CARNET_SYNONYMS_FILE, NULL, NULL, apply_synonyms, err)) ||
-	    (rc = finish(rk, err))) {
+	static const char *const files[3] = {
+		CARNET_RANKING_FILE, CARNET_AFFINITY_FILE, CARNET_SYNONYMS_FILE,
+	};
+	carnet_buf t[3] = { CARNET_BUF_INIT, CARNET_BUF_INIT, CARNET_BUF_INIT };
+	char path[3][CARNET_PATH_MAX];
+	int rc = CARNET_OK;
+	for (int i = 0; i < 3 && rc == CARNET_OK; i++)
+		rc = read_home(&t[i], path[i], home, files[i], err);
+#ifndef CARNET_TABLES_BOOT
+	if (rc == CARNET_OK && !t[1].data && !t[2].data) {
+		/* the defaults as loaded at build time, and the home's
+		 * ranking.conf (which changes only the parameters and
+		 * half-lives) over them: what parsing would give */
+		rc = frozen_defaults(rk, &carnet_frozen, err);
+		if (rc == CARNET_OK && t[0].data)
+			rc = carnet_rank__configure(rk, path[0], t[0].data, t[0].len, err);
+	} else
+#endif
+	if (rc == CARNET_OK)
+		rc = parse_tables(rk, t, path, err);
+	for (int i = 0; i < 3; i++)
+		carnet_buf__free(&t[i]);
+	if (rc) {
 		carnet_rank__free(rk);
 		return rc;
 	}

@@ -7,6 +7,7 @@
 #define CARNET_CORE_TABLES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rank.h"
 #include "strmap.h"
@@ -26,7 +27,7 @@ typedef struct entry {
 typedef struct keyword {
 	size_t entry;     /* its words: an entry */
 	double weight;
-	size_t key;       /* its index in carnet_ranking.keys */
+	size_t key;       /* its index in carnet_ranking.keys (numbered by loading) */
 } keyword;
 
 typedef struct profile {
@@ -57,13 +58,58 @@ struct carnet_ranking {
 	carnet_strmap synonyms; /* joined words -> entry index */
 	size_t longest;    /* most words in a synonym entry */
 	int synonyms_loaded; /* the default synonyms are in */
-	carnet_arena mem;  /* keys and entries */
+	carnet_arena mem;  /* entries */
+	/* Loaded from the compiled-in defaults (frozen_tables): the maps and
+	 * the keywords are theirs, shared, never changed or freed (but the
+	 * half-lives, copied before a change); the rest is rk's own, made
+	 * from them at load. */
+	int frozen, own_half_lives;
+	const char **frozen_words;  /* the entries' words */
+	entry *frozen_entries;      /* what entries point to */
+	carnet_xalt *frozen_alts;   /* their partners */
 	unsigned char code_of[256];   /* a profile's code in the index, 0: none */
 	int profile_of_code[256];
+	size_t distinct_keys; /* entries used as keywords */
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
 	carnet_xkeyset *keyset; /* and made ready for matching */
 	size_t keys_count;
 	char *key_terms;   /* their stem terms */
 };
+
+/* The default tables as loaded, compiled in as constant data without a
+ * pointer to relocate but to each array (tools/gen-tables.c prints them,
+ * tables.c turns them into a carnet_ranking). */
+typedef struct frozen_map {
+	const carnet_strmap_slot *slots;
+	size_t cap, count;
+	const char *pool;
+	size_t pool_len;
+} frozen_map;
+
+typedef struct frozen_entry {
+	uint32_t word, count; /* its words: word_off[word ... word + count) */
+	uint32_t alt, alts;   /* its partners: alts[alt ... alt + alts) */
+} frozen_entry;
+
+typedef struct frozen_profile {
+	char name[NAME_MAX_LEN];
+	uint32_t keyword, count; /* its keywords: keywords[keyword ... + count) */
+} frozen_profile;
+
+typedef struct frozen_tables {
+	params p;
+	frozen_map half_lives, rules, synonyms;
+	const char *words;         /* every word, NUL after each */
+	const uint32_t *word_off;  /* a word's start in words */
+	size_t words_count;
+	const frozen_entry *entries;
+	size_t entries_count;
+	const uint32_t *alts;      /* partner entries */
+	size_t alts_count;
+	const keyword *keywords;
+	const frozen_profile *profiles;
+	size_t profiles_count;
+	size_t longest, distinct_keys;
+} frozen_tables;
 
 #endif

@@ -40,35 +40,25 @@ int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
 		      size_t *count_out, carnet_error *err)
 {
 	if (!rk->keys) {
-		/* one key per distinct entry used as a keyword */
-		size_t *key_of = malloc((rk->entries_count ? rk->entries_count : 1) * sizeof *key_of);
-		carnet_xkey *keys = calloc(rk->entries_count ? rk->entries_count : 1, sizeof *keys);
+		/* one key per distinct entry used as a keyword, numbered by
+		 * loading (carnet_rank__number_keys) */
+		size_t n = rk->distinct_keys;
+		carnet_xkey *keys = calloc(n ? n : 1, sizeof *keys);
+		size_t (*offs)[2] = calloc(n ? n : 1, sizeof *offs);
 		carnet_buf terms = CARNET_BUF_INIT;
-		size_t n = 0;
-		if (!key_of || !keys) {
-			free(key_of);
-			free(keys);
-			return carnet_error__nomem(err, LOADING);
-		}
-		for (size_t i = 0; i < rk->entries_count; i++)
-			key_of[i] = (size_t)-1;
+		int rc = keys && offs ? CARNET_OK : carnet_error__nomem(err, LOADING);
 		/* stems first, into one buffer (offsets: it moves while growing) */
-		size_t (*offs)[2] = calloc(rk->entries_count ? rk->entries_count : 1, sizeof *offs);
-		int rc = offs ? CARNET_OK : carnet_error__nomem(err, LOADING);
 		for (size_t p = 0; rc == CARNET_OK && p < rk->profiles_count; p++) {
-			profile *pr = &rk->profiles[p];
+			const profile *pr = &rk->profiles[p];
 			for (size_t j = 0; rc == CARNET_OK && j < pr->words_count; j++) {
-				keyword *k = &pr->words[j];
-				if (key_of[k->entry] != (size_t)-1) {
-					k->key = key_of[k->entry];
+				const keyword *k = &pr->words[j];
+				if (keys[k->key].words)
 					continue;
-				}
-				entry *e = rk->entries[k->entry];
-				keys[n].words = e->words;
-				keys[n].count = e->count;
+				const entry *e = rk->entries[k->entry];
+				keys[k->key].words = e->words;
+				keys[k->key].count = e->count;
 				if (e->count == 1)
-					rc = stem_terms(e->words[0], &terms, offs[n], err);
-				key_of[k->entry] = k->key = n++;
+					rc = stem_terms(e->words[0], &terms, offs[k->key], err);
 			}
 		}
 		if (rc == CARNET_OK) {
@@ -87,7 +77,6 @@ int carnet_rank__keys(carnet_ranking *rk, const carnet_xkey **keys_out,
 		}
 		carnet_buf__free(&terms);
 		free(offs);
-		free(key_of);
 		if (rc)
 			return rc;
 	}

@@ -322,6 +322,47 @@ Test(access, every_search_is_logged_with_who_what_and_which_documents)
 	carnet_index_close(other);
 }
 
+/* Each viewer process is the first to open the log, rebuilds its WAL
+ * index by reading the whole WAL, and closes without a checkpoint: the
+ * WAL must stay short however many viewers come (here 300 handles, one
+ * after the other, as many processes would). sqlite's own checkpoint, at
+ * 1000 pages, let it reach 4 MB, which every process then read. */
+Test(access, the_wal_a_viewer_reads_stays_short, .timeout = 120)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	const char *wal = th_path("%s/access.sqlite-wal", home);
+	off_t largest = 0;
+	for (int i = 0; i < 300; i++) {
+		carnet_index *v;
+		carnet_error err;
+		cr_assert_eq(carnet_index_open(&v, home, &err), CARNET_OK, "%s", err.message);
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = "P";
+		req.profession = "10";
+		req.words = "conclusion";
+		carnet_results *res;
+		cr_assert_eq(carnet_index_search(&res, v, &req, &err), CARNET_OK, "%s",
+			     err.message);
+		carnet_results_free(res);
+		carnet_index_close(v);
+		struct stat st;
+		if (stat(wal, &st) == 0 && st.st_size > largest)
+			largest = st.st_size;
+	}
+	/* 64 frames of 4 KB pages, and the commit that passed them */
+	cr_assert_lt(largest, 512 * 1024, "the WAL reached %lld bytes", (long long)largest);
+	open_idx();
+	entries = 0;
+	cr_assert_eq(carnet_index_access_log(idx, "P", count_entry, NULL, NULL), CARNET_OK);
+	cr_assert_eq(entries, 300, "every search logged");
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(rep.rows, 300);
+}
+
 Test(access, the_log_cannot_be_rewritten)
 {
 	doc("P", "A", "11502-2", "", "1");

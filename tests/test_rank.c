@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "carnet.h"
 #include "helpers.h"
 #include "rank.h"
+#include "tables.h"
 
 static char home[4096], docs[4096];
 static carnet_index *idx;
@@ -716,4 +719,81 @@ Test(rank, content_affinity_keeps_its_meaning_when_a_deployer_adds_a_profile)
 	cr_assert_eq(carnet_results_part(res, (size_t)rank_of(res, "A"),
 					 CARNET_PART_AFFINITY_CONTENT), 0.0);
 	carnet_results_free(res);
+}
+
+/* Two maps hold the same keys with the same values. */
+static void same_map(const carnet_strmap *a, const carnet_strmap *b, const char *what)
+{
+	cr_assert_eq(a->count, b->count, "%s: %zu keys, %zu", what, a->count, b->count);
+	for (size_t i = 0; i < a->cap; i++) {
+		if (!a->slots[i].key)
+			continue;
+		const char *key = carnet_strmap__key_of(a, &a->slots[i]);
+		const carnet_strmap_slot *s = carnet_strmap__find(b, key);
+		cr_assert(s, "%s: %s missing", what, key);
+		cr_assert(s->num == a->slots[i].num && s->idx == a->slots[i].idx, "%s: %s", what, key);
+	}
+}
+
+static void same_words(const char *const *a, size_t na, const char *const *b, size_t nb,
+		       size_t which)
+{
+	cr_assert_eq(na, nb, "entry %zu", which);
+	for (size_t j = 0; j < na; j++)
+		cr_assert_str_eq(a[j], b[j], "entry %zu", which);
+}
+
+/* The defaults compiled in as loaded (tools/gen-tables.c) are what
+ * parsing their text gives: the same parameters, maps, entries in the same
+ * order with the same partners, profiles and numbered keywords. A home
+ * with its own (empty) synonyms.tsv has the defaults parsed. */
+Test(rank, the_compiled_in_defaults_are_the_parsed_tables)
+{
+	carnet_ranking *frozen, *parsed;
+	carnet_error err;
+	cr_assert_eq(carnet_rank__load(&frozen, NULL, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(mkdir(home, 0700), 0);
+	th_write_str(th_path("%s/synonyms.tsv", home), "# none\n");
+	cr_assert_eq(carnet_rank__load(&parsed, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_rank__synonyms(parsed, &err), CARNET_OK, "%s", err.message);
+	cr_assert(frozen->frozen && !parsed->frozen);
+	cr_assert_eq(memcmp(&frozen->p, &parsed->p, sizeof frozen->p), 0);
+	same_map(&parsed->half_lives, &frozen->half_lives, "half-lives");
+	same_map(&parsed->rules, &frozen->rules, "rules");
+	same_map(&parsed->synonyms, &frozen->synonyms, "synonyms");
+	cr_assert_eq(frozen->entries_count, parsed->entries_count);
+	for (size_t i = 0; i < parsed->entries_count; i++) {
+		const entry *a = parsed->entries[i], *b = frozen->entries[i];
+		same_words(a->words, a->count, b->words, b->count, i);
+		cr_assert_eq(a->partners_count, b->partners_count, "entry %zu", i);
+		for (size_t j = 0; j < a->partners_count; j++)
+			same_words(a->partners[j].words, a->partners[j].count,
+				   b->partners[j].words, b->partners[j].count, i);
+	}
+	cr_assert_eq(frozen->profiles_count, parsed->profiles_count);
+	for (size_t p = 0; p < parsed->profiles_count; p++) {
+		const profile *a = &parsed->profiles[p], *b = &frozen->profiles[p];
+		cr_assert_str_eq(a->name, b->name);
+		cr_assert_eq(a->words_count, b->words_count, "%s", a->name);
+		for (size_t j = 0; j < a->words_count; j++)
+			cr_assert(a->words[j].entry == b->words[j].entry &&
+				  a->words[j].weight == b->words[j].weight &&
+				  a->words[j].key == b->words[j].key, "%s keyword %zu", a->name, j);
+	}
+	cr_assert_eq(frozen->distinct_keys, parsed->distinct_keys);
+	cr_assert_eq(frozen->longest, parsed->longest);
+
+	/* a home's ranking.conf over them changes that handle's half-lives,
+	 * not the shared defaults */
+	th_write_str(th_path("%s/ranking.conf", home), "half_life.type.11502-2 = 10\n");
+	cr_assert_eq(unlink(th_path("%s/synonyms.tsv", home)), 0);
+	carnet_ranking *own;
+	cr_assert_eq(carnet_rank__load(&own, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert(own->frozen);
+	cr_assert_float_eq(carnet_strmap__find(&own->half_lives, "t:11502-2")->num, 10, 1e-12);
+	const carnet_strmap_slot *s = carnet_strmap__find(&frozen->half_lives, "t:11502-2");
+	cr_assert(!s || s->num != 10, "the defaults are unchanged");
+	carnet_rank__free(own);
+	carnet_rank__free(frozen);
+	carnet_rank__free(parsed);
 }

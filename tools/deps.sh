@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # deps.sh - install the Debian 12 packages carnet needs to build and test,
 # when they are missing (scdoc builds the man pages; groff, man-db and
-# mandoc check them; logrotate checks the logrotate file; libssl-dev gives
-# libcrypto, whose SHA-256 chains the access log; python3 runs make lint's
-# size check and the generators in tools/).
+# mandoc check them; logrotate checks the logrotate file; nettle-dev gives
+# nettle, whose SHA-256 chains the access log (GnuTLS's hashes: small and
+# with nothing to initialise, where OpenSSL 3's libcrypto cost every viewer
+# process some 5 ms to load and set up); python3 runs make lint's size
+# check and the generators in tools/).
 # Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
 libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
-scdoc groff-base man-db mandoc logrotate libssl-dev python3"
+scdoc groff-base man-db mandoc logrotate nettle-dev python3"
 
 missing=""
 for p in $PACKAGES; do
