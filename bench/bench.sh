@@ -197,12 +197,12 @@ measure() {
 }
 for s in add1 add2 sync1 sync2 fts5 xapian; do
 	has "$s" || continue
+	# the documents are read by carnet only; the stamp goes with them
+	case $s in fts5 | xapian) [ "$KEEP" = 1 ] || rm -rf "$DOCS" "$W/corpus/stamp" ;; esac
 	measure "$s"
 	# keep disk use bounded: only add2 is queried
 	case $s in add1 | sync1 | sync2) rm -rf "$W/idx-$s" ;; esac
 done
-# the documents are read by carnet only; the stamp goes with them
-[ "$KEEP" = 1 ] || rm -rf "$DOCS" "$W/corpus/stamp"
 
 peers=
 if [ "$PEERS" = 1 ]; then
@@ -303,6 +303,7 @@ done
 # ---- the table ----
 T=$W/table.md
 wall() { kv "$W/$1.time" wall_s wall_s; }
+cpu() { calc '%.2f' "$(kv "$W/$1.time" wall_s user_s) + $(kv "$W/$1.time" wall_s sys_s)"; }
 rss() { calc '%.0f' "$(kv "$W/$1.time" wall_s maxrss_kb) / 1024"; }
 size() { calc '%.1f' "$(cat "$W/$1.kb") / 1024"; }
 ratio() { if [ -n "$1" ] && [ -n "$2" ]; then calc '%.2f' "$1 / $2"; else echo -; fi; }
@@ -354,8 +355,8 @@ fm=$(pq fts5-one median_ms)
 	     "($(calc '%.0f' "$file_bytes / 1e6") MB of files: CDA, text + sidecar, CDA with a PDF;" \
 	     "$corpus_mb MB on disk with corpus.tsv$([ "$PEERS" = 1 ] && echo " and the text files")); $gen_note."
 	echo
-	echo "| indexing ($REPEAT run(s): median) | wall s | min-max s | docs/s | MB/s of text | peak RSS MB | on-disk MB | time / FTS5 | time / plain Xapian | time / same at --jobs 1 | load 1 min before / after |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| indexing ($REPEAT run(s): median) | wall s | min-max s | CPU s | docs/s | MB/s of text | peak RSS MB | on-disk MB | time / FTS5 | time / plain Xapian | time / same at --jobs 1 | load 1 min before / after |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for r in "add1:carnet add --jobs 1:" "add2:carnet add --jobs 2:$add1_w" \
 		 "sync1:carnet sync --jobs 1:" "sync2:carnet sync --jobs 2:$sync1_w" \
 		 "fts5:SQLite FTS5:" "xapian:plain Xapian:" "omindex:omindex (peer):" "recoll:recoll (peer):"; do
@@ -365,8 +366,8 @@ fm=$(pq fts5-one median_ms)
 		w=$(wall "$n")
 		j1=-
 		case $n in add2 | sync2) j1=$(ratio "$w" "$base") ;; esac
-		printf '| %s | %.2f | %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s |\n' "$label" "$w" \
-			"$(tr ' ' '-' < "$W/$n.spread")" "$(calc '%f' "$N / $w")" \
+		printf '| %s | %.2f | %s | %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s |\n' "$label" "$w" \
+			"$(tr ' ' '-' < "$W/$n.spread")" "$(cpu "$n")" "$(calc '%f' "$N / $w")" \
 			"$(calc '%f' "$text_bytes / 1e6 / $w")" "$(rss "$n")" "$(size "$n")" \
 			"$(ratio "$w" "$fts_w")" "$(ratio "$w" "$xap_w")" "$j1" "$(sed 's| | / |' "$W/$n.load")"
 	done
@@ -420,7 +421,7 @@ fm=$(pq fts5-one median_ms)
 } > "$T"
 
 # ---- machine, command, RESULTS.md ----
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 ram=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
 cmd="make bench BENCH_N=$N"
 [ -n "${BENCH_MODE:-}" ] && cmd="$cmd BENCH_MODE=$MODE"
@@ -432,7 +433,7 @@ S=$W/section.md
 {
 	echo "## Latest run, BENCH_N=$N"
 	echo
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit; machine: $(nproc) cores, $cpu, $ram RAM."
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit; machine: $(nproc) cores, $model, $ram RAM."
 	echo "Command: \`$cmd\` (mode $MODE; steps:$(for s in add1 add2 sync1 sync2 fts5 xapian omindex recoll; do
 		has "$s" && printf ' %s' "$s"; done))."
 	echo
