@@ -427,6 +427,8 @@ cmd="make bench BENCH_N=$N"
 [ -n "${BENCH_MODE:-}" ] && cmd="$cmd BENCH_MODE=$MODE"
 [ -n "${BENCH_STEPS:-}" ] && cmd="$cmd BENCH_STEPS='$BENCH_STEPS'"
 [ -n "${BENCH_REPEAT:-}" ] && cmd="$cmd BENCH_REPEAT=$REPEAT"
+[ -n "${BENCH_COMPACT:-}" ] && cmd="$cmd BENCH_COMPACT=$COMPACT"
+[ "$KEEP" = 1 ] && cmd="$cmd BENCH_KEEP=1"
 [ "$PEERS" = 1 ] && cmd="$cmd BENCH_PEERS=1"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 S=$W/section.md
