@@ -3,9 +3,13 @@
 # bench.sh - run by `make bench`: generate a corpus, index it with carnet
 # (add and sync, --jobs 1 and 2), SQLite FTS5 and plain Xapian, run the
 # same queries on each, print one table and write it to bench/RESULTS.md.
-# Environment: BUILD, BENCH_N (documents), BENCH_DIR (work directory,
-# recreated), BENCH_PEERS=1 (also omindex and recoll), BENCH_SEED,
-# BENCH_QUERIES (queries of each kind), BENCH_CALLS (carnet-query runs).
+# Environment (see bench/bench.mk): BUILD, BENCH_N (documents), BENCH_DIR
+# (work directory, recreated), BENCH_MODE (full or big; big by default
+# above 200,000 documents), BENCH_STEPS (the indexing steps), BENCH_PEERS=1
+# (also omindex and recoll), BENCH_REPEAT (runs of each measurement),
+# BENCH_KEEP=1 (reuse the corpus in BENCH_DIR if it has the same N, seed
+# and generator), BENCH_COMPACT, BENCH_SEED, BENCH_QUERIES (queries of each
+# kind), BENCH_CALLS (process calls), BENCH_TARGET_* (see "targets").
 set -eu
 
 B=${BUILD:-build}
@@ -15,6 +19,22 @@ PEERS=${BENCH_PEERS:-0}
 SEED=${BENCH_SEED:-42}
 NQ=${BENCH_QUERIES:-2000}
 CALLS=${BENCH_CALLS:-50}
+KEEP=${BENCH_KEEP:-0}
+MODE=${BENCH_MODE:-}
+[ -n "$MODE" ] || { if [ "$N" -gt 200000 ]; then MODE=big; else MODE=full; fi; }
+case $MODE in
+full) STEPS=${BENCH_STEPS:-add1 add2 sync1 sync2 fts5 xapian} COMPACT=${BENCH_COMPACT:-1} ;;
+big) STEPS=${BENCH_STEPS:-add2 fts5} COMPACT=${BENCH_COMPACT:-0} ;;
+*) echo "bench: BENCH_MODE=$MODE: not full or big" >&2; exit 1 ;;
+esac
+# add2 and fts5 are what the queries run on: always measured
+STEPS="$STEPS add2 fts5"
+[ "$PEERS" = 1 ] && STEPS="$STEPS omindex recoll"
+if [ "$N" -le 20000 ]; then REPEAT=${BENCH_REPEAT:-3}; else REPEAT=${BENCH_REPEAT:-1}; fi
+# the issue's targets; an empty one is printed as "-"
+T_XAPIAN=${BENCH_TARGET_XAPIAN:-1.0} T_PEER=${BENCH_TARGET_PEER:-1.5} T_JOBS=${BENCH_TARGET_JOBS:-1.8}
+T_P99_W1=${BENCH_TARGET_P99_W1:-} T_P99_W3=${BENCH_TARGET_P99_W3:-}
+T_PROCESS=${BENCH_TARGET_PROCESS:-} T_RSS=${BENCH_TARGET_RSS:-}
 BIN=$B/bench
 RESULTS=bench/RESULTS.md
 PDF=tests/data/pdf/echo.pdf
@@ -23,31 +43,65 @@ export CARNET_PDFTEXT="${CARNET_PDFTEXT:-$absb/carnet-pdftext}"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+for v in "BENCH_N:$N" "BENCH_REPEAT:$REPEAT" "BENCH_QUERIES:$NQ" "BENCH_CALLS:$CALLS"; do
+	case ${v#*:} in '' | *[!0-9]* | 0) die "${v%%:*}=${v#*:}: not a positive whole number" ;; esac
+done
+for s in $STEPS; do
+	case $s in add1 | add2 | sync1 | sync2 | fts5 | xapian | omindex | recoll) ;;
+	*) die "BENCH_STEPS: unknown step $s (add1 add2 sync1 sync2 fts5 xapian omindex recoll)" ;; esac
+done
+has() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
 # value of KEY=... in the first line of FILE matching PATTERN
 kv() { grep -e "$2" "$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
 # value of "KEY":number in a JSON line
 jv() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1" | head -n 1; }
 kb() { du -sk "$1" | cut -f1; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
 
-problems=0
-problem() { say "PROBLEM: $*"; problems=$((problems + 1)); echo "- $*" >> "$W/problems"; }
-
-rm -rf "$W"
+# ---- work directory; the corpus is kept with BENCH_KEEP=1 if its stamp matches ----
+genhash=$(cat bench/gencorpus.c "$PDF" | cksum | cut -d' ' -f1)
+stamp="n=$N seed=$SEED queries=$NQ generator=$genhash"
+reuse=0
+if [ "$KEEP" = 1 ] && [ -f "$W/corpus/stamp" ] && [ "$(head -n 1 "$W/corpus/stamp")" = "$stamp" ]; then
+	reuse=1
+	# the text files for the peers are written only when asked for
+	[ "$PEERS" = 1 ] && [ "$(sed -n 2p "$W/corpus/stamp")" != text=1 ] && reuse=0
+fi
+if [ "$reuse" = 1 ]; then
+	for f in "$W"/* "$W"/.[!.]*; do
+		[ -e "$f" ] && [ "$f" != "$W/corpus" ] && rm -rf "$f"
+	done
+else
+	rm -rf "$W"
+fi
 mkdir -p "$W"
 W=$(cd "$W" && pwd)
+problems=0
+problem() { say "PROBLEM: $*"; problems=$((problems + 1)); echo "- $*" >> "$W/problems"; }
 : > "$W/problems"
 
 # ---- corpus ----
 "$B/carnet-pdftext" < "$PDF" > "$W/pdf.raw" || die "carnet-pdftext failed on $PDF"
 [ "$(head -c 1 "$W/pdf.raw")" = T ] || die "$PDF: the extractor found no text"
 tail -c +2 "$W/pdf.raw" > "$W/pdf.txt"
-textdir=
-[ "$PEERS" = 1 ] && textdir=--text-dir
-say "generating $N documents"
-# shellcheck disable=SC2086
-"$BIN/gencorpus" --seed "$SEED" --queries "$NQ" --pdf "$PDF" --pdf-text "$W/pdf.txt" \
-	$textdir "$W/corpus" "$N" > "$W/gen.txt"
+if [ "$reuse" = 1 ]; then
+	say "reusing the corpus in $W/corpus ($stamp)"
+	cp "$W/corpus/gen.txt" "$W/gen.txt"
+	gen_note="reused (BENCH_KEEP=1), generated in $(cat "$W/corpus/gen.wall") s"
+else
+	textdir=
+	[ "$PEERS" = 1 ] && textdir=--text-dir
+	say "generating $N documents"
+	# shellcheck disable=SC2086
+	"$BIN/benchrun" "$W/gen.time" "$BIN/gencorpus" --seed "$SEED" --queries "$NQ" --pdf "$PDF" \
+		--pdf-text "$W/pdf.txt" $textdir "$W/corpus" "$N" > "$W/gen.txt" || die "gencorpus failed"
+	cp "$W/gen.txt" "$W/corpus/gen.txt"
+	kv "$W/gen.time" wall_s wall_s > "$W/corpus/gen.wall"
+	printf '%s\ntext=%s\n' "$stamp" "$([ "$PEERS" = 1 ] && echo 1 || echo 0)" > "$W/corpus/stamp"
+	gen_note="generated in $(cat "$W/corpus/gen.wall") s"
+fi
+gen_note="$gen_note ($(calc '%.0f' "$N / $(cat "$W/corpus/gen.wall")") docs/s)"
 cat "$W/gen.txt" >&2
 TSV=$W/corpus/corpus.tsv
 QUERIES=$W/corpus/queries.tsv
@@ -57,15 +111,16 @@ patients=$(kv "$W/gen.txt" docs= patients)
 maxdocs=$(kv "$W/gen.txt" docs= max_docs_per_patient)
 file_bytes=$(kv "$W/gen.txt" docs= file_bytes)
 text_mb=$(calc '%.1f' "$text_bytes / 1e6")
+corpus_mb=$(calc '%.0f' "$(kb "$W/corpus") / 1024")
 [ "$(wc -l < "$TSV")" -eq "$N" ] || problem "corpus.tsv does not have $N rows"
 
-# ---- indexing ----
-# carnet NAME JOBS COMMAND: index the corpus into a fresh home
+# ---- indexing: each step run REPEAT times into a fresh target ----
+# carnet NAME JOBS COMMAND RUN: index the corpus into a fresh home
 carnet() {
 	home=$W/idx-$1
-	say "carnet-index $3 --jobs $2"
+	rm -rf "$home"
 	rc=0
-	"$BIN/benchrun" "$W/$1.time" "$B/carnet-index" --index "$home" --jobs "$2" --quiet --json \
+	"$BIN/benchrun" "$W/$1.$4.time" "$B/carnet-index" --index "$home" --jobs "$2" --quiet --json \
 		"$3" "$DOCS" > "$W/$1.json" || rc=$?
 	[ "$rc" -le 1 ] || die "carnet-index $3 failed (status $rc)"
 	"$B/carnet-index" --index "$home" --json stats > "$W/$1.stats"
@@ -76,77 +131,169 @@ carnet() {
 	[ "$docs" = "$N" ] || problem "carnet $3 --jobs $2 index holds $docs of $N documents"
 	[ "$rejected" = 0 ] || problem "carnet $3 --jobs $2 rejected $rejected inputs"
 	kb "$home" > "$W/$1.kb"
-	# keep disk use bounded on large runs: only add2 is queried
-	[ "$1" = add2 ] || rm -rf "$home"
 }
-carnet add1 1 add
-carnet add2 2 add
-carnet sync1 1 sync
-carnet sync2 2 sync
-
-say "fts5 index"
-"$BIN/benchrun" "$W/fts5.time" "$BIN/fts5" index "$W/fts5.db" "$TSV" > "$W/fts5.out" ||
-	die "fts5 index failed"
-[ "$(kv "$W/fts5.out" rows= count)" = "$N" ] || problem "fts5 holds $(kv "$W/fts5.out" rows= count) of $N rows"
-kb "$W/fts5.db" > "$W/fts5.kb"
-
-say "plain xapian index"
-"$BIN/benchrun" "$W/xapian.time" "$BIN/xapian_plain" index "$W/xapian" "$TSV" > "$W/xapian.out" ||
-	die "xapian_plain index failed"
-[ "$(kv "$W/xapian.out" rows= count)" = "$N" ] || problem "plain xapian holds $(kv "$W/xapian.out" rows= count) of $N documents"
-kb "$W/xapian" > "$W/xapian.kb"
+# one run of a step; RUN is its number
+step_add1() { carnet add1 1 add "$1"; }
+step_add2() { carnet add2 2 add "$1"; }
+step_sync1() { carnet sync1 1 sync "$1"; }
+step_sync2() { carnet sync2 2 sync "$1"; }
+step_fts5() {
+	rm -f "$W/fts5.db"
+	"$BIN/benchrun" "$W/fts5.$1.time" "$BIN/fts5" index "$W/fts5.db" "$TSV" > "$W/fts5.out" ||
+		die "fts5 index failed"
+	c=$(kv "$W/fts5.out" rows= count)
+	[ "$c" = "$N" ] || problem "fts5 holds $c of $N rows"
+	kb "$W/fts5.db" > "$W/fts5.kb"
+}
+step_xapian() {
+	rm -rf "$W/xapian"
+	"$BIN/benchrun" "$W/xapian.$1.time" "$BIN/xapian_plain" index "$W/xapian" "$TSV" > "$W/xapian.out" ||
+		die "xapian_plain index failed"
+	c=$(kv "$W/xapian.out" rows= count)
+	[ "$c" = "$N" ] || problem "plain xapian holds $c of $N documents"
+	kb "$W/xapian" > "$W/xapian.kb"
+}
+# omindex: --no-delete (no pass looking for removed files: the database is
+# new), Xapian's flush threshold set to plain Xapian's commit interval
+step_omindex() {
+	rm -rf "$W/omega"
+	XAPIAN_FLUSH_THRESHOLD=10000 "$BIN/benchrun" "$W/omindex.$1.time" omindex -v --no-delete \
+		--db "$W/omega" --url / "$W/corpus/text" > "$W/omindex.out" 2>&1 || problem "omindex failed"
+	c=$(grep -c '\.\.\. added$' "$W/omindex.out" || true)
+	[ "$c" = "$N" ] || problem "omindex added $c of $N documents"
+	kb "$W/omega" > "$W/omindex.kb"
+}
+# recoll: its manual's speed settings: idxflushmb = 200 (the top of the
+# range it gives for speed), nocjk, noaspell, threads autoconfigured from
+# the CPU count (thrQSizes = 0, the default); French stemming as carnet
+step_recoll() {
+	rm -rf "$W/recoll"
+	mkdir -p "$W/recoll"
+	printf '%s\n' "topdirs = $W/corpus/text" "loglevel = 1" "idxflushmb = 200" "nocjk = 1" \
+		"noaspell = 1" "thrQSizes = 0" "indexstemminglanguages = french" > "$W/recoll/recoll.conf"
+	"$BIN/benchrun" "$W/recoll.$1.time" recollindex -c "$W/recoll" \
+		> "$W/recoll.out" 2>&1 || problem "recollindex failed"
+	kb "$W/recoll/xapiandb" > "$W/recoll.kb"
+	c=$(recollq -c "$W/recoll" -Q -E ext:txt 2>&1 | sed -n 's/^\([0-9]*\) results.*/\1/p')
+	[ "$c" = "$N" ] || problem "recoll holds $c of $N documents"
+}
+# measure STEP: REPEAT runs; NAME.time is the median run's, NAME.spread
+# "min max" wall seconds, NAME.load the 1-minute load before and after
+measure() {
+	say "$1: $REPEAT run(s)"
+	before=$(load1)
+	r=1
+	while [ "$r" -le "$REPEAT" ]; do
+		"step_$1" "$r"
+		printf '%s %s\n' "$(kv "$W/$1.$r.time" wall_s wall_s)" "$r" >> "$W/$1.walls"
+		r=$((r + 1))
+	done
+	echo "$before $(load1)" > "$W/$1.load"
+	sort -n "$W/$1.walls" > "$W/$1.sorted"
+	mid=$(sed -n "$(((REPEAT + 1) / 2))p" "$W/$1.sorted" | cut -d' ' -f2)
+	cp "$W/$1.$mid.time" "$W/$1.time"
+	calc '%.2f %.2f' "$(head -n 1 "$W/$1.sorted" | cut -d' ' -f1), $(tail -n 1 "$W/$1.sorted" | cut -d' ' -f1)" \
+		> "$W/$1.spread"
+}
+for s in add1 add2 sync1 sync2 fts5 xapian; do
+	has "$s" || continue
+	# the documents are read by carnet only; the stamp goes with them
+	case $s in fts5 | xapian) [ "$KEEP" = 1 ] || rm -rf "$DOCS" "$W/corpus/stamp" ;; esac
+	measure "$s"
+	# keep disk use bounded: only add2 is queried
+	case $s in add1 | sync1 | sync2) rm -rf "$W/idx-$s" ;; esac
+done
 
 peers=
 if [ "$PEERS" = 1 ]; then
 	command -v omindex > /dev/null || apt-get install -y xapian-omega >&2 || problem "cannot install xapian-omega"
 	command -v recollindex > /dev/null || apt-get install -y recollcmd >&2 || problem "cannot install recollcmd"
 	command -v xapian-compact > /dev/null || apt-get install -y xapian-tools >&2 || problem "cannot install xapian-tools"
-	if command -v omindex > /dev/null; then
-		say "omindex"
-		"$BIN/benchrun" "$W/omindex.time" omindex -v --db "$W/omega" --url / "$W/corpus/text" \
-			> "$W/omindex.out" 2>&1 || problem "omindex failed"
-		c=$(grep -c '\.\.\. added$' "$W/omindex.out" || true)
-		[ "$c" = "$N" ] || problem "omindex added $c of $N documents"
-		kb "$W/omega" > "$W/omindex.kb"
-		peers="$peers omindex"
-	fi
-	if command -v recollindex > /dev/null; then
-		say "recollindex"
-		mkdir -p "$W/recoll"
-		printf 'topdirs = %s\nloglevel = 1\nnoaspell = 1\n' "$W/corpus/text" > "$W/recoll/recoll.conf"
-		"$BIN/benchrun" "$W/recoll.time" recollindex -c "$W/recoll" \
-			> "$W/recoll.out" 2>&1 || problem "recollindex failed"
-		kb "$W/recoll/xapiandb" > "$W/recoll.kb"
-		c=$(recollq -c "$W/recoll" -Q -E ext:txt 2>&1 | sed -n 's/^\([0-9]*\) results.*/\1/p')
-		[ "$c" = "$N" ] || problem "recoll holds $c of $N documents"
-		peers="$peers recoll"
-	fi
+	for p in omindex recoll; do
+		c=$p
+		[ "$p" = recoll ] && c=recollindex
+		command -v "$c" > /dev/null || continue
+		measure "$p"
+		peers="$peers $p"
+		# not queried
+		rm -rf "$W/omega" "$W/recoll/xapiandb"
+	done
+	[ "$KEEP" = 1 ] || rm -rf "$W/corpus/text"
 fi
 
 compact=
-if command -v xapian-compact > /dev/null; then
+if [ "$COMPACT" = 1 ] && command -v xapian-compact > /dev/null; then
 	# carnet's shards (gen-N/xapian, xapian.1, ...) are merged into one
 	for x in add2:"$(echo "$W"/idx-add2/gen-*/xapian "$W"/idx-add2/gen-*/xapian.[0-9]*)" xapian:"$W/xapian"; do
 		n=${x%%:*} d=${x#*:}
+		has "$n" || continue
 		# shellcheck disable=SC2086 # several source databases
-		xapian-compact $d "$W/compact-$n" > /dev/null && kb "$W/compact-$n" > "$W/$n.ckb"
+		xapian-compact $d "$W/compact-$n" > /dev/null && kb "$W/compact-$n" > "$W/$n.c.kb"
+		rm -rf "$W/compact-$n"
 	done
 	compact=1
 fi
 
-# ---- queries: a warm-up round, then the measured one ----
+# ---- queries: a warm-up round, then REPEAT measured ones ----
 HOME_Q=$W/idx-add2
-for round in 1 2; do
-	say "queries, round $round"
-	"$BIN/query" "$HOME_Q" "$QUERIES" > "$W/q-carnet.txt" || die "carnet queries failed"
-	"$BIN/fts5" query "$W/fts5.db" "$QUERIES" > "$W/q-fts5.txt" || die "fts5 queries failed"
-	"$BIN/xapian_plain" query "$W/xapian" "$QUERIES" > "$W/q-xapian.txt" || die "xapian queries failed"
+engines="carnet fts5"
+has xapian && engines="$engines xapian"
+qround() {
+	"$BIN/query" "$HOME_Q" "$QUERIES" > "$W/q-carnet.$1.txt" || die "carnet queries failed"
+	"$BIN/fts5" query "$W/fts5.db" "$QUERIES" > "$W/q-fts5.$1.txt" || die "fts5 queries failed"
+	if has xapian; then
+		"$BIN/xapian_plain" query "$W/xapian" "$QUERIES" > "$W/q-xapian.$1.txt" || die "xapian queries failed"
+	fi
+}
+say "queries, warm-up round"
+qround 0
+q_before=$(load1)
+r=1
+while [ "$r" -le "$REPEAT" ]; do
+	say "queries, round $r of $REPEAT"
+	qround "$r"
+	r=$((r + 1))
 done
-say "carnet-query as a process, $CALLS calls"
-"$BIN/query" --exec "$B/carnet-query" --calls "$CALLS" "$HOME_Q" "$QUERIES" > "$W/q-process.txt" ||
-	problem "some carnet-query calls failed"
+q_after=$(load1)
+say "carnet-query and fts5 one as processes, $CALLS calls each, $REPEAT round(s)"
+p_before=$(load1)
+r=1
+while [ "$r" -le "$REPEAT" ]; do
+	"$BIN/query" --exec "$B/carnet-query" --fts5 "$BIN/fts5" --fts5-db "$W/fts5.db" --calls "$CALLS" \
+		"$HOME_Q" "$QUERIES" > "$W/q-process.$r.txt" || problem "some query processes failed"
+	r=$((r + 1))
+done
+p_after=$(load1)
+# q-E.txt: for each kind, the median over the rounds of each statistic;
+# the hit rate is the lowest of the rounds
+medians() {
+	cat "$W"/q-"$1".[1-9]*.txt | awk '
+	function med(k, s,    i, j, t, a, c) {
+		c = cnt[k]
+		for (i = 1; i <= c; i++) a[i] = v[k, s, i]
+		for (i = 2; i <= c; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+	}
+	{
+		split("", f)
+		for (i = 1; i <= NF; i++) { p = index($i, "="); f[substr($i, 1, p - 1)] = substr($i, p + 1) }
+		k = f["engine"] " " f["kind"]
+		if (!(k in cnt)) { order[++nk] = k; hr[k] = f["hit_rate"] }
+		c = ++cnt[k]
+		if (+f["hit_rate"] < +hr[k]) hr[k] = f["hit_rate"]
+		v[k, "median_ms", c] = f["median_ms"]; v[k, "p99_ms", c] = f["p99_ms"]; v[k, "max_ms", c] = f["max_ms"]
+	}
+	END {
+		for (i = 1; i <= nk; i++) {
+			k = order[i]; split(k, e, " ")
+			printf "engine=%s kind=%s rounds=%d hit_rate=%s median_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+				e[1], e[2], cnt[k], hr[k], med(k, "median_ms"), med(k, "p99_ms"), med(k, "max_ms")
+		}
+	}' > "$W/q-$1.txt"
+}
+for e in $engines process; do medians "$e"; done
 
-for e in carnet fts5 xapian; do
+for e in $engines; do
 	for k in browse w1 w3; do
 		hr=$(kv "$W/q-$e.txt" "kind=$k " hit_rate)
 		awk "BEGIN { exit !($hr < 0.9) }" && problem "$e $k queries: hit rate $hr"
@@ -156,57 +303,102 @@ done
 # ---- the table ----
 T=$W/table.md
 wall() { kv "$W/$1.time" wall_s wall_s; }
+cpu() { calc '%.2f' "$(kv "$W/$1.time" wall_s user_s) + $(kv "$W/$1.time" wall_s sys_s)"; }
 rss() { calc '%.0f' "$(kv "$W/$1.time" wall_s maxrss_kb) / 1024"; }
 size() { calc '%.1f' "$(cat "$W/$1.kb") / 1024"; }
-ratio() { calc '%.2f' "$1 / $2"; }
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then calc '%.2f' "$1 / $2"; else echo -; fi; }
+wall_of() { if has "$1"; then wall "$1"; fi; }
+# target ROW MEASURED OP LIMIT: a row of the targets table (OP ge or le)
+target() {
+	met=
+	if [ "$2" = - ] || [ -z "$4" ]; then
+		met=-
+	fi
+	case $3 in ge) op='>=' ;; *) op='<=' ;; esac
+	if [ "$met" != - ]; then
+		met=no
+		awk "BEGIN { exit !($2 $op $4) }" && met=yes
+	fi
+	lim=-
+	[ -n "$4" ] && lim="$op $4"
+	[ "$2" = - ] && set -- "$1" "not measured" "$3" "$4"
+	printf '| %s | %s | %s | %s |\n' "$1" "$2" "$lim" "$met"
+}
 fts_w=$(wall fts5)
-xap_w=$(wall xapian)
-add1_w=$(wall add1)
-sync1_w=$(wall sync1)
+xap_w=$(wall_of xapian)
+add1_w=$(wall_of add1)
+add2_w=$(wall add2)
+sync1_w=$(wall_of sync1)
+q() { kv "$W/q-$1.txt" "kind=$2 " "$3"; }
+pq() { kv "$W/q-process.txt" "engine=$1 " "$2"; }
+pm=$(pq carnet-query median_ms)
+fm=$(pq fts5-one median_ms)
 {
-	echo "Corpus: $N documents, $patients patients (1 to $maxdocs documents each), $text_mb MB of text" \
-	     "($(calc '%.0f' "$file_bytes / 1e6") MB of files: CDA, text + sidecar, CDA with a PDF)."
+	echo "Targets (ratios are speeds: carnet's docs/s over the other's; \"-\": no target set or not measured):"
 	echo
-	echo "| indexing | wall s | docs/s | MB/s of text | peak RSS MB | on-disk MB | time / FTS5 | time / plain Xapian | time / same at --jobs 1 |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for r in "add1:carnet add --jobs 1:$add1_w" "add2:carnet add --jobs 2:$add1_w" \
-		 "sync1:carnet sync --jobs 1:$sync1_w" "sync2:carnet sync --jobs 2:$sync1_w" \
-		 "fts5:SQLite FTS5:" "xapian:plain Xapian:"; do
+	echo "| row | measured | target | met |"
+	echo "|---|---:|---:|---|"
+	target "carnet add --jobs 1 vs plain Xapian" "$(ratio "$xap_w" "$add1_w")" ge "$T_XAPIAN"
+	r=-
+	has recoll && r=$(ratio "$(wall recoll)" "$add2_w")
+	target "carnet add --jobs 2 vs recoll" "$r" ge "$T_PEER"
+	r=-
+	has omindex && r=$(ratio "$(wall omindex)" "$add2_w")
+	target "carnet add --jobs 2 vs omindex" "$r" ge "$T_PEER"
+	target "carnet add --jobs 2 over --jobs 1" "$(ratio "$add1_w" "$add2_w")" ge "$T_JOBS"
+	target "query p99, 1 word, ms (in process, $N documents)" "$(q carnet w1 p99_ms)" le "$T_P99_W1"
+	target "query p99, 3 words, ms (in process, $N documents)" "$(q carnet w3 p99_ms)" le "$T_P99_W3"
+	target "carnet-query as a process, median ms (FTS5 one-query process: $fm ms)" "$pm" le "$T_PROCESS"
+	target "peak RSS of carnet add --jobs 2, MB" "$(rss add2)" le "$T_RSS"
+	echo
+	echo "Corpus: $N documents, $patients patients (1 to $maxdocs documents each), $text_mb MB of text" \
+	     "($(calc '%.0f' "$file_bytes / 1e6") MB of files: CDA, text + sidecar, CDA with a PDF;" \
+	     "$corpus_mb MB on disk with corpus.tsv$([ "$PEERS" = 1 ] && echo " and the text files")); $gen_note."
+	echo
+	echo "| indexing ($REPEAT run(s): median) | wall s | min-max s | CPU s | docs/s | MB/s of text | peak RSS MB | on-disk MB | time / FTS5 | time / plain Xapian | time / same at --jobs 1 | load 1 min before / after |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for r in "add1:carnet add --jobs 1:" "add2:carnet add --jobs 2:$add1_w" \
+		 "sync1:carnet sync --jobs 1:" "sync2:carnet sync --jobs 2:$sync1_w" \
+		 "fts5:SQLite FTS5:" "xapian:plain Xapian:" "omindex:omindex (peer):" "recoll:recoll (peer):"; do
 		n=${r%%:*} rest=${r#*:} label=${rest%%:*} base=${rest#*:}
+		has "$n" || continue
+		case " $peers " in *" $n "*) ;; *) case $n in omindex | recoll) continue ;; esac ;; esac
 		w=$(wall "$n")
 		j1=-
-		case $n in add2|sync2) j1=$(ratio "$w" "$base") ;; esac
-		printf '| %s | %.2f | %.0f | %.2f | %s | %s | %s | %s | %s |\n' "$label" "$w" \
-			"$(calc '%f' "$N / $w")" "$(calc '%f' "$text_bytes / 1e6 / $w")" "$(rss "$n")" \
-			"$(size "$n")" "$(ratio "$w" "$fts_w")" "$(ratio "$w" "$xap_w")" "$j1"
-	done
-	for p in $peers; do
-		w=$(wall "$p")
-		printf '| %s (peer) | %.2f | %.0f | %.2f | %s | %s | %s | %s | - |\n' "$p" "$w" \
-			"$(calc '%f' "$N / $w")" "$(calc '%f' "$text_bytes / 1e6 / $w")" "$(rss "$p")" \
-			"$(size "$p")" "$(ratio "$w" "$fts_w")" "$(ratio "$w" "$xap_w")"
+		case $n in add2 | sync2) j1=$(ratio "$w" "$base") ;; esac
+		printf '| %s | %.2f | %s | %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s |\n' "$label" "$w" \
+			"$(tr ' ' '-' < "$W/$n.spread")" "$(cpu "$n")" "$(calc '%f' "$N / $w")" \
+			"$(calc '%f' "$text_bytes / 1e6 / $w")" "$(rss "$n")" "$(size "$n")" \
+			"$(ratio "$w" "$fts_w")" "$(ratio "$w" "$xap_w")" "$j1" "$(sed 's| | / |' "$W/$n.load")"
 	done
 	echo
 	if [ -n "$compact" ]; then
-		echo "After xapian-compact: carnet's Xapian database $(calc '%.1f' "$(cat "$W/add2.ckb") / 1024") MB," \
-		     "plain Xapian $(calc '%.1f' "$(cat "$W/xapian.ckb") / 1024") MB."
+		printf 'After xapian-compact: carnet'\''s Xapian database %s MB' "$(size add2.c)"
+		has xapian && printf ', plain Xapian %s MB' "$(size xapian.c)"
+		echo .
 	else
-		echo "On-disk sizes as written (xapian-compact is not installed); carnet's is the whole index home" \
+		echo "On-disk sizes as written (xapian-compact not run); carnet's is the whole index home" \
 		     "(Xapian database and registry)."
 	fi
 	echo
-	echo "| queries ($NQ each, 20 hits) | carnet median / p99 / max ms | FTS5 median / p99 / max ms | plain Xapian median / p99 / max ms | carnet / FTS5 (median, p99) | carnet / plain Xapian (median, p99) | hit rate carnet / FTS5 / Xapian |"
+	hx="plain Xapian median / p99 / max ms"
+	has xapian || hx="plain Xapian (not run)"
+	echo "| queries ($NQ each, 20 hits; median of $REPEAT round(s)) | carnet median / p99 / max ms | FTS5 median / p99 / max ms | $hx | carnet / FTS5 (median, p99) | carnet / plain Xapian (median, p99) | hit rate carnet / FTS5 / Xapian |"
 	echo "|---|---|---|---|---|---|---|"
 	for k in browse w1 w3; do
 		case $k in browse) label="browse (no words)" ;; w1) label="1 word" ;; w3) label="3 words" ;; esac
 		line=
+		# shellcheck disable=SC2034 # h is read through eval
 		for e in carnet fts5 xapian; do
-			eval "${e}_m=\$(kv \"\$W/q-$e.txt\" \"kind=$k \" median_ms)"
-			eval "${e}_p=\$(kv \"\$W/q-$e.txt\" \"kind=$k \" p99_ms)"
-			eval "${e}_x=\$(kv \"\$W/q-$e.txt\" \"kind=$k \" max_ms)"
-			eval "${e}_h=\$(kv \"\$W/q-$e.txt\" \"kind=$k \" hit_rate)"
-			eval "line=\"\$line | \$${e}_m / \$${e}_p / \$${e}_x\""
+			m=- p=- x=- h=-
+			if [ -f "$W/q-$e.txt" ]; then
+				m=$(q "$e" "$k" median_ms) p=$(q "$e" "$k" p99_ms)
+				x=$(q "$e" "$k" max_ms) h=$(q "$e" "$k" hit_rate)
+			fi
+			eval "${e}_m=\$m ${e}_p=\$p ${e}_h=\$h"
+			line="$line | $m / $p / $x"
 		done
+		[ "$xapian_m" = - ] && xapian_m='' xapian_p=
 		# shellcheck disable=SC2154
 		printf '| %s%s | %s, %s | %s, %s | %s / %s / %s |\n' "$label" "$line" \
 			"$(ratio "$carnet_m" "$fts5_m")" "$(ratio "$carnet_p" "$fts5_p")" \
@@ -214,8 +406,13 @@ sync1_w=$(wall sync1)
 			"$carnet_h" "$fts5_h" "$xapian_h"
 	done
 	echo
-	echo "carnet-query as a process (one word, $CALLS calls): median $(kv "$W/q-process.txt" process median_ms) ms," \
-	     "max $(kv "$W/q-process.txt" process max_ms) ms; $(kv "$W/q-process.txt" process hit_rate) of the calls exited 0."
+	echo "Load 1 min during the query rounds: $q_before before, $q_after after."
+	echo
+	echo "One word as a process ($CALLS calls each, alternating, median of $REPEAT round(s); load $p_before before," \
+	     "$p_after after): carnet-query median $pm ms, max $(pq carnet-query max_ms) ms;" \
+	     "the FTS5 baseline as a one-query process (\`fts5 one\`: open, 20 hits with title and snippet)" \
+	     "median $fm ms, max $(pq fts5-one max_ms) ms; carnet-query / FTS5 $(ratio "$pm" "$fm");" \
+	     "$(pq carnet-query hit_rate) / $(pq fts5-one hit_rate) of the calls exited 0."
 	if [ -s "$W/problems" ]; then
 		echo
 		echo "**Problems in this run:**"
@@ -224,17 +421,23 @@ sync1_w=$(wall sync1)
 } > "$T"
 
 # ---- machine, command, RESULTS.md ----
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 ram=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
 cmd="make bench BENCH_N=$N"
+[ -n "${BENCH_MODE:-}" ] && cmd="$cmd BENCH_MODE=$MODE"
+[ -n "${BENCH_STEPS:-}" ] && cmd="$cmd BENCH_STEPS='$BENCH_STEPS'"
+[ -n "${BENCH_REPEAT:-}" ] && cmd="$cmd BENCH_REPEAT=$REPEAT"
+[ -n "${BENCH_COMPACT:-}" ] && cmd="$cmd BENCH_COMPACT=$COMPACT"
+[ "$KEEP" = 1 ] && cmd="$cmd BENCH_KEEP=1"
 [ "$PEERS" = 1 ] && cmd="$cmd BENCH_PEERS=1"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 S=$W/section.md
 {
 	echo "## Latest run, BENCH_N=$N"
 	echo
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit; machine: $(nproc) cores, $cpu, $ram RAM."
-	echo "Command: \`$cmd\`"
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit; machine: $(nproc) cores, $model, $ram RAM."
+	echo "Command: \`$cmd\` (mode $MODE; steps:$(for s in add1 add2 sync1 sync2 fts5 xapian omindex recoll; do
+		has "$s" && printf ' %s' "$s"; done))."
 	echo
 	cat "$T"
 	echo

@@ -3,7 +3,7 @@
  * 10,000 rows, unicode61 tokenizer without diacritics, the patient an
  * indexed column) and run the query workload with the patient inside the
  * MATCH expression, ranked by bm25(), 20 hits.
- * usage: fts5 index DB TSV | fts5 query DB QUERIES */
+ * usage: fts5 index DB TSV | fts5 query DB QUERIES | fts5 one DB PATIENT WORDS */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +93,24 @@ static int cmd_index(const char *dbpath, const char *tsv)
 	return count == rows ? 0 : 1;
 }
 
+/* The MATCH expression of a query: patient:"ID" AND ("w1" OR "w2" ...),
+ * or the patient alone when words is NULL; words are letters only. */
+static void build_match(char *match, size_t size, const char *patient, const char *words)
+{
+	int len = snprintf(match, size, "patient:\"%s\"", patient);
+	if (!words)
+		return;
+	len += snprintf(match + len, size - (size_t)len, " AND (");
+	char w[224];
+	snprintf(w, sizeof w, "%s", words);
+	int first = 1;
+	for (char *tok = strtok(w, " "); tok; tok = strtok(NULL, " ")) {
+		len += snprintf(match + len, size - (size_t)len, "%s\"%s\"", first ? "" : " OR ", tok);
+		first = 0;
+	}
+	snprintf(match + len, size - (size_t)len, ")");
+}
+
 static int cmd_query(const char *dbpath, const char *qpath)
 {
 	size_t nq;
@@ -111,20 +129,7 @@ static int cmd_query(const char *dbpath, const char *qpath)
 	for (size_t i = 0; i < nq; i++) {
 		const bench_query *q = &qs[i];
 		int k = bench_kind(q->kind);
-		/* patient:"ID" AND ("w1" OR "w2" ...): words are letters only */
-		int len = snprintf(match, sizeof match, "patient:\"%s\"", q->patient);
-		if (k) {
-			len += snprintf(match + len, sizeof match - (size_t)len, " AND (");
-			char w[224];
-			snprintf(w, sizeof w, "%s", q->words);
-			int first = 1;
-			for (char *tok = strtok(w, " "); tok; tok = strtok(NULL, " ")) {
-				len += snprintf(match + len, sizeof match - (size_t)len, "%s\"%s\"",
-						first ? "" : " OR ", tok);
-				first = 0;
-			}
-			snprintf(match + len, sizeof match - (size_t)len, ")");
-		}
+		build_match(match, sizeof match, q->patient, k ? q->words : NULL);
 		sqlite3_stmt *s = k ? ranked : browse;
 		double t0 = bench_now_ms();
 		sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
@@ -146,12 +151,41 @@ static int cmd_query(const char *dbpath, const char *qpath)
 	return 0;
 }
 
+/* One ranked query as a process, as a viewer's script would run it: open
+ * the database, print the 20 best hits (docid, title and a snippet of the
+ * body), close. The process baseline beside carnet-query. */
+static int cmd_one(const char *dbpath, const char *patient, const char *words)
+{
+	sqlite3 *db;
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		fail(db, dbpath);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT docid, title, snippet(docs, 2, '[', ']', '...', 16) "
+			       "FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 0.0, 2.0, 1.0) LIMIT 20",
+			       -1, &s, NULL) != SQLITE_OK)
+		fail(db, "prepare");
+	char match[1024];
+	build_match(match, sizeof match, patient, words[0] ? words : NULL);
+	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		printf("%s\t%s\t%s\n", (const char *)sqlite3_column_text(s, 0),
+		       (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2));
+	if (rc != SQLITE_DONE)
+		fail(db, match);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "index") == 0)
 		return cmd_index(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "query") == 0)
 		return cmd_query(argv[2], argv[3]);
-	fputs("usage: fts5 index DB TSV | fts5 query DB QUERIES\n", stderr);
+	if (argc == 5 && strcmp(argv[1], "one") == 0)
+		return cmd_one(argv[2], argv[3], argv[4]);
+	fputs("usage: fts5 index DB TSV | fts5 query DB QUERIES | fts5 one DB PATIENT WORDS\n", stderr);
 	return 2;
 }

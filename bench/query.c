@@ -3,7 +3,7 @@
  * through libcarnet (carnet_index_search, as a viewer would), and times
  * carnet-query as a process.
  * usage: query HOME QUERIES
- *        query --exec CARNET_QUERY --calls N HOME QUERIES */
+ *        query --exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] --calls N HOME QUERIES */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,67 +49,97 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq)
 	return 0;
 }
 
-/* carnet-query as a viewer's script would run it: one process per call,
- * the first `calls` word queries of the workload, output discarded. */
-static int run_exec(const char *prog, long calls, const char *home,
-		    const bench_query *qs, size_t nq)
+/* Run argv as a process, output discarded; its wall time in ms goes to
+ * *ms. Returns 1 if it exited 0, 0 if not, -1 if it could not be run. */
+static int run_process(const char *const *argv, double *ms)
 {
-	bench_stats st = { 0 };
+	double t0 = bench_now_ms();
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return -1;
+	}
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) < 0) {
+		perror("waitpid");
+		return -1;
+	}
+	*ms = bench_now_ms() - t0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* carnet-query as a viewer's script would run it: one process per call,
+ * the first `calls` word queries of the workload, output discarded. With
+ * fts5 and fts5_db, each call is followed by the same query run by a
+ * one-query process of the FTS5 baseline (`fts5 one`), so that both see
+ * the same load. */
+static int run_exec(const char *prog, const char *fts5, const char *fts5_db, long calls,
+		    const char *home, const bench_query *qs, size_t nq)
+{
+	bench_stats st = { 0 }, sf = { 0 };
 	size_t failed = 0;
 	for (size_t i = 0; i < nq && (long)st.n < calls; i++) {
 		const bench_query *q = &qs[i];
 		if (bench_kind(q->kind) != 1)
 			continue;
-		double t0 = bench_now_ms();
-		pid_t pid = fork();
-		if (pid < 0) {
-			perror("fork");
+		const char *cq[] = { prog, "--index", home, "--patient", q->patient, "--profession",
+				     "10", "--specialty", q->specialty, q->words, NULL };
+		double ms = 0;
+		int ok = run_process(cq, &ms);
+		if (ok < 0)
 			return 1;
-		}
-		if (pid == 0) {
-			int fd = open("/dev/null", O_WRONLY);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-			execl(prog, prog, "--index", home, "--patient", q->patient, "--profession", "10",
-			      "--specialty", q->specialty, q->words, (char *)NULL);
-			_exit(127);
-		}
-		int status;
-		if (waitpid(pid, &status, 0) < 0) {
-			perror("waitpid");
-			return 1;
-		}
-		int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		failed += !ok;
-		bench_stats_add(&st, bench_now_ms() - t0, ok);
+		bench_stats_add(&st, ms, (size_t)ok);
+		if (!fts5)
+			continue;
+		const char *fq[] = { fts5, "one", fts5_db, q->patient, q->words, NULL };
+		ok = run_process(fq, &ms);
+		if (ok < 0)
+			return 1;
+		failed += !ok;
+		bench_stats_add(&sf, ms, (size_t)ok);
 	}
 	/* hit_rate here is the share of calls that exited 0 */
 	bench_stats_print(&st, "carnet-query", "process");
+	if (fts5)
+		bench_stats_print(&sf, "fts5-one", "process");
 	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *prog = NULL;
+	const char *prog = NULL, *fts5 = NULL, *fts5_db = NULL;
 	long calls = 50;
 	int i = 1;
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "--exec") == 0)
 			prog = argv[i + 1];
+		else if (strcmp(argv[i], "--fts5") == 0)
+			fts5 = argv[i + 1];
+		else if (strcmp(argv[i], "--fts5-db") == 0)
+			fts5_db = argv[i + 1];
 		else if (strcmp(argv[i], "--calls") == 0)
 			calls = atol(argv[i + 1]);
 		else
 			break;
 	}
-	if (argc - i != 2) {
-		fputs("usage: query [--exec CARNET_QUERY --calls N] HOME QUERIES\n", stderr);
+	if (argc - i != 2 || !fts5 != !fts5_db || (fts5 && !prog)) {
+		fputs("usage: query [--exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] --calls N] HOME QUERIES\n",
+		      stderr);
 		return 2;
 	}
 	size_t nq;
 	bench_query *qs = bench_load_queries(argv[i + 1], &nq);
-	int rc = prog ? run_exec(prog, calls, argv[i], qs, nq) : run_in_process(argv[i], qs, nq);
+	int rc = prog ? run_exec(prog, fts5, fts5_db, calls, argv[i], qs, nq) : run_in_process(argv[i], qs, nq);
 	free(qs);
 	return rc;
 }
