@@ -363,6 +363,41 @@ Test(access, the_wal_a_viewer_reads_stays_short, .timeout = 120)
 	cr_assert_eq(rep.rows, 300);
 }
 
+/* A long-lived viewer (a service) pays no checkpoint in its searches
+ * until the WAL is large; closing it leaves the WAL short for the next
+ * process. */
+Test(access, a_viewer_checkpoints_when_it_closes_not_in_its_searches, .timeout = 120)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	const char *wal = th_path("%s/access.sqlite-wal", home);
+	open_idx();
+	for (int i = 0; i < 100; i++) {
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = "P";
+		req.profession = "10";
+		req.words = "conclusion";
+		carnet_results *res;
+		carnet_error err;
+		cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s",
+			     err.message);
+		carnet_results_free(res);
+	}
+	struct stat st;
+	cr_assert_eq(stat(wal, &st), 0);
+	cr_assert_gt(st.st_size, 64 * 4096, "100 searches wrote %lld bytes of WAL, kept until close",
+		     (long long)st.st_size);
+	carnet_index_close(idx);
+	idx = NULL;
+	cr_assert(stat(wal, &st) != 0 || st.st_size == 0, "closing truncated the WAL (%lld bytes)",
+		  (long long)st.st_size);
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(rep.rows, 100);
+}
+
 Test(access, the_log_cannot_be_rewritten)
 {
 	doc("P", "A", "11502-2", "", "1");
