@@ -140,22 +140,18 @@ step_add1() { carnet add1 1 add "$1"; }
 step_add2() { carnet add2 2 add "$1"; }
 step_sync1() { carnet sync1 1 sync "$1"; }
 step_sync2() { carnet sync2 2 sync "$1"; }
-step_fts5() {
-	rm -f "$W/fts5.db"
-	"$BIN/benchrun" "$W/fts5.$1.time" "$BIN/fts5" index "$W/fts5.db" "$TSV" > "$W/fts5.out" ||
-		die "fts5 index failed"
-	c=$(kv "$W/fts5.out" rows= count)
-	[ "$c" = "$N" ] || problem "fts5 holds $c of $N rows"
-	kb "$W/fts5.db" > "$W/fts5.kb"
+# baseline NAME PROG DB WHAT RUN: index corpus.tsv with bench/PROG into DB
+# (its count of WHAT checked), timed as run RUN
+baseline() {
+	rm -rf "$3"
+	"$BIN/benchrun" "$W/$1.$5.time" "$BIN/$2" index "$3" "$TSV" > "$W/$1.out" ||
+		die "$2 index failed"
+	c=$(kv "$W/$1.out" rows= count)
+	[ "$c" = "$N" ] || problem "$2 holds $c of $N $4"
+	kb "$3" > "$W/$1.kb"
 }
-step_xapian() {
-	rm -rf "$W/xapian"
-	"$BIN/benchrun" "$W/xapian.$1.time" "$BIN/xapian_plain" index "$W/xapian" "$TSV" > "$W/xapian.out" ||
-		die "xapian_plain index failed"
-	c=$(kv "$W/xapian.out" rows= count)
-	[ "$c" = "$N" ] || problem "plain xapian holds $c of $N documents"
-	kb "$W/xapian" > "$W/xapian.kb"
-}
+step_fts5() { baseline fts5 fts5 "$W/fts5.db" rows "$1"; }
+step_xapian() { baseline xapian xapian_plain "$W/xapian" documents "$1"; }
 # omindex: --no-delete (no pass looking for removed files: the database is
 # new), Xapian's flush threshold set to plain Xapian's commit interval
 step_omindex() {

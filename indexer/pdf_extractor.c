@@ -23,16 +23,6 @@
 
 #include "pdftext.h"
 
-/* Under AddressSanitizer the extractor needs a huge address space for its
- * shadow memory: no RLIMIT_AS then. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 /* Time an extractor told to stop (end of its input) has to exit before it
  * is killed. */
 #define STOP_GRACE_S 1.0

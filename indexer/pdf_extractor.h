@@ -9,6 +9,17 @@
 
 #include "reader.h"
 
+/* Under AddressSanitizer an extractor needs a huge address space for its
+ * shadow memory: UNDER_ASAN is defined, and no RLIMIT_AS is set then (the
+ * tests read it too). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 /* Largest text taken from one PDF. */
 #define CARNET_PDF_TEXT_MAX ((size_t)64 * 1024 * 1024)
 

@@ -322,11 +322,24 @@ Test(access, every_search_is_logged_with_who_what_and_which_documents)
 	carnet_index_close(other);
 }
 
-/* Each viewer process is the first to open the log, rebuilds its WAL
- * index by reading the whole WAL, and closes without a checkpoint: the
- * WAL must stay short however many viewers come (here 300 handles, one
- * after the other, as many processes would). sqlite's own checkpoint, at
- * 1000 pages, let it reach 4 MB, which every process then read. */
+/* Patient P's record searched for "conclusion" by a doctor through v. */
+static void search_conclusion(carnet_index *v)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "P";
+	req.profession = "10";
+	req.words = "conclusion";
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, v, &req, &err), CARNET_OK, "%s", err.message);
+	carnet_results_free(res);
+}
+
+/* Each viewer process is the first to open the log and rebuilds its WAL
+ * index by reading the whole WAL: the WAL must stay short however many
+ * viewers come (here 300 handles, one after the other, as many processes
+ * would). sqlite's own checkpoint, at 1000 pages, let it reach 4 MB, which
+ * every process then read. */
 Test(access, the_wal_a_viewer_reads_stays_short, .timeout = 120)
 {
 	doc("P", "A", "11502-2", "", "1");
@@ -337,14 +350,7 @@ Test(access, the_wal_a_viewer_reads_stays_short, .timeout = 120)
 		carnet_index *v;
 		carnet_error err;
 		cr_assert_eq(carnet_index_open(&v, home, &err), CARNET_OK, "%s", err.message);
-		carnet_request req = CARNET_REQUEST_INIT;
-		req.patient_id = "P";
-		req.profession = "10";
-		req.words = "conclusion";
-		carnet_results *res;
-		cr_assert_eq(carnet_index_search(&res, v, &req, &err), CARNET_OK, "%s",
-			     err.message);
-		carnet_results_free(res);
+		search_conclusion(v);
 		carnet_index_close(v);
 		struct stat st;
 		if (stat(wal, &st) == 0 && st.st_size > largest)
@@ -372,17 +378,8 @@ Test(access, a_viewer_checkpoints_when_it_closes_not_in_its_searches, .timeout =
 	th_index_dir(home, docs);
 	const char *wal = th_path("%s/access.sqlite-wal", home);
 	open_idx();
-	for (int i = 0; i < 100; i++) {
-		carnet_request req = CARNET_REQUEST_INIT;
-		req.patient_id = "P";
-		req.profession = "10";
-		req.words = "conclusion";
-		carnet_results *res;
-		carnet_error err;
-		cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s",
-			     err.message);
-		carnet_results_free(res);
-	}
+	for (int i = 0; i < 100; i++)
+		search_conclusion(idx);
 	struct stat st;
 	cr_assert_eq(stat(wal, &st), 0);
 	cr_assert_gt(st.st_size, 64 * 4096, "100 searches wrote %lld bytes of WAL, kept until close",

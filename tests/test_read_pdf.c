@@ -22,15 +22,6 @@
 #include "pdf_extractor.h"
 #include "reader.h"
 
-/* The library sets no RLIMIT_AS under AddressSanitizer (see read_pdf.c). */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 static carnet_limits limits = { CARNET_DEFAULT_INPUT_BYTES, 10, CARNET_DEFAULT_PDF_MEMORY_BYTES, 0 };
 
 /* The extractor of the build under test, when make did not say
