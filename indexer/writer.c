@@ -245,6 +245,9 @@ void carnet_writer_close(carnet_writer *w)
 {
 	if (!w)
 		return;
+	/* the extraction threads first: they read the registry */
+	carnet_writer__pool_free(w->pool);
+	w->pool = NULL;
 	/* a writer closed normally leaves index and registry in agreement
 	 * (uncommitted changes are discarded from both) */
 	if (w->reg && w->xw && !w->disagree) {

@@ -15,6 +15,8 @@
 #include "schema.h"
 #include "xapian_shim.h"
 
+typedef struct carnet_pool carnet_pool;
+
 struct carnet_writer {
 	carnet_registry *reg;
 	carnet_xwriter *xw;
@@ -29,7 +31,12 @@ struct carnet_writer {
 	char home[CARNET_PATH_MAX];
 	char **keep;                   /* carnet_writer_keep: never removed */
 	size_t nkeep, keep_cap;
+	carnet_pool *pool;             /* add_files' extraction threads */
 };
+
+/* Stop the extraction threads of a pool (writer_pool.c) and free it;
+ * NULL is fine. */
+void carnet_writer__pool_free(carnet_pool *pl);
 
 /* Apply a prepared input to the index and the registry (writer thread). */
 int carnet_writer__apply(carnet_writer *w, carnet_prepared *job,

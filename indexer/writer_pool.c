@@ -11,44 +11,55 @@
 /* Parallel extraction: worker threads prepare inputs into a ring of slots,
  * each with its own registry connection; the calling thread applies them
  * in input order, so the result is the same as one by one. The ring
- * bounds the memory in flight whatever the number of inputs. */
-typedef struct pool {
+ * bounds the memory in flight whatever the number of inputs. The threads
+ * (and the PDF extractor each keeps) live as long as the writer: a
+ * nightly job calls add_files once per batch, and starting them again
+ * for each batch cost a fork of the grown indexer per thread and batch. */
+struct carnet_pool {
 	pthread_mutex_t mu;
-	pthread_cond_t work;       /* a slot was freed, or stop */
+	pthread_cond_t work;       /* a batch began, a slot was freed, or stop */
 	pthread_cond_t done;       /* a slot was prepared */
-	const char *const *paths;
-	size_t count;
+	const char *const *paths;  /* the batch being added */
+	size_t count;              /* inputs workers may claim (0 between batches) */
 	size_t claimed;            /* next input a worker takes */
 	size_t applied;            /* inputs the writer has finished with */
+	unsigned busy;             /* workers preparing an input */
 	carnet_prepared *slots;
 	int *ready;
 	size_t nslots;
 	int stop;
-	const carnet_limits *limits;
-	char registry[CARNET_PATH_MAX];
+	unsigned jobs;
+	pthread_t threads[64];
+	unsigned started;
 	carnet_writer *w;
-} pool;
+};
+
+/* Wait for work: an input of the batch to claim whose slot is free. */
+static int claim(carnet_pool *pl, size_t *i)
+{
+	pthread_mutex_lock(&pl->mu);
+	while (!pl->stop && (pl->claimed >= pl->count || pl->claimed - pl->applied >= pl->nslots))
+		pthread_cond_wait(&pl->work, &pl->mu);
+	int got = !pl->stop;
+	if (got) {
+		*i = pl->claimed++;
+		pl->busy++;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return got;
+}
 
 static void *worker(void *arg)
 {
-	pool *pl = arg;
+	carnet_pool *pl = arg;
 	carnet_registry *reg = NULL;
 	carnet_error err;
-	int open_rc = carnet_registry__open(&reg, pl->registry, 0, &err);
-	for (;;) {
-		pthread_mutex_lock(&pl->mu);
-		while (!pl->stop && pl->claimed < pl->count &&
-		       pl->claimed - pl->applied >= pl->nslots)
-			pthread_cond_wait(&pl->work, &pl->mu);
-		if (pl->stop || pl->claimed >= pl->count) {
-			pthread_mutex_unlock(&pl->mu);
-			break;
-		}
-		size_t i = pl->claimed++;
-		pthread_mutex_unlock(&pl->mu);
+	int open_rc = carnet_registry__open(&reg, pl->w->registry_path, 0, &err);
+	size_t i;
+	while (claim(pl, &i)) {
 		carnet_prepared *job = &pl->slots[i % pl->nslots];
 		if (open_rc == CARNET_OK) {
-			carnet_prepare__input(job, pl->paths[i], reg, pl->limits, pl->w->rank);
+			carnet_prepare__input(job, pl->paths[i], reg, &pl->w->limits, pl->w->rank);
 		} else {
 			memset(job, 0, sizeof *job);
 			job->kind = CARNET_PREP_FATAL;
@@ -56,12 +67,109 @@ static void *worker(void *arg)
 		}
 		pthread_mutex_lock(&pl->mu);
 		pl->ready[i % pl->nslots] = 1;
+		pl->busy--;
 		pthread_cond_broadcast(&pl->done);
 		pthread_mutex_unlock(&pl->mu);
 	}
 	carnet_registry__close(reg);
 	carnet_pdf__stop_extractor();
 	return NULL;
+}
+
+void carnet_writer__pool_free(carnet_pool *pl)
+{
+	if (!pl)
+		return;
+	pthread_mutex_lock(&pl->mu);
+	pl->stop = 1;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	for (unsigned t = 0; t < pl->started; t++)
+		pthread_join(pl->threads[t], NULL);
+	pthread_cond_destroy(&pl->done);
+	pthread_cond_destroy(&pl->work);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl->slots);
+	free(pl->ready);
+	free(pl);
+}
+
+/* The writer's pool of jobs threads, started on first use. */
+static int pool_get(carnet_writer *w, unsigned jobs, carnet_pool **out, carnet_error *err)
+{
+	if (w->pool && w->pool->jobs == jobs) {
+		*out = w->pool;
+		return CARNET_OK;
+	}
+	carnet_writer__pool_free(w->pool);
+	w->pool = NULL;
+	carnet_pool *pl = calloc(1, sizeof *pl);
+	if (pl) {
+		pl->nslots = 2 * (size_t)jobs;
+		pl->slots = calloc(pl->nslots, sizeof *pl->slots);
+		pl->ready = calloc(pl->nslots, sizeof *pl->ready);
+	}
+	if (!pl || !pl->slots || !pl->ready) {
+		if (pl) {
+			free(pl->slots);
+			free(pl->ready);
+		}
+		free(pl);
+		return carnet_error__nomem(err, "starting extraction threads");
+	}
+	pl->jobs = jobs;
+	pl->w = w;
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->work, NULL);
+	pthread_cond_init(&pl->done, NULL);
+	for (unsigned t = 0; t < jobs; t++)
+		if (pthread_create(&pl->threads[pl->started], NULL, worker, pl) == 0)
+			pl->started++;
+	if (!pl->started) {
+		carnet_writer__pool_free(pl);
+		return carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_OS, 0,
+					 "cannot start extraction threads");
+	}
+	w->pool = pl;
+	*out = pl;
+	return CARNET_OK;
+}
+
+/* End a batch: no more claims, wait for the workers still preparing, and
+ * clear the slots prepared but not applied (after a failure). */
+static void end_batch(carnet_pool *pl)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->count = 0;
+	while (pl->busy)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	for (size_t k = 0; k < pl->nslots; k++) {
+		if (pl->ready[k])
+			carnet_prepare__clear(&pl->slots[k]);
+		pl->ready[k] = 0;
+	}
+	pl->claimed = pl->applied = 0;
+	pl->paths = NULL;
+	pthread_mutex_unlock(&pl->mu);
+}
+
+static int add_serial(carnet_writer *w, const char *const *paths, size_t count,
+		      carnet_outcome_cb cb, void *payload, carnet_error *err)
+{
+	for (size_t i = 0; i < count; i++) {
+		carnet_outcome o;
+		carnet_error reason;
+		carnet_error__clear(&reason);
+		int rc = carnet_writer_add_file(w, paths[i], &o, &reason);
+		if (rc) {
+			if (err)
+				*err = reason;
+			return rc;
+		}
+		if (cb)
+			cb(paths[i], o, o == CARNET_OUTCOME_REJECTED ? &reason : NULL, payload);
+	}
+	return CARNET_OK;
 }
 
 int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
@@ -73,64 +181,28 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 	int rc = carnet_xap_writer_threads(w->xw, jobs > 1, err);
 	if (rc)
 		return rc;
-	if (jobs <= 1 || count <= 1) {
-		for (size_t i = 0; i < count; i++) {
-			carnet_outcome o;
-			carnet_error reason;
-			carnet_error__clear(&reason);
-			rc = carnet_writer_add_file(w, paths[i], &o, &reason);
-			if (rc) {
-				if (err)
-					*err = reason;
-				return rc;
-			}
-			if (cb)
-				cb(paths[i], o, o == CARNET_OUTCOME_REJECTED ? &reason : NULL, payload);
-		}
-		return CARNET_OK;
-	}
+	if (jobs <= 1 || count <= 1)
+		return add_serial(w, paths, count, cb, payload, err);
 	if (jobs > 64)
 		jobs = 64;
 	carnet_reader__init_threads();
 	/* uncommitted registry changes must be visible to the workers'
 	 * connections: commit them first */
 	rc = carnet_registry__in_txn(w->reg) ? carnet_writer_commit(w, err) : CARNET_OK;
-	if (rc)
+	carnet_pool *pl = NULL;
+	if (rc || (rc = pool_get(w, jobs, &pl, err)) != CARNET_OK)
 		return rc;
-	pool pl;
-	memset(&pl, 0, sizeof pl);
-	pl.paths = paths;
-	pl.count = count;
-	pl.nslots = 2 * (size_t)jobs;
-	pl.limits = &w->limits;
-	pl.w = w;
-	snprintf(pl.registry, sizeof pl.registry, "%s", w->registry_path);
-	pl.slots = calloc(pl.nslots, sizeof *pl.slots);
-	pl.ready = calloc(pl.nslots, sizeof *pl.ready);
-	pthread_t threads[64];
-	unsigned started = 0;
-	if (!pl.slots || !pl.ready) {
-		free(pl.slots);
-		free(pl.ready);
-		return carnet_error__nomem(err, "starting extraction threads");
-	}
-	pthread_mutex_init(&pl.mu, NULL);
-	pthread_cond_init(&pl.work, NULL);
-	pthread_cond_init(&pl.done, NULL);
-	for (unsigned t = 0; t < jobs; t++)
-		if (pthread_create(&threads[started], NULL, worker, &pl) == 0)
-			started++;
-	if (!started) {
-		rc = carnet_error__set(err, CARNET_E_INTERNAL, CARNET_ORIGIN_OS, 0,
-				       "cannot start extraction threads");
-		goto done;
-	}
+	pthread_mutex_lock(&pl->mu);
+	pl->paths = paths;
+	pl->count = count;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
 	for (size_t i = 0; i < count && rc == CARNET_OK; i++) {
-		pthread_mutex_lock(&pl.mu);
-		while (!pl.ready[i % pl.nslots])
-			pthread_cond_wait(&pl.done, &pl.mu);
-		pthread_mutex_unlock(&pl.mu);
-		carnet_prepared *job = &pl.slots[i % pl.nslots];
+		pthread_mutex_lock(&pl->mu);
+		while (!pl->ready[i % pl->nslots])
+			pthread_cond_wait(&pl->done, &pl->mu);
+		pthread_mutex_unlock(&pl->mu);
+		carnet_prepared *job = &pl->slots[i % pl->nslots];
 		carnet_outcome o;
 		carnet_error reason;
 		carnet_error__clear(&reason);
@@ -140,26 +212,12 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 		if (rc == CARNET_OK && cb)
 			cb(paths[i], o, o == CARNET_OUTCOME_REJECTED ? &reason : NULL, payload);
 		carnet_prepare__clear(job);
-		pthread_mutex_lock(&pl.mu);
-		pl.ready[i % pl.nslots] = 0;
-		pl.applied = i + 1;
-		pthread_cond_broadcast(&pl.work);
-		pthread_mutex_unlock(&pl.mu);
+		pthread_mutex_lock(&pl->mu);
+		pl->ready[i % pl->nslots] = 0;
+		pl->applied = i + 1;
+		pthread_cond_broadcast(&pl->work);
+		pthread_mutex_unlock(&pl->mu);
 	}
-done:
-	pthread_mutex_lock(&pl.mu);
-	pl.stop = 1;
-	pthread_cond_broadcast(&pl.work);
-	pthread_mutex_unlock(&pl.mu);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
-	/* slots prepared but not applied (after a failure) */
-	for (size_t k = 0; k < pl.nslots; k++)
-		carnet_prepare__clear(&pl.slots[k]);
-	pthread_cond_destroy(&pl.done);
-	pthread_cond_destroy(&pl.work);
-	pthread_mutex_destroy(&pl.mu);
-	free(pl.slots);
-	free(pl.ready);
+	end_batch(pl);
 	return rc;
 }

@@ -674,3 +674,79 @@ Test(pdf, carnet_index_reads_the_pdf_after_one_that_crashed_and_leaves_no_child)
 	}
 	th_cleanup();
 }
+
+/* The live children of this process (extractors), into pids; how many. */
+static size_t children(pid_t *pids, size_t max)
+{
+	size_t n = 0;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)getpid());
+	char cmd[128];
+	/* every thread's children: an extractor is the child of the thread that started it */
+	snprintf(cmd, sizeof cmd, "cat %s/*/children 2>/dev/null", path);
+	FILE *f = popen(cmd, "r");
+	cr_assert(f);
+	int pid;
+	while (n < max && fscanf(f, "%d", &pid) == 1) {
+		char comm[64] = "";
+		FILE *c = fopen(th_path("/proc/%d/comm", pid), "r");
+		if (c) {
+			if (!fgets(comm, sizeof comm, c))
+				comm[0] = '\0';
+			fclose(c);
+		}
+		if (strncmp(comm, "carnet-pdftext", 14) == 0)
+			pids[n++] = pid;
+	}
+	pclose(f);
+	return n;
+}
+
+static int has_pid(const pid_t *pids, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+Test(pdf, a_writer_keeps_its_extraction_threads_and_extractors_from_batch_to_batch,
+     .timeout = 60)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/in", th_tmpdir());
+	const char *paths[8];
+	char names[8][4200];
+	for (int i = 0; i < 8; i++) {
+		char name[32], id[32];
+		snprintf(name, sizeof name, "echo-%d.pdf", i);
+		snprintf(id, sizeof id, "P01-E%d", i);
+		write_pdf(dir, name, NULL, id);
+		snprintf(names[i], sizeof names[i], "%s/%s", dir, name);
+		paths[i] = names[i];
+	}
+	carnet_writer *w;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, th_path("%s/idx", th_tmpdir()), &err), CARNET_OK,
+		     "%s", err.message);
+	pid_t first[8], again[8];
+	cr_assert_eq(carnet_writer_add_files(w, paths, 4, 2, NULL, NULL, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	size_t n = children(first, 8);
+	cr_assert(n >= 1 && n <= 2, "%zu extractors after the first batch", n);
+	cr_assert_eq(carnet_writer_add_files(w, paths + 4, 4, 2, NULL, NULL, &err), CARNET_OK,
+		     "%s", err.message);
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	size_t m = children(again, 8);
+	cr_assert(m >= 1 && m <= 2, "%zu extractors after the second batch", m);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(has_pid(again, m, first[i]),
+			  "extractor %d of the first batch still serves the second", (int)first[i]);
+	carnet_writer_close(w);
+	for (size_t i = 0; i < m; i++)
+		cr_assert(reaped(again[i]), "extractor %d reaped when the writer closed",
+			  (int)again[i]);
+	cr_assert_eq(children(again, 8), 0);
+	th_cleanup();
+}
