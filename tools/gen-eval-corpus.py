@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """gen-eval-corpus.py - writes corpora/eval: four synthetic patients with long
-histories (French clinical text, .txt + .meta.json sidecars) and
+histories (French clinical text, .txt + .meta.json sidecars; lab reports
+as CDA CR-BIO .xml with coded results, + .meta.json) and
 judgments.tsv, the graded relevance of their documents for several viewers.
 
 Run from the repository root: python3 tools/gen-eval-corpus.py
@@ -119,6 +120,7 @@ class Doc:
         self.set_id = set_id or self.id
         self.version = version
         self.slug = slug or kind
+        self.cda = None  # a lab report: written as a CDA CR-BIO with coded results
         p.docs.append(self)
 
 
@@ -165,6 +167,29 @@ PANELS = {
     "bhcg": [("bêta-hCG plasmatiques", "UI/L", "", "bhcg")],
 }
 
+# The coded entry of each analyte in the CDA lab reports (CR-BIO): LOINC
+# code (system 2.16.840.1.113883.6.1) and the UCUM unit of the value as
+# printed; serologies and blood group carry a code of the laboratory's own
+# (LOCAL_OID), as labs do for what they have not mapped to LOINC.
+LOINC = "2.16.840.1.113883.6.1"
+LOCAL_OID = "1.2.250.1.999.6.1"
+CODES = {
+    "hb": (LOINC, "718-7", "g/dL"), "leuco": (LOINC, "6690-2", "10*9/L"), "plq": (LOINC, "777-3", "10*9/L"),
+    "gly": (LOINC, "1558-6", "g/L"), "hba1c": (LOINC, "4548-4", "%"),
+    "creat": (LOINC, "14682-9", "umol/L"), "dfg": (LOINC, "62238-1", "mL/min/{1.73_m2}"),
+    "uree": (LOINC, "22664-7", "mmol/L"), "na": (LOINC, "2951-2", "mmol/L"), "k": (LOINC, "2823-3", "mmol/L"),
+    "bicar": (LOINC, "1963-8", "mmol/L"), "ct": (LOINC, "2093-3", "g/L"), "hdl": (LOINC, "2085-9", "g/L"),
+    "tg": (LOINC, "2571-8", "g/L"), "ldl": (LOINC, "13457-7", "g/L"), "bnp": (LOINC, "33762-6", "pg/mL"),
+    "tropo": (LOINC, "89579-7", "ng/L"), "asat": (LOINC, "1920-8", "U/L"), "alat": (LOINC, "1742-6", "U/L"),
+    "ggt": (LOINC, "2324-2", "U/L"), "tsh": (LOINC, "3016-3", "m[IU]/L"), "acr": (LOINC, "14958-3", "mg/mmol"),
+    "ca": (LOINC, "2000-8", "mmol/L"), "phos": (LOINC, "14879-1", "mmol/L"), "pth": (LOINC, "2731-8", "pg/mL"),
+    "ferr": (LOINC, "2276-4", "ug/L"), "inr": (LOINC, "6301-6", "{INR}"),
+    "toxo": (LOCAL_OID, "TOXO-IGG", "[IU]/mL"), "toxom": (LOCAL_OID, "TOXO-IGM", ""),
+    "rub": (LOCAL_OID, "RUB-IGG", "[IU]/mL"), "grp": (LOCAL_OID, "GRP-ABO-RH", ""),
+    "rai": (LOCAL_OID, "RAI", ""), "h0": (LOINC, "1558-6", "g/L"), "h1": (LOINC, "20438-8", "g/L"),
+    "h2": (LOINC, "20436-2", "g/L"), "bhcg": (LOINC, "21198-7", "[IU]/L"),
+}
+
 LAB_REL = {  # area -> relevance of a panel
     "cardio": {"lipids": 2, "bnp": 3, "tropo": 3, "renal": 1, "iono": 1, "inr": 2},
     "endo": {"glyc": 3, "hgpo": 3, "tsh": 3, "lipids": 2, "microalb": 2, "renal": 1},
@@ -205,12 +230,17 @@ def lab(p, date, values, conclusion, author="bio", prescriber=None, topics=None,
              "microalb": "URINES", "ckd": "BILAN PHOSPHOCALCIQUE ET MARTIAL", "inr": "HÉMOSTASE",
              "serol": "IMMUNO-HÉMATOLOGIE ET SÉROLOGIES", "hgpo": "HYPERGLYCÉMIE PROVOQUÉE PAR VOIE ORALE",
              "bhcg": "HORMONOLOGIE"}
+    preamble = list(lines)
+    sections = []
     for k in panels:
         lines.append(heads[k])
+        rows = []
         for label, unit, ref, code in PANELS[k]:
             if code in values:
                 v = fmt(values[code])
                 lines.append(f"  {label} {'.' * max(2, 44 - len(label))} {v} {unit}  {ref}".rstrip())
+                rows.append((label, values[code], v, unit, ref, code))
+        sections.append((heads[k], rows))
         lines.append("")
     lines += ["Conclusion :", conclusion, "", f"Validé par {a.name}, biologiste médicale."]
     rel = {}
@@ -230,8 +260,10 @@ def lab(p, date, values, conclusion, author="bio", prescriber=None, topics=None,
         t.setdefault("toxoplasmose", 3)
     if "h0" in values:
         t.setdefault("diabete-gestationnel", 3)
-    return Doc(p, date, "11502-2", "Compte rendu d'examens biologiques", author,
-               "\n".join(lines) + "\n", "lab", rel, t, slug="bilan-biologique")
+    doc = Doc(p, date, "11502-2", "Compte rendu d'examens biologiques", author,
+              "\n".join(lines) + "\n", "lab", rel, t, slug="bilan-biologique")
+    doc.cda = (preamble, sections, conclusion, f"Validé par {a.name}, biologiste médicale.")
+    return doc
 
 
 # ---- prescriptions and dispensations ------------------------------------
@@ -284,21 +316,104 @@ def vaccinations(p, date, author, rows, comment):
                "vaccinations", r, {"vaccination": 3}, general=True, slug="historique-vaccinations")
 
 
+def x(s):
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def ref_range(ref):
+    """(low, high) of a printed reference range "(a - b)", "(< b)", "(> a)"."""
+    r = ref.strip("() ").replace(",", ".")
+    try:
+        if " - " in r:
+            lo, hi = r.split(" - ")
+            return float(lo), float(hi)
+        if r.startswith("<"):
+            return None, float(r[1:])
+        if r.startswith(">"):
+            return float(r[1:]), None
+    except ValueError:
+        pass
+    return None, None
+
+
+def observation(code, label, value, unit, ref, when):
+    system, c, ucum = CODES[code]
+    out = [f'<observation classCode="OBS" moodCode="EVN"><code code="{c}" codeSystem="{system}" '
+           f'displayName="{x(label)}"/><statusCode code="completed"/><effectiveTime value="{when}"/>']
+    if isinstance(value, str):
+        out.append(f'<value xsi:type="ST">{x(value)}</value>')
+    else:
+        out.append(f'<value xsi:type="PQ" value="{value:g}" unit="{x(ucum or "1")}"/>')
+        lo, hi = ref_range(ref)
+        if lo is not None or hi is not None:
+            flag = "H" if hi is not None and value > hi else "L" if lo is not None and value < lo else "N"
+            out.append(f'<interpretationCode code="{flag}" codeSystem="2.16.840.1.113883.5.83"/>')
+            bounds = "".join(f'<{b} value="{v:g}" unit="{x(ucum or "1")}"/>'
+                             for b, v in (("low", lo), ("high", hi)) if v is not None)
+            out.append('<referenceRange typeCode="REFV"><observationRange classCode="OBS" moodCode="EVN.CRT">'
+                       f'<value xsi:type="IVL_PQ">{bounds}</value></observationRange></referenceRange>')
+    out.append("</observation>")
+    return "".join(out)
+
+
+def cda_lab(p, doc):
+    """A lab report as a CDA R2 CR-BIO: the printed report as narrative, one
+    section per panel with its results as coded entries (the sidecar still
+    gives the index its metadata)."""
+    preamble, sections, conclusion, signed = doc.cda
+    a = doc.author
+    when = doc.date.strftime("%Y%m%d") + "0800+0100"
+    given, family = p.name.split(" ", 1)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
+           '<realmCode code="FR"/><typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>',
+           '<templateId root="1.2.250.1.213.1.1.1.1"/>',
+           f'<id root="1.2.250.1.999.8.1" extension="{doc.id}"/>',
+           f'<code code="11502-2" codeSystem="{LOINC}" displayName="CR d\'examens biologiques"/>',
+           f'<title>{x(doc.title)}</title><effectiveTime value="{when}"/>',
+           '<confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/><languageCode code="fr-FR"/>',
+           f'<setId root="1.2.250.1.999.8.1" extension="{doc.set_id}"/><versionNumber value="{doc.version}"/>',
+           f'<recordTarget><patientRole><id root="{INS_OID}" extension="{p.pid}"/><patient><name>'
+           f'<given>{x(given)}</given><family>{x(family)}</family></name>'
+           f'<administrativeGenderCode code="{p.sex}" codeSystem="2.16.840.1.113883.5.1"/>'
+           f'<birthTime value="{p.birth.strftime("%Y%m%d")}"/></patient></patientRole></recordTarget>',
+           f'<author><time value="{when}"/><assignedAuthor><id root="1.2.250.1.71.4.2.1" extension="{a.rpps}"/>'
+           f'<code code="{a.spec}" codeSystem="1.2.250.1.213.1.1.4.5"/><assignedPerson><name>{x(a.name)}</name>'
+           f'</assignedPerson></assignedAuthor></author>',
+           '<component><structuredBody>']
+
+    def section(title, paragraphs, entries=()):
+        text = "".join(f"<paragraph>{x(t)}</paragraph>" for t in paragraphs if t.strip())
+        out.append(f'<component><section><title>{x(title)}</title><text>{text}</text>'
+                   + "".join(f"<entry>{e}</entry>" for e in entries) + "</section></component>")
+
+    section("Prélèvement", preamble)
+    for head, rows in sections:
+        lines = [f"{label} : {v} {unit} {ref}".strip() for label, _, v, unit, ref, _ in rows]
+        section(head, lines, [observation(code, label, value, unit, ref, when)
+                              for label, value, _, unit, ref, code in rows])
+    section("Conclusion", [conclusion, signed])
+    out.append("</structuredBody></component></ClinicalDocument>")
+    return "\n".join(out) + "\n"
+
+
 def write(p):
     folder = os.path.join(OUT, p.folder)
     os.makedirs(folder, exist_ok=True)
     for doc in p.docs:
         base = f"{doc.date.isoformat()}_{doc.slug}"
-        path = os.path.join(folder, base + ".txt")
+        ext = ".xml" if doc.cda else ".txt"
+        path = os.path.join(folder, base + ext)
         k = 2
         while os.path.exists(path):
-            path = os.path.join(folder, f"{base}-{k}.txt")
+            path = os.path.join(folder, f"{base}-{k}{ext}")
             k += 1
         size = len(doc.body.encode())
         if not 300 <= size <= 3000:
             sys.exit(f"{path}: {size} bytes, outside 300-3000")
         with open(path, "w", encoding="utf-8") as f:
-            f.write(doc.body)
+            f.write(cda_lab(p, doc) if doc.cda else doc.body)
         meta = {"patient_id": p.pid, "patient_id_system": INS_OID, "id": doc.id, "set_id": doc.set_id,
                 "version": doc.version, "type": doc.type, "title": doc.title, "date": doc.date.isoformat(),
                 "author_id": doc.author.rpps, "author_specialty": doc.author.spec,
