@@ -1729,6 +1729,84 @@ CONTEXTS = {  # patient -> browse viewers, (viewer, words, topic)
             ("vasc", "fistule", "fistule")]),
 }
 
+# The results panel a clinician of each area wants on opening a record
+# (issue 15): 2 the analytes they follow first, 1 those they look at too.
+# Written from clinical practice, independently of carnet's panels.tsv.
+PANEL_WANTS = {
+    "cardio": ("bnp tropo k creat ldl", "inr hb dfg na hba1c ct hdl tg"),
+    "endo": ("hba1c gly ldl acr tsh", "creat dfg ct hdl tg k h0 h1 h2"),
+    "nephro": ("creat dfg k acr hb", "bicar ca phos pth ferr na uree"),
+    "ophtalmo": ("hba1c", "gly ldl creat"),
+    "mg": ("hba1c creat dfg k ldl", "hb na gly tsh bnp asat alat ggt inr acr ct hdl tg"),
+    "pharma": ("creat dfg k inr", "asat alat ggt na hb plq"),
+    "obst": ("hb toxo toxom rub h0 h1 h2 bhcg", "grp rai plq gly tsh"),
+    "sf": ("hb toxo toxom rub h0 h1 h2 bhcg", "grp rai plq gly tsh"),
+    "vasc": ("hb plq inr creat", "k dfg ldl"),
+}
+PANEL_TOPICS = {  # words -> the analytes they name (2), and those that go with them (1)
+    "hba1c": ("hba1c", "gly"), "microalbuminurie": ("acr", "creat dfg"), "creatinine": ("creat", "dfg uree"),
+    "potassium": ("k", "na creat dfg"), "diabete-gestationnel": ("h0 h1 h2", "gly hba1c"),
+    "toxoplasmose": ("toxo toxom", ""), "irc": ("creat dfg", "k hb acr uree"),
+}
+
+
+def panel_value(v):
+    return v if isinstance(v, str) else f"{v:g}"
+
+
+def judge_panels(patients):
+    """Rows of panels.tsv: per context, each wanted analyte the viewer can
+    see in the record, its grade and its latest value as of the day."""
+    rows = []
+    for p in patients:
+        docs = current(p)
+        browse, worded = CONTEXTS[p.key]
+        for area, words, topic in [(v, "", None) for v in browse] + list(worded):
+            if topic and topic not in PANEL_TOPICS:
+                continue
+            prof, spec = VIEWERS[area]
+            name = f"{p.key}-{area}-{topic or 'browse'}"
+            core, more = PANEL_TOPICS[topic] if topic else PANEL_WANTS[area]
+            grades = {k: 1 for k in more.split()}
+            grades.update({k: 2 for k in core.split()})
+            latest = {}  # (system, code) -> date, value, unit, grade: one row per coded analyte
+            for d in docs:
+                if not d.cda or (prof == "21" and d.type not in PHARMA_TYPES):
+                    continue
+                for _, rows_ in d.cda[1]:
+                    for _, value, _, _, _, code in rows_:
+                        if code not in grades:
+                            continue
+                        system, loinc, unit = CODES[code]
+                        had = latest.get((system, loinc))
+                        g = max(grades[code], had[3] if had else 0)
+                        if not had or d.date >= had[0]:
+                            latest[(system, loinc)] = (d.date, value, unit, g)
+                        else:
+                            latest[(system, loinc)] = had[:3] + (g,)
+            for key in sorted(latest, key=lambda c: (-latest[c][3], c)):
+                when, value, unit, g = latest[key]
+                rows.append("\t".join([name, p.pid, prof, spec, p.as_of.isoformat(), words, key[0], key[1],
+                                       str(g), when.isoformat(), panel_value(value), unit]))
+    return rows
+
+
+PANEL_HEADER = """\
+# panels.tsv - what a clinician wants in the results panel (carnet-query
+# --results) of each context of judgments.tsv: the analytes, and their
+# latest value. Written by tools/gen-eval-corpus.py from clinical practice
+# (PANEL_WANTS, PANEL_TOPICS there), independently of carnet's tables; the
+# ground truth of the panel figures of `make eval`.
+#
+# One row per (context, analyte) that the record holds a value of, visible
+# to that viewer. Grade 2: an analyte the viewer follows first; 1: one they
+# look at too; an analyte not listed is not wanted. latest_date and value:
+# the newest result of it on the day as_of (value as the report codes it).
+# Contexts whose words name no analyte have no rows.
+#
+# context\tpatient_id\tprofession\tspecialty\tas_of\twords\tsystem\tcode\tgrade\tlatest_date\tvalue\tunit
+"""
+
 HEADER = """\
 # judgments.tsv - graded relevance of the documents of corpora/eval, the
 # ground truth of `make eval`. Written by tools/gen-eval-corpus.py from the
@@ -1812,9 +1890,13 @@ def main():
     with open(os.path.join(OUT, "judgments.tsv"), "w", encoding="utf-8") as f:
         f.write(HEADER)
         f.write("\n".join(rows) + "\n")
+    panel_rows = judge_panels(patients)
+    with open(os.path.join(OUT, "panels.tsv"), "w", encoding="utf-8") as f:
+        f.write(PANEL_HEADER)
+        f.write("\n".join(panel_rows) + "\n")
     for p in patients:
         print(f"{p.key} {p.folder}: {len(p.docs)} documents, {p.docs[0].date.year}-{p.docs[-1].date.year}")
-    print(f"{len(rows)} judgments")
+    print(f"{len(rows)} judgments, {len(panel_rows)} panel rows")
 
 
 if __name__ == "__main__":
