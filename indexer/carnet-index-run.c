@@ -54,26 +54,8 @@ static void on_outcome(const char *path, carnet_outcome outcome,
 	}
 	if (r->progress && r->seen % 50 == 0) {
 		double s = elapsed(r);
-		double rate = s > 0 ? (double)r->seen / s : 0.0;
-		unsigned long left = r->inputs->count - r->seen;
-		fprintf(stderr, "\r\033[K%lu/%zu files, %.0f files/s, %.0f s left", r->seen,
-			r->inputs->count, rate, rate > 0 ? (double)left / rate : 0.0);
-	}
-}
-
-/* Index the collected inputs, a batch per commit. */
-static void index_inputs(run *r)
-{
-	for (size_t start = 0; start < r->inputs->count && !r->failed; start += cli.batch) {
-		size_t n = r->inputs->count - start < cli.batch ? r->inputs->count - start : cli.batch;
-		carnet_error err;
-		if (carnet_writer_add_files(r->w, (const char *const *)r->inputs->paths + start, n,
-					    cli.jobs, on_outcome, r, &err) != CARNET_OK) {
-			complain("%s", err.message);
-			r->failed = 1;
-			return;
-		}
-		commit(r);
+		fprintf(stderr, "\r\033[K%lu files of %zu found so far, %.0f files/s", r->seen,
+			r->inputs->total, s > 0 ? (double)r->seen / s : 0.0);
 	}
 }
 
@@ -162,7 +144,7 @@ static int check_source(const run *r, const char *dir, const struct stat *st, in
 			dir, e == ENOENT ? "is missing" : "cannot be read", strerror(e));
 		return -1;
 	}
-	if (r->inputs->count == 0 && !cli.allow_empty) {
+	if (r->inputs->total == 0 && !cli.allow_empty) {
 		complain("%s: the source is empty (no file to index%s): "
 			"nothing changed; if an empty source is intended, use --allow-empty\n",
 			dir, r->list_errors ? ", and parts of it cannot be read" : "");
@@ -191,7 +173,7 @@ static int check_removal(run *r, const char *dir, const struct stat *walked)
 		complain("%s", err.message);
 		return -1;
 	}
-	if (cli.allow_empty && r->inputs->count == 0)
+	if (cli.allow_empty && r->inputs->total == 0)
 		return 0; /* an empty source, said to be intended */
 	int over = cli.max_remove_is_pct ? removable * 100 > cli.max_remove * total
 				     : removable > cli.max_remove;
@@ -251,24 +233,6 @@ void run_init(run *r, const char *home, int json, int quiet, int mode)
 	r->sync = mode == MODE_SYNC;
 }
 
-/* Walk the inputs into r->inputs; a sync or a rebuild checks its source
- * (check_source), as it was when the walk began (into walked). 0, or -1
- * when the run stops here (said). */
-static int walk_inputs(run *r, int argc, char **argv, int sync, struct stat *walked)
-{
-	carnet_error err;
-	int src_err = sync ? source_state(argv[0], walked) : 0;
-	for (int i = 0; i < argc && !r->failed && !src_err; i++) {
-		if (carnet_walk__run(r->inputs, argv[i], on_skip, r, &err) != CARNET_OK) {
-			complain("%s", err.message);
-			r->failed = 1;
-		}
-	}
-	if (r->failed || (sync && check_source(r, argv[0], walked, src_err) != 0))
-		return -1;
-	return 0;
-}
-
 /* Open the writer (on a new generation for a rebuild) with the limits
  * the options give. EXIT_OK, or the exit code of the failure (said). */
 static int open_writer(run *r, int mode)
@@ -292,30 +256,80 @@ static int open_writer(run *r, int mode)
 	return EXIT_OK;
 }
 
-/* Index the inputs walked, or for a dry run say what indexing them
- * would do. */
-static void add_inputs(run *r)
+/* Index a batch of inputs and commit it, or for a dry run say what
+ * indexing them would do. */
+static void index_batch(run *r, char *const *paths, size_t n)
 {
-	carnet_walk *in = r->inputs;
 	carnet_error err;
+	if (!cli.dry_run) {
+		if (carnet_writer_add_files(r->w, (const char *const *)paths, n, cli.jobs,
+					    on_outcome, r, &err) != CARNET_OK) {
+			complain("%s", err.message);
+			r->failed = 1;
+			return;
+		}
+		commit(r);
+		return;
+	}
+	for (size_t i = 0; i < n && !r->failed; i++) {
+		r->seen++;
+		if (carnet_writer_preview_file(r->w, paths[i], on_preview, r, &err) != CARNET_OK) {
+			fprintf(stderr, "carnet-index: %s\n", err.message);
+			r->failed = 1;
+		}
+	}
+}
+
+/* A batch of the walk (carnet_walk.on_batch): the inputs are indexed as
+ * the walk finds them, --batch at a time, so that a large source is never
+ * held in memory. The writer is opened with the first batch: a sync of a
+ * source found empty changes nothing. */
+static int take_batch(char *const *paths, size_t n, void *payload)
+{
+	run *r = payload;
+	if (!r->w && (r->open_rc = open_writer(r, r->mode)) != EXIT_OK)
+		return 1;
+	index_batch(r, paths, n);
+	return r->failed;
+}
+
+/* Walk the inputs, indexing them batch by batch (take_batch); a sync or
+ * a rebuild checks its source first (source_state, into walked), and
+ * refuses one found empty (check_source). Then the writer is open, and
+ * what could not be read is kept. 0, or -1 when the run stops (said, or
+ * r->open_rc says why the writer did not open). */
+static int walk_inputs(run *r, int argc, char **argv, int sync, struct stat *walked)
+{
+	carnet_error err;
+	carnet_walk *in = r->inputs;
+	int src_err = sync ? source_state(argv[0], walked) : 0;
+	if (sync && src_err)
+		return check_source(r, argv[0], walked, src_err);
+	in->on_batch = take_batch;
+	in->batch_payload = r;
+	in->batch = cli.batch;
+	for (int i = 0; i < argc && !r->failed && !in->stopped; i++) {
+		if (carnet_walk__run(in, argv[i], on_skip, r, &err) != CARNET_OK) {
+			complain("%s", err.message);
+			r->failed = 1;
+		}
+	}
+	if (!r->failed && !in->stopped && in->total == 0 && sync &&
+	    check_source(r, argv[0], walked, 0) != 0)
+		return -1;
+	if (!r->failed)
+		carnet_walk__flush(in);
+	if (r->open_rc != EXIT_OK || r->failed)
+		return -1;
+	if (!r->w && (r->open_rc = open_writer(r, r->mode)) != EXIT_OK)
+		return -1;
 	/* what could not be read keeps its documents */
 	for (size_t i = 0; i < in->nunreadable && !r->failed; i++)
 		if (carnet_writer_keep(r->w, in->unreadable[i], &err) != CARNET_OK) {
 			fprintf(stderr, "carnet-index: %s\n", err.message);
 			r->failed = 1;
 		}
-	if (!cli.dry_run) {
-		index_inputs(r);
-		return;
-	}
-	for (size_t i = 0; i < in->count && !r->failed; i++) {
-		r->seen++;
-		if (carnet_writer_preview_file(r->w, in->paths[i], on_preview, r,
-					       &err) != CARNET_OK) {
-			fprintf(stderr, "carnet-index: %s\n", err.message);
-			r->failed = 1;
-		}
-	}
+	return 0;
 }
 
 /* After indexing: a rebuild is published; a sync removes what its source
@@ -393,11 +407,14 @@ int cmd_add(const char *home, int json, int quiet, int argc, char **argv, int mo
 	if (rejects_read(home, &before, NULL) == 0)
 		r.before = &before;
 	struct stat walked;
-	rc = walk_inputs(&r, argc, argv, sync, &walked) != 0 ? EXIT_FAILURE_
-							     : open_writer(&r, mode);
-	if (rc == EXIT_OK) {
-		add_inputs(&r);
+	r.mode = mode;
+	if (walk_inputs(&r, argc, argv, sync, &walked) != 0)
+		rc = r.open_rc != EXIT_OK ? r.open_rc : EXIT_FAILURE_;
+	if (rc == EXIT_OK || (r.w && r.failed)) {
 		finish(&r, mode, argv[0], &walked);
+		carnet_writer_close(r.w);
+		rc = EXIT_OK; /* the summary says how it ended */
+	} else {
 		carnet_writer_close(r.w);
 	}
 	carnet_walk__free(&in);

@@ -57,6 +57,8 @@ typedef struct run {
 	unsigned long seen, added, replaced, unchanged, rejected, in_batch, moved;
 	uint64_t removed;
 	int failed;
+	int mode;        /* MODE_* */
+	int open_rc;     /* why the writer did not open (EXIT_*), or EXIT_OK */
 	int list_errors; /* a directory could not be listed: do not remove */
 	struct timespec start;
 	/* the JSON record of the run (see record()) */

@@ -136,8 +136,24 @@ static int inside(const walk_ctx *c, const char *canon)
 
 static void add_file(walk_ctx *c, const char *path, const struct stat *st)
 {
-	if (mark_seen(c, st->st_dev, st->st_ino) == 1)
-		push(c, &c->w->paths, &c->w->count, &c->w->cap, path);
+	if (mark_seen(c, st->st_dev, st->st_ino) != 1 ||
+	    push(c, &c->w->paths, &c->w->count, &c->w->cap, path) != 0)
+		return;
+	c->w->total++;
+	if (c->w->on_batch && c->w->count >= c->w->batch)
+		carnet_walk__flush(c->w);
+}
+
+int carnet_walk__flush(carnet_walk *w)
+{
+	if (!w->on_batch || w->stopped || !w->count)
+		return w->stopped;
+	if (w->on_batch(w->paths, w->count, w->batch_payload) != 0)
+		w->stopped = 1;
+	for (size_t i = 0; i < w->count; i++)
+		free(w->paths[i]);
+	w->count = 0;
+	return w->stopped;
 }
 
 static int by_name(const void *a, const void *b)
@@ -209,7 +225,7 @@ static void walk_dir(walk_ctx *c, const char *path, int depth)
 		qsort(names, count, sizeof *names, by_name);
 	size_t plen = strlen(path);
 	for (size_t i = 0; i < count; i++) {
-		if (!c->nomem) {
+		if (!c->nomem && !c->w->stopped) {
 			size_t len = plen + strlen(names[i]) + 2;
 			char *child = malloc(len);
 			if (child) {

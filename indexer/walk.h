@@ -34,9 +34,18 @@ typedef struct carnet_walk {
 	/* internal: (device, inode) of directories and files already seen */
 	struct carnet_walk_seen *seen;
 	size_t nseen, seen_cap;
+	/* Optional, set before walking: whenever paths holds batch files,
+	 * on_batch is given them (in walk order), and they are forgotten, so
+	 * that a large source is not held in memory; a non-zero return stops
+	 * the walk (stopped). carnet_walk__flush hands over the rest. */
+	int (*on_batch)(char *const *paths, size_t count, void *payload);
+	void *batch_payload;
+	size_t batch;
+	size_t total;        /* regular files found, handed over or not */
+	int stopped;
 } carnet_walk;
 
-#define CARNET_WALK_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0 }
+#define CARNET_WALK_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, 0, 0 }
 
 /* Walk root (a file or a directory; a symbolic link given as root is
  * followed) and append its inputs to w. Several roots may be walked into
@@ -46,6 +55,10 @@ typedef struct carnet_walk {
  * not returned as an error. */
 int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
 		     void *payload, carnet_error *err);
+
+/* Hand the paths w holds to its on_batch (if any) and forget them.
+ * Returns w->stopped: non-zero once on_batch has asked to stop. */
+int carnet_walk__flush(carnet_walk *w);
 
 /* Is path at or under one of the count paths dirs (one that ends in '/'
  * holds every path it begins)? */
