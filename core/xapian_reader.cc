@@ -15,8 +15,19 @@
 
 using namespace carnet_xap;
 
+// What a shard's version file (iamglass, which a commit replaces by
+// renaming a new one over it) looked like when the reader last opened it.
+struct version_seen {
+	std::string path;
+	dev_t dev = 0;
+	ino_t ino = 0;
+	struct timespec mtime = { 0, 0 };
+	off_t size = -1;
+};
+
 struct carnet_xreader {
 	Xapian::Database db;
+	std::vector<version_seen> versions; // one per shard
 };
 
 namespace {
@@ -260,6 +271,31 @@ void record_bm25(Xapian::Database &db, const carnet_xrank *rk,
 
 extern "C" {
 
+// Record what each version file looks like now; true if any differs from
+// what was recorded before (or could not be read). Called BEFORE opening
+// or reopening: what is recorded is never newer than what is open, so a
+// commit in between is seen at the next search.
+static bool versions_changed(carnet_xreader *r)
+{
+	bool changed = false;
+	for (version_seen &v : r->versions) {
+		struct stat st;
+		if (stat(v.path.c_str(), &st) != 0) {
+			v.size = -1;
+			changed = true;
+			continue;
+		}
+		if (st.st_dev != v.dev || st.st_ino != v.ino || st.st_size != v.size ||
+		    st.st_mtim.tv_sec != v.mtime.tv_sec || st.st_mtim.tv_nsec != v.mtime.tv_nsec)
+			changed = true;
+		v.dev = st.st_dev;
+		v.ino = st.st_ino;
+		v.size = st.st_size;
+		v.mtime = st.st_mtim;
+	}
+	return changed;
+}
+
 int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 			   carnet_error *err) CARNET_NOEXCEPT
 {
@@ -267,15 +303,23 @@ int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 	carnet_xreader *r = nullptr;
 	try {
 		r = new carnet_xreader;
-		r->db = Xapian::Database(path);
 		// a sharded index: PATH.1, PATH.2, ... searched as one
 		struct stat st;
+		std::vector<std::string> shards{ path };
 		for (unsigned k = 1;; k++) {
 			std::string shard = shard_path(path, k);
 			if (stat(shard.c_str(), &st) != 0)
 				break;
-			r->db.add_database(Xapian::Database(shard));
+			shards.push_back(shard);
 		}
+		for (const std::string &shard : shards) {
+			r->versions.emplace_back();
+			r->versions.back().path = shard + "/iamglass";
+		}
+		versions_changed(r);
+		r->db = Xapian::Database(path);
+		for (size_t k = 1; k < shards.size(); k++)
+			r->db.add_database(Xapian::Database(shards[k]));
 		int rc = check_format(r->db, nullptr, err);
 		if (rc != CARNET_OK) {
 			delete r;
@@ -292,6 +336,10 @@ int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
+		// nothing committed since the last (re)open: a stat per shard
+		// instead of Xapian opening and reading each version file
+		if (!versions_changed(r))
+			return CARNET_OK;
 		r->db.reopen();
 		return CARNET_OK;
 	} catch (...) {

@@ -169,7 +169,8 @@ int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 /* A metadata entry, as carnet_xap_writer_get_metadata. */
 int carnet_xap_reader_get_metadata(carnet_xreader *r, const char *key, char **out,
 				   carnet_error *err) CARNET_NOEXCEPT;
-/* See the latest committed state. */
+/* See the latest committed state (nothing to do, at the cost of a stat
+ * per shard, when no shard has committed since the last open). */
 int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCEPT;
 /* Number of documents in the database. */
 int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,

@@ -524,6 +524,22 @@ Test(own, a_reader_sees_new_documents_after_refresh)
 	cr_assert_eq(count("P1", ""), 2);
 }
 
+Test(own, each_search_sees_what_was_committed_before_it)
+{
+	th_write_doc(th_path("%s/a.txt", docs), "P1", "A", "2025-01-01", "Première consultation\n");
+	th_index_dir(home, docs);
+	open_idx();
+	cr_assert_eq(count("P1", ""), 1);
+	cr_assert_eq(count("P1", ""), 1, "nothing committed: the same answer");
+	for (int i = 0; i < 3; i++) {
+		/* a commit in the same generation, without carnet_index_refresh */
+		th_write_doc(th_path("%s/n%d.txt", docs, i), "P1", th_path("N%d", i), "2025-02-01",
+			     "Consultation de suivi\n");
+		th_index_dir(home, docs);
+		cr_assert_eq(count("P1", ""), 2 + i, "the search after commit %d sees it", i);
+	}
+}
+
 Test(own, opening_a_missing_index_says_not_found)
 {
 	carnet_index *none = (carnet_index *)1;
