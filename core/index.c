@@ -34,6 +34,34 @@ static int open_generation(carnet_registry **reg_out, carnet_xreader **xr_out,
 	return rc;
 }
 
+/* The shard the registry of the open generation says it holds
+ * (carnet_writer_set_shard; none: all patients). */
+static int read_shard(carnet_index *idx, carnet_error *err)
+{
+	char spec[32];
+	idx->shard = idx->shards = 0;
+	int rc = carnet_registry__meta_get(idx->reg, "shard", spec, sizeof spec, err);
+	if (rc == CARNET_OK && spec[0] && sscanf(spec, "%u/%u", &idx->shard, &idx->shards) != 2)
+		idx->shard = idx->shards = 0;
+	return rc;
+}
+
+int carnet_index__holds_patient(const carnet_index *idx, const carnet_request *req,
+				carnet_error *err)
+{
+	if (!idx->shards)
+		return CARNET_OK;
+	unsigned shard;
+	int rc = carnet_shard_of(req->version >= 3 ? req->patient_system : NULL,
+				 req->patient_id, idx->shards, &shard, err);
+	if (rc == CARNET_OK && shard != idx->shard)
+		rc = carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+				       "the patient's record is on shard %u/%u, this index "
+				       "holds shard %u/%u: the request went to the wrong shard",
+				       shard, idx->shards, idx->shard, idx->shards);
+	return rc;
+}
+
 int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 {
 	*out = NULL;
@@ -53,7 +81,8 @@ int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 	if ((rc = carnet_home__current(idx->gen, sizeof idx->gen, home, err)) ||
 	    (rc = carnet_policy__load(&idx->policy, home, err)) ||
 	    (rc = carnet_rank__load(&idx->rank, home, err)) ||
-	    (rc = open_generation(&idx->reg, &idx->xr, idx->gen, err)))
+	    (rc = open_generation(&idx->reg, &idx->xr, idx->gen, err)) ||
+	    (rc = read_shard(idx, err)))
 		goto fail;
 	*out = idx;
 	return CARNET_OK;
@@ -98,7 +127,7 @@ static int refresh_once(carnet_index *idx, unsigned long long stamp, carnet_erro
 	idx->reg = reg;
 	idx->stamp = stamp;
 	snprintf(idx->gen, sizeof idx->gen, "%s", gen);
-	return CARNET_OK;
+	return read_shard(idx, err);
 }
 
 /* Monotonic seconds. */

@@ -25,7 +25,15 @@ struct carnet_index {
 	char home[CARNET_PATH_MAX];
 	char gen[CARNET_PATH_MAX];   /* the generation the handle has open */
 	unsigned long long stamp;    /* CURRENT's fingerprint when opened */
+	unsigned shard, shards;      /* the shard the generation holds (shards 0: all) */
 };
+
+/* Does the generation idx has open hold the record of the patient a
+ * request names (req's patient_system and patient_id)? CARNET_OK, or
+ * CARNET_E_INVALID naming both shards: a request sent to the wrong shard
+ * (a router's mistake) must not look like an empty record. */
+int carnet_index__holds_patient(const carnet_index *idx, const carnet_request *req,
+				carnet_error *err);
 
 /* Run attempt(payload, err) on the latest committed state of the index,
  * and again, from the start, while a writer gets in its way (a commit

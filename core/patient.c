@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xxhash.h>
+
+#include "carnet.h"
 #include "doc.h"
+#include "error.h"
 
 static const char *strip_urn(const char *oid)
 {
@@ -154,4 +158,30 @@ int carnet_patient__request_key(char *key, const char *system, const char *id,
 	memcpy(sys, id, n);
 	sys[n] = '\0';
 	return carnet_patient__key(key, sys, sep + 1, why, why_size);
+}
+
+unsigned carnet_patient__shard(const char *id, unsigned count)
+{
+	char up[CARNET_ID_MAX + 1];
+	size_t n = 0;
+	for (; id[n] && n < CARNET_ID_MAX; n++)
+		up[n] = id[n] >= 'a' && id[n] <= 'z' ? (char)(id[n] - 'a' + 'A') : id[n];
+	return count ? (unsigned)(XXH32(up, n, 0) % count) : 0;
+}
+
+int carnet_shard_of(const char *patient_system, const char *patient_id, unsigned count,
+		    unsigned *shard, carnet_error *err)
+{
+	char key[CARNET_ID_MAX + 1], why[160];
+	if (shard)
+		*shard = 0;
+	if (!shard || count < 1 || count > CARNET_SHARD_COUNT_MAX)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "shard count must be 1 to %d", CARNET_SHARD_COUNT_MAX);
+	if (carnet_patient__request_key(key, patient_system, patient_id, why, sizeof why) != 0)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0, "%s", why);
+	const char *sep = !(patient_system && *patient_system)
+		? strchr(patient_id, CARNET_PATIENT_SEP) : NULL;
+	*shard = carnet_patient__shard(sep ? sep + 1 : patient_id, count);
+	return CARNET_OK;
 }

@@ -53,4 +53,12 @@ int carnet_patient__key(char *key, const char *system, const char *id,
 int carnet_patient__request_key(char *key, const char *system, const char *id,
 				char *why, size_t why_size);
 
+/* The shard (0..count-1) of the patients whose id is id: XXH32 (seed 0)
+ * of the id in ASCII upper case, modulo count; count 0 gives 0. The
+ * system is left out: the NIR and the NIA of one number are one record
+ * (carnet_patient__key) and must live on one shard. HAProxy computes the
+ * same from a FHIR token "system|id" (README, "Past one machine"):
+ * url_param(patient.identifier),url_dec,field(2,|),upper,xxh32(0),mod(N). */
+unsigned carnet_patient__shard(const char *id, unsigned count);
+
 #endif

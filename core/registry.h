@@ -37,11 +37,14 @@ enum carnet_source_state { CARNET_SOURCE_NONE = 0, CARNET_SOURCE_INDEXED,
 
 /* Look up a source: *state_out is CARNET_SOURCE_NONE when unknown; else
  * hash_out (if not NULL) receives its hash (size 64) and reason_out (if not
- * NULL, size reason_size) its reject reason. */
+ * NULL, size reason_size) its reject reason, or the note an indexed source
+ * was recorded with ("" when none). */
 int carnet_registry__source_get(carnet_registry *r, const char *path,
 				int *state_out, char hash_out[64],
 				char *reason_out, size_t reason_size,
 				carnet_error *err);
+/* Record a source: its hash, state, and reason (a reject's; for an
+ * indexed source, a note such as "other shard", or NULL). */
 int carnet_registry__source_set(carnet_registry *r, const char *path,
 				const char *hash, int state,
 				const char *reason, carnet_error *err);

@@ -62,7 +62,7 @@ int carnet_registry__source_set(carnet_registry *r, const char *path,
 	carnet_registry__bind_text(st, 1, path);
 	carnet_registry__bind_text(st, 2, hash);
 	carnet_registry__bind_text(st, 3, indexed ? "indexed" : "rejected");
-	carnet_registry__bind_text(st, 4, indexed ? NULL : reason);
+	carnet_registry__bind_text(st, 4, reason); /* indexed: a note, or NULL */
 	carnet_registry__bind_text(st, 5, now);
 	carnet_registry__bind_text(st, 6, indexed ? NULL : since);
 	return carnet_registry__run(r, st, "record source", err);

@@ -144,6 +144,33 @@ typedef struct carnet_error {
 /** A static description of a status code; never NULL. */
 CARNET_API const char *carnet_strerror(int code);
 
+/* ---- Shards ------------------------------------------------------------ */
+
+/** Most shards an index can be split into across machines. */
+#define CARNET_SHARD_COUNT_MAX 4096
+
+/**
+ * Which of @p count shards holds the record of a patient. Every request
+ * names one patient, so a deployment on several machines splits the
+ * patients, whole, between shards (each an ordinary index home; see
+ * carnet_writer_set_shard), and a router sends each request to the one
+ * shard that can answer it. The shard is XXH32 (seed 0) of the patient id
+ * in ASCII upper case, modulo @p count: stable across versions and
+ * machines, and what HAProxy 2.6 computes from an IHE MHD request with
+ * url_param(patient.identifier),url_dec,field(2,|),upper,xxh32(0),mod(N).
+ * The system is not hashed: the NIR and the NIA of one number are one
+ * record. Changing @p count moves most patients: resharding is a rebuild.
+ *
+ * @param patient_system  as carnet_request.patient_system (may be NULL)
+ * @param patient_id      as carnet_request.patient_id ("system^id" allowed)
+ * @param count           1 to CARNET_SHARD_COUNT_MAX
+ * @param[out] shard      0 to count - 1
+ * @return CARNET_OK; CARNET_E_INVALID for a patient a request could not
+ *         name (carnet_index_search's rules) or a bad count.
+ */
+CARNET_API int carnet_shard_of(const char *patient_system, const char *patient_id,
+			       unsigned count, unsigned *shard, carnet_error *err);
+
 /* ---- Reading an index -------------------------------------------------- */
 
 typedef struct carnet_index carnet_index;
@@ -620,14 +647,37 @@ typedef enum carnet_limit {
 CARNET_API int carnet_writer_set_limit(carnet_writer *w, carnet_limit which,
 				       uint64_t value, carnet_error *err);
 
+/**
+ * Make this index shard @p index of @p count (carnet_shard_of): from now
+ * on it indexes only the documents of the patients of that shard; an
+ * input whose documents are all another shard's is counted as
+ * CARNET_OUTCOME_OTHER_SHARD, not rejected, so that every shard's nightly
+ * job can read the same document store. What such an input gave this
+ * index before (its patient moved to another shard) is removed. An index
+ * keeps its shard: setting another one on a writer that is not a rebuild
+ * is refused (resharding is a rebuild of every shard).
+ *
+ * @return CARNET_OK; CARNET_E_INVALID for index >= count, a count of 0 or
+ *         over CARNET_SHARD_COUNT_MAX, or another shard than the index's.
+ */
+CARNET_API int carnet_writer_set_shard(carnet_writer *w, unsigned index, unsigned count,
+				       carnet_error *err);
+
 /** What happened to one input. */
 typedef enum carnet_outcome {
 	CARNET_OUTCOME_ADDED = 0,     /* a new document */
 	CARNET_OUTCOME_REPLACED = 1,  /* the input changed and was read again */
 	CARNET_OUTCOME_UNCHANGED = 2, /* same content as already indexed */
 	CARNET_OUTCOME_REJECTED = 3,  /* bad input: recorded with its reason */
-	CARNET_OUTCOME_MOVED = 4      /* a file renamed or moved: its documents
+	CARNET_OUTCOME_MOVED = 4,     /* a file renamed or moved: its documents
 					 keep their id and masks, under the new path */
+	CARNET_OUTCOME_OTHER_SHARD = 5, /* its documents belong to patients of
+					   another shard (carnet_writer_set_shard):
+					   not indexed here */
+	CARNET_OUTCOME_LEFT_SHARD = 6   /* the same, for an input whose documents
+					   were in this index (their patient was
+					   corrected to one of another shard): they
+					   are removed from it */
 } carnet_outcome;
 
 /**

@@ -156,6 +156,8 @@ void record(const run *r, int exit_code)
 	json_object_set_new(o, "added", json_integer((json_int_t)r->added));
 	json_object_set_new(o, "replaced", json_integer((json_int_t)r->replaced));
 	json_object_set_new(o, "moved", json_integer((json_int_t)r->moved));
+	json_object_set_new(o, "other_shard", json_integer((json_int_t)r->other_shard));
+	json_object_set_new(o, "left_shard", json_integer((json_int_t)r->left_shard));
 	json_object_set_new(o, "removed", json_integer((json_int_t)r->removed));
 	json_object_set_new(o, "unchanged", json_integer((json_int_t)r->unchanged));
 	json_object_set_new(o, "rejected", json_integer((json_int_t)r->rejected));

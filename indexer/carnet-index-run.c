@@ -45,6 +45,8 @@ static void on_outcome(const char *path, carnet_outcome outcome,
 	case CARNET_OUTCOME_REPLACED: r->replaced++; break;
 	case CARNET_OUTCOME_UNCHANGED: r->unchanged++; break;
 	case CARNET_OUTCOME_MOVED: r->moved++; break;
+	case CARNET_OUTCOME_OTHER_SHARD: r->other_shard++; break;
+	case CARNET_OUTCOME_LEFT_SHARD: r->other_shard++; r->left_shard++; break;
 	case CARNET_OUTCOME_REJECTED:
 		r->rejected++;
 		if (!r->quiet)
@@ -95,6 +97,14 @@ static void on_preview(const char *path, carnet_outcome outcome, const char *id,
 		break;
 	case CARNET_OUTCOME_UNCHANGED:
 		r->unchanged++;
+		break;
+	case CARNET_OUTCOME_OTHER_SHARD:
+		r->other_shard++;
+		break;
+	case CARNET_OUTCOME_LEFT_SHARD:
+		r->other_shard++;
+		r->left_shard++;
+		printf("leave\t%s\t(another shard's patient now)\n", path);
 		break;
 	case CARNET_OUTCOME_REJECTED:
 		r->rejected++;
@@ -243,6 +253,12 @@ static int open_writer(run *r, int mode)
 		complain("%s", err.message);
 		return EXIT_FAILURE_;
 	}
+	if (cli.shards && carnet_writer_set_shard(r->w, cli.shard, cli.shards, &err)) {
+		complain("%s", err.message);
+		carnet_writer_close(r->w);
+		r->w = NULL;
+		return EXIT_FAILURE_;
+	}
 	if ((cli.max_size && carnet_writer_set_limit(r->w, CARNET_LIMIT_INPUT_BYTES,
 						     cli.max_size, &err)) ||
 	    (cli.pdf_timeout && carnet_writer_set_limit(r->w, CARNET_LIMIT_PDF_SECONDS,
@@ -368,7 +384,14 @@ static int summary(const run *r)
 	double secs = elapsed(r);
 	if (r->progress)
 		fputs("\r\033[K", stderr);
-	int nothing = !r->added && !r->replaced && !r->removed && !r->moved;
+	int nothing = !r->added && !r->replaced && !r->removed && !r->moved && !r->left_shard;
+	char shard_note[96] = "";
+	if (cli.shards && r->left_shard)
+		snprintf(shard_note, sizeof shard_note,
+			 ", %lu other shard (%lu of them left this shard)", r->other_shard,
+			 r->left_shard);
+	else if (cli.shards)
+		snprintf(shard_note, sizeof shard_note, ", %lu other shard", r->other_shard);
 	char new_note[96] = "";
 	if ((r->rejected || r->new_rejects) && !cli.dry_run)
 		snprintf(new_note, sizeof new_note, " (%llu new; see: carnet-index rejects)",
@@ -376,10 +399,10 @@ static int summary(const run *r)
 	if (!r->quiet)
 		fprintf(stderr,
 			"carnet-index: %s%lu files in %.2f s: %lu added, %lu replaced, "
-			"%lu moved, %llu removed, %lu unchanged, %lu rejected%s%s%s\n",
+			"%lu moved, %llu removed, %lu unchanged%s, %lu rejected%s%s%s\n",
 			cli.dry_run ? "dry run, nothing changed: " : "",
 			r->seen, secs, r->added, r->replaced, r->moved,
-			(unsigned long long)r->removed, r->unchanged, r->rejected, new_note,
+			(unsigned long long)r->removed, r->unchanged, shard_note, r->rejected, new_note,
 			r->failed ? "; stopped on failure, last batch not committed" : "",
 			nothing && !r->failed ? "; the index did not change" : "");
 	return r->failed ? EXIT_FAILURE_ : r->new_rejects ? EXIT_REJECTS : EXIT_OK;

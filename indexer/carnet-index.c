@@ -101,6 +101,8 @@ static void usage(FILE *f)
 	      "                 a failure and nothing changes)\n"
 	      "  --dry-run      add, sync: print what would be added, replaced, moved,\n"
 	      "                 removed (path and id) and change nothing\n"
+	      "  --shard I/N    add, sync, rebuild: this index is shard I of N (0 to\n"
+	      "                 N-1); other patients' documents are counted, not indexed\n"
 	      "  --from AUDIENCE  for mask and unmask\n"
 	      "  --json         add, sync, rebuild: one JSON record on stdout, always\n"
 	      "                 (also when the run fails); stats, rejects: JSON\n"
@@ -178,6 +180,8 @@ static int command_help(const char *cmd, FILE *f)
 		"                 documents (or N% of them; default 10%) would be removed\n"
 		"  --allow-empty  sync, rebuild: an empty source is intended\n"
 		"  --dry-run      add, sync: print what would change, change nothing\n"
+		"  --shard I/N    this index is shard I of N: other shards' patients are\n"
+		"                 counted as \"other shard\", not indexed\n"
 		"  --json         one JSON record on stdout, always: status (ok, rejects,\n"
 		"                 failed), error, started, duration_s, index, generation,\n"
 		"                 version, command, the counts, new_rejects, rejects_total\n"
@@ -285,6 +289,16 @@ static const char *take_option(main_options *m, int c, const char *arg)
 		break;
 	}
 	case 'F': cli.from_audience = arg; break;
+	case 'S': {
+		unsigned index, count;
+		char end;
+		if (sscanf(arg, "%u/%u%c", &index, &count, &end) != 2 || count < 1 ||
+		    count > CARNET_SHARD_COUNT_MAX || index >= count || arg[0] == '-')
+			return "--shard needs I/N: shard I (0 to N-1) of N shards (1 to 4096)";
+		cli.shard = index;
+		cli.shards = count;
+		break;
+	}
 	case 'h': m->help = 1; break;
 	case 'V': m->version = 1; break;
 	}
@@ -327,6 +341,7 @@ static void read_options(main_options *m, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "max-remove", required_argument, NULL, 'R' },
 		{ "doc-timeout", required_argument, NULL, 'D' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

@@ -31,6 +31,7 @@ typedef struct cli_options {
 	const char *from_audience;         /* mask, unmask --from */
 	const char *init_group;            /* init --group NAME */
 	const char *log_before, *log_archive; /* access-log --before, --archive */
+	unsigned shard, shards;            /* --shard I/N (shards 0: none) */
 } cli_options;
 
 extern cli_options cli;
@@ -54,7 +55,8 @@ typedef struct run {
 	carnet_writer *w;
 	carnet_walk *inputs;
 	int json, quiet, progress, sync;
-	unsigned long seen, added, replaced, unchanged, rejected, in_batch, moved;
+	unsigned long seen, added, replaced, unchanged, rejected, in_batch, moved, other_shard,
+		left_shard;
 	uint64_t removed;
 	int failed;
 	int mode;        /* MODE_* */

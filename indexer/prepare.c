@@ -30,8 +30,10 @@ typedef struct pending {
 	const char *source;      /* canonical path */
 	const carnet_doc *meta;  /* sidecar, or NULL */
 	const char *default_date;
+	const carnet_shard_spec *shard; /* the patients this index holds */
 	carnet_doc *docs;
 	size_t count, cap;
+	size_t other_shard;      /* documents of patients another shard holds */
 	carnet_error *err;
 } pending;
 
@@ -161,6 +163,13 @@ static int collect(carnet_doc *doc, void *payload)
 	if (carnet_patient__key(key, doc->patient_system, doc->patient_id, why, sizeof why))
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_INPUT, 0,
 					 "%s: %s", p->source, why);
+	/* a patient of another shard is that shard's: not read further here
+	 * (the same id the router hashes: carnet_shard_of) */
+	if (p->shard->count &&
+	    carnet_patient__shard(doc->patient_id, p->shard->count) != p->shard->index) {
+		p->other_shard++;
+		return CARNET_OK;
+	}
 	if (carnet_doc__sets(&doc->patient_id, key) != 0)
 		goto nomem;
 	carnet_doc__normalise_visibility(doc->confidentiality);
@@ -531,7 +540,11 @@ static int known_before(carnet_prepared *job, carnet_registry *reg,
 	}
 	if (job->state == CARNET_SOURCE_NONE || strcmp(old_hash, job->hash) != 0)
 		return 0;
-	if (job->state == CARNET_SOURCE_INDEXED) {
+	if (job->state == CARNET_SOURCE_INDEXED &&
+	    strcmp(reason->message, CARNET_OTHER_SHARD_NOTE) == 0) {
+		job->kind = CARNET_PREP_OTHER_SHARD_BEFORE;
+		reason->message[0] = '\0';
+	} else if (job->state == CARNET_SOURCE_INDEXED) {
 		job->kind = CARNET_PREP_UNCHANGED;
 	} else {
 		/* rejected before, for the reason now in reason->message */
@@ -546,8 +559,8 @@ static int known_before(carnet_prepared *job, carnet_registry *reg,
  * NULL without a sidecar) completing the documents it finds, which go to
  * job. CARNET_OK, or why the input yields nothing (in job's reason). */
 static int read_docs(carnet_prepared *job, carnet_registry *reg,
-		     const carnet_limits *limits, const input_files *f,
-		     const carnet_doc *meta)
+		     const carnet_limits *limits, const carnet_shard_spec *shard,
+		     const input_files *f, const carnet_doc *meta)
 {
 	carnet_error *reason = &job->reason;
 	carnet_input in = { job->source, f->data, f->len, limits };
@@ -556,7 +569,7 @@ static int read_docs(carnet_prepared *job, carnet_registry *reg,
 	struct tm tm;
 	localtime_r(&f->st.st_mtime, &tm);
 	strftime(default_date, sizeof default_date, "%Y-%m-%d", &tm);
-	pending p = { reg, job->source, meta, default_date, NULL, 0, 0, reason };
+	pending p = { reg, job->source, meta, default_date, shard, NULL, 0, 0, 0, reason };
 	int read_rc;
 	if (!reader) {
 		char ext[16];
@@ -577,7 +590,9 @@ static int read_docs(carnet_prepared *job, carnet_registry *reg,
 		read_rc = reader->read(&in, collect, &p, reason);
 		if (read_rc == CARNET_OK && carnet_budget__over())
 			read_rc = carnet_budget__fail(reason, job->source);
-		if (read_rc == CARNET_OK && p.count == 0)
+		if (read_rc == CARNET_OK && p.count == 0 && p.other_shard)
+			job->kind = CARNET_PREP_OTHER_SHARD;
+		else if (read_rc == CARNET_OK && p.count == 0)
 			read_rc = carnet_error__set(reason, CARNET_E_INVALID,
 						    CARNET_ORIGIN_INPUT, 0,
 						    "%s: no document found", job->source);
@@ -616,7 +631,7 @@ static void build_docs(carnet_prepared *job, const carnet_ranking *rank)
 
 int carnet_prepare__input(carnet_prepared *job, const char *path,
 			  carnet_registry *reg, const carnet_limits *limits,
-			  const carnet_ranking *rank)
+			  const carnet_ranking *rank, const carnet_shard_spec *shard)
 {
 	memset(job, 0, sizeof *job);
 	carnet_error *reason = &job->reason;
@@ -635,7 +650,7 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 			job->kind = CARNET_PREP_FATAL;
 		goto out;
 	}
-	int read_rc = read_docs(job, reg, limits, &f, f.side ? &meta : NULL);
+	int read_rc = read_docs(job, reg, limits, shard, &f, f.side ? &meta : NULL);
 	carnet_doc__clear(&meta);
 	if (read_rc) {
 		/* out of memory, or an extractor that cannot run, is not the
@@ -645,7 +660,8 @@ int carnet_prepare__input(carnet_prepared *job, const char *path,
 				    : CARNET_PREP_REJECT;
 		goto out;
 	}
-	build_docs(job, rank);
+	if (job->kind != CARNET_PREP_OTHER_SHARD)
+		build_docs(job, rank);
 out:
 	carnet_budget__stop();
 	free(f.data);

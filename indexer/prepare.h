@@ -17,8 +17,14 @@ typedef enum carnet_prep_kind {
 	CARNET_PREP_REJECT,          /* a bad input (reason says why) */
 	CARNET_PREP_UNCHANGED,       /* indexed before with the same content */
 	CARNET_PREP_REJECTED_BEFORE, /* rejected before with the same content */
-	CARNET_PREP_DOCS             /* documents ready to index */
+	CARNET_PREP_DOCS,            /* documents ready to index */
+	CARNET_PREP_OTHER_SHARD,     /* read: every document is another shard's */
+	CARNET_PREP_OTHER_SHARD_BEFORE /* the same, known from a run before */
 } carnet_prep_kind;
+
+/* The reason a source whose documents are all another shard's is
+ * recorded with (state indexed), so the next run knows without reading. */
+#define CARNET_OTHER_SHARD_NOTE "other shard"
 
 typedef struct carnet_prepared {
 	carnet_prep_kind kind;
@@ -32,11 +38,19 @@ typedef struct carnet_prepared {
 	size_t count;
 } carnet_prepared;
 
+/* Which patients an index holds (carnet_writer_set_shard): those of
+ * shard index of count; count 0: all. */
+typedef struct carnet_shard_spec {
+	unsigned index, count;
+} carnet_shard_spec;
+
 /* Prepare path; returns job->kind. reg is read, never written; rank gives
- * the content keywords (carnet_rank__keys must have been called). */
+ * the content keywords (carnet_rank__keys must have been called); the
+ * documents of patients outside shard are left out (OTHER_SHARD when
+ * none is left). */
 int carnet_prepare__input(carnet_prepared *job, const char *path,
 			  carnet_registry *reg, const carnet_limits *limits,
-			  const carnet_ranking *rank);
+			  const carnet_ranking *rank, const carnet_shard_spec *shard);
 
 /* Free what a prepared job holds (it can be prepared again). */
 void carnet_prepare__clear(carnet_prepared *job);

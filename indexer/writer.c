@@ -217,6 +217,38 @@ int carnet_writer_publish(carnet_writer *w, carnet_error *err)
 	return rc;
 }
 
+int carnet_writer_set_shard(carnet_writer *w, unsigned index, unsigned count,
+			    carnet_error *err)
+{
+	if (count < 1 || count > CARNET_SHARD_COUNT_MAX || index >= count)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "shard %u of %u: the shard must be 0 to the count "
+					 "minus 1, the count 1 to %d", index, count,
+					 CARNET_SHARD_COUNT_MAX);
+	char want[32], have[32];
+	snprintf(want, sizeof want, "%u/%u", index, count);
+	uint64_t docs = 0;
+	int rc = carnet_registry__meta_get(w->reg, "shard", have, sizeof have, err);
+	if (rc == CARNET_OK && !have[0])
+		rc = carnet_registry__count(w->reg, CARNET_COUNT_DOCUMENTS, &docs, err);
+	if (rc)
+		return rc;
+	/* what an index holds was chosen by its shard: another one would
+	 * keep documents that are no longer its own (a rebuild starts empty) */
+	if (!w->new_gen[0] && (have[0] ? strcmp(have, want) != 0 : docs > 0))
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "this index holds %s%s, not shard %s: a shard is "
+					 "changed by a rebuild", have[0] ? "shard " : "",
+					 have[0] ? have : "every patient", want);
+	if (strcmp(have, want) != 0 &&
+	    ((rc = carnet_registry__begin(w->reg, err)) ||
+	     (rc = carnet_registry__meta_set(w->reg, "shard", want, err))))
+		return rc;
+	w->shard.index = index;
+	w->shard.count = count;
+	return CARNET_OK;
+}
+
 int carnet_writer_set_limit(carnet_writer *w, carnet_limit which,
 			    uint64_t value, carnet_error *err)
 {

@@ -32,6 +32,7 @@ struct carnet_writer {
 	char **keep;                   /* carnet_writer_keep: never removed */
 	size_t nkeep, keep_cap;
 	carnet_pool *pool;             /* add_files' extraction threads */
+	carnet_shard_spec shard;       /* the patients it holds (carnet_writer_set_shard) */
 };
 
 /* Stop the extraction threads of a pool (writer_pool.c) and free it;

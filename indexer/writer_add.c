@@ -165,6 +165,22 @@ int carnet_writer__apply(carnet_writer *w, carnet_prepared *job,
 		if (outcome_out)
 			*outcome_out = CARNET_OUTCOME_UNCHANGED;
 		return CARNET_OK;
+	case CARNET_PREP_OTHER_SHARD_BEFORE:
+		if (outcome_out)
+			*outcome_out = CARNET_OUTCOME_OTHER_SHARD;
+		return CARNET_OK;
+	case CARNET_PREP_OTHER_SHARD:
+		/* another shard's now: what it gave this one before goes */
+		if (outcome_out)
+			*outcome_out = job->state == CARNET_SOURCE_INDEXED ? CARNET_OUTCOME_LEFT_SHARD
+									   : CARNET_OUTCOME_OTHER_SHARD;
+		if ((rc = carnet_registry__begin(w->reg, err)) ||
+		    (rc = carnet_writer__drop_stale(w, job->source, NULL, 0, err)) ||
+		    (rc = carnet_registry__source_set(w->reg, job->source, job->hash,
+						      CARNET_SOURCE_INDEXED,
+						      CARNET_OTHER_SHARD_NOTE, err)))
+			return rc;
+		return CARNET_OK;
 	case CARNET_PREP_REJECTED_BEFORE:
 		if (err)
 			*err = job->reason;
@@ -246,7 +262,7 @@ int carnet_writer_add_file(carnet_writer *w, const char *path,
 	carnet_prepared *job = malloc(sizeof *job);
 	if (!job)
 		return carnet_error__nomem(err, "adding a file");
-	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank);
+	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank, &w->shard);
 	int rc = carnet_writer__apply(w, job, outcome_out, err);
 	carnet_prepare__clear(job);
 	free(job);
@@ -259,7 +275,7 @@ int carnet_writer_preview_file(carnet_writer *w, const char *path,
 	carnet_prepared *job = malloc(sizeof *job);
 	if (!job)
 		return carnet_error__nomem(err, "previewing a file");
-	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank);
+	carnet_prepare__input(job, path, w->reg, &w->limits, w->rank, &w->shard);
 	int rc = CARNET_OK;
 	if (job->kind == CARNET_PREP_FATAL) {
 		if (err)
@@ -269,9 +285,12 @@ int carnet_writer_preview_file(carnet_writer *w, const char *path,
 	}
 	if (job->source[0] && (rc = carnet_registry__seen(w->reg, job->source, err)))
 		goto out;
-	if (job->kind == CARNET_PREP_UNCHANGED) {
+	if (job->kind == CARNET_PREP_UNCHANGED || job->kind == CARNET_PREP_OTHER_SHARD ||
+	    job->kind == CARNET_PREP_OTHER_SHARD_BEFORE) {
 		if (cb)
-			cb(path, CARNET_OUTCOME_UNCHANGED, NULL, NULL, payload);
+			cb(path, job->kind == CARNET_PREP_UNCHANGED ? CARNET_OUTCOME_UNCHANGED
+								   : CARNET_OUTCOME_OTHER_SHARD,
+			   NULL, NULL, payload);
 		goto out;
 	}
 	if (job->kind != CARNET_PREP_DOCS) {

@@ -59,7 +59,8 @@ static void *worker(void *arg)
 	while (claim(pl, &i)) {
 		carnet_prepared *job = &pl->slots[i % pl->nslots];
 		if (open_rc == CARNET_OK) {
-			carnet_prepare__input(job, pl->paths[i], reg, &pl->w->limits, pl->w->rank);
+			carnet_prepare__input(job, pl->paths[i], reg, &pl->w->limits, pl->w->rank,
+					      &pl->w->shard);
 		} else {
 			memset(job, 0, sizeof *job);
 			job->kind = CARNET_PREP_FATAL;

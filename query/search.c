@@ -297,7 +297,8 @@ static int search(carnet_results **out, carnet_index *idx,
 	 * as the indexer keys documents) */
 	carnet_request keyed;
 	char key[CARNET_ID_MAX + 1];
-	if ((rc = key_request(&keyed, key, req, err)))
+	if ((rc = key_request(&keyed, key, req, err)) ||
+	    (rc = carnet_index__holds_patient(idx, req, err)))
 		return rc;
 
 	plan p;

@@ -477,7 +477,7 @@ Test(registry, source_rejected_round_trips_with_reason)
 	carnet_registry__close(r);
 }
 
-Test(registry, source_set_again_replaces_state_and_drops_reason)
+Test(registry, source_set_again_replaces_state_and_reason)
 {
 	carnet_registry *r = open_ok(1);
 	carnet_error err;
@@ -485,8 +485,21 @@ Test(registry, source_set_again_replaces_state_and_drops_reason)
 						 CARNET_SOURCE_REJECTED, "empty file", &err),
 		     CARNET_OK);
 	cr_assert_eq(count(r, CARNET_COUNT_REJECTS), 1);
+	/* indexed with a note (a source of another shard): the note replaces
+	 * the reject's reason */
 	cr_assert_eq(carnet_registry__source_set(r, "docs/c.txt", "h2",
-						 CARNET_SOURCE_INDEXED, "ignored", &err),
+						 CARNET_SOURCE_INDEXED, "other shard", &err),
+		     CARNET_OK);
+	char note[64] = "";
+	int st = -1;
+	cr_assert_eq(carnet_registry__source_get(r, "docs/c.txt", &st, NULL, note, sizeof note,
+						 &err),
+		     CARNET_OK);
+	cr_assert_eq(st, CARNET_SOURCE_INDEXED);
+	cr_assert_str_eq(note, "other shard");
+	/* indexed without a note: none */
+	cr_assert_eq(carnet_registry__source_set(r, "docs/c.txt", "h2",
+						 CARNET_SOURCE_INDEXED, NULL, &err),
 		     CARNET_OK);
 	int state = -1;
 	char h[64], reason[64] = "junk";

@@ -6,12 +6,13 @@
 # nettle, whose SHA-256 chains the access log (GnuTLS's hashes: small and
 # with nothing to initialise, where OpenSSL 3's libcrypto cost every viewer
 # process some 5 ms to load and set up); python3 runs make lint's size
-# check and the generators in tools/).
+# check and the generators in tools/; haproxy routes requests between
+# shards, and test_shard checks that it picks the shard carnet does).
 # Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
 libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
-scdoc groff-base man-db mandoc logrotate nettle-dev python3"
+scdoc groff-base man-db mandoc logrotate nettle-dev python3 haproxy"
 
 missing=""
 for p in $PACKAGES; do
