@@ -87,6 +87,12 @@ int carnet_alog__verify_archive(const char *path, const char *file,
  * (never replaced), written and fsynced first; then, in one transaction,
  * a row recording the archive (rows, last hash, file name) is appended
  * and the archived rows are removed. The log must verify first. */
+/* Write the rows of the log at path after row `after` to fd (named file
+ * in messages) as JSON lines, as an archive holds them, the log's chain
+ * checked first; nothing is removed. rep->archived counts them. */
+int carnet_alog__export(const char *path, uint64_t after, int fd, const char *file,
+			carnet_alog_report *rep, carnet_error *err);
+
 int carnet_alog__archive(const char *path, const char *before,
 			 const char *file, carnet_alog_report *rep,
 			 carnet_error *err);

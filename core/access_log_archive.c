@@ -81,21 +81,24 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-/* Write the longest run of oldest rows before day `before` to fd; the
+/* Write the rows after row `after` to fd, in order, as JSON lines: with
+ * `before` (archive), only the longest run of them before that day. The
  * count, first and last row and its hash into rep. */
-static int write_archive(sqlite3 *db, const char *path, const char *before, int fd,
-			 const char *file, carnet_alog_report *rep, carnet_error *err)
+static int write_rows(sqlite3 *db, const char *path, const char *before, uint64_t after,
+		      int fd, const char *file, carnet_alog_report *rep, carnet_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = carnet_alog__prepare(db, path, &st, "SELECT " COLS " FROM access_log ORDER BY seq",
+	int rc = carnet_alog__prepare(db, path, &st,
+				      "SELECT " COLS " FROM access_log WHERE seq > ? ORDER BY seq",
 				      err);
 	if (rc)
 		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		val v[C_ALL];
 		carnet_alog__vals_of_stmt(st, v);
-		if (v[C_AT].type != 'T' || strcmp(v[C_AT].s, before) >= 0)
+		if (before && (v[C_AT].type != 'T' || strcmp(v[C_AT].s, before) >= 0))
 			break;
 		json_t *o = row_json(v);
 		char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -214,7 +217,7 @@ int carnet_alog__archive(const char *path, const char *before, const char *file,
 		return rc;
 	}
 	if ((rc = carnet_alog__exec(db, path, "BEGIN", "begin reading", err)) == CARNET_OK) {
-		rc = write_archive(db, path, before, fd, file, rep, err);
+		rc = write_rows(db, path, before, 0, fd, file, rep, err);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	}
 	if (rc == CARNET_OK && fsync(fd) != 0)
@@ -237,6 +240,28 @@ int carnet_alog__archive(const char *path, const char *before, const char *file,
 	carnet_alog__work_init(&w);
 	rc = commit_archive(db, path, &w, file, rep, err);
 	carnet_alog__work_free(&w);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* ---- exporting ---- */
+
+int carnet_alog__export(const char *path, uint64_t after, int fd, const char *file,
+			carnet_alog_report *rep, carnet_error *err)
+{
+	memset(rep, 0, sizeof *rep);
+	/* only rows whose chain holds leave for the central store */
+	carnet_alog_report whole;
+	int rc = carnet_alog__verify(path, &whole, err);
+	if (rc)
+		return rc;
+	sqlite3 *db;
+	if ((rc = carnet_alog__open_db(&db, path, 1, err)))
+		return rc;
+	if ((rc = carnet_alog__exec(db, path, "BEGIN", "begin reading", err)) == CARNET_OK) {
+		rc = write_rows(db, path, NULL, after, fd, file, rep, err);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
 	sqlite3_close(db);
 	return rc;
 }
@@ -367,8 +392,15 @@ int carnet_alog__verify_archive(const char *path, const char *file,
 
 /* ---- the public calls ---- */
 
-static int home_log(char path[CARNET_PATH_MAX], const char *home, carnet_error *err)
+/* The access log of home into path, and *out (or local, when out is
+ * NULL) cleared for the report. */
+static int home_log(char path[CARNET_PATH_MAX], const char *home,
+		    carnet_access_log_report **out, carnet_access_log_report *local,
+		    carnet_error *err)
 {
+	if (!*out)
+		*out = local;
+	memset(*out, 0, sizeof **out);
 	return carnet_home__path(path, CARNET_PATH_MAX, carnet_home__resolve(home),
 				 CARNET_ACCESS_LOG_FILE, err);
 }
@@ -377,30 +409,39 @@ int carnet_access_log_verify(const char *home, const char *archive,
 			     carnet_access_log_report *out, carnet_error *err)
 {
 	carnet_access_log_report local;
-	if (!out)
-		out = &local;
-	memset(out, 0, sizeof *out);
 	char path[CARNET_PATH_MAX];
-	int rc = home_log(path, home, err);
+	int rc = home_log(path, home, &out, &local, err);
 	if (rc)
 		return rc;
 	return archive ? carnet_alog__verify_archive(path, archive, out, err)
 		       : carnet_alog__verify(path, out, err);
 }
 
+int carnet_access_log_export(const char *home, uint64_t after, int fd,
+			     carnet_access_log_report *out, carnet_error *err)
+{
+	carnet_access_log_report local;
+	char path[CARNET_PATH_MAX], what[32];
+	int rc = home_log(path, home, &out, &local, err);
+	if (rc)
+		return rc;
+	snprintf(what, sizeof what, "descriptor %d", fd);
+	rc = carnet_alog__export(path, after, fd, what, out, err);
+	out->rows = out->archived;
+	out->archived = 0;
+	return rc;
+}
+
 int carnet_access_log_archive(const char *home, const char *before, const char *file,
 			      carnet_access_log_report *out, carnet_error *err)
 {
 	carnet_access_log_report local;
-	if (!out)
-		out = &local;
-	memset(out, 0, sizeof *out);
+	char path[CARNET_PATH_MAX];
+	int rc = home_log(path, home, &out, &local, err);
+	if (rc)
+		return rc;
 	if (!file || !*file)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
 					 "archive: no file named");
-	char path[CARNET_PATH_MAX];
-	int rc = home_log(path, home, err);
-	if (rc)
-		return rc;
 	return carnet_alog__archive(path, before, file, out, err);
 }

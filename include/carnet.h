@@ -449,6 +449,23 @@ CARNET_API int carnet_access_log_verify(const char *home, const char *archive,
 					carnet_error *err);
 
 /**
+ * Copy the rows of the access log after row @p after (0: all) to the
+ * descriptor @p fd as JSON lines, as carnet_access_log_archive writes
+ * them (one object per row, its hashes included), in order; nothing is
+ * removed. The log must verify first. For a central store fed from every
+ * replica: each export starts after the last row (out->last_seq) the one
+ * before it took, and the store can check the chain across exports.
+ *
+ * @param[out] out  rows copied (out->rows), their first and last seq and
+ *                  the last one's hash; may be NULL
+ * @return CARNET_OK (possibly with no rows); CARNET_E_CORRUPT when the log
+ *         does not verify; CARNET_E_IO (a write to @p fd that failed).
+ */
+CARNET_API int carnet_access_log_export(const char *home, uint64_t after, int fd,
+					carnet_access_log_report *out,
+					carnet_error *err);
+
+/**
  * Move the oldest rows of the access log, those before @p before
  * (YYYY-MM-DD, UTC), to @p file as JSON lines (one object per row, its
  * hashes included): the file is created (never replaced), written and

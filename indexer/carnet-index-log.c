@@ -51,9 +51,23 @@ int cmd_access_log(const char *home, int json, int argc, char **argv)
 			fprintf(stderr, "carnet-index: %s\n", err.message);
 			return EXIT_OK;
 		}
+	} else if (argc == 1 && strcmp(argv[0], "export") == 0 && !cli.log_before &&
+		   !cli.log_archive) {
+		/* JSON lines on stdout, the report on stderr */
+		rc = carnet_access_log_export(home, cli.log_after, 1, &rep, &err);
+		if (rc == CARNET_OK) {
+			fflush(stdout);
+			fprintf(stderr, "carnet-index: exported %llu rows (%llu to %llu), last hash "
+				"%s; next: --after %llu\n", (unsigned long long)rep.rows,
+				(unsigned long long)rep.first_seq, (unsigned long long)rep.last_seq,
+				rep.head[0] ? rep.head : "-",
+				(unsigned long long)(rep.rows ? rep.last_seq : cli.log_after));
+			return EXIT_OK;
+		}
 	} else {
 		fputs("carnet-index: access-log verify [--archive FILE] | "
-		      "access-log archive --before YYYY-MM-DD FILE\n", stderr);
+		      "access-log archive --before YYYY-MM-DD FILE | "
+		      "access-log export [--after SEQ]\n", stderr);
 		return EXIT_USAGE;
 	}
 	fprintf(stderr, "carnet-index: %s\n", err.message);

@@ -87,6 +87,8 @@ static void usage(FILE *f)
 	      "  access-log archive --before DATE FILE   move the rows older than DATE\n"
 	      "                 (YYYY-MM-DD) to FILE as JSON lines, then record the\n"
 	      "                 archive in the log\n"
+	      "  access-log export [--after SEQ]   the rows after row SEQ as JSON lines\n"
+	      "                 on stdout (for a central store; nothing removed)\n"
 	      "\n"
 	      "  --index DIR    index home (default $CARNET_INDEX, else ./carnet.idx)\n"
 	      "  --jobs N       extraction threads (default: all cores)\n"
@@ -158,12 +160,16 @@ static int command_help(const char *cmd, FILE *f)
 		{ "access-log",
 		  "usage: carnet-index [--index DIR] [--json] access-log verify [--archive FILE]\n"
 		  "       carnet-index [--index DIR] [--json] access-log archive --before DATE FILE\n"
+		  "       carnet-index [--index DIR] access-log export [--after SEQ]\n"
 		  "verify: walk the access log's chain of hashes; print the row count and\n"
 		  "the head hash (keep it elsewhere as an anchor), or name the first broken\n"
 		  "row (exit 3); with --archive FILE, check an archive file against its\n"
 		  "record in the log. archive: write the rows older than DATE (YYYY-MM-DD)\n"
 		  "to FILE as JSON lines (never overwritten, synced), then remove them and\n"
-		  "record the archive in the log, so the chain stays verifiable.\n" },
+		  "record the archive in the log, so the chain stays verifiable. export:\n"
+		  "the rows after row SEQ (default: all) as JSON lines on stdout, the log\n"
+		  "verified first, nothing removed; stderr says the --after of the next\n"
+		  "export (one central store fed by every replica of a shard).\n" },
 		{ "help",
 		  "usage: carnet-index help [COMMAND]\n"
 		  "The help of carnet-index, or of one command.\n" },
@@ -289,6 +295,15 @@ static const char *take_option(main_options *m, int c, const char *arg)
 		break;
 	}
 	case 'F': cli.from_audience = arg; break;
+	case 'A': {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(arg, &end, 10);
+		if (end == arg || *end || arg[0] == '-' || errno)
+			return "--after needs the sequence number of an access-log row";
+		cli.log_after = v;
+		break;
+	}
 	case 'S': {
 		unsigned index, count;
 		char end;
@@ -342,6 +357,7 @@ static void read_options(main_options *m, int argc, char **argv)
 		{ "max-remove", required_argument, NULL, 'R' },
 		{ "doc-timeout", required_argument, NULL, 'D' },
 		{ "shard", required_argument, NULL, 'S' },
+		{ "after", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

@@ -31,6 +31,7 @@ typedef struct cli_options {
 	const char *from_audience;         /* mask, unmask --from */
 	const char *init_group;            /* init --group NAME */
 	const char *log_before, *log_archive; /* access-log --before, --archive */
+	uint64_t log_after;                /* access-log export --after SEQ */
 	unsigned shard, shards;            /* --shard I/N (shards 0: none) */
 } cli_options;
 

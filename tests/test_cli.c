@@ -583,6 +583,74 @@ Test(cli, access_log_verify_names_the_broken_row_and_archive_keeps_the_chain)
 	cr_assert(strstr(err, "row 5"), "%s", err);
 }
 
+/* The JSON lines of an export: their count, and that each row chains to
+ * the one before it (prev = the previous row's hash). */
+static int chained_lines(const char *jsonl, const char *prev_hash, unsigned long long *first)
+{
+	int n = 0;
+	char prev[80];
+	snprintf(prev, sizeof prev, "%s", prev_hash);
+	for (const char *line = jsonl; *line;) {
+		const char *end = strchr(line, '\n');
+		cr_assert(end, "a whole line");
+		json_error_t je;
+		json_t *o = json_loadb(line, (size_t)(end - line), 0, &je);
+		cr_assert(o, "line %d: %s", n + 1, je.text);
+		const char *p = json_string_value(json_object_get(o, "prev"));
+		const char *h = json_string_value(json_object_get(o, "hash"));
+		cr_assert(p && h);
+		if (prev[0])
+			cr_assert_str_eq(p, prev, "row %lld follows the one before",
+					 (long long)json_integer_value(json_object_get(o, "seq")));
+		if (n == 0 && first)
+			*first = (unsigned long long)json_integer_value(json_object_get(o, "seq"));
+		snprintf(prev, sizeof prev, "%s", h);
+		json_decref(o);
+		n++;
+		line = end + 1;
+	}
+	return n;
+}
+
+Test(cli, access_log_export_copies_the_rows_after_a_row_and_keeps_them)
+{
+	index_corpora();
+	const char *p = patient();
+	const char *q[] = { "carnet-query", "--index", home, "--patient", p, "--profession", "10", NULL };
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(run(q), 0, "%s", err);
+	const char *all[] = { "carnet-index", "--index", home, "access-log", "export", NULL };
+	cr_assert_eq(run(all), 0, "%s", err);
+	unsigned long long first = 0;
+	cr_assert_eq(chained_lines(out, "", &first), 3, "%s", out);
+	cr_assert_eq(first, 1);
+	cr_assert(strstr(err, "exported 3 rows (1 to 3)") && strstr(err, "next: --after 3"), "%s",
+		  err);
+	/* the next export takes what came since, and chains to the first */
+	char *head = NULL;
+	{
+		const char *last = strrchr(out, '{');
+		json_t *o = json_loads(last, 0, NULL);
+		head = strdup(json_string_value(json_object_get(o, "hash")));
+		json_decref(o);
+	}
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(run(q), 0, "%s", err);
+	const char *after[] = { "carnet-index", "--index", home, "access-log", "export",
+				"--after", "3", NULL };
+	cr_assert_eq(run(after), 0, "%s", err);
+	cr_assert_eq(chained_lines(out, head, &first), 2, "%s", out);
+	cr_assert_eq(first, 4);
+	free(head);
+	const char *verify[] = { "carnet-index", "--index", home, "access-log", "verify", NULL };
+	cr_assert_eq(run(verify), 0, "%s", err);
+	cr_assert(strstr(out, "5 rows (1 to 5)"), "nothing removed: %s", out);
+	const char *bad[] = { "carnet-index", "--index", home, "access-log", "export", "--after",
+			      "-2", NULL };
+	cr_assert_eq(run(bad), 2, "%s", err);
+	cr_assert(strstr(err, "--after needs"), "%s", err);
+}
+
 Test(cli, sync_safety_options_are_described_checked_and_a_dry_run_changes_nothing)
 {
 	const char *help[] = { "carnet-index", "--help", NULL };
