@@ -480,3 +480,408 @@ Test(results, codec_survives_damage)
 	cr_expect_eq(carnet_results__decode(NULL, 0, on_result, &d), 0);
 	carnet_buf__free(&b);
 }
+
+/* ---- in the index ---- */
+
+/* What a search of the index found: each document's id and its results
+ * value as decoded, in docid order. */
+typedef struct found {
+	carnet_xreader *r;
+	size_t count;
+	char ids[8][CARNET_ID_MAX + 1];
+	decoded results[8];
+} found;
+
+static int on_doc(unsigned docid, double text, const char *rank, size_t len, void *payload)
+{
+	(void)text;
+	(void)rank;
+	(void)len;
+	found *f = payload;
+	cr_assert_lt(f->count, 8);
+	char *rec, *res;
+	size_t rl, vl;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_data(f->r, docid, CARNET_SLOT_RECORD, &rec, &rl, &err),
+		     CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_reader_data(f->r, docid, CARNET_SLOT_RESULTS, &res, &vl, &err),
+		     CARNET_OK, "%s", err.message);
+	char *fields[CARNET_REC_COUNT];
+	carnet_doc__decode_record(rec, fields);
+	snprintf(f->ids[f->count], sizeof f->ids[0], "%s", fields[CARNET_REC_ID]);
+	decoded *d = &f->results[f->count++];
+	memset(d, 0, sizeof *d);
+	cr_assert_eq(carnet_results__decode(res, vl, on_result, d), 0);
+	free(rec);
+	free(res);
+	return 0;
+}
+
+/* The documents of index home `home` having every term of must. */
+static void search(found *f, const char *home, const char *const *must, size_t n)
+{
+	char gen[4096], xdir[4200];
+	carnet_error err;
+	cr_assert_eq(carnet_home__current(gen, sizeof gen, home, &err), CARNET_OK, "%s",
+		     err.message);
+	snprintf(xdir, sizeof xdir, "%s/" CARNET_XAPIAN_DIR, gen);
+	memset(f, 0, sizeof *f);
+	cr_assert_eq(carnet_xap_reader_open(&f->r, xdir, &err), CARNET_OK, "%s", err.message);
+	carnet_xsearch q;
+	memset(&q, 0, sizeof q);
+	q.must = must;
+	q.must_count = n;
+	carnet_xrank rk = { NULL, 0, 0.9, 0.4, 0 };
+	cr_assert_eq(carnet_xap_reader_candidates(f->r, &q, &rk, on_doc, f, &err), CARNET_OK,
+		     "%s", err.message);
+	carnet_xap_reader_free(f->r);
+}
+
+static void found_free(found *f)
+{
+	for (size_t i = 0; i < f->count; i++)
+		carnet_buf__free(&f->results[i].text);
+}
+
+/* The ids found for must, as "id id ...". */
+static const char *ids_of(const char *home, const char *const *must, size_t n)
+{
+	static char out[1024];
+	found f;
+	search(&f, home, must, n);
+	out[0] = '\0';
+	for (size_t i = 0; i < f.count; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? " " : "", f.ids[i]);
+	found_free(&f);
+	return out;
+}
+
+static void copy_file(const char *from_arg, const char *to)
+{
+	char from[4096];
+	snprintf(from, sizeof from, "%s", from_arg);
+	size_t len;
+	char *data = th_slurp(from, &len);
+	cr_assert_not_null(data, "%s", from);
+	th_write(to, data, len);
+	free(data);
+}
+
+static void add_commit(carnet_writer *w, const char *const *paths, size_t n)
+{
+	carnet_error err;
+	for (size_t i = 0; i < n; i++) {
+		carnet_outcome o;
+		cr_assert_eq(carnet_writer_add_file(w, paths[i], &o, &err), CARNET_OK, "%s: %s",
+			     paths[i], err.message);
+	}
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+}
+
+/* The results value of the one document found for must, as decoded. */
+static char *results_of(const char *home, const char *must0, const char *must1)
+{
+	const char *must[] = { must0, must1 };
+	found f;
+	search(&f, home, must, must1 ? 2 : 1);
+	cr_assert_eq(f.count, 1, "%s %s: %zu documents", must0, must1 ? must1 : "", f.count);
+	char *text = carnet_buf__detach(&f.results[0].text);
+	found_free(&f);
+	return text;
+}
+
+#define V1 "1.2.250.1.999.7.31.1"
+#define V2 "1.2.250.1.999.7.31.2"
+#define FHIR_DOC "1.2.250.1.999.7.41.1"
+#define XR_K CARNET_PREFIX_RESULT LOINC "|2823-3"
+
+Test(results, stored_with_each_document_version)
+{
+	const char *tmp = th_tmpdir();
+	char home[4096], docs[4096];
+	snprintf(home, sizeof home, "%s/idx", tmp);
+	snprintf(docs, sizeof docs, "%s/docs", tmp);
+	const char *v1 = strdup(th_path("%s/a/cr-v1.xml", docs));
+	const char *v2 = strdup(th_path("%s/b/cr-v2.xml", docs));
+	const char *fh = strdup(th_path("%s/c/bundle.json", docs));
+	copy_file(own("cda/results-cr-bio-v1.xml"), v1);
+	copy_file(own("cda/results-cr-bio-v2.xml"), v2);
+	copy_file(own("fhir/results-bundle.json"), fh);
+	carnet_writer *w;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	const char *all[] = { v1, v2, fh };
+	add_commit(w, all, 3);
+
+	const char *has[] = { CARNET_TERM_HAS_RESULTS };
+	cr_expect_str_eq(ids_of(home, has, 1), V1 " " V2 " " FHIR_DOC);
+	/* a term per code, its system first: the local code and its system */
+	const char *crp[] = { CARNET_PREFIX_RESULT "1.2.250.1.999.8.1|CRP_non_LOINC" };
+	cr_expect_str_eq(ids_of(home, crp, 1), V1 " " V2);
+	const char *k[] = { XR_K };
+	cr_expect_str_eq(ids_of(home, k, 1), V1 " " V2 " " FHIR_DOC);
+	const char *skipped[] = { CARNET_PREFIX_RESULT LOINC "|69764-9" };
+	cr_expect_str_eq(ids_of(home, skipped, 1), "");
+	/* the newest version of the set carries the patient's latest term:
+	 * searching with it, the replaced version's results are gone */
+	char key[CARNET_ID_MAX + 1], why[160], latest[CARNET_ID_MAX + 8];
+	cr_assert_eq(carnet_patient__key(key, "1.2.250.1.213.1.4.10", "257057512345637", why,
+					 sizeof why), 0, "%s", why);
+	snprintf(latest, sizeof latest, CARNET_PREFIX_LATEST "%s", key);
+	const char *k_latest[] = { XR_K, latest };
+	cr_expect_str_eq(ids_of(home, k_latest, 2), V2 " " FHIR_DOC);
+
+	/* the value holds what the reader found, field by field */
+	got g;
+	read_path(&g, own("cda/results-cr-bio-v2.xml"));
+	decoded want_v2 = { 0, CARNET_BUF_INIT, 0 };
+	for (size_t i = 0; i < g.docs[0].results_count; i++)
+		on_result(&g.docs[0].results[i], &want_v2);
+	release(&g);
+	char *v2_results = results_of(home, CARNET_PREFIX_ID V2, NULL);
+	cr_expect_str_eq(v2_results, want_v2.text.data);
+	cr_expect_not_null(strstr(v2_results, "N|" LOINC "|2823-3|Potassium [Moles/Volume] "
+					      "Sérum/Plasma ; Numérique|4.1|mmol/L|3.5|5.1|N|"));
+	free(v2_results);
+	carnet_buf__free(&want_v2.text);
+	/* a FHIR result without a date of its own has the document's */
+	char *fr = results_of(home, CARNET_PREFIX_ID FHIR_DOC, NULL);
+	cr_expect_not_null(strstr(fr, "T|1.2.250.1.999.8.1|COMM|-|Prélèvement hémolysé|-|-|-|-|"
+				      "2026-03-02|-\n"), "%s", fr);
+	free(fr);
+
+	/* the file of the first version now holds the second (a later run):
+	 * the first version and its results leave the index */
+	carnet_writer_close(w);
+	copy_file(own("cda/results-cr-bio-v2.xml"), v1);
+	unlink(v2);
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	const char *again[] = { v1, fh };
+	add_commit(w, again, 2);
+	cr_assert_eq(carnet_writer_remove_unseen(w, docs, NULL, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_writer_close(w);
+	cr_expect_str_eq(ids_of(home, has, 1), V2 " " FHIR_DOC);
+	const char *v1_term[] = { CARNET_PREFIX_ID V1 };
+	cr_expect_str_eq(ids_of(home, v1_term, 1), "");
+
+	/* a removed document takes its results with it (a later run) */
+	unlink(fh);
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	add_commit(w, again, 1);
+	cr_assert_eq(carnet_writer_remove_unseen(w, docs, NULL, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	cr_expect_str_eq(ids_of(home, has, 1), V2);
+	const char *comm[] = { CARNET_PREFIX_RESULT "1.2.250.1.999.8.1|COMM" };
+	cr_expect_str_eq(ids_of(home, comm, 1), "");
+	cr_expect_str_eq(ids_of(home, k, 1), V2);
+	carnet_writer_close(w);
+	free((char *)v1);
+	free((char *)v2);
+	free((char *)fh);
+	th_cleanup();
+}
+
+Test(results, a_document_without_results_has_neither_term_nor_value)
+{
+	const char *tmp = th_tmpdir();
+	char home[4096];
+	snprintf(home, sizeof home, "%s/idx", tmp);
+	th_write_doc(th_path("%s/docs/note.txt", tmp), "158047511203495", "NOTE-1", "2025-01-02",
+		     "Glycémie 5.2 mmol/L, potassium 4.0");
+	cr_assert_eq(th_index_dir(home, th_path("%s/docs", tmp)), 1);
+	const char *id[] = { CARNET_PREFIX_ID "NOTE-1" };
+	found f;
+	search(&f, home, id, 1);
+	cr_assert_eq(f.count, 1);
+	cr_expect_eq(f.results[0].count, 0, "no results value");
+	found_free(&f);
+	const char *has[] = { CARNET_TERM_HAS_RESULTS };
+	cr_expect_str_eq(ids_of(home, has, 1), "");
+	th_cleanup();
+}
+
+Test(results, a_long_system_and_code_make_a_term_cut_to_the_id_limit)
+{
+	const char *tmp = th_tmpdir();
+	char home[4096], sys[65], code[65], xml[4096];
+	snprintf(home, sizeof home, "%s/idx", tmp);
+	memset(sys, '1', 64);
+	sys[64] = '\0';
+	memset(code, 'C', 64);
+	code[64] = '\0';
+	snprintf(xml, sizeof xml,
+		 "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" "
+		 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+		 "<id root=\"1.2.3.4.5\"/><effectiveTime value=\"20250101\"/>"
+		 "<recordTarget><patientRole><id root=\"1.2.250.1.999.3.1\" extension=\"P-1\"/>"
+		 "</patientRole></recordTarget><component><structuredBody><component><section>"
+		 "<text>r</text><entry><observation classCode=\"OBS\" moodCode=\"EVN\">"
+		 "<code code=\"%s\" codeSystem=\"%s\"/><value xsi:type=\"PQ\" value=\"1\"/>"
+		 "</observation></entry></section></component></structuredBody></component>"
+		 "</ClinicalDocument>", code, sys);
+	th_write_str(th_path("%s/docs/long.xml", tmp), xml);
+	cr_assert_eq(th_index_dir(home, th_path("%s/docs", tmp)), 1);
+	char term[CARNET_ID_MAX + 16];
+	snprintf(term, sizeof term, CARNET_PREFIX_RESULT "%s|%s", sys, code);
+	term[CARNET_ID_MAX] = '\0';
+	const char *must[] = { term };
+	cr_expect_str_eq(ids_of(home, must, 1), "1.2.3.4.5");
+	th_cleanup();
+}
+
+/* ---- the ANS CI-SIS CR-BIO examples (not in the repository) ---- */
+
+static const char *ans(const char *name)
+{
+	return th_public(th_path("ans-TestContenuCDA-3-0/ExemplesCDA/%s", name),
+			 "ANS CI-SIS examples");
+}
+
+/* Code, value and unit of the results of a file, in document order. */
+typedef struct cvu {
+	const char *code, *value, *unit;
+} cvu;
+
+static void expect_cvu(const carnet_doc *d, const cvu *w, size_t n)
+{
+	cr_assert_eq(d->results_count, n, "%s: %zu results, want %zu", d->source, d->results_count, n);
+	for (size_t i = 0; i < n; i++) {
+		expect_field(d->results[i].code, w[i].code, "code", w[i].code);
+		expect_field(d->results[i].value, w[i].value, "value", w[i].code);
+		expect_field(d->results[i].unit, w[i].unit, "unit", w[i].code);
+	}
+}
+
+/* How many results each BIO-CR-BIO_* example holds, counted by hand:
+ * its observations, `grep -c '<\([a-z]*:\)\?observation '` (the
+ * autoprésentable one writes them c:observation), less those typing the
+ * attached PDF, `grep -c 'code="69764-9"'`; `grep negationInd` and
+ * `grep -o 'moodCode="[^"]*"'` on the observations show none negated and
+ * all events, and `grep -o '<value xsi:type="[A-Z_]*"'` only the types
+ * read (PQ, IVL_PQ, REAL, CD). Two have no structured body. */
+static const struct { const char *file; size_t count; } bio_counts[] = {
+	{ "BIO-CR-BIO_2021.01_Auto-Presentable.xml", 11 },
+	{ "BIO-CR-BIO_2021.01_CDA-R2-Niveau-1.xml", 0 },
+	{ "BIO-CR-BIO_2021.01_CR-2nde-intention.xml", 2 - 1 },
+	{ "BIO-CR-BIO_2021.01_Electrophorese.xml", 64 },
+	{ "BIO-CR-BIO_2021.01_Microbiologie_V1.xml", 14 },
+	{ "BIO-CR-BIO_2021.01_Microbiologie_V2.xml", 14 },
+	{ "BIO-CR-BIO_2023.01_Electrophorese.xml", 65 - 1 },
+	{ "BIO-CR-BIO_2024.01_CR-2nde-intention-PDF.xml", 3 - 2 },
+	{ "BIO-CR-BIO_2024.01_CRP_non_LOINC.xml", 2 - 1 },
+	{ "BIO-CR-BIO_2024.01_DEP-CCU-HPV-structuré-CYTO-pdf.xml.xml", 6 - 2 },
+	{ "BIO-CR-BIO_2024.01_DEP-CCU-tout-structuré.xml", 7 - 1 },
+	{ "BIO-CR-BIO_2024.01_Electrophorese.xml", 65 - 1 },
+	{ "BIO-CR-BIO_2024.01_Glycémie deux unités principales_mole_masse.xml", 3 - 1 },
+	{ "BIO-CR-BIO_2024.01_Glycémie mole.xml", 2 - 1 },
+	{ "BIO-CR-BIO_2024.01_Microbiologie_V1.xml", 15 - 1 },
+	{ "BIO-CR-BIO_2024.01_Microbiologie_V2.xml", 15 - 1 },
+	{ "BIO-CR-BIO_2024.01_TSH_1.xml", 3 - 1 },
+	{ "BIO-CR-BIO_2024.01_TSH_2.xml", 3 - 1 },
+};
+
+Test(results, ans_cr_bio_counts)
+{
+	for (size_t i = 0; i < sizeof bio_counts / sizeof bio_counts[0]; i++) {
+		got g;
+		const char *path = ans(bio_counts[i].file);
+		char p[4096];
+		snprintf(p, sizeof p, "%s", path);
+		size_t len;
+		char *data = th_slurp(p, &len);
+		cr_assert_not_null(data, "%s", p);
+		read_mem(&g, p, data, len);
+		free(data);
+		cr_assert_eq(g.rc, CARNET_OK, "%s: %s", p, g.err.message);
+		cr_assert_eq(g.count, 1, "%s", p);
+		cr_expect_eq(g.docs[0].results_count, bio_counts[i].count, "%s: %zu results, want %zu",
+			     bio_counts[i].file, g.docs[0].results_count, bio_counts[i].count);
+		for (size_t k = 0; k < g.docs[0].results_count; k++) {
+			const carnet_result *r = &g.docs[0].results[k];
+			cr_expect(r->code && r->value && r->date, "%s: result %zu", bio_counts[i].file, k);
+			cr_expect_neq(strcmp(r->code, "69764-9"), 0);
+		}
+		release(&g);
+	}
+}
+
+Test(results, ans_glucose_in_two_units)
+{
+	got g;
+	read_path(&g, ans("BIO-CR-BIO_2024.01_Glycémie deux unités principales_mole_masse.xml"));
+	/* (the file gives 3.89 as both bounds of the first range) */
+	const want w[] = {
+		{ 'N', LOINC, "40193-5", "Glucose à jeun [Moles/Volume] Sérum/Plasma ; Numérique",
+		  "4.89", "mmol/L", "3.89", "3.89", "N", "2014-04-02T14:55", NULL },
+		{ 'N', LOINC, "53049-3", "Glucose à jeun [Masse/Volume] Sérum/Plasma ; Numérique",
+		  "0.88", "g/L", "0.70", "1.08", "N", "2014-04-02T14:55", NULL },
+	};
+	expect_results(&g.docs[0], w, 2);
+	release(&g);
+}
+
+Test(results, ans_crp_local_code)
+{
+	got g;
+	read_path(&g, ans("BIO-CR-BIO_2024.01_CRP_non_LOINC.xml"));
+	/* <code> without a code: its translation, a local code of the
+	 * laboratory's system; the value an inclusive upper bound */
+	const want w = { 'T', "1.2.250.1.2.3.4", "1234",
+			 "C Réactive protéine [Masse/Volume] Sérum/Plasma ; Numérique", "<=1.0",
+			 "mg/L", NULL, "5.0", "N", "2014-04-02T14:55", NULL };
+	expect_results(&g.docs[0], &w, 1);
+	release(&g);
+}
+
+/* The 2024 ECBU, V1 and V2 differ in the count of the first isolate. */
+static void ecbu(const char *file, const char *first_count)
+{
+	got g;
+	read_path(&g, ans(file));
+	const cvu w[] = {
+		{ "5778-6", "paille", NULL }, { "5767-9", "clair", NULL },
+		{ "30405-5", "500", "/mL" }, { "30391-7", "200", "/mL" },
+		{ "30383-4", "absence", NULL }, { "653-6", "nombreux Gram - ; quelques Gram +", NULL },
+		{ "51480-2", first_count, "/mL" }, { "20-8", "0.512", "ug/mL" },
+		{ "28-1", "<0.128", "ug/mL" }, { "18928-2", "<0.032", "ug/mL" },
+		{ "51480-2", "200000", "/mL" }, { "20-8", "<0.012", "ug/mL" },
+		{ "28-1", "<0.013", "ug/mL" }, { "18928-2", "<0.014", "ug/mL" },
+	};
+	expect_cvu(&g.docs[0], w, sizeof w / sizeof w[0]);
+	const carnet_result *r = g.docs[0].results;
+	/* the culture's results: the isolate's organizer gives the specimen */
+	cr_expect_null(r[2].specimen);
+	cr_expect_str_eq(r[6].specimen, "Escherichia coli (organism)");
+	cr_expect_str_eq(r[10].specimen, "Genus Streptococcus (organism)");
+	cr_expect_str_eq(r[7].interpretation, "R");
+	cr_expect_str_eq(r[8].interpretation, "I");
+	cr_expect_eq(r[0].kind, 'C');
+	cr_expect_eq(r[6].kind, 'N');
+	cr_expect_eq(r[8].kind, 'T');
+	cr_expect_str_eq(r[0].date, "2024-01-04T13:19");
+	cr_expect_str_eq(r[13].date, "2024-01-04T15:50");
+	release(&g);
+}
+
+Test(results, ans_microbiology_v1_and_v2)
+{
+	ecbu("BIO-CR-BIO_2024.01_Microbiologie_V1.xml", "100000");
+	ecbu("BIO-CR-BIO_2024.01_Microbiologie_V2.xml", "120000");
+}
+
+Test(results, ans_tsh)
+{
+	got g;
+	read_path(&g, ans("BIO-CR-BIO_2024.01_TSH_1.xml"));
+	const want w[] = {
+		{ 'N', LOINC, "3016-3", "Thyréostimuline [Arbitraire/Volume] Sérum/Plasma ; Numérique",
+		  "1.950", "m[IU]/L", "0.270", "4.200", "N", "2014-04-02T14:55", NULL },
+		{ 'N', LOINC, "3024-7", "Thyroxine libre [Masse/Volume] Sérum/Plasma ; Numérique",
+		  "7.67", "pg/mL", "9.30", "17.00", "L", "2014-04-02T14:55", NULL },
+	};
+	expect_results(&g.docs[0], w, 2);
+	release(&g);
+}
