@@ -13,6 +13,7 @@
 /* What the reading of one Observation builds besides borrowed strings. */
 typedef struct obs_text {
 	char value[40], low[40], high[40]; /* numbers, printed */
+	char bound[48];                    /* a value with its comparator: "<0.5" */
 	char date[20];
 } obs_text;
 
@@ -72,6 +73,11 @@ static int take_value(carnet_result *r, json_t *obs, obs_text *t)
 		const char *sys = carnet_fhir__str(q, "system");
 		r->kind = CARNET_RESULT_NUMERIC;
 		r->value = (char *)number(t->value, json_object_get(q, "value"));
+		const char *cmp = carnet_fhir__str(q, "comparator");
+		if (r->value && cmp) { /* "<0.5": a bound, text */
+			snprintf(t->bound, sizeof t->bound, "%.2s%s", cmp, t->value);
+			r->value = t->bound;
+		}
 		/* the UCUM code when there is one, else the unit as shown */
 		r->unit = (char *)(sys && strcmp(sys, UCUM_URI) == 0 ? carnet_fhir__str(q, "code")
 								  : NULL);

@@ -274,6 +274,8 @@ static const want fhir_bundle[] = {
 	  "2026-03-02", NULL },
 	/* (entered in error, without value, another patient's: none) */
 	{ 'N', LOINC, "14682-9", NULL, "71", "µmol/L", NULL, NULL, NULL, "2026-03-02", NULL },
+	/* a bound is text */
+	{ 'T', LOINC, "1988-5", NULL, "<0.5", "mg/L", NULL, NULL, NULL, "2026-03-02", NULL },
 };
 
 Test(results, fhir_document_bundle_observations)
