@@ -62,6 +62,9 @@ void carnet_doc__clear(carnet_doc *d)
 	for (size_t i = 0; i < d->sections_count; i++)
 		free(d->sections[i].text);
 	free(d->sections);
+	for (size_t i = 0; i < d->results_count; i++)
+		carnet_result__clear(&d->results[i]);
+	free(d->results);
 	carnet_doc__init(d);
 }
 
@@ -111,6 +114,102 @@ int carnet_doc__add_section(carnet_doc *d, carnet_section_kind kind, const char 
 	s->kind = kind;
 	s->len = len;
 	d->sections_count++;
+	return 0;
+}
+
+void carnet_result__clear(carnet_result *r)
+{
+	char *f[] = { r->system, r->code, r->display, r->value, r->unit, r->low, r->high,
+		      r->interpretation, r->date, r->specimen };
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		free(f[i]);
+	memset(r, 0, sizeof *r);
+}
+
+/* A copy of src into *dst, made safe: control characters become spaces,
+ * blanks around are dropped, at most max bytes (cut before a UTF-8
+ * sequence); NULL when nothing is left. 0 or -1 (memory). */
+static int safe_copy(char **dst, const char *src, size_t max)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	while (*src == ' ' || (unsigned char)*src < 0x20 || *src == 0x7f)
+		if (!*src++)
+			return 0;
+	size_t n = strlen(src);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	while (n > 0 && ((unsigned char)src[n - 1] <= 0x20 || src[n - 1] == 0x7f))
+		n--;
+	if (!n)
+		return 0;
+	if (carnet_doc__set(dst, src, n) != 0)
+		return -1;
+	for (char *p = *dst; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return 0;
+}
+
+/* Is v (modified: a ',' decimal becomes '.') a number
+ * [-+]digits[.digits][e[-+]digits]? */
+static int number(char *v)
+{
+	char *p = v, *comma = strchr(v, ',');
+	if (comma && !strchr(v, '.') && !strchr(comma + 1, ','))
+		*comma = '.';
+	if (*p == '-' || *p == '+')
+		p++;
+	size_t digits = strspn(p, "0123456789");
+	p += digits;
+	if (*p == '.') {
+		size_t frac = strspn(p + 1, "0123456789");
+		digits += frac;
+		p += 1 + frac;
+	}
+	if (!digits)
+		return 0;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		size_t exp = strspn(p, "0123456789");
+		if (!exp)
+			return 0;
+		p += exp;
+	}
+	return *p == '\0';
+}
+
+int carnet_doc__add_result(carnet_doc *d, const carnet_result *r)
+{
+	if (d->results_count >= CARNET_RESULTS_MAX || !r->code ||
+	    strlen(r->code) > CARNET_RESULT_CODE_MAX || !carnet_doc__valid_id(r->code) ||
+	    (r->kind != CARNET_RESULT_NUMERIC && r->kind != CARNET_RESULT_CODED &&
+	     r->kind != CARNET_RESULT_TEXT))
+		return 0;
+	if (CARNET_GROW(d->results, d->results_cap, d->results_count + 1) != 0)
+		return -1;
+	carnet_result *c = &d->results[d->results_count];
+	memset(c, 0, sizeof *c);
+	c->kind = r->kind;
+	const size_t cm = CARNET_RESULT_CODE_MAX, tm = CARNET_RESULT_TEXT_MAX;
+	if (safe_copy(&c->system, r->system, cm) || safe_copy(&c->code, r->code, cm) ||
+	    safe_copy(&c->display, r->display, tm) || safe_copy(&c->value, r->value, tm) ||
+	    safe_copy(&c->unit, r->unit, cm) || safe_copy(&c->low, r->low, cm) ||
+	    safe_copy(&c->high, r->high, cm) ||
+	    safe_copy(&c->interpretation, r->interpretation, cm) ||
+	    safe_copy(&c->date, r->date, cm) || safe_copy(&c->specimen, r->specimen, tm)) {
+		carnet_result__clear(c);
+		return -1;
+	}
+	if (c->kind == CARNET_RESULT_NUMERIC && (!c->value || !number(c->value)))
+		c->kind = CARNET_RESULT_TEXT;
+	d->results_count++;
 	return 0;
 }
 

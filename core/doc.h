@@ -27,6 +27,35 @@ typedef struct carnet_section {
 	size_t len;
 } carnet_section;
 
+/* A coded result of a document (a lab result, an observation with a
+ * value), as readers find them; stored with the document (results_codec.h).
+ * Every field but code may be NULL. */
+typedef struct carnet_result {
+	char *system;         /* code system: OID as in CDA ("2.16.840.1.113883.6.1" is LOINC),
+				 or a FHIR system URI ("http://loinc.org" becomes that OID) */
+	char *code;           /* the code; required */
+	char *display;        /* displayName / display / code.text */
+	char *value;          /* numeric: as written with a '.' decimal ("4.89"); coded: the
+				 code's displayName or code; text: the text (cut) */
+	char *unit;           /* unit as written (UCUM) */
+	char *low, *high;     /* reference range bounds, as written */
+	char *interpretation; /* interpretation code (H, L, N, HH, LL, A, ...) */
+	char *date;           /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM": the observation's, else
+				 its organizer's, else the document's */
+	char *specimen;       /* specimen type display or code */
+	char kind;            /* CARNET_RESULT_NUMERIC, _CODED or _TEXT */
+} carnet_result;
+
+#define CARNET_RESULT_NUMERIC 'N' /* PQ, INT, REAL, valueQuantity */
+#define CARNET_RESULT_CODED 'C'   /* CD, CE, CV, valueCodeableConcept */
+#define CARNET_RESULT_TEXT 'T'    /* ST, ED, valueString; a numeric value that is no number */
+
+/* Bounds on what a result keeps (bytes): a longer code is no code (the
+ * result is skipped); longer other fields are cut at a character. */
+#define CARNET_RESULT_CODE_MAX 64  /* code, system, unit, low, high, interpretation */
+#define CARNET_RESULT_TEXT_MAX 200 /* display, value, specimen */
+#define CARNET_RESULTS_MAX 2000    /* per document; the rest are dropped */
+
 typedef struct carnet_doc {
 	char *id;               /* document (version) id */
 	char *set_id;           /* shared by the versions of one document */
@@ -55,6 +84,8 @@ typedef struct carnet_doc {
 	carnet_section *sections;
 	size_t sections_count;
 	size_t sections_cap;
+	carnet_result *results; /* coded results, in document order */
+	size_t results_count, results_cap;
 } carnet_doc;
 
 /* The text fields of a document, named for code that copies several. */
@@ -91,6 +122,18 @@ int carnet_doc__copy(carnet_doc *to, const carnet_doc *from, const carnet_doc_fi
  * memory. */
 int carnet_doc__add_section(carnet_doc *d, carnet_section_kind kind, const char *text,
 			    size_t len);
+
+/* Append a copy of r to d's results, made safe: control characters
+ * become spaces, fields are cut to their bounds (above), a numeric value
+ * is checked ([-+]digits[.digits][e[-+]digits], a ',' decimal made '.')
+ * and becomes text when it is no number. A result without a usable code
+ * (empty, longer than CARNET_RESULT_CODE_MAX, or holding a blank) or of an
+ * unknown kind is skipped, as is any past CARNET_RESULTS_MAX. Returns 0
+ * (kept or skipped) or -1 on no memory. */
+int carnet_doc__add_result(carnet_doc *d, const carnet_result *r);
+
+/* Free the fields of r and empty it. */
+void carnet_result__clear(carnet_result *r);
 
 /* The kind of a section from what a reader knows of it: its code (LOINC,
  * or NULL) and its title (or NULL). The one rule every reader uses: a

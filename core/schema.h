@@ -17,6 +17,9 @@
 #define CARNET_PREFIX_SETTING "XPS:"    /* practice setting */
 #define CARNET_PREFIX_LATEST "XL:"      /* + patient key: on the newest version of
 					   each of that patient's sets */
+#define CARNET_PREFIX_RESULT "XR:"      /* + system "|" code of a coded result
+					   (cut to CARNET_ID_MAX bytes) */
+#define CARNET_TERM_HAS_RESULTS "XR"    /* on every document with a result */
 
 /* Text prefix for the title (also indexed without prefix, weighted). */
 #define CARNET_PREFIX_TITLE "S"
@@ -29,10 +32,12 @@ enum carnet_slot {
 	CARNET_SLOT_RANK = 5,     /* what ranking reads of every candidate, in one
 				     value: date, type, specialty, id and content
 				     vector, separated by CARNET_RANK_SEP */
-	CARNET_SLOT_RECORD = 7    /* the stored record (what a hit shows); the
+	CARNET_SLOT_RECORD = 7,   /* the stored record (what a hit shows); the
 				     document data then holds the raw text (at
 				     most CARNET_STORED_TEXT_MAX bytes) for
 				     snippets, which Xapian compresses */
+	CARNET_SLOT_RESULTS = 8   /* the coded results (core/results_codec.h);
+				     absent when the document has none */
 };
 
 #define CARNET_RANK_SEP '\x1f'

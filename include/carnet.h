@@ -85,8 +85,10 @@ extern "C" {
  * 3: patients keyed by core/patient.c (INS check keys, test INS apart),
  * the newest-version term per patient; an index of format 2 is rebuilt.
  * 4: the value slots nothing read (type, specialty, id) are no longer
- * written; an index of format 3 is rebuilt. */
-#define CARNET_INDEX_FORMAT 4
+ * written; an index of format 3 is rebuilt.
+ * 5: the coded results of a document (lab results) in a value and as
+ * terms; an index of format 4 is rebuilt. */
+#define CARNET_INDEX_FORMAT 5
 
 /**
  * Version of the library actually linked, for detecting a header/library

@@ -67,4 +67,18 @@ int carnet_cda__one_patient(const xmlNode *cda, const carnet_input *in, carnet_e
  * confidentialityCode join the confidentiality codes. 0 or -1 (memory). */
 int carnet_cda__visibility(carnet_doc *d, const xmlNode *cda);
 
+/* ---- the coded results (cda_results.c) ---- */
+
+/* Add to d's results every observation of structuredBody body that holds
+ * a result: under the entries of its sections, at any depth (organizers,
+ * entryRelationships, components); an event (moodCode EVN), not negated,
+ * with a code (or a translation's when the code has a nullFlavor or none)
+ * other than 69764-9 (the type of an attached document), and a value of
+ * type PQ, INT, REAL, IVL_PQ (its low alone; its high alone as "<high"),
+ * CD, CE, CV (displayName, code, or the narrative its originalText
+ * references), ST or ED. Its date: its effectiveTime, else the nearest
+ * enclosing organizer's, else d's date. 0, or -1 when memory or the
+ * time budget ran out. */
+int carnet_cda__results(carnet_doc *d, const xmlNode *body);
+
 #endif

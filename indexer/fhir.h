@@ -168,4 +168,16 @@ void carnet_fhir__content(carnet_fhir_ctx *c, carnet_doc *d, json_t *dr, json_t 
  * document Bundle. */
 void carnet_fhir__composition(carnet_fhir_ctx *c, carnet_doc *d, json_t *bundle, json_t *comp);
 
+/* ---- results (fhir_results.c) ---- */
+
+/* The Observations among bundle's entries whose subject is that of res
+ * (the Composition or DocumentReference of d; an Observation naming no
+ * subject is taken) as d's coded results: code (LOINC coding first),
+ * valueQuantity (its UCUM code, else its unit), valueCodeableConcept,
+ * valueInteger or valueString, referenceRange[0], interpretation[0],
+ * effectiveDateTime / effectivePeriod.start / issued (else d's date),
+ * and the type of the Specimen found in the file. Entered in error or
+ * cancelled ones are left out. */
+void carnet_fhir__results(carnet_fhir_ctx *c, carnet_doc *d, json_t *bundle, json_t *res);
+
 #endif

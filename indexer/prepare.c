@@ -18,6 +18,7 @@
 
 #include "codes.h"
 #include "patient.h"
+#include "results_codec.h"
 #include "schema.h"
 #include "sidecar.h"
 #include "text.h"
@@ -203,6 +204,10 @@ static int collect(carnet_doc *doc, void *payload)
 					 p->source);
 	if (!doc->language && carnet_doc__sets(&doc->language, "fr") != 0)
 		goto nomem;
+	/* a result without a date of its own is of the document's */
+	for (size_t i = 0; i < doc->results_count; i++)
+		if (!doc->results[i].date && carnet_doc__sets(&doc->results[i].date, doc->date) != 0)
+			goto nomem;
 	/* masks set after upload (carnet-index mask) outlive re-reads */
 	int vrc = carnet_registry__visibility_apply(p->reg, doc, err);
 	if (vrc)
@@ -314,6 +319,32 @@ static int fold_in_time(carnet_buf *out, const char *text, size_t len, const cha
 	return CARNET_OK;
 }
 
+/* The terms of d's coded results into termbuf (NUL-separated, counted in
+ * *nterms): CARNET_PREFIX_RESULT system|code, cut to CARNET_ID_MAX bytes,
+ * and CARNET_TERM_HAS_RESULTS when there is one. 0, or -1 on no memory. */
+static int result_terms(carnet_buf *termbuf, const carnet_doc *d, size_t *nterms)
+{
+	for (size_t i = 0; i < d->results_count; i++) {
+		const carnet_result *r = &d->results[i];
+		size_t start = termbuf->len;
+		if (carnet_buf__printf(termbuf, CARNET_PREFIX_RESULT "%s|%s",
+				       r->system ? r->system : "", r->code) != 0)
+			return -1;
+		if (termbuf->len - start > CARNET_ID_MAX) {
+			termbuf->len = start + CARNET_ID_MAX;
+			termbuf->data[termbuf->len] = '\0';
+		}
+		if (carnet_buf__putc(termbuf, '\0') != 0)
+			return -1;
+		(*nterms)++;
+	}
+	if (d->results_count && (carnet_buf__puts(termbuf, CARNET_TERM_HAS_RESULTS) != 0 ||
+				 carnet_buf__putc(termbuf, '\0') != 0))
+		return -1;
+	*nterms += d->results_count > 0;
+	return 0;
+}
+
 /* d's boolean terms (patient, set, type, specialty, author, class,
  * setting, year, confidentiality codes), NUL-separated in termbuf, and
  * *terms_out (to free) pointing at each of them. 0, or -1 on no memory. */
@@ -344,6 +375,8 @@ static int boolean_terms(carnet_buf *termbuf, const carnet_doc *d,
 	    carnet_buf__putc(termbuf, '\0'))
 		return -1;
 	nterms++;
+	if (result_terms(termbuf, d, &nterms) != 0)
+		return -1;
 	if (d->confidentiality) {
 		const char *c = d->confidentiality;
 		while (*c) {
@@ -418,7 +451,7 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 {
 	char date[9];
 	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
-	carnet_xvalue values[3];
+	carnet_xvalue values[4];
 	/* the record in its own value, the text as the document data:
 	 * Xapian compresses the data, and a hit reads the record alone */
 	size_t nvalues = 0;
@@ -427,11 +460,15 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 
 	char id_term[CARNET_ID_MAX + 8];
 	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
-	carnet_buf record = CARNET_BUF_INIT, text = CARNET_BUF_INIT;
+	carnet_buf record = CARNET_BUF_INIT, text = CARNET_BUF_INIT, results = CARNET_BUF_INIT;
 	int rc = CARNET_OK;
-	if (carnet_doc__encode_record(&record, d) != 0 || stored_text(&text, d) != 0)
+	if (carnet_doc__encode_record(&record, d) != 0 || stored_text(&text, d) != 0 ||
+	    carnet_results__encode(&results, d->results, d->results_count) != 0)
 		rc = carnet_error__nomem(err, "indexing a document");
 	if (rc == CARNET_OK) {
+		if (results.len)
+			values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_RESULTS, results.data,
+							     results.len };
 		/* English documents get English stems; queries look for both */
 		int english = d->language && strncmp(d->language, "en", 2) == 0;
 		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_RECORD, record.data, record.len };
@@ -451,6 +488,7 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 	}
 	carnet_buf__free(&text);
 	carnet_buf__free(&record);
+	carnet_buf__free(&results);
 	return rc;
 }
 

@@ -244,6 +244,8 @@ static int read_cda(const carnet_input *in, carnet_doc_sink sink, void *payload,
 			if (carnet_cda__is(c, "component") && carnet_cda__child(c, "section") &&
 			    section(&d, &codes, carnet_cda__child(c, "section"), 0) != 0)
 				goto nomem;
+		if (carnet_cda__results(&d, sb) != 0)
+			goto nomem;
 		carnet_cda__trim_end(&codes);
 		if (codes.len &&
 		    carnet_doc__add_section(&d, CARNET_SECTION_BODY, codes.data, codes.len) != 0)

@@ -97,6 +97,8 @@ static void read_composition(carnet_fhir_ctx *c, carnet_doc *d, json_t *comp, js
 	carnet_fhir__fill(c, &d->id, carnet_fhir__str(bundle, "id"));
 	carnet_fhir__replaces(c, d, comp, bundle);
 	carnet_fhir__composition(c, d, bundle, comp);
+	if (bundle) /* the results of a document Bundle are its document's */
+		carnet_fhir__results(c, d, bundle, comp);
 }
 
 /* Build and keep the document of res, the DocumentReference or Composition
@@ -160,11 +162,19 @@ static void read_bundle(carnet_fhir_ctx *c, json_t *bundle)
 					  in->path, carnet_fhir__safe_name(type));
 		return;
 	}
+	size_t before = c->count;
+	json_t *only = NULL;
 	json_array_foreach(json_object_get(bundle, "entry"), i, e) {
 		r = json_object_get(e, "resource");
-		if (!carnet_fhir__late(c) && carnet_fhir__is(r, "DocumentReference"))
+		if (!carnet_fhir__late(c) && carnet_fhir__is(r, "DocumentReference")) {
 			read_document(c, r, bundle, ++n);
+			only = r;
+		}
 	}
+	/* Observations beside one DocumentReference are its document's;
+	 * beside several, they are no one's in particular */
+	if (n == 1 && !c->rc && c->count == before + 1)
+		carnet_fhir__results(c, &c->docs[before], bundle, only);
 	/* a collection of FHIR documents */
 	if (n == 0)
 		json_array_foreach(json_object_get(bundle, "entry"), i, e) {
