@@ -30,8 +30,9 @@ enum carnet_slot {
 	CARNET_SLOT_DATE = 0,     /* "YYYYMMDD", sorts as a string: the date range */
 	CARNET_SLOT_SET = 1,      /* set id: the whole-sets rule, the hit check */
 	CARNET_SLOT_RANK = 5,     /* what ranking reads of every candidate, in one
-				     value: date, type, specialty, id and content
-				     vector, separated by CARNET_RANK_SEP */
+				     value: date, type, specialty, id, the LOINC
+				     codes of its results (space-separated) and
+				     content vector, separated by CARNET_RANK_SEP */
 	CARNET_SLOT_RECORD = 7,   /* the stored record (what a hit shows); the
 				     document data then holds the raw text (at
 				     most CARNET_STORED_TEXT_MAX bytes) for
@@ -41,6 +42,9 @@ enum carnet_slot {
 };
 
 #define CARNET_RANK_SEP '\x1f'
+
+/* The OID of LOINC, the code system of the results the ranking reads. */
+#define CARNET_LOINC_OID "2.16.840.1.113883.6.1"
 
 /* Within-document weights (wdf increments) of text fields. */
 #define CARNET_WEIGHT_TITLE 3

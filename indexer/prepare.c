@@ -256,6 +256,27 @@ static int stored_text(carnet_buf *out, const carnet_doc *d)
 /* Give the prepared document of d its CARNET_SLOT_RANK value: date, type,
  * specialty, id, and the content vector (which profiles' keywords it has),
  * so that ranking reads one value per candidate. */
+/* The LOINC codes of d's results, each once, space-separated, into v
+ * (what ranking reads of them). 0 or -1 on no memory. */
+static int result_codes(carnet_buf *v, const carnet_doc *d)
+{
+	size_t start = v->len;
+	for (size_t i = 0; i < d->results_count; i++) {
+		const carnet_result *r = &d->results[i];
+		if (!r->system || strcmp(r->system, CARNET_LOINC_OID) != 0 || !r->code)
+			continue;
+		/* a code already there (the same analyte twice) */
+		size_t n = strlen(r->code);
+		const char *seen = v->data ? v->data + start : NULL;
+		int dup = 0;
+		for (const char *p = seen; p && !dup && (p = strstr(p, r->code)) != NULL; p += n)
+			dup = (p == seen || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0');
+		if (!dup && carnet_buf__printf(v, "%s%s", v->len > start ? " " : "", r->code) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int add_rank_value(carnet_xprepared *x, const carnet_doc *d, const char *date,
 			  int english, const carnet_ranking *rank, carnet_error *err)
 {
@@ -270,7 +291,8 @@ static int add_rank_value(carnet_xprepared *x, const carnet_doc *d, const char *
 		const char sep = CARNET_RANK_SEP;
 		if (carnet_buf__printf(&v, "%s%c%s%c%s%c%s%c", date, sep, d->type ? d->type : "",
 				       sep, d->author_specialty ? d->author_specialty : "", sep,
-				       d->id, sep) != 0 ||
+				       d->id, sep) != 0 || result_codes(&v, d) != 0 ||
+		    carnet_buf__printf(&v, "%c", sep) != 0 ||
 		    (rank && carnet_rank__content(rank, hits, &v) != 0))
 			rc = CARNET_E_NOMEM;
 	}

@@ -33,6 +33,9 @@ typedef struct distinct {
 
 enum { KIND_TYPE, KIND_SPEC, KIND_YEAR, KINDS };
 
+/* The fields of a rank value (core/schema.h, CARNET_SLOT_RANK). */
+#define RANK_FIELDS 6
+
 /* One document that passed the filter, as the shim reports it. */
 typedef struct cand {
 	unsigned docid;
@@ -114,12 +117,12 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 	cand *c = &k->c[k->count];
 	c->docid = docid;
 	c->text = text;
-	/* date, type, specialty, id, content vector */
-	const char *f[5] = { "", "", "", "", "" };
-	size_t fl[5] = { 0, 0, 0, 0, 0 };
+	/* date, type, specialty, id, result codes, content vector */
+	const char *f[RANK_FIELDS] = { "", "", "", "", "", "" };
+	size_t fl[RANK_FIELDS] = { 0, 0, 0, 0, 0, 0 };
 	/* the content vector, last, may hold any byte: it takes the rest */
-	for (size_t i = 0, start = 0, nf = 0; i <= len && nf < 5; i++)
-		if (i == len || (rank[i] == CARNET_RANK_SEP && nf < 4)) {
+	for (size_t i = 0, start = 0, nf = 0; i <= len && nf < RANK_FIELDS; i++)
+		if (i == len || (rank[i] == CARNET_RANK_SEP && nf < RANK_FIELDS - 1)) {
 			f[nf] = rank + start;
 			fl[nf++] = i - start;
 			start = i + 1;
@@ -128,9 +131,9 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 	memcpy(c->date, f[0], dl);
 	c->date[dl] = '\0';
 	c->days = carnet_rank__days(c->date);
-	c->content = fl[4] ? carnet_rank__content_of(k->rank, k->viewer, f[4], fl[4]) : 0;
-	c->content_topic = fl[4] && k->viewer->topic >= 0
-		? carnet_rank__topic_content(k->rank, k->viewer, f[4], fl[4]) : 0;
+	c->content = fl[5] ? carnet_rank__content_of(k->rank, k->viewer, f[5], fl[5]) : 0;
+	c->content_topic = fl[5] && k->viewer->topic >= 0
+		? carnet_rank__topic_content(k->rank, k->viewer, f[5], fl[5]) : 0;
 	long t = intern(k, &k->d[KIND_TYPE], f[1], fl[1]);
 	long sp = intern(k, &k->d[KIND_SPEC], f[2], fl[2]);
 	long y = intern(k, &k->d[KIND_YEAR], f[0], dl < 4 ? dl : 4);

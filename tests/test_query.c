@@ -833,8 +833,9 @@ static void forge(const char *term_patient, const char *id, const char *record, 
 	snprintf(idt, sizeof idt, CARNET_PREFIX_ID "%s", id);
 	snprintf(pt, sizeof pt, CARNET_PREFIX_PATIENT "%s", term_patient);
 	snprintf(lt, sizeof lt, CARNET_PREFIX_LATEST "%s", term_patient);
-	int rn = snprintf(rank, sizeof rank, "20250601%c%c%c%s%c", CARNET_RANK_SEP,
-			  CARNET_RANK_SEP, CARNET_RANK_SEP, id, CARNET_RANK_SEP);
+	/* date, type, specialty, id, result codes, content vector */
+	int rn = snprintf(rank, sizeof rank, "20250601%c%c%c%s%c%c", CARNET_RANK_SEP,
+			  CARNET_RANK_SEP, CARNET_RANK_SEP, id, CARNET_RANK_SEP, CARNET_RANK_SEP);
 	const char *terms[] = { pt, lt };
 	carnet_xvalue values[] = { { CARNET_SLOT_DATE, "20250601", 8 },
 				   { CARNET_SLOT_SET, id, strlen(id) },
