@@ -284,7 +284,7 @@ Test(shard, each_shard_indexes_its_patients_and_counts_the_others, .timeout = 12
 		free(err);
 	}
 	for (int p = 0; p < 24; p++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof id, "P%02d", p);
 		unsigned want;
 		cr_assert_eq(carnet_shard_of(NULL, id, 3, &want, NULL), CARNET_OK);
@@ -312,7 +312,7 @@ Test(shard, each_shard_indexes_its_patients_and_counts_the_others, .timeout = 12
 	cr_assert_eq(run_index(&err, homes[0], "1/3", "rebuild"), 0, "%s", err);
 	free(err);
 	unsigned s1 = 0;
-	char moved_id[8] = "";
+	char moved_id[16] = "";
 	for (int p = 0; p < 24 && !moved_id[0]; p++) {
 		snprintf(moved_id, sizeof moved_id, "P%02d", p);
 		cr_assert_eq(carnet_shard_of(NULL, moved_id, 3, &s1, NULL), CARNET_OK);
@@ -330,10 +330,10 @@ Test(shard, a_document_whose_patient_moves_to_another_shard_leaves_the_old_one, 
 {
 	write_store();
 	/* two patients of different shards of 2 */
-	char a[8] = "", b[8] = "";
+	char a[16] = "", b[16] = "";
 	unsigned sa = 0, sb;
 	for (int p = 0; p < 24 && !b[0]; p++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof id, "P%02d", p);
 		unsigned s;
 		cr_assert_eq(carnet_shard_of(NULL, id, 2, &s, NULL), CARNET_OK);
