@@ -262,7 +262,7 @@ typedef enum carnet_role {
 #define CARNET_HITS_MAX 1000
 /** Most hits one request skips: carnet_request.offset is 0 to this. */
 #define CARNET_OFFSET_MAX 100000
-/** Most codes in a request's types, and in its author_specialties. */
+/** Most codes in a request's types, its author_specialties and its classes. */
 #define CARNET_CODES_MAX 64
 
 /**
@@ -295,13 +295,24 @@ typedef struct carnet_request {
 					 then an id shaped like an INS is an
 					 INS, "system^id" names both, and any
 					 other id is a local id without system */
+	/* version 4 */
+	const char *const *classes;   /* DMP class codes (TRE_A03, the class
+					 indexed with each document) to keep,
+					 or NULL */
+	size_t classes_count;         /* entries in classes */
+	const char *document_id;      /* only this document (version) id, or
+					 NULL: what a service opening one
+					 document asks (with
+					 CARNET_REQUEST_ALL_VERSIONS, an older
+					 version of a set whose newest version
+					 the viewer may see) */
 } carnet_request;
 
-#define CARNET_REQUEST_VERSION 3
+#define CARNET_REQUEST_VERSION 4
 #define CARNET_REQUEST_INIT                                                    \
 	{ CARNET_REQUEST_VERSION, NULL, NULL, 20, 0,                           \
 	  CARNET_ROLE_PROFESSIONAL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL,  \
-	  NULL, 0, NULL, NULL }
+	  NULL, 0, NULL, NULL, NULL, 0, NULL }
 
 /**
  * What CARNET_REQUEST_INIT does, for callers that cannot use a C macro
@@ -503,7 +514,10 @@ typedef enum carnet_field {
 	CARNET_FIELD_AUTHOR_ID = 7,
 	CARNET_FIELD_AUTHOR_SPECIALTY = 8,
 	CARNET_FIELD_SOURCE = 9,      /* path the document was read from */
-	CARNET_FIELD_AUTHOR_SPECIALTY_LABEL = 10 /* French label of the specialty */
+	CARNET_FIELD_AUTHOR_SPECIALTY_LABEL = 10, /* French label of the specialty */
+	CARNET_FIELD_CONFIDENTIALITY = 11, /* confidentiality and visibility codes,
+					      space-separated */
+	CARNET_FIELD_CLASS = 12       /* DMP class (TRE_A03) of the type, or "" */
 } carnet_field;
 
 /**

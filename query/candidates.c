@@ -273,6 +273,9 @@ static int check_hit(const hit *h, const cand *c, const char *set,
 		 !one_of(f[CARNET_REC_AUTHOR_SPECIALTY], req->author_specialties,
 			 req->author_specialties_count))
 		why = "its author specialty is not among the request's";
+	else if (req->version >= 4 && req->document_id &&
+		 strcmp(f[CARNET_REC_ID], req->document_id) != 0)
+		why = "its id is not the request's document";
 	if (!why && strcmp(set, f[CARNET_REC_SET_ID]) != 0)
 		why = "its set id is not the indexed one";
 	if (!why)

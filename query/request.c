@@ -11,6 +11,7 @@
 static const size_t ends[] = {
 	offsetof(carnet_request, author_specialties),
 	offsetof(carnet_request, patient_system),
+	offsetof(carnet_request, classes),
 	sizeof(carnet_request),
 };
 _Static_assert(sizeof ends / sizeof *ends == CARNET_REQUEST_VERSION,

@@ -7,7 +7,8 @@
 
 /* The bytes a request of this version has (a caller built against an
  * older header passes a shorter struct): version 1 ends before
- * author_specialties, 2 before patient_system, 3 and later are whole.
+ * author_specialties, 2 before patient_system, 3 before classes, 4 and
+ * later are whole.
  * 0 for version 0. */
 size_t carnet_request__size(unsigned version);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codes.h"
 #include "results.h"
 
 /* Empty what a search filled: before a retry, and when freed. */
@@ -51,6 +52,11 @@ const char *carnet_results_field(const carnet_results *res, size_t i,
 	case CARNET_FIELD_AUTHOR_SPECIALTY: return h->f[CARNET_REC_AUTHOR_SPECIALTY];
 	case CARNET_FIELD_SOURCE: return h->f[CARNET_REC_SOURCE];
 	case CARNET_FIELD_AUTHOR_SPECIALTY_LABEL: return h->specialty_label;
+	case CARNET_FIELD_CONFIDENTIALITY: return h->f[CARNET_REC_CONFIDENTIALITY];
+	case CARNET_FIELD_CLASS: {
+		const char *c = carnet_codes__type_class(h->f[CARNET_REC_TYPE]);
+		return c ? c : "";
+	}
 	}
 	return NULL;
 }

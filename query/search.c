@@ -109,6 +109,16 @@ static int check_request(const carnet_index *idx, const carnet_request *req,
 		if (req->as_of && !carnet_doc__valid_date(req->as_of))
 			return invalid(err, "as_of must be a YYYY-MM-DD date");
 	}
+	if (req->version >= 4) {
+		if (req->classes_count > CARNET_CODES_MAX || (req->classes_count && !req->classes))
+			return invalid(err, "too many classes (at most " TEXT_OF(CARNET_CODES_MAX) ")");
+		for (size_t i = 0; i < req->classes_count; i++)
+			if (!carnet_doc__valid_id(req->classes[i]))
+				return invalid(err, "class codes must be printable without spaces");
+		if (req->document_id && !carnet_doc__valid_id(req->document_id))
+			return invalid(err, "document id must be 1 to 128 printable characters "
+					    "without spaces");
+	}
 	if (req->words) {
 		size_t n = strlen(req->words), off;
 		if (n > CARNET_WORDS_MAX)
@@ -148,8 +158,9 @@ typedef struct plan {
 	const carnet_request *req;     /* checked, its patient named by key */
 	carnet_xsearch s;
 	const char *must[2];
-	carnet_xgroup groups[3];       /* types, author specialties, access */
-	const char **any;              /* the terms of the first two groups */
+	carnet_xgroup groups[5];       /* types, author specialties, classes,
+					  the document id, access */
+	const char **any;              /* the terms of the groups before access */
 	char *code_terms;              /* and their storage */
 	char patient_term[CARNET_ID_MAX + 8], latest_term[CARNET_ID_MAX + 8];
 	char from[9], to[9];
@@ -172,38 +183,47 @@ static int parse_words(plan *p, carnet_error *err)
 	return CARNET_OK;
 }
 
-/* The request's own filters: document types and author specialties, each
- * a group of which a hit has one term. */
+/* The request's own filters: document types, author specialties, classes
+ * and the one document asked for, each a group of which a hit has one
+ * term. The document id is a group, not a must term: with whole sets, the
+ * newest version of the set passes the access groups alone. */
 static int code_groups(plan *p, carnet_error *err)
 {
 	const carnet_request *req = p->req;
 	carnet_xsearch *s = &p->s;
-	size_t spec_count = req->version >= 2 ? req->author_specialties_count : 0;
-	size_t codes = req->types_count + spec_count;
+	static const char *const prefixes[4] = { CARNET_PREFIX_TYPE, CARNET_PREFIX_SPECIALTY,
+						 CARNET_PREFIX_CLASS, CARNET_PREFIX_ID };
+	const char *const *lists[4] = { req->types, NULL, NULL, NULL };
+	size_t counts[4] = { req->types_count, 0, 0, 0 };
+	if (req->version >= 2) {
+		lists[1] = req->author_specialties;
+		counts[1] = req->author_specialties_count;
+	}
+	if (req->version >= 4) {
+		lists[2] = req->classes;
+		counts[2] = req->classes_count;
+		lists[3] = &req->document_id;
+		counts[3] = req->document_id != NULL;
+	}
+	size_t codes = counts[0] + counts[1] + counts[2] + counts[3];
 	if (!codes)
 		return CARNET_OK;
 	p->code_terms = malloc(codes * (CARNET_ID_MAX + 8));
 	p->any = malloc(codes * sizeof *p->any);
 	if (!p->code_terms || !p->any)
 		return carnet_error__nomem(err, NULL);
-	for (size_t i = 0; i < codes; i++) {
-		char *t = p->code_terms + i * (CARNET_ID_MAX + 8);
-		if (i < req->types_count)
-			snprintf(t, CARNET_ID_MAX + 8, CARNET_PREFIX_TYPE "%s", req->types[i]);
-		else
-			snprintf(t, CARNET_ID_MAX + 8, CARNET_PREFIX_SPECIALTY "%s",
-				 req->author_specialties[i - req->types_count]);
-		p->any[i] = t;
-	}
-	if (req->types_count) {
-		p->groups[s->any_count].terms = p->any;
-		p->groups[s->any_count].count = req->types_count;
+	size_t n = 0;
+	for (int g = 0; g < 4; g++) {
+		if (!counts[g])
+			continue;
+		p->groups[s->any_count].terms = p->any + n;
+		p->groups[s->any_count].count = counts[g];
 		s->any_count++;
-	}
-	if (spec_count) {
-		p->groups[s->any_count].terms = p->any + req->types_count;
-		p->groups[s->any_count].count = spec_count;
-		s->any_count++;
+		for (size_t i = 0; i < counts[g]; i++, n++) {
+			char *t = p->code_terms + n * (CARNET_ID_MAX + 8);
+			snprintf(t, CARNET_ID_MAX + 8, "%s%s", prefixes[g], lists[g][i]);
+			p->any[n] = t;
+		}
 	}
 	return CARNET_OK;
 }
