@@ -73,6 +73,13 @@ PDFTEXT_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PDFTEXT_PKGS) 2>/dev/null)
 PDFTEXT_LIBS := $(shell $(PKG_CONFIG) --libs $(PDFTEXT_PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+# The service (serve/): an HTTP server with TLS, JOSE tokens, JSON; its
+# tests drive it with libcurl.
+SERVE_PKGS := libmicrohttpd cjose gnutls jansson
+SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVE_PKGS) 2>/dev/null)
+SERVE_LIBS := $(shell $(PKG_CONFIG) --libs $(SERVE_PKGS) 2>/dev/null)
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 
 FINAL_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 -pthread $(WARNINGS) $(OPTFLAGS) -fPIC \
                -fvisibility=hidden -Iinclude -Icore $(DEP_CFLAGS) -MMD -MP $(CFLAGS)
@@ -88,10 +95,11 @@ INDEXER_SRCS := $(sort $(filter-out indexer/carnet-%,$(wildcard indexer/*.c)))
 QUERY_SRCS := $(sort $(filter-out query/carnet-%,$(wildcard query/*.c)))
 INDEX_PROG_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard indexer/carnet-index*.c)))
 QUERY_PROG_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard query/carnet-query*.c)))
+SERVE_PROG_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard serve/carnet-serve*.c)))
 LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
-TOOLS := $(BUILD)/carnet-index $(BUILD)/carnet-query
+TOOLS := $(BUILD)/carnet-index $(BUILD)/carnet-query $(BUILD)/carnet-serve
 PDFTEXT := $(BUILD)/carnet-pdftext
 # the library runs the PDF extractor from the build tree in the tests
 export CARNET_PDFTEXT := $(CURDIR)/$(PDFTEXT)
@@ -195,6 +203,7 @@ $(PDFTEXT): $(BUILD)/indexer/carnet-pdftext.o
 	$(SAY) LD $@
 	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PDFTEXT_LIBS)
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
+$(BUILD)/tests/test_serve.o: EXTRA_INC := $(TEST_CFLAGS) $(CURL_CFLAGS) $(SERVE_CFLAGS)
 
 # Test hooks (CARNET_CRASH_AT in the writer, CARNET_PDF_TEST in the PDF
 # extractor) exist only in code built with -DCARNET_TESTING: the objects
@@ -256,9 +265,22 @@ $(BUILD)/carnet-query: $(QUERY_PROG_OBJS) $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
+# The service sees the public header and its own folder only.
+$(BUILD)/serve/%.o: EXTRA_INC := -Iserve $(SERVE_CFLAGS)
+$(BUILD)/carnet-serve: $(SERVE_PROG_OBJS) $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/helpers.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(TEST_LIBS)
+
+# The service's suite runs the real carnet-serve, with libcurl and cjose.
+$(BUILD)/tests/test_serve: $(BUILD)/tests/test_serve.o $(BUILD)/tests/helpers.o $(STATIC_LIB) \
+			   | $(BUILD)/carnet-serve
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $(filter-out |,$^) $(DEP_LIBS) $(TEST_LIBS) \
+		$(CURL_LIBS) $(SERVE_LIBS)
 
 # The allocation-failure test: the allocator references of carnet's own
 # objects (libcarnet.a, the shim's operator new) and of the test go through

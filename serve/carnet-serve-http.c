@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* carnet-serve-http.c - the HTTP side of carnet-serve: libmicrohttpd in
+ * thread-pool mode, one carnet_index handle per worker thread, the routes
+ * (/fhir/metadata, ITI-67 search, ITI-68 Binary, /healthz, /metrics), the
+ * token and client-certificate checks, the limits, the drain. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+
+#include "serve.h"
+
+struct serve_server {
+	struct MHD_Daemon *d;
+	const serve_config *cfg;
+	const serve_keys *keys;
+	char *cert, *key, *ca;
+	int tls;
+	char base[300]; /* the URL of /fhir, from the listen address */
+};
+
+/* One request in progress. */
+typedef struct reqctx {
+	struct timespec start;
+	serve_route route;
+	unsigned status;
+	int has_body;
+} reqctx;
+
+/* ---- one handle per worker thread ---- */
+
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void close_handle(void *h)
+{
+	carnet_index_close(h);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&handle_key, close_handle);
+}
+
+/* This thread's handle on the index, opened at its first request. */
+static carnet_index *thread_index(const serve_config *cfg, carnet_error *err)
+{
+	pthread_once(&handle_once, make_key);
+	carnet_index *idx = pthread_getspecific(handle_key);
+	if (!idx && carnet_index_open(&idx, cfg->index, err) == CARNET_OK &&
+	    pthread_setspecific(handle_key, idx) != 0) {
+		carnet_index_close(idx);
+		idx = NULL;
+	}
+	return idx;
+}
+
+/* ---- answers ---- */
+
+static enum MHD_Result send_answer(struct MHD_Connection *c, reqctx *ctx, serve_answer *a,
+				   const char *method)
+{
+	struct MHD_Response *r;
+	if (!a->body) {
+		serve_outcome(a, 500, "exception", "out of memory");
+		if (!a->body)
+			return MHD_NO;
+	}
+	r = MHD_create_response_from_buffer(a->len, a->body, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		return MHD_NO;
+	a->body = NULL;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (a->auth_failed)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer error=\"invalid_token\"");
+	if (a->status == 405)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	(void)method;
+	ctx->status = a->status;
+	enum MHD_Result ok = MHD_queue_response(c, a->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* Say why a request was refused on stderr (the service's own log: the
+ * route and the reason, never a patient or a token). */
+static void refused(const char *url, unsigned status, const char *why)
+{
+	fprintf(stderr, "carnet-serve: %u %.80s: %s\n", status, url, why);
+}
+
+/* ---- parameters ---- */
+
+typedef struct param_list {
+	serve_param p[SERVE_PARAMS_MAX + 1];
+	size_t n;
+	int bad_utf8;
+} param_list;
+
+static int valid_utf8(const unsigned char *s)
+{
+	while (*s) {
+		size_t n = *s < 0x80 ? 1 : (*s >> 5) == 6 ? 2 : (*s >> 4) == 14 ? 3
+			   : (*s >> 3) == 30 ? 4 : 0;
+		if (!n)
+			return 0;
+		for (size_t i = 1; i < n; i++)
+			if ((s[i] & 0xC0) != 0x80)
+				return 0;
+		s += n;
+	}
+	return 1;
+}
+
+static enum MHD_Result take_param(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	param_list *ps = cls;
+	(void)kind;
+	if (!valid_utf8((const unsigned char *)key) ||
+	    (value && !valid_utf8((const unsigned char *)value)))
+		ps->bad_utf8 = 1;
+	if (ps->n == SERVE_PARAMS_MAX + 1)
+		return MHD_NO;
+	ps->p[ps->n].key = key;
+	ps->p[ps->n].value = value;
+	ps->n++;
+	return MHD_YES;
+}
+
+static int strict_handling(struct MHD_Connection *c)
+{
+	const char *prefer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Prefer");
+	return prefer && strstr(prefer, "handling=strict") != NULL;
+}
+
+/* ---- who is asking ---- */
+
+/* The client certificate, when a CA is configured: present and signed
+ * by it. */
+static int client_cert_ok(const serve_server *s, struct MHD_Connection *c)
+{
+	if (!s->ca)
+		return 1;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return 0;
+	unsigned status = 0;
+	unsigned n = 0;
+	if (!gnutls_certificate_get_peers(ci->tls_session, &n) || n == 0)
+		return 0;
+	return gnutls_certificate_verify_peers2(ci->tls_session, &status) == 0 && status == 0;
+}
+
+/* The viewer of the token, or an answer refusing the request. */
+static int authenticate(const serve_server *s, struct MHD_Connection *c, const char *url,
+			serve_identity *id, serve_answer *a)
+{
+	char why[200];
+	if (!client_cert_ok(s, c)) {
+		refused(url, 403, "no client certificate signed by the configured CA");
+		serve_outcome(a, 403, "security", "a client certificate signed by the "
+			      "configured CA is required");
+		return -1;
+	}
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (serve_token_check(s->keys, s->cfg, h, time(NULL), id, why, sizeof why)) {
+		refused(url, 401, why);
+		serve_outcome(a, 401, "login", why);
+		a->auth_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A patient's or representative's token reads its own patient only. */
+static int own_patient(const serve_identity *id, const serve_search *s)
+{
+	if (id->role == CARNET_ROLE_PROFESSIONAL)
+		return 1;
+	char system[160], pid[160];
+	if (serve_patient_parse(id->patient, system, sizeof system, pid, sizeof pid))
+		return 0;
+	return strcmp(system, s->patient_system) == 0 && strcmp(pid, s->patient_id) == 0;
+}
+
+static void set_viewer(carnet_request *r, const serve_identity *id)
+{
+	r->role = id->role;
+	r->viewer_id = id->viewer_id[0] ? id->viewer_id : NULL;
+	r->profession = id->profession[0] ? id->profession : NULL;
+	r->specialty = id->specialty[0] ? id->specialty : NULL;
+}
+
+/* A carnet status as HTTP. */
+static void library_failure(serve_answer *a, const char *url, int rc, const carnet_error *e)
+{
+	unsigned st = 500;
+	const char *code = "exception";
+	switch (rc) {
+	case CARNET_E_INVALID: case CARNET_E_QUERY: st = 400; code = "invalid"; break;
+	case CARNET_E_DENIED: st = 403; code = "forbidden"; break;
+	case CARNET_E_NOMEM: case CARNET_E_MODIFIED: case CARNET_E_LOCKED: case CARNET_E_NOTFOUND:
+		st = 503; code = "transient"; break;
+	default: break;
+	}
+	if ((rc == CARNET_E_IO || rc == CARNET_E_CORRUPT) && strstr(e->message, "access log"))
+		serve_metrics_log_failure();
+	refused(url, st, e->message);
+	serve_outcome(a, st, code, st == 500 || st == 503 ? carnet_strerror(rc) : e->message);
+}
+
+/* ---- routes ---- */
+
+/* Read the parameters, check the token and the patient, and run the
+ * search (a search for one document with binary). 0 and *res, or an
+ * answer filled. */
+static int run_search(const serve_server *s, struct MHD_Connection *c, const char *url,
+		      const char *doc_id, serve_search *q, carnet_results **res, serve_answer *a)
+{
+	param_list ps = { .n = 0 };
+	serve_identity id;
+	*res = NULL;
+	memset(q, 0, sizeof *q);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, take_param, &ps);
+	if (ps.bad_utf8) {
+		serve_outcome(a, 400, "invalid", "a parameter is not valid UTF-8");
+		return -1;
+	}
+	if (authenticate(s, c, url, &id, a))
+		return -1;
+	if (serve_search_parse(q, ps.p, ps.n, strict_handling(c), doc_id != NULL, a))
+		return -1;
+	if (!own_patient(&id, q)) {
+		refused(url, 403, "a patient's token asks for another patient");
+		serve_outcome(a, 403, "forbidden", "this token may read its own patient only");
+		return -1;
+	}
+	set_viewer(&q->req, &id);
+	if (doc_id) {
+		q->req.document_id = doc_id;
+		q->req.flags |= CARNET_REQUEST_ALL_VERSIONS | CARNET_REQUEST_NO_SNIPPETS;
+		q->req.limit = 1;
+		q->req.offset = 0;
+	}
+	carnet_error err = { 0 };
+	carnet_index *idx = thread_index(s->cfg, &err);
+	int rc = idx ? carnet_index_search(res, idx, &q->req, &err) : err.code;
+	if (rc) {
+		library_failure(a, url, rc ? rc : CARNET_E_IO, &err);
+		return -1;
+	}
+	return 0;
+}
+
+static void route_search(const serve_server *s, struct MHD_Connection *c, const char *url,
+			 serve_answer *a)
+{
+	serve_search q;
+	carnet_results *res;
+	if (!run_search(s, c, url, NULL, &q, &res, a))
+		serve_bundle(a, &q, res, s->base);
+	carnet_results_free(res);
+	serve_search_clear(&q);
+}
+
+/* The bytes of a file, if it is a regular file within the size limit. */
+static char *read_document(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char *b = NULL;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= SERVE_DOCUMENT_MAX &&
+	    (b = malloc((size_t)st.st_size + 1))) {
+		size_t got = 0;
+		while (got < (size_t)st.st_size) {
+			ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				break;
+			if (n > 0)
+				got += (size_t)n;
+		}
+		if (got != (size_t)st.st_size) {
+			free(b);
+			b = NULL;
+		}
+		*len = got;
+	}
+	close(fd);
+	return b;
+}
+
+/* A FHIR file holds one document when it is a DocumentReference or a
+ * document Bundle; a Bundle of several is never served whole. */
+static int one_fhir_document(const char *b, size_t len)
+{
+	json_t *o = json_loadb(b, len, 0, NULL);
+	const char *rt = json_string_value(json_object_get(o, "resourceType"));
+	const char *ty = json_string_value(json_object_get(o, "type"));
+	int one = rt && (!strcmp(rt, "DocumentReference") ||
+			 (!strcmp(rt, "Bundle") && ty && !strcmp(ty, "document")));
+	json_decref(o);
+	return one;
+}
+
+static void route_binary(const serve_server *s, struct MHD_Connection *c, const char *url,
+			 serve_answer *a)
+{
+	const char *id = url + strlen("/fhir/Binary/");
+	serve_search q;
+	carnet_results *res = NULL;
+	memset(&q, 0, sizeof q);
+	if (!*id || strchr(id, '/')) {
+		serve_outcome(a, 404, "not-found", "no such document");
+	} else if (!run_search(s, c, "/fhir/Binary", id, &q, &res, a)) {
+		const char *src = carnet_results_count(res) == 1
+				  ? carnet_results_field(res, 0, CARNET_FIELD_SOURCE) : NULL;
+		size_t len = 0;
+		char *b = src && *src ? read_document(src, &len) : NULL;
+		const char *type = b ? serve_content_type(src, b, len) : NULL;
+		if (b && !strcmp(type, "application/fhir+json") && !one_fhir_document(b, len)) {
+			free(b);
+			b = NULL;
+		}
+		if (!b) {
+			refused("/fhir/Binary", 404, src ? "the document's file is not served"
+						   : "no such document for this viewer");
+			serve_outcome(a, 404, "not-found", "no such document");
+		} else {
+			free(a->body);
+			a->body = b;
+			a->len = len;
+			a->status = 200;
+			a->content_type = type;
+		}
+	}
+	serve_search_clear(&q);
+	carnet_results_free(res);
+}
+
+static void route_healthz(const serve_server *s, serve_answer *a)
+{
+	carnet_error err;
+	carnet_index *idx = thread_index(s->cfg, &err);
+	char log[4200];
+	snprintf(log, sizeof log, "%s/access.sqlite", s->cfg->index);
+	int log_ok = access(log, W_OK) == 0 || (errno == ENOENT && access(s->cfg->index, W_OK) == 0);
+	int ok = idx && carnet_index_refresh(idx, &err) == CARNET_OK && log_ok;
+	free(a->body);
+	a->body = strdup(ok ? "ok\n" : "unavailable\n");
+	a->len = a->body ? strlen(a->body) : 0;
+	a->status = ok ? 200 : 503;
+	a->content_type = "text/plain; charset=utf-8";
+}
+
+static void route(const serve_server *s, struct MHD_Connection *c, const char *url,
+		  reqctx *ctx, serve_answer *a)
+{
+	if (!strcmp(url, "/healthz")) {
+		ctx->route = ROUTE_HEALTHZ;
+		route_healthz(s, a);
+	} else if (!strcmp(url, "/metrics")) {
+		carnet_error err;
+		carnet_index *idx = thread_index(s->cfg, &err);
+		ctx->route = ROUTE_METRICS;
+		if (idx)
+			carnet_index_refresh(idx, NULL);
+		if (serve_metrics_text(a, idx))
+			serve_outcome(a, 500, "exception", "out of memory");
+	} else if (!strcmp(url, "/fhir/metadata")) {
+		ctx->route = ROUTE_METADATA;
+		serve_capability(a, s->base);
+	} else if (!strcmp(url, "/fhir/DocumentReference")) {
+		ctx->route = ROUTE_SEARCH;
+		route_search(s, c, url, a);
+	} else if (!strncmp(url, "/fhir/Binary/", 13)) {
+		ctx->route = ROUTE_BINARY;
+		route_binary(s, c, url, a);
+	} else {
+		serve_outcome(a, 404, "not-found", "no such route");
+	}
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	const serve_server *s = cls;
+	reqctx *ctx = *con_cls;
+	(void)version;
+	(void)upload;
+	if (!ctx) {
+		if (!(ctx = calloc(1, sizeof *ctx)))
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+		ctx->route = ROUTE_OTHER;
+		*con_cls = ctx;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		ctx->has_body = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	serve_answer a = { .fd = -1 };
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		serve_outcome(&a, 405, "not-supported", "only GET is served");
+	else if (ctx->has_body)
+		serve_outcome(&a, 413, "too-costly", "a GET request carries no body");
+	else
+		route(s, c, url, ctx, &a);
+	enum MHD_Result r = send_answer(c, ctx, &a, method);
+	free(a.body);
+	return r;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	reqctx *ctx = *con_cls;
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!ctx)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - ctx->start.tv_sec) +
+		      (double)(now.tv_nsec - ctx->start.tv_nsec) / 1e9;
+	serve_metrics_request(ctx->route, ctx->status, secs);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+/* ---- starting and stopping ---- */
+
+static char *slurp(const char *path, char *why, size_t whysz)
+{
+	size_t len;
+	char *b = read_document(path, &len);
+	if (!b) {
+		snprintf(why, whysz, "%s: cannot read: %s", path, strerror(errno ? errno : EINVAL));
+		return NULL;
+	}
+	b[len] = '\0';
+	return b;
+}
+
+/* ADDR:PORT ("[v6]:PORT" for IPv6) into a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *loopback,
+			char *why, size_t whysz)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
+		return snprintf(why, whysz, "--listen %s: ADDR:PORT expected", listen), -1;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM }, *ai;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return snprintf(why, whysz, "--listen %s: not a numeric address and port",
+				listen), -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		*loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		*loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+	return 0;
+}
+
+static int read_tls(serve_server *s, char *why, size_t whysz)
+{
+	const serve_config *cfg = s->cfg;
+	if (!(s->cert = slurp(cfg->tls_cert, why, whysz)) ||
+	    !(s->key = slurp(cfg->tls_key, why, whysz)) ||
+	    (cfg->client_ca && !(s->ca = slurp(cfg->client_ca, why, whysz))))
+		return -1;
+	s->tls = 1;
+	return 0;
+}
+
+static void free_server(serve_server *s)
+{
+	if (!s)
+		return;
+	free(s->cert);
+	if (s->key) {
+		memset(s->key, 0, strlen(s->key));
+		free(s->key);
+	}
+	free(s->ca);
+	free(s);
+}
+
+static struct MHD_Daemon *start_daemon(serve_server *s, struct sockaddr_storage *ss)
+{
+	const serve_config *cfg = s->cfg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_USE_AUTO | (s->tls ? MHD_USE_TLS : 0);
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, s->key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
+		{ s->ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct MHD_OptionItem none[] = { { MHD_OPTION_END, 0, NULL } };
+	return MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_seconds,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->memory_limit,
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_ARRAY, s->tls ? tls_opts : none,
+		MHD_OPTION_END);
+}
+
+int serve_start(serve_server **out, const serve_config *cfg, const serve_keys *keys,
+		char *why, size_t whysz)
+{
+	*out = NULL;
+	struct sockaddr_storage ss;
+	int loopback = 0;
+	if (parse_listen(cfg->listen, &ss, &loopback, why, whysz))
+		return -1;
+	if (!cfg->tls_cert && !(cfg->insecure_loopback && loopback)) {
+		snprintf(why, whysz, "refusing plain HTTP on %s: give --tls-cert and --tls-key "
+			 "(plain HTTP only with --insecure-loopback on a loopback address)",
+			 cfg->listen);
+		return -1;
+	}
+	serve_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return snprintf(why, whysz, "out of memory"), -1;
+	s->cfg = cfg;
+	s->keys = keys;
+	if (cfg->tls_cert && read_tls(s, why, whysz)) {
+		free_server(s);
+		return -1;
+	}
+	pthread_once(&handle_once, make_key);
+	if (!(s->d = start_daemon(s, &ss))) {
+		snprintf(why, whysz, "cannot listen on %s (address in use, or a bad certificate "
+			 "or key)", cfg->listen);
+		free_server(s);
+		return -1;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	char host[200];
+	const char *colon = strrchr(cfg->listen, ':');
+	snprintf(host, sizeof host, "%.*s", (int)(colon - cfg->listen), cfg->listen);
+	if (cfg->base_url)
+		snprintf(s->base, sizeof s->base, "%s/fhir", cfg->base_url);
+	else
+		snprintf(s->base, sizeof s->base, "%s://%s:%u/fhir", s->tls ? "https" : "http",
+			 host, di ? (unsigned)di->port : 0);
+	printf("carnet-serve: listening on %s\n", s->base);
+	fflush(stdout);
+	*out = s;
+	return 0;
+}
+
+void serve_stop(serve_server *s, unsigned drain_seconds)
+{
+	if (!s)
+		return;
+	MHD_socket ls = MHD_quiesce_daemon(s->d);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls);
+	for (unsigned waited = 0; waited < drain_seconds * 50; waited++) {
+		const union MHD_DaemonInfo *di =
+			MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (!di || di->num_connections == 0)
+			break;
+		struct timespec t = { 0, 20 * 1000 * 1000 };
+		nanosleep(&t, NULL);
+	}
+	MHD_stop_daemon(s->d);
+	free_server(s);
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* serve.h - what the parts of carnet-serve share: its configuration, the
+ * caller's identity from a token, the FHIR answers, the metrics. */
+#ifndef CARNET_SERVE_H
+#define CARNET_SERVE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "carnet.h"
+
+/* How far exp and nbf may be off the server's clock, in seconds. */
+#define SERVE_LEEWAY_SECONDS 60
+/* Most query parameters one request may carry. */
+#define SERVE_PARAMS_MAX 64
+/* Largest document ITI-68 serves (the indexer reads at most 64 MiB). */
+#define SERVE_DOCUMENT_MAX ((size_t)64 << 20)
+
+/* The extensions carnet adds to a DocumentReference live under this URL:
+ * carnet.example is the project's placeholder domain (RFC 2606). */
+#define SERVE_SD_BASE "https://carnet.example/fhir/StructureDefinition/"
+
+/* Where each claim of the token is read (a path: names separated by
+ * '.', an array element as name[N]). */
+typedef struct serve_claims {
+	const char *viewer_id;
+	const char *profession;
+	const char *specialty;
+	const char *role;
+	const char *patient;
+} serve_claims;
+
+typedef struct serve_config {
+	const char *index;
+	const char *listen;
+	const char *jwks;
+	const char *issuer;
+	const char *audience;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *client_ca;
+	const char *base_url; /* the public URL of /fhir's parent, or NULL */
+	int insecure_loopback;
+	unsigned threads;
+	unsigned max_connections;
+	unsigned timeout_seconds;
+	size_t memory_limit;
+	serve_claims claims;
+} serve_config;
+
+/* ---- tokens (carnet-serve-auth.c) ---- */
+
+typedef struct serve_keys serve_keys;
+
+/* Read the JWKS file: every RSA or EC P-256 signing key with a kid.
+ * Returns 0, or -1 with the reason (naming the file) in why. */
+int serve_keys_load(serve_keys **out, const char *path, char *why, size_t whysz);
+void serve_keys_free(serve_keys *k);
+
+/* Who is asking, from a verified token. Empty strings when absent. */
+typedef struct serve_identity {
+	carnet_role role;
+	char viewer_id[129];
+	char profession[33];
+	char specialty[33];
+	char patient[300]; /* patient_identifier, "urn:oid:OID|ID" */
+} serve_identity;
+
+/* Check an Authorization header value ("Bearer JWT") against the keys,
+ * the issuer, the audience and the time now; fill *id from the claims.
+ * Returns 0, or -1 with the reason (never the token) in why. */
+int serve_token_check(const serve_keys *k, const serve_config *cfg,
+		      const char *authorization, time_t now, serve_identity *id,
+		      char *why, size_t whysz);
+
+/* ---- FHIR (carnet-serve-fhir.c) ---- */
+
+/* An HTTP answer being built: status, body (owned), content type. */
+typedef struct serve_answer {
+	unsigned status;
+	char *body;
+	size_t len;
+	const char *content_type;
+	int fd;          /* a file to send instead of body, or -1 */
+	size_t fd_size;
+	int auth_failed; /* add WWW-Authenticate */
+} serve_answer;
+
+/* An OperationOutcome with one issue (code: FHIR issue type). */
+void serve_outcome(serve_answer *a, unsigned status, const char *code,
+		   const char *diagnostics);
+
+/* The query parameters of a request, as MHD hands them (decoded). */
+typedef struct serve_param {
+	const char *key;
+	const char *value;
+} serve_param;
+
+/* A FHIR search turned into a carnet request, and what it keeps. */
+typedef struct serve_search {
+	carnet_request req;
+	const char *types[CARNET_CODES_MAX];
+	const char *classes[CARNET_CODES_MAX];
+	const char *specialties[CARNET_CODES_MAX];
+	char patient_system[160];
+	char patient_id[160];
+	char since[11], until[11];
+	struct serve_kept *scratch; /* copies of the parameter values split */
+	int count_only;   /* _summary=count */
+	char patient_param[300];
+} serve_search;
+
+/* Read the ITI-67 parameters (strict: Prefer handling=strict) into
+ * s->req. Returns 0, or an HTTP status with *a filled. */
+unsigned serve_search_parse(serve_search *s, const serve_param *p, size_t n,
+			    int strict, int binary, serve_answer *a);
+void serve_search_clear(serve_search *s);
+
+/* Parse "urn:oid:OID|ID" (or "|ID", or "ID") into system and id.
+ * Returns 0 or -1. */
+int serve_patient_parse(const char *v, char *system, size_t ssz, char *id, size_t isz);
+
+/* The searchset Bundle of results (base: the public URL of /fhir). */
+int serve_bundle(serve_answer *a, const serve_search *s, const carnet_results *res,
+		 const char *base);
+
+/* The CapabilityStatement. */
+void serve_capability(serve_answer *a, const char *base);
+
+/* The content type of a document file, from its name and first bytes. */
+const char *serve_content_type(const char *path, const char *head, size_t n);
+
+/* ---- metrics (carnet-serve-metrics.c) ---- */
+
+typedef enum serve_route {
+	ROUTE_METADATA, ROUTE_SEARCH, ROUTE_BINARY, ROUTE_HEALTHZ, ROUTE_METRICS,
+	ROUTE_OTHER, ROUTES
+} serve_route;
+
+void serve_metrics_request(serve_route r, unsigned status, double seconds);
+void serve_metrics_log_failure(void);
+/* The Prometheus text, with the index's figures (idx may be NULL). */
+int serve_metrics_text(serve_answer *a, carnet_index *idx);
+
+/* ---- the HTTP side (carnet-serve-http.c) ---- */
+
+typedef struct serve_server serve_server;
+
+/* Start listening (prints "listening on URL" on stdout). Returns 0, or
+ * -1 with the reason in why. */
+int serve_start(serve_server **out, const serve_config *cfg, const serve_keys *keys,
+		char *why, size_t whysz);
+/* Stop taking connections, let those in flight finish (at most
+ * drain_seconds), and stop. */
+void serve_stop(serve_server *s, unsigned drain_seconds);
+
+#endif

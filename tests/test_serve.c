@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test_serve.c - carnet-serve as a client sees it: the real program on a
+ * loopback port with TLS, a CA, server certificate and JWKS made here
+ * (openssl, cjose), driven with libcurl: FHIR searches and documents,
+ * every bad token, hostile HTTP, plain HTTP refused, the drain on SIGTERM. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <cjose/cjose.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "carnet.h"
+#include "helpers.h"
+
+#define ISS "https://auth.carnet.example"
+#define AUD "carnet-serve-test"
+#define PA "urn:oid:1.2.250.1.999.1|PA-1"
+#define PB "urn:oid:1.2.250.1.999.1|PB-2"
+
+/* ---- the fixture: documents, keys, certificates, the server ---- */
+
+typedef struct server {
+	pid_t pid;
+	int port;
+	char url[128];    /* https://127.0.0.1:PORT/fhir */
+	char err[4300];   /* its stderr file */
+} server;
+
+static char dir[4096], home[4200], ca[4200];
+static cjose_jwk_t *rsa, *ec, *other;
+static char rsa_pub[8192];
+
+static void doc(const char *name, const char *patient, const char *id, const char *type,
+		const char *date, const char *spec, const char *conf, const char *title,
+		const char *text)
+{
+	const char *path = th_path("%s/docs/%s.txt", dir, name);
+	th_write_str(path, text);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "patient_id",
+			      patient, "patient_id_system", "1.2.250.1.999.1", "id", id,
+			      "type", type, "date", date, "author_specialty", spec,
+			      "author_id", "810000000042", "title", title, "confidentiality", conf);
+	char *s = json_dumps(o, 0);
+	th_write_str(th_path("%s.meta.json", path), s);
+	free(s);
+	json_decref(o);
+}
+
+static void sh(const char *cmd)
+{
+	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}
+
+/* A CA and a server certificate for 127.0.0.1 signed by it. */
+static void certificates(void)
+{
+	const char *d = dir;
+	th_write_str(th_path("%s/ext.cnf", d), "subjectAltName=IP:127.0.0.1\n");
+	sh(th_path("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+		   "-nodes -keyout ca.key -out ca.pem -subj /CN=carnet-test-ca -days 2 "
+		   ">/dev/null 2>&1", d));
+	sh(th_path("cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		   "-keyout srv.key -out srv.csr -subj /CN=127.0.0.1 >/dev/null 2>&1 && "
+		   "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+		   "-out srv.pem -days 2 -extfile ext.cnf >/dev/null 2>&1", d));
+	snprintf(ca, sizeof ca, "%s/ca.pem", d);
+}
+
+static cjose_jwk_t *named(cjose_jwk_t *k, const char *kid)
+{
+	cjose_err e;
+	cr_assert_not_null(k);
+	cr_assert(cjose_jwk_set_kid(k, kid, strlen(kid), &e));
+	return k;
+}
+
+/* An RSA and an EC P-256 key in the JWKS; another RSA key outside it. */
+static void keys(void)
+{
+	cjose_err e;
+	static const uint8_t f4[] = { 1, 0, 1 };
+	rsa = named(cjose_jwk_create_RSA_random(2048, f4, 3, &e), "rsa-1");
+	ec = named(cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &e), "ec-1");
+	other = named(cjose_jwk_create_RSA_random(2048, f4, 3, &e), "rsa-1");
+	char *r = cjose_jwk_to_json(rsa, false, &e), *c = cjose_jwk_to_json(ec, false, &e);
+	snprintf(rsa_pub, sizeof rsa_pub, "%s", r);
+	th_write_str(th_path("%s/jwks.json", dir), th_path("{\"keys\": [%s, %s]}", r, c));
+	free(r);
+	free(c);
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof dir, "%s", th_tmpdir());
+	snprintf(home, sizeof home, "%s/idx", dir);
+	doc("a1", "PA-1", "DOC-A1", "11488-4", "2024-01-10", "SM04", "N",
+	    "Consultation de cardiologie", "Douleur thoracique, angor stable, traitement.");
+	doc("a2", "PA-1", "DOC-A2", "18748-4", "2023-06-01", "SM44", "N",
+	    "Radiographie du thorax", "Radiographie thoracique normale, pas d'angor visible.");
+	doc("a3", "PA-1", "DOC-A3", "11488-4", "2022-03-03", "SM54", "N",
+	    "Consultation de médecine générale", "Suivi de l'hypertension artérielle.");
+	doc("a4", "PA-1", "DOC-A4", "11488-4", "2024-02-02", "SM54", "MASQUE_PS",
+	    "Consultation masquée", "Un document masqué aux professionnels.");
+	doc("a5", "PA-1", "DOC-A5", "34133-9", "2021-05-05", "SM04", "N",
+	    "Synthèse", "Synthèse cardiologique ancienne, angor.");
+	doc("b1", "PB-2", "DOC-B1", "11488-4", "2024-03-03", "SM04", "N",
+	    "Consultation de B", "Le dossier d'un autre patient, angor aussi.");
+	cr_assert_eq(th_index_dir(home, th_path("%s/docs", dir)), 6);
+	certificates();
+	keys();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void teardown(void)
+{
+	cjose_jwk_release(rsa);
+	cjose_jwk_release(ec);
+	cjose_jwk_release(other);
+	curl_global_cleanup();
+	th_cleanup();
+}
+
+/* Start carnet-serve with these extra arguments (NULL-terminated) and read
+ * the port it prints. */
+static void start_with(server *s, const char *const *extra)
+{
+	const char *argv[40];
+	size_t n = 0;
+	const char *base[] = { th_path("%s/carnet-serve", th_build()), "--index", home,
+			       "--jwks", th_path("%s/jwks.json", dir), "--issuer", ISS,
+			       "--audience", AUD, "--threads", "2", NULL };
+	for (size_t i = 0; base[i]; i++)
+		argv[n++] = strdup(base[i]);
+	for (size_t i = 0; extra[i]; i++)
+		argv[n++] = strdup(extra[i]);
+	argv[n] = NULL;
+	int out[2];
+	cr_assert_eq(pipe(out), 0);
+	snprintf(s->err, sizeof s->err, "%s/serve-%d.err", dir, (int)getpid());
+	s->pid = fork();
+	cr_assert_geq(s->pid, 0);
+	if (s->pid == 0) {
+		int e = open(s->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(out[1], 1);
+		dup2(e, 2);
+		close(out[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	char line[256] = "";
+	FILE *f = fdopen(out[0], "r");
+	cr_assert_not_null(fgets(line, sizeof line, f), "carnet-serve printed nothing");
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		free((char *)argv[i]);
+	char *colon = strrchr(line, ':');
+	cr_assert_not_null(colon, "%s", line);
+	s->port = atoi(colon + 1);
+	cr_assert_gt(s->port, 0, "%s", line);
+	snprintf(s->url, sizeof s->url, "%s", strstr(line, "http"));
+	s->url[strcspn(s->url, "\n")] = '\0';
+}
+
+static void start(server *s)
+{
+	const char *tls[] = { "--listen", "127.0.0.1:0", "--tls-cert",
+			      th_path("%s/srv.pem", dir), "--tls-key",
+			      th_path("%s/srv.key", dir), "--timeout", "2",
+			      "--max-connections", "16", NULL };
+	start_with(s, tls);
+}
+
+/* SIGTERM; it exits 0, without a sanitizer report. */
+static void stop(server *s)
+{
+	int status;
+	cr_assert_eq(kill(s->pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(s->pid, &status, 0), s->pid);
+	size_t len;
+	char *err = th_slurp(s->err, &len);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status, err);
+	cr_assert_null(strstr(err, "Sanitizer"), "%s", err);
+	cr_assert_null(strstr(err, "runtime error"), "%s", err);
+	free(err);
+}
+
+/* ---- tokens ---- */
+
+static char *b64url(const char *s, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char *o = malloc(n * 4 / 3 + 4), *p = o;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16 | (i + 1 < n ? (unsigned char)s[i + 1] << 8 : 0) |
+			     (i + 2 < n ? (unsigned char)s[i + 2] : 0);
+		*p++ = t[v >> 18];
+		*p++ = t[(v >> 12) & 63];
+		if (i + 1 < n)
+			*p++ = t[(v >> 6) & 63];
+		if (i + 2 < n)
+			*p++ = t[v & 63];
+	}
+	*p = '\0';
+	return o;
+}
+
+/* The claims of a professional: a cardiologist (médecin) by default. */
+static json_t *professional(const char *profession)
+{
+	time_t now = time(NULL);
+	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:{s:[{s:s, s:s}]}}", "iss", ISS, "aud", AUD,
+			 "exp", (json_int_t)now + 600, "nbf", (json_int_t)now - 10,
+			 "SubjectNameID", "810000000001", "SubjectRefPro", "exercices",
+			 "codeProfession", profession, "codeSavoirFaire", "SM04");
+}
+
+static json_t *patient_claims(const char *who)
+{
+	time_t now = time(NULL);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s}", "iss", ISS, "aud", AUD, "exp",
+			 (json_int_t)now + 600, "role", "patient", "patient_identifier", who);
+}
+
+/* A signed token (the claims are taken). alg "none" is written by hand. */
+static char *mint(const char *alg, const cjose_jwk_t *key, const char *kid, json_t *claims)
+{
+	char *payload = json_dumps(claims, JSON_COMPACT);
+	json_decref(claims);
+	char *tok;
+	if (!key) {
+		char hdr[200];
+		snprintf(hdr, sizeof hdr, "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg, kid);
+		char *h = b64url(hdr, strlen(hdr)), *p = b64url(payload, strlen(payload));
+		tok = strdup(th_path("%s.%s.", h, p));
+		free(h);
+		free(p);
+	} else {
+		cjose_err e;
+		cjose_header_t *h = cjose_header_new(&e);
+		cjose_header_set(h, CJOSE_HDR_ALG, alg, &e);
+		cjose_header_set(h, CJOSE_HDR_KID, kid, &e);
+		cjose_jws_t *jws = cjose_jws_sign(key, h, (const uint8_t *)payload,
+						  strlen(payload), &e);
+		cr_assert_not_null(jws, "sign %s: %s", alg, e.message);
+		const char *ser;
+		cr_assert(cjose_jws_export(jws, &ser, &e));
+		tok = strdup(ser);
+		cjose_jws_release(jws);
+		cjose_header_release(h);
+	}
+	free(payload);
+	return tok;
+}
+
+static char *doctor(void)
+{
+	return mint("RS256", rsa, "rsa-1", professional("10"));
+}
+
+/* ---- HTTP ---- */
+
+typedef struct answer {
+	long status;
+	char *body;
+	size_t len;
+	char type[128];
+	char www[256];
+	CURLcode rc;
+} answer;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	answer *a = ud;
+	char *b = realloc(a->body, a->len + size * n + 1);
+	cr_assert_not_null(b);
+	memcpy(b + a->len, p, size * n);
+	a->len += size * n;
+	b[a->len] = '\0';
+	a->body = b;
+	return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	answer *a = ud;
+	size_t len = size * n;
+	if (len > 14 && !strncasecmp(p, "Content-Type: ", 14))
+		snprintf(a->type, sizeof a->type, "%.*s", (int)(len - 16), p + 14);
+	if (len > 18 && !strncasecmp(p, "WWW-Authenticate: ", 18))
+		snprintf(a->www, sizeof a->www, "%.*s", (int)(len - 20), p + 18);
+	return len;
+}
+
+/* GET base + path with a bearer token (or none) and extra headers. */
+static answer get(const server *s, const char *path, const char *token,
+		  const char *const *headers)
+{
+	answer a = { 0 };
+	CURL *c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	char auth[8192];
+	if (token) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		hl = curl_slist_append(hl, auth);
+	}
+	for (size_t i = 0; headers && headers[i]; i++)
+		hl = curl_slist_append(hl, headers[i]);
+	char *url = malloc(strlen(s->url) + strlen(path) + 1);
+	sprintf(url, "%s%s", s->url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
+	a.rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+	free(url);
+	if (!a.body)
+		a.body = calloc(1, 1);
+	return a;
+}
+
+static json_t *json_of(const answer *a)
+{
+	json_t *o = json_loadb(a->body, a->len, 0, NULL);
+	cr_assert_not_null(o, "not JSON (%ld): %.300s", a->status, a->body);
+	return o;
+}
+
+/* A 4xx/5xx answer is an OperationOutcome with an issue. */
+static void assert_outcome(const answer *a, long status)
+{
+	cr_assert_eq(a->status, status, "status %ld, wanted %ld: %.400s", a->status, status,
+		     a->body);
+	json_t *o = json_of(a);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "resourceType")), "OperationOutcome");
+	json_t *issue = json_array_get(json_object_get(o, "issue"), 0);
+	cr_assert_not_null(json_object_get(issue, "severity"));
+	cr_assert_not_null(json_object_get(issue, "code"));
+	cr_assert(strstr(a->type, "application/fhir+json"), "%s", a->type);
+	json_decref(o);
+}
+
+static void done(answer *a)
+{
+	free(a->body);
+}
+
+/* ---- searches ---- */
+
+/* The ids of a searchset Bundle, in order, after checking its shape and
+ * each DocumentReference's required fields and types. */
+static size_t bundle_ids(const answer *a, char ids[][32], size_t max, uint64_t *total)
+{
+	cr_assert_eq(a->status, 200, "%ld: %.400s", a->status, a->body);
+	cr_assert(strstr(a->type, "application/fhir+json"), "%s", a->type);
+	json_t *b = json_of(a);
+	cr_assert_str_eq(json_string_value(json_object_get(b, "resourceType")), "Bundle");
+	cr_assert_str_eq(json_string_value(json_object_get(b, "type")), "searchset");
+	cr_assert(json_is_integer(json_object_get(b, "total")));
+	*total = (uint64_t)json_integer_value(json_object_get(b, "total"));
+	json_t *entries = json_object_get(b, "entry"), *e;
+	size_t i, n = 0;
+	json_array_foreach(entries, i, e) {
+		json_t *d = json_object_get(e, "resource");
+		cr_assert_str_eq(json_string_value(json_object_get(d, "resourceType")),
+				 "DocumentReference");
+		cr_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "search"),
+								   "mode")), "match");
+		cr_assert(json_is_number(json_object_get(json_object_get(e, "search"), "score")));
+		cr_assert(json_is_string(json_object_get(e, "fullUrl")));
+		cr_assert_str_eq(json_string_value(json_object_get(d, "status")), "current");
+		const char *id = json_string_value(json_object_get(d, "id"));
+		cr_assert_not_null(id);
+		cr_assert_str_eq(json_string_value(json_object_get(json_object_get(d,
+				 "masterIdentifier"), "value")), id);
+		cr_assert(json_is_string(json_object_get(json_array_get(json_object_get(
+			json_object_get(d, "type"), "coding"), 0), "code")));
+		cr_assert(json_is_array(json_object_get(d, "category")));
+		cr_assert(json_is_array(json_object_get(d, "securityLabel")));
+		cr_assert(json_is_string(json_object_get(d, "date")));
+		cr_assert(json_is_string(json_object_get(d, "description")));
+		cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(
+			d, "author"), 0), "reference")), "#author");
+		json_t *att = json_object_get(json_array_get(json_object_get(d, "content"), 0),
+					      "attachment");
+		cr_assert_str_eq(json_string_value(json_object_get(att, "contentType")),
+				 "text/plain; charset=utf-8");
+		cr_assert(strstr(json_string_value(json_object_get(att, "url")), "/fhir/Binary/"));
+		cr_assert(json_is_array(json_object_get(d, "extension")));
+		cr_assert_lt(n, max);
+		snprintf(ids[n++], 32, "%s", id);
+	}
+	json_decref(b);
+	return n;
+}
+
+/* The same request run in this process, through the library. */
+static size_t library_ids(carnet_request *req, char ids[][32], size_t max)
+{
+	carnet_index *idx;
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	req->patient_system = "1.2.250.1.999.1";
+	req->profession = "10";
+	req->specialty = "SM04";
+	req->viewer_id = "810000000001";
+	cr_assert_eq(carnet_index_search(&res, idx, req, &err), CARNET_OK, "%s", err.message);
+	size_t n = carnet_results_count(res);
+	cr_assert_leq(n, max);
+	for (size_t i = 0; i < n; i++)
+		snprintf(ids[i], 32, "%s", carnet_results_field(res, i, CARNET_FIELD_ID));
+	carnet_results_free(res);
+	carnet_index_close(idx);
+	return n;
+}
+
+static void assert_same(char a[][32], size_t na, char b[][32], size_t nb)
+{
+	cr_assert_eq(na, nb, "%zu hits, the library %zu", na, nb);
+	for (size_t i = 0; i < na; i++)
+		cr_assert_str_eq(a[i], b[i], "hit %zu", i);
+}
+
+static int has(char ids[][32], size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ids[i], id))
+			return 1;
+	return 0;
+}
+
+TestSuite(serve, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(serve, a_search_answers_a_bundle_in_the_librarys_order_and_pages)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	char got[16][32], want[16][32];
+	uint64_t total;
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA "&_text=angor", tok, NULL);
+	size_t n = bundle_ids(&a, got, 16, &total);
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "PA-1";
+	req.words = "angor";
+	assert_same(got, n, want, library_ids(&req, want, 16));
+	cr_assert_eq(total, n);
+	cr_assert(has(got, n, "DOC-A1") && !has(got, n, "DOC-B1") && !has(got, n, "DOC-A4"));
+	cr_assert(strstr(a.body, "https://carnet.example/fhir/StructureDefinition/carnet-snippet"),
+		  "%s", a.body);
+	done(&a);
+
+	/* browse mode, paged by two: the pages add up to the library's order */
+	req.words = NULL;
+	size_t all = library_ids(&req, want, 16);
+	cr_assert_eq(all, 4, "A1, A2, A3, A5 (A4 is masked)");
+	size_t seen = 0;
+	for (unsigned off = 0; off < all; off += 2) {
+		char path[200];
+		snprintf(path, sizeof path, "/DocumentReference?patient.identifier=" PA
+			 "&_count=2&_offset=%u", off);
+		a = get(&s, path, tok, NULL);
+		n = bundle_ids(&a, got, 16, &total);
+		cr_assert_eq(total, all);
+		for (size_t i = 0; i < n; i++)
+			cr_assert_str_eq(got[i], want[seen + i]);
+		seen += n;
+		cr_assert_eq(strstr(a.body, "\"next\"") != NULL, off + 2 < all);
+		cr_assert_eq(strstr(a.body, "\"previous\"") != NULL, off > 0);
+		done(&a);
+	}
+	cr_assert_eq(seen, all);
+
+	a = get(&s, "/DocumentReference?patient.identifier=" PA "&_summary=count", tok, NULL);
+	n = bundle_ids(&a, got, 16, &total);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(total, all);
+	done(&a);
+	free(tok);
+	stop(&s);
+}
+
+Test(serve, every_search_parameter_filters_as_the_library_does)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	static const struct {
+		const char *query;
+		const char *want; /* the ids, in any order */
+	} cases[] = {
+		{ "&type=http://loinc.org|18748-4", "DOC-A2" },
+		{ "&type=11488-4,34133-9", "DOC-A1 DOC-A3 DOC-A5" },
+		{ "&category=urn:oid:1.2.250.1.213.1.1.4.1|31", "DOC-A2" },
+		{ "&category=11", "DOC-A5" },
+		{ "&date=ge2023-01-01", "DOC-A1 DOC-A2" },
+		{ "&date=le2022-12-31", "DOC-A3 DOC-A5" },
+		{ "&date=ge2022-01-01&date=le2023-12-31", "DOC-A2 DOC-A3" },
+		{ "&author.specialty=SM04", "DOC-A1 DOC-A5" },
+		{ "&status=current&_text=hypertension", "DOC-A3" },
+		{ "&_emergency=true&type=11488-4", "DOC-A1 DOC-A3 DOC-A4" },
+		{ "&unknown=1&_text=radiographie", "DOC-A2" },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		answer a = get(&s, th_path("/DocumentReference?patient.identifier=" PA "%s",
+					   cases[c].query), tok, NULL);
+		char got[16][32];
+		uint64_t total;
+		size_t n = bundle_ids(&a, got, 16, &total);
+		size_t want = 0;
+		char copy[128], *save = NULL;
+		snprintf(copy, sizeof copy, "%s", cases[c].want);
+		for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save), want++)
+			cr_assert(has(got, n, t), "%s: %s missing: %s", cases[c].query, t, a.body);
+		cr_assert_eq(n, want, "%s: %zu hits", cases[c].query, n);
+		done(&a);
+	}
+	/* strict handling refuses what lenient handling ignores */
+	const char *strict[] = { "Prefer: handling=strict", NULL };
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA "&unknown=1", tok, strict);
+	assert_outcome(&a, 400);
+	done(&a);
+	static const char *bad[] = {
+		"", "&_count=0", "&_count=1001", "&_offset=-1", "&date=gt2020-01-01",
+		"&date=ge2020", "&status=superseded", "&_summary=text",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		const char *q = i ? th_path("/DocumentReference?patient.identifier=" PA "%s", bad[i])
+				  : "/DocumentReference?_text=x";
+		a = get(&s, q, tok, NULL);
+		assert_outcome(&a, 400);
+		done(&a);
+	}
+	free(tok);
+	stop(&s);
+}
+
+/* ---- documents (ITI-68) ---- */
+
+/* Rows of the access log written for the test's cardiologist. */
+static int count_row(const carnet_access_entry *e, void *p)
+{
+	size_t *rows = p;
+	if (!strcmp(e->viewer_id, "810000000001") && !strcmp(e->profession, "10"))
+		(*rows)++;
+	return 0;
+}
+
+Test(serve, a_document_is_its_files_bytes_and_only_for_who_may_see_it)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA "&type=18748-4", tok, NULL);
+	json_t *b = json_of(&a);
+	const char *url = json_string_value(json_object_get(json_object_get(json_array_get(
+		json_object_get(json_object_get(json_array_get(json_object_get(b, "entry"), 0),
+						"resource"), "content"), 0), "attachment"), "url"));
+	cr_assert_not_null(url);
+	const char *path = strstr(url, "/Binary/");
+	answer d = get(&s, path, tok, NULL);
+	size_t len;
+	char *bytes = th_slurp(th_path("%s/docs/a2.txt", dir), &len);
+	cr_assert_eq(d.status, 200, "%ld %s", d.status, d.body);
+	cr_assert_eq(d.len, len);
+	cr_assert_eq(memcmp(d.body, bytes, len), 0);
+	cr_assert(strstr(d.type, "text/plain"), "%s", d.type);
+	free(bytes);
+	done(&d);
+	json_decref(b);
+	done(&a);
+
+	/* masked, another patient's under this patient, unknown: 404 */
+	static const char *const missing[] = {
+		"/Binary/DOC-A4?patient.identifier=" PA,
+		"/Binary/DOC-B1?patient.identifier=" PA,
+		"/Binary/NOPE?patient.identifier=" PA,
+		"/Binary/..%2F..%2F..%2Fetc%2Fpasswd?patient.identifier=" PA,
+		"/Binary/../../../../etc/passwd?patient.identifier=" PA,
+		"/Binary/DOC-A1/../../../etc/passwd?patient.identifier=" PA,
+	};
+	for (size_t i = 0; i < sizeof missing / sizeof *missing; i++) {
+		d = get(&s, missing[i], tok, NULL);
+		cr_assert(d.status == 404 || d.status == 400, "%s: %ld", missing[i], d.status);
+		cr_assert_null(strstr(d.body, "root:"), "%s", missing[i]);
+		cr_assert_null(strstr(d.body, "Un document masqué"), "%s", missing[i]);
+		done(&d);
+	}
+	/* emergency access opens the masked one; the library logs it */
+	d = get(&s, "/Binary/DOC-A4?patient.identifier=" PA "&_emergency=true", tok, NULL);
+	cr_assert_eq(d.status, 200);
+	cr_assert(strstr(d.body, "Un document masqué"));
+	done(&d);
+	/* the patient B token reads B's document, never A's */
+	char *pb = mint("ES256", ec, "ec-1", patient_claims(PB));
+	d = get(&s, "/Binary/DOC-B1?patient.identifier=" PB, pb, NULL);
+	cr_assert_eq(d.status, 200);
+	done(&d);
+	d = get(&s, "/Binary/DOC-A1?patient.identifier=" PA, pb, NULL);
+	assert_outcome(&d, 403);
+	done(&d);
+	free(pb);
+	free(tok);
+	stop(&s);
+
+	/* every opening was written to the access log, with the viewer */
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK);
+	size_t rows = 0;
+	cr_assert_eq(carnet_index_access_log_entries(idx, "1.2.250.1.999.1^PA-1", count_row,
+						     &rows, &err), CARNET_OK, "%s", err.message);
+	cr_assert_geq(rows, 5, "%zu rows", rows);
+	carnet_index_close(idx);
+}
+
+/* ---- tokens ---- */
+
+Test(serve, every_bad_token_is_refused_with_401)
+{
+	server s;
+	start(&s);
+	time_t now = time(NULL);
+	json_t *expired = professional("10"), *future = professional("10"),
+	       *wrong_iss = professional("10"), *wrong_aud = professional("10"),
+	       *no_exp = professional("10");
+	json_object_set_new(expired, "exp", json_integer((json_int_t)now - 3600));
+	json_object_set_new(future, "nbf", json_integer((json_int_t)now + 3600));
+	json_object_set_new(wrong_iss, "iss", json_string("https://evil.example"));
+	json_object_set_new(wrong_aud, "aud", json_string("someone-else"));
+	json_object_del(no_exp, "exp");
+	cjose_err e;
+	cjose_jwk_t *hmac = cjose_jwk_create_oct_spec((const uint8_t *)rsa_pub,
+						      strlen(rsa_pub), &e);
+	char *bad[] = {
+		mint("none", NULL, "rsa-1", professional("10")),
+		mint("HS256", hmac, "rsa-1", professional("10")),
+		mint("RS256", rsa, "rsa-9", professional("10")),
+		mint("RS256", other, "rsa-1", professional("10")),
+		mint("RS256", rsa, "rsa-1", expired),
+		mint("ES256", ec, "ec-1", future),
+		mint("RS256", rsa, "rsa-1", wrong_iss),
+		mint("RS256", rsa, "rsa-1", wrong_aud),
+		mint("RS256", rsa, "rsa-1", no_exp),
+		strdup("garbage"),
+		strdup("a.b.c"),
+		NULL, /* no Authorization header */
+	};
+	const size_t nbad = sizeof bad / sizeof *bad;
+	for (size_t i = 0; i < nbad; i++) {
+		answer a = get(&s, "/DocumentReference?patient.identifier=" PA, bad[i], NULL);
+		assert_outcome(&a, 401);
+		cr_assert(strstr(a.www, "Bearer error=\"invalid_token\""), "%zu: %s", i, a.www);
+		cr_assert_null(strstr(a.body, "DocumentReference\""), "%zu", i);
+		done(&a);
+		free(bad[i]);
+	}
+	cjose_jwk_release(hmac);
+
+	/* good tokens: RS256 and ES256 */
+	char *ok[] = { doctor(), mint("ES256", ec, "ec-1", professional("10")) };
+	for (size_t i = 0; i < 2; i++) {
+		answer a = get(&s, "/DocumentReference?patient.identifier=" PA, ok[i], NULL);
+		cr_assert_eq(a.status, 200, "%s", a.body);
+		done(&a);
+		free(ok[i]);
+	}
+	/* a patient reads their own record only; a profession without a
+	 * rule in the matrix is refused by the library */
+	char *pa = mint("RS256", rsa, "rsa-1", patient_claims(PA));
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA, pa, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert(strstr(a.body, "DOC-A4"), "the patient sees a document masked from professionals");
+	done(&a);
+	a = get(&s, "/DocumentReference?patient.identifier=" PB, pa, NULL);
+	assert_outcome(&a, 403);
+	cr_assert_null(strstr(a.body, "DOC-B1"));
+	done(&a);
+	free(pa);
+	char *audio = mint("RS256", rsa, "rsa-1", professional("26"));
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, audio, NULL);
+	assert_outcome(&a, 403);
+	done(&a);
+	free(audio);
+	/* metadata and the health check need no token */
+	a = get(&s, "/metadata", NULL, NULL);
+	cr_assert_eq(a.status, 200);
+	cr_assert(strstr(a.body, "CapabilityStatement"));
+	done(&a);
+	stop(&s);
+}
+
+/* ---- hostile HTTP ---- */
+
+static int tcp(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s", strerror(errno));
+	return fd;
+}
+
+/* Wait (at most ms) until the server closes fd: 1 if it did. */
+static int closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b[256];
+	while (poll(&p, 1, ms) == 1) {
+		ssize_t n = recv(fd, b, sizeof b, 0);
+		if (n <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void still_answers(const server *s, const char *tok)
+{
+	answer a = get(s, "/DocumentReference?patient.identifier=" PA "&_count=1", tok, NULL);
+	cr_assert_eq(a.status, 200, "the server no longer answers: %d %s", (int)a.rc, a.body);
+	done(&a);
+}
+
+Test(serve, hostile_requests_are_refused_and_the_server_keeps_answering)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	/* an URL over the memory limit, headers over it */
+	size_t big = 100 * 1024;
+	char *url = malloc(big + 100), *hdr = malloc(big + 100);
+	strcpy(url, "/DocumentReference?patient.identifier=" PA "&_text=");
+	memset(url + strlen(url), 'a', big);
+	url[big + 40] = '\0';
+	answer a = get(&s, url, tok, NULL);
+	cr_assert(a.rc != CURLE_OK || a.status == 414 || a.status == 413 || a.status == 431,
+		  "long URL: %ld", a.status);
+	done(&a);
+	strcpy(hdr, "X-Big: ");
+	memset(hdr + 7, 'b', big);
+	hdr[big + 7] = '\0';
+	const char *headers[] = { hdr, NULL };
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, tok, headers);
+	cr_assert(a.rc != CURLE_OK || a.status == 431 || a.status == 413,
+		  "long header: %ld", a.status);
+	done(&a);
+	/* thousands of parameters: over the connection's memory, the
+	 * connection is closed; within it, over SERVE_PARAMS_MAX (64), 400 */
+	strcpy(url, "/DocumentReference?patient.identifier=" PA);
+	for (int i = 0; i < 3000; i++)
+		strcat(url, "&x=1");
+	a = get(&s, url, tok, NULL);
+	cr_assert(a.rc != CURLE_OK || a.status == 400 || a.status == 413 || a.status == 431,
+		  "3000 parameters: %ld", a.status);
+	done(&a);
+	strcpy(url, "/DocumentReference?patient.identifier=" PA);
+	for (int i = 0; i < 100; i++)
+		strcat(url, "&x=1");
+	a = get(&s, url, tok, NULL);
+	assert_outcome(&a, 400);
+	done(&a);
+	free(url);
+	free(hdr);
+	/* bad percent-encoding, invalid UTF-8 */
+	a = get(&s, "/DocumentReference?patient.identifier=" PA "&_text=%ZZ%", tok, NULL);
+	cr_assert(a.status == 200 || a.status == 400, "%ld", a.status);
+	done(&a);
+	a = get(&s, "/DocumentReference?patient.identifier=" PA "&_text=%FF%FEangor", tok, NULL);
+	assert_outcome(&a, 400);
+	done(&a);
+	/* a route that does not exist */
+	a = get(&s, "/Patient", tok, NULL);
+	assert_outcome(&a, 404);
+	done(&a);
+	/* a client that sends nothing is cut off after --timeout (2 s) */
+	int slow = tcp(s.port);
+	cr_assert(closed_within(slow, 8000), "a silent client was not cut off");
+	close(slow);
+	/* more connections than --max-connections (16, shared by the two
+	 * workers): some are closed at once, the others wait in the kernel's
+	 * listen backlog while the workers are at their limit (libmicrohttpd
+	 * stops accepting); the server answers again once they are gone */
+	int fds[40];
+	for (int i = 0; i < 40; i++)
+		fds[i] = tcp(s.port);
+	int cut = 0;
+	for (int i = 0; i < 40; i++)
+		cut += closed_within(fds[i], i < 16 ? 0 : 500);
+	cr_assert_gt(cut, 0, "40 connections, none refused");
+	for (int i = 0; i < 40; i++)
+		close(fds[i]);
+	still_answers(&s, tok);
+	free(tok);
+	stop(&s);
+}
+
+Test(serve, health_metrics_and_methods)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	char root[128];
+	snprintf(root, sizeof root, "%s", s.url);
+	*strstr(root, "/fhir") = '\0';
+	server bare = s;
+	snprintf(bare.url, sizeof bare.url, "%s", root);
+	answer a = get(&bare, "/healthz", NULL, NULL);
+	cr_assert_eq(a.status, 200);
+	cr_assert_str_eq(a.body, "ok\n");
+	done(&a);
+	still_answers(&s, tok);
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, NULL, NULL);
+	done(&a);
+	a = get(&bare, "/metrics", NULL, NULL);
+	cr_assert_eq(a.status, 200);
+	cr_assert(strstr(a.body, "carnet_serve_requests_total{route=\"DocumentReference\","
+			 "status=\"200\"} 1"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_serve_requests_total{route=\"DocumentReference\","
+			 "status=\"401\"} 1"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_serve_request_seconds_bucket{le=\"+Inf\"}"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_index_documents 6"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_index_generation "), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_serve_access_log_failures_total 0"), "%s", a.body);
+	done(&a);
+	/* a POST is refused with 405 */
+	CURL *c = curl_easy_init();
+	long status = 0;
+	curl_easy_setopt(c, CURLOPT_URL, th_path("%s/DocumentReference", s.url));
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "x=1");
+	FILE *null = fopen("/dev/null", "w");
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, null);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	cr_assert_eq(status, 405);
+	curl_easy_cleanup(c);
+	fclose(null);
+	free(tok);
+	stop(&s);
+}
+
+/* ---- plain HTTP, the drain ---- */
+
+Test(serve, plain_http_is_refused_off_loopback)
+{
+	char *out, *err;
+	const char *argv[] = { "carnet-serve", "--index", home, "--jwks",
+			       th_path("%s/jwks.json", dir), "--issuer", ISS, "--audience", AUD,
+			       "--listen", "0.0.0.0:0", "--insecure-loopback", NULL };
+	cr_assert_eq(th_run(&out, &err, argv), 2, "%s", err);
+	cr_assert(strstr(err, "refusing plain HTTP on 0.0.0.0:0"), "%s", err);
+	free(out);
+	free(err);
+	const char *no_tls[] = { "carnet-serve", "--index", home, "--jwks",
+				 th_path("%s/jwks.json", dir), "--issuer", ISS, "--audience", AUD,
+				 "--listen", "127.0.0.1:0", NULL };
+	cr_assert_eq(th_run(&out, &err, no_tls), 2, "%s", err);
+	cr_assert(strstr(err, "refusing plain HTTP"), "%s", err);
+	free(out);
+	free(err);
+}
+
+Test(serve, sigterm_lets_the_request_in_flight_finish)
+{
+	server s;
+	const char *plain[] = { "--listen", "127.0.0.1:0", "--insecure-loopback", NULL };
+	start_with(&s, plain);
+	cr_assert(strncmp(s.url, "http://127.0.0.1:", 17) == 0, "%s", s.url);
+	char *tok = doctor();
+	int fd = tcp(s.port);
+	char req[8192];
+	int n = snprintf(req, sizeof req, "GET /fhir/DocumentReference?patient.identifier=%s "
+			 "HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n",
+			 "urn:oid:1.2.250.1.999.1%7CPA-1", tok);
+	cr_assert_eq(send(fd, req, (size_t)n, 0), n);
+	/* the request is in flight: SIGTERM, then its last line */
+	struct timespec t = { 0, 200 * 1000 * 1000 };
+	nanosleep(&t, NULL);
+	cr_assert_eq(kill(s.pid, SIGTERM), 0);
+	nanosleep(&t, NULL);
+	cr_assert_eq(send(fd, "\r\n", 2, 0), 2);
+	char resp[65536];
+	size_t got = 0;
+	ssize_t r;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (got < sizeof resp - 1 && poll(&p, 1, 5000) == 1 &&
+	       (r = recv(fd, resp + got, sizeof resp - 1 - got, 0)) > 0) {
+		got += (size_t)r;
+		resp[got] = '\0';
+		if (strstr(resp, "\"searchset\""))
+			break;
+	}
+	resp[got] = '\0';
+	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%s", resp);
+	cr_assert(strstr(resp, "DOC-A1"), "%s", resp);
+	close(fd);
+	int status;
+	cr_assert_eq(waitpid(s.pid, &status, 0), s.pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	free(tok);
+}
