@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # carnet - one non-recursive Makefile.
-#   make                 library and both CLIs (build/)
+#   make                 library, the CLIs and the service (build/)
 #   make check           headercheck, then every test (criterion)
 #   make check SANITIZE=1  the same under AddressSanitizer + UBSan (build-san/),
 #                        failing on any sanitizer report, leaks included
@@ -370,7 +370,8 @@ demo: all
 	@sh tools/demo.sh $(BUILD)
 
 # Man pages, from scdoc sources (man/*.scd).
-MANPAGES := $(BUILD)/man/carnet-index.1 $(BUILD)/man/carnet-query.1 $(BUILD)/man/carnet.3
+MANPAGES := $(BUILD)/man/carnet-index.1 $(BUILD)/man/carnet-query.1 $(BUILD)/man/carnet-serve.1 \
+	    $(BUILD)/man/carnet.3
 man: $(MANPAGES)
 $(BUILD)/man/%: man/%.scd include/carnet.h
 	@mkdir -p $(dir $@)
@@ -394,7 +395,8 @@ mancheck: man
 
 # Operations files: the nightly job's systemd service and timer (ExecStart
 # from BINDIR) and the logrotate file of its JSON log.
-OPS := $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer $(BUILD)/ops/carnet.logrotate
+OPS := $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer $(BUILD)/ops/carnet.logrotate \
+       $(BUILD)/ops/carnet-serve.service
 ops: $(OPS)
 # (rewritten only when BINDIR changes, like carnet_paths.h)
 $(BUILD)/ops/%: ops/%.in FORCE
@@ -406,7 +408,7 @@ $(BUILD)/ops/%: ops/%
 	$(Q)cp $< $@
 
 # systemd-analyze verify and logrotate -d, where they are installed.
-opscheck: ops $(BUILD)/carnet-index
+opscheck: ops $(BUILD)/carnet-index $(BUILD)/carnet-serve
 	$(SAY) CHECK "$(OPS)"
 	$(Q)sh tools/opscheck.sh $(BUILD)
 
@@ -416,10 +418,12 @@ DATAFILES := authorisations.tsv ranking.conf affinity.tsv synonyms.tsv
 INSTALLED := $(LIBDIR)/libcarnet.a $(LIBDIR)/libcarnet.so.$(VERSION) \
 	$(LIBDIR)/libcarnet.so.$(SOMAJOR) $(LIBDIR)/libcarnet.so \
 	$(LIBDIR)/pkgconfig/carnet.pc $(INCLUDEDIR)/carnet.h \
-	$(BINDIR)/carnet-index $(BINDIR)/carnet-query $(LIBEXECDIR)/carnet-pdftext \
+	$(BINDIR)/carnet-index $(BINDIR)/carnet-query $(BINDIR)/carnet-serve $(LIBEXECDIR)/carnet-pdftext \
 	$(DATAFILES:%=$(DATADIR)/%) \
-	$(MANDIR)/man1/carnet-index.1 $(MANDIR)/man1/carnet-query.1 $(MANDIR)/man3/carnet.3 \
+	$(MANDIR)/man1/carnet-index.1 $(MANDIR)/man1/carnet-query.1 $(MANDIR)/man1/carnet-serve.1 \
+	$(MANDIR)/man3/carnet.3 \
 	$(SYSTEMDUNITDIR)/carnet-sync.service $(SYSTEMDUNITDIR)/carnet-sync.timer \
+	$(SYSTEMDUNITDIR)/carnet-serve.service \
 	$(SYSCONFDIR)/logrotate.d/carnet
 
 install: all man ops
@@ -437,10 +441,11 @@ install: all man ops
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@REQUIRES@|$(LIB_PKGS)|' carnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/carnet.pc
-	install -m 644 $(BUILD)/man/carnet-index.1 $(BUILD)/man/carnet-query.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(BUILD)/man/carnet-index.1 $(BUILD)/man/carnet-query.1 \
+		$(BUILD)/man/carnet-serve.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(BUILD)/man/carnet.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/
+		$(BUILD)/ops/carnet-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 644 $(BUILD)/ops/carnet.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/carnet
 
 uninstall:

@@ -20,15 +20,18 @@ rm -rf "$work" && mkdir -p "$work/bin"
 
 # every file the install put, for the uninstall check below
 for f in lib/libcarnet.a lib/libcarnet.so lib/pkgconfig/carnet.pc include/carnet.h \
-	 bin/carnet-index bin/carnet-query libexec/carnet/carnet-pdftext \
+	 bin/carnet-index bin/carnet-query bin/carnet-serve libexec/carnet/carnet-pdftext \
 	 share/carnet/authorisations.tsv share/man/man1/carnet-index.1 \
-	 share/man/man1/carnet-query.1 share/man/man3/carnet.3 \
-	 lib/systemd/system/carnet-sync.service lib/systemd/system/carnet-sync.timer; do
+	 share/man/man1/carnet-query.1 share/man/man1/carnet-serve.1 share/man/man3/carnet.3 \
+	 lib/systemd/system/carnet-sync.service lib/systemd/system/carnet-sync.timer \
+	 lib/systemd/system/carnet-serve.service; do
 	[ -e "$root/$f" ] || fail "make install did not install $prefix/$f"
 done
 [ -e "$stage/etc/logrotate.d/carnet" ] || fail "make install did not install /etc/logrotate.d/carnet"
 grep -q "ExecStart=$prefix/bin/carnet-index " "$root/lib/systemd/system/carnet-sync.service" ||
 	fail "carnet-sync.service does not run $prefix/bin/carnet-index"
+grep -q "ExecStart=$prefix/bin/carnet-serve " "$root/lib/systemd/system/carnet-serve.service" ||
+	fail "carnet-serve.service does not run $prefix/bin/carnet-serve"
 
 # the PREFIX given to make install is the one the library was built for
 grep -qF "$prefix/libexec/carnet" "$root/lib/libcarnet.so" ||
@@ -106,7 +109,7 @@ $CC -std=c11 -Wall -Wextra -Werror $CFLAGS -c "$work/man3-example.c" -o "$work/m
 	$($PKG_CONFIG --cflags carnet) || fail "the example of carnet(3) does not compile"
 
 # the installed man pages open
-for m in man1/carnet-index.1 man1/carnet-query.1 man3/carnet.3; do
+for m in man1/carnet-index.1 man1/carnet-query.1 man1/carnet-serve.1 man3/carnet.3; do
 	MANWIDTH=80 man -l "$root/share/man/$m" 2>/dev/null | grep -q 'NAME' ||
 		fail "man -l cannot format the installed $m"
 done

@@ -7,12 +7,15 @@
 # with nothing to initialise, where OpenSSL 3's libcrypto cost every viewer
 # process some 5 ms to load and set up); python3 runs make lint's size
 # check and the generators in tools/; haproxy routes requests between
-# shards, and test_shard checks that it picks the shard carnet does).
+# shards, and test_shard checks that it picks the shard carnet does;
+# carnet-serve is built on libmicrohttpd (with GnuTLS) and libcjose (JOSE
+# tokens), and its tests use libcurl and the openssl command).
 # Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
 libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
-scdoc groff-base man-db mandoc logrotate nettle-dev python3 haproxy"
+scdoc groff-base man-db mandoc logrotate nettle-dev python3 haproxy
+libmicrohttpd-dev libcjose-dev libgnutls28-dev libcurl4-gnutls-dev openssl"
 
 missing=""
 for p in $PACKAGES; do

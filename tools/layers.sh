@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # layers.sh - what may include what (HACKING.md): a quoted #include in
 # core/ names a header of core/ or include/; in indexer/ or query/, of its
-# own folder, core/ or include/; headers generated into the build's gen/
+# own folder, core/ or include/; in serve/ (a program on the public API),
+# of serve/ or include/; headers generated into the build's gen/
 # folder are allowed where the Makefile puts them on the path. Prints each
 # crossing; exits 1 if any.
 cd "$(dirname "$0")/.." || exit 2
@@ -25,7 +26,7 @@ check() {
 	done
 }
 out=$( { check core core include; check indexer indexer core include;
-	check query query core include; } )
+	check query query core include; check serve serve include; } )
 echo "$out" | grep -v '^x$' | grep -v '^$'
 echo "$out" | grep -q '^x$' && bad=1
 exit $bad

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # opscheck.sh BUILD - check the operations files of make ops (BUILD/ops):
-# systemd-analyze verify on the service and timer, logrotate -d on the
+# systemd-analyze verify on the services and the timer, logrotate -d on the
 # logrotate file; each is skipped, said so, when its tool is not installed.
 set -eu
 build=$1
@@ -11,9 +11,12 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	# the unit as built, but running the carnet-index of this build
 	# (verify checks that ExecStart's program exists); man pages are
 	# checked by make mancheck
-	sed "s|@BINDIR@|$(pwd)/$build|g" ops/carnet-sync.service.in > "$work/carnet-sync.service"
+	for u in carnet-sync carnet-serve; do
+		sed "s|@BINDIR@|$(pwd)/$build|g" ops/$u.service.in > "$work/$u.service"
+	done
 	cp "$build/ops/carnet-sync.timer" "$work/"
-	(cd "$work" && systemd-analyze verify --man=no carnet-sync.service carnet-sync.timer) ||
+	(cd "$work" && systemd-analyze verify --man=no carnet-sync.service carnet-sync.timer \
+		carnet-serve.service) ||
 		{ echo "opscheck: systemd-analyze verify failed" >&2; exit 1; }
 else
 	echo "  (systemd-analyze not installed: carnet-sync.service and .timer not verified)"
