@@ -650,6 +650,85 @@ Test(access, an_older_version_shows_only_if_the_viewer_may_read_the_newest)
 	}
 }
 
+/* The ids of the newest row of the log, if it is an emergency access. */
+static int newest_emergency(const carnet_access_entry *e, void *payload)
+{
+	if (e->emergency)
+		snprintf(payload, 64, "%s", e->doc_ids);
+	return 1;
+}
+
+/* One search of a request version 4: a document id, classes. */
+static size_t search_v4(const viewer *v, const char *patient, const char *doc_id,
+			const char *cls, char ids[][32], carnet_results **keep)
+{
+	carnet_request req = CARNET_REQUEST_INIT;
+	const char *classes[] = { cls };
+	req.patient_id = patient;
+	req.role = v->role;
+	req.profession = v->profession;
+	req.flags = v->flags;
+	req.document_id = doc_id;
+	req.classes = cls ? classes : NULL;
+	req.classes_count = cls ? 1 : 0;
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	size_t n = carnet_results_count(res);
+	for (size_t i = 0; i < n && i < 8; i++)
+		snprintf(ids[i], 32, "%s", carnet_results_field(res, i, CARNET_FIELD_ID));
+	if (keep)
+		*keep = res;
+	else
+		carnet_results_free(res);
+	return n;
+}
+
+Test(access, one_document_by_id_and_classes_follow_the_same_rules)
+{
+	set_version(1, "11502-2");
+	set_version(2, "11488-4");
+	doc("P6", "M1", "11488-4", "MASQUE_PS", "x");
+	doc("P6", "D1", "18748-4", "", "x");
+	th_index_dir(home, docs);
+	open_idx();
+	viewer doctor = { "médecin", CARNET_ROLE_PROFESSIONAL, "10", NULL, 0 };
+	viewer pharmacist = { "pharmacien", CARNET_ROLE_PROFESSIONAL, "21", NULL, 0 };
+	char ids[8][32];
+	/* an older version: only among all versions, only if the newest is readable */
+	cr_assert_eq(search_v4(&doctor, "P5", "S-1", NULL, ids, NULL), 0);
+	doctor.flags = pharmacist.flags = CARNET_REQUEST_ALL_VERSIONS;
+	cr_assert_eq(search_v4(&doctor, "P5", "S-1", NULL, ids, NULL), 1);
+	cr_assert_str_eq(ids[0], "S-1");
+	cr_assert_eq(search_v4(&pharmacist, "P5", "S-1", NULL, ids, NULL), 0);
+	/* another patient's document is never found under this patient */
+	cr_assert_eq(search_v4(&doctor, "P5", "D1", NULL, ids, NULL), 0);
+	/* masked: only in emergency access, which the log records */
+	cr_assert_eq(search_v4(&doctor, "P6", "M1", NULL, ids, NULL), 0);
+	doctor.flags |= CARNET_REQUEST_EMERGENCY;
+	carnet_results *res;
+	cr_assert_eq(search_v4(&doctor, "P6", "M1", NULL, ids, &res), 1);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_CONFIDENTIALITY), "N MASQUE_PS");
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_CLASS), "10");
+	carnet_results_free(res);
+	carnet_error err;
+	char newest[64] = "";
+	cr_assert_eq(carnet_index_access_log_entries(idx, "P6", newest_emergency, newest, &err),
+		     1, "the callback stops at the newest row");
+	cr_assert_str_eq(newest, "M1", "the newest row is the emergency opening of M1");
+	/* the class filter: imaging (31) */
+	cr_assert_eq(search_v4(&doctor, "P6", NULL, "31", ids, NULL), 1);
+	cr_assert_str_eq(ids[0], "D1");
+	cr_assert_eq(search_v4(&doctor, "P6", NULL, "10", ids, NULL), 1);
+	cr_assert_str_eq(ids[0], "M1");
+	/* a malformed id is an invalid request */
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "P6";
+	req.profession = "10";
+	req.document_id = "a b";
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_E_INVALID);
+}
+
 /* ---- the access log as evidence: refusals, the chain, fail closed ---- */
 
 static const char *log_path(void)
