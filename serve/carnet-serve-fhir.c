@@ -169,9 +169,12 @@ static unsigned one_param(serve_search *s, const serve_param *p, serve_answer *a
 		return 0;
 	}
 	if (!strcmp(k, "status")) {
-		if (!strstr(v, "current"))
-			return bad(a, "status: only current documents are served");
-		return 0;
+		/* any of the statuses listed: current is the one served */
+		size_t n = strlen(v);
+		for (const char *t = v; t < v + n; t += strcspn(t, ",") + 1)
+			if (strcspn(t, ",") == 7 && !strncmp(t, "current", 7))
+				return 0;
+		return bad(a, "status: only current documents are served");
 	}
 	if (!strcmp(k, "type"))
 		return codes(s, v, s->types, &r->types_count, k, a);

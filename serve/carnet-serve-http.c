@@ -262,9 +262,10 @@ static int run_search(const serve_server *s, struct MHD_Connection *c, const cha
 	}
 	carnet_error err = { 0 };
 	carnet_index *idx = thread_index(s->cfg, &err);
-	int rc = idx ? carnet_index_search(res, idx, &q->req, &err) : err.code;
+	int rc = idx ? carnet_index_search(res, idx, &q->req, &err)
+		     : err.code ? err.code : CARNET_E_IO;
 	if (rc) {
-		library_failure(a, url, rc ? rc : CARNET_E_IO, &err);
+		library_failure(a, url, rc, &err);
 		return -1;
 	}
 	return 0;

@@ -185,11 +185,10 @@ static void start(server *s)
 	start_with(s, tls);
 }
 
-/* SIGTERM; it exits 0, without a sanitizer report. */
-static void stop(server *s)
+/* It exits 0, without a sanitizer report. */
+static void exits_cleanly(server *s)
 {
 	int status;
-	cr_assert_eq(kill(s->pid, SIGTERM), 0);
 	cr_assert_eq(waitpid(s->pid, &status, 0), s->pid);
 	size_t len;
 	char *err = th_slurp(s->err, &len);
@@ -197,6 +196,12 @@ static void stop(server *s)
 	cr_assert_null(strstr(err, "Sanitizer"), "%s", err);
 	cr_assert_null(strstr(err, "runtime error"), "%s", err);
 	free(err);
+}
+
+static void stop(server *s)
+{
+	cr_assert_eq(kill(s->pid, SIGTERM), 0);
+	exits_cleanly(s);
 }
 
 /* ---- tokens ---- */
@@ -521,6 +526,7 @@ Test(serve, every_search_parameter_filters_as_the_library_does)
 		{ "&date=ge2022-01-01&date=le2023-12-31", "DOC-A2 DOC-A3" },
 		{ "&author.specialty=SM04", "DOC-A1 DOC-A5" },
 		{ "&status=current&_text=hypertension", "DOC-A3" },
+		{ "&status=entered-in-error,current&_text=hypertension", "DOC-A3" },
 		{ "&_emergency=true&type=11488-4", "DOC-A1 DOC-A3 DOC-A4" },
 		{ "&unknown=1&_text=radiographie", "DOC-A2" },
 	};
@@ -918,8 +924,103 @@ Test(serve, sigterm_lets_the_request_in_flight_finish)
 	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%s", resp);
 	cr_assert(strstr(resp, "DOC-A1"), "%s", resp);
 	close(fd);
-	int status;
-	cr_assert_eq(waitpid(s.pid, &status, 0), s.pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	exits_cleanly(&s);
 	free(tok);
+}
+
+Test(serve, a_client_certificate_is_required_when_a_ca_is_given)
+{
+	const char *d = dir;
+	sh(th_path("cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		   "-keyout cli.key -out cli.csr -subj /CN=viewer-software >/dev/null 2>&1 && "
+		   "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+		   "-out cli.pem -days 2 >/dev/null 2>&1", d));
+	server s;
+	const char *mtls[] = { "--listen", "127.0.0.1:0", "--tls-cert", th_path("%s/srv.pem", d),
+			       "--tls-key", th_path("%s/srv.key", d), "--client-ca", ca, NULL };
+	start_with(&s, mtls);
+	char *tok = doctor();
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA, tok, NULL);
+	cr_assert(a.rc != CURLE_OK || a.status == 403, "without a client certificate: %ld",
+		  a.status);
+	cr_assert_null(strstr(a.body, "DOC-A1"));
+	done(&a);
+	CURL *c = curl_easy_init();
+	answer b = { 0 };
+	curl_easy_setopt(c, CURLOPT_URL, th_path("%s/DocumentReference?patient.identifier=%s",
+						 s.url, "urn:oid:1.2.250.1.999.1%7CPA-1"));
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_SSLCERT, th_path("%s/cli.pem", d));
+	curl_easy_setopt(c, CURLOPT_SSLKEY, th_path("%s/cli.key", d));
+	struct curl_slist *hl = curl_slist_append(NULL, th_path("Authorization: Bearer %s", tok));
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &b.status);
+	cr_assert_eq(b.status, 200, "%s", b.body);
+	cr_assert(strstr(b.body, "DOC-A1"));
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+	done(&b);
+	free(tok);
+	stop(&s);
+}
+
+Test(serve, a_rebuild_is_served_without_a_restart)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA "&_summary=count", tok, NULL);
+	char got[4][32];
+	uint64_t before, after;
+	bundle_ids(&a, got, 4, &before);
+	done(&a);
+	/* the nightly job rebuilds with one more document, and switches */
+	doc("a6", "PA-1", "DOC-A6", "11488-4", "2025-01-01", "SM04", "N", "Nouvelle consultation",
+	    "Consultation nouvelle.");
+	carnet_writer *w;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open_rebuild(&w, home, &err), CARNET_OK, "%s", err.message);
+	const char *names[] = { "a1", "a2", "a3", "a4", "a5", "a6", "b1" };
+	for (size_t i = 0; i < 7; i++)
+		cr_assert_eq(carnet_writer_add_file(w, th_path("%s/docs/%s.txt", dir, names[i]),
+						    NULL, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_publish(w, &err), CARNET_OK, "%s", err.message);
+	carnet_writer_close(w);
+	/* every worker follows (two threads: ask a few times) */
+	for (int i = 0; i < 4; i++) {
+		a = get(&s, "/DocumentReference?patient.identifier=" PA "&_summary=count", tok, NULL);
+		bundle_ids(&a, got, 4, &after);
+		cr_assert_eq(after, before + 1);
+		done(&a);
+	}
+	server bare = s;
+	*strstr(bare.url, "/fhir") = '\0';
+	a = get(&bare, "/metrics", NULL, NULL);
+	cr_assert(strstr(a.body, "carnet_index_documents 7"), "%s", a.body);
+	done(&a);
+	free(tok);
+	stop(&s);
+}
+
+Test(serve, a_missing_index_or_bad_keys_stop_it_at_once)
+{
+	char *out, *err;
+	const char *no_index[] = { "carnet-serve", "--index", th_path("%s/none", dir), "--jwks",
+				   th_path("%s/jwks.json", dir), "--issuer", ISS, "--audience", AUD,
+				   "--listen", "127.0.0.1:0", "--insecure-loopback", NULL };
+	cr_assert_eq(th_run(&out, &err, no_index), 3, "%s", err);
+	cr_assert(strstr(err, "none"), "%s", err);
+	free(out);
+	free(err);
+	th_write_str(th_path("%s/bad.json", dir), "{\"keys\": [{\"kty\": \"oct\", \"k\": \"AAAA\", \"kid\": \"h\"}]}");
+	const char *bad_keys[] = { "carnet-serve", "--index", home, "--jwks",
+				   th_path("%s/bad.json", dir), "--issuer", ISS, "--audience", AUD,
+				   "--listen", "127.0.0.1:0", "--insecure-loopback", NULL };
+	cr_assert_eq(th_run(&out, &err, bad_keys), 3, "%s", err);
+	cr_assert(strstr(err, "bad.json: no RSA or EC P-256 signing key"), "%s", err);
+	free(out);
+	free(err);
 }
