@@ -69,8 +69,7 @@ static carnet_index *thread_index(const serve_config *cfg, carnet_error *err)
 
 /* ---- answers ---- */
 
-static enum MHD_Result send_answer(struct MHD_Connection *c, reqctx *ctx, serve_answer *a,
-				   const char *method)
+static enum MHD_Result send_answer(struct MHD_Connection *c, reqctx *ctx, serve_answer *a)
 {
 	struct MHD_Response *r;
 	if (!a->body) {
@@ -90,7 +89,6 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, reqctx *ctx, serve_
 					"Bearer error=\"invalid_token\"");
 	if (a->status == 405)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	(void)method;
 	ctx->status = a->status;
 	enum MHD_Result ok = MHD_queue_response(c, a->status, r);
 	MHD_destroy_response(r);
@@ -127,13 +125,15 @@ static int valid_utf8(const unsigned char *s)
 	return 1;
 }
 
+/* Collect the parameters. Words that are not UTF-8 are left to the
+ * library, which refuses them and writes the refusal to the access log. */
 static enum MHD_Result take_param(void *cls, enum MHD_ValueKind kind, const char *key,
 				  const char *value)
 {
 	param_list *ps = cls;
 	(void)kind;
 	if (!valid_utf8((const unsigned char *)key) ||
-	    (value && !valid_utf8((const unsigned char *)value)))
+	    (value && strcmp(key, "_text") != 0 && !valid_utf8((const unsigned char *)value)))
 		ps->bad_utf8 = 1;
 	if (ps->n == SERVE_PARAMS_MAX + 1)
 		return MHD_NO;
@@ -239,15 +239,18 @@ static int run_search(const serve_server *s, struct MHD_Connection *c, const cha
 	serve_identity id;
 	*res = NULL;
 	memset(q, 0, sizeof *q);
+	if (authenticate(s, c, url, &id, a))
+		return -1;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, take_param, &ps);
 	if (ps.bad_utf8) {
+		refused(url, 400, "a parameter is not valid UTF-8");
 		serve_outcome(a, 400, "invalid", "a parameter is not valid UTF-8");
 		return -1;
 	}
-	if (authenticate(s, c, url, &id, a))
+	if (serve_search_parse(q, ps.p, ps.n, strict_handling(c), doc_id != NULL, a)) {
+		refused(url, a->status, "a bad parameter");
 		return -1;
-	if (serve_search_parse(q, ps.p, ps.n, strict_handling(c), doc_id != NULL, a))
-		return -1;
+	}
 	if (!own_patient(&id, q)) {
 		refused(url, 403, "a patient's token asks for another patient");
 		serve_outcome(a, 403, "forbidden", "this token may read its own patient only");
@@ -422,14 +425,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	serve_answer a = { .fd = -1 };
+	serve_answer a = { .body = NULL };
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		serve_outcome(&a, 405, "not-supported", "only GET is served");
 	else if (ctx->has_body)
 		serve_outcome(&a, 413, "too-costly", "a GET request carries no body");
 	else
 		route(s, c, url, ctx, &a);
-	enum MHD_Result r = send_answer(c, ctx, &a, method);
+	enum MHD_Result r = send_answer(c, ctx, &a);
 	free(a.body);
 	return r;
 }

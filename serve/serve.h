@@ -83,8 +83,6 @@ typedef struct serve_answer {
 	char *body;
 	size_t len;
 	const char *content_type;
-	int fd;          /* a file to send instead of body, or -1 */
-	size_t fd_size;
 	int auth_failed; /* add WWW-Authenticate */
 } serve_answer;
 

@@ -564,6 +564,36 @@ Test(serve, every_search_parameter_filters_as_the_library_does)
 	stop(&s);
 }
 
+/* ---- the access log ---- */
+
+typedef struct refusal {
+	int status;
+	const char *profession;
+	int found;
+} refusal;
+
+static int find_refusal(const carnet_access_entry *e, void *p)
+{
+	refusal *r = p;
+	if (e->status == r->status && !strcmp(e->profession, r->profession) && *e->reason)
+		r->found = 1;
+	return 0;
+}
+
+/* The access log of patient A has a refusal with this status, written
+ * for a viewer of this profession. */
+static void logged_refusal(int status, const char *profession)
+{
+	carnet_index *idx;
+	carnet_error err;
+	refusal r = { status, profession, 0 };
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_index_access_log_entries(idx, "1.2.250.1.999.1^PA-1", find_refusal,
+						     &r, &err), CARNET_OK, "%s", err.message);
+	cr_assert(r.found, "no refusal %d for profession %s in the access log", status, profession);
+	carnet_index_close(idx);
+}
+
 /* ---- documents (ITI-68) ---- */
 
 /* Rows of the access log written for the test's cardiologist. */
@@ -717,6 +747,7 @@ Test(serve, every_bad_token_is_refused_with_401)
 	cr_assert(strstr(a.body, "CapabilityStatement"));
 	done(&a);
 	stop(&s);
+	logged_refusal(CARNET_E_DENIED, "26");
 }
 
 /* ---- hostile HTTP ---- */
@@ -822,6 +853,8 @@ Test(serve, hostile_requests_are_refused_and_the_server_keeps_answering)
 	still_answers(&s, tok);
 	free(tok);
 	stop(&s);
+	/* the words that were not UTF-8 were refused by the library, logged */
+	logged_refusal(CARNET_E_QUERY, "10");
 }
 
 Test(serve, health_metrics_and_methods)
