@@ -339,7 +339,7 @@ check: all headercheck lint installcheck mancheck opscheck replay $(TESTS) $(TES
 lint:
 	$(SAY) CHECK "include layers, file and function sizes"
 	$(Q)sh tools/layers.sh
-	$(Q)python3 tools/shape.py $(LIB_SRCS) $(CORE_CXX_SRCS)
+	$(Q)python3 tools/shape.py $(LIB_SRCS) $(CORE_CXX_SRCS) $(wildcard serve/*.c)
 
 # Install into a scratch DESTDIR with a PREFIX other than the default, in a
 # build directory of its own (started from this build's objects: only what
