@@ -333,7 +333,9 @@ static void route_binary(const serve_server *s, struct MHD_Connection *c, const 
 	serve_search q;
 	carnet_results *res = NULL;
 	memset(&q, 0, sizeof q);
-	if (!*id || strchr(id, '/')) {
+	/* the id is everything after the prefix, '/' included (a CDA id's
+	 * extension may hold one): it is only ever looked up in the index */
+	if (!*id) {
 		serve_outcome(a, 404, "not-found", "no such document");
 	} else if (!run_search(s, c, "/fhir/Binary", id, &q, &res, a)) {
 		const char *src = carnet_results_count(res) == 1

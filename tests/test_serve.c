@@ -119,7 +119,9 @@ static void setup(void)
 	    "Synthèse", "Synthèse cardiologique ancienne, angor.");
 	doc("b1", "PB-2", "DOC-B1", "11488-4", "2024-03-03", "SM04", "N",
 	    "Consultation de B", "Le dossier d'un autre patient, angor aussi.");
-	cr_assert_eq(th_index_dir(home, th_path("%s/docs", dir)), 6);
+	doc("b2", "PB-2", "1.2.250.1.999.7^B/2", "11488-4", "2024-04-04", "SM04", "N",
+	    "Consultation de B, 2", "Un document dont l'id n'est pas un id FHIR.");
+	cr_assert_eq(th_index_dir(home, th_path("%s/docs", dir)), 7);
 	certificates();
 	keys();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -394,12 +396,19 @@ static size_t bundle_ids(const answer *a, char ids[][32], size_t max, uint64_t *
 		cr_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "search"),
 								   "mode")), "match");
 		cr_assert(json_is_number(json_object_get(json_object_get(e, "search"), "score")));
-		cr_assert(json_is_string(json_object_get(e, "fullUrl")));
 		cr_assert_str_eq(json_string_value(json_object_get(d, "status")), "current");
-		const char *id = json_string_value(json_object_get(d, "id"));
+		/* the document id; the resource id when it is a FHIR id */
+		const char *id = json_string_value(json_object_get(json_object_get(d,
+				 "masterIdentifier"), "value"));
 		cr_assert_not_null(id);
-		cr_assert_str_eq(json_string_value(json_object_get(json_object_get(d,
-				 "masterIdentifier"), "value")), id);
+		const char *rid = json_string_value(json_object_get(d, "id"));
+		if (strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.") ==
+		    strlen(id)) {
+			cr_assert_str_eq(rid, id);
+			cr_assert(json_is_string(json_object_get(e, "fullUrl")));
+		} else {
+			cr_assert_null(rid, "%s is not a FHIR id", id);
+		}
 		cr_assert(json_is_string(json_object_get(json_array_get(json_object_get(
 			json_object_get(d, "type"), "coding"), 0), "code")));
 		cr_assert(json_is_array(json_object_get(d, "category")));
@@ -650,11 +659,28 @@ Test(serve, a_document_is_its_files_bytes_and_only_for_who_may_see_it)
 	cr_assert_eq(d.status, 200);
 	cr_assert(strstr(d.body, "Un document masqué"));
 	done(&d);
-	/* the patient B token reads B's document, never A's */
+	/* the patient B token reads B's documents, never A's; an id that is
+	 * not a FHIR id (a CDA root^extension with a '/') opens from its URL */
 	char *pb = mint("ES256", ec, "ec-1", patient_claims(PB));
 	d = get(&s, "/Binary/DOC-B1?patient.identifier=" PB, pb, NULL);
 	cr_assert_eq(d.status, 200);
 	done(&d);
+	a = get(&s, "/DocumentReference?patient.identifier=" PB "&_text=FHIR", pb, NULL);
+	char ids[4][32];
+	uint64_t total;
+	cr_assert_eq(bundle_ids(&a, ids, 4, &total), 1);
+	cr_assert_str_eq(ids[0], "1.2.250.1.999.7^B/2");
+	b = json_of(&a);
+	url = json_string_value(json_object_get(json_object_get(json_array_get(
+		json_object_get(json_object_get(json_array_get(json_object_get(b, "entry"), 0),
+						"resource"), "content"), 0), "attachment"), "url"));
+	cr_assert(strstr(url, "/Binary/1.2.250.1.999.7%5EB%2F2?"), "%s", url);
+	d = get(&s, strstr(url, "/Binary/"), pb, NULL);
+	cr_assert_eq(d.status, 200, "%s", d.body);
+	cr_assert(strstr(d.body, "pas un id FHIR"));
+	done(&d);
+	json_decref(b);
+	done(&a);
 	d = get(&s, "/Binary/DOC-A1?patient.identifier=" PA, pb, NULL);
 	assert_outcome(&d, 403);
 	done(&d);
@@ -879,7 +905,7 @@ Test(serve, health_metrics_and_methods)
 	cr_assert(strstr(a.body, "carnet_serve_requests_total{route=\"DocumentReference\","
 			 "status=\"401\"} 1"), "%s", a.body);
 	cr_assert(strstr(a.body, "carnet_serve_request_seconds_bucket{le=\"+Inf\"}"), "%s", a.body);
-	cr_assert(strstr(a.body, "carnet_index_documents 6"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_index_documents 7"), "%s", a.body);
 	cr_assert(strstr(a.body, "carnet_index_generation "), "%s", a.body);
 	cr_assert(strstr(a.body, "carnet_serve_access_log_failures_total 0"), "%s", a.body);
 	done(&a);
@@ -1014,8 +1040,8 @@ Test(serve, a_rebuild_is_served_without_a_restart)
 	carnet_writer *w;
 	carnet_error err;
 	cr_assert_eq(carnet_writer_open_rebuild(&w, home, &err), CARNET_OK, "%s", err.message);
-	const char *names[] = { "a1", "a2", "a3", "a4", "a5", "a6", "b1" };
-	for (size_t i = 0; i < 7; i++)
+	const char *names[] = { "a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2" };
+	for (size_t i = 0; i < 8; i++)
 		cr_assert_eq(carnet_writer_add_file(w, th_path("%s/docs/%s.txt", dir, names[i]),
 						    NULL, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_writer_publish(w, &err), CARNET_OK, "%s", err.message);
@@ -1030,7 +1056,7 @@ Test(serve, a_rebuild_is_served_without_a_restart)
 	server bare = s;
 	*strstr(bare.url, "/fhir") = '\0';
 	a = get(&bare, "/metrics", NULL, NULL);
-	cr_assert(strstr(a.body, "carnet_index_documents 7"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_index_documents 8"), "%s", a.body);
 	done(&a);
 	free(tok);
 	stop(&s);
