@@ -119,6 +119,7 @@ REPLAY_html := corpora/fuzz/html tests/data/html
 REPLAY_query := corpora/fuzz/query
 REPLAY_walk := corpora/fuzz/walk
 REPLAY_sidecar := corpora/fuzz/sidecar
+REPLAY_serve := corpora/fuzz/serve
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
@@ -299,6 +300,18 @@ $(BUILD)/tests/test_nomem: $(BUILD)/tests/test_nomem.o $(BUILD)/tests/nomem_new.
 $(BUILD)/fuzz/replay_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# The service's harness links the parts of carnet-serve that read the
+# network (its token and parameter checks) and their libraries.
+SERVE_FUZZ_OBJS := $(BUILD)/serve/carnet-serve-auth.o $(BUILD)/serve/carnet-serve-fhir.o
+$(BUILD)/fuzz/fuzz_serve.o: EXTRA_INC := -Iserve $(SERVE_CFLAGS)
+$(BUILD)/fuzz/replay_serve: $(BUILD)/fuzz/fuzz_serve.o $(BUILD)/fuzz/replay.o $(SERVE_FUZZ_OBJS) \
+			    $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
+$(BUILD)/fuzz/fuzz_serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_FUZZ_OBJS) $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
 
 replay: $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 	@$(foreach f,$(FUZZERS),printf 'replay %-6s ' $(f) && $(BUILD)/fuzz/replay_$(f) $(REPLAY_$(f)) &&) true

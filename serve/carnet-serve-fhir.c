@@ -26,12 +26,50 @@ static void set_json(serve_answer *a, unsigned status, json_t *o)
 	json_decref(o);
 }
 
+size_t serve_utf8_seq(const unsigned char *u)
+{
+	if (u[0] < 0x80)
+		return 1;
+	size_t n = u[0] >= 0xC2 && u[0] <= 0xDF ? 2 : u[0] >= 0xE0 && u[0] <= 0xEF ? 3
+		   : u[0] >= 0xF0 && u[0] <= 0xF4 ? 4 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((u[i] & 0xC0) != 0x80)
+			return 0;
+	/* no overlong form, no surrogate, nothing above U+10FFFF */
+	if ((u[0] == 0xE0 && u[1] < 0xA0) || (u[0] == 0xED && u[1] >= 0xA0) ||
+	    (u[0] == 0xF0 && u[1] < 0x90) || (u[0] == 0xF4 && u[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Copy s, each byte that is not part of a valid UTF-8 sequence (a
+ * parameter's bytes, or one cut short) replaced by '?'. */
+static void utf8_copy(char *out, size_t outsz, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t o = 0;
+	while (*u && o + 5 < outsz) {
+		size_t n = serve_utf8_seq(u);
+		if (n == 0) {
+			out[o++] = '?';
+			u++;
+			continue;
+		}
+		memcpy(out + o, u, n);
+		o += n;
+		u += n;
+	}
+	out[o] = '\0';
+}
+
 void serve_outcome(serve_answer *a, unsigned status, const char *code,
 		   const char *diagnostics)
 {
+	char text[600];
+	utf8_copy(text, sizeof text, diagnostics);
 	json_t *o = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "resourceType", "OperationOutcome",
 			      "issue", "severity", status >= 500 ? "fatal" : "error", "code", code,
-			      "diagnostics", diagnostics);
+			      "diagnostics", text);
 	set_json(a, status, o);
 }
 

@@ -112,16 +112,9 @@ typedef struct param_list {
 
 static int valid_utf8(const unsigned char *s)
 {
-	while (*s) {
-		size_t n = *s < 0x80 ? 1 : (*s >> 5) == 6 ? 2 : (*s >> 4) == 14 ? 3
-			   : (*s >> 3) == 30 ? 4 : 0;
-		if (!n)
+	for (size_t n; *s; s += n)
+		if (!(n = serve_utf8_seq(s)))
 			return 0;
-		for (size_t i = 1; i < n; i++)
-			if ((s[i] & 0xC0) != 0x80)
-				return 0;
-		s += n;
-	}
 	return 1;
 }
 

@@ -86,7 +86,12 @@ typedef struct serve_answer {
 	int auth_failed; /* add WWW-Authenticate */
 } serve_answer;
 
-/* An OperationOutcome with one issue (code: FHIR issue type). */
+/* The length of the valid UTF-8 sequence at u (1 to 4), or 0 when the
+ * bytes there are not one (NUL is a sequence of 1). */
+size_t serve_utf8_seq(const unsigned char *u);
+
+/* An OperationOutcome with one issue (code: FHIR issue type); bytes of
+ * the diagnostics that are not UTF-8 are written '?'. */
 void serve_outcome(serve_answer *a, unsigned status, const char *code,
 		   const char *diagnostics);
 

@@ -558,6 +558,15 @@ Test(serve, every_search_parameter_filters_as_the_library_does)
 	answer a = get(&s, "/DocumentReference?patient.identifier=" PA "&unknown=1", tok, strict);
 	assert_outcome(&a, 400);
 	done(&a);
+	/* a name whose echo in the diagnostics is cut inside a character */
+	char url[1024] = "/DocumentReference?patient.identifier=" PA "&x";
+	for (int i = 0; i < 60; i++)
+		strcat(url, "%C3%A9");
+	strcat(url, "=1");
+	a = get(&s, url, tok, strict);
+	assert_outcome(&a, 400);
+	cr_assert(strstr(a.body, "unknown parameter x"), "%s", a.body);
+	done(&a);
 	static const char *bad[] = {
 		"", "&_count=0", "&_count=1001", "&_offset=-1", "&date=gt2020-01-01",
 		"&date=ge2020", "&status=superseded", "&_summary=text",
