@@ -161,6 +161,18 @@ $(BUILD)/gen/ranking_default.h: $(RANKING_CONF) $(AFFINITY_TSV) $(SYNONYMS_TSV)
 	  $(call embed,$(AFFINITY_TSV),carnet_default_affinity); \
 	  $(call embed,$(SYNONYMS_TSV),carnet_default_synonyms); } > $@
 $(BUILD)/core/tables.o: $(BUILD)/gen/ranking_default.h $(BUILD)/gen/ranking_frozen.h
+# The default analytes and panels (the key results panel), parsed at the
+# first request for results.
+ANALYTES_TSV ?= core/data/analytes.tsv
+PANELS_TSV ?= core/data/panels.tsv
+$(BUILD)/gen/analytes_default.h: $(ANALYTES_TSV) $(PANELS_TSV)
+	@mkdir -p $(dir $@)
+	$(SAY) GEN $@
+	$(Q){ echo '/* generated from $^: do not edit */'; \
+	  $(call embed,$(ANALYTES_TSV),carnet_default_analytes); \
+	  $(call embed,$(PANELS_TSV),carnet_default_panels); } > $@
+$(BUILD)/core/analytes.o: $(BUILD)/gen/analytes_default.h
+$(BUILD)/core/analytes.o: EXTRA_INC := -I$(BUILD)/gen
 $(BUILD)/core/tables.o: EXTRA_INC := -I$(BUILD)/gen
 
 # And as they are once loaded: tools/gen-tables.c, linked with the library
@@ -427,7 +439,7 @@ opscheck: ops $(BUILD)/carnet-index $(BUILD)/carnet-serve
 
 # What make install puts, relative to DESTDIR: make uninstall removes these
 # and nothing else (and the directories that are carnet's own, if empty).
-DATAFILES := authorisations.tsv ranking.conf affinity.tsv synonyms.tsv
+DATAFILES := authorisations.tsv ranking.conf affinity.tsv synonyms.tsv analytes.tsv panels.tsv
 INSTALLED := $(LIBDIR)/libcarnet.a $(LIBDIR)/libcarnet.so.$(VERSION) \
 	$(LIBDIR)/libcarnet.so.$(SOMAJOR) $(LIBDIR)/libcarnet.so \
 	$(LIBDIR)/pkgconfig/carnet.pc $(INCLUDEDIR)/carnet.h \
