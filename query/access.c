@@ -74,9 +74,6 @@ int carnet_access__log_request(carnet_index *idx, const carnet_request *req,
 			       const carnet_results *res, int status,
 			       const char *reason, carnet_error *err)
 {
-	int rc = attach_log(idx, err);
-	if (rc)
-		return rc;
 	carnet_buf ids = CARNET_BUF_INIT;
 	for (size_t i = 0; i < carnet_results_count(res); i++)
 		if ((i && carnet_buf__putc(&ids, ' ') != 0) ||
@@ -84,6 +81,18 @@ int carnet_access__log_request(carnet_index *idx, const carnet_request *req,
 			carnet_buf__free(&ids);
 			return carnet_error__nomem(err, NULL);
 		}
+	int rc = carnet_access__log_ids(idx, req, ids.data ? ids.data : "",
+					carnet_results_count(res), status, reason, err);
+	carnet_buf__free(&ids);
+	return rc;
+}
+
+int carnet_access__log_ids(carnet_index *idx, const carnet_request *req, const char *ids,
+			   size_t count, int status, const char *reason, carnet_error *err)
+{
+	int rc = attach_log(idx, err);
+	if (rc)
+		return rc;
 	carnet_access a;
 	memset(&a, 0, sizeof a);
 	char key[CARNET_ID_MAX + 1];
@@ -102,8 +111,8 @@ int carnet_access__log_request(carnet_index *idx, const carnet_request *req,
 		a.emergency = (req->flags & CARNET_REQUEST_EMERGENCY) != 0;
 		a.words = req->words;
 	}
-	a.doc_ids = ids.data ? ids.data : "";
-	a.count = carnet_results_count(res);
+	a.doc_ids = ids;
+	a.count = count;
 	a.status = status;
 	a.reason = reason;
 	rc = carnet_alog__append(idx->log, &a, err);
@@ -112,7 +121,6 @@ int carnet_access__log_request(carnet_index *idx, const carnet_request *req,
 		carnet_alog__close(idx->log);
 		idx->log = NULL;
 	}
-	carnet_buf__free(&ids);
 	return rc;
 }
 

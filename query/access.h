@@ -39,4 +39,10 @@ int carnet_access__log_request(carnet_index *idx, const carnet_request *req,
 			       const carnet_results *res, int status,
 			       const char *reason, carnet_error *err);
 
+/* The same for a request whose answer is not a page of hits (the key
+ * results panel): ids, the documents it returned, separated by spaces,
+ * count of them. */
+int carnet_access__log_ids(carnet_index *idx, const carnet_request *req, const char *ids,
+			   size_t count, int status, const char *reason, carnet_error *err);
+
 #endif
