@@ -109,7 +109,7 @@ static int valid_key(const char *s, int star)
 
 /* A LOINC code: digits, '-', its check digit (mod 10, as LOINC computes
  * it: Luhn's algorithm over the whole code). */
-static int valid_loinc(const char *s)
+int carnet_analytes__is_loinc(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 3 || n > 9 || s[n - 2] != '-' || strspn(s, "0123456789") != n - 2 ||
@@ -156,7 +156,7 @@ static int analyte_line(carnet_analytes *a, carnet_lines *it, carnet_error *err)
 	    !(d.a.where = strdup(where)))
 		rc = carnet_error__nomem(err, LOADING);
 	for (char *c = strtok(f[1], ","); c && rc == CARNET_OK; c = strtok(NULL, ",")) {
-		if (!valid_loinc(c))
+		if (!carnet_analytes__is_loinc(c))
 			rc = carnet_lines__bad(it, err, "%s is not a LOINC code (digits, '-', "
 					       "its check digit)", c);
 		else if (CARNET_GROW(d.a.codes, codes_cap, d.a.codes_count + 1) ||

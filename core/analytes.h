@@ -43,6 +43,9 @@ void carnet_analytes__free(carnet_analytes *a);
 size_t carnet_analytes__count(const carnet_analytes *a);
 const carnet_analyte *carnet_analytes__at(const carnet_analytes *a, size_t i);
 
+/* Is s a LOINC code: digits, '-' and its check digit? 1 or 0. */
+int carnet_analytes__is_loinc(const char *s);
+
 /* The analyte of LOINC code @p code: its index, or -1. */
 long carnet_analytes__by_code(const carnet_analytes *a, const char *code);
 

@@ -100,6 +100,7 @@ void carnet_index_close(carnet_index *idx)
 	carnet_alog__close(idx->log);
 	carnet_policy__free(idx->policy);
 	carnet_rank__free(idx->rank);
+	carnet_analytes__free(idx->analytes);
 	free(idx->profile_codes);
 	free(idx);
 }

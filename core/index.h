@@ -8,6 +8,7 @@
 #define CARNET_CORE_INDEX_H
 
 #include "access_log.h"
+#include "analytes.h"
 #include "carnet.h"
 #include "home.h"
 #include "policy.h"
@@ -22,6 +23,8 @@ struct carnet_index {
 	carnet_ranking *rank;     /* ranking tables: defaults and the home's own */
 	char *profile_codes;      /* the index's CARNET_PROFILES_KEY, as last read */
 	carnet_alog *log;         /* the access log, opened at first use */
+	carnet_analytes *analytes; /* analytes and panels, loaded at the first
+				      request for results */
 	char home[CARNET_PATH_MAX];
 	char gen[CARNET_PATH_MAX];   /* the generation the handle has open */
 	unsigned long long stamp;    /* CURRENT's fingerprint when opened */

@@ -92,6 +92,11 @@ void carnet_rank__viewer(const carnet_ranking *rk, carnet_viewer *v,
 	}
 }
 
+const char *carnet_rank__profile_name(const carnet_ranking *rk, int which)
+{
+	return which >= 0 && (size_t)which < rk->profiles_count ? rk->profiles[which].name : NULL;
+}
+
 static double rule(const carnet_ranking *rk, char kind, const char *who,
 		   const char *code, int *found)
 {

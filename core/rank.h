@@ -65,6 +65,10 @@ void carnet_rank__viewer(const carnet_ranking *rk, carnet_viewer *v,
 			 const char *specialty, const char *profession,
 			 const char *as_of);
 
+/* The name of profile which (a carnet_viewer's), borrowed from rk; NULL
+ * for -1 or out of range. */
+const char *carnet_rank__profile_name(const carnet_ranking *rk, int which);
+
 /* The parts of a document's score, as carnet_results_part reports them
  * (index by carnet_part). */
 typedef struct carnet_parts {

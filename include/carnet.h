@@ -626,6 +626,134 @@ CARNET_API void carnet_results_free(carnet_results *res);
 CARNET_API int carnet_index_set_ranking(carnet_index *idx, const char *config,
 					carnet_error *err);
 
+/* ---- Key results ------------------------------------------------------ */
+
+/** Most documents one request for results reads: the patient's newest
+ *  (by document date) that hold results. */
+#define CARNET_RESULTS_DOCS_MAX 5000
+/** Most values of one analyte a panel keeps: its newest. */
+#define CARNET_SERIES_MAX 100
+
+typedef struct carnet_panel carnet_panel;
+
+/**
+ * The key results of one patient's record at a glance: the lab results
+ * (and other coded observations with a value) the indexer found in the
+ * documents, gathered per analyte, each a series newest first.
+ *
+ * Analytes come in the order of the viewer's panel (panels.tsv: the
+ * profile of req->specialty, "patient" for a patient or a legal
+ * representative, else "*"), then the record's other analytes of
+ * analytes.tsv in its order, then codes the table does not know. With
+ * req->words, only the analytes those words name (analytes.tsv words,
+ * as "kaliémie", "HbA1c", "NFS"; or a LOINC code typed as "2823-3"),
+ * in the same order; a word that names none is CARNET_E_QUERY.
+ *
+ * A value is converted to its analyte's unit when the conversion is
+ * exact (g/L and mmol/L of glucose, mg/dL and µmol/L of creatinine; never
+ * % and mmol/mol of HbA1c): then carnet_panel_number gives it, and the
+ * converted values are the series' trend; any other value is shown as
+ * written and stays out of the trend. The original value and unit are
+ * always kept. The same value (date, value, unit) found in two documents
+ * is shown once, from the newest.
+ *
+ * Only req->patient_id's documents, only their newest versions (whatever
+ * the flags), only those the viewer may see, by the same rules and the
+ * same checks as carnet_index_search (a result of a document the viewer
+ * may not see is neither shown nor counted); since and until keep the
+ * documents of those dates; limit, offset, types and author specialties
+ * are checked but not used. The request is written to the access log
+ * like a search, with the ids of the documents whose values are shown;
+ * a refused one with its reason. At most CARNET_RESULTS_DOCS_MAX
+ * documents are read, and each series keeps CARNET_SERIES_MAX values.
+ *
+ * @param[out] out  the panel (empty when the record has no result); NULL
+ *                  on failure
+ * @return CARNET_OK; as carnet_index_search otherwise (CARNET_E_INVALID,
+ *         CARNET_E_DENIED, CARNET_E_QUERY, CARNET_E_IO, CARNET_E_CORRUPT,
+ *         CARNET_E_NOMEM); CARNET_E_INVALID also for a bad line of the
+ *         index home's analytes.tsv or panels.tsv (naming it).
+ */
+CARNET_API int carnet_index_results(carnet_panel **out, carnet_index *idx,
+				    const carnet_request *req, carnet_error *err);
+
+/** Number of analytes of the panel. */
+CARNET_API size_t carnet_panel_count(const carnet_panel *p);
+
+/** What names an analyte. */
+typedef enum carnet_analyte_field {
+	CARNET_ANALYTE_KEY = 0,   /* analytes.tsv key; for a code the table does
+				     not know, "SYSTEM|CODE" */
+	CARNET_ANALYTE_LABEL = 1, /* French label; for a code the table does
+				     not know, the newest value's display */
+	CARNET_ANALYTE_UNIT = 2   /* the unit of its trend ("" for a code the
+				     table does not know) */
+} carnet_analyte_field;
+
+/**
+ * A field of analyte @p i (0-based, panel order).
+ *
+ * @return a string borrowed from @p p, valid until carnet_panel_free;
+ *         NULL when @p i or @p field is out of range.
+ */
+CARNET_API const char *carnet_panel_analyte(const carnet_panel *p, size_t i,
+					    carnet_analyte_field field);
+
+/** 1 when analyte @p i is on the viewer's panel (panels.tsv), else 0. */
+CARNET_API int carnet_panel_wanted(const carnet_panel *p, size_t i);
+
+/** Number of values of analyte @p i (at most CARNET_SERIES_MAX); 0 when
+ *  out of range. */
+CARNET_API size_t carnet_panel_values(const carnet_panel *p, size_t i);
+
+/** The fields of a value. */
+typedef enum carnet_value_field {
+	CARNET_VALUE_DATE = 0,       /* YYYY-MM-DD or YYYY-MM-DDTHH:MM: the
+					observation's, else the document's */
+	CARNET_VALUE_VALUE = 1,      /* as shown: converted to the analyte's unit
+					when exact, else as written (a coded
+					value: its label or code) */
+	CARNET_VALUE_UNIT = 2,       /* the unit of CARNET_VALUE_VALUE */
+	CARNET_VALUE_ORIGINAL = 3,   /* the value as the document wrote it */
+	CARNET_VALUE_ORIGINAL_UNIT = 4,
+	CARNET_VALUE_LOW = 5,        /* reference range, in the unit of VALUE */
+	CARNET_VALUE_HIGH = 6,
+	CARNET_VALUE_FLAG = 7,       /* interpretation (H, L, N, HH, LL, A, ...);
+					when the document gives none, H or L
+					from the range, or "" */
+	CARNET_VALUE_DOC_ID = 8,     /* the document (version) it comes from */
+	CARNET_VALUE_CODE = 9,       /* its code, and */
+	CARNET_VALUE_SYSTEM = 10,    /* code system (LOINC: 2.16.840.1.113883.6.1) */
+	CARNET_VALUE_DISPLAY = 11,   /* the code's label in the document */
+	CARNET_VALUE_SPECIMEN = 12
+} carnet_value_field;
+
+/**
+ * A field of value @p j (newest first) of analyte @p i.
+ *
+ * @return a string borrowed from @p p, valid until carnet_panel_free;
+ *         "" when the value has no such field; NULL when out of range.
+ */
+CARNET_API const char *carnet_panel_value(const carnet_panel *p, size_t i, size_t j,
+					  carnet_value_field field);
+
+/**
+ * Value @p j of analyte @p i as a number in the analyte's unit, when it
+ * is one (numeric, and converted or already in that unit): part of the
+ * trend.
+ *
+ * @param[out] out  the number, when 1 is returned
+ * @return 1, or 0 (a value shown as written, or out of range).
+ */
+CARNET_API int carnet_panel_number(const carnet_panel *p, size_t i, size_t j, double *out);
+
+/** Version number of the document value @p j of analyte @p i comes from;
+ *  0 when out of range. */
+CARNET_API int carnet_panel_version(const carnet_panel *p, size_t i, size_t j);
+
+/** Free a panel. NULL is allowed. */
+CARNET_API void carnet_panel_free(carnet_panel *p);
+
 /* ---- Writing an index -------------------------------------------------- */
 
 typedef struct carnet_writer carnet_writer;

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "carnet.h"
+#include "carnet-query.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_FAILURE_ = 3 };
 
@@ -20,6 +21,8 @@ static void short_usage(FILE *f)
 {
 	fputs("usage: carnet-query [--index DIR] --patient ID [--role ROLE] [--profession CODE]\n"
 	      "                    [--specialty CODE] [OPTIONS] [WORDS...]\n"
+	      "       carnet-query [--index DIR] --results --patient ID [VIEWER] [--json]\n"
+	      "                    [ANALYTES...]\n"
 	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
 	      "       carnet-query --help | --version\n"
 	      "Try 'carnet-query --help' for every option.\n",
@@ -45,6 +48,12 @@ static void usage(FILE *f)
 	      "  RANKING: --as-of YYYY-MM-DD (recency counted from that day; default today)\n"
 	      "           --ranking FILE (ranking.conf lines over the index's own)\n"
 	      "  OUTPUT:  --limit N (default 20)  --offset N  --json  --explain  --facets\n"
+	      "       carnet-query [--index DIR] --results --patient ID [VIEWER] [--since D]\n"
+	      "                    [--until D] [--json] [ANALYTES...]\n"
+	      "           key results at a glance: per analyte, the latest value, flag,\n"
+	      "           date, range, previous values and trend, in the order of the\n"
+	      "           viewer's panel (panels.tsv); ANALYTES: words of analytes.tsv\n"
+	      "           (kaliémie, HbA1c, NFS, ...) or LOINC codes (2823-3)\n"
 	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
 	      "           who searched this patient's record, newest first\n"
 	      "       carnet-query -h|--help     this help\n"
@@ -86,9 +95,7 @@ static int parse_count(const char *opt, const char *s, unsigned max, unsigned *o
 	return 0;
 }
 
-/* Print s in exactly `cols` columns (counting UTF-8 code points), cut with
- * an ellipsis when longer; cols 0 prints it whole. */
-static void put_cell(const char *s, size_t cols)
+void put_cell(const char *s, size_t cols)
 {
 	if (cols == 0) {
 		fputs(s, stdout);
@@ -468,7 +475,7 @@ typedef struct options {
 	carnet_request req;
 	const char *home, *ranking;
 	const char *types[CARNET_CODES_MAX], *specs[CARNET_CODES_MAX];
-	int json, access_log, explain, facets;
+	int json, access_log, explain, facets, results;
 } options;
 
 /* Add code to the list of a repeatable option (CARNET_CODES_MAX at most). */
@@ -509,6 +516,7 @@ static int parse_options(options *o, int argc, char **argv)
 		{ "as-of", required_argument, NULL, 'O' },
 		{ "ranking", required_argument, NULL, 'R' },
 		{ "access-log", no_argument, NULL, 'L' },
+		{ "results", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -570,6 +578,7 @@ static int parse_options(options *o, int argc, char **argv)
 		case 'O': req->as_of = optarg; break;
 		case 'R': o->ranking = optarg; break;
 		case 'L': o->access_log = 1; break;
+		case 'K': o->results = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': {
 			int major, minor, patch;
@@ -625,8 +634,9 @@ static int run_search(const options *o)
 		carnet_index_close(idx);
 		return EXIT_USAGE;
 	}
-	carnet_results *res;
-	int rc = carnet_index_search(&res, idx, &o->req, &err);
+	carnet_results *res = NULL;
+	int rc = o->results ? show_results(idx, &o->req, o->json, &err)
+			    : carnet_index_search(&res, idx, &o->req, &err);
 	if (rc != CARNET_OK) {
 		carnet_index_close(idx);
 		if (rc == CARNET_E_INVALID || rc == CARNET_E_QUERY)
@@ -634,9 +644,9 @@ static int run_search(const options *o)
 		fprintf(stderr, "carnet-query: %s\n", err.message);
 		return EXIT_FAILURE_;
 	}
-	if (o->json)
+	if (res && o->json)
 		print_json(res, o->req.offset, o->explain, o->facets);
-	else
+	else if (res)
 		print_table(res, o->req.patient_id, o->req.offset, isatty(STDOUT_FILENO),
 			    o->explain, o->facets);
 	carnet_results_free(res);

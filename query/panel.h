@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* panel.h - the key results panel (carnet_panel of the public API): the
+ * values of a record's results gathered into one series per analyte,
+ * converted to the analyte's unit when exact (panel_series.c), from the
+ * documents a request may see (panel.c). */
+#ifndef CARNET_QUERY_PANEL_H
+#define CARNET_QUERY_PANEL_H
+
+#include <stddef.h>
+
+#include "analytes.h"
+#include "carnet.h"
+#include "doc.h"
+#include "strmap.h"
+
+#define PANEL_FIELDS 13  /* carnet_value_field */
+
+typedef struct pvalue {
+	const char *f[PANEL_FIELDS];  /* in the panel's arena; never NULL */
+	double num;
+	int numeric;                  /* num is in the analyte's unit */
+	int version;
+	size_t order;                 /* documents newest first, then document order */
+} pvalue;
+
+typedef struct panalyte {
+	const char *key, *label, *unit;
+	long table;                   /* its index in the analytes table, or -1 */
+	int wanted;                   /* on the viewer's panel */
+	size_t rank;                  /* its place in the panel */
+	pvalue *v;
+	size_t count, cap;
+} panalyte;
+
+struct carnet_panel {
+	panalyte *a;
+	size_t count, cap;
+	carnet_arena mem;
+	size_t values;                /* values added, for their order */
+};
+
+/* The document a value comes from: its id, version and date. */
+typedef struct pdoc {
+	const char *id, *date;
+	int version;
+} pdoc;
+
+/* Add result r of document d to p: to its analyte of table t (or, when
+ * the table does not know its code, to the series of its code), skipped
+ * unless sel (a flag per analyte; NULL: every analyte) selects it or,
+ * for a code the table does not know, it is one of codes[0..ncodes).
+ * Returns 0, or -1 on no memory. */
+int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned char *sel,
+		      const char *const *codes, size_t ncodes, const pdoc *d,
+		      const carnet_result *r);
+
+/* Put p in order once every value is in: the analytes of the panel
+ * wanted[0..n) (table indexes) first, in that order, then the table's
+ * others in its order, then the codes it does not know by label; each
+ * series newest first, cut to CARNET_SERIES_MAX values. */
+void carnet_panel__finish(carnet_panel *p, const size_t *wanted, size_t n);
+
+#endif
