@@ -7,10 +7,11 @@
 #define CARNET_CORE_UNITS_H
 
 /* The base dimensions a unit is made of: mass, amount of substance,
- * volume, time, length, pressure, and the arbitrary units that convert to
- * nothing else (international units, arbitrary units, equivalents, pH). */
+ * time, length (a volume is length cubed: L = 10^-3 m3, mm3 = µL),
+ * pressure, and the arbitrary units that convert to nothing else
+ * (international units, arbitrary units, equivalents, pH). */
 enum carnet_dim {
-	CARNET_DIM_G, CARNET_DIM_MOL, CARNET_DIM_L, CARNET_DIM_S, CARNET_DIM_M,
+	CARNET_DIM_G, CARNET_DIM_MOL, CARNET_DIM_S, CARNET_DIM_M,
 	CARNET_DIM_PA, CARNET_DIM_IU, CARNET_DIM_ARB, CARNET_DIM_EQ, CARNET_DIM_PH,
 	CARNET_DIMS
 };

@@ -104,8 +104,8 @@ static int convert(carnet_panel *p, pvalue *v, const carnet_analyte *an,
 	const char *unit = r->unit && *r->unit ? r->unit : NULL;
 	if (r->kind != CARNET_RESULT_NUMERIC || !number_of(r->value, &x))
 		return 0;
-	if (!unit) {
-		if (!unitless(an->unit))
+	if (!unit || strcmp(unit, an->unit) == 0) {
+		if (!unit && !unitless(an->unit))
 			return 0;
 		y = x;
 	} else if (carnet_unit__convert(&y, x, unit, an->unit, an->molar_mass))
