@@ -120,6 +120,7 @@ REPLAY_query := corpora/fuzz/query
 REPLAY_walk := corpora/fuzz/walk
 REPLAY_sidecar := corpora/fuzz/sidecar
 REPLAY_serve := corpora/fuzz/serve
+REPLAY_tables := corpora/fuzz/tables core/data
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 

@@ -707,7 +707,7 @@ Test(cli, help_lists_every_option_on_stdout)
 		"--index", "--patient", "--role", "--profession", "--specialty", "--viewer-id",
 		"--emergency", "--type", "--since", "--until", "--all-versions", "--limit",
 		"--offset", "--json", "--explain", "--facets", "--author-specialty", "--as-of",
-		"--ranking", "--access-log", "--help", "--version"
+		"--ranking", "--access-log", "--results", "--help", "--version"
 	};
 	const char *flags[] = { "--help", "-h" };
 	for (int f = 0; f < 2; f++) {
@@ -1106,4 +1106,63 @@ Test(cli, an_input_refused_before_it_is_read_is_not_new_the_next_night)
 	o = the_record();
 	cr_assert_eq(field_int(o, "new_rejects"), 1);
 	json_decref(o);
+}
+
+/* The CDA and FHIR lab reports of tests/data: one patient's results. */
+static void index_results(void)
+{
+	const char *argv[] = { "carnet-index", "--index", home, "add",
+			       th_path("%s/tests/data/cda/results-cr-bio-v1.xml", th_root()),
+			       th_path("%s/tests/data/cda/results-cr-bio-v2.xml", th_root()),
+			       th_path("%s/tests/data/fhir/results-bundle.json", th_root()), NULL };
+	cr_assert_eq(run(argv), 0, "%s", err);
+}
+
+Test(cli, results_show_each_analyte_its_latest_value_and_trend)
+{
+	index_results();
+	const char *argv[] = { "carnet-query", "--index", home, "--patient", "257057512345637",
+			       "--patient-system", "1.2.250.1.213.1.4.10", "--profession", "10",
+			       "--specialty", "SM04", "--results", NULL };
+	cr_assert_eq(run(argv), 0, "%s", err);
+	/* the cardiologist's panel: potassium first, its latest value high,
+	 * with its date, range, the previous value and a two-point trend */
+	char *line = strstr(out, "Potassium");
+	cr_assert_not_null(line, "%s", out);
+	cr_assert_lt(line - out, strstr(out, "Glycémie") - out, "potassium before glucose:\n%s", out);
+	char *end = strchr(line, '\n');
+	*end = '\0';
+	cr_assert(strstr(line, "5.6 mmol/L") && strstr(line, " H ") && strstr(line, "2026-03-01") &&
+		  strstr(line, "[3.5-5.1]") && strstr(line, " 4.1 "), "%s", line);
+	cr_assert(strstr(line, "▁█") || strstr(line, "_#"), "a rising trend: %s", line);
+	*end = '\n';
+	/* glucose in g/L is shown in mmol/L */
+	cr_assert(strstr(out, "5.66 mmol/L"), "%s", out);
+
+	const char *json[] = { "carnet-query", "--index", home, "--patient", "257057512345637",
+			       "--patient-system", "1.2.250.1.213.1.4.10", "--profession", "10",
+			       "--results", "--json", "glycémie", "2823-3", NULL };
+	cr_assert_eq(run(json), 0, "%s", err);
+	size_t lines = 0;
+	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"), lines++) {
+		json_error_t je;
+		json_t *o = json_loads(l, 0, &je);
+		cr_assert_not_null(o, "a JSON line: %s", l);
+		const char *key = json_string_value(json_object_get(o, "key"));
+		cr_assert(strcmp(key, "potassium") == 0 || strcmp(key, "glucose") == 0, "%s", key);
+		json_t *v0 = json_array_get(json_object_get(o, "values"), 0);
+		cr_assert_not_null(json_object_get(v0, "doc_id"));
+		if (strcmp(key, "glucose") == 0) {
+			cr_assert_str_eq(json_string_value(json_object_get(v0, "original_unit")), "g/L");
+			cr_assert_float_eq(json_real_value(json_object_get(v0, "number")), 5.662, 1e-3);
+		}
+		json_decref(o);
+	}
+	cr_assert_eq(lines, 2, "one line per analyte named");
+
+	const char *bad[] = { "carnet-query", "--index", home, "--patient", "257057512345637",
+			      "--patient-system", "1.2.250.1.213.1.4.10", "--profession", "10",
+			      "--results", "zorglub", NULL };
+	cr_assert_eq(run(bad), 2, "a word that names no analyte is a usage error");
+	cr_assert(strstr(err, "zorglub") && strstr(err, "analyte"), "%s", err);
 }
