@@ -647,7 +647,8 @@ typedef struct carnet_panel carnet_panel;
  * analytes.tsv in its order, then codes the table does not know. With
  * req->words, only the analytes those words name (analytes.tsv words,
  * as "kaliémie", "HbA1c", "NFS"; or a LOINC code typed as "2823-3"),
- * in the same order; a word that names none is CARNET_E_QUERY.
+ * in the same order; a word that names none is passed over, and words
+ * that name none at all give an empty panel.
  *
  * A value is converted to its analyte's unit when the conversion is
  * exact (g/L and mmol/L of glucose, mg/dL and µmol/L of creatinine; never
@@ -670,8 +671,9 @@ typedef struct carnet_panel carnet_panel;
  * @param[out] out  the panel (empty when the record has no result); NULL
  *                  on failure
  * @return CARNET_OK; as carnet_index_search otherwise (CARNET_E_INVALID,
- *         CARNET_E_DENIED, CARNET_E_QUERY, CARNET_E_IO, CARNET_E_CORRUPT,
- *         CARNET_E_NOMEM); CARNET_E_INVALID also for a bad line of the
+ *         CARNET_E_DENIED, CARNET_E_QUERY for words that are not UTF-8 or
+ *         too long, CARNET_E_IO, CARNET_E_CORRUPT, CARNET_E_NOMEM);
+ *         CARNET_E_INVALID also for a bad line of the
  *         index home's analytes.tsv or panels.tsv (naming it).
  */
 CARNET_API int carnet_index_results(carnet_panel **out, carnet_index *idx,

@@ -135,6 +135,9 @@ int show_results(carnet_index *idx, const carnet_request *req, int json, carnet_
 	if (!json)
 		printf("%zu analyte%s in the record of %s\n", carnet_panel_count(p),
 		       carnet_panel_count(p) == 1 ? "" : "s", req->patient_id);
+	if (!carnet_panel_count(p) && req->words && *req->words)
+		fputs("carnet-query: no value in this record of an analyte these words name "
+		      "(words of analytes.tsv, or LOINC codes)\n", stderr);
 	for (size_t i = 0; i < carnet_panel_count(p); i++) {
 		if (json)
 			print_json_line(p, i);

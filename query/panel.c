@@ -70,7 +70,9 @@ static int add_code(plan *p, const char *code, carnet_error *err)
 }
 
 /* The words of text[0..len) (no LOINC code among them): each run of them
- * an entry of analytes.tsv's words, or CARNET_E_QUERY. */
+ * that is an entry of analytes.tsv's words selects its analytes; a word
+ * that names none is passed over (words about anything else name no
+ * result). */
 static int name_analytes(plan *p, const char *text, size_t len, carnet_error *err)
 {
 	carnet_buf b = CARNET_BUF_INIT;
@@ -85,11 +87,7 @@ static int name_analytes(plan *p, const char *text, size_t len, carnet_error *er
 	}
 	for (size_t k = 0; rc == CARNET_OK && k < n;) {
 		size_t m = carnet_analytes__words_at(p->idx->analytes, w + k, n - k, p->sel);
-		if (!m)
-			rc = carnet_error__set(err, CARNET_E_QUERY, CARNET_ORIGIN_CARNET, 0,
-					       "no analyte is named by '%s' (a word of "
-					       "analytes.tsv, or a LOINC code)", w[k]);
-		k += m;
+		k += m ? m : 1;
 	}
 	free(w);
 	carnet_buf__free(&b);

@@ -1162,7 +1162,8 @@ Test(cli, results_show_each_analyte_its_latest_value_and_trend)
 
 	const char *bad[] = { "carnet-query", "--index", home, "--patient", "257057512345637",
 			      "--patient-system", "1.2.250.1.213.1.4.10", "--profession", "10",
-			      "--results", "zorglub", NULL };
-	cr_assert_eq(run(bad), 2, "a word that names no analyte is a usage error");
-	cr_assert(strstr(err, "zorglub") && strstr(err, "analyte"), "%s", err);
+			      "--results", "fistule", NULL };
+	cr_assert_eq(run(bad), 0, "a word that names no analyte is passed over: %s", err);
+	cr_assert(strstr(out, "0 analytes"), "%s", out);
+	cr_assert(strstr(err, "no value") && strstr(err, "analyte"), "a note says why: %s", err);
 }
