@@ -711,8 +711,19 @@ static void read_results(const carnet_results *res)
 	digest(carnet_results_suggestion(res));
 }
 
+static void read_panel(const carnet_panel *p)
+{
+	for (size_t i = 0; i < carnet_panel_count(p); i++) {
+		digest(carnet_panel_analyte(p, i, CARNET_ANALYTE_KEY));
+		for (size_t j = 0; j < carnet_panel_values(p, i); j++)
+			for (int f = CARNET_VALUE_DATE; f <= CARNET_VALUE_SPECIMEN; f++)
+				digest(carnet_panel_value(p, i, j, (carnet_value_field)f));
+	}
+}
+
 /* Open a handle, search with words, without (browse), with a misspelt word
- * (a suggestion), read the figures, close, with allocation n failing. */
+ * (a suggestion), ask for the key results, read the figures, close, with
+ * allocation n failing. */
 static int search_run(const char *home, unsigned long n)
 {
 	static const char *const words[] = { "échocardiographie ventricule", NULL,
@@ -740,6 +751,18 @@ static int search_run(const char *home, unsigned long n)
 		read_results(res);
 		carnet_results_free(res);
 	}
+	/* the key results, which load the analytes tables */
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = NM_PATIENT;
+	req.profession = "10";
+	req.specialty = "SM04";
+	carnet_panel *panel = NULL;
+	if (nm_check(carnet_index_results(&panel, idx, &req, &err), &err,
+		     "carnet_index_results", n))
+		goto done;
+	cr_assert_gt(carnet_panel_count(panel), 0, "allocation %lu failing: no results", n);
+	read_panel(panel);
+	carnet_panel_free(panel);
 	uint64_t docs;
 	if (nm_check(carnet_index_stat(idx, CARNET_STAT_DOCUMENTS, &docs, &err), &err,
 		     "carnet_index_stat", n))
@@ -797,7 +820,7 @@ Test(nomem, index_open_and_search_fail_cleanly, .fini = nm_cleanup, .timeout = 1
 		cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK,
 			     "allocation %lu failing: %s", n, err.message);
 	}
-	fprintf(stderr, "nomem: index open, 3 searches, stat: %lu allocations, %lu failed "
+	fprintf(stderr, "nomem: index open, 3 searches, results, stat: %lu allocations, %lu failed "
 		"(%lu runs went on) in %.1f s\n", total, count, recovered,
 		now() - t0);
 }
