@@ -14,6 +14,12 @@
 #include "strmap.h"
 
 #define PANEL_FIELDS 13  /* carnet_value_field */
+/* Bounds on what a panel holds while documents are read: the analytes
+ * (the codes the table does not know beyond them are passed over), and
+ * the values of a series before it is cut to its newest
+ * CARNET_SERIES_MAX. */
+#define PANEL_ANALYTES_MAX 500
+#define PANEL_SERIES_KEPT (4 * CARNET_SERIES_MAX)
 
 typedef struct pvalue {
 	const char *f[PANEL_FIELDS];  /* in the panel's arena; never NULL */
@@ -36,6 +42,7 @@ struct carnet_panel {
 	panalyte *a;
 	size_t count, cap;
 	carnet_arena mem;
+	carnet_strmap index;          /* "t:TABLE INDEX" or "c:SYSTEM|CODE" -> its analyte */
 	size_t values;                /* values added, for their order */
 };
 

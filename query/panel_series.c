@@ -52,19 +52,27 @@ static void format_number(char out[40], double v, const char *from)
 	snprintf(out, 40, "%.*f", decimals < 0 ? 0 : decimals > 9 ? 9 : decimals, v);
 }
 
-/* The analyte series r goes to, added if new; NULL on no memory. */
+/* The analyte series r goes to, added if new; NULL on no memory, and
+ * *full when the panel has PANEL_ANALYTES_MAX already. */
 static panalyte *series_of(carnet_panel *p, const carnet_analytes *t, long ti,
-			   const carnet_result *r)
+			   const carnet_result *r, int *full)
 {
-	char key[2 * CARNET_RESULT_CODE_MAX + 4];
-	if (ti < 0)
-		snprintf(key, sizeof key, "%s|%s", r->system ? r->system : "", r->code);
-	for (size_t i = 0; i < p->count; i++)
-		if (ti >= 0 ? p->a[i].table == ti
-			    : p->a[i].table < 0 && strcmp(p->a[i].key, key) == 0)
-			return &p->a[i];
-	if (CARNET_GROW(p->a, p->cap, p->count + 1))
+	char key[2 * CARNET_RESULT_CODE_MAX + 8];
+	if (ti >= 0)
+		snprintf(key, sizeof key, "t:%ld", ti);
+	else
+		snprintf(key, sizeof key, "c:%.*s|%.*s", CARNET_RESULT_CODE_MAX,
+			 r->system ? r->system : "", CARNET_RESULT_CODE_MAX, r->code);
+	carnet_strmap_slot *s = carnet_strmap__find(&p->index, key);
+	if (s)
+		return &p->a[s->idx];
+	if (p->count == PANEL_ANALYTES_MAX) {
+		*full = 1;
 		return NULL;
+	}
+	if (CARNET_GROW(p->a, p->cap, p->count + 1) || !(s = carnet_strmap__put(&p->index, key)))
+		return NULL;
+	s->idx = p->count;
 	panalyte *a = &p->a[p->count];
 	memset(a, 0, sizeof *a);
 	a->table = ti;
@@ -74,7 +82,7 @@ static panalyte *series_of(carnet_panel *p, const carnet_analytes *t, long ti,
 		a->label = an->label;
 		a->unit = an->unit;
 	} else {
-		a->key = keep(p, key);
+		a->key = keep(p, key + 2);
 		a->label = keep(p, r->display && *r->display ? r->display : r->code);
 		a->unit = "";
 	}
@@ -146,6 +154,24 @@ static const char *flag_of(const carnet_result *r)
 	return "";
 }
 
+static int value_cmp(const void *pa, const void *pb)
+{
+	const pvalue *a = pa, *b = pb;
+	int c = strcmp(b->f[CARNET_VALUE_DATE], a->f[CARNET_VALUE_DATE]);
+	if (c)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Series a newest first, cut to its newest n values. */
+static void cut(panalyte *a, size_t n)
+{
+	if (a->count)
+		qsort(a->v, a->count, sizeof *a->v, value_cmp);
+	if (a->count > n)
+		a->count = n;
+}
+
 int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned char *sel,
 		      const char *const *codes, size_t ncodes, const pdoc *d,
 		      const carnet_result *r)
@@ -159,9 +185,10 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 		if (ti >= 0 || !loinc || i == ncodes)
 			return 0;
 	}
-	panalyte *a = series_of(p, t, ti, r);
+	int full = 0;
+	panalyte *a = series_of(p, t, ti, r, &full);
 	if (!a)
-		return -1;
+		return full ? 0 : -1;
 	const char *date = r->date && *r->date ? r->date : d->date;
 	const char *value = r->value ? r->value : "", *unit = r->unit ? r->unit : "";
 	for (size_t i = 0; i < a->count; i++)
@@ -169,6 +196,8 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 		    strcmp(a->v[i].f[CARNET_VALUE_ORIGINAL], value) == 0 &&
 		    strcmp(a->v[i].f[CARNET_VALUE_ORIGINAL_UNIT], unit) == 0)
 			return 0; /* the same value, from a newer document */
+	if (a->count == PANEL_SERIES_KEPT)
+		cut(a, CARNET_SERIES_MAX);
 	if (CARNET_GROW(a->v, a->cap, a->count + 1))
 		return -1;
 	pvalue *v = &a->v[a->count];
@@ -198,15 +227,6 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 
 /* ---- order ---- */
 
-static int value_cmp(const void *pa, const void *pb)
-{
-	const pvalue *a = pa, *b = pb;
-	int c = strcmp(b->f[CARNET_VALUE_DATE], a->f[CARNET_VALUE_DATE]);
-	if (c)
-		return c;
-	return a->order < b->order ? -1 : a->order > b->order;
-}
-
 static int analyte_cmp(const void *pa, const void *pb)
 {
 	const panalyte *a = pa, *b = pb;
@@ -225,10 +245,7 @@ void carnet_panel__finish(carnet_panel *p, const size_t *wanted, size_t n)
 			w++;
 		a->wanted = a->table >= 0 && w < n;
 		a->rank = a->wanted ? w : a->table >= 0 ? n + (size_t)a->table : (size_t)-1;
-		if (a->count)
-			qsort(a->v, a->count, sizeof *a->v, value_cmp);
-		if (a->count > CARNET_SERIES_MAX)
-			a->count = CARNET_SERIES_MAX;
+		cut(a, CARNET_SERIES_MAX);
 	}
 	if (p->count)
 		qsort(p->a, p->count, sizeof *p->a, analyte_cmp);
@@ -299,6 +316,7 @@ void carnet_panel_free(carnet_panel *p)
 	for (size_t i = 0; i < p->count; i++)
 		free(p->a[i].v);
 	free(p->a);
+	carnet_strmap__free(&p->index);
 	carnet_arena__free(&p->mem);
 	free(p);
 }

@@ -616,3 +616,37 @@ Test(panel, the_cda_fixtures_give_their_versions_results)
 		cr_assert_eq(carnet_panel_version(p, 0, j), 2, "only the newest version's values");
 	carnet_panel_free(p);
 }
+
+Test(panel, a_series_keeps_its_newest_values)
+{
+	/* 450 potassium values, one a day, in one document */
+	enum { N = 450 };
+	obs *o = calloc(N, sizeof *o);
+	char (*dates)[16] = calloc(N, sizeof *dates);
+	for (int i = 0; i < N; i++) {
+		/* from 2020-01-01, the first 28 days of each month */
+		snprintf(dates[i], sizeof dates[i], "%04d-%02d-%02d", 2020 + i / 28 / 12,
+			 i / 28 % 12 + 1, i % 28 + 1);
+		o[i] = (obs){ "2823-3", i % 2 ? "4.1" : "4.3", "mmol/L", dates[i], NULL, NULL };
+	}
+	bundle("PS", "S-1", "2021-06-01", OTHER, NULL, o, N);
+	carnet_writer *w;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_add_file(w, th_path("%s/PS/S-1.json", docs), NULL, &err),
+		     CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_writer_close(w);
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	carnet_request req = professional("PS", NULL);
+	carnet_panel *p = results(&req);
+	cr_assert_eq(carnet_panel_count(p), 1);
+	cr_assert_eq(carnet_panel_values(p, 0), CARNET_SERIES_MAX);
+	for (size_t j = 0; j < CARNET_SERIES_MAX; j++)
+		cr_assert_str_eq(carnet_panel_value(p, 0, j, CARNET_VALUE_DATE), dates[N - 1 - j],
+				 "value %zu is the %zu-th newest: %s", j, j,
+				 carnet_panel_value(p, 0, j, CARNET_VALUE_DATE));
+	carnet_panel_free(p);
+	free(o);
+	free(dates);
+}
