@@ -622,7 +622,7 @@ Test(panel, a_series_keeps_its_newest_values)
 	/* 450 potassium values, one a day, in one document */
 	enum { N = 450 };
 	obs *o = calloc(N, sizeof *o);
-	char (*dates)[16] = calloc(N, sizeof *dates);
+	char (*dates)[24] = calloc(N, sizeof *dates);
 	for (int i = 0; i < N; i++) {
 		/* from 2020-01-01, the first 28 days of each month */
 		snprintf(dates[i], sizeof dates[i], "%04d-%02d-%02d", 2020 + i / 28 / 12,
