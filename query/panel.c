@@ -310,7 +310,8 @@ static int results(carnet_panel **out, carnet_index *idx, const carnet_request *
 	int rc = carnet_request__check(idx, req, err);
 	carnet_request keyed;
 	char key[CARNET_ID_MAX + 1];
-	if (rc || (rc = carnet_request__key(&keyed, key, req, err)))
+	if (rc || (rc = carnet_request__key(&keyed, key, req, err)) ||
+	    (rc = carnet_index__holds_patient(idx, req, err)))
 		return rc;
 	if (!idx->analytes && (rc = carnet_analytes__load(&idx->analytes, idx->home, err)))
 		return rc;

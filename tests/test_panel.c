@@ -650,3 +650,37 @@ Test(panel, a_series_keeps_its_newest_values)
 	free(o);
 	free(dates);
 }
+
+Test(panel, a_shard_refuses_the_results_of_another_shards_patient)
+{
+	/* two patients of different shards of 2 */
+	const char *ids[] = { "PA", "PB", "PC", "PD", "PE", "PF", "PG", "PH" };
+	const char *mine = ids[0], *other = NULL;
+	unsigned s0, s;
+	cr_assert_eq(carnet_shard_of(LOCAL, mine, 2, &s0, NULL), CARNET_OK);
+	for (size_t i = 1; i < 8 && !other; i++) {
+		cr_assert_eq(carnet_shard_of(LOCAL, ids[i], 2, &s, NULL), CARNET_OK);
+		if (s != s0)
+			other = ids[i];
+	}
+	cr_assert_not_null(other);
+	const obs k[] = { { "2823-3", "4.4", "mmol/L", NULL, NULL, NULL } };
+	bundle(mine, "M-1", "2025-01-01", OTHER, NULL, k, 1);
+	carnet_writer *w;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_set_shard(w, s0, 2, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_add_file(w, th_path("%s/%s/M-1.json", docs, mine), NULL, &err),
+		     CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_writer_close(w);
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	carnet_request req = professional(mine, NULL);
+	carnet_panel *p = results(&req);
+	cr_assert_eq(carnet_panel_count(p), 1);
+	carnet_panel_free(p);
+	req.patient_id = other;
+	cr_assert_eq(carnet_index_results(&p, idx, &req, &err), CARNET_E_INVALID,
+		     "another shard's patient is refused, not an empty record");
+	cr_assert(strstr(err.message, "shard"), "%s", err.message);
+}
