@@ -662,8 +662,8 @@ typedef struct carnet_panel carnet_panel;
  * the flags), only those the viewer may see, by the same rules and the
  * same checks as carnet_index_search (a result of a document the viewer
  * may not see is neither shown nor counted); since and until keep the
- * documents of those dates; limit, offset, types and author specialties
- * are checked but not used. The request is written to the access log
+ * documents of those dates; limit, offset, types, author specialties,
+ * classes and document_id are checked but not used. The request is written to the access log
  * like a search, with the ids of the documents whose values are shown;
  * a refused one with its reason. At most CARNET_RESULTS_DOCS_MAX
  * documents are read, and each series keeps CARNET_SERIES_MAX values.
