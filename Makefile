@@ -100,6 +100,8 @@ LIB_SRCS := $(CORE_SRCS) $(INDEXER_SRCS) $(QUERY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cc=$(BUILD)/%.o)
 
 TOOLS := $(BUILD)/carnet-index $(BUILD)/carnet-query $(BUILD)/carnet-serve
+# built, never installed: a demo key beside its JWKS is for demos and tests
+DEMO_TOOLS := $(BUILD)/carnet-demo-token
 PDFTEXT := $(BUILD)/carnet-pdftext
 # the library runs the PDF extractor from the build tree in the tests
 export CARNET_PDFTEXT := $(CURDIR)/$(PDFTEXT)
@@ -127,7 +129,7 @@ TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 STATIC_LIB := $(BUILD)/libcarnet.a
 SHARED_LIB := $(BUILD)/libcarnet.so.$(VERSION)
 
-all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) $(PDFTEXT)
+all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) $(DEMO_TOOLS) $(PDFTEXT)
 
 # Indexer code sees indexer headers; query code never does.
 $(BUILD)/indexer/%.o: EXTRA_INC := -Iindexer
@@ -281,6 +283,19 @@ $(BUILD)/carnet-query: $(QUERY_PROG_OBJS) $(STATIC_LIB)
 
 # The service sees the public header and its own folder only.
 $(BUILD)/serve/%.o: EXTRA_INC := -Iserve $(SERVE_CFLAGS)
+# The page (serve/page/), compiled in: the service serves no file from disk.
+PAGE_FILES := serve/page/index.html serve/page/app.js serve/page/app.css
+$(BUILD)/gen/page_assets.h: $(PAGE_FILES)
+	$(SAY) GEN $@
+	$(Q)mkdir -p $(@D) && { $(call embed,serve/page/index.html,page_index); \
+	  $(call embed,serve/page/app.js,page_js); \
+	  $(call embed,serve/page/app.css,page_css); } > $@
+$(BUILD)/serve/carnet-serve-page.o: $(BUILD)/gen/page_assets.h
+$(BUILD)/serve/carnet-serve-page.o: EXTRA_INC := -Iserve -I$(BUILD)/gen $(SERVE_CFLAGS)
+# carnet-demo-token: a demo signing key, its JWKS and tokens (make demo, test_page)
+$(BUILD)/carnet-demo-token: $(BUILD)/serve/demo-token.o
+	$(SAY) LD $@
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(SERVE_LIBS)
 $(BUILD)/carnet-serve: $(SERVE_PROG_OBJS) $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
@@ -358,6 +373,8 @@ check: all headercheck lint installcheck mancheck opscheck replay $(TESTS) $(TES
 	bench-progs eval-progs
 	@CARNET_NOMEM_EVERY=$${CARNET_NOMEM_EVERY-$(NOMEM_EVERY)} CARNET_BUILD=$(BUILD) \
 	  CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
+	@# the page in headless Chromium; screenshots stay in $(BUILD)/page-*.png
+	@python3 tests/test_page.py $(BUILD)
 
 # The house rules HACKING.md states: what may include what
 # (tools/layers.sh), and the size of files and functions in the library

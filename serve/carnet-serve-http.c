@@ -83,6 +83,13 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, reqctx *ctx, serve_
 	a->body = NULL;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* the page loads only its own assets and shows documents from blobs;
+	 * a document itself (Binary) runs nothing, whatever it holds */
+	MHD_add_response_header(r, "Content-Security-Policy", ctx->route == ROUTE_BINARY
+		? "sandbox; default-src 'none'"
+		: "default-src 'self'; img-src 'self' data: blob:; frame-src blob:; "
+		  "object-src blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (a->auth_failed)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -394,6 +401,10 @@ static void route(const serve_server *s, struct MHD_Connection *c, const char *u
 	} else if (!strncmp(url, "/fhir/Binary/", 13)) {
 		ctx->route = ROUTE_BINARY;
 		route_binary(s, c, url, a);
+	} else if (strncmp(url, "/fhir", 5) != 0 && serve_page(url, a) != 0) {
+		ctx->route = ROUTE_PAGE;
+		if (!a->body)
+			serve_outcome(a, 500, "exception", "out of memory");
 	} else {
 		serve_outcome(a, 404, "not-found", "no such route");
 	}

@@ -86,6 +86,11 @@ typedef struct serve_answer {
 	int auth_failed; /* add WWW-Authenticate */
 } serve_answer;
 
+/* The page (carnet-serve-page.c): when url is the page or one of its
+ * assets, fill a with it and return 1; 0 when it is not; -1 out of
+ * memory. */
+int serve_page(const char *url, serve_answer *a);
+
 /* The length of the valid UTF-8 sequence at u (1 to 4), or 0 when the
  * bytes there are not one (NUL is a sequence of 1). */
 size_t serve_utf8_seq(const unsigned char *u);
@@ -139,7 +144,7 @@ const char *serve_content_type(const char *path, const char *head, size_t n);
 
 typedef enum serve_route {
 	ROUTE_METADATA, ROUTE_SEARCH, ROUTE_BINARY, ROUTE_HEALTHZ, ROUTE_METRICS,
-	ROUTE_OTHER, ROUTES
+	ROUTE_PAGE, ROUTE_OTHER, ROUTES
 } serve_route;
 
 void serve_metrics_request(serve_route r, unsigned status, double seconds);

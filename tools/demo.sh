@@ -38,3 +38,9 @@ echo "== carnet-query --patient $patient --profession 10 echocardiografie   (mis
 echo
 echo "== carnet-query --patient $patient --profession 10 --specialty SM04 --json --explain echocardiographie"
 "$build/carnet-query" --index "$idx" --patient "$patient" --profession 10 --specialty SM04 --json --explain echocardiographie
+echo
+if [ -t 0 ] && [ -t 1 ]; then
+	echo "== the page: carnet-serve on loopback over this index (tools/demo-serve.sh)"
+	exec sh tools/demo-serve.sh "$build"
+fi
+echo "== to look at the page: sh tools/demo-serve.sh $build   (carnet-serve on loopback; make demo starts it when run from a terminal)"

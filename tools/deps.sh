@@ -9,13 +9,15 @@
 # check and the generators in tools/; haproxy routes requests between
 # shards, and test_shard checks that it picks the shard carnet does;
 # carnet-serve is built on libmicrohttpd (with GnuTLS) and libcjose (JOSE
-# tokens), and its tests use libcurl and the openssl command).
+# tokens), and its tests use libcurl and the openssl command; chromium and
+# chromium-driver run the page's test, headless).
 # Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
 libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
 scdoc groff-base man-db mandoc logrotate nettle-dev python3 haproxy
-libmicrohttpd-dev libcjose-dev libgnutls28-dev libcurl4-gnutls-dev openssl"
+libmicrohttpd-dev libcjose-dev libgnutls28-dev libcurl4-gnutls-dev openssl
+chromium chromium-driver"
 
 missing=""
 for p in $PACKAGES; do
