@@ -24,7 +24,7 @@ double metric_ndcg(const int *gains, size_t n, const int *judged, size_t m, size
 double metric_recall(const int *gains, size_t n, const int *judged, size_t m, size_t k);
 
 /* The ranking override that leaves BM25 alone. */
-#define EVAL_TEXT_ONLY "weight.text = 1\nweight.specialty = 0\nweight.recency = 0"
+#define EVAL_TEXT_ONLY "weight.text = 1\nweight.specialty = 0\nweight.recency = 0\nweight.results = 0"
 
 /* What both programs do on failure: print, prefixed by eval_program (which
  * each defines), and exit with status 3. */

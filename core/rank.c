@@ -193,7 +193,7 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 			    double text_norm, double content, double content_topic,
 			    long date_days, const carnet_rank_type *t,
 			    const carnet_rank_author *au, int newest_of_type,
-			    carnet_parts *parts)
+			    double results, carnet_parts *parts)
 {
 	const params *p = &rk->p;
 	double affinity = affinity_sum(p, t->affinity[0], au->affinity[0], content);
@@ -225,8 +225,9 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 	parts->v[CARNET_PART_AGE_DAYS] = age;
 	parts->v[CARNET_PART_HALF_LIFE_DAYS] = half;
 	parts->v[CARNET_PART_AFFINITY_TOPIC] = topic;
+	parts->v[CARNET_PART_RESULTS] = p->w_results * results;
 	return parts->v[CARNET_PART_TEXT] + parts->v[CARNET_PART_SPECIALTY] +
-	       parts->v[CARNET_PART_RECENCY];
+	       parts->v[CARNET_PART_RECENCY] + parts->v[CARNET_PART_RESULTS];
 }
 
 void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b)

@@ -72,7 +72,7 @@ const char *carnet_rank__profile_name(const carnet_ranking *rk, int which);
 /* The parts of a document's score, as carnet_results_part reports them
  * (index by carnet_part). */
 typedef struct carnet_parts {
-	double v[12];
+	double v[13];
 } carnet_parts;
 
 /* The profile the words of a request are about (their keywords weigh at
@@ -111,12 +111,14 @@ void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
  * date_days its date (carnet_rank__days, -1 if unknown); newest_of_type
  * whether no candidate of its type is newer. When the words are about
  * another field, affinity blends the viewer's with that field's by
- * affinity.topic. Returns the score; fills parts. */
+ * affinity.topic; results (0..1) is what its key results are worth to
+ * the request (query/candidates.c), times weight.results. Returns the
+ * score; fills parts. */
 double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 			    double text_norm, double content, double content_topic,
 			    long date_days, const carnet_rank_type *t,
 			    const carnet_rank_author *au, int newest_of_type,
-			    carnet_parts *parts);
+			    double results, carnet_parts *parts);
 
 /* Does the affinity table give this document type a baseline ("type *")? */
 int carnet_rank__type_covered(const carnet_ranking *rk, const char *type);

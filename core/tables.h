@@ -37,7 +37,7 @@ typedef struct profile {
 } profile;
 
 typedef struct params {
-	double w_text, w_spec, w_rec;
+	double w_text, w_spec, w_rec, w_results;
 	double a_type, a_author, a_content, saturation;
 	double topic, topic_min;
 	double type_default, author_default, author_unknown;

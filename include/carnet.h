@@ -550,10 +550,16 @@ typedef enum carnet_part {
 	CARNET_PART_RECENCY_RAW = 8,      /* 2^(-age/half-life), 0..1 */
 	CARNET_PART_AGE_DAYS = 9,         /* age of the document at as_of */
 	CARNET_PART_HALF_LIFE_DAYS = 10,  /* its half-life; 0 means it never fades */
-	CARNET_PART_AFFINITY_TOPIC = 11   /* when the words are about another
+	CARNET_PART_AFFINITY_TOPIC = 11,  /* when the words are about another
 					     specialty than the viewer's: the
 					     affinity to that one, 0..1, blended
 					     into CARNET_PART_AFFINITY */
+	CARNET_PART_RESULTS = 12          /* weight.results x key results, in a
+					     browse: 1 for the newest document
+					     reporting the first analyte of the
+					     viewer's panel (panels.tsv), less
+					     for the next four; else 0. Added to
+					     the three parts above */
 } carnet_part;
 
 /**

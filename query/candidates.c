@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analytes.h"
 #include "candidates.h"
 #include "codes.h"
 #include "doc.h"
@@ -44,6 +45,9 @@ typedef struct cand {
 	long days;
 	unsigned kind[KINDS];    /* the index of its type, specialty, year */
 	size_t id;               /* offset of its id in the arena */
+	size_t codes;            /* offset of its results' LOINC codes, when */
+	size_t codes_len;        /* it has any */
+	double results;          /* what they are worth to the request, 0..1 */
 	const char *id_str;      /* the id, once the arena no longer moves */
 	carnet_parts parts;
 } cand;
@@ -137,7 +141,10 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 	long t = intern(k, &k->d[KIND_TYPE], f[1], fl[1]);
 	long sp = intern(k, &k->d[KIND_SPEC], f[2], fl[2]);
 	long y = intern(k, &k->d[KIND_YEAR], f[0], dl < 4 ? dl : 4);
-	if (t < 0 || sp < 0 || y < 0 || arena_put(k, f[3], fl[3], &c->id)) {
+	c->codes_len = fl[4];
+	c->results = 0;
+	if (t < 0 || sp < 0 || y < 0 || arena_put(k, f[3], fl[3], &c->id) ||
+	    (fl[4] && arena_put(k, f[4], fl[4], &c->codes))) {
 		k->nomem = 1;
 		return 1;
 	}
@@ -347,7 +354,7 @@ static int score(collect *k, const carnet_ranking *rk, const carnet_viewer *v,
 		c->score = carnet_rank__combine(rk, v, top > 0 ? c->text / top : 0,
 						c->content, c->content_topic, c->days, &ti[t],
 						&ai[c->kind[KIND_SPEC]], c->days >= newest_days[t],
-						&c->parts);
+						c->results, &c->parts);
 		c->id_str = k->arena.data + c->id;
 	}
 	free(ti);
@@ -397,6 +404,76 @@ out:
 	return rc;
 }
 
+/* The analytes of the viewer's panel that count for the ranking without
+ * words: the first ones, the first most. */
+#define PANEL_TOP 5
+
+/* For each analyte wanted (prio, one per analyte of t, 0: not wanted),
+ * the newest candidate reporting it gets prio as its key-results worth. */
+static void newest_reporting(collect *k, const carnet_analytes *t, const double *prio,
+			     size_t *best)
+{
+	size_t n = carnet_analytes__count(t);
+	for (size_t a = 0; a < n; a++)
+		best[a] = SIZE_MAX;
+	for (size_t i = 0; i < k->count; i++) {
+		const cand *c = &k->c[i];
+		const char *s = c->codes_len ? k->arena.data + c->codes : "";
+		while (*s) {
+			size_t len = strcspn(s, " ");
+			char code[16];
+			snprintf(code, sizeof code, "%.*s", (int)(len < 15 ? len : 15), s);
+			long a = carnet_analytes__by_code(t, code);
+			if (a >= 0 && prio[a] > 0 &&
+			    (best[a] == SIZE_MAX || c->days > k->c[best[a]].days))
+				best[a] = i;
+			s += len + (s[len] == ' ');
+		}
+	}
+	for (size_t a = 0; a < n; a++)
+		if (best[a] != SIZE_MAX && prio[a] > k->c[best[a]].results)
+			k->c[best[a]].results = prio[a];
+}
+
+/* What each candidate's key results are worth to a browse (no words):
+ * for the r-th of the first PANEL_TOP analytes of the viewer's panel
+ * (panels.tsv, as the results panel reads it), 1 - r / PANEL_TOP for the
+ * newest candidate reporting it. The latest report of what the viewer
+ * follows is what they open first. With words, the words already find
+ * the reports through their coded text (make eval: a boost there helped
+ * some lab series and hurt others). */
+static int results_worth(collect *k, carnet_index *idx, const carnet_request *req,
+			 const carnet_viewer *v, carnet_error *err)
+{
+	size_t with = 0;
+	for (size_t i = 0; i < k->count; i++)
+		with += k->c[i].codes_len > 0;
+	int rc = CARNET_OK;
+	if (!with || (req->words && *req->words) ||
+	    (!idx->analytes && (rc = carnet_analytes__load(&idx->analytes, idx->home, err))))
+		return rc;
+	const carnet_analytes *t = idx->analytes;
+	size_t n = carnet_analytes__count(t);
+	double *prio = calloc(n + 1, sizeof *prio);
+	size_t *best = malloc((n + 1) * sizeof *best);
+	if (!prio || !best) {
+		free(prio);
+		free(best);
+		return carnet_error__nomem(err, "ranking");
+	}
+	const char *profile = req->role == CARNET_ROLE_PROFESSIONAL
+		? carnet_rank__profile_name(idx->rank, v->profile) : "patient";
+	const size_t *panel;
+	size_t m = carnet_analytes__panel(t, profile, &panel);
+	for (size_t r = 0; r < m && r < PANEL_TOP; r++)
+		if (prio[panel[r]] < 1 - (double)r / PANEL_TOP)
+			prio[panel[r]] = 1 - (double)r / PANEL_TOP;
+	newest_reporting(k, t, prio, best);
+	free(prio);
+	free(best);
+	return CARNET_OK;
+}
+
 /* Rank every candidate of the request, then fill the page of results. */
 int carnet_candidates__rank(carnet_results *res, carnet_index *idx,
 			    const carnet_request *req, const carnet_xsearch *s,
@@ -422,7 +499,8 @@ int carnet_candidates__rank(carnet_results *res, carnet_index *idx,
 			rc = carnet_error__nomem(err, "ranking");
 		goto out;
 	}
-	if ((rc = score(&k, idx->rank, v, err)) ||
+	if ((rc = results_worth(&k, idx, req, v, err)) ||
+	    (rc = score(&k, idx->rank, v, err)) ||
 	    (rc = fill_page(res, &k, idx->xr, req, w, err)))
 		goto out;
 	if (w && w->positive && k.count == 0)

@@ -196,19 +196,23 @@ static void print_table(const carnet_results *res, const char *patient,
 				snprintf(hl, sizeof hl, "%.0f d", half);
 			else
 				snprintf(hl, sizeof hl, "never fades");
-			char topic[48] = "";
+			char topic[48] = "", results[64] = "";
 			if (carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC) > 0)
 				snprintf(topic, sizeof topic, ", to the words' field %.2f",
 					 carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC));
+			if (carnet_results_part(res, i, CARNET_PART_RESULTS) > 0)
+				snprintf(results, sizeof results,
+					 "; latest report of your panel's analytes +%.2f",
+					 carnet_results_part(res, i, CARNET_PART_RESULTS));
 			printf("%16sbm25 %.2f; affinity %.2f (type %.2f, author %.2f, content %.2f%s); "
-			       "recency %.2f (age %.0f d, half-life %s)\n", "",
+			       "recency %.2f (age %.0f d, half-life %s)%s\n", "",
 			       carnet_results_part(res, i, CARNET_PART_TEXT_RAW),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_TYPE),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_AUTHOR),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_CONTENT), topic,
 			       carnet_results_part(res, i, CARNET_PART_RECENCY_RAW),
-			       carnet_results_part(res, i, CARNET_PART_AGE_DAYS), hl);
+			       carnet_results_part(res, i, CARNET_PART_AGE_DAYS), hl, results);
 		}
 	}
 	printf("%zu of %llu document(s) for patient %s\n", n,
@@ -260,10 +264,11 @@ static void print_json(const carnet_results *res, unsigned offset, int explain,
 		json_object_set_new(o, "score", json_real(carnet_results_score(res, i)));
 		if (explain) {
 			json_object_set_new(o, "explain", json_pack(
-				"{s:f, s:f, s:f}",
+				"{s:f, s:f, s:f, s:f}",
 				"text", carnet_results_part(res, i, CARNET_PART_TEXT),
 				"specialty", carnet_results_part(res, i, CARNET_PART_SPECIALTY),
-				"recency", carnet_results_part(res, i, CARNET_PART_RECENCY)));
+				"recency", carnet_results_part(res, i, CARNET_PART_RECENCY),
+				"results", carnet_results_part(res, i, CARNET_PART_RESULTS)));
 			json_object_set_new(o, "why", json_pack(
 				"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
 				"text_bm25", carnet_results_part(res, i, CARNET_PART_TEXT_RAW),

@@ -439,6 +439,52 @@ Test(panel, a_cardiologist_and_a_diabetologist_get_their_own_order)
 	carnet_panel_free(d);
 }
 
+/* The results part of hit id in res (-1 when id is not a hit). */
+static double results_part(const carnet_results *res, const char *id)
+{
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		if (strcmp(carnet_results_field(res, i, CARNET_FIELD_ID), id) == 0)
+			return carnet_results_part(res, i, CARNET_PART_RESULTS);
+	return -1;
+}
+
+Test(panel, a_browse_lifts_the_latest_report_of_the_viewers_first_analytes)
+{
+	make_index();
+	carnet_request req = professional("PA", "SM04");
+	req.as_of = "2025-07-01";
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	/* A-3 is the newest report of NT-proBNP, potassium and creatinine,
+	 * the cardiology panel's first: it alone gets the key-results part,
+	 * which the explanation shows and the score adds */
+	double lift = results_part(res, "A-3");
+	cr_assert_gt(lift, 0, "the latest NT-proBNP report is lifted");
+	cr_assert_eq(results_part(res, "A-2"), 0, "an older NT-proBNP report is not");
+	cr_assert_eq(results_part(res, "A-1"), 0);
+	for (size_t i = 0; i < carnet_results_count(res); i++) {
+		double sum = carnet_results_part(res, i, CARNET_PART_TEXT) +
+			     carnet_results_part(res, i, CARNET_PART_SPECIALTY) +
+			     carnet_results_part(res, i, CARNET_PART_RECENCY) +
+			     carnet_results_part(res, i, CARNET_PART_RESULTS);
+		cr_assert_float_eq(carnet_results_score(res, i), sum, 1e-9, "the parts add up");
+	}
+	carnet_results_free(res);
+	/* with words, the words choose: no lift */
+	req.words = "biologie";
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(results_part(res, "A-3"), 0);
+	carnet_results_free(res);
+	/* a weight of 0 turns it off */
+	cr_assert_eq(carnet_index_set_ranking(idx, "weight.results = 0", &err), CARNET_OK, "%s",
+		     err.message);
+	req.words = NULL;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(results_part(res, "A-3"), 0);
+	carnet_results_free(res);
+}
+
 Test(panel, words_and_codes_select_analytes)
 {
 	make_index();
