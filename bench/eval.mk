@@ -6,6 +6,7 @@
 # alone beside the published BM25 figures.
 
 EVAL_BIN := $(BUILD)/bench/eval
+EVAL_PANEL_BIN := $(BUILD)/bench/eval_panel
 SCIFACT_BIN := $(BUILD)/bench/scifact
 EVAL_IDX := $(BUILD)/eval.idx
 SCIFACT_DIR := $(BUILD)/scifact
@@ -15,19 +16,25 @@ $(EVAL_BIN): $(BUILD)/bench/eval.o $(BUILD)/bench/metrics.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
 
+$(EVAL_PANEL_BIN): $(BUILD)/bench/eval_panel.o $(BUILD)/bench/metrics.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
+
 $(SCIFACT_BIN): $(BUILD)/bench/scifact.o $(BUILD)/bench/metrics.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
 
 # built by make check too, so that they keep compiling
-eval-progs: $(EVAL_BIN) $(SCIFACT_BIN)
+eval-progs: $(EVAL_BIN) $(EVAL_PANEL_BIN) $(SCIFACT_BIN)
 
-eval: all $(EVAL_BIN) $(SCIFACT_BIN)
+eval: all $(EVAL_BIN) $(EVAL_PANEL_BIN) $(SCIFACT_BIN)
 	@$(EVAL_BIN) --self-test
 	@rm -rf $(EVAL_IDX)
 	$(BUILD)/carnet-index --index $(EVAL_IDX) --quiet add $(wildcard corpora/eval/p*/)
 	@echo
 	@$(EVAL_BIN) $(EVAL_IDX) corpora/eval/judgments.tsv
+	@echo
+	@$(EVAL_PANEL_BIN) $(EVAL_IDX) corpora/eval/panels.tsv
 	@rm -rf $(SCIFACT_DIR) && mkdir -p $(SCIFACT_DIR)/docs
 	@gzip -dc $(SCIFACT_DATA)/corpus.jsonl.gz | $(SCIFACT_BIN) prepare - $(SCIFACT_DIR)/docs
 	$(BUILD)/carnet-index --index $(SCIFACT_DIR)/idx --quiet add $(SCIFACT_DIR)/docs
