@@ -16,7 +16,7 @@
 #define RPPS_SYSTEM "urn:oid:1.2.250.1.71.4.2.1"     /* identifiant national des PS */
 #define HL7_CONF "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
-static void set_json(serve_answer *a, unsigned status, json_t *o)
+void serve_set_json(serve_answer *a, unsigned status, json_t *o)
 {
 	free(a->body);
 	a->body = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
@@ -70,7 +70,7 @@ void serve_outcome(serve_answer *a, unsigned status, const char *code,
 	json_t *o = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "resourceType", "OperationOutcome",
 			      "issue", "severity", status >= 500 ? "fatal" : "error", "code", code,
 			      "diagnostics", text);
-	set_json(a, status, o);
+	serve_set_json(a, status, o);
 }
 
 static unsigned bad(serve_answer *a, const char *fmt, ...)
@@ -489,7 +489,7 @@ int serve_bundle(serve_answer *a, const serve_search *s, const carnet_results *r
 		}
 		json_object_set_new(b, "entry", entries);
 	}
-	set_json(a, 200, b);
+	serve_set_json(a, 200, b);
 	return a->status == 200 ? 0 : -1;
 }
 
@@ -524,7 +524,7 @@ void serve_capability(serve_answer *a, const char *base)
 			      "url", base, "format", "json",
 			      "rest", "mode", "server", "security", security, "resource", docref,
 			      binary);
-	set_json(a, 200, c);
+	serve_set_json(a, 200, c);
 }
 
 const char *serve_content_type(const char *path, const char *head, size_t n)

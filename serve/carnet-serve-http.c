@@ -229,17 +229,16 @@ static void library_failure(serve_answer *a, const char *url, int rc, const carn
 
 /* ---- routes ---- */
 
-/* Read the parameters, check the token and the patient, and run the
- * search (a search for one document with binary). 0 and *res, or an
- * answer filled. */
-static int run_search(const serve_server *s, struct MHD_Connection *c, const char *url,
-		      const char *doc_id, serve_search *q, carnet_results **res, serve_answer *a)
+/* Read the parameters (max, when not NULL, takes the $lastn operation's
+ * own), check the token and the patient: q->req is the request, its
+ * viewer in *id (which must outlive it). 0, or an answer filled. */
+static int take_request(const serve_server *s, struct MHD_Connection *c, const char *url,
+			int binary, unsigned *max, serve_identity *id, serve_search *q,
+			serve_answer *a)
 {
 	param_list ps = { .n = 0 };
-	serve_identity id;
-	*res = NULL;
 	memset(q, 0, sizeof *q);
-	if (authenticate(s, c, url, &id, a))
+	if (authenticate(s, c, url, id, a))
 		return -1;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, take_param, &ps);
 	if (ps.bad_utf8) {
@@ -247,16 +246,43 @@ static int run_search(const serve_server *s, struct MHD_Connection *c, const cha
 		serve_outcome(a, 400, "invalid", "a parameter is not valid UTF-8");
 		return -1;
 	}
-	if (serve_search_parse(q, ps.p, ps.n, strict_handling(c), doc_id != NULL, a)) {
+	for (size_t i = 0; max && i < ps.n; i++) {
+		if (strcmp(ps.p[i].key, "max") != 0)
+			continue;
+		char *end;
+		unsigned long v = strtoul(ps.p[i].value, &end, 10);
+		if (end == ps.p[i].value || *end || v < 1 || v > CARNET_SERIES_MAX) {
+			refused(url, 400, "a bad max");
+			serve_outcome(a, 400, "invalid", "max: a number of values from 1 to 100");
+			return -1;
+		}
+		*max = (unsigned)v;
+		ps.p[i] = ps.p[--ps.n]; /* not a search parameter */
+		i--;
+	}
+	if (serve_search_parse(q, ps.p, ps.n, strict_handling(c), binary, a)) {
 		refused(url, a->status, "a bad parameter");
 		return -1;
 	}
-	if (!own_patient(&id, q)) {
+	if (!own_patient(id, q)) {
 		refused(url, 403, "a patient's token asks for another patient");
 		serve_outcome(a, 403, "forbidden", "this token may read its own patient only");
 		return -1;
 	}
-	set_viewer(&q->req, &id);
+	set_viewer(&q->req, id);
+	return 0;
+}
+
+/* Read the parameters, check the token and the patient, and run the
+ * search (a search for one document with binary). 0 and *res, or an
+ * answer filled. */
+static int run_search(const serve_server *s, struct MHD_Connection *c, const char *url,
+		      const char *doc_id, serve_search *q, carnet_results **res, serve_answer *a)
+{
+	serve_identity id;
+	*res = NULL;
+	if (take_request(s, c, url, doc_id != NULL, NULL, &id, q, a))
+		return -1;
 	if (doc_id) {
 		q->req.document_id = doc_id;
 		q->req.flags |= CARNET_REQUEST_ALL_VERSIONS | CARNET_REQUEST_NO_SNIPPETS;
@@ -282,6 +308,31 @@ static void route_search(const serve_server *s, struct MHD_Connection *c, const 
 	if (!run_search(s, c, url, NULL, &q, &res, a))
 		serve_bundle(a, &q, res, s->base);
 	carnet_results_free(res);
+	serve_search_clear(&q);
+}
+
+/* $lastn: the patient's key results for the viewer (carnet_index_results),
+ * each analyte's newest max values as Observations. */
+static void route_results(const serve_server *s, struct MHD_Connection *c, const char *url,
+			  serve_answer *a)
+{
+	serve_search q;
+	serve_identity id;
+	unsigned max = 1;
+	if (take_request(s, c, url, 0, &max, &id, &q, a)) {
+		serve_search_clear(&q);
+		return;
+	}
+	carnet_error err = { 0 };
+	carnet_index *idx = thread_index(s->cfg, &err);
+	carnet_panel *p = NULL;
+	int rc = idx ? carnet_index_results(&p, idx, &q.req, &err)
+		     : err.code ? err.code : CARNET_E_IO;
+	if (rc)
+		library_failure(a, url, rc, &err);
+	else if (serve_observations(a, &q, p, max, s->base))
+		serve_outcome(a, 500, "exception", "out of memory");
+	carnet_panel_free(p);
 	serve_search_clear(&q);
 }
 
@@ -398,6 +449,9 @@ static void route(const serve_server *s, struct MHD_Connection *c, const char *u
 	} else if (!strcmp(url, "/fhir/DocumentReference")) {
 		ctx->route = ROUTE_SEARCH;
 		route_search(s, c, url, a);
+	} else if (!strcmp(url, "/fhir/Observation/$lastn")) {
+		ctx->route = ROUTE_RESULTS;
+		route_results(s, c, url, a);
 	} else if (!strncmp(url, "/fhir/Binary/", 13)) {
 		ctx->route = ROUTE_BINARY;
 		route_binary(s, c, url, a);

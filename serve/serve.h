@@ -134,6 +134,15 @@ int serve_patient_parse(const char *v, char *system, size_t ssz, char *id, size_
 int serve_bundle(serve_answer *a, const serve_search *s, const carnet_results *res,
 		 const char *base);
 
+/* Answer with the JSON of o (taken) and status; 500 out of memory. */
+void serve_set_json(serve_answer *a, unsigned status, json_t *o);
+
+/* The searchset Bundle of a results panel: each analyte's newest max
+ * values as Observations (carnet-serve-results.c). 0, or -1 out of
+ * memory. */
+int serve_observations(serve_answer *a, const serve_search *s, const carnet_panel *p,
+		       unsigned max, const char *base);
+
 /* The CapabilityStatement. */
 void serve_capability(serve_answer *a, const char *base);
 
@@ -144,7 +153,7 @@ const char *serve_content_type(const char *path, const char *head, size_t n);
 
 typedef enum serve_route {
 	ROUTE_METADATA, ROUTE_SEARCH, ROUTE_BINARY, ROUTE_HEALTHZ, ROUTE_METRICS,
-	ROUTE_PAGE, ROUTE_OTHER, ROUTES
+	ROUTE_PAGE, ROUTE_RESULTS, ROUTE_OTHER, ROUTES
 } serve_route;
 
 void serve_metrics_request(serve_route r, unsigned status, double seconds);

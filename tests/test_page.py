@@ -143,6 +143,10 @@ def main():
         check(len(set(lefts)) > 3, f"the timeline spreads the documents over the years ({len(set(lefts))} places)")
         check("Pourquoi ici" in " ".join(texts(d, "#hits .why summary")) and
               "spécialité" in " ".join(texts(d, "#hits .why p")), "each hit says why it is there")
+        wait(lambda: not d.js("return document.getElementById('results-panel').hidden"), "results panel")
+        panel = texts(d, "#panel td")
+        check(panel and panel[0] == "NT-proBNP",
+              f"the cardiologist's key results start with NT-proBNP ({panel[:3]})")
         check(d.js("return document.documentElement.scrollWidth <= window.innerWidth"),
               "no horizontal scrolling at 1280x800")
         print("     screenshot:", d.shot("cardiologist"))

@@ -517,6 +517,35 @@ Test(serve, a_search_answers_a_bundle_in_the_librarys_order_and_pages)
 	stop(&s);
 }
 
+Test(serve, lastn_answers_the_key_results_under_the_same_rules)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	/* text documents carry no coded result: an empty searchset, not an error */
+	answer a = get(&s, "/Observation/$lastn?patient.identifier=" PA "&max=3", tok, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert(strstr(a.body, "\"searchset\"") && strstr(a.body, "\"total\":0"), "%s", a.body);
+	done(&a);
+	static const char *const bad_max[] = { "0", "101", "x", "-1" };
+	for (size_t i = 0; i < 4; i++) {
+		a = get(&s, th_path("/Observation/$lastn?patient.identifier=" PA "&max=%s", bad_max[i]),
+			tok, NULL);
+		cr_assert_eq(a.status, 400, "max=%s: %s", bad_max[i], a.body);
+		done(&a);
+	}
+	a = get(&s, "/Observation/$lastn?patient.identifier=" PA, NULL, NULL);
+	cr_assert_eq(a.status, 401, "no token: %s", a.body);
+	done(&a);
+	char *pat = mint("ES256", ec, "ec-1", patient_claims(PB));
+	a = get(&s, "/Observation/$lastn?patient.identifier=" PA, pat, NULL);
+	cr_assert_eq(a.status, 403, "a patient's token for another patient: %s", a.body);
+	done(&a);
+	free(pat);
+	free(tok);
+	stop(&s);
+}
+
 Test(serve, every_search_parameter_filters_as_the_library_does)
 {
 	server s;

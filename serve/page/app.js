@@ -357,23 +357,65 @@ async function openDoc(h) {
   $('doc-close').focus();
 }
 
-// ---- the key results, when the service gives them ----
+// ---- the key results (Observation $lastn): the viewer's panel ----
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+function sparkline(values) {
+  const v = values.filter((x) => typeof x === 'number').reverse(); // oldest first
+  if (v.length < 2) return '';
+  const lo = Math.min(...v), hi = Math.max(...v);
+  return v.map((x) => BARS[hi > lo ? Math.round(((x - lo) / (hi - lo)) * 7) : 3]).join('');
+}
+
+function valueText(o) {
+  if (o.valueQuantity) {
+    const q = o.valueQuantity;
+    return `${String(q.value).replace('.', ',')} ${q.unit || ''}`.trim();
+  }
+  return o.valueString || '';
+}
+
+function flagOf(o) {
+  const c = (((o.interpretation || [])[0] || {}).coding || [])[0];
+  return c ? c.code : '';
+}
 
 async function loadPanel() {
   try {
-    const q = new URLSearchParams({ 'patient.identifier': patientParam() });
+    const q = new URLSearchParams({ 'patient.identifier': patientParam(), max: '10' });
+    if (state.emergency) q.set('_emergency', 'true');
     const r = await api(`${FHIR}/Observation/$lastn?${q}`);
     const b = await r.json();
-    const rows = (b.entry || []).map((e) => e.resource).filter((o) => o && o.valueQuantity);
-    if (!rows.length) return;
+    const byAnalyte = new Map(); // in carnet's order: the viewer's panel first
+    for (const e of b.entry || []) {
+      const o = e.resource;
+      const key = ((o.extension || []).find((x) => x.url === SD + 'carnet-analyte') || {}).valueString
+        || (o.code || {}).text;
+      if (!byAnalyte.has(key)) byAnalyte.set(key, []);
+      byAnalyte.get(key).push(o);
+    }
+    if (!byAnalyte.size) { $('results-panel').hidden = true; return; }
+    const rows = [...byAnalyte.values()].slice(0, 12).map((series) => {
+      const o = series[0];
+      const range = ((o.referenceRange || [])[0]) || {};
+      const bounds = range.low || range.high
+        ? `(${range.low ? range.low.value : ''} – ${range.high ? range.high.value : ''})` : '';
+      const flag = flagOf(o);
+      return el('tr', {},
+        el('td', {}, (o.code || {}).text || ''),
+        el('td', { class: flag && flag !== 'N' ? 'abnormal' : '' }, valueText(o), flag && flag !== 'N' ? ` ${flag}` : ''),
+        el('td', {}, frDate((o.effectiveDateTime || '').slice(0, 10))),
+        el('td', { class: 'range' }, bounds),
+        el('td', { class: 'trend', title: 'Valeurs précédentes, la plus ancienne à gauche' },
+          sparkline(series.map((x) => (x.valueQuantity || {}).value))),
+        el('td', { class: 'previous' }, series.slice(1, 4).map((x) => `${valueText(x)} (${frDate((x.effectiveDateTime || '').slice(0, 10))})`).join(' · ')));
+    });
     $('panel').replaceChildren(el('tr', {}, el('th', {}, 'Analyse'), el('th', {}, 'Dernière valeur'),
-      el('th', {}, 'Date')), ...rows.map((o) => el('tr', {},
-      el('td', {}, ((o.code || {}).text) || (((o.code || {}).coding || [])[0] || {}).display || ''),
-      el('td', {}, `${o.valueQuantity.value} ${o.valueQuantity.unit || ''}`),
-      el('td', {}, frDate((o.effectiveDateTime || '').slice(0, 10))))));
+      el('th', {}, 'Date'), el('th', {}, 'Référence'), el('th', {}, 'Tendance'), el('th', {}, 'Précédentes')), ...rows);
     $('results-panel').hidden = false;
   } catch (e) {
-    $('results-panel').hidden = true; // no results answer from this service
+    $('results-panel').hidden = true; // nothing this viewer may see, or refused
   }
 }
 
