@@ -85,19 +85,6 @@ void carnet_analytes__free(carnet_analytes *a)
 
 /* ---- checking fields ---- */
 
-static size_t split_tabs(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	for (char *p = line; n < max;) {
-		f[n++] = p;
-		char *t = strchr(p, '\t');
-		if (!t)
-			break;
-		*t = '\0';
-		p = t + 1;
-	}
-	return n;
-}
 
 static int valid_key(const char *s, int star)
 {
@@ -128,7 +115,7 @@ int carnet_analytes__is_loinc(const char *s)
 static int analyte_line(carnet_analytes *a, carnet_lines *it, carnet_error *err)
 {
 	char *f[7];
-	size_t n = split_tabs(it->line, f, 7);
+	size_t n = carnet__split_tabs(it->line, f, 7);
 	double mm = 0;
 	char *end = NULL;
 	carnet_unit u;
@@ -272,7 +259,7 @@ static int finish_analytes(carnet_analytes *a, carnet_error *err)
 static int panel_line(carnet_analytes *a, carnet_lines *it, carnet_error *err)
 {
 	char *f[3];
-	size_t n = split_tabs(it->line, f, 3);
+	size_t n = carnet__split_tabs(it->line, f, 3);
 	if (n != 2 || !valid_key(f[0], 1) || !*f[1])
 		return carnet_lines__bad(it, err, "PROFILE<TAB>ANALYTE,ANALYTE,...");
 	size_t p = 0;

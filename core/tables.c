@@ -343,20 +343,6 @@ out:
 
 /* ---- affinity.tsv ---- */
 
-/* Split line on tabs into at most max fields; returns the count. */
-static size_t split_tabs(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	for (char *p = line; n < max;) {
-		f[n++] = p;
-		char *t = strchr(p, '\t');
-		if (!t)
-			break;
-		*t = '\0';
-		p = t + 1;
-	}
-	return n;
-}
 
 static int valid_name(const char *s)
 {
@@ -427,7 +413,7 @@ static int affinity_line(carnet_ranking *rk, carnet_lines *it, void *payload,
 {
 	(void)payload;
 	char *f[5];
-	size_t n = split_tabs(it->line, f, 5);
+	size_t n = carnet__split_tabs(it->line, f, 5);
 	char key[CARNET_ID_MAX + 2 * NAME_MAX_LEN + 8];
 	double v;
 	carnet_strmap_slot *s;
@@ -480,7 +466,7 @@ static int synonym_line(carnet_ranking *rk, carnet_lines *it, void *payload,
 {
 	(void)payload;
 	char *f[3];
-	size_t n = split_tabs(it->line, f, 3);
+	size_t n = carnet__split_tabs(it->line, f, 3);
 	if (n < 2 || !*f[0] || !*f[1])
 		return carnet_lines__bad(it, err, "FORM<TAB>EQUIVALENT FORM[<TAB>SOURCE]");
 	size_t a, b;

@@ -100,3 +100,17 @@ int carnet_lines__bad(const carnet_lines *it, carnet_error *err, const char *fmt
 	return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
 				 "%s:%u: %s", it->name ? it->name : "table", it->number, why);
 }
+
+size_t carnet__split_tabs(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+	for (char *p = line; n < max;) {
+		f[n++] = p;
+		char *t = strchr(p, '\t');
+		if (!t)
+			break;
+		*t = '\0';
+		p = t + 1;
+	}
+	return n;
+}

@@ -52,4 +52,8 @@ int carnet_lines__next(carnet_lines *it, carnet_error *err);
 int carnet_lines__bad(const carnet_lines *it, carnet_error *err, const char *fmt,
 		      ...) CARNET_PRINTF(3, 4);
 
+/* Split line on tabs, in place, into at most max fields f; returns their
+ * count (the last field keeps any further tabs). */
+size_t carnet__split_tabs(char *line, char **f, size_t max);
+
 #endif

@@ -166,3 +166,16 @@ int carnet_request__key(carnet_request *out, char key[CARNET_ID_MAX + 1],
 	out->patient_system = NULL;
 	return CARNET_OK;
 }
+
+void carnet_request__dates(const carnet_request *req, carnet_xsearch *s, char from[9],
+			   char to[9])
+{
+	if (req->since) {
+		snprintf(from, 9, "%.4s%.2s%.2s", req->since, req->since + 5, req->since + 8);
+		s->date_from = from;
+	}
+	if (req->until) {
+		snprintf(to, 9, "%.4s%.2s%.2s", req->until, req->until + 5, req->until + 8);
+		s->date_to = to;
+	}
+}

@@ -8,6 +8,7 @@
 #include "carnet.h"
 #include "index.h"
 #include "schema.h"
+#include "xapian_shim.h"
 
 /* The bytes a request of this version has (a caller built against an
  * older header passes a shorter struct): version 1 ends before
@@ -30,5 +31,11 @@ int carnet_request__check(const carnet_index *idx, const carnet_request *req,
  * key holds the key, out points to it. CARNET_E_INVALID. */
 int carnet_request__key(carnet_request *out, char key[CARNET_ID_MAX + 1],
 			const carnet_request *req, carnet_error *err);
+
+/* The date range of a checked request (since, until: YYYY-MM-DD) into
+ * the search s, as the date slot holds dates (YYYYMMDD, in from and to,
+ * which must live as long as s). */
+void carnet_request__dates(const carnet_request *req, carnet_xsearch *s, char from[9],
+			   char to[9]);
 
 #endif

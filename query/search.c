@@ -130,16 +130,7 @@ static int build_xsearch(plan *p, carnet_error *err)
 	    (rc = carnet_access__filter(&p->access, p->idx, req, s, p->groups, err)))
 		return rc;
 
-	if (req->since) {
-		snprintf(p->from, sizeof p->from, "%.4s%.2s%.2s", req->since,
-			 req->since + 5, req->since + 8);
-		s->date_from = p->from;
-	}
-	if (req->until) {
-		snprintf(p->to, sizeof p->to, "%.4s%.2s%.2s", req->until,
-			 req->until + 5, req->until + 8);
-		s->date_to = p->to;
-	}
+	carnet_request__dates(req, s, p->from, p->to);
 	return CARNET_OK;
 }
 

@@ -174,8 +174,7 @@ const char *th_public_dir(void)
 		snprintf(dir, sizeof dir, "%s", env);
 		return dir;
 	}
-	snprintf(dir, sizeof dir, "%s/../shared/corpora-public", th_root());
-	return is_dir(dir) ? dir : NULL;
+	return NULL; /* nothing outside the repository is read unless named */
 }
 
 const char *th_public(const char *rel, const char *what)

@@ -38,9 +38,9 @@ const char *th_corpus(const char *rel);
 
 /* The public corpora that may not be redistributed (the ANS CI-SIS CDA
  * examples and value sets, the NOS extracts): the one place that decides
- * where they are. $CARNET_PUBLIC_CORPORA if set (it must then be a
- * directory; set and empty means none), else ../shared/corpora-public
- * beside the repository if that exists, else none (NULL). */
+ * where they are: $CARNET_PUBLIC_CORPORA if set (it must then be a
+ * directory; set and empty means none), else none (NULL): a test reads
+ * nothing outside the repository unless told where. */
 const char *th_public_dir(void);
 /* rel under th_public_dir(), absolute. Without public corpora the test
  * is skipped (criterion counts it as skipped, never as passed), saying

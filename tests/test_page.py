@@ -157,17 +157,18 @@ def main():
         wait(lambda: "echocardiographie" in " ".join(texts(d, "#status")), "search status")
         check(d.js("return document.querySelectorAll('#hits mark').length") > 0,
               "the words are marked in the snippets")
-        # a filter narrows the list
-        before = d.js("return document.querySelectorAll('#hits li').length")
+        # a filter narrows the list to the count its label gives
         d.js("document.getElementById('words').value = '';"
              "document.getElementById('search-form').requestSubmit()")
         wait(lambda: "classés pour vous" in " ".join(texts(d, "#status")), "browse again")
+        whole = d.js("return document.getElementById('status').textContent")
+        label = texts(d, "#facets label")[0]  # "Compte rendu (11)"
+        want = int(label.rsplit("(", 1)[1].rstrip(")"))
         d.js("document.querySelector('#facets input').click()")
-        time.sleep(1)
-        wait(lambda: d.js("return !document.getElementById('status').textContent.startsWith('Recherche')"),
-             "filtered")
-        total = d.js("return document.getElementById('status').textContent")
-        check(before >= 1 and "sur" in total, f"a filter gives its own list ({total.strip()})")
+        wait(lambda: f"sur {want} document" in d.js("return document.getElementById('status').textContent"),
+             f"filtered to {want}")
+        check(f"sur {want} document" not in whole,
+              f"a filter narrows the list to its count ({label}; before: {whole.strip()})")
 
         # open a document
         d.js("document.querySelector('#hits li .title').click()")
