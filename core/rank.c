@@ -7,12 +7,14 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "codes.h"
 #include "schema.h"
 #include "strmap.h"
+#include "util.h"
 
 /* The value of the n digits at s, or -1 if one is not a digit. */
 static int digits(const char *s, int n)
@@ -249,27 +251,79 @@ static int occurs(const char *const *e, size_t en, const char *const *w, size_t 
 	return 0;
 }
 
+/* Does an entry whose first word hashes to h occur in one of seqs[0..n)?
+ * h is looked up among the hashes of their words (qh[0..qn), a bloom of
+ * 64 bits first) before the words are compared. */
+static int occurs_any(const entry *e, uint64_t h, const uint64_t *qh, size_t qn,
+		      uint64_t bloom, const carnet_xalt *seqs, size_t n)
+{
+	if (qh) {
+		if (!(bloom & (1ull << (h & 63))))
+			return 0;
+		size_t i = 0;
+		while (i < qn && qh[i] != h)
+			i++;
+		if (i == qn)
+			return 0;
+	}
+	for (size_t s = 0; s < n; s++)
+		if (occurs(e->words, e->count, seqs[s].words, seqs[s].count))
+			return 1;
+	return 0;
+}
+
 void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
 			const carnet_xalt *seqs, size_t n)
 {
+	/* the hashes of the request's words: most keywords are told apart
+	 * by their first word's hash, without comparing words */
+	uint64_t qh[64], bloom = 0;
+	size_t qn = 0;
+	int hashed = rk->key_first != NULL;
+	for (size_t s = 0; s < n && hashed; s++)
+		for (size_t i = 0; i < seqs[s].count; i++) {
+			if (qn == sizeof qh / sizeof qh[0]) {
+				hashed = 0; /* too many words: compare them all */
+				break;
+			}
+			qh[qn] = carnet__hash_str(seqs[s].words[i]);
+			bloom |= 1ull << (qh[qn++] & 63);
+		}
+	/* each distinct keyword looked for once (0: not yet, 1: absent,
+	 * 2: there), however many profiles name it */
+	unsigned char stack[1024];
+	size_t nk = rk->distinct_keys;
+	unsigned char *seen = nk <= sizeof stack ? stack : calloc(nk, 1);
+	if (seen == stack)
+		memset(stack, 0, nk);
 	long best = -1;
 	double best_sum = 0;
 	for (size_t p = 0; p < rk->profiles_count; p++) {
 		const profile *pr = &rk->profiles[p];
 		double sum = 0;
 		for (size_t j = 0; j < pr->words_count; j++) {
-			const entry *e = rk->entries[pr->words[j].entry];
-			for (size_t s = 0; s < n; s++)
-				if (occurs(e->words, e->count, seqs[s].words, seqs[s].count)) {
-					sum += pr->words[j].weight;
-					break;
-				}
+			const keyword *k = &pr->words[j];
+			const entry *e = rk->entries[k->entry];
+			int there;
+			if (seen && k->key < nk && seen[k->key]) {
+				there = seen[k->key] == 2;
+			} else {
+				int by_hash = hashed && k->key < nk && e->count;
+				there = occurs_any(e, by_hash ? rk->key_first[k->key] : 0,
+						   by_hash ? qh : NULL, qn, bloom, seqs, n);
+				if (seen && k->key < nk)
+					seen[k->key] = there ? 2 : 1;
+			}
+			if (there)
+				sum += k->weight;
 		}
 		if (sum > best_sum) {
 			best_sum = sum;
 			best = (long)p;
 		}
 	}
+	if (seen != stack)
+		free(seen);
 	if (best >= 0 && best_sum >= rk->p.topic_min && best != v->profile)
 		v->topic = (int)best;
 }

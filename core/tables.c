@@ -56,6 +56,7 @@ void carnet_rank__free(carnet_ranking *rk)
 		free(rk->entries);
 	}
 	carnet_xap_keyset_free(rk->keyset);
+	free(rk->key_first);
 	free(rk->keys);
 	free(rk->key_terms);
 	carnet_arena__free(&rk->mem);
@@ -626,6 +627,22 @@ static int frozen_defaults(carnet_ranking *rk, const frozen_tables *f, carnet_er
 }
 #endif
 
+/* The hash of each distinct keyword's first word, for carnet_rank__topic. */
+static int hash_keys(carnet_ranking *rk, carnet_error *err)
+{
+	size_t n = rk->distinct_keys;
+	if (!(rk->key_first = calloc(n ? n : 1, sizeof *rk->key_first)))
+		return carnet_error__nomem(err, LOADING);
+	for (size_t p = 0; p < rk->profiles_count; p++)
+		for (size_t j = 0; j < rk->profiles[p].words_count; j++) {
+			const keyword *k = &rk->profiles[p].words[j];
+			const entry *e = rk->entries[k->entry];
+			if (k->key < n && e->count)
+				rk->key_first[k->key] = carnet__hash_str(e->words[0]);
+		}
+	return CARNET_OK;
+}
+
 /* The home's file of that name: its text into *text, or text->data NULL
  * when it has none; its path into path. */
 static int read_home(carnet_buf *text, char path[CARNET_PATH_MAX], const char *home,
@@ -700,6 +717,8 @@ int carnet_rank__load(carnet_ranking **out, const char *home, carnet_error *err)
 #endif
 	if (rc == CARNET_OK)
 		rc = parse_tables(rk, t, path, err);
+	if (rc == CARNET_OK)
+		rc = hash_keys(rk, err);
 	for (int i = 0; i < 3; i++)
 		carnet_buf__free(&t[i]);
 	if (rc) {

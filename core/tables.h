@@ -70,6 +70,9 @@ struct carnet_ranking {
 	unsigned char code_of[256];   /* a profile's code in the index, 0: none */
 	int profile_of_code[256];
 	size_t distinct_keys; /* entries used as keywords */
+	uint64_t *key_first;  /* per distinct keyword, the hash of its first
+				 word (carnet__hash_str): what the words of a
+				 request are about is looked up by it */
 	carnet_xkey *keys; /* the distinct keywords, for the indexer */
 	carnet_xkeyset *keyset; /* and made ready for matching */
 	size_t keys_count;

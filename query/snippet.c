@@ -21,6 +21,59 @@ struct carnet_mark_seen {
 };
 #define MARKS_MAX 64     /* distinct marked words counted */
 
+/* ASCII letters and digits as carnet_text__fold leaves them (lower
+ * case); 0 for the other ASCII characters, which separate words. */
+static const unsigned char ascii_fold[128] = {
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+	['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f',
+	['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l',
+	['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r',
+	['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x',
+	['Y'] = 'y', ['Z'] = 'z',
+	['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
+	['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l',
+	['m'] = 'm', ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r',
+	['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x',
+	['y'] = 'y', ['z'] = 'z',
+};
+
+/* The character at t[0..n) (n > 0) as folding leaves it when that is one
+ * ASCII letter or digit: into *c, its length in bytes returned; an ASCII
+ * separator: *c = 0, length 1; anything else (cannot be told without
+ * folding): 0. Latin-1 letters with a diacritic fold to their base
+ * letter, as carnet_text__fold does. */
+static inline size_t fold_start(const unsigned char *t, size_t n, unsigned char *c)
+{
+	/* U+00C0..U+00FF, by their second byte after 0xC3 (0: not a letter
+	 * with a plain base letter, such as Æ, Ø, ß or ×) */
+	static const char latin1[64] = "aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0\0"
+				       "aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0y";
+	if (t[0] < 0x80) {
+		*c = ascii_fold[t[0]];
+		return 1;
+	}
+	if (t[0] == 0xC3 && n >= 2 && t[1] >= 0x80 && t[1] <= 0xBF && latin1[t[1] - 0x80]) {
+		*c = (unsigned char)latin1[t[1] - 0x80];
+		return 2;
+	}
+	return 0;
+}
+
+/* Remember that a marked word or stem starts with w's first two
+ * characters. */
+static void note_start(carnet_marks *m, const char *w)
+{
+	unsigned char a = (unsigned char)w[0], b = a ? (unsigned char)w[1] : 0;
+	if (a == 0)
+		return;
+	if (a >= 0x80 || b >= 0x80) {
+		m->pairs[0][0] |= 1; /* a marked word outside ASCII: look at all */
+		return;
+	}
+	m->pairs[a][b >> 3] |= (unsigned char)(1u << (b & 7));
+}
+
 int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t count,
 			  size_t typed, carnet_error *err)
 {
@@ -39,7 +92,7 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 	}
 	m->words = words;
 	m->count = count;
-	memset(m->first, 0, sizeof m->first);
+	memset(m->pairs, 0, sizeof m->pairs);
 	m->seen = NULL;
 	m->seen_cap = m->seen_count = 0;
 	m->stems = calloc(count ? count : 1, sizeof *m->stems);
@@ -54,9 +107,9 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 			carnet_snippet__marks_free(m);
 			return rc;
 		}
-		m->first[(unsigned char)words[i][0]] = 1;
-		m->first[(unsigned char)m->stems[i][0][0]] = 1;
-		m->first[(unsigned char)m->stems[i][1][0]] = 1;
+		note_start(m, words[i]);
+		note_start(m, m->stems[i][0]);
+		note_start(m, m->stems[i][1]);
 	}
 	return CARNET_OK;
 }
@@ -77,11 +130,23 @@ static struct carnet_mark_seen *seen_slot(carnet_marks *m, const char *t, size_t
 	*found = 0;
 	if (n >= SEEN_TOKEN)
 		return NULL;
-	if (!m->seen) {
-		m->seen = calloc(SEEN_MAX * 2, sizeof *m->seen);
-		if (!m->seen)
+	if (m->seen_count * 2 >= m->seen_cap && m->seen_cap < SEEN_MAX * 2) {
+		/* grow (from a small table: most requests remember few) */
+		size_t cap = m->seen_cap ? m->seen_cap * 2 : 128;
+		struct carnet_mark_seen *seen = calloc(cap, sizeof *seen);
+		if (!seen)
 			return NULL;
-		m->seen_cap = SEEN_MAX * 2;
+		for (size_t i = 0; i < m->seen_cap; i++) {
+			if (!m->seen[i].used)
+				continue;
+			size_t j = carnet__hash(m->seen[i].token, strlen(m->seen[i].token)) % cap;
+			while (seen[j].used)
+				j = (j + 1) % cap;
+			seen[j] = m->seen[i];
+		}
+		free(m->seen);
+		m->seen = seen;
+		m->seen_cap = cap;
 	}
 	for (size_t i = carnet__hash(t, n) % m->seen_cap;; i = (i + 1) % m->seen_cap) {
 		struct carnet_mark_seen *s = &m->seen[i];
@@ -126,31 +191,37 @@ static size_t match_word(const carnet_marks *m, const char *w, size_t n)
 	return 0;
 }
 
-/* Could the token t[0..n) hold a marked word? Looks at its first letter,
- * and the one after an elided article (l', qu', l’), against the first
- * letters of the marked words and stems (first[c] set); a letter outside
- * ASCII is always worth a closer look. */
-static int may_match(const unsigned char *first, const char *t, size_t n)
+/* Could the token t[0..n) hold a marked word? A marked word is the folded
+ * word or starts with the first characters of a marked word's stem (see
+ * match_word), so each word of the token (a run of letters and digits) is
+ * looked at by its first two characters; a character that cannot be told
+ * without folding always earns a closer look. */
+static int may_match(const carnet_marks *m, const char *text, size_t n)
 {
-	size_t i = 0;
-	while (i < n && !((unsigned char)t[i] >= 0x80 || (t[i] >= 'a' && t[i] <= 'z') ||
-			  (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9')))
-		i++;
-	for (int round = 0; round < 2 && i < n; round++) {
-		unsigned char c = (unsigned char)t[i];
-		if (c >= 0x80 || first[c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c])
+	const unsigned char *t = (const unsigned char *)text;
+	if (m->pairs[0][0] & 1)
+		return 1;
+	for (size_t i = 0; i < n;) {
+		unsigned char a, b = 0;
+		size_t k = fold_start(t + i, n - i, &a);
+		if (k == 0)
+			return 1; /* not told without folding */
+		i += k;
+		if (a == 0)
+			continue; /* a separator */
+		if (i < n) {
+			if ((k = fold_start(t + i, n - i, &b)) == 0)
+				return 1;
+		}
+		/* b = 0: a word of one character */
+		if (m->pairs[a][0] & 1 || m->pairs[a][b >> 3] & (1u << (b & 7)))
 			return 1;
-		/* an elision: the word starts after the apostrophe */
-		size_t j = i + 1;
-		if (j < n && (t[j] == 'u' || t[j] == 'U'))
-			j++;
-		if (j < n && t[j] == '\'')
-			i = j + 1;
-		else if (j + 2 < n && (unsigned char)t[j] == 0xE2 && (unsigned char)t[j + 1] == 0x80 &&
-			 (unsigned char)t[j + 2] == 0x99)
-			i = j + 3;
-		else
-			return 0;
+		/* past the rest of this word */
+		while (i < n && b) {
+			if ((k = fold_start(t + i, n - i, &b)) == 0)
+				return 1;
+			i += k;
+		}
 	}
 	return 0;
 }
@@ -235,7 +306,12 @@ static int mark_tokens(tok **out, size_t *count, const char *text, size_t len,
 		size_t s = i;
 		while (i < len && !is_space((unsigned char)text[i]))
 			i++;
-		if (CARNET_GROW(t, cap, n + 1)) {
+		if (n == cap && !t) {
+			/* about one token in six bytes of text */
+			cap = len / 6 + 16 < stop ? len / 6 + 16 : stop;
+			t = malloc(cap * sizeof *t);
+		}
+		if (!t || CARNET_GROW(t, cap, n + 1)) {
 			rc = carnet_error__nomem(err, "making a snippet");
 			break;
 		}
@@ -244,7 +320,7 @@ static int mark_tokens(tok **out, size_t *count, const char *text, size_t len,
 		int found = 0;
 		struct carnet_mark_seen *seen = NULL;
 		/* most tokens cannot hold a marked word: no need to remember them */
-		if (!may_match(m->first, text + s, i - s))
+		if (!may_match(m, text + s, i - s))
 			t[n].mark = 0;
 		else if ((seen = seen_slot(m, text + s, i - s, &found)) && found) {
 			t[n].mark = seen->mark;

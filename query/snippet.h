@@ -13,7 +13,9 @@ typedef struct carnet_marks {
 	const char *const *words;
 	size_t count;
 	char (*stems)[2][64];  /* stems[i][0] French, [1] English */
-	unsigned char first[256]; /* first bytes of the words and stems */
+	unsigned char pairs[128][16]; /* bit [a][b>>3]&(1<<(b&7)): a word or stem
+				       starts with the ASCII letters or digits
+				       a, b (b = 0: it is that one letter) */
 	size_t need[16];       /* marks (index + 1) of the distinct typed words */
 	size_t need_count;
 	struct carnet_mark_seen *seen; /* tokens already looked at, and their mark */

@@ -371,6 +371,30 @@ Test(rank, snippets_mark_the_matched_words_and_escape_the_rest)
 	carnet_results_free(res);
 }
 
+Test(rank, snippets_mark_a_word_inside_a_compound_or_after_an_article)
+{
+	doc("P", "A", "11488-4", "SM54", "2025-01-10", "Consultation",
+	    "Bilan complémentaire par scanner thoraco-abdomino-pelvien demandé.\n"
+	    "Dosage du NT-proBNP à 450 pg/mL. Arrêt de lévodopa/carbidopa.\n"
+	    "Contrôle par l'Échographie cardiaque dans un mois.\n", "");
+	open_idx();
+	static const struct {
+		const char *words, *marked;
+	} cases[] = {
+		{ "abdomino", "<b>thoraco-abdomino-pelvien</b>" },
+		{ "probnp", "<b>NT-proBNP</b>" },
+		{ "carbidopa", "<b>lévodopa/carbidopa</b>" },
+		{ "echographie", "<b>l'Échographie</b>" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		carnet_results *res = ask("P", "SM54", cases[i].words, 0, 20);
+		cr_assert_eq(carnet_results_count(res), 1, "%s", cases[i].words);
+		const char *s = carnet_results_snippet(res, 0);
+		cr_assert(strstr(s, cases[i].marked), "%s: %s", cases[i].words, s);
+		carnet_results_free(res);
+	}
+}
+
 Test(rank, a_misspelling_gets_a_suggestion_from_the_patients_own_record)
 {
 	doc("P", "A", "70004-7", "SM04", "2025-01-10", "Échographie",
