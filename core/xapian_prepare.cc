@@ -197,19 +197,44 @@ int carnet_xap_prepared_match(carnet_xprepared *p, const carnet_xkeyset *ks, int
 					present[wants[j].key]++;
 			}
 		}
+		// the phrases whose words are all there: their words' positions,
+		// read in one more pass over the termlist (a document's
+		// termlist skips forward one term at a time)
+		std::vector<size_t> phrases;
+		std::vector<std::string> need;
 		for (size_t i = 0; i < n; i++) {
 			const carnet_xkey &k = keys[i];
 			if (k.count < 2 || hits[i] || present[i] < needed[i] || needed[i] == 0)
 				continue;
+			phrases.push_back(i);
+			for (size_t w = 0; w < k.count; w++)
+				need.push_back(k.words[w]);
+		}
+		if (phrases.empty())
+			return CARNET_OK;
+		std::sort(need.begin(), need.end());
+		need.erase(std::unique(need.begin(), need.end()), need.end());
+		std::vector<std::vector<Xapian::termpos>> at(need.size());
+		size_t ni = 0;
+		for (Xapian::TermIterator t = p->doc.termlist_begin();
+		     t != p->doc.termlist_end() && ni < need.size(); ++t) {
+			const std::string &term = *t;
+			while (ni < need.size() && need[ni] < term)
+				ni++;
+			if (ni < need.size() && need[ni] == term)
+				for (Xapian::PositionIterator q = t.positionlist_begin();
+				     q != t.positionlist_end(); ++q)
+					at[ni].push_back(*q);
+		}
+		for (size_t i : phrases) {
+			const carnet_xkey &k = keys[i];
 			// the words in order, with at most two others in between,
 			// as the query side's phrases allow
 			std::vector<std::vector<Xapian::termpos>> pos(k.count);
 			for (size_t w = 0; w < k.count; w++) {
-				Xapian::TermIterator t = p->doc.termlist_begin();
-				t.skip_to(k.words[w]);
-				for (Xapian::PositionIterator q = t.positionlist_begin();
-				     q != t.positionlist_end(); ++q)
-					pos[w].push_back(*q);
+				auto it = std::lower_bound(need.begin(), need.end(), k.words[w]);
+				if (it != need.end() && *it == k.words[w])
+					pos[w] = at[it - need.begin()];
 			}
 			if (phrase_at(pos, (Xapian::termcount)k.count + 2))
 				hits[i] = 1;
