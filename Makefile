@@ -37,7 +37,7 @@ $(error include/carnet.h: no CARNET_VERSION_MAJOR, _MINOR and _PATCH found (got 
 endif
 # What the library's objects use (carnet.pc's Requires.private), and what
 # only the PDF extractor, a program of its own, uses.
-LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0 nettle
+LIB_PKGS := xapian-core icu-uc sqlite3 jansson libxxhash libxml-2.0 nettle libzstd
 PDFTEXT_PKGS := poppler-glib
 PKGS := $(LIB_PKGS) $(PDFTEXT_PKGS)
 

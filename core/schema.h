@@ -33,12 +33,13 @@ enum carnet_slot {
 				     value: date, type, specialty, id, the LOINC
 				     codes of its results (space-separated) and
 				     content vector, separated by CARNET_RANK_SEP */
-	CARNET_SLOT_RECORD = 7,   /* the stored record (what a hit shows); the
-				     document data then holds the raw text (at
-				     most CARNET_STORED_TEXT_MAX bytes) for
-				     snippets, which Xapian compresses */
-	CARNET_SLOT_RESULTS = 8   /* the coded results (core/results_codec.h);
+	CARNET_SLOT_RECORD = 7,   /* the stored record (what a hit shows) */
+	CARNET_SLOT_RESULTS = 8,  /* the coded results (core/results_codec.h);
 				     absent when the document has none */
+	CARNET_SLOT_TEXT = 9      /* the raw text (at most CARNET_STORED_TEXT_MAX
+				     bytes) for snippets, packed by
+				     core/textpack.c; the document data is
+				     empty (up to format 5 it held the text) */
 };
 
 #define CARNET_RANK_SEP '\x1f'

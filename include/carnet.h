@@ -87,8 +87,10 @@ extern "C" {
  * 4: the value slots nothing read (type, specialty, id) are no longer
  * written; an index of format 3 is rebuilt.
  * 5: the coded results of a document (lab results) in a value and as
- * terms; an index of format 4 is rebuilt. */
-#define CARNET_INDEX_FORMAT 5
+ * terms; an index of format 4 is rebuilt.
+ * 6: the raw text in a value, compressed by carnet (Zstandard), instead
+ * of the document data Xapian deflates; an index of format 5 is rebuilt. */
+#define CARNET_INDEX_FORMAT 6
 
 /**
  * Version of the library actually linked, for detecting a header/library

@@ -22,6 +22,7 @@
 #include "schema.h"
 #include "sidecar.h"
 #include "text.h"
+#include "textpack.h"
 #include "util.h"
 #include "walk.h"
 
@@ -473,9 +474,11 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 {
 	char date[9];
 	snprintf(date, sizeof date, "%.4s%.2s%.2s", d->date, d->date + 5, d->date + 8);
-	carnet_xvalue values[4];
-	/* the record in its own value, the text as the document data:
-	 * Xapian compresses the data, and a hit reads the record alone */
+	carnet_xvalue values[5];
+	/* the record and the text in values of their own: a hit without a
+	 * snippet reads the record alone; the text is packed here
+	 * (core/textpack.c), and the document data stays empty, so Xapian
+	 * has nothing to deflate */
 	size_t nvalues = 0;
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_DATE, date, 8 };
 	values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_SET, d->set_id, strlen(d->set_id) };
@@ -483,8 +486,10 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 	char id_term[CARNET_ID_MAX + 8];
 	snprintf(id_term, sizeof id_term, CARNET_PREFIX_ID "%s", d->id);
 	carnet_buf record = CARNET_BUF_INIT, text = CARNET_BUF_INIT, results = CARNET_BUF_INIT;
+	carnet_buf packed = CARNET_BUF_INIT;
 	int rc = CARNET_OK;
 	if (carnet_doc__encode_record(&record, d) != 0 || stored_text(&text, d) != 0 ||
+	    carnet_textpack__pack(&packed, text.data, text.len) != 0 ||
 	    carnet_results__encode(&results, d->results, d->results_count) != 0)
 		rc = carnet_error__nomem(err, "indexing a document");
 	if (rc == CARNET_OK) {
@@ -494,11 +499,14 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 		/* English documents get English stems; queries look for both */
 		int english = d->language && strncmp(d->language, "en", 2) == 0;
 		values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_RECORD, record.data, record.len };
+		if (packed.len)
+			values[nvalues++] = (carnet_xvalue){ CARNET_SLOT_TEXT, packed.data,
+							     packed.len };
 		x->id_term = id_term;
 		x->values = values;
 		x->values_count = nvalues;
-		x->data = text.data ? text.data : "";
-		x->data_len = text.len;
+		x->data = "";
+		x->data_len = 0;
 		x->stem_language = english ? "english" : "french";
 		rc = carnet_xap_prepare_until(out, x, carnet_budget__over, err);
 		if (rc && carnet_budget__expired())
@@ -509,6 +517,7 @@ static int prepare_xdoc(carnet_xprepared **out, const carnet_doc *d, carnet_xdoc
 		}
 	}
 	carnet_buf__free(&text);
+	carnet_buf__free(&packed);
 	carnet_buf__free(&record);
 	carnet_buf__free(&results);
 	return rc;

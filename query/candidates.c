@@ -14,6 +14,7 @@
 #include "schema.h"
 #include "snippet.h"
 #include "suggest.h"
+#include "textpack.h"
 #include "util.h"
 
 /* How many documents of one request are ranked at most: a patient's whole
@@ -199,7 +200,7 @@ static int count_facet(facet *f, const collect *k, int kind)
 static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
 		    carnet_marks *marks, carnet_error *err)
 {
-	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, -1 };
+	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, CARNET_SLOT_TEXT };
 	char *v[3];
 	size_t len[3];
 	int rc = carnet_xap_reader_fields(xr, c->docid, slots, marks ? 3 : 2, v, len, err);
@@ -207,7 +208,14 @@ static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
 		return rc;
 	h->rec = v[0];
 	*set_out = v[1];
-	char *text = marks ? v[2] : NULL;
+	char *text = NULL;
+	size_t text_len = 0;
+	if (marks) {
+		rc = carnet_textpack__unpack(&text, &text_len, v[2], len[2], err);
+		free(v[2]);
+		if (rc)
+			return rc;
+	}
 	if (!carnet_doc__record_intact(h->rec, len[0])) {
 		free(text);
 		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
@@ -227,7 +235,7 @@ static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
 	if (!marks)
 		return CARNET_OK;
 	carnet_buf snip = CARNET_BUF_INIT;
-	rc = carnet_snippet__make(&snip, text, len[2], marks, SNIPPET_WORDS, err);
+	rc = carnet_snippet__make(&snip, text, text_len, marks, SNIPPET_WORDS, err);
 	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
 		rc = carnet_error__nomem(err, NULL);
 	carnet_buf__free(&snip);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include <criterion/criterion.h>
 
@@ -820,8 +821,10 @@ Test(own, a_request_names_its_patient_by_system_and_id)
 }
 
 /* Put into the live index, through the shim, a document that the patient
- * filter gives to `term_patient` but whose stored record is `record`. */
-static void forge(const char *term_patient, const char *id, const char *record, size_t len)
+ * filter gives to `term_patient` but whose stored record is `record` and
+ * whose stored text value, when `packed` is not NULL, is `packed`. */
+static void forge_text(const char *term_patient, const char *id, const char *record,
+		       size_t len, const char *packed, size_t plen)
 {
 	char gen[4096], xdir[4200];
 	carnet_error err;
@@ -840,15 +843,21 @@ static void forge(const char *term_patient, const char *id, const char *record, 
 	carnet_xvalue values[] = { { CARNET_SLOT_DATE, "20250601", 8 },
 				   { CARNET_SLOT_SET, id, strlen(id) },
 				   { CARNET_SLOT_RANK, rank, (size_t)rn },
-				   { CARNET_SLOT_RECORD, record, len } };
+				   { CARNET_SLOT_RECORD, record, len },
+				   { CARNET_SLOT_TEXT, packed, plen } };
 	const char *text = "compte rendu falsifie";
 	carnet_xtext texts[] = { { text, strlen(text), 1, "" } };
-	carnet_xdoc d = { idt, terms, 2, values, 4, texts, 1, text, strlen(text), "french" };
+	carnet_xdoc d = { idt, terms, 2, values, packed ? 5 : 4, texts, 1, "", 0, "french" };
 	carnet_xprepared *p;
 	cr_assert_eq(carnet_xap_prepare_until(&p, &d, NULL, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, p, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
 	carnet_xap_writer_free(w);
+}
+
+static void forge(const char *term_patient, const char *id, const char *record, size_t len)
+{
+	forge_text(term_patient, id, record, len, NULL, 0);
 }
 
 /* The stored record a document (id, set, patient) would have. */
@@ -929,6 +938,55 @@ Test(own, a_record_with_shifted_or_flipped_bytes_is_corrupt_never_an_answer)
 	damaged_search("P1", "fails its check");
 	carnet_buf__free(&rec);
 	carnet_buf__free(&shifted);
+}
+
+Test(own, a_stored_text_that_does_not_decode_is_corrupt_never_a_snippet)
+{
+	const char *a = th_path("%s/a.txt", docs);
+	th_write_str(a, "Compte rendu\n");
+	write_meta(a, "{\"patient_id\":\"P1\",\"id\":\"A\",\"date\":\"2025-01-01\"}");
+	cr_assert_eq(th_index_dir(home, docs), 1);
+	carnet_buf rec = CARNET_BUF_INIT;
+	size_t n = record_of(&rec, "FORGED", "P1");
+	/* a text value that is not what carnet packs: Zstandard's magic
+	 * number and then garbage; then a real frame of a text longer than
+	 * any stored text */
+	static const char junk[] = "\x28\xb5\x2f\xfd garbage after the magic";
+	size_t big = CARNET_STORED_TEXT_MAX + 1;
+	char *long_text = malloc(big);
+	cr_assert_not_null(long_text);
+	memset(long_text, 'a', big);
+	size_t cap = ZSTD_compressBound(big);
+	char *frame = malloc(cap);
+	cr_assert_not_null(frame);
+	size_t fl = ZSTD_compress(frame, cap, long_text, big, 1);
+	cr_assert(!ZSTD_isError(fl));
+	const struct {
+		const char *v;
+		size_t n;
+	} bad[] = { { junk, sizeof junk - 1 }, { frame, fl } };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		forge_text("P1", "FORGED", rec.data, n, bad[i].v, bad[i].n);
+		open_idx();
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.profession = "10";
+		req.patient_id = "P1";
+		req.words = "falsifie";
+		carnet_error err;
+		cr_assert_eq(refused(&req, &err), CARNET_E_CORRUPT, "%zu: %s", i, err.message);
+		cr_assert(strstr(err.message, "stored text"), "%s", err.message);
+		/* without snippets the text is not read: the hit is shown */
+		req.flags = CARNET_REQUEST_NO_SNIPPETS;
+		carnet_results *res;
+		cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+		cr_assert_eq(carnet_results_count(res), 1);
+		carnet_results_free(res);
+		carnet_index_close(idx);
+		idx = NULL;
+	}
+	free(frame);
+	free(long_text);
+	carnet_buf__free(&rec);
 }
 
 /* Copy file from to to. */

@@ -5,7 +5,8 @@
 # mandoc check them; logrotate checks the logrotate file; nettle-dev gives
 # nettle, whose SHA-256 chains the access log (GnuTLS's hashes: small and
 # with nothing to initialise, where OpenSSL 3's libcrypto cost every viewer
-# process some 5 ms to load and set up); python3 runs make lint's size
+# process some 5 ms to load and set up); libzstd-dev compresses the text
+# an index keeps for snippets; python3 runs make lint's size
 # check and the generators in tools/; haproxy routes requests between
 # shards, and test_shard checks that it picks the shard carnet does;
 # carnet-serve is built on libmicrohttpd (with GnuTLS) and libcjose (JOSE
@@ -14,7 +15,7 @@
 # Run as root (or: sudo sh tools/deps.sh).
 set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
-libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev
+libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev libzstd-dev
 scdoc groff-base man-db mandoc logrotate nettle-dev python3 haproxy
 libmicrohttpd-dev libcjose-dev libgnutls28-dev libcurl4-gnutls-dev openssl
 chromium chromium-driver"
