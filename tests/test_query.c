@@ -876,6 +876,16 @@ static size_t record_of(carnet_buf *out, const char *id, const char *patient)
 	return out->len;
 }
 
+/* One genuine document of patient P1 in the index, beside which forged
+ * ones are put. */
+static void index_one_document_of_p1(void)
+{
+	const char *a = th_path("%s/a.txt", docs);
+	th_write_str(a, "Compte rendu\n");
+	write_meta(a, "{\"patient_id\":\"P1\",\"id\":\"A\",\"date\":\"2025-01-01\"}");
+	cr_assert_eq(th_index_dir(home, docs), 1);
+}
+
 static void damaged_search(const char *patient, const char *why)
 {
 	carnet_request req = CARNET_REQUEST_INIT;
@@ -897,10 +907,7 @@ static void damaged_search(const char *patient, const char *why)
 
 Test(own, a_stored_record_of_another_patient_is_corrupt_never_an_answer)
 {
-	const char *a = th_path("%s/a.txt", docs);
-	th_write_str(a, "Compte rendu\n");
-	write_meta(a, "{\"patient_id\":\"P1\",\"id\":\"A\",\"date\":\"2025-01-01\"}");
-	cr_assert_eq(th_index_dir(home, docs), 1);
+	index_one_document_of_p1();
 	/* a hit of P1 whose record (with a right check) says P2 */
 	carnet_buf rec = CARNET_BUF_INIT;
 	size_t n = record_of(&rec, "FORGED", "P2");
@@ -914,10 +921,7 @@ Test(own, a_stored_record_of_another_patient_is_corrupt_never_an_answer)
 
 Test(own, a_record_with_shifted_or_flipped_bytes_is_corrupt_never_an_answer)
 {
-	const char *a = th_path("%s/a.txt", docs);
-	th_write_str(a, "Compte rendu\n");
-	write_meta(a, "{\"patient_id\":\"P1\",\"id\":\"A\",\"date\":\"2025-01-01\"}");
-	cr_assert_eq(th_index_dir(home, docs), 1);
+	index_one_document_of_p1();
 	carnet_buf rec = CARNET_BUF_INIT;
 	size_t n = record_of(&rec, "FORGED", "P1");
 	/* one byte of the patient flipped: "P1" becomes "P0" */
@@ -942,10 +946,7 @@ Test(own, a_record_with_shifted_or_flipped_bytes_is_corrupt_never_an_answer)
 
 Test(own, a_stored_text_that_does_not_decode_is_corrupt_never_a_snippet)
 {
-	const char *a = th_path("%s/a.txt", docs);
-	th_write_str(a, "Compte rendu\n");
-	write_meta(a, "{\"patient_id\":\"P1\",\"id\":\"A\",\"date\":\"2025-01-01\"}");
-	cr_assert_eq(th_index_dir(home, docs), 1);
+	index_one_document_of_p1();
 	carnet_buf rec = CARNET_BUF_INIT;
 	size_t n = record_of(&rec, "FORGED", "P1");
 	/* a text value that is not what carnet packs: Zstandard's magic
