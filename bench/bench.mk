@@ -16,6 +16,10 @@
 # Work files go to BENCH_DIR (default $(BUILD)/bench-work), recreated per run; with BENCH_KEEP=1
 # a corpus already there for the same N, seed and generator is reused (and kept).
 # The table is printed and written to bench/RESULTS.md.
+#   make profile                PROFILE_N=2000 documents: where the instructions go (valgrind's
+#                               callgrind: counts that do not move with the machine's load), for
+#                               carnet add --jobs 1 and plain Xapian over the same text, and for
+#                               the word queries; a report in $(BUILD)/profile-work/profile.md.
 
 BENCH_PROGS := gencorpus fts5 xapian_plain query benchrun
 BENCH_BINS := $(BENCH_PROGS:%=$(BUILD)/bench/%)
@@ -40,4 +44,9 @@ bench: all $(BENCH_BINS)
 	  BENCH_MODE=$(BENCH_MODE) BENCH_STEPS="$(BENCH_STEPS)" BENCH_REPEAT=$(BENCH_REPEAT) \
 	  BENCH_KEEP=$(BENCH_KEEP) BENCH_COMPACT=$(BENCH_COMPACT) sh bench/bench.sh
 
-.PHONY: bench bench-progs
+PROFILE_N ?= 2000
+
+profile: all $(BENCH_BINS)
+	@BUILD=$(BUILD) PROFILE_N=$(PROFILE_N) sh bench/profile.sh
+
+.PHONY: bench bench-progs profile
