@@ -212,12 +212,19 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 	if (age < 0)
 		age = 0;
 	double half = t->half_life[newest_of_type ? 0 : 1];
-	double recency = half > 0 ? exp2(-age / half) : 1.0;
+	double recency = 1.0;
+	if (half > 0) {
+		/* its kind's pace, and the record's longer memory */
+		recency = exp2(-age / half);
+		if (p->memory > 0 && p->memory_half_life > 0)
+			recency = (1 - p->memory) * recency +
+				  p->memory * exp2(-age / p->memory_half_life);
+	}
 
 	double a_content = content / p->saturation;
 	parts->v[CARNET_PART_TEXT] = p->w_text * text_norm;
 	parts->v[CARNET_PART_SPECIALTY] = p->w_spec * affinity;
-	parts->v[CARNET_PART_RECENCY] = p->w_rec * recency;
+	parts->v[CARNET_PART_RECENCY] = p->w_rec * (v->series ? p->rec_series : 1) * recency;
 	parts->v[CARNET_PART_TEXT_RAW] = text_norm;
 	parts->v[CARNET_PART_AFFINITY] = affinity;
 	parts->v[CARNET_PART_AFFINITY_TYPE] = t->affinity[0];
@@ -230,6 +237,14 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 	parts->v[CARNET_PART_RESULTS] = p->w_results * results;
 	return parts->v[CARNET_PART_TEXT] + parts->v[CARNET_PART_SPECIALTY] +
 	       parts->v[CARNET_PART_RECENCY] + parts->v[CARNET_PART_RESULTS];
+}
+
+double carnet_rank__series(const carnet_ranking *rk, long gap)
+{
+	if (gap <= 0)
+		return 1;
+	double half = rk->p.series_half_life;
+	return half > 0 ? exp2(-(double)gap / half) : 0;
 }
 
 void carnet_rank__bm25(const carnet_ranking *rk, double *k1, double *b)

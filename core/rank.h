@@ -57,6 +57,8 @@ typedef struct carnet_viewer {
 	int profile;                     /* profile index, or -1: none */
 	int topic;                       /* the profile the words are about, or -1 */
 	long as_of_days;                 /* day recency counts from */
+	int series;                      /* the words name analytes: recency
+					    weighs recency.series times more */
 } carnet_viewer;
 
 /* Resolve a viewer from a specialty code (may be NULL or "") and a
@@ -109,7 +111,10 @@ void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
  * (0 in browse mode); content (content_topic) the summed weights of the
  * viewer's (the words' field's) keywords it has (carnet_rank__content_of);
  * date_days its date (carnet_rank__days, -1 if unknown); newest_of_type
- * whether no candidate of its type is newer. When the words are about
+ * whether no candidate of its type is newer (the caller passes 0 with
+ * words: then no document is exempt from fading). Recency is the type's
+ * decay blended with the record's long memory (recency.memory), weighed
+ * by weight.recency (times recency.series when v->series). When the words are about
  * another field, affinity blends the viewer's with that field's by
  * affinity.topic; results (0..1) is what its key results are worth to
  * the request (query/candidates.c), times weight.results. Returns the
@@ -119,6 +124,11 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 			    long date_days, const carnet_rank_type *t,
 			    const carnet_rank_author *au, int newest_of_type,
 			    double results, carnet_parts *parts);
+
+/* What a report of a lab series the words name is worth (0..1), gap days
+ * older than the newest hit of the series: 1 for the newest, then
+ * 2^(-gap / results.series_half_life); with a half-life of 0, 0. */
+double carnet_rank__series(const carnet_ranking *rk, long gap);
 
 /* Does the affinity table give this document type a baseline ("type *")? */
 int carnet_rank__type_covered(const carnet_ranking *rk, const char *type);

@@ -155,6 +155,10 @@ static int conf_line(carnet_ranking *rk, carnet_lines *it, void *payload,
 		{ "weight.specialty", &b->p.w_spec, 1 },
 		{ "weight.recency", &b->p.w_rec, 1 },
 		{ "weight.results", &b->p.w_results, 1 },
+		{ "recency.series", &b->p.rec_series, 0 },
+		{ "recency.memory", &b->p.memory, 1 },
+		{ "recency.memory_half_life", &b->p.memory_half_life, 0 },
+		{ "results.series_half_life", &b->p.series_half_life, 0 },
 		{ "affinity.type", &b->p.a_type, 1 },
 		{ "affinity.author", &b->p.a_author, 1 },
 		{ "affinity.content", &b->p.a_content, 1 },
@@ -175,8 +179,9 @@ static int conf_line(carnet_ranking *rk, carnet_lines *it, void *payload,
 			return carnet_lines__bad(it, err, "%s", keys[i].unit
 						 ? "value must be a number from 0 to 1"
 						 : "value must be a number of at least 0");
-		if (keys[i].target == &b->p.saturation && v == 0)
-			return carnet_lines__bad(it, err, "affinity.content_saturation must be above 0");
+		if ((keys[i].target == &b->p.saturation || keys[i].target == &b->p.memory_half_life) &&
+		    v == 0)
+			return carnet_lines__bad(it, err, "%s must be above 0", keys[i].key);
 		*keys[i].target = v;
 		return CARNET_OK;
 	}

@@ -38,6 +38,9 @@ typedef struct profile {
 
 typedef struct params {
 	double w_text, w_spec, w_rec, w_results;
+	double rec_series;          /* weight.recency's factor when the words name analytes */
+	double memory, memory_half_life; /* recency's long memory: share, days */
+	double series_half_life;    /* results.series_half_life, days (0: newest only) */
 	double a_type, a_author, a_content, saturation;
 	double topic, topic_min;
 	double type_default, author_default, author_unknown;

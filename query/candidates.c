@@ -11,6 +11,7 @@
 #include "candidates.h"
 #include "codes.h"
 #include "doc.h"
+#include "named.h"
 #include "schema.h"
 #include "snippet.h"
 #include "suggest.h"
@@ -319,9 +320,12 @@ static int read_profile_codes(carnet_index *idx, carnet_error *err)
 }
 
 /* Score every candidate of k for viewer v, and sort them best first;
- * count each distinct value's candidates (the facets). */
+ * count each distinct value's candidates (the facets). With words, no
+ * document is exempt from fading (the newest of a type that never fades
+ * is only so in a browse): what a summary says about them is as old as
+ * the summary. */
 static int score(collect *k, const carnet_ranking *rk, const carnet_viewer *v,
-		 carnet_error *err)
+		 int words, carnet_error *err)
 {
 	double top = 0;
 	for (size_t i = 0; i < k->count; i++)
@@ -361,7 +365,8 @@ static int score(collect *k, const carnet_ranking *rk, const carnet_viewer *v,
 		unsigned t = c->kind[KIND_TYPE];
 		c->score = carnet_rank__combine(rk, v, top > 0 ? c->text / top : 0,
 						c->content, c->content_topic, c->days, &ti[t],
-						&ai[c->kind[KIND_SPEC]], c->days >= newest_days[t],
+						&ai[c->kind[KIND_SPEC]],
+						!words && c->days >= newest_days[t],
 						c->results, &c->parts);
 		c->id_str = k->arena.data + c->id;
 	}
@@ -443,24 +448,57 @@ static void newest_reporting(collect *k, const carnet_analytes *t, const double 
 			k->c[best[a]].results = prio[a];
 }
 
-/* What each candidate's key results are worth to a browse (no words):
- * for the r-th of the first PANEL_TOP analytes of the viewer's panel
- * (panels.tsv, as the results panel reads it), 1 - r / PANEL_TOP for the
- * newest candidate reporting it. The latest report of what the viewer
- * follows is what they open first. With words, the words already find
- * the reports through their coded text (make eval: a boost there helped
- * some lab series and hurt others). */
+/* With words that name analytes (named.c), the hits reporting one of
+ * them are a lab series, which the clinician reads newest first: each is
+ * worth what its distance to the newest of them is worth
+ * (carnet_rank__series), and the request's recency weighs more
+ * (v->series). Words that name none leave everything at 0. */
+static int series_worth(collect *k, const carnet_analytes *t, const char *words,
+			const carnet_ranking *rk, carnet_viewer *v, carnet_error *err)
+{
+	carnet_named n;
+	memset(&n, 0, sizeof n);
+	int rc = carnet_named__parse(&n, t, words, err);
+	unsigned char *in = NULL;
+	if (rc == CARNET_OK && (n.count || n.ncodes) && !(in = calloc(k->count + 1, 1)))
+		rc = carnet_error__nomem(err, "ranking");
+	long newest = 0;
+	int found = 0;
+	for (size_t i = 0; in && i < k->count; i++) {
+		const cand *c = &k->c[i];
+		in[i] = c->codes_len &&
+			carnet_named__in(&n, t, k->arena.data + c->codes, c->codes_len);
+		if (in[i] && (!found || c->days > newest))
+			newest = c->days;
+		found |= in[i];
+	}
+	v->series = found;
+	for (size_t i = 0; in && i < k->count; i++)
+		if (in[i])
+			k->c[i].results = carnet_rank__series(rk, newest - k->c[i].days);
+	free(in);
+	carnet_named__free(&n);
+	return rc;
+}
+
+/* What each candidate's key results are worth to the request. Without
+ * words: for the r-th of the first PANEL_TOP analytes of the viewer's
+ * panel (panels.tsv, as the results panel reads it), 1 - r / PANEL_TOP
+ * for the newest candidate reporting it: the latest report of what the
+ * viewer follows is what they open first. With words: their lab series
+ * (series_worth). */
 static int results_worth(collect *k, carnet_index *idx, const carnet_request *req,
-			 const carnet_viewer *v, carnet_error *err)
+			 const carnet_words *w, carnet_viewer *v, carnet_error *err)
 {
 	size_t with = 0;
 	for (size_t i = 0; i < k->count; i++)
 		with += k->c[i].codes_len > 0;
 	int rc = CARNET_OK;
-	if (!with || (req->words && *req->words) ||
-	    (!idx->analytes && (rc = carnet_analytes__load(&idx->analytes, idx->home, err))))
+	if (!with || (!idx->analytes && (rc = carnet_analytes__load(&idx->analytes, idx->home, err))))
 		return rc;
 	const carnet_analytes *t = idx->analytes;
+	if (w && w->positive)
+		return series_worth(k, t, req->words, idx->rank, v, err);
 	size_t n = carnet_analytes__count(t);
 	double *prio = calloc(n + 1, sizeof *prio);
 	size_t *best = malloc((n + 1) * sizeof *best);
@@ -507,8 +545,9 @@ int carnet_candidates__rank(carnet_results *res, carnet_index *idx,
 			rc = carnet_error__nomem(err, "ranking");
 		goto out;
 	}
-	if ((rc = results_worth(&k, idx, req, v, err)) ||
-	    (rc = score(&k, idx->rank, v, err)) ||
+	carnet_viewer vr = *v;  /* with what the words name */
+	if ((rc = results_worth(&k, idx, req, w, &vr, err)) ||
+	    (rc = score(&k, idx->rank, &vr, w && w->positive, err)) ||
 	    (rc = fill_page(res, &k, idx->xr, req, w, err)))
 		goto out;
 	if (w && w->positive && k.count == 0)

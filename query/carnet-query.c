@@ -145,7 +145,7 @@ static void put_snippet(const char *s, int tty)
 static const char *const facet_names[] = { "type", "author_specialty", "year" };
 
 static void print_table(const carnet_results *res, const char *patient,
-			unsigned offset, int tty, int explain, int facets)
+			unsigned offset, int tty, int explain, int facets, int words)
 {
 	size_t width = 0;
 	if (tty) {
@@ -201,18 +201,22 @@ static void print_table(const carnet_results *res, const char *patient,
 				snprintf(topic, sizeof topic, ", to the words' field %.2f",
 					 carnet_results_part(res, i, CARNET_PART_AFFINITY_TOPIC));
 			if (carnet_results_part(res, i, CARNET_PART_RESULTS) > 0)
-				snprintf(results, sizeof results,
-					 "; latest report of your panel's analytes +%.2f",
+				snprintf(results, sizeof results, words
+					 ? "; in the series of the analytes named +%.2f"
+					 : "; latest report of your panel's analytes +%.2f",
 					 carnet_results_part(res, i, CARNET_PART_RESULTS));
+			/* the weight of the date: weight.recency, more for a lab series */
+			double raw = carnet_results_part(res, i, CARNET_PART_RECENCY_RAW);
+			double weight = raw > 0 ? carnet_results_part(res, i, CARNET_PART_RECENCY) / raw : 0;
 			printf("%16sbm25 %.2f; affinity %.2f (type %.2f, author %.2f, content %.2f%s); "
-			       "recency %.2f (age %.0f d, half-life %s)%s\n", "",
+			       "recency %.2f x %.2f (age %.0f d, half-life %s)%s\n", "",
 			       carnet_results_part(res, i, CARNET_PART_TEXT_RAW),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_TYPE),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_AUTHOR),
 			       carnet_results_part(res, i, CARNET_PART_AFFINITY_CONTENT), topic,
-			       carnet_results_part(res, i, CARNET_PART_RECENCY_RAW),
-			       carnet_results_part(res, i, CARNET_PART_AGE_DAYS), hl, results);
+			       raw, weight, carnet_results_part(res, i, CARNET_PART_AGE_DAYS), hl,
+			       results);
 		}
 	}
 	printf("%zu of %llu document(s) for patient %s\n", n,
@@ -653,7 +657,7 @@ static int run_search(const options *o)
 		print_json(res, o->req.offset, o->explain, o->facets);
 	else if (res)
 		print_table(res, o->req.patient_id, o->req.offset, isatty(STDOUT_FILENO),
-			    o->explain, o->facets);
+			    o->explain, o->facets, o->req.words && *o->req.words);
 	carnet_results_free(res);
 	carnet_index_close(idx);
 	return EXIT_OK;

@@ -12,6 +12,7 @@
 #include "analytes.h"
 #include "carnet.h"
 #include "index.h"
+#include "named.h"
 #include "panel.h"
 #include "rank.h"
 #include "request.h"
@@ -39,9 +40,7 @@ typedef struct plan {
 	char patient_term[TERM_MAX], latest_term[TERM_MAX];
 	char from[9], to[9];
 	carnet_access_filter access;
-	unsigned char *sel;            /* per analyte, when words select */
-	char **codes;                  /* LOINC codes typed the table does not know */
-	size_t ncodes, codes_cap;
+	carnet_named named;            /* what the words select (sel NULL: no words) */
 	const char **terms;            /* XR: terms of what the words select */
 	char *term_store;
 	size_t nterms;
@@ -53,100 +52,28 @@ typedef struct plan {
 	carnet_panel *panel;
 } plan;
 
-/* ---- the words: which analytes ---- */
-
-static int add_code(plan *p, const char *code, carnet_error *err)
-{
-	long t = carnet_analytes__by_code(p->idx->analytes, code);
-	if (t >= 0) {
-		p->sel[t] = 1;
-		return CARNET_OK;
-	}
-	if (CARNET_GROW(p->codes, p->codes_cap, p->ncodes + 1) ||
-	    !(p->codes[p->ncodes] = strdup(code)))
-		return carnet_error__nomem(err, NULL);
-	p->ncodes++;
-	return CARNET_OK;
-}
-
-/* The words of text[0..len) (no LOINC code among them): each run of them
- * that is an entry of analytes.tsv's words selects its analytes; a word
- * that names none is passed over (words about anything else name no
- * result). */
-static int name_analytes(plan *p, const char *text, size_t len, carnet_error *err)
-{
-	carnet_buf b = CARNET_BUF_INIT;
-	size_t n = 0;
-	const char **w = NULL;
-	int rc = carnet_analytes__fold(&b, &n, text, len, err);
-	if (rc == CARNET_OK && n && !(w = malloc(n * sizeof *w)))
-		rc = carnet_error__nomem(err, NULL);
-	for (size_t i = 0, off = 0; rc == CARNET_OK && i < n; i++) {
-		w[i] = b.data + off;
-		off += strlen(w[i]) + 1;
-	}
-	for (size_t k = 0; rc == CARNET_OK && k < n;) {
-		size_t m = carnet_analytes__words_at(p->idx->analytes, w + k, n - k, p->sel);
-		k += m ? m : 1;
-	}
-	free(w);
-	carnet_buf__free(&b);
-	return rc;
-}
-
-/* The analytes the words name: LOINC codes typed, and the words of the
- * table between them. */
-static int parse_words(plan *p, carnet_error *err)
-{
-	const char *w = p->req->words;
-	if (!w || !*w)
-		return CARNET_OK;
-	if (!(p->sel = calloc(carnet_analytes__count(p->idx->analytes) + 1, 1)))
-		return carnet_error__nomem(err, NULL);
-	static const char seps[] = " \t\r\n,;";
-	carnet_buf pending = CARNET_BUF_INIT;
-	int rc = CARNET_OK;
-	for (const char *c = w + strspn(w, seps); *c && rc == CARNET_OK;
-	     c += strspn(c, seps)) {
-		size_t n = strcspn(c, seps);
-		char code[16];
-		snprintf(code, sizeof code, "%.*s", (int)(n < 15 ? n : 15), c);
-		if (n < 15 && carnet_analytes__is_loinc(code)) {
-			if ((rc = name_analytes(p, pending.data ? pending.data : "", pending.len,
-						err)) == CARNET_OK)
-				rc = add_code(p, code, err);
-			carnet_buf__reset(&pending);
-		} else if (carnet_buf__put(&pending, c, n) || carnet_buf__putc(&pending, ' '))
-			rc = carnet_error__nomem(err, NULL);
-		c += n;
-	}
-	if (rc == CARNET_OK)
-		rc = name_analytes(p, pending.data ? pending.data : "", pending.len, err);
-	carnet_buf__free(&pending);
-	return rc;
-}
-
 /* The XR: terms of the analytes and codes the words select: a group of
  * the search. */
 static int selection_group(plan *p, carnet_error *err)
 {
 	const carnet_analytes *t = p->idx->analytes;
-	size_t n = p->ncodes;
+	const carnet_named *nm = &p->named;
+	size_t n = nm->ncodes;
 	for (size_t i = 0; i < carnet_analytes__count(t); i++)
-		if (p->sel[i])
+		if (nm->sel[i])
 			n += carnet_analytes__at(t, i)->codes_count;
 	p->terms = malloc((n ? n : 1) * sizeof *p->terms);
 	p->term_store = malloc((n ? n : 1) * TERM_MAX);
 	if (!p->terms || !p->term_store)
 		return carnet_error__nomem(err, NULL);
-	for (size_t i = 0; i < carnet_analytes__count(t) + p->ncodes; i++) {
+	for (size_t i = 0; i < carnet_analytes__count(t) + nm->ncodes; i++) {
 		const carnet_analyte *an = i < carnet_analytes__count(t)
 			? carnet_analytes__at(t, i) : NULL;
 		size_t k = an ? an->codes_count : 1;
-		for (size_t j = 0; j < k && (!an || p->sel[i]); j++) {
+		for (size_t j = 0; j < k && (!an || nm->sel[i]); j++) {
 			char *term = p->term_store + p->nterms * TERM_MAX;
 			snprintf(term, TERM_MAX, CARNET_PREFIX_RESULT LOINC_OID "|%s",
-				 an ? an->codes[j] : p->codes[i - carnet_analytes__count(t)]);
+				 an ? an->codes[j] : nm->codes[i - carnet_analytes__count(t)]);
 			p->terms[p->nterms++] = term;
 		}
 	}
@@ -175,7 +102,7 @@ static int build_xsearch(plan *p, carnet_error *err)
 	s->latest = p->latest_term;
 	s->any = p->groups;
 	int rc;
-	if ((p->sel && (rc = selection_group(p, err))) ||
+	if ((p->named.sel && (rc = selection_group(p, err))) ||
 	    (rc = carnet_access__filter(&p->access, p->idx, req, s, p->groups, err)))
 		return rc;
 	carnet_request__dates(req, s, p->from, p->to);
@@ -231,8 +158,9 @@ static int on_result(const carnet_result *r, void *payload)
 {
 	adding *a = payload;
 	plan *p = a->p;
-	return carnet_panel__add(p->panel, p->idx->analytes, p->sel,
-				 (const char *const *)p->codes, p->ncodes, &a->d, r) ? 2 : 0;
+	return carnet_panel__add(p->panel, p->idx->analytes, p->named.sel,
+				 (const char *const *)p->named.codes, p->named.ncodes, &a->d,
+				 r) ? 2 : 0;
 }
 
 /* The results of one document: its record checked (a damaged index
@@ -310,7 +238,7 @@ static int results(carnet_panel **out, carnet_index *idx, const carnet_request *
 	memset(&p, 0, sizeof p);
 	p.idx = idx;
 	p.req = &keyed;
-	if ((rc = parse_words(&p, err)) == CARNET_OK &&
+	if ((rc = carnet_named__parse(&p.named, idx->analytes, keyed.words, err)) == CARNET_OK &&
 	    (rc = build_xsearch(&p, err)) == CARNET_OK) {
 		viewer_panel(&p);
 		rc = carnet_index__with_retries(idx, attempt, &p, err);
@@ -321,10 +249,7 @@ static int results(carnet_panel **out, carnet_index *idx, const carnet_request *
 	}
 	carnet_panel_free(p.panel);
 	carnet_access__filter_free(&p.access);
-	for (size_t i = 0; i < p.ncodes; i++)
-		free(p.codes[i]);
-	free(p.codes);
-	free(p.sel);
+	carnet_named__free(&p.named);
 	free(p.terms);
 	free(p.term_store);
 	free(p.docs);

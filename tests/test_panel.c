@@ -485,6 +485,56 @@ Test(panel, a_browse_lifts_the_latest_report_of_the_viewers_first_analytes)
 	carnet_results_free(res);
 }
 
+Test(panel, words_naming_an_analyte_put_its_series_in_date_order)
+{
+	make_index();
+	carnet_request req = professional("PA", "SM04");
+	req.as_of = "2025-07-01";
+	req.words = "biologie kaliémie"; /* the reports' text says Biologie */
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	/* the potassium reports the viewer may see, newest first; the masked
+	 * one (A-M) is not among them */
+	static const char *const order[] = { "A-3", "A-2", "A-1", "A-NEW" };
+	cr_assert_eq(carnet_results_count(res), 4);
+	double before = 2;
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_str_eq(carnet_results_field(res, i, CARNET_FIELD_ID), order[i]);
+		/* its place in the series: the newest weight.results (0.05), the
+		 * older ones 2^(-days before the newest / 730) of it */
+		double part = carnet_results_part(res, i, CARNET_PART_RESULTS);
+		cr_assert_lt(part, before);
+		before = part;
+		/* the date weighs recency.series (1.5) times weight.recency (0.22) */
+		cr_assert_float_eq(carnet_results_part(res, i, CARNET_PART_RECENCY),
+				   0.22 * 1.5 * carnet_results_part(res, i, CARNET_PART_RECENCY_RAW),
+				   1e-9);
+		double sum = carnet_results_part(res, i, CARNET_PART_TEXT) +
+			     carnet_results_part(res, i, CARNET_PART_SPECIALTY) +
+			     carnet_results_part(res, i, CARNET_PART_RECENCY) + part;
+		cr_assert_float_eq(carnet_results_score(res, i), sum, 1e-9, "the parts add up");
+	}
+	cr_assert_float_eq(results_part(res, "A-3"), 0.05, 1e-12);
+	cr_assert_float_eq(results_part(res, "A-2"), 0.05 * exp2(-61.0 / 730), 1e-9);
+	carnet_results_free(res);
+	/* words that name no analyte: no series, recency at its own weight */
+	req.words = "biologie";
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		cr_assert_float_eq(carnet_results_part(res, i, CARNET_PART_RECENCY),
+				   0.22 * carnet_results_part(res, i, CARNET_PART_RECENCY_RAW), 1e-9);
+	carnet_results_free(res);
+	/* a series half-life of 0: the newest report alone */
+	cr_assert_eq(carnet_index_set_ranking(idx, "results.series_half_life = 0", &err),
+		     CARNET_OK, "%s", err.message);
+	req.words = "biologie 33762-6";
+	cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+	cr_assert_float_eq(results_part(res, "A-3"), 0.05, 1e-12);
+	cr_assert_eq(results_part(res, "A-2"), 0);
+	carnet_results_free(res);
+}
+
 Test(panel, words_and_codes_select_analytes)
 {
 	make_index();

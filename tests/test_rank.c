@@ -195,8 +195,14 @@ Test(rank, at_equal_text_relevance_the_newer_document_ranks_first)
 	cr_assert_str_eq(carnet_results_field(res, 2, CARNET_FIELD_ID), "OLD");
 	cr_assert_float_eq(carnet_results_part(res, 0, CARNET_PART_TEXT),
 			   carnet_results_part(res, 2, CARNET_PART_TEXT), 1e-12);
-	/* a lab result fades in months: five years old, it is nearly gone */
-	cr_assert_lt(carnet_results_part(res, 2, CARNET_PART_RECENCY_RAW), 0.01);
+	/* a lab result fades in months, and what is left is the record's long
+	 * memory (ranking.conf: 0.3 of it, three-year half-life): five years
+	 * old, 0.7 x 2^(-age / 180) + 0.3 x 2^(-age / 1095), about 0.09 */
+	double age = carnet_results_part(res, 2, CARNET_PART_AGE_DAYS);
+	cr_assert_gt(age, 5 * 365);
+	cr_assert_float_eq(carnet_results_part(res, 2, CARNET_PART_RECENCY_RAW),
+			   0.7 * exp2(-age / 180) + 0.3 * exp2(-age / 1095), 1e-9);
+	cr_assert_lt(carnet_results_part(res, 2, CARNET_PART_RECENCY_RAW), 0.1);
 	cr_assert_eq(carnet_results_part(res, 0, CARNET_PART_HALF_LIFE_DAYS), 180.0);
 	carnet_results_free(res);
 }
@@ -627,6 +633,88 @@ Test(rank, only_the_newest_of_a_never_fading_type_keeps_its_recency)
 	cr_assert_gt(carnet_results_part(res, (size_t)old, CARNET_PART_HALF_LIFE_DAYS), 0);
 	cr_assert_lt(new_, old);
 	carnet_results_free(res);
+}
+
+Test(rank, the_treatment_in_force_does_not_fade_until_replaced)
+{
+	doc("P", "RX1", "57833-6", "SM54", "2024-01-10", "Ordonnance", "Metformine 1000 mg.\n", "");
+	doc("P", "RX2", "57833-6", "SM54", "2025-09-10", "Ordonnance",
+	    "Metformine 1000 mg, ramipril 5 mg.\n", "");
+	doc("P", "DISP", "60593-1", "G15_21", "2025-09-12", "Dispensation",
+	    "Metformine 1000 mg : 3 boîtes.\n", "");
+	doc("P", "CS", "11488-4", "SM54", "2026-10-01", "Consultation", "Suivi.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", NULL, 0, 20);
+	long rx2 = rank_of(res, "RX2"), rx1 = rank_of(res, "RX1"), disp = rank_of(res, "DISP");
+	cr_assert(rx1 >= 0 && rx2 >= 0 && disp >= 0);
+	/* the newest prescription and dispensation, more than a year old, still
+	 * count as new: they are what the patient takes */
+	cr_assert_eq(carnet_results_part(res, (size_t)rx2, CARNET_PART_RECENCY_RAW), 1.0);
+	cr_assert_eq(carnet_results_part(res, (size_t)rx2, CARNET_PART_HALF_LIFE_DAYS), 0.0);
+	cr_assert_eq(carnet_results_part(res, (size_t)disp, CARNET_PART_RECENCY_RAW), 1.0);
+	/* the one it replaced fades with the prescriptions' class (365 days) */
+	cr_assert_eq(carnet_results_part(res, (size_t)rx1, CARNET_PART_HALF_LIFE_DAYS), 365.0);
+	cr_assert_lt(carnet_results_part(res, (size_t)rx1, CARNET_PART_RECENCY_RAW), 0.3);
+	cr_assert_lt(rx2, rx1);
+	carnet_results_free(res);
+	/* with words, the newest fades too: the words ask what was written
+	 * about them, and when */
+	res = ask("P", "SM54", "metformine", 0, 20);
+	rx2 = rank_of(res, "RX2");
+	cr_assert_eq(carnet_results_part(res, (size_t)rx2, CARNET_PART_HALF_LIFE_DAYS), 365.0);
+	cr_assert_lt(carnet_results_part(res, (size_t)rx2, CARNET_PART_RECENCY_RAW), 0.6);
+	carnet_results_free(res);
+}
+
+Test(rank, with_words_the_medical_summary_is_as_old_as_it_is)
+{
+	doc("P", "VSM", "60591-5", "SM54", "2023-01-15", "Synthèse du dossier médical",
+	    "Antécédents : HTA, diabète de type 2.\n", "");
+	doc("P", "CS", "11488-4", "SM54", "2026-10-01", "Consultation",
+	    "HTA contrôlée sous ramipril.\n", "");
+	open_idx();
+	carnet_results *res = ask("P", "SM54", NULL, 0, 20);
+	long v = rank_of(res, "VSM");
+	cr_assert_eq(carnet_results_part(res, (size_t)v, CARNET_PART_RECENCY_RAW), 1.0);
+	carnet_results_free(res);
+	res = ask("P", "SM54", "HTA", 0, 20);
+	v = rank_of(res, "VSM");
+	cr_assert_geq(v, 0);
+	/* the summaries' class half-life (1095 days), with the long memory */
+	cr_assert_eq(carnet_results_part(res, (size_t)v, CARNET_PART_HALF_LIFE_DAYS), 1095.0);
+	double age = carnet_results_part(res, (size_t)v, CARNET_PART_AGE_DAYS);
+	cr_assert_float_eq(carnet_results_part(res, (size_t)v, CARNET_PART_RECENCY_RAW),
+			   exp2(-age / 1095), 1e-9);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "CS",
+			 "this year's letter about the words comes before a summary of four years");
+	carnet_results_free(res);
+}
+
+Test(rank, the_long_memory_of_recency_is_set_in_ranking_conf)
+{
+	doc("P", "OLD", "11502-2", "SM03", "2018-03-01", "Bilan", "Cholestérol.\n", "");
+	open_idx();
+	carnet_error err;
+	cr_assert_eq(carnet_index_set_ranking(idx, "recency.memory = 0\n", &err), CARNET_OK, "%s",
+		     err.message);
+	carnet_results *res = ask("P", "SM04", NULL, 0, 20);
+	double age = carnet_results_part(res, 0, CARNET_PART_AGE_DAYS);
+	cr_assert_float_eq(carnet_results_part(res, 0, CARNET_PART_RECENCY_RAW),
+			   exp2(-age / 180), 1e-12, "without memory, the lab half-life alone");
+	carnet_results_free(res);
+	cr_assert_eq(carnet_index_set_ranking(idx, "recency.memory = 0.5\n"
+					      "recency.memory_half_life = 3650\n", &err),
+		     CARNET_OK, "%s", err.message);
+	res = ask("P", "SM04", NULL, 0, 20);
+	cr_assert_float_eq(carnet_results_part(res, 0, CARNET_PART_RECENCY_RAW),
+			   0.5 * exp2(-age / 180) + 0.5 * exp2(-age / 3650), 1e-12);
+	carnet_results_free(res);
+	cr_assert_eq(carnet_index_set_ranking(idx, "recency.memory_half_life = 0\n", &err),
+		     CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "ranking configuration:1: recency.memory_half_life must "
+			 "be above 0");
+	cr_assert_eq(carnet_index_set_ranking(idx, "recency.memory = 2\n", &err),
+		     CARNET_E_INVALID);
 }
 
 Test(rank, words_about_another_field_bring_that_fields_documents_up)

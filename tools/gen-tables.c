@@ -42,7 +42,8 @@ static void print_params(const params *p)
 {
 	printf("\t{\n");
 #define P(f) printf("\t\t." #f " = %a,\n", p->f)
-	P(w_text); P(w_spec); P(w_rec); P(w_results); P(a_type); P(a_author); P(a_content);
+	P(w_text); P(w_spec); P(w_rec); P(w_results); P(rec_series); P(memory);
+	P(memory_half_life); P(series_half_life); P(a_type); P(a_author); P(a_content);
 	P(saturation); P(topic); P(topic_min); P(type_default); P(author_default);
 	P(author_unknown); P(k1); P(b); P(half_life_default);
 #undef P
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 		printf(" %s", argv[i]);
 	printf(": do not edit */\n");
 	/* a field added to params is printed by print_params too */
-	printf("_Static_assert(sizeof(params) == 16 * sizeof(double), \"params\");\n");
+	printf("_Static_assert(sizeof(params) == 20 * sizeof(double), \"params\");\n");
 	print_map("fz_half_lives", &rk->half_lives);
 	print_map("fz_rules", &rk->rules);
 	print_map("fz_synonyms", &rk->synonyms);
