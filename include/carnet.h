@@ -542,14 +542,18 @@ CARNET_API double carnet_results_score(const carnet_results *res, size_t i);
 typedef enum carnet_part {
 	CARNET_PART_TEXT = 0,      /* weight.text x text relevance */
 	CARNET_PART_SPECIALTY = 1, /* weight.specialty x affinity */
-	CARNET_PART_RECENCY = 2,   /* weight.recency x recency; the three add up
-				      to carnet_results_score */
+	CARNET_PART_RECENCY = 2,   /* weight.recency x recency (times
+				      recency.series when the words name
+				      analytes); the three add up to
+				      carnet_results_score */
 	CARNET_PART_TEXT_RAW = 3,  /* BM25 normalised to 0..1 in this request */
 	CARNET_PART_AFFINITY = 4,  /* affinity to the viewer's specialty, 0..1 */
 	CARNET_PART_AFFINITY_TYPE = 5,    /* from the document type, 0..1 */
 	CARNET_PART_AFFINITY_AUTHOR = 6,  /* from the author's specialty, 0..1 */
 	CARNET_PART_AFFINITY_CONTENT = 7, /* from the words of the document, 0..1 */
-	CARNET_PART_RECENCY_RAW = 8,      /* 2^(-age/half-life), 0..1 */
+	CARNET_PART_RECENCY_RAW = 8,      /* 2^(-age/half-life) blended with
+					     the record's long memory
+					     (ranking.conf), 0..1 */
 	CARNET_PART_AGE_DAYS = 9,         /* age of the document at as_of */
 	CARNET_PART_HALF_LIFE_DAYS = 10,  /* its half-life; 0 means it never fades */
 	CARNET_PART_AFFINITY_TOPIC = 11,  /* when the words are about another
@@ -560,8 +564,11 @@ typedef enum carnet_part {
 					     browse: 1 for the newest document
 					     reporting the first analyte of the
 					     viewer's panel (panels.tsv), less
-					     for the next four; else 0. Added to
-					     the three parts above */
+					     for the next four; with words that
+					     name analytes: 1 for the newest hit
+					     reporting one, less for older ones;
+					     else 0. Added to the three parts
+					     above */
 } carnet_part;
 
 /**
