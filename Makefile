@@ -220,6 +220,7 @@ $(PDFTEXT): $(BUILD)/indexer/carnet-pdftext.o
 	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PDFTEXT_LIBS)
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
 $(BUILD)/tests/test_serve.o: EXTRA_INC := $(TEST_CFLAGS) $(CURL_CFLAGS) $(SERVE_CFLAGS)
+$(BUILD)/tests/test_cluster.o: EXTRA_INC := $(TEST_CFLAGS) $(CURL_CFLAGS) $(SERVE_CFLAGS)
 
 # Test hooks (CARNET_CRASH_AT in the writer, CARNET_PDF_TEST in the PDF
 # extractor) exist only in code built with -DCARNET_TESTING: the objects
@@ -310,6 +311,17 @@ $(BUILD)/tests/test_serve: $(BUILD)/tests/test_serve.o $(BUILD)/tests/helpers.o 
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $(filter-out |,$^) $(DEP_LIBS) $(TEST_LIBS) \
 		$(CURL_LIBS) $(SERVE_LIBS)
+
+# The cluster on one machine: 3 shards x 2 replicas of carnet-serve behind
+# a real HAProxy (/usr/sbin/haproxy), over a corpus made by gencorpus.
+$(BUILD)/tests/test_cluster: $(BUILD)/tests/test_cluster.o $(BUILD)/tests/helpers.o $(STATIC_LIB) \
+			     | $(BUILD)/carnet-serve $(BUILD)/carnet-index $(BUILD)/carnet-query \
+			       $(BUILD)/bench/gencorpus
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $(filter-out |,$^) $(DEP_LIBS) $(TEST_LIBS) \
+		$(CURL_LIBS) $(SERVE_LIBS)
+cluster-test: all $(BUILD)/tests/test_cluster
+	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(BUILD)/tests/test_cluster
 
 # The allocation-failure test: the allocator references of carnet's own
 # objects (libcarnet.a, the shim's operator new) and of the test go through
@@ -499,7 +511,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all check lint demo install uninstall installcheck clean headercheck replay fuzz fuzzers \
-	stress man mancheck ops opscheck testing FORCE
+	stress man mancheck ops opscheck testing cluster-test FORCE
 
 # Benchmarks (make bench) and the relevance evaluation (make eval) add
 # their targets from fragments in bench/.
