@@ -321,6 +321,8 @@ static void load_stop(load *l, const char *step)
 	atomic_store(&l->stop, 1);
 	for (int i = 0; i < 2; i++)
 		pthread_join(l->t[i], NULL);
+	fprintf(stderr, "%s: %ld answers, %ld failed\n", step, atomic_load(&l->ok),
+		atomic_load(&l->failed));
 	cr_assert_eq(atomic_load(&l->failed), 0, "%s: %ld failed requests of %ld; first: %s",
 		     step, atomic_load(&l->failed),
 		     atomic_load(&l->failed) + atomic_load(&l->ok), l->why);
@@ -478,7 +480,7 @@ static void teardown(void)
 	reap(&whole.pid, SIGKILL);
 	reap(&haproxy, SIGKILL);
 	curl_global_cleanup();
-	if (!getenv("KEEP")) th_cleanup();
+	th_cleanup();
 }
 
 /* ---- the steps ---- */
@@ -657,9 +659,9 @@ Test(cluster, three_shards_of_two_replicas_behind_haproxy, .init = setup, .fini 
 
 	access_log_merged(h, 0);
 	curl_easy_cleanup(h);
+	reap(&haproxy, SIGTERM); /* first: its connections to the replicas close */
 	for (unsigned s = 0; s < SHARDS; s++)
 		for (unsigned rr = 0; rr < REPLICAS; rr++)
 			serve_stop(&replica[s][rr]);
 	serve_stop(&whole);
-	reap(&haproxy, SIGTERM);
 }
