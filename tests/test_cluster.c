@@ -665,3 +665,63 @@ Test(cluster, three_shards_of_two_replicas_behind_haproxy, .init = setup, .fini 
 			serve_stop(&replica[s][rr]);
 	serve_stop(&whole);
 }
+
+/* The configuration's options: what is refused, and HTTPS on both sides
+ * as HAProxy itself checks it. */
+Test(cluster, haproxy_config_refuses_what_it_cannot_route_and_writes_https, .timeout = 60)
+{
+	snprintf(dir, sizeof dir, "%s", th_tmpdir());
+	static const struct {
+		const char *args[8];
+		const char *why;
+	} bad[] = {
+		{ { "--haproxy-config", "2", "--shard-server", "0=127.0.0.1:1", "--insecure-loopback" },
+		  "--listen ADDR:PORT is required" },
+		{ { "--haproxy-config", "2", "--listen", "127.0.0.1:2", "--shard-server",
+		    "0=127.0.0.1:1", "--insecure-loopback" }, "shard 1 has no replica" },
+		{ { "--haproxy-config", "2", "--listen", "127.0.0.1:2", "--shard-server",
+		    "2=127.0.0.1:1", "--insecure-loopback" }, "shard 2 of 2 does not exist" },
+		{ { "--haproxy-config", "1", "--listen", "127.0.0.1:2", "--shard-server",
+		    "0=127.0.0.1:1" }, "refusing plain HTTP" },
+		{ { "--haproxy-config", "1", "--listen", "10.0.0.1:2", "--shard-server",
+		    "0=127.0.0.1:1", "--insecure-loopback" }, "every address must be a loopback" },
+		{ { "--haproxy-config", "1", "--listen", "127.0.0.1:2", "--shard-server",
+		    "0=127.0.0.1:99999", "--insecure-loopback" }, "is not HOST:PORT" },
+		{ { "--haproxy-config", "1", "--listen", "127.0.0.1:2", "--shard-server",
+		    "0=127.0.0.1:1 #", "--insecure-loopback" }, "is not HOST:PORT" },
+		{ { "--haproxy-config", "0" }, "from 1 to 4096" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		const char *argv[10] = { "carnet-serve" };
+		for (size_t k = 0; bad[i].args[k]; k++)
+			argv[k + 1] = bad[i].args[k];
+		char *out, *err;
+		cr_assert_eq(th_run(&out, &err, argv), 2, "case %zu: %s", i, err);
+		cr_assert(strstr(err, bad[i].why) && !*out, "case %zu: %s", i, err);
+		free(out);
+		free(err);
+	}
+	cr_assert_eq(system(th_path("cd %s && openssl req -x509 -newkey ec -pkeyopt "
+				    "ec_paramgen_curve:prime256v1 -nodes -keyout k.pem -out c.pem "
+				    "-subj /CN=carnet.example -days 2 >/dev/null 2>&1 && "
+				    "cat c.pem k.pem > router.pem", dir)), 0);
+	const char *argv[] = { "carnet-serve", "--haproxy-config", "2", "--listen", "0.0.0.0:8443",
+			       "--shard-server", "0=shard0-a.carnet.example:8443,[::1]:8443",
+			       "--shard-server", "1=192.0.2.10:8443,192.0.2.11:8443",
+			       "--tls-cert", th_path("%s/router.pem", dir), "--backend-ca",
+			       th_path("%s/c.pem", dir), NULL };
+	char *out, *err;
+	cr_assert_eq(th_run(&out, &err, argv), 0, "%s", err);
+	cr_assert(strstr(out, "bind 0.0.0.0:8443 ssl crt ") &&
+		  strstr(out, "server r1 192.0.2.11:8443 check ssl verify required ca-file "),
+		  "%s", out);
+	th_write_str(th_path("%s/https.cfg", dir), out);
+	free(out);
+	free(err);
+	/* haproxy -c resolves the names: keep to addresses in the check */
+	cr_assert_eq(system(th_path("sed -i 's/shard0-a.carnet.example/127.0.0.1/' %s/https.cfg && "
+				    "{ /usr/sbin/haproxy -c -f %s/https.cfg || haproxy -c -f "
+				    "%s/https.cfg; } >%s/c.out 2>&1", dir, dir, dir, dir)), 0,
+		     "haproxy -c: %s", th_slurp(th_path("%s/c.out", dir), &(size_t){ 0 }));
+	th_cleanup();
+}
