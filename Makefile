@@ -450,8 +450,13 @@ mancheck: man
 
 # Operations files: the nightly job's systemd service and timer (ExecStart
 # from BINDIR) and the logrotate file of its JSON log.
+# The units of a cluster (README, "Shards"): a replica of shard I is
+# carnet-serve@I, its nightly job carnet-sync@I (.service and .timer), the
+# router carnet-router (HAProxy).
+CLUSTER_UNITS := carnet-serve@.service carnet-sync@.service carnet-sync@.timer \
+		 carnet-router.service
 OPS := $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer $(BUILD)/ops/carnet.logrotate \
-       $(BUILD)/ops/carnet-serve.service
+       $(BUILD)/ops/carnet-serve.service $(CLUSTER_UNITS:%=$(BUILD)/ops/%)
 ops: $(OPS)
 # (rewritten only when BINDIR changes, like carnet_paths.h)
 $(BUILD)/ops/%: ops/%.in FORCE
@@ -478,7 +483,7 @@ INSTALLED := $(LIBDIR)/libcarnet.a $(LIBDIR)/libcarnet.so.$(VERSION) \
 	$(MANDIR)/man1/carnet-index.1 $(MANDIR)/man1/carnet-query.1 $(MANDIR)/man1/carnet-serve.1 \
 	$(MANDIR)/man3/carnet.3 \
 	$(SYSTEMDUNITDIR)/carnet-sync.service $(SYSTEMDUNITDIR)/carnet-sync.timer \
-	$(SYSTEMDUNITDIR)/carnet-serve.service \
+	$(SYSTEMDUNITDIR)/carnet-serve.service $(CLUSTER_UNITS:%=$(SYSTEMDUNITDIR)/%) \
 	$(SYSCONFDIR)/logrotate.d/carnet
 
 install: all man ops
@@ -500,7 +505,8 @@ install: all man ops
 		$(BUILD)/man/carnet-serve.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(BUILD)/man/carnet.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer \
-		$(BUILD)/ops/carnet-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+		$(BUILD)/ops/carnet-serve.service $(CLUSTER_UNITS:%=$(BUILD)/ops/%) \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 644 $(BUILD)/ops/carnet.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/carnet
 
 uninstall:
