@@ -631,6 +631,7 @@ Test(cluster, three_shards_of_two_replicas_behind_haproxy, .init = setup, .fini 
 	serve_start(&replica[1][1]);
 	size_t p1 = patient_of(1);
 	long st = 0;
+	double back = now_s();
 	for (int i = 0; i < 200 && st != 200; i++) {
 		reply r = get(h, router_port, search_path(p1, ""));
 		st = r.status;
@@ -639,6 +640,8 @@ Test(cluster, three_shards_of_two_replicas_behind_haproxy, .init = setup, .fini 
 			sleep_ms(50);
 	}
 	cr_assert_eq(st, 200, "(d) shard 1 not served again within 10 s");
+	fprintf(stderr, "(d) shard 1 served again %.2f s after its replicas restarted\n",
+		now_s() - back);
 	every_patient_as_whole(h, "", "(d) shard 1 back");
 
 	size_t p2 = patient_of(2); /* (e) a nightly sync of shard 2 under load */
