@@ -6,10 +6,8 @@
  * the router against a single index of the whole store, a replica killed
  * under load, a shard down and back, a nightly sync under load, and the
  * access log merged across a shard's replicas. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,17 +98,6 @@ static void reap(pid_t *pid, int sig)
 	*pid = 0;
 }
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-		  getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /* carnet-serve on home, port 0 (any) or a given one; reads the port. */
 static void serve_start(proc *p)
 {
@@ -119,7 +105,7 @@ static void serve_start(proc *p)
 	/* a port picked here: with --base-url, the line printed names the
 	 * public URL, not the port */
 	if (!p->port)
-		p->port = free_port();
+		p->port = th_free_port();
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", p->port);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", router_port);
 	const char *argv[] = { th_path("%s/carnet-serve", th_build()), "--index", p->home,
@@ -460,7 +446,7 @@ static void setup(void)
 	const char *all[] = { "carnet-index", "--index", whole.home, "--quiet", "sync", "--jobs",
 			      "1", docs, NULL };
 	run_ok(all, "the whole index");
-	router_port = free_port();
+	router_port = th_free_port();
 	for (unsigned s = 0; s < SHARDS; s++)
 		for (unsigned r = 0; r < REPLICAS; r++) {
 			snprintf(replica[s][r].home, sizeof replica[s][r].home, "%s/s%ur%u", dir, s,
