@@ -596,9 +596,32 @@ Test(cluster, three_shards_of_two_replicas_behind_haproxy, .init = setup, .fini 
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		reply r = get(h, router_port, bad[i]);
 		cr_assert(r.status == 400 && strstr(r.body, "OperationOutcome") &&
-			  strstr(r.body, "patient.identifier"), "%s: %ld %s", bad[i], r.status,
+			  strstr(r.body, "patient.identifier (urn:oid:OID|ID) is required: it "
+				 "names the shard"), "the router: %s: %ld %s", bad[i], r.status,
 			  r.body ? r.body : "");
 		free(r.body);
+	}
+
+	/* ITI-68 and $lastn reach the patient's shard too (another shard
+	 * would refuse the patient) */
+	for (unsigned sh = 0; sh < SHARDS; sh++) {
+		size_t p = patient_of(sh);
+		reply b = get(h, router_port, search_path(p, "&_count=1"));
+		char *ids = bundle_ids(&b);
+		ids[strcspn(ids, " ")] = '\0';
+		const char *pat = th_path("patient.identifier=urn:oid:%s%%7C%s", INS_NIR, patients[p]);
+		char path[600];
+		snprintf(path, sizeof path, "/fhir/Binary/%s?%s", ids, pat);
+		reply d = get(h, router_port, path);
+		cr_assert_eq(d.status, 200, "ITI-68 %s: %ld %s", path, d.status, d.body);
+		snprintf(path, sizeof path, "/fhir/Observation/$lastn?%s", pat);
+		reply o = get(h, router_port, path);
+		cr_assert(o.status == 200 && strstr(o.body, "\"searchset\""), "$lastn %s: %ld %s",
+			  path, o.status, o.body);
+		free(ids);
+		free(b.body);
+		free(d.body);
+		free(o.body);
 	}
 
 	load l; /* (b) one replica killed under load */
