@@ -208,7 +208,11 @@ static void print_head(const hp_config *c)
 	       "\toption redispatch 1\n"
 	       "\tretry-on conn-failure empty-response junk-response response-timeout "
 	       "500 502 503 504\n"
-	       "\tdefault-server inter %ums fastinter %ums downinter %ums fall 2 rise 2\n"
+	       "\t# at most 100 connections to a replica from each backend (a\n"
+	       "\t# replica is in its shard's and in any): 200, below carnet-serve's\n"
+	       "\t# --max-connections 256; more requests wait in HAProxy's queue\n"
+	       "\tdefault-server inter %ums fastinter %ums downinter %ums fall 2 rise 2 "
+	       "maxconn 100\n"
 	       "\n"
 	       "frontend carnet\n",
 	       c->shards, CARNET_VERSION_STRING, c->shards, c->inter_ms, c->inter_ms / 4 + 1,

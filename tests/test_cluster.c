@@ -98,14 +98,12 @@ static void reap(pid_t *pid, int sig)
 	*pid = 0;
 }
 
-/* carnet-serve on home, port 0 (any) or a given one; reads the port. */
-static void serve_start(proc *p)
+/* carnet-serve on home, on p->port or, when 0, a free port picked here
+ * (with --base-url, the line printed names the public URL, not the
+ * port). 0 once it listens; -1 when it exited first. */
+static int serve_try(proc *p)
 {
 	char listen[64], base[64];
-	/* a port picked here: with --base-url, the line printed names the
-	 * public URL, not the port */
-	if (!p->port)
-		p->port = th_free_port();
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", p->port);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", router_port);
 	const char *argv[] = { th_path("%s/carnet-serve", th_build()), "--index", p->home,
@@ -128,9 +126,28 @@ static void serve_start(proc *p)
 	char line[256] = "";
 	ssize_t got = poll(&pf, 1, 30000) == 1 ? read(out[0], line, sizeof line - 1) : -1;
 	close(out[0]);
-	cr_assert_gt(got, 0, "carnet-serve on %s did not start (see %s)", p->home, p->err);
+	if (got <= 0)
+		return -1;
 	line[got] = '\0';
 	cr_assert_not_null(strstr(line, "listening on"), "%s", line);
+	return 0;
+}
+
+/* serve_try; a port picked here and taken meanwhile by another process
+ * is picked again (other tests run on this machine). */
+static void serve_start(proc *p)
+{
+	int picked = !p->port;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (picked)
+			p->port = th_free_port();
+		if (serve_try(p) == 0)
+			return;
+		reap(&p->pid, SIGKILL);
+		if (!picked)
+			break;
+	}
+	cr_assert_fail("carnet-serve on %s did not start (see %s)", p->home, p->err);
 }
 
 /* Stopped by SIGTERM: exits 0, without a sanitizer report. */
@@ -400,7 +417,9 @@ static void sync_shard(unsigned s, unsigned r)
 	run_ok(argv, replica[s][r].home);
 }
 
-static void router_start(void)
+/* The router on router_port: 0 once it answers /healthz, -1 when it
+ * exited first (its port taken). */
+static int router_try(void)
 {
 	char listen[64];
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", router_port);
@@ -424,16 +443,31 @@ static void router_start(void)
 		hp[0] = "haproxy";
 	haproxy = spawn(hp, -1, th_path("%s/haproxy.err", dir));
 	CURL *h = curl_easy_init();
-	for (int i = 0; i < 200; i++) { /* 10 s */
-		cr_assert_eq(waitpid(haproxy, NULL, WNOHANG), 0,
-			     "haproxy exited (installed by tools/deps.sh?): see %s/haproxy.err", dir);
+	long st = 0;
+	for (int i = 0; i < 200 && st != 200; i++) { /* 10 s */
+		if (waitpid(haproxy, NULL, WNOHANG) == haproxy) {
+			haproxy = 0;
+			break;
+		}
 		reply r = get(h, router_port, "/healthz");
 		free(r.body);
-		if (r.status == 200)
-			break;
-		sleep_ms(50);
+		if ((st = r.status) != 200)
+			sleep_ms(50);
 	}
 	curl_easy_cleanup(h);
+	return st == 200 ? 0 : -1;
+}
+
+static void router_start(void)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (router_try() == 0)
+			return;
+		reap(&haproxy, SIGKILL);
+		router_port = th_free_port();
+	}
+	cr_assert_fail("haproxy did not start (installed by tools/deps.sh?): see %s/haproxy.err",
+		       dir);
 }
 
 static void setup(void)
