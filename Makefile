@@ -220,6 +220,7 @@ $(PDFTEXT): $(BUILD)/indexer/carnet-pdftext.o
 	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PDFTEXT_LIBS)
 $(BUILD)/tests/%.o: EXTRA_INC := -Iindexer -Iquery $(TEST_CFLAGS)
 $(BUILD)/tests/test_serve.o: EXTRA_INC := $(TEST_CFLAGS) $(CURL_CFLAGS) $(SERVE_CFLAGS)
+$(BUILD)/tests/test_cluster.o: EXTRA_INC := $(TEST_CFLAGS) $(CURL_CFLAGS) $(SERVE_CFLAGS)
 
 # Test hooks (CARNET_CRASH_AT in the writer, CARNET_PDF_TEST in the PDF
 # extractor) exist only in code built with -DCARNET_TESTING: the objects
@@ -310,6 +311,17 @@ $(BUILD)/tests/test_serve: $(BUILD)/tests/test_serve.o $(BUILD)/tests/helpers.o 
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $(filter-out |,$^) $(DEP_LIBS) $(TEST_LIBS) \
 		$(CURL_LIBS) $(SERVE_LIBS)
+
+# The cluster on one machine: 3 shards x 2 replicas of carnet-serve behind
+# a real HAProxy (/usr/sbin/haproxy), over a corpus made by gencorpus.
+$(BUILD)/tests/test_cluster: $(BUILD)/tests/test_cluster.o $(BUILD)/tests/helpers.o $(STATIC_LIB) \
+			     | $(BUILD)/carnet-serve $(BUILD)/carnet-index $(BUILD)/carnet-query \
+			       $(BUILD)/bench/gencorpus
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $(filter-out |,$^) $(DEP_LIBS) $(TEST_LIBS) \
+		$(CURL_LIBS) $(SERVE_LIBS)
+cluster-test: all $(BUILD)/tests/test_cluster
+	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(BUILD)/tests/test_cluster
 
 # The allocation-failure test: the allocator references of carnet's own
 # objects (libcarnet.a, the shim's operator new) and of the test go through
@@ -438,8 +450,13 @@ mancheck: man
 
 # Operations files: the nightly job's systemd service and timer (ExecStart
 # from BINDIR) and the logrotate file of its JSON log.
+# The units of a cluster (README, "Shards"): a replica of shard I is
+# carnet-serve@I, its nightly job carnet-sync@I (.service and .timer), the
+# router carnet-router (HAProxy).
+CLUSTER_UNITS := carnet-serve@.service carnet-sync@.service carnet-sync@.timer \
+		 carnet-router.service
 OPS := $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer $(BUILD)/ops/carnet.logrotate \
-       $(BUILD)/ops/carnet-serve.service
+       $(BUILD)/ops/carnet-serve.service $(CLUSTER_UNITS:%=$(BUILD)/ops/%)
 ops: $(OPS)
 # (rewritten only when BINDIR changes, like carnet_paths.h)
 $(BUILD)/ops/%: ops/%.in FORCE
@@ -466,7 +483,7 @@ INSTALLED := $(LIBDIR)/libcarnet.a $(LIBDIR)/libcarnet.so.$(VERSION) \
 	$(MANDIR)/man1/carnet-index.1 $(MANDIR)/man1/carnet-query.1 $(MANDIR)/man1/carnet-serve.1 \
 	$(MANDIR)/man3/carnet.3 \
 	$(SYSTEMDUNITDIR)/carnet-sync.service $(SYSTEMDUNITDIR)/carnet-sync.timer \
-	$(SYSTEMDUNITDIR)/carnet-serve.service \
+	$(SYSTEMDUNITDIR)/carnet-serve.service $(CLUSTER_UNITS:%=$(SYSTEMDUNITDIR)/%) \
 	$(SYSCONFDIR)/logrotate.d/carnet
 
 install: all man ops
@@ -488,7 +505,8 @@ install: all man ops
 		$(BUILD)/man/carnet-serve.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(BUILD)/man/carnet.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(BUILD)/ops/carnet-sync.service $(BUILD)/ops/carnet-sync.timer \
-		$(BUILD)/ops/carnet-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+		$(BUILD)/ops/carnet-serve.service $(CLUSTER_UNITS:%=$(BUILD)/ops/%) \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 644 $(BUILD)/ops/carnet.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/carnet
 
 uninstall:
@@ -499,7 +517,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all check lint demo install uninstall installcheck clean headercheck replay fuzz fuzzers \
-	stress man mancheck ops opscheck testing FORCE
+	stress man mancheck ops opscheck testing cluster-test FORCE
 
 # Benchmarks (make bench) and the relevance evaluation (make eval) add
 # their targets from fragments in bench/.

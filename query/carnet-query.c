@@ -23,7 +23,8 @@ static void short_usage(FILE *f)
 	      "                    [--specialty CODE] [OPTIONS] [WORDS...]\n"
 	      "       carnet-query [--index DIR] --results --patient ID [VIEWER] [--json]\n"
 	      "                    [ANALYTES...]\n"
-	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
+	      "       carnet-query [--index DIR] --access-log --patient ID [--replica DIR]...\n"
+	      "                    [--json]\n"
 	      "       carnet-query --help | --version\n"
 	      "Try 'carnet-query --help' for every option.\n",
 	      f);
@@ -54,8 +55,11 @@ static void usage(FILE *f)
 	      "           date, range, previous values and trend, in the order of the\n"
 	      "           viewer's panel (panels.tsv); ANALYTES: words of analytes.tsv\n"
 	      "           (kaliémie, HbA1c, NFS, ...) or LOINC codes (2823-3)\n"
-	      "       carnet-query [--index DIR] --access-log --patient ID [--json]\n"
-	      "           who searched this patient's record, newest first\n"
+	      "       carnet-query [--index DIR] --access-log --patient ID [--replica DIR]...\n"
+	      "                    [--json]\n"
+	      "           who searched this patient's record, newest first; with\n"
+	      "           --replica (repeatable), merged from --index and the other\n"
+	      "           replicas of its shard, each row naming its replica\n"
 	      "       carnet-query -h|--help     this help\n"
 	      "       carnet-query -V|--version  the version\n"
 	      "A professional gives --profession; what each profession may read is\n"
@@ -321,118 +325,6 @@ static void print_json(const carnet_results *res, unsigned offset, int explain,
 	}
 }
 
-/* s with every control character (C0, DEL, C1, line separators, bidi
- * controls), backslash and byte that is not UTF-8 written as an escape
- * (\n, \t, \\, \xHH, \u0085, \u202e): what the log
- * holds cannot move the cursor, colour the terminal or forge a line.
- * Malloc'd; NULL when memory runs out. */
-static char *escape(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	char *out = malloc(6 * n + 1), *o = out;
-	if (!out)
-		return NULL;
-	while (*p) {
-		size_t len = 0;
-		if (p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80)
-			len = 2;
-		else if (p[0] >= 0xe0 && p[0] <= 0xef && (p[1] & 0xc0) == 0x80 &&
-			 (p[2] & 0xc0) == 0x80 &&
-			 !(p[0] == 0xe0 && p[1] < 0xa0) && !(p[0] == 0xed && p[1] >= 0xa0))
-			len = 3;
-		else if (p[0] >= 0xf0 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80 &&
-			 (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 &&
-			 !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90))
-			len = 4;
-		unsigned cp = len == 3 ? ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu)
-				       : 0;
-		if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-			o += sprintf(o, "\\u%04x", p[1]); /* C1 control */
-		} else if (cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f ||
-			   (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
-			/* line separators and bidi controls: they too can
-			 * make a line look like another */
-			o += sprintf(o, "\\u%04x", cp);
-		} else if (len) {
-			memcpy(o, p, len);
-			o += len;
-		} else if (*p == '\n') {
-			o += sprintf(o, "\\n");
-		} else if (*p == '\t') {
-			o += sprintf(o, "\\t");
-		} else if (*p == '\r') {
-			o += sprintf(o, "\\r");
-		} else if (*p == '\\') {
-			o += sprintf(o, "\\\\");
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			o += sprintf(o, "\\x%02x", *p);
-		} else {
-			*o++ = (char)*p;
-		}
-		p += len ? len : 1;
-	}
-	*o = '\0';
-	return out;
-}
-
-/* A JSON string of s: its text when it is UTF-8 (jansson escapes the
- * controls), else the escaped form. */
-static json_t *json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	if (!j) {
-		char *e = escape(s);
-		j = e ? json_string(e) : NULL;
-		free(e);
-	}
-	return j;
-}
-
-static int print_access(const carnet_access_entry *e, void *payload)
-{
-	if (*(int *)payload) {
-		json_t *o = json_object();
-		if (o) {
-			json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-			json_object_set_new(o, "at", json_text(e->at_utc));
-			json_object_set_new(o, "viewer_id", json_text(e->viewer_id));
-			json_object_set_new(o, "role", json_text(e->role));
-			json_object_set_new(o, "profession", json_text(e->profession));
-			json_object_set_new(o, "specialty", json_text(e->specialty));
-			json_object_set_new(o, "emergency", json_boolean(e->emergency));
-			json_object_set_new(o, "words", json_text(e->words));
-			json_object_set_new(o, "documents", json_text(e->doc_ids));
-			json_object_set_new(o, "status", json_integer(e->status));
-			json_object_set_new(o, "reason", json_text(e->reason));
-			/* \u escapes for all but ASCII: no C1 control reaches
-			 * the terminal */
-			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-			putchar('\n');
-			json_decref(o);
-		}
-		return 0;
-	}
-	const char *raw[7] = { e->at_utc, e->role, e->viewer_id, e->profession, e->specialty,
-			       e->words, e->doc_ids };
-	char *f[8] = { NULL };
-	int bad = 0;
-	for (int i = 0; i < 7; i++)
-		bad |= !(f[i] = escape(raw[i]));
-	bad |= !(f[7] = escape(e->reason));
-	if (!bad) {
-		printf("%s  %-20s %-12s %-4s %-5s %s%s  [%s]", f[0], f[1],
-		       *f[2] ? f[2] : "-", *f[3] ? f[3] : "-", *f[4] ? f[4] : "-",
-		       e->emergency ? "EMERGENCY " : "", *f[5] ? f[5] : "(browse)", f[6]);
-		if (e->status != CARNET_OK)
-			printf("  REFUSED (%s): %s", carnet_strerror(e->status), f[7]);
-		putchar('\n');
-	}
-	for (int i = 0; i < 8; i++)
-		free(f[i]);
-	return bad ? -1 : 0;
-}
-
 /* --ranking FILE: read it and apply it to the handle. */
 static int set_ranking(carnet_index *idx, const char *path)
 {
@@ -461,29 +353,16 @@ static int set_ranking(carnet_index *idx, const char *path)
 	return 0;
 }
 
-/* --access-log: who searched this patient's record, newest first. */
-static int show_access_log(const char *home, const char *patient, int json)
-{
-	carnet_error err;
-	carnet_index *idx;
-	if (carnet_index_open(&idx, home, &err) != CARNET_OK) {
-		fprintf(stderr, "carnet-query: %s\n", err.message);
-		return EXIT_FAILURE_;
-	}
-	int rc = carnet_index_access_log_entries(idx, patient, print_access, &json, &err);
-	carnet_index_close(idx);
-	if (rc != CARNET_OK) {
-		fprintf(stderr, "carnet-query: %s\n", err.message);
-		return rc == CARNET_E_INVALID ? EXIT_USAGE : EXIT_FAILURE_;
-	}
-	return EXIT_OK;
-}
+/* Most --replica options (the replicas of one shard). */
+#define REPLICAS_MAX 16
 
 /* What the command line asks for. */
 typedef struct options {
 	carnet_request req;
 	const char *home, *ranking;
 	const char *types[CARNET_CODES_MAX], *specs[CARNET_CODES_MAX];
+	const char *homes[REPLICAS_MAX + 1]; /* --index, then each --replica */
+	size_t replicas;
 	int json, access_log, explain, facets, results;
 } options;
 
@@ -525,6 +404,7 @@ static int parse_options(options *o, int argc, char **argv)
 		{ "as-of", required_argument, NULL, 'O' },
 		{ "ranking", required_argument, NULL, 'R' },
 		{ "access-log", no_argument, NULL, 'L' },
+		{ "replica", required_argument, NULL, 'E' },
 		{ "results", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -587,6 +467,11 @@ static int parse_options(options *o, int argc, char **argv)
 		case 'O': req->as_of = optarg; break;
 		case 'R': o->ranking = optarg; break;
 		case 'L': o->access_log = 1; break;
+		case 'E':
+			if (o->replicas == REPLICAS_MAX)
+				return usage_error("at most %d --replica", REPLICAS_MAX);
+			o->homes[1 + o->replicas++] = optarg;
+			break;
 		case 'K': o->results = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': {
@@ -674,14 +559,19 @@ int main(int argc, char **argv)
 	carnet_request *req = &o.req;
 	if (!req->patient_id)
 		return usage_error("--patient ID is required");
-	if (o.access_log && req->patient_system) {
+	if (o.replicas && !o.access_log)
+		return usage_error("--replica is for --access-log");
+	if (o.access_log) {
+		const char *env = getenv("CARNET_INDEX");
+		/* with replicas, each row names its home: the default's too */
+		o.homes[0] = o.home ? o.home : !o.replicas ? NULL : env && *env ? env : "carnet.idx";
 		/* the log is read by key: "system^id" goes through the same rule */
 		char both[512];
-		snprintf(both, sizeof both, "%s^%s", req->patient_system, req->patient_id);
-		return show_access_log(o.home, both, o.json);
+		snprintf(both, sizeof both, "%s^%s", req->patient_system ? req->patient_system : "",
+			 req->patient_id);
+		return show_access_log(o.homes, 1 + o.replicas,
+				       req->patient_system ? both : req->patient_id, o.json);
 	}
-	if (o.access_log)
-		return show_access_log(o.home, req->patient_id, o.json);
 	if (req->role == CARNET_ROLE_PROFESSIONAL && !req->profession)
 		return usage_error("a professional gives --profession CODE "
 				   "(TRE_G15, e.g. 10 médecin, 21 pharmacien, 60 infirmier)");

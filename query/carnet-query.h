@@ -17,4 +17,12 @@ void put_cell(const char *s, size_t cols);
  * err. */
 int show_results(carnet_index *idx, const carnet_request *req, int json, carnet_error *err);
 
+/* --access-log: the rows of patient's access log, newest first, as a
+ * table or JSON lines (json) on standard output, from homes[0] (NULL: the
+ * default home) or, when n > 1, merged from the n homes (the replicas of
+ * one shard), each row naming its home. Returns the exit status (2 for a
+ * bad patient id, 3 when a home or its log cannot be read: nothing is
+ * printed then for n > 1), the reason on stderr. */
+int show_access_log(const char *const *homes, size_t n, const char *patient, int json);
+
 #endif

@@ -37,6 +37,12 @@ static void usage(FILE *f)
 	      "  --claim-viewer PATH --claim-profession PATH --claim-specialty PATH\n"
 	      "  --claim-role PATH --claim-patient PATH  where the token's claims are\n"
 	      "                      (defaults: Pro Santé Connect's, see carnet-serve(1))\n"
+	      "   or: carnet-serve --haproxy-config N --listen ADDR:PORT\n"
+	      "                    --shard-server I=HOST:PORT[,HOST:PORT...] (each shard)\n"
+	      "                    (--tls-cert PEM --backend-ca FILE | --insecure-loopback)\n"
+	      "                    [--check-interval MS]\n"
+	      "                      print the HAProxy configuration of a router in front\n"
+	      "                      of N shards of replicas (see carnet-serve(1))\n"
 	      "exit status: 0 after SIGTERM or SIGINT, 2 usage error (including plain\n"
 	      "HTTP refused), 3 failure (index, keys, certificate, address)\n",
 	      f);
@@ -162,6 +168,10 @@ static int parse_options(serve_config *cfg, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strncmp(argv[i], "--haproxy-config", 16) &&
+		    (argv[i][16] == '\0' || argv[i][16] == '='))
+			return serve_haproxy_main(argc, argv);
 	serve_config cfg = {
 		.threads = 4, .max_connections = 256, .timeout_seconds = 30,
 		.memory_limit = 64 * 1024,

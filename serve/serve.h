@@ -161,6 +161,12 @@ void serve_metrics_log_failure(void);
 /* The Prometheus text, with the index's figures (idx may be NULL). */
 int serve_metrics_text(serve_answer *a, carnet_index *idx);
 
+/* ---- the router (carnet-serve-haproxy.c) ---- */
+
+/* carnet-serve --haproxy-config N ...: print the HAProxy configuration;
+ * returns the exit status (2 for a usage error, said on stderr). */
+int serve_haproxy_main(int argc, char **argv);
+
 /* ---- the HTTP side (carnet-serve-http.c) ---- */
 
 typedef struct serve_server serve_server;

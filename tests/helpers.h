@@ -61,4 +61,8 @@ int th_index_dir(const char *home, const char *dir);
  * owned by the caller) and return the exit status (128+signal if killed). */
 int th_run(char **out, char **errout, const char *const argv[]);
 
+/* A TCP port nobody listens on now on 127.0.0.1 (the kernel's choice of
+ * a free one; another process may take it before the caller does). */
+int th_free_port(void);
+
 #endif

@@ -24,7 +24,9 @@ for f in lib/libcarnet.a lib/libcarnet.so lib/pkgconfig/carnet.pc include/carnet
 	 share/carnet/authorisations.tsv share/man/man1/carnet-index.1 \
 	 share/man/man1/carnet-query.1 share/man/man1/carnet-serve.1 share/man/man3/carnet.3 \
 	 lib/systemd/system/carnet-sync.service lib/systemd/system/carnet-sync.timer \
-	 lib/systemd/system/carnet-serve.service; do
+	 lib/systemd/system/carnet-serve.service lib/systemd/system/carnet-serve@.service \
+	 lib/systemd/system/carnet-sync@.service lib/systemd/system/carnet-sync@.timer \
+	 lib/systemd/system/carnet-router.service; do
 	[ -e "$root/$f" ] || fail "make install did not install $prefix/$f"
 done
 [ -e "$stage/etc/logrotate.d/carnet" ] || fail "make install did not install /etc/logrotate.d/carnet"
@@ -32,6 +34,11 @@ grep -q "ExecStart=$prefix/bin/carnet-index " "$root/lib/systemd/system/carnet-s
 	fail "carnet-sync.service does not run $prefix/bin/carnet-index"
 grep -q "ExecStart=$prefix/bin/carnet-serve " "$root/lib/systemd/system/carnet-serve.service" ||
 	fail "carnet-serve.service does not run $prefix/bin/carnet-serve"
+grep -q "ExecStart=$prefix/bin/carnet-serve " "$root/lib/systemd/system/carnet-serve@.service" ||
+	fail "carnet-serve@.service does not run $prefix/bin/carnet-serve"
+grep -q "ExecStart=$prefix/bin/carnet-index .*--shard %i/" \
+	"$root/lib/systemd/system/carnet-sync@.service" ||
+	fail "carnet-sync@.service does not run $prefix/bin/carnet-index --shard"
 
 # the PREFIX given to make install is the one the library was built for
 grep -qF "$prefix/libexec/carnet" "$root/lib/libcarnet.so" ||

@@ -651,6 +651,64 @@ Test(cli, access_log_export_copies_the_rows_after_a_row_and_keeps_them)
 	cr_assert(strstr(err, "--after needs"), "%s", err);
 }
 
+Test(cli, access_log_merges_the_replicas_of_a_shard_newest_first)
+{
+	index_corpora();
+	char other[4200];
+	snprintf(other, sizeof other, "%s2", home);
+	const char *add[] = { "carnet-index", "--index", other, "add", th_sample(), th_bad(), NULL };
+	cr_assert_eq(run(add), 1, "%s", err);
+	const char *p = patient();
+	/* searches answered by one replica, then the other, in turn */
+	static const char *const words[] = { "alpha", "bravo", "charlie", "delta", "echo" };
+	for (int i = 0; i < 5; i++) {
+		const char *q[] = { "carnet-query", "--index", i % 2 ? other : home, "--patient", p,
+				    "--profession", "10", words[i], NULL };
+		cr_assert_eq(run(q), 0, "%s", err);
+		struct timespec ts = { 0, 5000000 }; /* the log's times are in ms */
+		nanosleep(&ts, NULL);
+	}
+	const char *merged[] = { "carnet-query", "--index", home, "--replica", other,
+				 "--access-log", "--patient", p, "--json", NULL };
+	cr_assert_eq(run(merged), 0, "%s", err);
+	int n = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), n++) {
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o, "%s", line);
+		cr_assert_lt(n, 5, "%s", line);
+		cr_assert_str_eq(json_string_value(json_object_get(o, "words")), words[4 - n],
+				 "newest first: %s", line);
+		cr_assert_str_eq(json_string_value(json_object_get(o, "replica")),
+				 (4 - n) % 2 ? other : home, "%s", line);
+		json_decref(o);
+	}
+	cr_assert_eq(n, 5, "every row of both replicas once");
+	const char *table[] = { "carnet-query", "--index", home, "--replica", other,
+				"--access-log", "--patient", p, NULL };
+	cr_assert_eq(run(table), 0, "%s", err);
+	const char *line2 = strchr(out, '\n') + 1;
+	cr_assert(!strncmp(out, th_path("%s  ", home), strlen(home) + 2) &&
+		  strstr(out, "echo") < line2 &&
+		  !strncmp(line2, th_path("%s  ", other), strlen(other) + 2) &&
+		  strstr(line2, "delta"),
+		  "each line opens with its replica: %s", out);
+	/* one home alone: its rows, no replica named */
+	const char *one[] = { "carnet-query", "--index", other, "--access-log", "--patient", p,
+			      "--json", NULL };
+	cr_assert_eq(run(one), 0, "%s", err);
+	cr_assert(strstr(out, "bravo") && strstr(out, "delta") && !strstr(out, "alpha") &&
+		  !strstr(out, "\"replica\""), "%s", out);
+	/* a replica that cannot be read: nothing printed, the replica named */
+	const char *gone[] = { "carnet-query", "--index", home, "--replica", th_path("%s/none", other),
+			       "--access-log", "--patient", p, NULL };
+	cr_assert_eq(run(gone), 3, "%s", err);
+	cr_assert(!*out && strstr(err, th_path("%s/none", other)), "%s / %s", out, err);
+	const char *alone[] = { "carnet-query", "--index", home, "--replica", other, "--patient", p,
+				"--profession", "10", NULL };
+	cr_assert_eq(run(alone), 2, "%s", err);
+	cr_assert(strstr(err, "--replica is for --access-log"), "%s", err);
+}
+
 Test(cli, sync_safety_options_are_described_checked_and_a_dry_run_changes_nothing)
 {
 	const char *help[] = { "carnet-index", "--help", NULL };

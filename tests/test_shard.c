@@ -61,18 +61,6 @@ static size_t test_ids(char ids[][2][64], size_t max)
 	return n;
 }
 
-/* A port nobody listens on now, on 127.0.0.1. */
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-		  getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static int connect_to(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
@@ -177,7 +165,7 @@ Test(shard, carnet_shard_of_is_what_haproxy_computes_from_the_request, .timeout 
 {
 	static char ids[1000][2][64];
 	size_t n = test_ids(ids, 1000);
-	int port = free_port();
+	int port = th_free_port();
 	pid_t hp = start_haproxy(port);
 	int fd = connect_to(port);
 	cr_assert(fd >= 0);

@@ -11,12 +11,17 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	# the unit as built, but running the carnet-index of this build
 	# (verify checks that ExecStart's program exists); man pages are
 	# checked by make mancheck
-	for u in carnet-sync carnet-serve; do
+	for u in carnet-sync carnet-serve carnet-sync@ carnet-serve@; do
 		sed "s|@BINDIR@|$(pwd)/$build|g" ops/$u.service.in > "$work/$u.service"
 	done
-	cp "$build/ops/carnet-sync.timer" "$work/"
+	cp "$build/ops/carnet-sync.timer" "$build/ops/carnet-sync@.timer" \
+	   "$build/ops/carnet-router.service" "$work/"
+	# the router runs Debian's haproxy: verified where it is installed
+	router=
+	[ -x /usr/sbin/haproxy ] && router=carnet-router.service
 	(cd "$work" && systemd-analyze verify --man=no carnet-sync.service carnet-sync.timer \
-		carnet-serve.service) ||
+		carnet-serve.service carnet-sync@0.service carnet-sync@0.timer \
+		carnet-serve@0.service $router) ||
 		{ echo "opscheck: systemd-analyze verify failed" >&2; exit 1; }
 else
 	echo "  (systemd-analyze not installed: carnet-sync.service and .timer not verified)"
