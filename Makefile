@@ -75,7 +75,7 @@ TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 # The service (serve/): an HTTP server with TLS, JOSE tokens, JSON; its
 # tests drive it with libcurl.
-SERVE_PKGS := libmicrohttpd cjose gnutls jansson
+SERVE_PKGS := libmicrohttpd cjose gnutls jansson libxml-2.0
 SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVE_PKGS) 2>/dev/null)
 SERVE_LIBS := $(shell $(PKG_CONFIG) --libs $(SERVE_PKGS) 2>/dev/null)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
