@@ -37,8 +37,7 @@ typedef struct reqctx {
 	serve_route route;
 	unsigned status;
 	int has_body;
-	int started;     /* the handler has seen the request's headers */
-	size_t uri_len;  /* the request line's URI, as sent */
+	int uri_long;    /* the URI, as sent, is over SERVE_URI_MAX */
 } reqctx;
 
 /* ---- one handle per worker thread ---- */
@@ -469,18 +468,17 @@ static void route(const serve_server *s, struct MHD_Connection *c, const char *u
 	}
 }
 
-/* A request begins: its context, and the length of its URI as sent. */
+/* A request begins: is its URI, as sent, over the service's limit? Nothing
+ * is allocated here (libmicrohttpd may refuse the request before the
+ * handler sees it, and then says nothing of it): the handler's first call
+ * makes the context. */
+static char uri_over_limit;
+
 static void *request_begins(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	reqctx *ctx = calloc(1, sizeof *ctx);
 	(void)cls;
 	(void)c;
-	if (ctx) {
-		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
-		ctx->route = ROUTE_OTHER;
-		ctx->uri_len = strlen(uri);
-	}
-	return ctx;
+	return strlen(uri) > SERVE_URI_MAX ? &uri_over_limit : NULL;
 }
 
 static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -498,7 +496,7 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
 static int over_limits(struct MHD_Connection *c, const reqctx *ctx, serve_answer *a)
 {
 	size_t headers = 0;
-	if (ctx->uri_len > SERVE_URI_MAX) {
+	if (ctx->uri_long) {
 		serve_outcome(a, 414, "too-long", "the URI is longer than 8192 bytes");
 		return -1;
 	}
@@ -518,10 +516,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	reqctx *ctx = *con_cls;
 	(void)version;
 	(void)upload;
-	if (!ctx)
-		return MHD_NO; /* out of memory when it began */
-	if (!ctx->started) {
-		ctx->started = 1;
+	if (!ctx || ctx == (void *)&uri_over_limit) {
+		reqctx *made = calloc(1, sizeof *made);
+		if (!made)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &made->start);
+		made->route = ROUTE_OTHER;
+		made->uri_long = ctx != NULL;
+		*con_cls = made;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -550,7 +552,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	if (!ctx)
+	if (!ctx || ctx == (void *)&uri_over_limit)
 		return;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
