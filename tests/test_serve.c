@@ -1414,9 +1414,11 @@ Test(serve, oversized_requests_are_outcomes_and_refusals_are_logged)
 	/* within the connection's memory, over the service's limits */
 	char *url = malloc(20000), *hdr = malloc(20000);
 	strcpy(url, "/DocumentReference?patient.identifier=" PA "&_text=");
-	memset(url + strlen(url), 'a', 9000);
-	url[9100] = '\0';
+	size_t at = strlen(url);
+	memset(url + at, 'a', 9000);
+	url[at + 9000] = '\0';
 	answer a = get(&s, url, tok, NULL);
+	cr_assert_eq(a.rc, CURLE_OK, "curl: %s", curl_easy_strerror(a.rc));
 	assert_outcome(&a, 414);
 	done(&a);
 	strcpy(hdr, "X-Big: ");
@@ -1424,6 +1426,7 @@ Test(serve, oversized_requests_are_outcomes_and_refusals_are_logged)
 	hdr[17007] = '\0';
 	const char *headers[] = { hdr, NULL };
 	a = get(&s, "/DocumentReference?patient.identifier=" PA, tok, headers);
+	cr_assert_eq(a.rc, CURLE_OK, "curl: %s", curl_easy_strerror(a.rc));
 	assert_outcome(&a, 431);
 	done(&a);
 	free(url);
