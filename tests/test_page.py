@@ -138,6 +138,8 @@ def main():
         check(len(texts(d, "#hits li")) >= 5, "the cardiologist's first page lists documents")
         check(d.js("return document.querySelectorAll('#timeline .dot.key').length") > 0,
               "the timeline makes the viewer's documents stand out")
+        # the filters come from their own request ($facets)
+        wait(lambda: len(texts(d, "#facets label")) >= 2, "filters shown")
         check(len(texts(d, "#facets label")) >= 2, "filters by class and type")
         lefts = d.js("return [...document.querySelectorAll('#timeline .dot')].map(e => e.style.left)")
         check(len(set(lefts)) > 3, f"the timeline spreads the documents over the years ({len(set(lefts))} places)")
@@ -161,6 +163,7 @@ def main():
         d.js("document.getElementById('words').value = '';"
              "document.getElementById('search-form').requestSubmit()")
         wait(lambda: "classés pour vous" in " ".join(texts(d, "#status")), "browse again")
+        wait(lambda: texts(d, "#facets label"), "filters shown again")
         whole = d.js("return document.getElementById('status').textContent")
         label = texts(d, "#facets label")[0]  # "Compte rendu (11)"
         want = int(label.rsplit("(", 1)[1].rstrip(")"))
