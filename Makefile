@@ -75,7 +75,7 @@ TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 # The service (serve/): an HTTP server with TLS, JOSE tokens, JSON; its
 # tests drive it with libcurl.
-SERVE_PKGS := libmicrohttpd cjose gnutls jansson
+SERVE_PKGS := libmicrohttpd cjose gnutls jansson libxml-2.0
 SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVE_PKGS) 2>/dev/null)
 SERVE_LIBS := $(shell $(PKG_CONFIG) --libs $(SERVE_PKGS) 2>/dev/null)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
@@ -122,6 +122,7 @@ REPLAY_query := corpora/fuzz/query
 REPLAY_walk := corpora/fuzz/walk
 REPLAY_sidecar := corpora/fuzz/sidecar
 REPLAY_serve := corpora/fuzz/serve
+REPLAY_cdahtml := corpora/fuzz/cdahtml tests/data/cda corpora/sample corpora/hl7-C-CDA-Examples
 REPLAY_tables := corpora/fuzz/tables core/data
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -350,6 +351,17 @@ $(BUILD)/fuzz/replay_serve: $(BUILD)/fuzz/fuzz_serve.o $(BUILD)/fuzz/replay.o $(
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
 $(BUILD)/fuzz/fuzz_serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_FUZZ_OBJS) $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
+
+# The CDA rendering's harness links carnet-serve's renderer.
+$(BUILD)/fuzz/fuzz_cdahtml.o: EXTRA_INC := -Iserve $(SERVE_CFLAGS)
+$(BUILD)/fuzz/replay_cdahtml: $(BUILD)/fuzz/fuzz_cdahtml.o $(BUILD)/fuzz/replay.o \
+			      $(BUILD)/serve/carnet-serve-cda.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
+$(BUILD)/fuzz/fuzz_cdahtml: $(BUILD)/fuzz/fuzz_cdahtml.o $(BUILD)/serve/carnet-serve-cda.o \
+			    $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
 

@@ -13,6 +13,8 @@
 # (default 3 up to 20,000 documents, 1 above). BENCH_COMPACT=1 also sizes the databases after
 # xapian-compact (default in full mode). BENCH_TARGET_P99_W1, _P99_W3 (ms), _PROCESS (ms) and
 # _RSS (MB) set the targets of the rows that have none by default.
+# BENCH_SERVE=0 leaves out the service's load (carnet-serve over HTTPS on loopback, driven by
+# bench/serveload at 1, 4 and 16 clients, each run at most BENCH_SERVE_SECONDS, default 60).
 # Work files go to BENCH_DIR (default $(BUILD)/bench-work), recreated per run; with BENCH_KEEP=1
 # a corpus already there for the same N, seed and generator is reused (and kept).
 # The table is printed and written to bench/RESULTS.md.
@@ -31,18 +33,27 @@ BENCH_STEPS ?=
 BENCH_REPEAT ?=
 BENCH_KEEP ?= 0
 BENCH_COMPACT ?=
+BENCH_SERVE ?= 1
+BENCH_SERVE_SECONDS ?= 60
 
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
 
-# built by make check too, so that they keep compiling
-bench-progs: $(BENCH_BINS)
+# the service's load client: libcurl and threads, nothing of carnet
+$(BUILD)/bench/serveload.o: EXTRA_INC := $(CURL_CFLAGS)
+$(BUILD)/bench/serveload: $(BUILD)/bench/serveload.o
+	$(SAY) LD $@
+	$(Q)$(CC) $(FINAL_LDFLAGS) -pthread -o $@ $^ $(CURL_LIBS)
 
-bench: all $(BENCH_BINS)
+# built by make check too, so that they keep compiling
+bench-progs: $(BENCH_BINS) $(BUILD)/bench/serveload
+
+bench: all $(BENCH_BINS) $(BUILD)/bench/serveload $(BUILD)/carnet-demo-token
 	@BUILD=$(BUILD) BENCH_N=$(BENCH_N) BENCH_DIR=$(BENCH_DIR) BENCH_PEERS=$(BENCH_PEERS) \
 	  BENCH_MODE=$(BENCH_MODE) BENCH_STEPS="$(BENCH_STEPS)" BENCH_REPEAT=$(BENCH_REPEAT) \
-	  BENCH_KEEP=$(BENCH_KEEP) BENCH_COMPACT=$(BENCH_COMPACT) sh bench/bench.sh
+	  BENCH_KEEP=$(BENCH_KEEP) BENCH_COMPACT=$(BENCH_COMPACT) BENCH_SERVE=$(BENCH_SERVE) \
+	  BENCH_SERVE_SECONDS=$(BENCH_SERVE_SECONDS) sh bench/bench.sh
 
 PROFILE_N ?= 2000
 

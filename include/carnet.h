@@ -435,6 +435,30 @@ CARNET_API int carnet_index_access_log_entries(carnet_index *idx,
 					       carnet_access_entry_cb cb,
 					       void *payload, carnet_error *err);
 
+/**
+ * Write to the access log a request refused before it reached the library,
+ * by a program in front of it (carnet-serve: a bad token, a bad parameter,
+ * a patient's token asking for another patient), so that the log holds
+ * every refusal. @p req gives what is known: the patient (patient_id and
+ * patient_system; NULL patient_id when the request named none: the row is
+ * kept in the chain under no patient), emergency, words; with
+ * @p viewer_known, the viewer (role, viewer_id, profession, specialty) of a
+ * verified identity, otherwise the row's role is "" and no viewer is
+ * written. @p status is the CARNET_E_* code that says why (CARNET_E_DENIED
+ * for a refused identity, CARNET_E_INVALID for a bad request); @p reason
+ * the refusal in words, never a token or document text. Nothing is
+ * checked against the policy: this only records.
+ *
+ * @return CARNET_OK; CARNET_E_INVALID for a status that is not an error
+ *         (nothing written); CARNET_E_IO, CARNET_E_CORRUPT as a search
+ *         writing the log.
+ */
+CARNET_API int carnet_index_access_log_refusal(carnet_index *idx,
+					       const carnet_request *req,
+					       int viewer_known, int status,
+					       const char *reason,
+					       carnet_error *err);
+
 /** What checking or archiving the access log found. */
 typedef struct carnet_access_log_report {
 	uint64_t rows;       /* rows checked (the log's, or the archive file's) */
@@ -595,7 +619,9 @@ CARNET_API const char *carnet_results_snippet(const carnet_results *res,
 typedef enum carnet_facet {
 	CARNET_FACET_TYPE = 0,             /* document type code */
 	CARNET_FACET_AUTHOR_SPECIALTY = 1, /* author specialty code ("" if none) */
-	CARNET_FACET_YEAR = 2              /* year of the document date */
+	CARNET_FACET_YEAR = 2,             /* year of the document date */
+	CARNET_FACET_CLASS = 3             /* DMP class (TRE_A03) of the type
+					      ("" for a type without one) */
 } carnet_facet;
 
 /** Number of distinct values of facet @p which over every hit of the
@@ -614,6 +640,14 @@ CARNET_API size_t carnet_results_facet_count(const carnet_results *res,
 CARNET_API const char *carnet_results_facet(const carnet_results *res,
 					    carnet_facet which, size_t j,
 					    uint64_t *count_out);
+
+/**
+ * The French label of a value of facet @p which: a document type, an
+ * author specialty, a class.
+ *
+ * @return a static string; "" for a year, an unknown code or facet.
+ */
+CARNET_API const char *carnet_facet_label(carnet_facet which, const char *code);
 
 /**
  * When words found nothing: the words with each unknown word replaced by

@@ -87,8 +87,10 @@ int carnet_access__log_request(carnet_index *idx, const carnet_request *req,
 	return rc;
 }
 
-int carnet_access__log_ids(carnet_index *idx, const carnet_request *req, const char *ids,
-			   size_t count, int status, const char *reason, carnet_error *err)
+/* One row: the viewer of req only when known. */
+static int log_row(carnet_index *idx, const carnet_request *req, int viewer_known,
+		   const char *ids, size_t count, int status, const char *reason,
+		   carnet_error *err)
 {
 	int rc = attach_log(idx, err);
 	if (rc)
@@ -97,10 +99,12 @@ int carnet_access__log_ids(carnet_index *idx, const carnet_request *req, const c
 	memset(&a, 0, sizeof a);
 	char key[CARNET_ID_MAX + 1];
 	if (req) {
-		a.viewer_id = req->viewer_id;
-		a.profession = req->profession;
-		a.specialty = req->specialty;
-		a.role = role_name(req->role);
+		if (viewer_known) {
+			a.viewer_id = req->viewer_id;
+			a.profession = req->profession;
+			a.specialty = req->specialty;
+			a.role = role_name(req->role);
+		}
 		/* under the patient's key, as the record is kept and listed;
 		 * a request whose patient is invalid is logged as given */
 		char why[160];
@@ -122,6 +126,22 @@ int carnet_access__log_ids(carnet_index *idx, const carnet_request *req, const c
 		idx->log = NULL;
 	}
 	return rc;
+}
+
+int carnet_access__log_ids(carnet_index *idx, const carnet_request *req, const char *ids,
+			   size_t count, int status, const char *reason, carnet_error *err)
+{
+	return log_row(idx, req, 1, ids, count, status, reason, err);
+}
+
+int carnet_index_access_log_refusal(carnet_index *idx, const carnet_request *req,
+				    int viewer_known, int status, const char *reason,
+				    carnet_error *err)
+{
+	if (!idx || status >= 0)
+		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
+					 "a refusal written to the access log needs an error status");
+	return log_row(idx, req, viewer_known, "", 0, status, reason ? reason : "", err);
 }
 
 typedef struct log_relay {

@@ -195,6 +195,27 @@ static int count_facet(facet *f, const collect *k, int kind)
 	return 0;
 }
 
+/* The class facet, from the type facet: each type's count added to its
+ * class ("" for a type without one). */
+static int class_facet(facet *f, const facet *types)
+{
+	f->v = calloc(types->count ? types->count : 1, sizeof *f->v);
+	if (!f->v)
+		return -1;
+	for (size_t i = 0; i < types->count; i++) {
+		const char *c = carnet_codes__type_class(types->v[i].value);
+		size_t j = 0;
+		while (j < f->count && strcmp(f->v[j].value, c ? c : "") != 0)
+			j++;
+		if (j == f->count && !(f->v[f->count++].value = strdup(c ? c : "")))
+			return -1;
+		f->v[j].count += types->v[i].count;
+	}
+	if (f->count)
+		qsort(f->v, f->count, sizeof *f->v, facet_cmp);
+	return 0;
+}
+
 /* Fill hit h from the stored record of candidate c, and its snippet when
  * marks is not NULL; the set id stored beside the record into *set_out
  * (to free), for check_hit. One read of the document. */
@@ -385,9 +406,11 @@ static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
 		     const carnet_request *req, const carnet_words *w, carnet_error *err)
 {
 	res->total = k->count;
-	for (int f = 0; f < FACETS; f++)
+	for (int f = 0; f < KINDS; f++)
 		if (count_facet(&res->facets[f], k, f) != 0)
 			return carnet_error__nomem(err, "counting facets");
+	if (class_facet(&res->facets[CARNET_FACET_CLASS], &res->facets[CARNET_FACET_TYPE]) != 0)
+		return carnet_error__nomem(err, "counting facets");
 
 	size_t first = req->offset < k->count ? req->offset : k->count;
 	size_t n = k->count - first < req->limit ? k->count - first : req->limit;

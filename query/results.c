@@ -105,6 +105,20 @@ const char *carnet_results_facet(const carnet_results *res, carnet_facet which,
 	return res->facets[which].v[j].value;
 }
 
+const char *carnet_facet_label(carnet_facet which, const char *code)
+{
+	const char *l = NULL;
+	if (!code)
+		return "";
+	switch (which) {
+	case CARNET_FACET_TYPE: l = carnet_codes__type_label(code); break;
+	case CARNET_FACET_AUTHOR_SPECIALTY: l = carnet_codes__specialty_label(code); break;
+	case CARNET_FACET_CLASS: l = carnet_codes__class_label(code); break;
+	case CARNET_FACET_YEAR: break;
+	}
+	return l ? l : "";
+}
+
 const char *carnet_results_suggestion(const carnet_results *res)
 {
 	return res && res->suggestion ? res->suggestion : "";

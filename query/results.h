@@ -12,7 +12,7 @@
 #include "doc.h"
 #include "rank.h"
 
-#define FACETS 3
+#define FACETS 4
 
 typedef struct facet_value {
 	char *value;

@@ -245,8 +245,12 @@ static unsigned one_param(serve_search *s, const serve_param *p, serve_answer *a
 			r->flags |= CARNET_REQUEST_EMERGENCY;
 		return 0;
 	}
-	if (!strcmp(k, "_format"))
+	if (!strcmp(k, "_format")) {
+		/* JSON is the only resource format; html asks for a CDA
+		 * document rendered (Binary) */
+		s->html = !strcmp(v, "html") || !strcmp(v, "text/html");
 		return 0;
+	}
 	return 1;
 }
 
@@ -268,7 +272,8 @@ unsigned serve_search_parse(serve_search *s, const serve_param *p, size_t n,
 			continue;
 		if (st > 1)
 			return st;
-		if (binary && strcmp(p[i].key, "patient.identifier") && strcmp(p[i].key, "_emergency"))
+		if (binary && strcmp(p[i].key, "patient.identifier") && strcmp(p[i].key, "_emergency") &&
+		    strcmp(p[i].key, "_format"))
 			return bad(a, "%.100s: a document is asked for by its patient alone",
 				   p[i].key);
 	}
@@ -505,10 +510,18 @@ void serve_capability(serve_answer *a, const char *base)
 	for (size_t i = 0; i < sizeof params / sizeof *params; i++)
 		json_array_append_new(sp, json_pack("{s:s, s:s}", "name", params[i][0],
 						    "type", params[i][1]));
-	json_t *docref = json_pack("{s:s, s:[{s:s}], s:o}", "type", "DocumentReference",
-				   "interaction", "code", "search-type", "searchParam", sp);
-	json_t *binary = json_pack("{s:s, s:[{s:s}]}", "type", "Binary", "interaction",
-				   "code", "read");
+	json_t *docref = json_pack("{s:s, s:[{s:s}], s:o, s:[{s:s, s:s, s:s}]}", "type",
+				   "DocumentReference", "interaction", "code", "search-type",
+				   "searchParam", sp, "operation", "name", "facets", "definition",
+				   "https://carnet.example/fhir/OperationDefinition/"
+				   "DocumentReference-facets",
+				   "documentation", "GET DocumentReference/$facets with the search's "
+				   "parameters: a Parameters resource with the total and the count "
+				   "of each category, type, author.specialty and year found");
+	json_t *binary = json_pack("{s:s, s:[{s:s, s:s}]}", "type", "Binary", "interaction",
+				   "code", "read", "documentation", "the document's own bytes; "
+				   "with _format=html, a CDA document rendered as a page (its "
+				   "PDF body, when it carries one)");
 	json_t *security = json_pack("{s:[{s:[{s:s, s:s}]}], s:s}", "service", "coding",
 				     "system", "http://terminology.hl7.org/CodeSystem/"
 				     "restful-security-service", "code", "OAuth",

@@ -37,6 +37,7 @@ typedef struct reqctx {
 	serve_route route;
 	unsigned status;
 	int has_body;
+	int uri_long;    /* the URI, as sent, is over SERVE_URI_MAX */
 } reqctx;
 
 /* ---- one handle per worker thread ---- */
@@ -151,6 +152,42 @@ static int strict_handling(struct MHD_Connection *c)
 
 /* ---- who is asking ---- */
 
+static void set_viewer(carnet_request *r, const serve_identity *id)
+{
+	r->role = id->role;
+	r->viewer_id = id->viewer_id[0] ? id->viewer_id : NULL;
+	r->profession = id->profession[0] ? id->profession : NULL;
+	r->specialty = id->specialty[0] ? id->specialty : NULL;
+}
+
+/* A refusal made here, before the library: said on stderr, and written to
+ * the access log (carnet_index_access_log_refusal) with what is known of
+ * the request: its patient when the parameter names one, the viewer when
+ * the token was verified (id, or NULL). */
+static void log_refusal(const serve_server *s, const char *url, const serve_identity *id,
+			const char *patient, unsigned status, const char *why)
+{
+	refused(url, status, why);
+	carnet_request r = CARNET_REQUEST_INIT;
+	char system[160], pid[160], reason[300];
+	if (patient && serve_patient_parse(patient, system, sizeof system, pid, sizeof pid) == 0) {
+		r.patient_id = pid;
+		r.patient_system = system[0] ? system : NULL;
+	}
+	if (id)
+		set_viewer(&r, id);
+	snprintf(reason, sizeof reason, "carnet-serve %u %s: %s", status, url, why);
+	carnet_error err = { 0 };
+	carnet_index *idx = thread_index(s->cfg, &err);
+	if (!idx || carnet_index_access_log_refusal(idx, &r, id != NULL, status == 400
+						    ? CARNET_E_INVALID : CARNET_E_DENIED,
+						    reason, &err) != CARNET_OK) {
+		serve_metrics_log_failure();
+		fprintf(stderr, "carnet-serve: the access log did not take a refusal: %s\n",
+			err.message);
+	}
+}
+
 /* The client certificate, when a CA is configured: present and signed
  * by it. */
 static int client_cert_ok(const serve_server *s, struct MHD_Connection *c)
@@ -170,11 +207,12 @@ static int client_cert_ok(const serve_server *s, struct MHD_Connection *c)
 
 /* The viewer of the token, or an answer refusing the request. */
 static int authenticate(const serve_server *s, struct MHD_Connection *c, const char *url,
-			serve_identity *id, serve_answer *a)
+			const char *patient, serve_identity *id, serve_answer *a)
 {
 	char why[200];
 	if (!client_cert_ok(s, c)) {
-		refused(url, 403, "no client certificate signed by the configured CA");
+		log_refusal(s, url, NULL, patient, 403,
+			    "no client certificate signed by the configured CA");
 		serve_outcome(a, 403, "security", "a client certificate signed by the "
 			      "configured CA is required");
 		return -1;
@@ -182,7 +220,7 @@ static int authenticate(const serve_server *s, struct MHD_Connection *c, const c
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (serve_token_check(s->keys, s->cfg, h, time(NULL), id, why, sizeof why)) {
-		refused(url, 401, why);
+		log_refusal(s, url, NULL, patient, 401, why);
 		serve_outcome(a, 401, "login", why);
 		a->auth_failed = 1;
 		return -1;
@@ -201,13 +239,6 @@ static int own_patient(const serve_identity *id, const serve_search *s)
 	return strcmp(system, s->patient_system) == 0 && strcmp(pid, s->patient_id) == 0;
 }
 
-static void set_viewer(carnet_request *r, const serve_identity *id)
-{
-	r->role = id->role;
-	r->viewer_id = id->viewer_id[0] ? id->viewer_id : NULL;
-	r->profession = id->profession[0] ? id->profession : NULL;
-	r->specialty = id->specialty[0] ? id->specialty : NULL;
-}
 
 /* A carnet status as HTTP. */
 static void library_failure(serve_answer *a, const char *url, int rc, const carnet_error *e)
@@ -238,11 +269,13 @@ static int take_request(const serve_server *s, struct MHD_Connection *c, const c
 {
 	param_list ps = { .n = 0 };
 	memset(q, 0, sizeof *q);
-	if (authenticate(s, c, url, id, a))
-		return -1;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, take_param, &ps);
+	const char *patient = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+							  "patient.identifier");
+	if (authenticate(s, c, url, patient, id, a))
+		return -1;
 	if (ps.bad_utf8) {
-		refused(url, 400, "a parameter is not valid UTF-8");
+		log_refusal(s, url, id, patient, 400, "a parameter is not valid UTF-8");
 		serve_outcome(a, 400, "invalid", "a parameter is not valid UTF-8");
 		return -1;
 	}
@@ -252,7 +285,7 @@ static int take_request(const serve_server *s, struct MHD_Connection *c, const c
 		char *end;
 		unsigned long v = strtoul(ps.p[i].value, &end, 10);
 		if (end == ps.p[i].value || *end || v < 1 || v > CARNET_SERIES_MAX) {
-			refused(url, 400, "a bad max");
+			log_refusal(s, url, id, patient, 400, "a bad max");
 			serve_outcome(a, 400, "invalid", "max: a number of values from 1 to 100");
 			return -1;
 		}
@@ -261,11 +294,11 @@ static int take_request(const serve_server *s, struct MHD_Connection *c, const c
 		i--;
 	}
 	if (serve_search_parse(q, ps.p, ps.n, strict_handling(c), binary, a)) {
-		refused(url, a->status, "a bad parameter");
+		log_refusal(s, url, id, patient, a->status, "a bad parameter");
 		return -1;
 	}
 	if (!own_patient(id, q)) {
-		refused(url, 403, "a patient's token asks for another patient");
+		log_refusal(s, url, id, patient, 403, "a patient's token asks for another patient");
 		serve_outcome(a, 403, "forbidden", "this token may read its own patient only");
 		return -1;
 	}
@@ -277,12 +310,20 @@ static int take_request(const serve_server *s, struct MHD_Connection *c, const c
  * search (a search for one document with binary). 0 and *res, or an
  * answer filled. */
 static int run_search(const serve_server *s, struct MHD_Connection *c, const char *url,
-		      const char *doc_id, serve_search *q, carnet_results **res, serve_answer *a)
+		      const char *doc_id, int facets, serve_search *q, carnet_results **res,
+		      serve_answer *a)
 {
 	serve_identity id;
 	*res = NULL;
 	if (take_request(s, c, url, doc_id != NULL, NULL, &id, q, a))
 		return -1;
+	if (facets) {
+		/* counts over every hit, no document in the page (nor in the
+		 * access log's row of the request) */
+		q->req.flags |= CARNET_REQUEST_NO_SNIPPETS;
+		q->req.limit = 1;
+		q->req.offset = CARNET_OFFSET_MAX;
+	}
 	if (doc_id) {
 		q->req.document_id = doc_id;
 		q->req.flags |= CARNET_REQUEST_ALL_VERSIONS | CARNET_REQUEST_NO_SNIPPETS;
@@ -305,8 +346,21 @@ static void route_search(const serve_server *s, struct MHD_Connection *c, const 
 {
 	serve_search q;
 	carnet_results *res;
-	if (!run_search(s, c, url, NULL, &q, &res, a))
+	if (!run_search(s, c, url, NULL, 0, &q, &res, a))
 		serve_bundle(a, &q, res, s->base);
+	carnet_results_free(res);
+	serve_search_clear(&q);
+}
+
+/* $facets: what the search would find, counted by class, type, author
+ * specialty and year. */
+static void route_facets(const serve_server *s, struct MHD_Connection *c, const char *url,
+			 serve_answer *a)
+{
+	serve_search q;
+	carnet_results *res;
+	if (!run_search(s, c, url, NULL, 1, &q, &res, a) && serve_facets(a, res))
+		serve_outcome(a, 500, "exception", "out of memory");
 	carnet_results_free(res);
 	serve_search_clear(&q);
 }
@@ -336,47 +390,6 @@ static void route_results(const serve_server *s, struct MHD_Connection *c, const
 	serve_search_clear(&q);
 }
 
-/* The bytes of a file, if it is a regular file within the size limit. */
-static char *read_document(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	char *b = NULL;
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= SERVE_DOCUMENT_MAX &&
-	    (b = malloc((size_t)st.st_size + 1))) {
-		size_t got = 0;
-		while (got < (size_t)st.st_size) {
-			ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-			if (n <= 0 && !(n < 0 && errno == EINTR))
-				break;
-			if (n > 0)
-				got += (size_t)n;
-		}
-		if (got != (size_t)st.st_size) {
-			free(b);
-			b = NULL;
-		}
-		*len = got;
-	}
-	close(fd);
-	return b;
-}
-
-/* A FHIR file holds one document when it is a DocumentReference or a
- * document Bundle; a Bundle of several is never served whole. */
-static int one_fhir_document(const char *b, size_t len)
-{
-	json_t *o = json_loadb(b, len, 0, NULL);
-	const char *rt = json_string_value(json_object_get(o, "resourceType"));
-	const char *ty = json_string_value(json_object_get(o, "type"));
-	int one = rt && (!strcmp(rt, "DocumentReference") ||
-			 (!strcmp(rt, "Bundle") && ty && !strcmp(ty, "document")));
-	json_decref(o);
-	return one;
-}
-
 static void route_binary(const serve_server *s, struct MHD_Connection *c, const char *url,
 			 serve_answer *a)
 {
@@ -388,26 +401,14 @@ static void route_binary(const serve_server *s, struct MHD_Connection *c, const 
 	 * extension may hold one): it is only ever looked up in the index */
 	if (!*id) {
 		serve_outcome(a, 404, "not-found", "no such document");
-	} else if (!run_search(s, c, "/fhir/Binary", id, &q, &res, a)) {
+	} else if (!run_search(s, c, "/fhir/Binary", id, 0, &q, &res, a)) {
 		const char *src = carnet_results_count(res) == 1
 				  ? carnet_results_field(res, 0, CARNET_FIELD_SOURCE) : NULL;
-		size_t len = 0;
-		char *b = src && *src ? read_document(src, &len) : NULL;
-		const char *type = b ? serve_content_type(src, b, len) : NULL;
-		if (b && !strcmp(type, "application/fhir+json") && !one_fhir_document(b, len)) {
-			free(b);
-			b = NULL;
-		}
-		if (!b) {
+		int rc = src && *src ? serve_document(a, src, q.html) : 1;
+		if (rc > 0) {
 			refused("/fhir/Binary", 404, src ? "the document's file is not served"
 						   : "no such document for this viewer");
 			serve_outcome(a, 404, "not-found", "no such document");
-		} else {
-			free(a->body);
-			a->body = b;
-			a->len = len;
-			a->status = 200;
-			a->content_type = type;
 		}
 	}
 	serve_search_clear(&q);
@@ -449,6 +450,9 @@ static void route(const serve_server *s, struct MHD_Connection *c, const char *u
 	} else if (!strcmp(url, "/fhir/DocumentReference")) {
 		ctx->route = ROUTE_SEARCH;
 		route_search(s, c, url, a);
+	} else if (!strcmp(url, "/fhir/DocumentReference/$facets")) {
+		ctx->route = ROUTE_FACETS;
+		route_facets(s, c, url, a);
 	} else if (!strcmp(url, "/fhir/Observation/$lastn")) {
 		ctx->route = ROUTE_RESULTS;
 		route_results(s, c, url, a);
@@ -464,6 +468,46 @@ static void route(const serve_server *s, struct MHD_Connection *c, const char *u
 	}
 }
 
+/* A request begins: is its URI, as sent, over the service's limit? Nothing
+ * is allocated here (libmicrohttpd may refuse the request before the
+ * handler sees it, and then says nothing of it): the handler's first call
+ * makes the context. */
+static char uri_over_limit;
+
+static void *request_begins(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)c;
+	return strlen(uri) > SERVE_URI_MAX ? &uri_over_limit : NULL;
+}
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	size_t *n = cls;
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+/* The service's own limits on the URI and the headers, under the
+ * connection's memory (libmicrohttpd answers those over it itself, with its
+ * own 414 or 431 page): 0, or the answer. */
+static int over_limits(struct MHD_Connection *c, const reqctx *ctx, serve_answer *a)
+{
+	size_t headers = 0;
+	if (ctx->uri_long) {
+		serve_outcome(a, 414, "too-long", "the URI is longer than 8192 bytes");
+		return -1;
+	}
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_size, &headers);
+	if (headers > SERVE_HEADERS_MAX) {
+		serve_outcome(a, 431, "too-long", "the headers are longer than 16384 bytes");
+		return -1;
+	}
+	return 0;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -472,12 +516,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	reqctx *ctx = *con_cls;
 	(void)version;
 	(void)upload;
-	if (!ctx) {
-		if (!(ctx = calloc(1, sizeof *ctx)))
+	if (!ctx || ctx == (void *)&uri_over_limit) {
+		reqctx *made = calloc(1, sizeof *made);
+		if (!made)
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
-		ctx->route = ROUTE_OTHER;
-		*con_cls = ctx;
+		clock_gettime(CLOCK_MONOTONIC, &made->start);
+		made->route = ROUTE_OTHER;
+		made->uri_long = ctx != NULL;
+		*con_cls = made;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -486,7 +532,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	serve_answer a = { .body = NULL };
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+	if (over_limits(c, ctx, &a))
+		refused("request", a.status, "over the service's limits");
+	else if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		serve_outcome(&a, 405, "not-supported", "only GET is served");
 	else if (ctx->has_body)
 		serve_outcome(&a, 413, "too-costly", "a GET request carries no body");
@@ -504,7 +552,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	if (!ctx)
+	if (!ctx || ctx == (void *)&uri_over_limit)
 		return;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -520,7 +568,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static char *slurp(const char *path, char *why, size_t whysz)
 {
 	size_t len;
-	char *b = read_document(path, &len);
+	char *b = serve_read_file(path, &len);
 	if (!b) {
 		snprintf(why, whysz, "%s: cannot read: %s", path, strerror(errno ? errno : EINVAL));
 		return NULL;
@@ -607,6 +655,7 @@ static struct MHD_Daemon *start_daemon(serve_server *s, struct sockaddr_storage 
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->memory_limit,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, request_begins, NULL,
 		MHD_OPTION_ARRAY, s->tls ? tls_opts : none,
 		MHD_OPTION_END);
 }

@@ -11,7 +11,8 @@
 #include "serve.h"
 
 static const char *const route_names[ROUTES] = {
-	"metadata", "DocumentReference", "Binary", "healthz", "metrics", "page", "Observation", "other",
+	"metadata", "DocumentReference", "Binary", "healthz", "metrics", "page", "Observation",
+	"DocumentReference/$facets", "other",
 };
 static const unsigned statuses[] = { 200, 400, 401, 403, 404, 405, 413, 414, 431, 500, 503 };
 #define STATUSES (sizeof statuses / sizeof *statuses + 1) /* the last: any other */

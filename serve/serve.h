@@ -15,6 +15,11 @@
 #define SERVE_LEEWAY_SECONDS 60
 /* Most query parameters one request may carry. */
 #define SERVE_PARAMS_MAX 64
+/* Longest URI and headers (all of them, as sent) a request may carry;
+ * over them, 414 and 431 as OperationOutcomes. Over the connection's
+ * memory (--memory-limit) libmicrohttpd answers 414 or 431 itself. */
+#define SERVE_URI_MAX 8192
+#define SERVE_HEADERS_MAX 16384
 /* Largest document ITI-68 serves (the indexer reads at most 64 MiB). */
 #define SERVE_DOCUMENT_MAX ((size_t)64 << 20)
 
@@ -117,6 +122,7 @@ typedef struct serve_search {
 	char since[11], until[11];
 	struct serve_kept *scratch; /* copies of the parameter values split */
 	int count_only;   /* _summary=count */
+	int html;         /* _format=html (a CDA document rendered) */
 	char patient_param[300];
 } serve_search;
 
@@ -143,6 +149,30 @@ void serve_set_json(serve_answer *a, unsigned status, json_t *o);
 int serve_observations(serve_answer *a, const serve_search *s, const carnet_panel *p,
 		       unsigned max, const char *base);
 
+/* The $facets answer: a Parameters resource with the total and, per
+ * class, type, author specialty and year found, its count
+ * (carnet-serve-facets.c). 0, or -1 out of memory. */
+int serve_facets(serve_answer *a, const carnet_results *res);
+
+/* A CDA document (xml, len bytes) rendered as a standalone HTML page
+ * (carnet-serve-cda.c): its header and sections, every text escaped, no
+ * script, style or external resource. 0 and *html (malloc'd, *html_len
+ * bytes); 1 when the bytes are not a CDA document; -1 out of memory or
+ * over the size of a rendering. */
+int serve_cda_html(const char *xml, size_t len, char **html, size_t *html_len);
+/* The PDF a CDA document's nonXMLBody carries (base64), decoded: 1 and
+ * *pdf (malloc'd), or 0 when it carries none. */
+int serve_cda_pdf(const char *xml, size_t len, char **pdf, size_t *pdf_len);
+
+/* The bytes of a file, if it is a regular file of at most
+ * SERVE_DOCUMENT_MAX bytes (with room for a NUL after them), or NULL. */
+char *serve_read_file(const char *path, size_t *len);
+/* Fill a with the document read from src (carnet-serve-binary.c): its
+ * bytes and content type, or with html a CDA document's rendering. 0; 1
+ * when the file is not served (missing, not a regular file, too large, a
+ * FHIR file of several documents); -1 with a filled with a 500. */
+int serve_document(serve_answer *a, const char *src, int html);
+
 /* The CapabilityStatement. */
 void serve_capability(serve_answer *a, const char *base);
 
@@ -153,7 +183,7 @@ const char *serve_content_type(const char *path, const char *head, size_t n);
 
 typedef enum serve_route {
 	ROUTE_METADATA, ROUTE_SEARCH, ROUTE_BINARY, ROUTE_HEALTHZ, ROUTE_METRICS,
-	ROUTE_PAGE, ROUTE_RESULTS, ROUTE_OTHER, ROUTES
+	ROUTE_PAGE, ROUTE_RESULTS, ROUTE_FACETS, ROUTE_OTHER, ROUTES
 } serve_route;
 
 void serve_metrics_request(serve_route r, unsigned status, double seconds);

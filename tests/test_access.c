@@ -322,6 +322,67 @@ Test(access, every_search_is_logged_with_who_what_and_which_documents)
 	carnet_index_close(other);
 }
 
+/* The rows of patient P's log, as the entries reader gives them. */
+static carnet_access_entry rows_seen[8];
+static char rows_text[8][4][128];
+static size_t nrows;
+
+static int keep_row(const carnet_access_entry *e, void *p)
+{
+	(void)p;
+	if (nrows < 8) {
+		rows_seen[nrows] = *e;
+		snprintf(rows_text[nrows][0], 128, "%s", e->role);
+		snprintf(rows_text[nrows][1], 128, "%s", e->viewer_id);
+		snprintf(rows_text[nrows][2], 128, "%s", e->reason);
+		snprintf(rows_text[nrows][3], 128, "%s", e->profession);
+	}
+	nrows++;
+	return 0;
+}
+
+Test(access, a_refusal_made_before_the_library_is_logged_with_what_is_known)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	open_idx();
+	carnet_error err;
+	carnet_request req = CARNET_REQUEST_INIT;
+	req.patient_id = "P";
+	/* an unverified caller: no viewer written, whatever req holds */
+	req.viewer_id = "forged";
+	req.profession = "10";
+	cr_assert_eq(carnet_index_access_log_refusal(idx, &req, 0, CARNET_E_DENIED,
+						     "bad token", &err), CARNET_OK, "%s", err.message);
+	/* a verified one */
+	cr_assert_eq(carnet_index_access_log_refusal(idx, &req, 1, CARNET_E_INVALID,
+						     "bad parameter", &err), CARNET_OK, "%s", err.message);
+	/* no patient: in the chain, under no patient */
+	carnet_request none = CARNET_REQUEST_INIT;
+	cr_assert_eq(carnet_index_access_log_refusal(idx, &none, 0, CARNET_E_DENIED, "no patient",
+						     &err), CARNET_OK, "%s", err.message);
+	/* a status that is not an error writes nothing */
+	cr_assert_eq(carnet_index_access_log_refusal(idx, &req, 1, CARNET_OK, "x", &err),
+		     CARNET_E_INVALID);
+	nrows = 0;
+	cr_assert_eq(carnet_index_access_log_entries(idx, "P", keep_row, NULL, &err), CARNET_OK,
+		     "%s", err.message);
+	cr_assert_eq(nrows, 2);
+	/* newest first */
+	cr_assert_eq(rows_seen[0].status, CARNET_E_INVALID);
+	cr_assert_str_eq(rows_text[0][0], "professional");
+	cr_assert_str_eq(rows_text[0][1], "forged");
+	cr_assert_str_eq(rows_text[0][2], "bad parameter");
+	cr_assert_eq(rows_seen[1].status, CARNET_E_DENIED);
+	cr_assert_str_eq(rows_text[1][0], "", "an unverified caller has no role");
+	cr_assert_str_eq(rows_text[1][1], "");
+	cr_assert_str_eq(rows_text[1][3], "");
+	cr_assert_eq(rows_seen[1].count, 0);
+	carnet_access_log_report rep;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, 3, "every row in the chain");
+}
+
 /* Patient P's record searched for "conclusion" by a doctor through v. */
 static void search_conclusion(carnet_index *v)
 {

@@ -138,6 +138,8 @@ def main():
         check(len(texts(d, "#hits li")) >= 5, "the cardiologist's first page lists documents")
         check(d.js("return document.querySelectorAll('#timeline .dot.key').length") > 0,
               "the timeline makes the viewer's documents stand out")
+        # the filters come from their own request ($facets)
+        wait(lambda: len(texts(d, "#facets label")) >= 2, "filters shown")
         check(len(texts(d, "#facets label")) >= 2, "filters by class and type")
         lefts = d.js("return [...document.querySelectorAll('#timeline .dot')].map(e => e.style.left)")
         check(len(set(lefts)) > 3, f"the timeline spreads the documents over the years ({len(set(lefts))} places)")
@@ -161,6 +163,7 @@ def main():
         d.js("document.getElementById('words').value = '';"
              "document.getElementById('search-form').requestSubmit()")
         wait(lambda: "classés pour vous" in " ".join(texts(d, "#status")), "browse again")
+        wait(lambda: texts(d, "#facets label"), "filters shown again")
         whole = d.js("return document.getElementById('status').textContent")
         label = texts(d, "#facets label")[0]  # "Compte rendu (11)"
         want = int(label.rsplit("(", 1)[1].rstrip(")"))
@@ -179,6 +182,33 @@ def main():
         check(d.js("return document.querySelectorAll('#doc-body .error').length") == 0,
               f"the document opens ({body[:60].strip()!r})")
         print("     screenshot:", d.shot("document"))
+        d.js("document.getElementById('doc-close').click()")
+
+        # a CDA document: the service's rendering, in a sandboxed frame
+        d.js("document.querySelectorAll('#facets input:checked').forEach((e) => e.click())")
+        d.js("document.getElementById('words').value = 'biologique';"
+             "document.getElementById('search-form').requestSubmit()")
+        wait(lambda: d.js("return document.querySelectorAll('#hits li[data-content-type*=xml]').length"),
+             "a CDA hit")
+        d.js("document.querySelector('#hits li[data-content-type*=xml] .title').click()")
+        wait(lambda: d.js("return document.getElementById('viewer-dialog').open"), "dialog (CDA)")
+        frame = wait(lambda: d.s("POST", "/elements", {"using": "css selector",
+                                                        "value": "#doc-body iframe"}), "CDA frame")
+        check(d.js("return document.querySelector('#doc-body iframe').getAttribute('sandbox')") == "",
+              "the rendering is shown in a sandboxed frame, without scripts")
+        d.s("POST", "/frame", {"id": frame[0]})
+        wait(lambda: d.js("return document.querySelectorAll('h1').length"), "the rendering loads")
+        heads = d.js("return [...document.querySelectorAll('h2, h3')].map(e => e.textContent)")
+        header = d.js("return document.querySelector('header').textContent")
+        cells = d.js("return document.querySelectorAll('main td').length")
+        scripts = d.js("return document.querySelectorAll('script, [onclick], link, img').length")
+        d.s("POST", "/frame/parent", {})
+        check(len(heads) >= 2, f"the CDA's sections have headings ({heads[:3]})")
+        check("Patient" in header and "Auteur" in header and "DUPONT" in header.upper(),
+              f"the CDA's header names the patient and the author ({header[:80]!r})")
+        check(cells > 0, f"the CDA's narrative tables are tables ({cells} cells)")
+        check(scripts == 0, "the rendering carries no script, handler, link or image")
+        print("     screenshot:", d.shot("cda"))
         d.js("document.getElementById('doc-close').click()")
 
         # a cardiologist and an ophthalmologist open the same record

@@ -30,6 +30,44 @@
 #define AUD "carnet-serve-test"
 #define PA "urn:oid:1.2.250.1.999.1|PA-1"
 #define PB "urn:oid:1.2.250.1.999.1|PB-2"
+#define PC "urn:oid:1.2.250.1.999.1|PC-3"
+
+/* A CDA document of patient C: sections, a table, a list, and hostile
+ * markup in its narrative (escaped text, an XHTML script element, an
+ * event attribute, a javascript: link). */
+static const char cda_c[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n"
+	"<typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>\n"
+	"<id root=\"1.2.250.1.999.7.3\" extension=\"CDA-C1\"/>\n"
+	"<code code=\"11490-0\" codeSystem=\"2.16.840.1.113883.6.1\" "
+	"displayName=\"Lettre de liaison\"/>\n"
+	"<title>Lettre de liaison &amp; sortie</title>\n"
+	"<effectiveTime value=\"20250309170000+0100\"/>\n"
+	"<confidentialityCode code=\"N\" codeSystem=\"2.16.840.1.113883.5.25\"/>\n"
+	"<setId root=\"1.2.250.1.999.7.3\" extension=\"SET-C1\"/><versionNumber value=\"1\"/>\n"
+	"<recordTarget><patientRole><id root=\"1.2.250.1.999.1\" extension=\"PC-3\"/>"
+	"<patient><name><given>Odile</given><family>MERCIER-TEST</family></name>"
+	"<birthTime value=\"19570521\"/></patient></patientRole></recordTarget>\n"
+	"<author><time value=\"20250309\"/><assignedAuthor>"
+	"<id root=\"1.2.250.1.71.4.2.1\" extension=\"810000000042\"/>"
+	"<code code=\"G15_10/SM04\" displayName=\"Cardiologie\"/>"
+	"<assignedPerson><name><prefix>Dr</prefix><given>Paul</given>"
+	"<family>VERDIER-TEST</family></name></assignedPerson></assignedAuthor></author>\n"
+	"<component><structuredBody>\n"
+	"<component><section><title>Motif</title><text><paragraph>Décompensation cardiaque "
+	"&lt;script&gt;alert(1)&lt;/script&gt;</paragraph>"
+	"<paragraph><script xmlns=\"http://www.w3.org/1999/xhtml\">alert(2)</script>"
+	"<content styleCode=\"Bold\" onclick=\"alert(3)\">fibrillation</content> "
+	"<linkHtml href=\"javascript:alert(4)\">lien</linkHtml></paragraph>"
+	"<list><item>Diurétiques</item><item>Bêtabloquant</item></list></text>\n"
+	"<component><section><title>Synthèse du séjour</title><text>Perte de 4 kg.</text>"
+	"</section></component></section></component>\n"
+	"<component><section><title>Traitements à la sortie</title><text><table><thead><tr>"
+	"<th>Médicament</th><th>Posologie</th></tr></thead><tbody><tr><td>Furosémide 40 mg</td>"
+	"<td colspan=\"1\" style=\"x\">1 cp le matin</td></tr></tbody></table></text>"
+	"</section></component>\n"
+	"</structuredBody></component></ClinicalDocument>\n";
 
 /* ---- the fixture: documents, keys, certificates, the server ---- */
 
@@ -121,7 +159,8 @@ static void setup(void)
 	    "Consultation de B", "Le dossier d'un autre patient, angor aussi.");
 	doc("b2", "PB-2", "1.2.250.1.999.7^B/2", "11488-4", "2024-04-04", "SM04", "N",
 	    "Consultation de B, 2", "Un document dont l'id n'est pas un id FHIR.");
-	cr_assert_eq(th_index_dir(home, th_path("%s/docs", dir)), 7);
+	th_write_str(th_path("%s/docs/c1.xml", dir), cda_c);
+	cr_assert_eq(th_index_dir(home, th_path("%s/docs", dir)), 8);
 	certificates();
 	keys();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -287,6 +326,7 @@ typedef struct answer {
 	size_t len;
 	char type[128];
 	char www[256];
+	char csp[256];
 	CURLcode rc;
 } answer;
 
@@ -310,6 +350,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		snprintf(a->type, sizeof a->type, "%.*s", (int)(len - 16), p + 14);
 	if (len > 18 && !strncasecmp(p, "WWW-Authenticate: ", 18))
 		snprintf(a->www, sizeof a->www, "%.*s", (int)(len - 20), p + 18);
+	if (len > 25 && !strncasecmp(p, "Content-Security-Policy: ", 25))
+		snprintf(a->csp, sizeof a->csp, "%.*s", (int)(len - 27), p + 25);
 	return len;
 }
 
@@ -652,6 +694,20 @@ static int count_row(const carnet_access_entry *e, void *p)
 	return 0;
 }
 
+/* How many rows the access log of this patient (key) has for the test's
+ * cardiologist. */
+static size_t doctor_rows(const char *key)
+{
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK);
+	size_t rows = 0;
+	cr_assert_eq(carnet_index_access_log_entries(idx, key, count_row, &rows, &err),
+		     CARNET_OK, "%s", err.message);
+	carnet_index_close(idx);
+	return rows;
+}
+
 Test(serve, a_document_is_its_files_bytes_and_only_for_who_may_see_it)
 {
 	server s;
@@ -727,14 +783,8 @@ Test(serve, a_document_is_its_files_bytes_and_only_for_who_may_see_it)
 	stop(&s);
 
 	/* every opening was written to the access log, with the viewer */
-	carnet_index *idx;
-	carnet_error err;
-	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK);
-	size_t rows = 0;
-	cr_assert_eq(carnet_index_access_log_entries(idx, "1.2.250.1.999.1^PA-1", count_row,
-						     &rows, &err), CARNET_OK, "%s", err.message);
+	size_t rows = doctor_rows("1.2.250.1.999.1^PA-1");
 	cr_assert_geq(rows, 5, "%zu rows", rows);
-	carnet_index_close(idx);
 }
 
 /* ---- tokens ---- */
@@ -943,7 +993,7 @@ Test(serve, health_metrics_and_methods)
 	cr_assert(strstr(a.body, "carnet_serve_requests_total{route=\"DocumentReference\","
 			 "status=\"401\"} 1"), "%s", a.body);
 	cr_assert(strstr(a.body, "carnet_serve_request_seconds_bucket{le=\"+Inf\"}"), "%s", a.body);
-	cr_assert(strstr(a.body, "carnet_index_documents 7"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_index_documents 8"), "%s", a.body);
 	cr_assert(strstr(a.body, "carnet_index_generation "), "%s", a.body);
 	cr_assert(strstr(a.body, "carnet_serve_access_log_failures_total 0"), "%s", a.body);
 	done(&a);
@@ -1078,9 +1128,10 @@ Test(serve, a_rebuild_is_served_without_a_restart)
 	carnet_writer *w;
 	carnet_error err;
 	cr_assert_eq(carnet_writer_open_rebuild(&w, home, &err), CARNET_OK, "%s", err.message);
-	const char *names[] = { "a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2" };
-	for (size_t i = 0; i < 8; i++)
-		cr_assert_eq(carnet_writer_add_file(w, th_path("%s/docs/%s.txt", dir, names[i]),
+	const char *names[] = { "a1.txt", "a2.txt", "a3.txt", "a4.txt", "a5.txt", "a6.txt",
+				"b1.txt", "b2.txt", "c1.xml" };
+	for (size_t i = 0; i < 9; i++)
+		cr_assert_eq(carnet_writer_add_file(w, th_path("%s/docs/%s", dir, names[i]),
 						    NULL, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_writer_publish(w, &err), CARNET_OK, "%s", err.message);
 	carnet_writer_close(w);
@@ -1094,7 +1145,7 @@ Test(serve, a_rebuild_is_served_without_a_restart)
 	server bare = s;
 	*strstr(bare.url, "/fhir") = '\0';
 	a = get(&bare, "/metrics", NULL, NULL);
-	cr_assert(strstr(a.body, "carnet_index_documents 8"), "%s", a.body);
+	cr_assert(strstr(a.body, "carnet_index_documents 9"), "%s", a.body);
 	done(&a);
 	free(tok);
 	stop(&s);
@@ -1118,4 +1169,287 @@ Test(serve, a_missing_index_or_bad_keys_stop_it_at_once)
 	cr_assert(strstr(err, "bad.json: no RSA or EC P-256 signing key"), "%s", err);
 	free(out);
 	free(err);
+}
+
+/* ---- $facets ---- */
+
+/* The counts the documents themselves give: every hit of the request,
+ * run through the library, its class, type, author specialty and year
+ * counted one by one ("name|value" -> count). */
+static json_t *counted_by_hand(carnet_request *req)
+{
+	carnet_index *idx;
+	carnet_results *res;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	req->patient_system = "1.2.250.1.999.1";
+	req->profession = "10";
+	req->specialty = "SM04";
+	req->viewer_id = "810000000001";
+	req->limit = CARNET_HITS_MAX;
+	cr_assert_eq(carnet_index_search(&res, idx, req, &err), CARNET_OK, "%s", err.message);
+	json_t *want = json_object();
+	static const struct { const char *name; carnet_field f; size_t len; } fields[] = {
+		{ "category", CARNET_FIELD_CLASS, 64 }, { "type", CARNET_FIELD_TYPE, 64 },
+		{ "author.specialty", CARNET_FIELD_AUTHOR_SPECIALTY, 64 },
+		{ "year", CARNET_FIELD_DATE, 4 },
+	};
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		for (size_t f = 0; f < 4; f++) {
+			const char *v = carnet_results_field(res, i, fields[f].f);
+			if (!*v)
+				continue;
+			char key[128];
+			snprintf(key, sizeof key, "%s|%.*s", fields[f].name, (int)fields[f].len, v);
+			json_int_t n = json_integer_value(json_object_get(want, key));
+			json_object_set_new(want, key, json_integer(n + 1));
+		}
+	json_object_set_new(want, "total", json_integer((json_int_t)carnet_results_total(res)));
+	carnet_results_free(res);
+	carnet_index_close(idx);
+	return want;
+}
+
+/* The service's Parameters in the same shape; the labels checked. */
+static json_t *facets_answered(const answer *a)
+{
+	cr_assert_eq(a->status, 200, "%ld: %s", a->status, a->body);
+	cr_assert(strstr(a->type, "application/fhir+json"), "%s", a->type);
+	json_t *p = json_of(a), *got = json_object(), *e;
+	cr_assert_str_eq(json_string_value(json_object_get(p, "resourceType")), "Parameters");
+	size_t i;
+	json_array_foreach(json_object_get(p, "parameter"), i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+		if (!strcmp(name, "total")) {
+			json_object_set(got, "total", json_object_get(e, "valueInteger"));
+			continue;
+		}
+		json_t *value = json_array_get(json_object_get(e, "part"), 0);
+		json_t *count = json_array_get(json_object_get(e, "part"), 1);
+		cr_assert_str_eq(json_string_value(json_object_get(value, "name")), "value");
+		cr_assert_str_eq(json_string_value(json_object_get(count, "name")), "count");
+		json_t *coding = json_object_get(value, "valueCoding");
+		const char *v = coding ? json_string_value(json_object_get(coding, "code"))
+				       : json_string_value(json_object_get(value, "valueString"));
+		cr_assert_not_null(v, "%s", a->body);
+		char key[128];
+		snprintf(key, sizeof key, "%s|%s", name, v);
+		json_object_set(got, key, json_object_get(count, "valueInteger"));
+	}
+	json_decref(p);
+	return got;
+}
+
+static void assert_same_counts(json_t *got, json_t *want, const char *body)
+{
+	char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
+	cr_assert(json_equal(got, want), "service %s\ndocuments %s\n%s", g, w, body);
+	free(g);
+	free(w);
+	json_decref(got);
+	json_decref(want);
+}
+
+Test(serve, facets_count_what_the_search_finds)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	static const struct { const char *query; const char *words; } cases[] = {
+		{ "", NULL }, { "&_text=angor", "angor" }, { "&_text=zzzzqqq", "zzzzqqq" },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		answer a = get(&s, th_path("/DocumentReference/$facets?patient.identifier=" PA "%s",
+					   cases[c].query), tok, NULL);
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = "PA-1";
+		req.words = cases[c].words;
+		assert_same_counts(facets_answered(&a), counted_by_hand(&req), a.body);
+		done(&a);
+	}
+	/* the filters of the search apply; the documents' own values, spelt out */
+	answer a = get(&s, "/DocumentReference/$facets?patient.identifier=" PA
+		       "&date=ge2022-01-01&category=10,31", tok, NULL);
+	json_t *got = facets_answered(&a);
+	json_t *want = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+				 "total", 3, "category|10", 2, "category|31", 1,
+				 "type|11488-4", 2, "type|18748-4", 1, "author.specialty|SM04", 1,
+				 "author.specialty|SM44", 1, "author.specialty|SM54", 1,
+				 "year|2024", 1, "year|2023", 1, "year|2022", 1);
+	cr_assert(strstr(a.body, "\"display\""), "labels: %s", a.body);
+	assert_same_counts(got, want, a.body);
+	done(&a);
+	/* the same checks as a search: another patient's token, no token */
+	char *pb = mint("ES256", ec, "ec-1", patient_claims(PB));
+	a = get(&s, "/DocumentReference/$facets?patient.identifier=" PA, pb, NULL);
+	assert_outcome(&a, 403);
+	done(&a);
+	a = get(&s, "/DocumentReference/$facets?patient.identifier=" PA, NULL, NULL);
+	assert_outcome(&a, 401);
+	done(&a);
+	free(pb);
+	/* in the CapabilityStatement */
+	a = get(&s, "/metadata", NULL, NULL);
+	cr_assert(strstr(a.body, "\"facets\""), "%s", a.body);
+	done(&a);
+	free(tok);
+	stop(&s);
+}
+
+/* ---- a CDA document rendered ---- */
+
+Test(serve, a_cda_document_is_rendered_as_a_readable_page)
+{
+	server s;
+	start(&s);
+	char *pc = mint("RS256", rsa, "rsa-1", patient_claims(PC));
+	char *tok = doctor();
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PC, tok, NULL);
+	json_t *b = json_of(&a);
+	const char *url = json_string_value(json_object_get(json_object_get(json_array_get(
+		json_object_get(json_object_get(json_array_get(json_object_get(b, "entry"), 0),
+						"resource"), "content"), 0), "attachment"), "url"));
+	cr_assert_not_null(url, "%s", a.body);
+	char path[600];
+	snprintf(path, sizeof path, "%s&_format=html", strstr(url, "/Binary/"));
+	json_decref(b);
+	done(&a);
+	answer d = get(&s, path, tok, NULL);
+	cr_assert_eq(d.status, 200, "%ld %s", d.status, d.body);
+	cr_assert(strstr(d.type, "text/html"), "%s", d.type);
+	cr_assert(strstr(d.csp, "sandbox") && strstr(d.csp, "default-src 'none'"), "%s", d.csp);
+	static const char *const shown[] = {
+		"<title>Lettre de liaison &amp; sortie</title>", "<h1>Lettre de liaison &amp; sortie",
+		"Odile MERCIER-TEST", "21/05/1957", "Dr Paul VERDIER-TEST", "Cardiologie",
+		"09/03/2025", "<h2>Motif</h2>", "<h3>Synthèse du séjour</h3>",
+		"<h2>Traitements à la sortie</h2>", "<th>Médicament</th>",
+		"<td>Furosémide 40 mg</td>", "<td colspan=\"1\">1 cp le matin</td>",
+		"<ul><li>Diurétiques</li><li>Bêtabloquant</li></ul>",
+		"&lt;script&gt;alert(1)&lt;/script&gt;", "<strong>fibrillation</strong>", "lien",
+	};
+	for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
+		cr_assert(strstr(d.body, shown[i]), "%s missing:\n%s", shown[i], d.body);
+	static const char *const never[] = { "<script", "alert(1)</", "onclick", "javascript:",
+					     "style=", "href=", "src=", "<link", "<iframe" };
+	for (size_t i = 0; i < sizeof never / sizeof *never; i++)
+		cr_assert_null(strstr(d.body, never[i]), "%s in:\n%s", never[i], d.body);
+	done(&d);
+	/* without _format, the document's own bytes */
+	*strstr(path, "&_format=html") = '\0';
+	d = get(&s, path, tok, NULL);
+	cr_assert_eq(d.status, 200);
+	cr_assert_eq(d.len, strlen(cda_c));
+	cr_assert(strstr(d.type, "application/xml"), "%s", d.type);
+	done(&d);
+	/* the same checks: patient C's own token opens it, patient B's and no
+	 * token do not, another patient's parameter shows nothing */
+	strcat(path, "&_format=html");
+	d = get(&s, path, pc, NULL);
+	cr_assert_eq(d.status, 200, "%s", d.body);
+	done(&d);
+	char *pb = mint("ES256", ec, "ec-1", patient_claims(PB));
+	d = get(&s, path, pb, NULL);
+	assert_outcome(&d, 403);
+	cr_assert_null(strstr(d.body, "MERCIER"));
+	done(&d);
+	d = get(&s, path, NULL, NULL);
+	assert_outcome(&d, 401);
+	done(&d);
+	free(pb);
+	char elsewhere[600];
+	snprintf(elsewhere, sizeof elsewhere, "%.*s?patient.identifier=%s&_format=html",
+		 (int)(strchr(path, '?') - path), path, "urn:oid:1.2.250.1.999.1%7CPA-1");
+	d = get(&s, elsewhere, tok, NULL);
+	assert_outcome(&d, 404);
+	done(&d);
+	free(pc);
+	free(tok);
+	stop(&s);
+	/* each opening is in patient C's access log, with its viewer: the
+	 * doctor's search, the page, the bytes */
+	size_t rows = doctor_rows("1.2.250.1.999.1^PC-3");
+	cr_assert_eq(rows, 3, "%zu rows", rows);
+}
+
+/* ---- errors shaped by the service, refusals logged ---- */
+
+typedef struct service_row {
+	int status;
+	const char *role;
+	const char *viewer;
+	const char *reason;
+	int found;
+} service_row;
+
+static int find_service_row(const carnet_access_entry *e, void *p)
+{
+	service_row *r = p;
+	if (e->status == r->status && !strcmp(e->role, r->role) &&
+	    !strcmp(e->viewer_id, r->viewer) && strstr(e->reason, r->reason) && e->count == 0)
+		r->found = 1;
+	return 0;
+}
+
+/* Patient A's access log has a row the service wrote for a refusal. */
+static void logged_by_service(int status, const char *role, const char *viewer,
+			      const char *reason)
+{
+	carnet_index *idx;
+	carnet_error err;
+	service_row r = { status, role, viewer, reason, 0 };
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_index_access_log_entries(idx, "1.2.250.1.999.1^PA-1",
+						     find_service_row, &r, &err), CARNET_OK,
+		     "%s", err.message);
+	cr_assert(r.found, "no row %d role '%s' viewer '%s' reason '%s'", status, role, viewer,
+		  reason);
+	carnet_index_close(idx);
+}
+
+Test(serve, oversized_requests_are_outcomes_and_refusals_are_logged)
+{
+	server s;
+	start(&s);
+	char *tok = doctor();
+	/* within the connection's memory, over the service's limits */
+	char *url = malloc(20000), *hdr = malloc(20000);
+	strcpy(url, "/DocumentReference?patient.identifier=" PA "&_text=");
+	size_t at = strlen(url);
+	memset(url + at, 'a', 9000);
+	url[at + 9000] = '\0';
+	answer a = get(&s, url, tok, NULL);
+	cr_assert_eq(a.rc, CURLE_OK, "curl: %s", curl_easy_strerror(a.rc));
+	assert_outcome(&a, 414);
+	done(&a);
+	strcpy(hdr, "X-Big: ");
+	memset(hdr + 7, 'b', 17000);
+	hdr[17007] = '\0';
+	const char *headers[] = { hdr, NULL };
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, tok, headers);
+	cr_assert_eq(a.rc, CURLE_OK, "curl: %s", curl_easy_strerror(a.rc));
+	assert_outcome(&a, 431);
+	done(&a);
+	free(url);
+	free(hdr);
+	/* refusals before the library, each with what is known of who asked */
+	json_t *expired = professional("10");
+	json_object_set_new(expired, "exp", json_integer((json_int_t)time(NULL) - 3600));
+	char *old = mint("RS256", rsa, "rsa-1", expired);
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, old, NULL);
+	assert_outcome(&a, 401);
+	done(&a);
+	a = get(&s, "/DocumentReference?patient.identifier=" PA "&_count=0", tok, NULL);
+	assert_outcome(&a, 400);
+	done(&a);
+	char *pb = mint("ES256", ec, "ec-1", patient_claims(PB));
+	a = get(&s, "/Binary/DOC-A1?patient.identifier=" PA, pb, NULL);
+	assert_outcome(&a, 403);
+	done(&a);
+	free(pb);
+	free(old);
+	free(tok);
+	stop(&s);
+	logged_by_service(CARNET_E_DENIED, "", "", "carnet-serve 401");
+	logged_by_service(CARNET_E_INVALID, "professional", "810000000001", "carnet-serve 400");
+	logged_by_service(CARNET_E_DENIED, "patient", "", "carnet-serve 403");
 }

@@ -3,13 +3,14 @@
 // each is there, filters, the record's timeline, the key results, and the
 // documents themselves. Everything comes from carnet-serve's FHIR API with
 // the caller's token; nothing from a document is ever parsed as HTML here
-// (text nodes only), and a document's own HTML is shown sandboxed.
+// (text nodes only): a document's own HTML, and a CDA document as the
+// service renders it (_format=html), are shown in a sandboxed frame.
 'use strict';
 
 const FHIR = '/fhir';
 const SD = 'https://carnet.example/fhir/StructureDefinition/';
 const PAGE = 20;
-const RECORD_MAX = 500; // documents the timeline and the filters read
+const RECORD_MAX = 500; // documents the timeline reads
 
 const CLASS_LABELS = {
   '10': 'Compte rendu', '11': 'Synthèse', '31': 'Imagerie médicale', '42': 'Prescription',
@@ -19,7 +20,7 @@ const CLASS_LABELS = {
 
 const state = {
   token: '', patient: '', words: '', offset: 0, total: 0, emergency: false,
-  filters: { category: new Set(), type: new Set() },
+  filters: { category: new Set(), type: new Set(), 'author.specialty': new Set() },
   record: [], // the whole record, ranked for the viewer (browse)
 };
 
@@ -101,7 +102,18 @@ function searchUrl(words, offset, count, filters) {
   if (state.emergency) q.set('_emergency', 'true');
   for (const c of (filters ? filters.category : [])) q.append('category', c);
   for (const t of (filters ? filters.type : [])) q.append('type', t);
+  for (const s of (filters ? filters['author.specialty'] : [])) q.append('author.specialty', s);
   return `${FHIR}/DocumentReference?${q}`;
+}
+
+// The $facets operation: what the words find, counted by class, type,
+// author specialty and year (the filters' own choices aside).
+function facetsUrl(words) {
+  const q = new URLSearchParams();
+  q.set('patient.identifier', patientParam());
+  if (words) q.set('_text', words);
+  if (state.emergency) q.set('_emergency', 'true');
+  return `${FHIR}/DocumentReference/$facets?${q}`;
 }
 
 // ---- a hit ----
@@ -181,7 +193,7 @@ function snippetNode(s) {
 }
 
 function hitNode(h, rank, withWords) {
-  return el('li', { class: 'hit' },
+  return el('li', { class: 'hit', 'data-content-type': h.contentType },
     el('div', { class: 'meta' },
       el('span', { class: 'date' }, frDate(h.date)), ' · ',
       el('span', { class: 'type' }, h.type),
@@ -229,7 +241,6 @@ async function loadRecord() {
   }
   state.record = all;
   drawTimeline();
-  drawFacets();
 }
 
 function drawTimeline() {
@@ -262,9 +273,9 @@ function drawTimeline() {
   box.replaceChildren(...rows, years);
 }
 
-function facetGroup(title, key, counts, labels) {
+function facetGroup(title, key, values) {
   const group = el('fieldset', { class: 'facet' }, el('legend', {}, title));
-  [...counts.entries()].sort((a, b) => b[1] - a[1]).forEach(([code, n]) => {
+  values.forEach(({ code, label, count }) => {
     const id = `f-${key}-${code}`.replace(/[^A-Za-z0-9_-]/g, '_');
     const box = el('input', { type: 'checkbox', id, checked: state.filters[key].has(code),
       onchange: (e) => {
@@ -272,65 +283,36 @@ function facetGroup(title, key, counts, labels) {
         state.offset = 0;
         runSearch();
       } });
-    group.append(el('div', {}, box, el('label', { for: id }, `${labels.get(code) || code} (${n})`)));
+    group.append(el('div', {}, box, el('label', { for: id }, `${label} (${count})`)));
   });
   return group;
 }
 
-function drawFacets() {
-  const cls = new Map(), clsLabels = new Map(), types = new Map(), typeLabels = new Map();
-  for (const h of state.record) {
-    if (h.cls) { cls.set(h.cls, (cls.get(h.cls) || 0) + 1); clsLabels.set(h.cls, h.clsLabel); }
-    if (h.typeCode) { types.set(h.typeCode, (types.get(h.typeCode) || 0) + 1); typeLabels.set(h.typeCode, h.type); }
+// The filters, from the service's counts (Parameters: one parameter per
+// value, its parts the value's coding and its count), most frequent first.
+async function loadFacets() {
+  try {
+    const r = await api(facetsUrl(state.words));
+    const p = await r.json();
+    const by = { category: [], type: [], 'author.specialty': [] };
+    for (const x of p.parameter || []) {
+      if (!by[x.name]) continue;
+      const parts = Object.fromEntries((x.part || []).map((y) => [y.name, y]));
+      const c = (parts.value || {}).valueCoding || {};
+      if (!c.code) continue;
+      const label = x.name === 'category' ? (c.display || CLASS_LABELS[c.code] || c.code)
+        : (c.display || c.code);
+      by[x.name].push({ code: c.code, label, count: (parts.count || {}).valueInteger || 0 });
+    }
+    $('facets').replaceChildren(facetGroup('Classe', 'category', by.category),
+      facetGroup('Type de document', 'type', by.type),
+      facetGroup("Spécialité de l'auteur", 'author.specialty', by['author.specialty']));
+  } catch (e) {
+    $('facets').replaceChildren(el('p', { class: 'error' }, `Filtres indisponibles : ${e.message}`));
   }
-  $('facets').replaceChildren(facetGroup('Classe', 'category', cls, clsLabels),
-    facetGroup('Type de document', 'type', types, typeLabels));
 }
 
 // ---- a document ----
-
-const V3 = 'urn:hl7-org:v3';
-
-// CDA narrative to DOM: only these elements, their text as text.
-function narrative(node) {
-  const map = { paragraph: 'p', list: 'ul', item: 'li', table: 'table', thead: 'thead',
-    tbody: 'tbody', tr: 'tr', th: 'th', td: 'td', caption: 'caption', br: 'br' };
-  const out = document.createDocumentFragment();
-  node.childNodes.forEach((c) => {
-    if (c.nodeType === Node.TEXT_NODE) out.append(c.textContent);
-    else if (c.nodeType === Node.ELEMENT_NODE) {
-      const tag = map[c.localName];
-      if (tag) { const e = el(tag); e.append(narrative(c)); out.append(e); }
-      else out.append(narrative(c)); // content, linkHtml, sub, sup...: their text
-    }
-  });
-  return out;
-}
-
-function renderCda(xml, body) {
-  const doc = new DOMParser().parseFromString(xml, 'application/xml');
-  if (doc.getElementsByTagName('parsererror').length) {
-    body.append(el('pre', {}, xml));
-    return;
-  }
-  const sections = doc.getElementsByTagNameNS(V3, 'section');
-  for (const s of sections) {
-    const title = [...s.children].find((c) => c.localName === 'title');
-    const text = [...s.children].find((c) => c.localName === 'text');
-    const box = el('section', { class: 'cda-section' });
-    if (title) box.append(el('h3', {}, title.textContent));
-    if (text) box.append(narrative(text));
-    body.append(box);
-  }
-  for (const nx of doc.getElementsByTagNameNS(V3, 'nonXMLBody')) {
-    const v = [...nx.children].find((c) => c.localName === 'text');
-    if (v && v.getAttribute('mediaType') === 'application/pdf') {
-      const bytes = Uint8Array.from(atob(v.textContent.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
-      showBlob(new Blob([bytes], { type: 'application/pdf' }), body);
-    }
-  }
-  if (!body.childNodes.length) body.append(el('p', { class: 'hint' }, 'Document sans texte lisible.'));
-}
 
 function showBlob(blob, body) {
   const url = URL.createObjectURL(blob);
@@ -345,11 +327,11 @@ async function openDoc(h) {
   body.replaceChildren(el('p', { class: 'hint' }, 'Ouverture…'));
   if (!dlg.open) dlg.showModal();
   try {
-    const r = await api(h.url);
+    // a CDA document comes rendered by the service (or as the PDF it carries)
+    const r = await api(h.contentType.includes('xml') ? `${h.url}&_format=html` : h.url);
     const type = (r.headers.get('Content-Type') || h.contentType).split(';')[0];
     body.replaceChildren();
     if (type === 'application/pdf' || type === 'text/html') showBlob(await r.blob(), body);
-    else if (type.includes('xml')) renderCda(await r.text(), body);
     else body.append(el('pre', { class: 'doc-text' }, await r.text()));
   } catch (e) {
     body.replaceChildren(el('p', { class: 'error' }, `Impossible d'ouvrir : ${e.message}`));
@@ -424,8 +406,7 @@ async function loadPanel() {
 async function openRecord() {
   state.patient = $('patient').value;
   state.offset = 0;
-  state.filters.category.clear();
-  state.filters.type.clear();
+  Object.values(state.filters).forEach((f) => f.clear());
   $('record').hidden = false;
   $('status').textContent = 'Ouverture du dossier…';
   try {
@@ -434,6 +415,7 @@ async function openRecord() {
     $('timeline').replaceChildren(el('p', { class: 'error' }, `Dossier refusé : ${e.message}`));
   }
   loadPanel();
+  loadFacets();
   runSearch();
   $('words').focus();
 }
@@ -454,6 +436,7 @@ function start() {
     e.preventDefault();
     state.words = $('words').value.trim();
     state.offset = 0;
+    loadFacets();
     runSearch();
   });
   $('emergency').addEventListener('change', (e) => {
