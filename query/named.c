@@ -91,8 +91,11 @@ int carnet_named__in(const carnet_named *n, const carnet_analytes *t, const char
 		size_t l = 0;
 		while (i + l < len && s[i + l] != ' ')
 			l++;
+		/* every candidate's codes come through here: no snprintf */
 		char code[16];
-		snprintf(code, sizeof code, "%.*s", (int)(l < 15 ? l : 15), s + i);
+		size_t cl = l < 15 ? l : 15;
+		memcpy(code, s + i, cl);
+		code[cl] = '\0';
 		long a = l < 15 ? carnet_analytes__by_code(t, code) : -1;
 		if (a >= 0 && n->sel[a])
 			return 1;

@@ -68,7 +68,7 @@ static void note_start(carnet_marks *m, const char *w)
 	if (a == 0)
 		return;
 	if (a >= 0x80 || b >= 0x80) {
-		m->pairs[0][0] |= 1; /* a marked word outside ASCII: look at all */
+		m->any_start = 1;
 		return;
 	}
 	m->pairs[a][b >> 3] |= (unsigned char)(1u << (b & 7));
@@ -93,6 +93,7 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 	m->words = words;
 	m->count = count;
 	memset(m->pairs, 0, sizeof m->pairs);
+	m->any_start = 0;
 	m->seen = NULL;
 	m->seen_cap = m->seen_count = 0;
 	m->stems = calloc(count ? count : 1, sizeof *m->stems);
@@ -205,7 +206,7 @@ static size_t match_word(const carnet_marks *m, const char *w, size_t n)
 static int may_match(const carnet_marks *m, const char *text, size_t n)
 {
 	const unsigned char *t = (const unsigned char *)text;
-	if (m->pairs[0][0] & 1)
+	if (m->any_start)
 		return 1;
 	for (size_t i = 0; i < n;) {
 		unsigned char a, b = 0;

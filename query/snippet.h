@@ -16,6 +16,8 @@ typedef struct carnet_marks {
 	unsigned char pairs[128][16]; /* bit [a][b>>3]&(1<<(b&7)): a word or stem
 				       starts with the ASCII letters or digits
 				       a, b (b = 0: it is that one letter) */
+	int any_start;         /* a word or stem starts outside ASCII: every
+				  token is looked at */
 	size_t need[16];       /* marks (index + 1) of the distinct typed words */
 	size_t need_count;
 	struct carnet_mark_seen *seen; /* tokens already looked at, and their mark */
