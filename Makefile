@@ -407,6 +407,10 @@ lint:
 	$(SAY) CHECK "include layers, file and function sizes"
 	$(Q)sh tools/layers.sh
 	$(Q)python3 tools/shape.py $(LIB_SRCS) $(CORE_CXX_SRCS) $(wildcard serve/*.c)
+	$(SAY) CHECK "no functions that keep state between threads"
+	$(Q)if grep -nE '\b(strtok|localtime|gmtime|asctime|ctime|rand|drand48|lgamma)\(' \
+	   $(wildcard core/*.c core/*.cc indexer/*.c query/*.c serve/*.c bench/*.c bench/*.cc); then \
+	   echo "lint: use the _r form (the library and its tools run in threads)"; exit 1; fi
 
 # Install into a scratch DESTDIR with a PREFIX other than the default, in a
 # build directory of its own (started from this build's objects: only what

@@ -104,7 +104,8 @@ static void build_match(char *match, size_t size, const char *patient, const cha
 	char w[224];
 	snprintf(w, sizeof w, "%s", words);
 	int first = 1;
-	for (char *tok = strtok(w, " "); tok; tok = strtok(NULL, " ")) {
+	char *save = NULL;
+	for (char *tok = strtok_r(w, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		len += snprintf(match + len, size - (size_t)len, "%s\"%s\"", first ? "" : " OR ", tok);
 		first = 0;
 	}

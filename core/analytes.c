@@ -142,7 +142,9 @@ static int analyte_line(carnet_analytes *a, carnet_lines *it, carnet_error *err)
 	    !(d.a.unit = strdup(f[3])) || !(d.words = strdup(f[5])) ||
 	    !(d.a.where = strdup(where)))
 		rc = carnet_error__nomem(err, LOADING);
-	for (char *c = strtok(f[1], ","); c && rc == CARNET_OK; c = strtok(NULL, ",")) {
+	char *save = NULL;
+	for (char *c = strtok_r(f[1], ",", &save); c && rc == CARNET_OK;
+	     c = strtok_r(NULL, ",", &save)) {
 		if (!carnet_analytes__is_loinc(c))
 			rc = carnet_lines__bad(it, err, "%s is not a LOINC code (digits, '-', "
 					       "its check digit)", c);
@@ -201,7 +203,9 @@ static int index_words(carnet_analytes *a, size_t i, carnet_error *err)
 	if (!copy)
 		return carnet_error__nomem(err, LOADING);
 	int rc = CARNET_OK;
-	for (char *wd = strtok(copy, ","); wd && rc == CARNET_OK; wd = strtok(NULL, ",")) {
+	char *save = NULL;
+	for (char *wd = strtok_r(copy, ",", &save); wd && rc == CARNET_OK;
+	     wd = strtok_r(NULL, ",", &save)) {
 		carnet_buf b = CARNET_BUF_INIT;
 		size_t count = 0;
 		if ((rc = carnet_analytes__fold(&b, &count, wd, strlen(wd), err)) || !count ||
@@ -277,7 +281,8 @@ static int panel_line(carnet_analytes *a, carnet_lines *it, carnet_error *err)
 	if (pn->file != it->name)
 		pn->count = 0; /* a later file replaces the list */
 	pn->file = it->name;
-	for (char *k = strtok(f[1], ","); k; k = strtok(NULL, ",")) {
+	char *save = NULL;
+	for (char *k = strtok_r(f[1], ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 		size_t i = 0;
 		while (i < a->count && strcmp(a->d[i].a.key, k) != 0)
 			i++;

@@ -61,8 +61,9 @@ static int take_confidentiality(carnet_doc *meta, json_t *root,
 			return rc;
 		carnet_buf out = CARNET_BUF_INIT;
 		rc = CARNET_OK;
-		for (char *tok = strtok(codes, " \t\r\n"); tok && rc == CARNET_OK;
-		     tok = strtok(NULL, " \t\r\n")) {
+		char *save = NULL;
+		for (char *tok = strtok_r(codes, " \t\r\n", &save); tok && rc == CARNET_OK;
+		     tok = strtok_r(NULL, " \t\r\n", &save)) {
 			if (!carnet_doc__valid_id(tok))
 				rc = bad(err, path, "confidentiality", "must hold codes without spaces");
 			else if ((out.len && carnet_buf__putc(&out, ' ') != 0) ||

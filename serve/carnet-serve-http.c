@@ -694,12 +694,18 @@ int serve_start(serve_server **out, const serve_config *cfg, const serve_keys *k
 	char host[200];
 	const char *colon = strrchr(cfg->listen, ':');
 	snprintf(host, sizeof host, "%.*s", (int)(colon - cfg->listen), cfg->listen);
-	if (cfg->base_url)
+	char bound[sizeof s->base];
+	snprintf(bound, sizeof bound, "%s://%s:%u/fhir", s->tls ? "https" : "http", host,
+		 di ? (unsigned)di->port : 0);
+	/* the line says where this process listens (the port picked for
+	 * port 0 included); links in answers use the public base URL */
+	if (cfg->base_url) {
 		snprintf(s->base, sizeof s->base, "%s/fhir", cfg->base_url);
-	else
-		snprintf(s->base, sizeof s->base, "%s://%s:%u/fhir", s->tls ? "https" : "http",
-			 host, di ? (unsigned)di->port : 0);
-	printf("carnet-serve: listening on %s\n", s->base);
+		printf("carnet-serve: listening on %s (public base URL %s)\n", bound, s->base);
+	} else {
+		snprintf(s->base, sizeof s->base, "%s", bound);
+		printf("carnet-serve: listening on %s\n", s->base);
+	}
 	fflush(stdout);
 	*out = s;
 	return 0;

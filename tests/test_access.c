@@ -2,6 +2,8 @@
 /* test_access.c - who may see what: the authorisation matrix, visibility
  * by role, masks set after upload, the access log, and patient isolation
  * under thousands of hostile requests. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1227,6 +1229,125 @@ Test(access, viewers_in_parallel_processes_keep_one_chain, .timeout = 120)
 	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(rep.rows, PROCS * EACH, "every search has its row: %llu",
 		     (unsigned long long)rep.rows);
+}
+
+/* Threads of one process (a service's workers), each with its own
+ * handle: every search has its row in one chain, and the WAL of these
+ * long-lived handles, checkpointed in their commits past 1000 pages, is
+ * written again from its start instead of growing. */
+#define THREADS 4
+#define EACH_THREAD 400
+
+static _Atomic long long wal_largest;
+
+static void *thread_searches(void *arg)
+{
+	const char *wal = arg;
+	carnet_index *mine;
+	if (carnet_index_open(&mine, home, NULL) != CARNET_OK)
+		return (void *)1;
+	long bad = 0;
+	for (int i = 0; i < EACH_THREAD; i++) {
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = "P";
+		req.profession = "10";
+		req.words = i % 2 ? "conclusion" : NULL;
+		carnet_results *res;
+		if (carnet_index_search(&res, mine, &req, NULL) != CARNET_OK)
+			bad++;
+		else
+			carnet_results_free(res);
+		struct stat st;
+		long long seen = wal_largest;
+		while (stat(wal, &st) == 0 && st.st_size > seen &&
+		       !atomic_compare_exchange_weak(&wal_largest, &seen, (long long)st.st_size))
+			;
+	}
+	carnet_index_close(mine);
+	return (void *)bad;
+}
+
+Test(access, viewers_in_threads_of_one_process_keep_one_chain, .timeout = 120)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	char wal[4200];
+	snprintf(wal, sizeof wal, "%s/access.sqlite-wal", home);
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, thread_searches, wal), 0);
+	for (int i = 0; i < THREADS; i++) {
+		void *bad;
+		cr_assert_eq(pthread_join(t[i], &bad), 0);
+		cr_assert_null(bad, "thread %d: %ld searches failed", i, (long)bad);
+	}
+	carnet_access_log_report rep;
+	carnet_error err;
+	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(rep.rows, THREADS * EACH_THREAD, "every search has its row: %llu",
+		     (unsigned long long)rep.rows);
+	/* the 1,600 rows took more pages than that, but the WAL held at
+	 * most the 1000 pages (4 KB) of one round between checkpoints and
+	 * what the other threads committed meanwhile */
+	cr_assert_lt(wal_largest, 1100 * 4096, "the WAL reached %lld bytes",
+		     (long long)wal_largest);
+	cr_log_info("largest WAL %lld bytes", (long long)wal_largest);
+}
+
+/* Handles opened at the same moment in threads each read the analytes
+ * tables (for the key results, or words on coded results): with strtok's state shared between
+ * threads, the service's first requests were refused ("Ca2+ is not a
+ * LOINC code"). */
+#define OPENERS 6
+#define OPENS 30
+
+static pthread_barrier_t opening;
+
+static void *thread_opens(void *arg)
+{
+	(void)arg;
+	long bad = 0;
+	for (int i = 0; i < OPENS; i++) {
+		pthread_barrier_wait(&opening);
+		carnet_index *mine;
+		carnet_error err;
+		if (carnet_index_open(&mine, home, &err) != CARNET_OK) {
+			fprintf(stderr, "open: %s\n", err.message);
+			bad++;
+			continue;
+		}
+		/* the key results read the analytes tables */
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.patient_id = "P";
+		req.profession = "10";
+		carnet_panel *panel;
+		if (carnet_index_results(&panel, mine, &req, &err) != CARNET_OK) {
+			fprintf(stderr, "results: %s\n", err.message);
+			bad++;
+		} else {
+			carnet_panel_free(panel);
+		}
+		carnet_index_close(mine);
+	}
+	return (void *)bad;
+}
+
+Test(access, handles_opened_at_once_in_threads_all_search, .timeout = 120)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	cr_assert_eq(pthread_barrier_init(&opening, NULL, OPENERS), 0);
+	pthread_t t[OPENERS];
+	for (int i = 0; i < OPENERS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, thread_opens, NULL), 0);
+	long failed = 0;
+	for (int i = 0; i < OPENERS; i++) {
+		void *bad;
+		cr_assert_eq(pthread_join(t[i], &bad), 0);
+		failed += (long)bad;
+	}
+	pthread_barrier_destroy(&opening);
+	cr_assert_eq(failed, 0, "%ld of %d handles failed", failed, OPENERS * OPENS);
 }
 
 /* tests/data/access/chained-v2.sqlite and its archive file were written by

@@ -98,9 +98,9 @@ static void reap(pid_t *pid, int sig)
 	*pid = 0;
 }
 
-/* carnet-serve on home, on p->port or, when 0, a free port picked here
- * (with --base-url, the line printed names the public URL, not the
- * port). 0 once it listens; -1 when it exited first. */
+/* carnet-serve on home, on p->port or, when 0, a free port picked here,
+ * with the router's URL as its public base URL. 0 once it listens; -1
+ * when it exited first. */
 static int serve_try(proc *p)
 {
 	char listen[64], base[64];
@@ -130,6 +130,9 @@ static int serve_try(proc *p)
 		return -1;
 	line[got] = '\0';
 	cr_assert_not_null(strstr(line, "listening on"), "%s", line);
+	/* the bound address and port, beside the public base URL given */
+	cr_assert_not_null(strstr(line, listen), "carnet-serve names %s: %s", listen, line);
+	cr_assert_not_null(strstr(line, base), "carnet-serve names %s: %s", base, line);
 	return 0;
 }
 
