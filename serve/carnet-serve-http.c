@@ -160,13 +160,46 @@ static void set_viewer(carnet_request *r, const serve_identity *id)
 	r->specialty = id->specialty[0] ? id->specialty : NULL;
 }
 
+/* Write one refusal row with what is known of the request. */
+static void write_refusal(const serve_config *cfg, const carnet_request *r, int identified,
+			  int code, const char *reason)
+{
+	carnet_error err = { 0 };
+	carnet_index *idx = thread_index(cfg, &err);
+	if (!idx || carnet_index_access_log_refusal(idx, r, identified, code, reason, &err) !=
+			    CARNET_OK) {
+		serve_metrics_log_failure();
+		fprintf(stderr, "carnet-serve: the access log did not take a refusal: %s\n",
+			err.message);
+	}
+}
+
+/* The row standing for the refusals held back (carnet-serve-limit.c). */
+static void write_held(const serve_config *cfg, const serve_held *h)
+{
+	if (h->count == 0)
+		return;
+	char reason[300];
+	snprintf(reason, sizeof reason, "carnet-serve: %lu refusals before a token was "
+		 "verified, from %s to %s, not written one by one (over %u a second)",
+		 h->count, h->from, h->to, cfg->refusal_log_rate);
+	fprintf(stderr, "%s\n", reason);
+	carnet_request r = CARNET_REQUEST_INIT;
+	write_refusal(cfg, &r, 0, CARNET_E_DENIED, reason);
+}
+
 /* A refusal made here, before the library: said on stderr, and written to
  * the access log (carnet_index_access_log_refusal) with what is known of
  * the request: its patient when the parameter names one, the viewer when
- * the token was verified (id, or NULL). */
+ * the token was verified (id, or NULL). Refusals before a verified token
+ * are written at most at --refusal-log-rate, the others counted. */
 static void log_refusal(const serve_server *s, const char *url, const serve_identity *id,
 			const char *patient, unsigned status, const char *why)
 {
+	serve_held before = { 0 };
+	if (!id && !serve_refusal_admit(s->cfg->refusal_log_rate, &before))
+		return;
+	write_held(s->cfg, &before);
 	refused(url, status, why);
 	carnet_request r = CARNET_REQUEST_INIT;
 	char system[160], pid[160], reason[300];
@@ -177,15 +210,8 @@ static void log_refusal(const serve_server *s, const char *url, const serve_iden
 	if (id)
 		set_viewer(&r, id);
 	snprintf(reason, sizeof reason, "carnet-serve %u %s: %s", status, url, why);
-	carnet_error err = { 0 };
-	carnet_index *idx = thread_index(s->cfg, &err);
-	if (!idx || carnet_index_access_log_refusal(idx, &r, id != NULL, status == 400
-						    ? CARNET_E_INVALID : CARNET_E_DENIED,
-						    reason, &err) != CARNET_OK) {
-		serve_metrics_log_failure();
-		fprintf(stderr, "carnet-serve: the access log did not take a refusal: %s\n",
-			err.message);
-	}
+	write_refusal(s->cfg, &r, id != NULL, status == 400 ? CARNET_E_INVALID : CARNET_E_DENIED,
+		      reason);
 }
 
 /* The client certificate, when a CA is configured: present and signed
@@ -727,5 +753,14 @@ void serve_stop(serve_server *s, unsigned drain_seconds)
 		nanosleep(&t, NULL);
 	}
 	MHD_stop_daemon(s->d);
+	/* the refusals still held back get their row before the end */
+	serve_held h;
+	serve_refusal_take_held(&h);
+	write_held(s->cfg, &h);
+	carnet_index *own = pthread_getspecific(handle_key);
+	if (own) {
+		pthread_setspecific(handle_key, NULL);
+		carnet_index_close(own);
+	}
 	free_server(s);
 }

@@ -103,6 +103,11 @@ int serve_metrics_text(serve_answer *a, carnet_index *idx)
 		   "refused because the access log could not be written.\n"
 		   "# TYPE carnet_serve_access_log_failures_total counter\n"
 		   "carnet_serve_access_log_failures_total %lu\n", atomic_load(&log_failures));
+	bad |= put(&b, &len, &cap, "# HELP carnet_serve_refusals_unlogged_total Refusals before "
+		   "a token was verified, over --refusal-log-rate: counted in a summary row of "
+		   "the access log instead of a row each.\n"
+		   "# TYPE carnet_serve_refusals_unlogged_total counter\n"
+		   "carnet_serve_refusals_unlogged_total %lu\n", serve_refusals_held_total());
 	uint64_t gen = 0, docs = 0;
 	if (idx && !carnet_index_stat(idx, CARNET_STAT_GENERATION, &gen, NULL) &&
 	    !carnet_index_stat(idx, CARNET_STAT_DOCUMENTS, &docs, NULL))

@@ -34,6 +34,9 @@ static void usage(FILE *f)
 	      "  --memory-limit BYTES per connection, bounding URL and headers\n"
 	      "                      (default 65536)\n"
 	      "  --base-url URL      the public URL of the service (default from --listen)\n"
+	      "  --refusal-log-rate N  access-log rows a second for refusals before a\n"
+	      "                      token is verified (default 20; 0: every one); the\n"
+	      "                      others are counted in one row\n"
 	      "  --claim-viewer PATH --claim-profession PATH --claim-specialty PATH\n"
 	      "  --claim-role PATH --claim-patient PATH  where the token's claims are\n"
 	      "                      (defaults: Pro Santé Connect's, see carnet-serve(1))\n"
@@ -72,7 +75,7 @@ static int number(const char *arg, unsigned long lo, unsigned long hi, unsigned 
 
 enum { O_INDEX = 256, O_LISTEN, O_JWKS, O_ISSUER, O_AUDIENCE, O_CERT, O_KEY, O_CA,
        O_INSECURE, O_THREADS, O_MAXCONN, O_TIMEOUT, O_MEMORY, O_BASE, O_C_VIEWER,
-       O_C_PROFESSION, O_C_SPECIALTY, O_C_ROLE, O_C_PATIENT };
+       O_C_PROFESSION, O_C_SPECIALTY, O_C_ROLE, O_C_PATIENT, O_REFUSALS };
 
 static const struct option longopts[] = {
 	{ "index", 1, 0, O_INDEX }, { "listen", 1, 0, O_LISTEN }, { "jwks", 1, 0, O_JWKS },
@@ -83,7 +86,8 @@ static const struct option longopts[] = {
 	{ "memory-limit", 1, 0, O_MEMORY }, { "base-url", 1, 0, O_BASE },
 	{ "claim-viewer", 1, 0, O_C_VIEWER }, { "claim-profession", 1, 0, O_C_PROFESSION },
 	{ "claim-specialty", 1, 0, O_C_SPECIALTY }, { "claim-role", 1, 0, O_C_ROLE },
-	{ "claim-patient", 1, 0, O_C_PATIENT }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
+	{ "claim-patient", 1, 0, O_C_PATIENT }, { "refusal-log-rate", 1, 0, O_REFUSALS },
+	{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -126,6 +130,12 @@ static int take_option(serve_config *cfg, int c, const char *arg)
 		if (number(arg, 8192, 16 << 20, &n))
 			return usage_error("--memory-limit %s: bytes, from 8192 to 16777216", arg);
 		cfg->memory_limit = n;
+		return 0;
+	case O_REFUSALS:
+		if (number(arg, 0, 100000, &n))
+			return usage_error("--refusal-log-rate %s: rows a second, from 0 to 100000",
+					   arg);
+		cfg->refusal_log_rate = (unsigned)n;
 		return 0;
 	}
 	return EXIT_USAGE;
@@ -174,7 +184,7 @@ int main(int argc, char **argv)
 			return serve_haproxy_main(argc, argv);
 	serve_config cfg = {
 		.threads = 4, .max_connections = 256, .timeout_seconds = 30,
-		.memory_limit = 64 * 1024,
+		.memory_limit = 64 * 1024, .refusal_log_rate = 20,
 		.claims = { "SubjectNameID", "SubjectRefPro.exercices[0].codeProfession",
 			    "SubjectRefPro.exercices[0].codeSavoirFaire", "role",
 			    "patient_identifier" },

@@ -52,6 +52,7 @@ typedef struct serve_config {
 	unsigned max_connections;
 	unsigned timeout_seconds;
 	size_t memory_limit;
+	unsigned refusal_log_rate; /* rows a second for unidentified refusals; 0: all */
 	serve_claims claims;
 } serve_config;
 
@@ -190,6 +191,23 @@ void serve_metrics_request(serve_route r, unsigned status, double seconds);
 void serve_metrics_log_failure(void);
 /* The Prometheus text, with the index's figures (idx may be NULL). */
 int serve_metrics_text(serve_answer *a, carnet_index *idx);
+
+/* ---- refusals of unidentified requests (carnet-serve-limit.c) ---- */
+
+/* Refusals counted instead of written one by one. */
+typedef struct serve_held {
+	unsigned long count;
+	char from[32], to[32]; /* UTC times of the first and the last */
+} serve_held;
+
+/* May this refusal (made before a token was verified) have its own row,
+ * at most rate a second (bursts of 10 rate; 0: every one)? 1: yes, and
+ * *before says how many were held back since the last row (their
+ * summary row comes first); 0: no, it was counted. */
+int serve_refusal_admit(unsigned rate, serve_held *before);
+/* What is held back, now (the service stops); the count starts again. */
+void serve_refusal_take_held(serve_held *out);
+unsigned long serve_refusals_held_total(void);
 
 /* ---- the router (carnet-serve-haproxy.c) ---- */
 

@@ -1453,3 +1453,85 @@ Test(serve, oversized_requests_are_outcomes_and_refusals_are_logged)
 	logged_by_service(CARNET_E_INVALID, "professional", "810000000001", "carnet-serve 400");
 	logged_by_service(CARNET_E_DENIED, "patient", "", "carnet-serve 403");
 }
+
+/* Refusals before a token is verified name nobody and cost a row each:
+ * over --refusal-log-rate (here 1 a second, bursts of 10) they are
+ * counted, and one row says how many; every refusal is accounted for,
+ * and a verified viewer's refusal always has its row. */
+typedef struct refusal_rows {
+	size_t own;         /* rows of a 401 before the token, patient A */
+	unsigned long held; /* the count in the summary row */
+	size_t summaries;
+} refusal_rows;
+
+static int count_refusals(const carnet_access_entry *e, void *p)
+{
+	refusal_rows *r = p;
+	if (e->status == CARNET_E_DENIED && strstr(e->reason, "carnet-serve 401"))
+		r->own++;
+	return 0;
+}
+
+Test(serve, refusals_before_a_token_are_written_at_a_bounded_rate_and_counted)
+{
+	server s;
+	const char *args[] = { "--listen", "127.0.0.1:0", "--tls-cert", th_path("%s/srv.pem", dir),
+			       "--tls-key", th_path("%s/srv.key", dir), "--timeout", "2",
+			       "--refusal-log-rate", "1", NULL };
+	start_with(&s, args);
+	enum { SENT = 40 };
+	for (int i = 0; i < SENT; i++) {
+		answer a = get(&s, "/DocumentReference?patient.identifier=" PA, "not-a-jwt", NULL);
+		assert_outcome(&a, 401);
+		done(&a);
+	}
+	/* a verified viewer's refusal is written whatever the rate */
+	char *tok = doctor();
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA "&_count=0", tok, NULL);
+	assert_outcome(&a, 400);
+	done(&a);
+	free(tok);
+	char root[128];
+	snprintf(root, sizeof root, "%s", s.url);
+	*strstr(root, "/fhir") = '\0';
+	server bare = s;
+	snprintf(bare.url, sizeof bare.url, "%s", root);
+	a = get(&bare, "/metrics", NULL, NULL);
+	static const char metric[] = "\ncarnet_serve_refusals_unlogged_total ";
+	const char *m = strstr(a.body, metric);
+	cr_assert_not_null(m, "%s", a.body);
+	unsigned long unlogged = strtoul(m + strlen(metric), NULL, 10);
+	done(&a);
+	stop(&s);
+	logged_by_service(CARNET_E_INVALID, "professional", "810000000001", "carnet-serve 400");
+	refusal_rows r = { 0 };
+	carnet_index *idx;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_index_access_log_entries(idx, "1.2.250.1.999.1^PA-1", count_refusals,
+						     &r, &err), CARNET_OK, "%s", err.message);
+	carnet_index_close(idx);
+	/* the burst of 10, and what a second or two of refill allows */
+	cr_assert_geq(r.own, 10, "%zu rows", r.own);
+	cr_assert_lt(r.own, SENT / 2, "%zu of %d refusals written one by one", r.own, SENT);
+	cr_assert_eq(r.own + unlogged, SENT, "%zu rows + %lu counted", r.own, unlogged);
+	/* the summary rows (no patient) say how many, in the exported log */
+	char *out = NULL, *errout = NULL;
+	const char *exp[] = { "carnet-index", "--index", home, "access-log",
+			      "export", NULL };
+	cr_assert_eq(th_run(&out, &errout, exp), 0, "%s", errout);
+	unsigned long counted = 0;
+	for (const char *p = out; (p = strstr(p, "carnet-serve: ")) != NULL; p++) {
+		char *end;
+		unsigned long n = strtoul(p + 14, &end, 10);
+		if (end > p + 14 && !strncmp(end, " refusals before a token was verified", 37)) {
+			counted += n;
+			r.summaries++;
+		}
+	}
+	cr_assert_geq(r.summaries, 1, "%s", out);
+	cr_assert_eq(counted, unlogged, "the summary rows count %lu, the metrics %lu", counted,
+		     unlogged);
+	free(out);
+	free(errout);
+}
