@@ -23,6 +23,7 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq)
 		return 1;
 	}
 	bench_stats st[3] = { { 0 } };
+	FILE *trace = getenv("BENCH_TRACE") ? fopen(getenv("BENCH_TRACE"), "w") : NULL;
 	for (size_t i = 0; i < nq; i++) {
 		const bench_query *q = &qs[i];
 		int k = bench_kind(q->kind);
@@ -36,15 +37,24 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq)
 		carnet_results *res;
 		if (carnet_index_search(&res, idx, &req, &err) != CARNET_OK) {
 			fprintf(stderr, "query: search %s: %s\n", q->patient, err.message);
+			if (trace)
+				fclose(trace);
 			carnet_index_close(idx);
 			return 1;
 		}
 		size_t hits = carnet_results_count(res);
 		carnet_results_free(res);
-		bench_stats_add(&st[k], bench_now_ms() - t0, hits);
+		double ms = bench_now_ms() - t0;
+		bench_stats_add(&st[k], ms, hits);
+		/* BENCH_TRACE=FILE: each query's time, to find the slow ones */
+		if (trace)
+			fprintf(trace, "%.3f\t%s\t%s\t%s\t%zu\n", ms, q->kind, q->patient,
+				k ? q->words : "", hits);
 	}
 	for (int k = 0; k < 3; k++)
 		bench_stats_print(&st[k], "carnet", bench_kinds[k]);
+	if (trace)
+		fclose(trace);
 	carnet_index_close(idx);
 	return 0;
 }

@@ -1535,3 +1535,40 @@ Test(serve, refusals_before_a_token_are_written_at_a_bounded_rate_and_counted)
 	free(out);
 	free(errout);
 }
+
+/* A token verified once is kept by the worker thread for the next
+ * requests of its client; its time is checked at every use (a kept token
+ * that expires is refused), and a token differing by one character of its
+ * signature is verified, and refused, on its own. */
+Test(serve, a_kept_token_still_expires_and_a_forged_one_is_refused)
+{
+	server s;
+	const char *args[] = { "--listen", "127.0.0.1:0", "--insecure-loopback", "--threads", "1",
+			       NULL };
+	start_with(&s, args);
+	json_t *claims = professional("10");
+	/* expired 55 s ago: still inside the 60 s of leeway for 5 s */
+	json_object_set_new(claims, "exp", json_integer((json_int_t)time(NULL) - 55));
+	char *tok = mint("ES256", ec, "ec-1", claims);
+	answer a = get(&s, "/DocumentReference?patient.identifier=" PA, tok, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	done(&a);
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, tok, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	done(&a);
+	/* the same claims, a signature changed in its last character */
+	char *forged = strdup(tok);
+	char *last = forged + strlen(forged) - 2;
+	*last = *last == 'A' ? 'B' : 'A';
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, forged, NULL);
+	assert_outcome(&a, 401);
+	done(&a);
+	sleep(6);
+	a = get(&s, "/DocumentReference?patient.identifier=" PA, tok, NULL);
+	assert_outcome(&a, 401);
+	cr_assert(strstr(a.body, "expired"), "%s", a.body);
+	done(&a);
+	free(forged);
+	free(tok);
+	stop(&s);
+}
