@@ -324,6 +324,18 @@ $(BUILD)/tests/test_cluster: $(BUILD)/tests/test_cluster.o $(BUILD)/tests/helper
 cluster-test: all $(BUILD)/tests/test_cluster
 	@CARNET_BUILD=$(BUILD) CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(BUILD)/tests/test_cluster
 
+# carnet-serve built with ThreadSanitizer (in $(BUILD)-tsan) under a bounded
+# load of searches and bad tokens (tests/tsan_serve.sh); part of make check,
+# but not of make check SANITIZE=1 (TSan and ASan do not mix, and the
+# service already runs under ASan in test_serve there).
+TSAN_BUILD := $(BUILD)-tsan
+tsan-serve: all bench-progs $(DEMO_TOOLS)
+	$(SAY) TSAN "carnet-serve ($(TSAN_BUILD))"
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) OPTFLAGS='-fsanitize=thread -g -O1' \
+	   $(TSAN_BUILD)/carnet-serve > $(BUILD)/tsan-build.log 2>&1 || \
+	   { cat $(BUILD)/tsan-build.log; exit 1; }
+	@sh tests/tsan_serve.sh $(BUILD) $(TSAN_BUILD)
+
 # The allocation-failure test: the allocator references of carnet's own
 # objects (libcarnet.a, the shim's operator new) and of the test go through
 # the test's wrappers; the libraries carnet uses keep their allocator.
@@ -394,7 +406,7 @@ headercheck:
 # ten times slower, the first two and the last of each calling context.
 NOMEM_EVERY := $(if $(filter 1,$(SANITIZE)),0,1)
 check: all headercheck lint installcheck mancheck opscheck replay $(TESTS) $(TESTING_PROGS) \
-	bench-progs eval-progs
+	bench-progs eval-progs $(if $(filter 1,$(SANITIZE)),,tsan-serve)
 	@CARNET_NOMEM_EVERY=$${CARNET_NOMEM_EVERY-$(NOMEM_EVERY)} CARNET_BUILD=$(BUILD) \
 	  CARNET_SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS)
 	@# the page in headless Chromium; screenshots stay in $(BUILD)/page-*.png
@@ -533,7 +545,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all check lint demo install uninstall installcheck clean headercheck replay fuzz fuzzers \
-	stress man mancheck ops opscheck testing cluster-test FORCE
+	stress man mancheck ops opscheck testing cluster-test tsan-serve FORCE
 
 # Benchmarks (make bench) and the relevance evaluation (make eval) add
 # their targets from fragments in bench/.

@@ -311,13 +311,7 @@ if [ "$SERVE" = 1 ]; then
 	SV=$W/serve
 	mkdir -p "$SV"
 	say "the service: a certificate, tokens, carnet-serve on loopback"
-	printf 'subjectAltName=IP:127.0.0.1\n' > "$SV/ext.cnf"
-	{ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$SV/ca.key" -out "$SV/ca.pem" -subj /CN=carnet-bench-ca -days 1 &&
-	  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$SV/srv.key" \
-		-out "$SV/srv.csr" -subj /CN=127.0.0.1 &&
-	  openssl x509 -req -in "$SV/srv.csr" -CA "$SV/ca.pem" -CAkey "$SV/ca.key" -CAcreateserial \
-		-out "$SV/srv.pem" -days 1 -extfile "$SV/ext.cnf"; } > "$SV/openssl.log" 2>&1 ||
+	sh tools/loopback-cert.sh "$SV" ||
 		die "openssl: cannot make the service's certificate (see $SV/openssl.log)"
 	: > "$SV/tokens"
 	for sp in $(cut -f3 "$QUERIES" | sort -u); do

@@ -308,6 +308,41 @@ static void cache_keep(const char *tok, size_t n, json_t *claims, const serve_id
 	v->used = ++cache_clock;
 }
 
+/* The value of a base64url character (the token's characters are checked
+ * already). */
+static unsigned b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned)(c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (unsigned)(c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0' + 52);
+	return c == '-' ? 62 : 63;
+}
+
+/* Three segments, each canonical base64url: no length that cannot be
+ * (4k + 1), and the bits of the last character that hold no data at 0.
+ * The decoder beneath ignores those bits, so without this a valid token
+ * had 16 spellings (the signature's last character changed), each verified
+ * and accepted as the same token. */
+static int canonical_jws(const char *tok, size_t n)
+{
+	size_t dots = 0, start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && tok[i] != '.')
+			continue;
+		size_t len = i - start;
+		if (len % 4 == 1 ||
+		    (len % 4 == 2 && (b64url_value(tok[i - 1]) & 0x0f)) ||
+		    (len % 4 == 3 && (b64url_value(tok[i - 1]) & 0x03)))
+			return 0;
+		dots += i < n;
+		start = i + 1;
+	}
+	return dots == 2;
+}
+
 int serve_token_check(const serve_keys *k, const serve_config *cfg,
 		      const char *authorization, time_t now, serve_identity *id,
 		      char *why, size_t whysz)
@@ -323,6 +358,9 @@ int serve_token_check(const serve_keys *k, const serve_config *cfg,
 	if (n == 0 || n > 16384 || strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 					      "0123456789-_.") != n)
 		return snprintf(why, whysz, "the token is not a compact JWS"), -1;
+	if (!canonical_jws(tok, n))
+		return snprintf(why, whysz, "the token is not a compact JWS in canonical "
+				"base64url"), -1;
 	int cached_rc;
 	if (cache_find(tok, n, now, id, &cached_rc, why, whysz))
 		return cached_rc;

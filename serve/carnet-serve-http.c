@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct serve_server {
 	char *cert, *key, *ca;
 	int tls;
 	char base[300]; /* the URL of /fhir, from the listen address */
+	atomic_int ready; /* base is written (the port is known once the
+			     daemon listens, and its threads already run) */
 };
 
 /* One request in progress. */
@@ -564,6 +567,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		serve_outcome(&a, 405, "not-supported", "only GET is served");
 	else if (ctx->has_body)
 		serve_outcome(&a, 413, "too-costly", "a GET request carries no body");
+	else if (!atomic_load_explicit(&s->ready, memory_order_acquire))
+		serve_outcome(&a, 503, "transient", "the service is starting");
 	else
 		route(s, c, url, ctx, &a);
 	enum MHD_Result r = send_answer(c, ctx, &a);
@@ -732,6 +737,7 @@ int serve_start(serve_server **out, const serve_config *cfg, const serve_keys *k
 		snprintf(s->base, sizeof s->base, "%s", bound);
 		printf("carnet-serve: listening on %s\n", s->base);
 	}
+	atomic_store_explicit(&s->ready, 1, memory_order_release);
 	fflush(stdout);
 	*out = s;
 	return 0;

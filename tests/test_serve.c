@@ -789,6 +789,19 @@ Test(serve, a_document_is_its_files_bytes_and_only_for_who_may_see_it)
 
 /* ---- tokens ---- */
 
+/* tok (a valid token, malloc'd) spelt otherwise: the bits of its
+ * signature's last character that hold no data (ES256 and RS256-2048
+ * signatures leave four) set, so that it decodes to the same bytes. */
+static char *respelt(char *tok)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char *last = tok + strlen(tok) - 1;
+	size_t v = (size_t)(strchr(b64, *last) - b64);
+	cr_assert_eq((strlen(strrchr(tok, '.') + 1)) % 4, 2, "%s", tok);
+	*last = b64[v | 0x0f];
+	return tok;
+}
+
 Test(serve, every_bad_token_is_refused_with_401)
 {
 	server s;
@@ -817,6 +830,9 @@ Test(serve, every_bad_token_is_refused_with_401)
 		mint("RS256", rsa, "rsa-1", no_exp),
 		strdup("garbage"),
 		strdup("a.b.c"),
+		/* a valid signature spelt with its unused bits set */
+		respelt(mint("ES256", ec, "ec-1", professional("10"))),
+		respelt(mint("RS256", rsa, "rsa-1", professional("10"))),
 		NULL, /* no Authorization header */
 	};
 	const size_t nbad = sizeof bad / sizeof *bad;
