@@ -67,7 +67,7 @@ extern "C" {
 /* The one place the version is written: the Makefile reads these three
  * lines (the shared library's name, carnet.pc, the CLIs' --version). */
 #define CARNET_VERSION_MAJOR 0
-#define CARNET_VERSION_MINOR 1
+#define CARNET_VERSION_MINOR 2
 #define CARNET_VERSION_PATCH 0
 #define CARNET_STRINGIFY_(x) #x
 #define CARNET_STRINGIFY(x) CARNET_STRINGIFY_(x)
