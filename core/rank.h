@@ -93,6 +93,8 @@ void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
 typedef struct carnet_rank_type {
 	double affinity[2];
 	double half_life[2];
+	double content;   /* what the content part of affinity counts
+			     (affinity.content.type.TYPE; 1 by default) */
 } carnet_rank_type;
 
 void carnet_rank__type(const carnet_ranking *rk, const carnet_viewer *v,
