@@ -111,7 +111,8 @@ void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
 
 /* Score a candidate: text_norm is its BM25 divided by the request's best
  * (0 in browse mode); content (content_topic) the summed weights of the
- * viewer's (the words' field's) keywords it has (carnet_rank__content_of);
+ * viewer's (the words' field's) keywords it has (carnet_rank__content_of),
+ * times t->content (0 for a record-wide type: the medical summary);
  * date_days its date (carnet_rank__days, -1 if unknown); newest_of_type
  * whether no candidate of its type is newer (the caller passes 0 with
  * words: then no document is exempt from fading). Recency is the type's
