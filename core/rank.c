@@ -172,6 +172,14 @@ void carnet_rank__type(const carnet_ranking *rk, const carnet_viewer *v,
 	out->affinity[1] = v->topic >= 0 ? type_affinity(rk, v->topic, type) : 0;
 	out->half_life[0] = half_life(rk, type, 0);
 	out->half_life[1] = half_life(rk, type, 1);
+	out->content = 1;
+	if (type && *type && strlen(type) <= CARNET_ID_MAX) {
+		char key[CARNET_ID_MAX + 4];
+		carnet_strmap__key(key, sizeof key, 'r', type, NULL);
+		carnet_strmap_slot *s = carnet_strmap__find(&rk->half_lives, key);
+		if (s)
+			out->content = s->num;
+	}
 }
 
 void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
@@ -198,6 +206,10 @@ double carnet_rank__combine(const carnet_ranking *rk, const carnet_viewer *v,
 			    double results, carnet_parts *parts)
 {
 	const params *p = &rk->p;
+	/* a record-wide document (the medical summary) names every field's
+	 * keywords: they do not say it is about the viewer's */
+	content *= t->content;
+	content_topic *= t->content;
 	double affinity = affinity_sum(p, t->affinity[0], au->affinity[0], content);
 	double topic = 0;
 	if (v->topic >= 0) {

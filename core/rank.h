@@ -93,6 +93,8 @@ void carnet_rank__topic(const carnet_ranking *rk, carnet_viewer *v,
 typedef struct carnet_rank_type {
 	double affinity[2];
 	double half_life[2];
+	double content;   /* what the content part of affinity counts
+			     (affinity.content.type.TYPE; 1 by default) */
 } carnet_rank_type;
 
 void carnet_rank__type(const carnet_ranking *rk, const carnet_viewer *v,
@@ -109,7 +111,8 @@ void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
 
 /* Score a candidate: text_norm is its BM25 divided by the request's best
  * (0 in browse mode); content (content_topic) the summed weights of the
- * viewer's (the words' field's) keywords it has (carnet_rank__content_of);
+ * viewer's (the words' field's) keywords it has (carnet_rank__content_of),
+ * times t->content (0 for a record-wide type: the medical summary);
  * date_days its date (carnet_rank__days, -1 if unknown); newest_of_type
  * whether no candidate of its type is newer (the caller passes 0 with
  * words: then no document is exempt from fading). Recency is the type's

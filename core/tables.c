@@ -104,6 +104,21 @@ static int parse_number(const char *s, double *out)
 	return 0;
 }
 
+/* Value v for code what, as "KIND:what" in the per-code map (half-lives,
+ * content factors), set when the whole batch is read. */
+static int conf_per_code(conf_batch *b, const carnet_lines *it, char kind, const char *what,
+			 double v, carnet_error *err)
+{
+	if (!*what || strlen(what) > CARNET_ID_MAX)
+		return carnet_lines__bad(it, err, "missing or too long a code");
+	if (CARNET_GROW(b->half, b->cap, b->count + 1) != 0)
+		return carnet_error__nomem(err, LOADING);
+	conf_change *c = &b->half[b->count++];
+	snprintf(c->key, sizeof c->key, "%c:%s", kind, what);
+	c->value = v;
+	return CARNET_OK;
+}
+
 /* "half_life.WHAT = value", WHAT and value already cut out of the line. */
 static int conf_half_life(conf_batch *b, const carnet_lines *it, const char *what,
 			  const char *value, carnet_error *err)
@@ -124,14 +139,18 @@ static int conf_half_life(conf_batch *b, const carnet_lines *it, const char *wha
 		kind = 't', what += 5;
 	else
 		return carnet_lines__bad(it, err, "half_life.default, half_life.class.CODE or half_life.type.CODE");
-	if (!*what || strlen(what) > CARNET_ID_MAX)
-		return carnet_lines__bad(it, err, "missing or too long a code");
-	if (CARNET_GROW(b->half, b->cap, b->count + 1) != 0)
-		return carnet_error__nomem(err, LOADING);
-	conf_change *c = &b->half[b->count++];
-	snprintf(c->key, sizeof c->key, "%c:%s", kind, what);
-	c->value = v;
-	return CARNET_OK;
+	return conf_per_code(b, it, kind, what, v, err);
+}
+
+/* "affinity.content.type.TYPE = value" (0 to 1), TYPE and value already
+ * cut out of the line. */
+static int conf_content_type(conf_batch *b, const carnet_lines *it, const char *what,
+			     const char *value, carnet_error *err)
+{
+	double v;
+	if (parse_number(value, &v) != 0 || v > 1)
+		return carnet_lines__bad(it, err, "value must be a number from 0 to 1");
+	return conf_per_code(b, it, 'r', what, v, err);
 }
 
 static int conf_line(carnet_ranking *rk, carnet_lines *it, void *payload,
@@ -185,6 +204,8 @@ static int conf_line(carnet_ranking *rk, carnet_lines *it, void *payload,
 		*keys[i].target = v;
 		return CARNET_OK;
 	}
+	if (strncmp(line, "affinity.content.type.", 22) == 0)
+		return conf_content_type(b, it, line + 22, value, err);
 	if (strncmp(line, "half_life.", 10) != 0)
 		return carnet_lines__bad(it, err, "unknown key %.64s", line);
 	return conf_half_life(b, it, line + 10, value, err);

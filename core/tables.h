@@ -50,7 +50,9 @@ typedef struct params {
 
 struct carnet_ranking {
 	params p;
-	carnet_strmap half_lives; /* "c:CLASS" or "t:TYPE" -> days (0: never) */
+	carnet_strmap half_lives; /* "c:CLASS" or "t:TYPE" -> days (0: never);
+				     "r:TYPE" -> what the content part of
+				     affinity counts (0..1, 1 if absent) */
 	carnet_strmap rules;      /* "s:CODE" -> profile; "t:PROFILE:TYPE" and
 				     "a:PROFILE:AUTHOR_PROFILE" -> affinity;
 				     "P:NAME" -> profile index */

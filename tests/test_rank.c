@@ -690,6 +690,59 @@ Test(rank, with_words_the_medical_summary_is_as_old_as_it_is)
 	carnet_results_free(res);
 }
 
+/* A GP's record: the summary lists hypertension among every antecedent
+ * and treatment (the keywords of every field, the GP's too); a letter of
+ * the month before concludes about it. */
+static void summary_and_letter(void)
+{
+	doc("P", "VSM", "60591-5", "SM54", "2026-11-02", "Synthèse médicale",
+	    "Antécédents : hypertension artérielle, diabète de type 2, dyslipidémie, "
+	    "obésité, insuffisance cardiaque, rétinopathie diabétique, insuffisance rénale.\n"
+	    "Allergie : pénicilline. Traitement habituel : ramipril, metformine, "
+	    "atorvastatine, bisoprolol. Vaccination antigrippale à jour. Médecin traitant.\n", "");
+	doc("P", "CS", "11488-4", "SM54", "2026-10-05", "Consultation",
+	    "Motif : suivi.\nExamen : TA 152/94 mmHg.\nConclusion : hypertension "
+	    "artérielle non contrôlée, ajout d'amlodipine.\n", "");
+	doc("P", "ECHO", "70004-7", "SM04", "2026-09-01", "Échocardiographie",
+	    "FEVG 40 %, hypokinésie inférieure.\n", "");
+}
+
+Test(rank, a_summary_listing_the_words_comes_after_the_letter_about_them)
+{
+	summary_and_letter();
+	open_idx();
+	carnet_results *res = ask("P", "SM54", "HTA", 0, 20);
+	cr_assert_eq(carnet_results_count(res), 2);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "CS",
+			 "the letter that concludes about hypertension comes first");
+	cr_assert_str_eq(carnet_results_field(res, 1, CARNET_FIELD_ID), "VSM");
+	cr_assert_eq(carnet_results_part(res, 1, CARNET_PART_AFFINITY_CONTENT), 0.0,
+		     "the summary's keywords do not make it about the GP's field");
+	carnet_results_free(res);
+	/* a deployer who counts a summary's keywords gets the old order back */
+	carnet_error err;
+	cr_assert_eq(carnet_index_set_ranking(idx, "affinity.content.type.60591-5 = 1\n", &err),
+		     CARNET_OK, "%s", err.message);
+	res = ask("P", "SM54", "HTA", 0, 20);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "VSM");
+	cr_assert_gt(carnet_results_part(res, 0, CARNET_PART_AFFINITY_CONTENT), 0.9);
+	carnet_results_free(res);
+	cr_assert_eq(carnet_index_set_ranking(idx, "affinity.content.type.60591-5 = 2\n", &err),
+		     CARNET_E_INVALID);
+	cr_assert_str_eq(err.message, "ranking configuration:1: value must be a number from 0 to 1");
+}
+
+Test(rank, browsing_a_gp_sees_the_newest_letter_before_the_summary)
+{
+	summary_and_letter();
+	open_idx();
+	carnet_results *res = ask("P", "SM54", NULL, 0, 20);
+	cr_assert_eq(carnet_results_count(res), 3);
+	cr_assert_str_eq(carnet_results_field(res, 0, CARNET_FIELD_ID), "CS");
+	cr_assert_str_eq(carnet_results_field(res, 1, CARNET_FIELD_ID), "VSM");
+	carnet_results_free(res);
+}
+
 Test(rank, the_long_memory_of_recency_is_set_in_ranking_conf)
 {
 	doc("P", "OLD", "11502-2", "SM03", "2018-03-01", "Bilan", "Cholestérol.\n", "");
