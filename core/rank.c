@@ -112,22 +112,25 @@ static double rule(const carnet_ranking *rk, char kind, const char *who,
 /* The half-life of a type: its own, else its class's, else the default.
  * superseded: "never" does not count (an older summary or vaccination
  * history than the newest one fades like the rest). */
+/* The per-code value of ranking.conf for "KIND:code" (code at most
+ * CARNET_ID_MAX bytes), or NULL. */
+static const carnet_strmap_slot *per_code(const carnet_ranking *rk, char kind, const char *code)
+{
+	char key[CARNET_ID_MAX + 4];
+	carnet_strmap__key(key, sizeof key, kind, code, NULL);
+	return carnet_strmap__find(&rk->half_lives, key);
+}
+
 static double half_life(const carnet_ranking *rk, const char *type, int superseded)
 {
 	if (!type || !*type || strlen(type) > CARNET_ID_MAX)
 		return rk->p.half_life_default;
-	char key[CARNET_ID_MAX + 4];
-	carnet_strmap__key(key, sizeof key, 't', type, NULL);
-	carnet_strmap_slot *s = carnet_strmap__find(&rk->half_lives, key);
+	const carnet_strmap_slot *s = per_code(rk, 't', type);
 	if (s && (s->num > 0 || !superseded))
 		return s->num;
 	const char *cls = carnet_codes__type_class(type);
-	if (cls) {
-		carnet_strmap__key(key, sizeof key, 'c', cls, NULL);
-		s = carnet_strmap__find(&rk->half_lives, key);
-		if (s && (s->num > 0 || !superseded))
-			return s->num;
-	}
+	if (cls && (s = per_code(rk, 'c', cls)) != NULL && (s->num > 0 || !superseded))
+		return s->num;
 	return rk->p.half_life_default > 0 || !superseded ? rk->p.half_life_default : 1095;
 }
 
@@ -172,14 +175,9 @@ void carnet_rank__type(const carnet_ranking *rk, const carnet_viewer *v,
 	out->affinity[1] = v->topic >= 0 ? type_affinity(rk, v->topic, type) : 0;
 	out->half_life[0] = half_life(rk, type, 0);
 	out->half_life[1] = half_life(rk, type, 1);
-	out->content = 1;
-	if (type && *type && strlen(type) <= CARNET_ID_MAX) {
-		char key[CARNET_ID_MAX + 4];
-		carnet_strmap__key(key, sizeof key, 'r', type, NULL);
-		carnet_strmap_slot *s = carnet_strmap__find(&rk->half_lives, key);
-		if (s)
-			out->content = s->num;
-	}
+	const carnet_strmap_slot *s =
+		type && *type && strlen(type) <= CARNET_ID_MAX ? per_code(rk, 'r', type) : NULL;
+	out->content = s ? s->num : 1;
 }
 
 void carnet_rank__author(const carnet_ranking *rk, const carnet_viewer *v,
