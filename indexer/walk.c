@@ -27,6 +27,11 @@ struct carnet_walk_seen {
 	int used;
 };
 
+/* A directory given as a root: its canonical path. */
+struct carnet_walk_root {
+	char *path;
+};
+
 typedef struct walk_ctx {
 	carnet_walk *w;
 	char tree[PATH_MAX];  /* canonical root directory: links must stay in it */
@@ -34,6 +39,9 @@ typedef struct walk_ctx {
 	carnet_walk_cb cb;
 	void *payload;
 	int nomem;
+	/* the directories being listed, from the root down: a directory that
+	 * is its own ancestor (a bind mount) is not listed again */
+	struct { dev_t dev; ino_t ino; } chain[WALK_MAX_DEPTH + 2];
 } walk_ctx;
 
 const char *carnet_walk__type_name(mode_t mode)
@@ -64,8 +72,15 @@ static size_t seen_slot(const carnet_walk *w, dev_t dev, ino_t ino)
 	return i;
 }
 
+/* Was (dev, ino) noted by mark_seen? */
+static int was_seen(const carnet_walk *w, dev_t dev, ino_t ino)
+{
+	return w->nseen && w->seen[seen_slot(w, dev, ino)].used;
+}
+
 /* Note (dev, ino) as visited: 1 if it was new, 0 if seen before, -1 on
- * lack of memory. */
+ * lack of memory. Only what is reached through a link, or has several
+ * hard links, is noted (see walk.h). */
 static int mark_seen(walk_ctx *c, dev_t dev, ino_t ino)
 {
 	carnet_walk *w = c->w;
@@ -134,10 +149,73 @@ static int inside(const walk_ctx *c, const char *canon)
 	       (canon[c->tree_len] == '\0' || canon[c->tree_len] == '/');
 }
 
-static void add_file(walk_ctx *c, const char *path, const struct stat *st)
+static int ends_with(const char *s, const char *suffix)
 {
-	if (mark_seen(c, st->st_dev, st->st_ino) != 1 ||
-	    push(c, &c->w->paths, &c->w->count, &c->w->cap, path) != 0)
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Is canonical path p one of the directories given as roots (but the one
+ * being walked when skip_current)? */
+static int is_root(const walk_ctx *c, const char *p, int skip_current)
+{
+	size_t n = c->w->nroots - (skip_current && c->w->nroots ? 1 : 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c->w->roots[i].path, p) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does the plain walk of the directories given as roots, which follows
+ * no link, reach canonical path p by itself: p is such a root, or lies
+ * under one by names the walk lists (none hidden, not a sidecar), not too
+ * deep? Then a link to p need not be followed. */
+static int reached_plainly(const carnet_walk *w, const char *p, int dir)
+{
+	for (size_t i = 0; i < w->nroots; i++) {
+		const char *r = w->roots[i].path;
+		size_t n = strlen(r);
+		if (strcmp(p, r) == 0)
+			return 1;
+		if (strncmp(p, r, n) != 0)
+			continue;
+		const char *rel = p + n;
+		if (n > 1) {
+			if (*rel != '/')
+				continue;
+			rel++;
+		}
+		/* each name as walk_dir lists it: not hidden, not a sidecar */
+		int depth = 0, plain = 1;
+		for (const char *part = rel; *part && plain; depth++) {
+			const char *slash = strchr(part, '/');
+			size_t len = slash ? (size_t)(slash - part) : strlen(part);
+			static const char sidecar[] = ".meta.json";
+			size_t sl = sizeof sidecar - 1;
+			if (*part == '.' || (len >= sl && memcmp(part + len - sl, sidecar, sl) == 0))
+				plain = 0;
+			part += len + (slash ? 1 : 0);
+		}
+		/* a directory at depth d is listed if d <= WALK_MAX_DEPTH; a
+		 * file is returned if its directory is */
+		if (plain && depth - (dir ? 0 : 1) <= WALK_MAX_DEPTH)
+			return 1;
+	}
+	return 0;
+}
+
+/* A regular file: returned once. Reached through a link or named as a
+ * root (linked), or with several hard links, it is noted; otherwise only
+ * looked for, in case an earlier root named it or led to it. */
+static void add_file(walk_ctx *c, const char *path, const struct stat *st, int linked)
+{
+	if (linked || st->st_nlink > 1) {
+		if (mark_seen(c, st->st_dev, st->st_ino) != 1)
+			return;
+	} else if (was_seen(c->w, st->st_dev, st->st_ino)) {
+		return;
+	}
+	if (push(c, &c->w->paths, &c->w->count, &c->w->cap, path) != 0)
 		return;
 	c->w->total++;
 	if (c->w->on_batch && c->w->count >= c->w->batch)
@@ -161,17 +239,13 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static void visit(walk_ctx *c, const char *path, int depth);
+static void visit(walk_ctx *c, const char *path, int depth, int linked);
 
 /* List directory path (canonical) and visit its entries in name order,
- * unless it was visited before. */
-static void walk_dir(walk_ctx *c, const char *path, int depth)
+ * unless it was visited before: through a link (linked) it is noted; in
+ * the plain walk it is looked for (a link from an earlier root), and is
+ * not listed if it is its own ancestor or an earlier root. */
+static void walk_dir(walk_ctx *c, const char *path, int depth, int linked)
 {
 	if (depth > WALK_MAX_DEPTH) {
 		report(c, path, CARNET_WALK_UNREADABLE,
@@ -189,7 +263,18 @@ static void walk_dir(walk_ctx *c, const char *path, int depth)
 		       e == ELOOP ? "replaced by a symbolic link while walked" : strerror(e));
 		return;
 	}
-	int fresh = mark_seen(c, st.st_dev, st.st_ino);
+	int fresh = 1;
+	for (int k = 0; k < depth && fresh; k++)
+		if (c->chain[k].dev == st.st_dev && c->chain[k].ino == st.st_ino)
+			fresh = 0;
+	if (fresh && depth > 0 && is_root(c, path, 1))
+		fresh = 0; /* an earlier root, walked already */
+	else if (fresh && linked)
+		fresh = mark_seen(c, st.st_dev, st.st_ino);
+	else if (fresh && was_seen(c->w, st.st_dev, st.st_ino))
+		fresh = 0;
+	c->chain[depth].dev = st.st_dev;
+	c->chain[depth].ino = st.st_ino;
 	DIR *d = fresh == 1 ? fdopendir(fd) : NULL;
 	if (!d) {
 		int e = errno;
@@ -231,7 +316,7 @@ static void walk_dir(walk_ctx *c, const char *path, int depth)
 			if (child) {
 				snprintf(child, len, "%s%s%s", path,
 					 path[plen - 1] == '/' ? "" : "/", names[i]);
-				visit(c, child, depth + 1);
+				visit(c, child, depth + 1, linked);
 				free(child);
 			} else {
 				c->nomem = 1;
@@ -242,8 +327,9 @@ static void walk_dir(walk_ctx *c, const char *path, int depth)
 	free(names);
 }
 
-/* Visit path (canonical: no symbolic link in it but maybe its last part). */
-static void visit(walk_ctx *c, const char *path, int depth)
+/* Visit path (canonical: no symbolic link in it but maybe its last part;
+ * linked: reached through a link). */
+static void visit(walk_ctx *c, const char *path, int depth, int linked)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0) {
@@ -276,15 +362,36 @@ static void visit(walk_ctx *c, const char *path, int depth)
 			report(c, path, CARNET_WALK_UNREADABLE, "%s", strerror(e));
 			return;
 		}
-		real = target; /* the link's target, inside the tree */
+		/* the link's target, inside the tree: the plain walk reaches it
+		 * (or has) under its own name, unless it is hidden or deep */
+		if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+		    reached_plainly(c->w, target, S_ISDIR(st.st_mode)))
+			return;
+		real = target;
+		linked = 1;
 	}
 	if (S_ISDIR(st.st_mode))
-		walk_dir(c, real, depth);
+		walk_dir(c, real, depth, linked);
 	else if (S_ISREG(st.st_mode))
-		add_file(c, real, &st);
+		add_file(c, real, &st, linked);
 	else
 		report(c, path, CARNET_WALK_SKIPPED, "not a regular file (%s)",
 		       carnet_walk__type_name(st.st_mode));
+}
+
+/* Note c->tree as a directory given as a root. 0, or -1 on lack of
+ * memory. */
+static int add_root(walk_ctx *c)
+{
+	carnet_walk *w = c->w;
+	char *copy = strdup(c->tree);
+	if (!copy || CARNET_GROW(w->roots, w->roots_cap, w->nroots + 1) != 0) {
+		free(copy);
+		c->nomem = 1;
+		return -1;
+	}
+	w->roots[w->nroots++].path = copy;
+	return 0;
 }
 
 int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
@@ -300,11 +407,16 @@ int carnet_walk__run(carnet_walk *w, const char *root, carnet_walk_cb cb,
 	if (stat(root, &st) != 0 || !realpath(root, c->tree)) {
 		int e = errno;
 		report(c, root, CARNET_WALK_UNREADABLE, "cannot read: %s", strerror(e));
+	} else if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+		   (reached_plainly(w, c->tree, S_ISDIR(st.st_mode)) ||
+		    was_seen(w, st.st_dev, st.st_ino))) {
+		/* walked already, under an earlier root */
 	} else if (S_ISDIR(st.st_mode)) {
 		c->tree_len = strlen(c->tree);
-		walk_dir(c, c->tree, 0);
+		if (add_root(c) == 0)
+			walk_dir(c, c->tree, 0, 0);
 	} else if (S_ISREG(st.st_mode)) {
-		add_file(c, c->tree, &st); /* a file named by the user */
+		add_file(c, c->tree, &st, 1); /* a file named by the user */
 	} else {
 		report(c, root, CARNET_WALK_SKIPPED, "not a regular file (%s)",
 		       carnet_walk__type_name(st.st_mode));
@@ -337,5 +449,8 @@ void carnet_walk__free(carnet_walk *w)
 	free(w->paths);
 	free(w->unreadable);
 	free(w->seen);
+	for (size_t i = 0; i < w->nroots; i++)
+		free(w->roots[i].path);
+	free(w->roots);
 	memset(w, 0, sizeof *w);
 }

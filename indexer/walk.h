@@ -3,9 +3,14 @@
  * tree, in name order, read safely whatever the tree holds. Only regular
  * files are returned; FIFOs, devices and sockets are skipped with a
  * reason; a symbolic link is followed only when its target is inside the
- * tree; each directory is visited once (by device and inode), so links to
- * "." or ".." can neither loop nor multiply the walk; nothing is opened in
- * a way that can block. */
+ * tree, and only when the plain walk (no link followed) does not reach
+ * that target by itself; so links to "." or ".." can neither loop nor
+ * multiply the walk, and a file reached by two paths is returned once.
+ * Nothing is opened in a way that can block.
+ *
+ * Memory does not grow with the tree: only what is reached through a
+ * link, or has several hard links, is remembered (by device and inode);
+ * the plain walk needs no memory of its own to visit a file once. */
 #ifndef CARNET_INDEXER_WALK_H
 #define CARNET_INDEXER_WALK_H
 
@@ -31,9 +36,12 @@ typedef struct carnet_walk {
 	size_t count, cap;
 	char **unreadable;   /* canonical paths of what could not be read */
 	size_t nunreadable, unreadable_cap;
-	/* internal: (device, inode) of directories and files already seen */
+	/* internal: (device, inode) of what was reached through a link or has
+	 * several hard links; and the canonical roots walked so far */
 	struct carnet_walk_seen *seen;
 	size_t nseen, seen_cap;
+	struct carnet_walk_root *roots;
+	size_t nroots, roots_cap;
 	/* Optional, set before walking: whenever paths holds batch files,
 	 * on_batch is given them (in walk order), and they are forgotten, so
 	 * that a large source is not held in memory; a non-zero return stops
@@ -45,7 +53,7 @@ typedef struct carnet_walk {
 	int stopped;
 } carnet_walk;
 
-#define CARNET_WALK_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, 0, 0 }
+#define CARNET_WALK_INIT { .paths = NULL }
 
 /* Walk root (a file or a directory; a symbolic link given as root is
  * followed) and append its inputs to w. Several roots may be walked into

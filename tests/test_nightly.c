@@ -593,6 +593,41 @@ Test(sync, fifos_devices_and_links_out_of_the_tree_are_skipped_and_nothing_hangs
 	cr_assert(strstr(err, "6 unchanged"), "%s", err);
 }
 
+/* The walk remembers only what links and hard links lead to (so that its
+ * memory does not grow with the source), yet returns each file once. */
+Test(sync, a_file_reached_by_several_paths_is_indexed_once)
+{
+	write_docs(6, 3);
+	cr_assert_eq(mkdir(th_path("%s/.hidden", src), 0700), 0);
+	th_write_doc(th_path("%s/.hidden/h.txt", src), "P01", "P01-D100", "2024-02-01",
+		     "Compte rendu caché\n");
+	/* two links to a file the plain walk does not list, one to its
+	 * directory, a hard link to a listed file */
+	cr_assert_eq(symlink(".hidden/h.txt", th_path("%s/h1.txt", src)), 0);
+	cr_assert_eq(symlink("../.hidden/h.txt", th_path("%s/sub/h2.txt", src)), 0);
+	cr_assert_eq(symlink(".hidden", th_path("%s/hd", src)), 0);
+	cr_assert_eq(link(th_path("%s/d000.txt", src), th_path("%s/e-hard.txt", src)), 0);
+	cr_assert_eq(sync_src(NULL), 0, "%s", err);
+	cr_assert(strstr(err, "7 files"), "each file once: %s", err);
+	cr_assert_eq(documents(), 7);
+	cr_assert_str_eq(served_from("P01-D100"), th_path("%s/.hidden/h.txt", src),
+			 "a file reached through links is named by its own path");
+	cr_assert_str_eq(served_from("P01-D000"), th_path("%s/d000.txt", src));
+	/* roots that overlap (an earlier one inside a later one, and the
+	 * reverse), or name the same file twice */
+	char sub[4200], d001[4200], h1[4200], d004[4200];
+	snprintf(sub, sizeof sub, "%s/sub", src);
+	snprintf(d001, sizeof d001, "%s/d001.txt", src);
+	snprintf(h1, sizeof h1, "%s/h1.txt", src);
+	snprintf(d004, sizeof d004, "%s/sub/d004.txt", src);
+	const char *a[] = { "carnet-index", "--index", home_, "add", sub, src, d001, h1,
+			    d004, sub, NULL };
+	cr_assert_eq(ci(a), 0, "%s", err);
+	cr_assert(strstr(err, "7 files"), "each file once: %s", err);
+	cr_assert(strstr(err, "7 unchanged"), "%s", err);
+	cr_assert_eq(documents(), 7);
+}
+
 Test(sync, an_empty_missing_or_unreadable_source_changes_nothing)
 {
 	write_docs(12, 6);

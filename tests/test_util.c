@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_util.c - the library's small shared helpers (core/util.h): array
- * growth, hashing, reading a table's lines, the out-of-memory error. */
+ * growth, hashing, reading a table's lines, the out-of-memory error; and
+ * the walk of a source (indexer/walk.h). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
+#include "helpers.h"
 #include "util.h"
+#include "walk.h"
 
 Test(util, grow_keeps_the_elements_and_doubles)
 {
@@ -92,4 +96,34 @@ Test(util, nomem_says_what_ran_out)
 	cr_assert_eq(carnet_error__nomem(&err, NULL), CARNET_E_NOMEM);
 	cr_assert_str_eq(err.message, "out of memory");
 	cr_assert_eq(carnet_error__nomem(NULL, "x"), CARNET_E_NOMEM);
+}
+
+/* The walk of a source holds no memory per file: a tree without links
+ * or hard links leaves nothing remembered (a store of millions of files
+ * is walked in constant memory), and what links lead to is remembered
+ * so that it is returned once. */
+Test(util, the_walk_remembers_only_what_links_lead_to)
+{
+	const char *dir = th_tmpdir();
+	for (int d = 0; d < 30; d++)
+		for (int f = 0; f < 10; f++)
+			th_write_str(th_path("%s/src/p%02d/doc%d.txt", dir, d, f), "texte\n");
+	th_write_str(th_path("%s/src/.hidden/h.txt", dir), "caché\n");
+	carnet_walk w = CARNET_WALK_INIT;
+	carnet_error err;
+	cr_assert_eq(carnet_walk__run(&w, th_path("%s/src", dir), NULL, NULL, &err), CARNET_OK);
+	cr_assert_eq(w.total, 300);
+	cr_assert_eq(w.nseen, 0, "nothing remembered per file or directory: %zu", w.nseen);
+	carnet_walk__free(&w);
+
+	cr_assert_eq(symlink("../.hidden/h.txt", th_path("%s/src/p00/h1.txt", dir)), 0);
+	cr_assert_eq(symlink(".hidden/h.txt", th_path("%s/src/h2.txt", dir)), 0);
+	cr_assert_eq(symlink("p01", th_path("%s/src/also-p01", dir)), 0);
+	cr_assert_eq(link(th_path("%s/src/p02/doc0.txt", dir), th_path("%s/src/p02/hard.txt", dir)),
+		     0);
+	cr_assert_eq(carnet_walk__run(&w, th_path("%s/src", dir), NULL, NULL, &err), CARNET_OK);
+	cr_assert_eq(w.total, 301, "the hidden file once, the rest once: %zu", w.total);
+	cr_assert_eq(w.nseen, 2, "the linked file and the hard-linked one: %zu", w.nseen);
+	carnet_walk__free(&w);
+	th_cleanup();
 }
