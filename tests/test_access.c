@@ -1286,10 +1286,12 @@ Test(access, viewers_in_threads_of_one_process_keep_one_chain, .timeout = 120)
 	cr_assert_eq(carnet_access_log_verify(home, NULL, &rep, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(rep.rows, THREADS * EACH_THREAD, "every search has its row: %llu",
 		     (unsigned long long)rep.rows);
-	/* the 1,600 rows took more pages than that, but the WAL held at
-	 * most the 1000 pages (4 KB) of one round between checkpoints and
-	 * what the other threads committed meanwhile */
-	cr_assert_lt(wal_largest, 1100 * 4096, "the WAL reached %lld bytes",
+	/* the 1,600 rows took about 4,800 pages (4 KB; the WAL reached 20 MB
+	 * when it was never written again from its start), but the WAL held
+	 * at most the 1000 pages of one round between checkpoints, what the
+	 * other threads committed while it was copied out of their turn
+	 * (1,200 to 1,850 pages in all on the CI VM), and the tail */
+	cr_assert_lt(wal_largest, 2600 * 4096, "the WAL reached %lld bytes",
 		     (long long)wal_largest);
 	cr_log_info("largest WAL %lld bytes", (long long)wal_largest);
 }
