@@ -43,7 +43,7 @@ int carnet_buf__puts(carnet_buf *b, const char *s)
 	return carnet_buf__put(b, s, strlen(s));
 }
 
-int carnet_buf__putc(carnet_buf *b, char c)
+int carnet_buf__putc_grow(carnet_buf *b, char c)
 {
 	return carnet_buf__put(b, &c, 1);
 }
