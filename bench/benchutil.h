@@ -108,6 +108,17 @@ static inline void bench_stats_add(bench_stats *s, double ms, size_t hits)
 	s->hits_sum += (double)hits;
 }
 
+/* Add the samples of from to into, and free from's. */
+static inline void bench_stats_merge(bench_stats *into, bench_stats *from)
+{
+	for (size_t j = 0; j < from->n; j++)
+		bench_stats_add(into, from->ms[j], 0);
+	into->with_hits += from->with_hits;
+	into->hits_sum += from->hits_sum;
+	free(from->ms);
+	memset(from, 0, sizeof *from);
+}
+
 /* One line: "engine=E kind=K n=.. hit_rate=.. mean_hits=.. median_ms=..
  * p99_ms=.. max_ms=..", then the samples are freed. */
 static inline void bench_stats_print(bench_stats *s, const char *engine, const char *kind)

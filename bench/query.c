@@ -2,8 +2,10 @@
 /* query.c - the carnet query benchmark: runs the workload in process
  * through libcarnet (carnet_index_search, as a viewer would), and times
  * carnet-query as a process.
- * usage: query HOME QUERIES
+ * usage: query [--threads T] HOME QUERIES
  *        query --exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] --calls N HOME QUERIES */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +16,28 @@
 #include "benchutil.h"
 #include "carnet.h"
 
-static int run_in_process(const char *home, const bench_query *qs, size_t nq)
-{
-	carnet_error err;
+/* One thread's share of the workload: the queries it takes from *next
+ * (all of them on one thread), each timed into st by kind. */
+typedef struct searcher {
+	pthread_t t;
 	carnet_index *idx;
-	if (carnet_index_open(&idx, home, &err) != CARNET_OK) {
-		fprintf(stderr, "query: %s: %s\n", home, err.message);
-		return 1;
-	}
-	bench_stats st[3] = { { 0 } };
-	FILE *trace = getenv("BENCH_TRACE") ? fopen(getenv("BENCH_TRACE"), "w") : NULL;
-	for (size_t i = 0; i < nq; i++) {
-		const bench_query *q = &qs[i];
+	const bench_query *qs;
+	size_t nq;
+	atomic_size_t *next;
+	bench_stats st[3];
+	FILE *trace;
+	int failed;
+} searcher;
+
+static void *search_share(void *arg)
+{
+	searcher *w = arg;
+	carnet_error err;
+	for (;;) {
+		size_t i = atomic_fetch_add(w->next, 1);
+		if (i >= w->nq)
+			break;
+		const bench_query *q = &w->qs[i];
 		int k = bench_kind(q->kind);
 		carnet_request req = CARNET_REQUEST_INIT;
 		req.patient_id = q->patient;
@@ -35,28 +47,77 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq)
 		req.limit = 20;
 		double t0 = bench_now_ms();
 		carnet_results *res;
-		if (carnet_index_search(&res, idx, &req, &err) != CARNET_OK) {
+		if (carnet_index_search(&res, w->idx, &req, &err) != CARNET_OK) {
 			fprintf(stderr, "query: search %s: %s\n", q->patient, err.message);
-			if (trace)
-				fclose(trace);
-			carnet_index_close(idx);
-			return 1;
+			w->failed = 1;
+			break;
 		}
 		size_t hits = carnet_results_count(res);
 		carnet_results_free(res);
 		double ms = bench_now_ms() - t0;
-		bench_stats_add(&st[k], ms, hits);
+		bench_stats_add(&w->st[k], ms, hits);
 		/* BENCH_TRACE=FILE: each query's time, to find the slow ones */
-		if (trace)
-			fprintf(trace, "%.3f\t%s\t%s\t%s\t%zu\n", ms, q->kind, q->patient,
+		if (w->trace)
+			fprintf(w->trace, "%.3f\t%s\t%s\t%s\t%zu\n", ms, q->kind, q->patient,
 				k ? q->words : "", hits);
 	}
+	return NULL;
+}
+
+/* The workload in process on `threads` threads at once, each with its
+ * own index handle (as carnet-serve's workers), taking the next query
+ * until none is left; the statistics over all the threads. One thread
+ * prints engine=carnet, more engine=carnet-T. */
+static int run_in_process(const char *home, const bench_query *qs, size_t nq, long threads)
+{
+	searcher *ws = calloc((size_t)threads, sizeof *ws);
+	atomic_size_t next = 0;
+	int rc = 0;
+	long started = 0;
+	if (!ws) {
+		fputs("query: out of memory\n", stderr);
+		return 1;
+	}
+	for (long t = 0; t < threads && !rc; t++) {
+		carnet_error err;
+		ws[t] = (searcher){ .qs = qs, .nq = nq, .next = &next };
+		if (carnet_index_open(&ws[t].idx, home, &err) != CARNET_OK) {
+			fprintf(stderr, "query: %s: %s\n", home, err.message);
+			rc = 1;
+		}
+	}
+	const char *tp = threads == 1 ? getenv("BENCH_TRACE") : NULL;
+	ws[0].trace = tp ? fopen(tp, "w") : NULL;
+	if (rc == 0 && threads == 1)
+		search_share(&ws[0]);
+	for (long t = 0; rc == 0 && threads > 1 && t < threads; t++, started++)
+		if (pthread_create(&ws[t].t, NULL, search_share, &ws[t])) {
+			fputs("query: cannot start a thread\n", stderr);
+			atomic_store(&next, nq);
+			rc = 1;
+		}
+	bench_stats st[3] = { { 0 } };
+	for (long t = 0; t < threads; t++) {
+		if (t < started)
+			pthread_join(ws[t].t, NULL);
+		rc |= ws[t].failed;
+		for (int k = 0; k < 3; k++)
+			bench_stats_merge(&st[k], &ws[t].st[k]);
+		if (ws[t].idx)
+			carnet_index_close(ws[t].idx);
+	}
+	char engine[32] = "carnet";
+	if (threads > 1)
+		snprintf(engine, sizeof engine, "carnet-%ld", threads);
 	for (int k = 0; k < 3; k++)
-		bench_stats_print(&st[k], "carnet", bench_kinds[k]);
-	if (trace)
-		fclose(trace);
-	carnet_index_close(idx);
-	return 0;
+		if (rc == 0)
+			bench_stats_print(&st[k], engine, bench_kinds[k]);
+		else
+			free(st[k].ms);
+	if (ws[0].trace)
+		fclose(ws[0].trace);
+	free(ws);
+	return rc;
 }
 
 /* Run argv as a process, output discarded; its wall time in ms goes to
@@ -128,7 +189,7 @@ static int run_exec(const char *prog, const char *fts5, const char *fts5_db, lon
 int main(int argc, char **argv)
 {
 	const char *prog = NULL, *fts5 = NULL, *fts5_db = NULL;
-	long calls = 50;
+	long calls = 50, threads = 1;
 	int i = 1;
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "--exec") == 0)
@@ -139,17 +200,21 @@ int main(int argc, char **argv)
 			fts5_db = argv[i + 1];
 		else if (strcmp(argv[i], "--calls") == 0)
 			calls = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--threads") == 0)
+			threads = atol(argv[i + 1]);
 		else
 			break;
 	}
-	if (argc - i != 2 || !fts5 != !fts5_db || (fts5 && !prog)) {
-		fputs("usage: query [--exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] --calls N] HOME QUERIES\n",
-		      stderr);
+	if (argc - i != 2 || !fts5 != !fts5_db || (fts5 && !prog) || threads < 1 || threads > 256 ||
+	    (prog && threads != 1)) {
+		fputs("usage: query [--threads T | --exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] "
+		      "--calls N] HOME QUERIES\n", stderr);
 		return 2;
 	}
 	size_t nq;
 	bench_query *qs = bench_load_queries(argv[i + 1], &nq);
-	int rc = prog ? run_exec(prog, fts5, fts5_db, calls, argv[i], qs, nq) : run_in_process(argv[i], qs, nq);
+	int rc = prog ? run_exec(prog, fts5, fts5_db, calls, argv[i], qs, nq)
+		      : run_in_process(argv[i], qs, nq, threads);
 	free(qs);
 	return rc;
 }

@@ -5,7 +5,9 @@
  * as the viewer of each query (a token per viewer specialty), until every
  * query was sent once, at most MAX requests, or SECONDS passed. Prints the
  * latencies in benchutil.h's format (engine=serve-CLIENTS) and a summary
- * line (requests, errors, wall seconds, searches per second).
+ * line (requests, errors, wall seconds, searches per second, and the CPU
+ * seconds this client used meanwhile, user + system, to tell its share
+ * of the cores from the server's).
  * usage: serveload --url FHIR_BASE --cacert CA --tokens FILE --clients N
  *                  [--max N] [--seconds S] QUERIES
  * TOKENS: lines "SPECIALTY TOKEN". Exit 1 when a request failed. */
@@ -14,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 
@@ -187,17 +191,21 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* This process's CPU seconds so far, user + system. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* The workers' samples of one kind, in one. */
 static void merge(bench_stats *into, worker *ws, size_t n, int k)
 {
-	for (size_t i = 0; i < n; i++) {
-		bench_stats *s = &ws[i].st[k];
-		for (size_t j = 0; j < s->n; j++)
-			bench_stats_add(into, s->ms[j], 0);
-		into->with_hits += s->with_hits;
-		into->hits_sum += s->hits_sum;
-		free(s->ms);
-	}
+	for (size_t i = 0; i < n; i++)
+		bench_stats_merge(into, &ws[i].st[k]);
 }
 
 int main(int argc, char **argv)
@@ -237,7 +245,7 @@ int main(int argc, char **argv)
 		fputs("serveload: no queries, or out of memory\n", stderr);
 		return 1;
 	}
-	double t0 = bench_now_ms();
+	double c0 = cpu_s(), t0 = bench_now_ms();
 	l.deadline_ms = t0 + (double)seconds * 1e3;
 	for (long w = 0; w < clients; w++) {
 		ws[w].l = &l;
@@ -248,7 +256,7 @@ int main(int argc, char **argv)
 	}
 	for (long w = 0; w < clients; w++)
 		pthread_join(ws[w].t, NULL);
-	double wall = (bench_now_ms() - t0) / 1e3;
+	double wall = (bench_now_ms() - t0) / 1e3, cpu = cpu_s() - c0;
 	char engine[32];
 	snprintf(engine, sizeof engine, "serve-%ld", clients);
 	size_t done = 0;
@@ -259,8 +267,8 @@ int main(int argc, char **argv)
 		bench_stats_print(&all, engine, bench_kinds[k]);
 	}
 	size_t errors = atomic_load(&l.errors);
-	printf("engine=%s summary clients=%ld requests=%zu errors=%zu wall_s=%.3f per_s=%.1f\n",
-	       engine, clients, done, errors, wall, (double)done / wall);
+	printf("engine=%s summary clients=%ld requests=%zu errors=%zu wall_s=%.3f per_s=%.1f "
+	       "cpu_s=%.3f\n", engine, clients, done, errors, wall, (double)done / wall, cpu);
 	for (size_t v = 0; v < l.nviewers; v++)
 		free(l.viewers[v].auth);
 	free(l.viewers);
