@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* carnet-serve-fhir.c - FHIR R4 JSON: the ITI-67 search parameters read
- * into a carnet request, the searchset Bundle of its results, the
- * CapabilityStatement, OperationOutcomes. */
+ * into a carnet request, the CapabilityStatement, OperationOutcomes (the
+ * searchset Bundle of a search's results: carnet-serve-bundle.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +10,6 @@
 
 #include "serve.h"
 
-#define FHIR_JSON "application/fhir+json; charset=utf-8"
-#define LOINC "http://loinc.org"
-#define CLASS_SYSTEM "urn:oid:1.2.250.1.213.1.1.4.1" /* TRE_A03 classe de document */
-#define RPPS_SYSTEM "urn:oid:1.2.250.1.71.4.2.1"     /* identifiant national des PS */
-#define HL7_CONF "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
 void serve_set_json(serve_answer *a, unsigned status, json_t *o)
 {
@@ -22,7 +17,7 @@ void serve_set_json(serve_answer *a, unsigned status, json_t *o)
 	a->body = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	a->len = a->body ? strlen(a->body) : 0;
 	a->status = a->body ? status : 500;
-	a->content_type = FHIR_JSON;
+	a->content_type = SERVE_FHIR_JSON;
 	json_decref(o);
 }
 
@@ -286,216 +281,6 @@ unsigned serve_search_parse(serve_search *s, const serve_param *p, size_t n,
 	if (s->count_only)
 		s->req.flags |= CARNET_REQUEST_NO_SNIPPETS;
 	return 0;
-}
-
-/* ---- the Bundle ---- */
-
-static json_t *coding(const char *system, const char *code, const char *display)
-{
-	json_t *c = json_pack("{s:s}", "code", code);
-	if (system)
-		json_object_set_new(c, "system", json_string(system));
-	if (display && *display)
-		json_object_set_new(c, "display", json_string(display));
-	return json_pack("{s:[o]}", "coding", c);
-}
-
-/* A FHIR id: [A-Za-z0-9.-]{1,64}. */
-static int fhir_id(const char *id)
-{
-	size_t n = strlen(id);
-	return n >= 1 && n <= 64 &&
-	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.") == n;
-}
-
-/* Percent-encode a query value into out. */
-static void qencode(char *out, size_t outsz, const char *v)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (; *v && o + 4 < outsz; v++) {
-		unsigned char c = (unsigned char)*v;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
-static json_t *security_labels(const char *codes)
-{
-	json_t *arr = json_array();
-	char copy[256], *save = NULL;
-	snprintf(copy, sizeof copy, "%s", codes);
-	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-		int hl7 = strlen(t) == 1 && strchr("ULMNRV", t[0]);
-		json_t *c = json_pack("{s:s}", "code", t);
-		if (hl7)
-			json_object_set_new(c, "system", json_string(HL7_CONF));
-		json_array_append_new(arr, json_pack("{s:[o]}", "coding", c));
-	}
-	return arr;
-}
-
-/* carnet's explanation: the three parts of the score, and what they
- * are made of. */
-static json_t *explanation(const carnet_results *res, size_t i)
-{
-	static const struct { const char *name; carnet_part part; } parts[] = {
-		{ "text", CARNET_PART_TEXT }, { "specialty", CARNET_PART_SPECIALTY },
-		{ "recency", CARNET_PART_RECENCY }, { "textRelevance", CARNET_PART_TEXT_RAW },
-		{ "affinity", CARNET_PART_AFFINITY }, { "ageDays", CARNET_PART_AGE_DAYS },
-	};
-	json_t *ext = json_array();
-	for (size_t j = 0; j < sizeof parts / sizeof *parts; j++)
-		json_array_append_new(ext, json_pack("{s:s, s:f}", "url", parts[j].name,
-						     "valueDecimal",
-						     carnet_results_part(res, i, parts[j].part)));
-	return json_pack("{s:s, s:o}", "url", SERVE_SD_BASE "carnet-score", "extension", ext);
-}
-
-static json_t *author(const carnet_results *res, size_t i)
-{
-	const char *spec = carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY);
-	const char *aid = carnet_results_field(res, i, CARNET_FIELD_AUTHOR_ID);
-	json_t *role = json_pack("{s:s, s:s}", "resourceType", "PractitionerRole", "id", "author");
-	if (*aid)
-		json_object_set_new(role, "practitioner",
-				    json_pack("{s:{s:s, s:s}}", "identifier", "system",
-					      RPPS_SYSTEM, "value", aid));
-	if (*spec)
-		json_object_set_new(role, "specialty", json_pack("[o]", coding(NULL, spec,
-			carnet_results_field(res, i, CARNET_FIELD_AUTHOR_SPECIALTY_LABEL))));
-	return role;
-}
-
-static json_t *document_reference(const carnet_results *res, size_t i, const serve_search *s,
-				  const char *base)
-{
-	const char *id = carnet_results_field(res, i, CARNET_FIELD_ID);
-	const char *type = carnet_results_field(res, i, CARNET_FIELD_TYPE);
-	const char *title = carnet_results_field(res, i, CARNET_FIELD_TITLE);
-	const char *date = carnet_results_field(res, i, CARNET_FIELD_DATE);
-	const char *cls = carnet_results_field(res, i, CARNET_FIELD_CLASS);
-	const char *source = carnet_results_field(res, i, CARNET_FIELD_SOURCE);
-	char url[1500], eid[400], epat[900], instant[32];
-	qencode(eid, sizeof eid, id);
-	qencode(epat, sizeof epat, s->patient_param);
-	snprintf(url, sizeof url, "%s/Binary/%s?patient.identifier=%s", base, eid, epat);
-	int loinc = strspn(type, "0123456789-") == strlen(type) && strchr(type, '-');
-	json_t *d = json_pack("{s:s, s:{s:s}, s:[{s:s, s:s}], s:s, s:o}",
-			      "resourceType", "DocumentReference", "masterIdentifier", "value", id,
-			      "identifier", "system", SERVE_SD_BASE "set-id", "value",
-			      carnet_results_field(res, i, CARNET_FIELD_SET_ID),
-			      "status", "current",
-			      "type", coding(loinc ? LOINC : NULL, type,
-					     carnet_results_field(res, i, CARNET_FIELD_TYPE_LABEL)));
-	if (fhir_id(id))
-		json_object_set_new(d, "id", json_string(id));
-	if (*cls)
-		json_object_set_new(d, "category", json_pack("[o]", coding(CLASS_SYSTEM, cls, NULL)));
-	if (*date) {
-		snprintf(instant, sizeof instant, "%sT00:00:00Z", date);
-		json_object_set_new(d, "date", json_string(instant));
-		json_object_set_new(d, "context", json_pack("{s:{s:s}}", "period", "start", date));
-	}
-	json_object_set_new(d, "contained", json_pack("[o]", author(res, i)));
-	json_object_set_new(d, "author", json_pack("[{s:s}]", "reference", "#author"));
-	json_t *labels = security_labels(carnet_results_field(res, i,
-							      CARNET_FIELD_CONFIDENTIALITY));
-	if (json_array_size(labels))
-		json_object_set(d, "securityLabel", labels);
-	json_decref(labels);
-	if (*title)
-		json_object_set_new(d, "description", json_string(title));
-	json_t *att = json_pack("{s:s, s:s}", "contentType",
-				serve_content_type(source, NULL, 0), "url", url);
-	if (*title)
-		json_object_set_new(att, "title", json_string(title));
-	json_object_set_new(d, "content", json_pack("[{s:o}]", "attachment", att));
-	json_t *ext = json_pack("[o, {s:s, s:i}]", explanation(res, i), "url",
-				SERVE_SD_BASE "document-version", "valueInteger",
-				carnet_results_version(res, i));
-	const char *snip = carnet_results_snippet(res, i);
-	if (snip && *snip)
-		json_array_append_new(ext, json_pack("{s:s, s:s}", "url",
-						     SERVE_SD_BASE "carnet-snippet",
-						     "valueString", snip));
-	json_object_set_new(d, "extension", ext);
-	return d;
-}
-
-/* The self, next and previous links of a page. */
-static void page_link(json_t *links, const char *rel, const serve_search *s,
-		      const char *base, unsigned offset)
-{
-	char url[16384], v[1200];
-	int n = snprintf(url, sizeof url, "%s/DocumentReference?", base);
-	qencode(v, sizeof v, s->patient_param);
-	n += snprintf(url + n, sizeof url - (size_t)n, "patient.identifier=%s", v);
-	const carnet_request *r = &s->req;
-	if (r->words && *r->words && (size_t)n < sizeof url) {
-		char w[CARNET_WORDS_MAX * 3 + 1];
-		qencode(w, sizeof w, r->words);
-		n += snprintf(url + n, sizeof url - (size_t)n, "&_text=%s", w);
-	}
-	const char *const *lists[3] = { r->types, r->classes, r->author_specialties };
-	const size_t counts[3] = { r->types_count, r->classes_count, r->author_specialties_count };
-	static const char *names[3] = { "type", "category", "author.specialty" };
-	for (int g = 0; g < 3; g++)
-		for (size_t i = 0; i < counts[g] && (size_t)n < sizeof url; i++) {
-			qencode(v, sizeof v, lists[g][i]);
-			n += snprintf(url + n, sizeof url - (size_t)n, "&%s=%s", names[g], v);
-		}
-	if (r->since && (size_t)n < sizeof url)
-		n += snprintf(url + n, sizeof url - (size_t)n, "&date=ge%s", r->since);
-	if (r->until && (size_t)n < sizeof url)
-		n += snprintf(url + n, sizeof url - (size_t)n, "&date=le%s", r->until);
-	if ((size_t)n < sizeof url)
-		snprintf(url + n, sizeof url - (size_t)n, "&_count=%u&_offset=%u%s%s", r->limit,
-			 offset, s->count_only ? "&_summary=count" : "",
-			 r->flags & CARNET_REQUEST_EMERGENCY ? "&_emergency=true" : "");
-	json_array_append_new(links, json_pack("{s:s, s:s}", "relation", rel, "url", url));
-}
-
-int serve_bundle(serve_answer *a, const serve_search *s, const carnet_results *res,
-		 const char *base)
-{
-	uint64_t total = carnet_results_total(res);
-	const carnet_request *r = &s->req;
-	json_t *b = json_pack("{s:s, s:s, s:I}", "resourceType", "Bundle", "type", "searchset",
-			      "total", (json_int_t)total);
-	json_t *links = json_array();
-	page_link(links, "self", s, base, r->offset);
-	if (!s->count_only && (uint64_t)r->offset + r->limit < total &&
-	    r->offset + r->limit <= CARNET_OFFSET_MAX)
-		page_link(links, "next", s, base, r->offset + r->limit);
-	if (!s->count_only && r->offset > 0)
-		page_link(links, "previous", s, base, r->offset > r->limit ? r->offset - r->limit : 0);
-	json_object_set_new(b, "link", links);
-	if (!s->count_only) {
-		json_t *entries = json_array();
-		for (size_t i = 0; i < carnet_results_count(res); i++) {
-			json_t *d = document_reference(res, i, s, base);
-			json_t *e = json_pack("{s:o, s:{s:s, s:f}}", "resource", d, "search",
-					      "mode", "match", "score", carnet_results_score(res, i));
-			const char *id = carnet_results_field(res, i, CARNET_FIELD_ID);
-			if (fhir_id(id)) {
-				char full[600];
-				snprintf(full, sizeof full, "%s/DocumentReference/%s", base, id);
-				json_object_set_new(e, "fullUrl", json_string(full));
-			}
-			json_array_append_new(entries, e);
-		}
-		json_object_set_new(b, "entry", entries);
-	}
-	serve_set_json(a, 200, b);
-	return a->status == 200 ? 0 : -1;
 }
 
 void serve_capability(serve_answer *a, const char *base)

@@ -144,6 +144,32 @@ int serve_bundle(serve_answer *a, const serve_search *s, const carnet_results *r
 /* Answer with the JSON of o (taken) and status; 500 out of memory. */
 void serve_set_json(serve_answer *a, unsigned status, json_t *o);
 
+#define SERVE_FHIR_JSON "application/fhir+json; charset=utf-8"
+
+/* JSON written straight into a buffer (carnet-serve-json.c), the text
+ * json_dumps(JSON_COMPACT | JSON_ENSURE_ASCII) gives for the same members
+ * in the same order. Start from { 0 }; open and close with '{' '}' or
+ * '[' ']'; in an object, a key before each value. Out of memory (or a
+ * real that is not finite) is kept in failed and ends in a 500. */
+typedef struct serve_json {
+	char *b;
+	size_t len, cap;
+	int more; /* the container open has a member already: a comma next */
+	int failed;
+} serve_json;
+
+void serve_json_open(serve_json *j, char c);
+void serve_json_close(serve_json *j, char c);
+void serve_json_key(serve_json *j, const char *key);
+void serve_json_str(serve_json *j, const char *v);
+void serve_json_int(serve_json *j, long long v);
+void serve_json_real(serve_json *j, double v);
+/* key and string value */
+void serve_json_kstr(serve_json *j, const char *key, const char *v);
+/* Answer with the text of j (taken: j is left empty) and status, as
+ * FHIR JSON; 500 when j failed. */
+void serve_json_answer(serve_answer *a, unsigned status, serve_json *j);
+
 /* The searchset Bundle of a results panel: each analyte's newest max
  * values as Observations (carnet-serve-results.c). 0, or -1 out of
  * memory. */
