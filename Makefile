@@ -122,6 +122,7 @@ REPLAY_query := corpora/fuzz/query
 REPLAY_walk := corpora/fuzz/walk
 REPLAY_sidecar := corpora/fuzz/sidecar
 REPLAY_serve := corpora/fuzz/serve
+REPLAY_json := corpora/fuzz/json
 REPLAY_cdahtml := corpora/fuzz/cdahtml tests/data/cda corpora/sample corpora/hl7-C-CDA-Examples
 REPLAY_tables := corpora/fuzz/tables core/data
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -363,6 +364,18 @@ $(BUILD)/fuzz/replay_serve: $(BUILD)/fuzz/fuzz_serve.o $(BUILD)/fuzz/replay.o $(
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
 $(BUILD)/fuzz/fuzz_serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_FUZZ_OBJS) $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
+
+# The JSON writer's harness links carnet-serve's writer, checked against
+# jansson.
+$(BUILD)/fuzz/fuzz_json.o: EXTRA_INC := -Iserve $(SERVE_CFLAGS)
+$(BUILD)/fuzz/replay_json: $(BUILD)/fuzz/fuzz_json.o $(BUILD)/fuzz/replay.o $(SERVE_FUZZ_OBJS) \
+			   $(BUILD)/serve/carnet-serve-json.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
+$(BUILD)/fuzz/fuzz_json: $(BUILD)/fuzz/fuzz_json.o $(SERVE_FUZZ_OBJS) \
+			 $(BUILD)/serve/carnet-serve-json.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(DEP_LIBS) $(SERVE_LIBS)
 
