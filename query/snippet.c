@@ -2,6 +2,7 @@
 /* snippet.c - choosing and marking the best passage of a hit. */
 #include "snippet.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,7 @@ static void note_start(carnet_marks *m, const char *w)
 		return;
 	}
 	m->pairs[a][b >> 3] |= (unsigned char)(1u << (b & 7));
+	m->first[a] = 1;
 }
 
 int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t count,
@@ -93,6 +95,7 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 	m->words = words;
 	m->count = count;
 	memset(m->pairs, 0, sizeof m->pairs);
+	memset(m->first, 0, sizeof m->first);
 	m->any_start = 0;
 	m->seen = NULL;
 	m->seen_cap = m->seen_count = 0;
@@ -166,11 +169,6 @@ static const unsigned char space[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1,
 };
 
-static inline int is_space(unsigned char c)
-{
-	return space[c];
-}
-
 /* Which marked word (index + 1) the folded word w[0..n) is, or 0. */
 static size_t match_word(const carnet_marks *m, const char *w, size_t n)
 {
@@ -198,39 +196,71 @@ static size_t match_word(const carnet_marks *m, const char *w, size_t n)
 	return 0;
 }
 
-/* Could the token t[0..n) hold a marked word? A marked word is the folded
- * word or starts with the first characters of a marked word's stem (see
- * match_word), so each word of the token (a run of letters and digits) is
- * looked at by its first two characters; a character that cannot be told
- * without folding always earns a closer look. */
-static int may_match(const carnet_marks *m, const char *text, size_t n)
+/* ASCII letters and digits, by byte: the bytes a word's tail is made of. */
+static const unsigned char word_byte[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+/* The end of the token that starts at t[i] (not a space; t[len] is '\0'),
+ * and whether it may hold a marked word (*may): a marked word is the
+ * folded word or starts with the first characters of a marked word's stem
+ * (see match_word), so each word of the token (a run of letters and
+ * digits) is looked at by its first two characters; a character that
+ * cannot be told without folding always earns a closer look. One pass
+ * over the bytes, which the text's every byte goes through. */
+static size_t scan_token(const carnet_marks *m, const unsigned char *t, size_t len, size_t i,
+			 int *may)
 {
-	const unsigned char *t = (const unsigned char *)text;
+	*may = 1;
 	if (m->any_start)
-		return 1;
-	for (size_t i = 0; i < n;) {
+		goto rest;
+	while (i < len) {
 		unsigned char a, b = 0;
-		size_t k = fold_start(t + i, n - i, &a);
-		if (k == 0)
-			return 1; /* not told without folding */
-		i += k;
-		if (a == 0)
-			continue; /* a separator */
-		if (i < n) {
-			if ((k = fold_start(t + i, n - i, &b)) == 0)
-				return 1;
+		size_t k;
+		if (t[i] < 0x80) {
+			if (!(a = ascii_fold[t[i]])) {
+				if (space[t[i]])
+					break;
+				i++;
+				continue; /* a separator */
+			}
+			i++;
+		} else if ((k = fold_start(t + i, len - i, &a)) != 0) {
+			i += k;
+		} else {
+			goto rest; /* not told without folding */
 		}
 		/* b = 0: a word of one character */
-		if (m->pairs[a][0] & 1 || m->pairs[a][b >> 3] & (1u << (b & 7)))
-			return 1;
+		if (m->first[a] && i < len && (k = fold_start(t + i, len - i, &b)) == 0)
+			goto rest;
+		if (m->first[a] && (m->pairs[a][0] & 1 || m->pairs[a][b >> 3] & (1u << (b & 7))))
+			goto rest;
 		/* past the rest of this word */
-		while (i < n && b) {
-			if ((k = fold_start(t + i, n - i, &b)) == 0)
-				return 1;
+		for (;;) {
+			while (word_byte[t[i]])
+				i++;
+			if (i >= len || t[i] < 0x80)
+				break;
+			if ((k = fold_start(t + i, len - i, &b)) == 0)
+				goto rest;
 			i += k;
 		}
 	}
-	return 0;
+	*may = 0;
+	return i;
+rest:
+	while (i < len && !space[t[i]])
+		i++;
+	return i;
 }
 
 /* Which marked word the token t[0..n) holds (index + 1), or 0; for a
@@ -288,99 +318,115 @@ static int put_escaped(carnet_buf *out, const char *s, size_t n)
 	return carnet_buf__put(out, s + from, n - from);
 }
 
-/* One whitespace-separated token of a text, and which marked word it
- * holds (index + 1, or 0). */
-typedef struct tok {
-	size_t start, len, mark;
-} tok;
+/* The whitespace-separated tokens of a text read for a snippet: where
+ * each starts, and which marked word (index + 1) the marked ones hold, in
+ * the order of the text. */
+typedef struct tokens {
+	uint32_t *start;
+	size_t n, cap;
+	struct marked {
+		size_t at, mark;
+	} *marked;
+	size_t marked_n, marked_cap;
+} tokens;
 
-/* The tokens of text[0..len), each with its mark, into *out (*n of them):
- * TOKENS_MAX at most, and fewer once a passage of w tokens holds every
- * word typed. */
-static int mark_tokens(tok **out, size_t *count, const char *text, size_t len,
-		       carnet_marks *m, size_t w, carnet_error *err)
+static void tokens_free(tokens *t)
 {
-	tok *t = NULL;
-	size_t cap = 0, n = 0;
+	free(t->start);
+	free(t->marked);
+}
+
+/* Which marked word the token text[s..e) holds (index + 1), or 0: from
+ * the request's memory of tokens, or matched and remembered. */
+static size_t token_mark(carnet_marks *m, const char *text, size_t s, size_t e,
+			 carnet_buf *scratch, carnet_error *err, int *rc)
+{
+	int found = 0;
+	struct carnet_mark_seen *seen = seen_slot(m, text + s, e - s, &found);
+	if (seen && found)
+		return seen->mark;
+	size_t mark = match_token(m, text + s, e - s, scratch, err, rc);
+	if (seen && *rc == CARNET_OK) {
+		memcpy(seen->token, text + s, e - s);
+		seen->token[e - s] = '\0';
+		seen->mark = mark;
+		seen->used = 1;
+		m->seen_count++;
+	}
+	return mark;
+}
+
+/* The tokens of text[0..len) (text[len] is '\0'), with their marks, into
+ * *t: TOKENS_MAX at most, and fewer once a passage of w tokens holds every
+ * word typed. */
+static int mark_tokens(tokens *t, const char *text, size_t len, carnet_marks *m, size_t w,
+		       carnet_error *err)
+{
+	const unsigned char *u = (const unsigned char *)text;
 	carnet_buf scratch = CARNET_BUF_INIT;
 	int rc = CARNET_OK;
 	size_t last[sizeof m->need / sizeof m->need[0]]; /* where each was last seen, + 1 */
 	size_t stop = TOKENS_MAX;
 	memset(last, 0, sizeof last);
-	for (size_t i = 0; i < len && n < stop;) {
-		while (i < len && is_space((unsigned char)text[i]))
+	/* about one token in six bytes of text */
+	t->cap = len / 6 + 16 < stop ? len / 6 + 16 : stop;
+	if (!(t->start = malloc(t->cap * sizeof *t->start)))
+		return carnet_error__nomem(err, "making a snippet");
+	for (size_t i = 0; i < len && t->n < stop;) {
+		while (space[u[i]])
 			i++;
-		if (i == len)
+		if (i >= len)
 			break;
 		size_t s = i;
-		while (i < len && !is_space((unsigned char)text[i]))
-			i++;
-		if (n == cap && !t) {
-			/* about one token in six bytes of text */
-			cap = len / 6 + 16 < stop ? len / 6 + 16 : stop;
-			t = malloc(cap * sizeof *t);
-		}
-		if (!t || (n == cap && CARNET_GROW(t, cap, n + 1))) {
+		int may;
+		i = scan_token(m, u, len, i, &may);
+		if (t->n == t->cap && CARNET_GROW(t->start, t->cap, t->n + 1)) {
 			rc = carnet_error__nomem(err, "making a snippet");
 			break;
 		}
-		t[n].start = s;
-		t[n].len = i - s;
-		int found = 0;
-		struct carnet_mark_seen *seen = NULL;
+		t->start[t->n++] = (uint32_t)s;
 		/* most tokens cannot hold a marked word: no need to remember them */
-		if (!may_match(m, text + s, i - s))
-			t[n].mark = 0;
-		else if ((seen = seen_slot(m, text + s, i - s, &found)) && found) {
-			t[n].mark = seen->mark;
-		} else {
-			t[n].mark = match_token(m, text + s, i - s, &scratch, err, &rc);
-			if (rc)
-				break;
-			if (seen) {
-				memcpy(seen->token, text + s, i - s);
-				seen->token[i - s] = '\0';
-				seen->mark = t[n].mark;
-				seen->used = 1;
-				m->seen_count++;
-			}
+		size_t mark = may ? token_mark(m, text, s, i, &scratch, err, &rc) : 0;
+		if (rc)
+			break;
+		if (!mark)
+			continue;
+		if (CARNET_GROW(t->marked, t->marked_cap, t->marked_n + 1)) {
+			rc = carnet_error__nomem(err, "making a snippet");
+			break;
 		}
-		n++;
+		t->marked[t->marked_n].at = t->n - 1;
+		t->marked[t->marked_n++].mark = mark;
 		/* once a passage holds every word typed, read a little more for
 		 * context and stop: no later window can hold more of them */
-		if (t[n - 1].mark && m->need_count && stop == TOKENS_MAX) {
+		if (m->need_count && stop == TOKENS_MAX) {
 			int all = 1;
 			for (size_t j = 0; j < m->need_count; j++) {
-				if (m->need[j] == t[n - 1].mark)
-					last[j] = n;
-				all &= last[j] && last[j] + w > n;
+				if (m->need[j] == mark)
+					last[j] = t->n;
+				all &= last[j] && last[j] + w > t->n;
 			}
 			if (all)
-				stop = n + w / 2;
+				stop = t->n + w / 2;
 		}
 	}
 	carnet_buf__free(&scratch);
-	*out = t;
-	*count = n;
 	return rc;
 }
 
-/* Where the best window of w tokens of t[0..n) starts: the one with the
- * most distinct marked words, then the most marks, begun a little before
- * its first mark for context. */
-static size_t best_window(const tok *t, size_t n, size_t w)
+/* Where the best window of w tokens of t starts: the one with the most
+ * distinct marked words, then the most marks, begun a little before its
+ * first mark for context. */
+static size_t best_window(const tokens *t, size_t w)
 {
-	size_t best = 0, best_score = 0;
+	size_t n = t->n, best = 0, best_score = 0;
 	unsigned seen[MARKS_MAX + 1];
-	for (size_t s = 0; s < n && w; s++) {
-		if (s && !t[s].mark)
-			continue; /* a best window starts on a mark */
+	/* a best window starts at the beginning or on a mark */
+	for (size_t s = 0, f = 0; w;) {
 		memset(seen, 0, sizeof seen);
 		size_t distinct = 0, marks = 0;
-		for (size_t k = s; k < s + w && k < n; k++) {
-			size_t mk = t[k].mark;
-			if (!mk)
-				continue;
+		for (size_t j = f; j < t->marked_n && t->marked[j].at < s + w; j++) {
+			size_t mk = t->marked[j].mark;
 			marks++;
 			if (mk > MARKS_MAX)
 				mk = MARKS_MAX;
@@ -392,6 +438,11 @@ static size_t best_window(const tok *t, size_t n, size_t w)
 			best_score = score;
 			best = s;
 		}
+		while (f < t->marked_n && t->marked[f].at <= s)
+			f++;
+		if (f == t->marked_n)
+			break;
+		s = t->marked[f].at;
 	}
 	/* start a little before the first mark, for context */
 	if (best_score && best > 0) {
@@ -403,19 +454,27 @@ static size_t best_window(const tok *t, size_t n, size_t w)
 	return best;
 }
 
-/* The tokens t[best .. best+w) of text, escaped, their marks in <b>..</b>,
+/* The tokens best .. best+w of text, escaped, their marks in <b>..</b>,
  * with an ellipsis where text was left out. */
-static int put_window(carnet_buf *out, const char *text, const tok *t, size_t n,
+static int put_window(carnet_buf *out, const char *text, size_t len, const tokens *t,
 		      size_t best, size_t w)
 {
 	if (best > 0 && carnet_buf__puts(out, "… ") != 0)
 		return -1;
+	size_t f = 0; /* the first marked token from best on */
+	while (f < t->marked_n && t->marked[f].at < best)
+		f++;
 	for (size_t k = best; k < best + w; k++) {
 		if (k > best && carnet_buf__putc(out, ' ') != 0)
 			return -1;
-		const char *tk = text + t[k].start;
-		size_t lead = 0, end = t[k].len;
-		if (t[k].mark) {
+		const char *tk = text + t->start[k];
+		size_t tl = 0;
+		while (t->start[k] + tl < len && !space[(unsigned char)tk[tl]])
+			tl++;
+		int marked = f < t->marked_n && t->marked[f].at == k;
+		f += marked;
+		size_t lead = 0, end = tl;
+		if (marked) {
 			/* mark the word, not the punctuation around it */
 			while (lead < end && strchr("([{\"'", tk[lead]))
 				lead++;
@@ -423,13 +482,13 @@ static int put_window(carnet_buf *out, const char *text, const tok *t, size_t n,
 				end--;
 		}
 		if (put_escaped(out, tk, lead) != 0 ||
-		    (t[k].mark && carnet_buf__puts(out, "<b>") != 0) ||
+		    (marked && carnet_buf__puts(out, "<b>") != 0) ||
 		    put_escaped(out, tk + lead, end - lead) != 0 ||
-		    (t[k].mark && carnet_buf__puts(out, "</b>") != 0) ||
-		    put_escaped(out, tk + end, t[k].len - end) != 0)
+		    (marked && carnet_buf__puts(out, "</b>") != 0) ||
+		    put_escaped(out, tk + end, tl - end) != 0)
 			return -1;
 	}
-	if (best + w < n && carnet_buf__puts(out, " …") != 0)
+	if (best + w < t->n && carnet_buf__puts(out, " …") != 0)
 		return -1;
 	return 0;
 }
@@ -437,14 +496,14 @@ static int put_window(carnet_buf *out, const char *text, const tok *t, size_t n,
 int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 			 carnet_marks *m, size_t words_max, carnet_error *err)
 {
-	tok *t;
-	size_t n;
-	int rc = mark_tokens(&t, &n, text, len, m, words_max, err);
+	tokens t;
+	memset(&t, 0, sizeof t);
+	int rc = mark_tokens(&t, text, len, m, words_max, err);
 	if (rc == CARNET_OK) {
-		size_t w = words_max < n ? words_max : n;
-		if (put_window(out, text, t, n, best_window(t, n, w), w) != 0)
+		size_t w = words_max < t.n ? words_max : t.n;
+		if (put_window(out, text, len, &t, best_window(&t, w), w) != 0)
 			rc = carnet_error__nomem(err, "making a snippet");
 	}
-	free(t);
+	tokens_free(&t);
 	return rc;
 }

@@ -16,6 +16,8 @@ typedef struct carnet_marks {
 	unsigned char pairs[128][16]; /* bit [a][b>>3]&(1<<(b&7)): a word or stem
 				       starts with the ASCII letters or digits
 				       a, b (b = 0: it is that one letter) */
+	unsigned char first[128]; /* some word or stem starts with the ASCII
+				     letter or digit a: a bit of pairs[a] */
 	int any_start;         /* a word or stem starts outside ASCII: every
 				  token is looked at */
 	size_t need[16];       /* marks (index + 1) of the distinct typed words */
@@ -33,7 +35,7 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 void carnet_snippet__marks_free(carnet_marks *m);
 
 /* Append to out the passage of about words_max words of text[0..len)
- * (UTF-8) that holds the most distinct marked words, each matched token
+ * (UTF-8; text[len] must be '\0', as carnet_textpack__unpack leaves it) that holds the most distinct marked words, each matched token
  * between <b> and </b>, HTML-escaped, "…" where text is left out; the
  * beginning of the text when nothing matches. Returns CARNET_OK,
  * CARNET_E_NOMEM or an error from folding. */
