@@ -126,9 +126,13 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 	/* date, type, specialty, id, result codes, content vector */
 	const char *f[RANK_FIELDS] = { "", "", "", "", "", "" };
 	size_t fl[RANK_FIELDS] = { 0, 0, 0, 0, 0, 0 };
-	/* the content vector, last, may hold any byte: it takes the rest */
+	/* the content vector, last, may hold any byte: it takes the rest,
+	 * unread here */
 	for (size_t i = 0, start = 0, nf = 0; i <= len && nf < RANK_FIELDS; i++)
-		if (i == len || (rank[i] == CARNET_RANK_SEP && nf < RANK_FIELDS - 1)) {
+		if (nf == RANK_FIELDS - 1) {
+			f[nf] = rank + start;
+			fl[nf++] = len - start;
+		} else if (i == len || rank[i] == CARNET_RANK_SEP) {
 			f[nf] = rank + start;
 			fl[nf++] = i - start;
 			start = i + 1;
