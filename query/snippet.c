@@ -299,9 +299,10 @@ static size_t match_token(const carnet_marks *m, const char *t, size_t n,
 	return 0;
 }
 
-static int put_escaped(carnet_buf *out, const char *s, size_t n)
+/* s[0..n) HTML-escaped at d, which has room for 6 bytes per byte of s;
+ * returns the end of what was written. */
+static char *put_escaped(char *d, const char *s, size_t n)
 {
-	size_t from = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *e;
 		switch (s[i]) {
@@ -309,13 +310,46 @@ static int put_escaped(carnet_buf *out, const char *s, size_t n)
 		case '<': e = "&lt;"; break;
 		case '>': e = "&gt;"; break;
 		case '"': e = "&quot;"; break;
-		default: continue;
+		default: *d++ = s[i]; continue;
 		}
-		if (carnet_buf__put(out, s + from, i - from) != 0 || carnet_buf__puts(out, e) != 0)
-			return -1;
-		from = i + 1;
+		size_t el = strlen(e);
+		memcpy(d, e, el);
+		d += el;
 	}
-	return carnet_buf__put(out, s + from, n - from);
+	return d;
+}
+
+/* Token tk[0..tl) appended to out, escaped, a space before it when not
+ * first; when marked, its word (not the punctuation around it) between
+ * <b> and </b>. One write into room made once. */
+static int put_token(carnet_buf *out, const char *tk, size_t tl, int first, int marked)
+{
+	size_t lead = 0, end = tl;
+	if (marked) {
+		while (lead < end && strchr("([{\"'", tk[lead]))
+			lead++;
+		while (end > lead && strchr(",.;:!?)]}\"'", tk[end - 1]))
+			end--;
+	}
+	if (tl > ((size_t)-1 - 8) / 6 || carnet_buf__grow(out, 6 * tl + 8) != 0)
+		return -1;
+	char *d = out->data + out->len;
+	if (!first)
+		*d++ = ' ';
+	d = put_escaped(d, tk, lead);
+	if (marked) {
+		memcpy(d, "<b>", 3);
+		d += 3;
+	}
+	d = put_escaped(d, tk + lead, end - lead);
+	if (marked) {
+		memcpy(d, "</b>", 4);
+		d += 4;
+	}
+	d = put_escaped(d, tk + end, tl - end);
+	out->len = (size_t)(d - out->data);
+	out->data[out->len] = '\0';
+	return 0;
 }
 
 /* The whitespace-separated tokens of a text read for a snippet: where
@@ -465,27 +499,13 @@ static int put_window(carnet_buf *out, const char *text, size_t len, const token
 	while (f < t->marked_n && t->marked[f].at < best)
 		f++;
 	for (size_t k = best; k < best + w; k++) {
-		if (k > best && carnet_buf__putc(out, ' ') != 0)
-			return -1;
 		const char *tk = text + t->start[k];
 		size_t tl = 0;
 		while (t->start[k] + tl < len && !space[(unsigned char)tk[tl]])
 			tl++;
 		int marked = f < t->marked_n && t->marked[f].at == k;
 		f += marked;
-		size_t lead = 0, end = tl;
-		if (marked) {
-			/* mark the word, not the punctuation around it */
-			while (lead < end && strchr("([{\"'", tk[lead]))
-				lead++;
-			while (end > lead && strchr(",.;:!?)]}\"'", tk[end - 1]))
-				end--;
-		}
-		if (put_escaped(out, tk, lead) != 0 ||
-		    (marked && carnet_buf__puts(out, "<b>") != 0) ||
-		    put_escaped(out, tk + lead, end - lead) != 0 ||
-		    (marked && carnet_buf__puts(out, "</b>") != 0) ||
-		    put_escaped(out, tk + end, tl - end) != 0)
+		if (put_token(out, tk, tl, k == best, marked) != 0)
 			return -1;
 	}
 	if (best + w < t->n && carnet_buf__puts(out, " …") != 0)
