@@ -14,7 +14,8 @@
 # xapian-compact (default in full mode). BENCH_TARGET_P99_W1, _P99_W3 (ms), _PROCESS (ms) and
 # _RSS (MB) set the targets of the rows that have none by default.
 # BENCH_SERVE=0 leaves out the service's load (carnet-serve over HTTPS on loopback, driven by
-# bench/serveload at 1, 4 and 16 clients, each run at most BENCH_SERVE_SECONDS, default 60).
+# bench/serveload at 1, 4 and 16 clients, each run at most BENCH_SERVE_SECONDS, default 60;
+# and its baseline, the same queries in process on 4 threads at once).
 # Work files go to BENCH_DIR (default $(BUILD)/bench-work), recreated per run; with BENCH_KEEP=1
 # a corpus already there for the same N, seed and generator is reused (and kept).
 # The table is printed and written to bench/RESULTS.md.
