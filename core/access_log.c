@@ -314,6 +314,15 @@ static void copy_wal(sqlite3 *db)
 	sqlite3_busy_timeout(db, CARNET_SQLITE_BUSY_MS);
 }
 
+/* The bulk is copied (in turn). What was appended meanwhile is not
+ * counted in what the checkpoint reports: the tail is always due
+ * (copying an empty tail costs no fsync). */
+static void bulk_copied(void)
+{
+	ckpt.running = 0;
+	ckpt.tail_due = 1;
+}
+
 static void *checkpointer(void *arg)
 {
 	(void)arg;
@@ -339,11 +348,7 @@ static void *checkpointer(void *arg)
 		if (db)
 			copy_wal(db);
 		pthread_mutex_lock(&append_turn);
-		ckpt.running = 0;
-		/* what was appended meanwhile is not counted in what the
-		 * checkpoint reports: the tail is always due (copying an
-		 * empty tail costs no fsync) */
-		ckpt.tail_due = 1;
+		bulk_copied();
 	}
 	return NULL;
 }
@@ -393,7 +398,10 @@ static int append_locked(carnet_alog *l, val v[C_ALL], char hash[65], carnet_err
 		copy_wal(l->db);
 		l->wal_frames = 0;
 	} else if (rc == CARNET_OK && l->wal_frames >= WAL_FRAMES_LIVE && !ckpt.wanted &&
-		   !ckpt.running && !ckpt.tail_due) {
+		   !ckpt.running) {
+		/* a tail still due is another log's, whose handles have not
+		 * appended since (closed, maybe): it must not hold this one */
+		ckpt.tail_due = 0;
 		snprintf(ckpt.path, sizeof ckpt.path, "%s", l->path);
 		l->wal_frames = 0;
 		if (start_checkpointer()) {
@@ -407,8 +415,7 @@ static int append_locked(carnet_alog *l, val v[C_ALL], char hash[65], carnet_err
 	if (self) {
 		copy_wal(l->db);
 		pthread_mutex_lock(&append_turn);
-		ckpt.running = 0;
-		ckpt.tail_due = 1;
+		bulk_copied();
 		pthread_mutex_unlock(&append_turn);
 	}
 	return rc;

@@ -514,6 +514,37 @@ Test(access, a_long_lived_handle_checkpoints_on_a_thread_of_its_own, .timeout = 
 	cr_assert_eq(rep.rows, 1200);
 }
 
+/* Two index homes in one process (the checkpointer thread is the
+ * process's): the first closes while the tail of its checkpoint is still
+ * due, and the second's WAL is still checkpointed. */
+Test(access, a_closed_log_s_checkpoint_does_not_hold_another_log_s, .timeout = 120)
+{
+	doc("P", "A", "11502-2", "", "1");
+	th_index_dir(home, docs);
+	char second[4200];
+	snprintf(second, sizeof second, "%s2", home);
+	th_index_dir(second, docs);
+	open_idx();
+	int n = 0;
+	while (!has_thread("carnet-ckpt") && n++ < 2000)
+		search_conclusion(idx);
+	cr_assert(has_thread("carnet-ckpt"), "the first log's searches started the thread");
+	carnet_index_close(idx); /* its last search asked for a copy: its tail is left due */
+	idx = NULL;
+	carnet_error err;
+	cr_assert_eq(carnet_index_open(&idx, second, &err), CARNET_OK, "%s", err.message);
+	const char *wal = th_path("%s/access.sqlite-wal", second);
+	long long largest = 0;
+	for (int i = 0; i < 1200; i++) {
+		search_conclusion(idx);
+		struct stat st;
+		if (stat(wal, &st) == 0 && st.st_size > largest)
+			largest = (long long)st.st_size;
+	}
+	/* 1,200 rows take about 3,600 pages when never copied */
+	cr_assert_lt(largest, 1300 * 4096, "the second log's WAL reached %lld bytes", largest);
+}
+
 Test(access, the_log_cannot_be_rewritten)
 {
 	doc("P", "A", "11502-2", "", "1");
