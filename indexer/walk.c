@@ -27,11 +27,6 @@ struct carnet_walk_seen {
 	int used;
 };
 
-/* A directory given as a root: its canonical path. */
-struct carnet_walk_root {
-	char *path;
-};
-
 typedef struct walk_ctx {
 	carnet_walk *w;
 	char tree[PATH_MAX];  /* canonical root directory: links must stay in it */
@@ -149,19 +144,21 @@ static int inside(const walk_ctx *c, const char *canon)
 	       (canon[c->tree_len] == '\0' || canon[c->tree_len] == '/');
 }
 
-static int ends_with(const char *s, const char *suffix)
+/* Does walk_dir list the entry named name (len bytes): not hidden, not
+ * a sidecar (read with its file)? */
+static int listed(const char *name, size_t len)
 {
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
+	static const char sidecar[] = ".meta.json";
+	size_t sl = sizeof sidecar - 1;
+	return name[0] != '.' && !(len >= sl && memcmp(name + len - sl, sidecar, sl) == 0);
 }
 
-/* Is canonical path p one of the directories given as roots (but the one
- * being walked when skip_current)? */
-static int is_root(const walk_ctx *c, const char *p, int skip_current)
+/* Is canonical path p one of the directories given as roots before the
+ * one being walked (the last)? */
+static int earlier_root(const walk_ctx *c, const char *p)
 {
-	size_t n = c->w->nroots - (skip_current && c->w->nroots ? 1 : 0);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(c->w->roots[i].path, p) == 0)
+	for (size_t i = 0; i + 1 < c->w->nroots; i++)
+		if (strcmp(c->w->roots[i], p) == 0)
 			return 1;
 	return 0;
 }
@@ -173,7 +170,7 @@ static int is_root(const walk_ctx *c, const char *p, int skip_current)
 static int reached_plainly(const carnet_walk *w, const char *p, int dir)
 {
 	for (size_t i = 0; i < w->nroots; i++) {
-		const char *r = w->roots[i].path;
+		const char *r = w->roots[i];
 		size_t n = strlen(r);
 		if (strcmp(p, r) == 0)
 			return 1;
@@ -185,15 +182,12 @@ static int reached_plainly(const carnet_walk *w, const char *p, int dir)
 				continue;
 			rel++;
 		}
-		/* each name as walk_dir lists it: not hidden, not a sidecar */
+		/* each name one walk_dir lists */
 		int depth = 0, plain = 1;
 		for (const char *part = rel; *part && plain; depth++) {
 			const char *slash = strchr(part, '/');
 			size_t len = slash ? (size_t)(slash - part) : strlen(part);
-			static const char sidecar[] = ".meta.json";
-			size_t sl = sizeof sidecar - 1;
-			if (*part == '.' || (len >= sl && memcmp(part + len - sl, sidecar, sl) == 0))
-				plain = 0;
+			plain = listed(part, len);
 			part += len + (slash ? 1 : 0);
 		}
 		/* a directory at depth d is listed if d <= WALK_MAX_DEPTH; a
@@ -267,7 +261,7 @@ static void walk_dir(walk_ctx *c, const char *path, int depth, int linked)
 	for (int k = 0; k < depth && fresh; k++)
 		if (c->chain[k].dev == st.st_dev && c->chain[k].ino == st.st_ino)
 			fresh = 0;
-	if (fresh && depth > 0 && is_root(c, path, 1))
+	if (fresh && depth > 0 && earlier_root(c, path))
 		fresh = 0; /* an earlier root, walked already */
 	else if (fresh && linked)
 		fresh = mark_seen(c, st.st_dev, st.st_ino);
@@ -295,7 +289,7 @@ static void walk_dir(walk_ctx *c, const char *path, int depth, int linked)
 			break;
 		}
 		const char *name = de->d_name;
-		if (name[0] == '.' || ends_with(name, ".meta.json"))
+		if (!listed(name, strlen(name)))
 			continue; /* hidden entries; sidecars are read with their file */
 		if (push(c, &names, &count, &cap, name) != 0) {
 			e = 0;
@@ -390,7 +384,7 @@ static int add_root(walk_ctx *c)
 		c->nomem = 1;
 		return -1;
 	}
-	w->roots[w->nroots++].path = copy;
+	w->roots[w->nroots++] = copy;
 	return 0;
 }
 
@@ -450,7 +444,7 @@ void carnet_walk__free(carnet_walk *w)
 	free(w->unreadable);
 	free(w->seen);
 	for (size_t i = 0; i < w->nroots; i++)
-		free(w->roots[i].path);
+		free(w->roots[i]);
 	free(w->roots);
 	memset(w, 0, sizeof *w);
 }

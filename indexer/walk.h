@@ -10,7 +10,9 @@
  *
  * Memory does not grow with the tree: only what is reached through a
  * link, or has several hard links, is remembered (by device and inode);
- * the plain walk needs no memory of its own to visit a file once. */
+ * the plain walk needs no memory of its own to visit a file once. The one
+ * case left: a directory mounted twice side by side (not as its own
+ * ancestor) is walked twice. */
 #ifndef CARNET_INDEXER_WALK_H
 #define CARNET_INDEXER_WALK_H
 
@@ -40,7 +42,7 @@ typedef struct carnet_walk {
 	 * several hard links; and the canonical roots walked so far */
 	struct carnet_walk_seen *seen;
 	size_t nseen, seen_cap;
-	struct carnet_walk_root *roots;
+	char **roots;        /* the directories given as roots, canonical */
 	size_t nroots, roots_cap;
 	/* Optional, set before walking: whenever paths holds batch files,
 	 * on_batch is given them (in walk order), and they are forgotten, so

@@ -4,7 +4,8 @@
  * of objects made, walked and freed per request. The text is what
  * jansson's json_dumps(JSON_COMPACT | JSON_ENSURE_ASCII) writes for the
  * same members in the same order: strings escaped the same way (every
- * code point above U+007F as \uXXXX, a surrogate pair above U+FFFF),
+ * code point above U+007F as a backslash, 'u' and four upper-case hex
+ * digits, two such escapes (a surrogate pair) above U+FFFF),
  * reals as "%.17g" with ".0" added to a whole number and no '+' or
  * leading zero in an exponent. Bytes that are not UTF-8 are written as
  * U+FFFD (jansson refuses such a string). */
