@@ -34,13 +34,17 @@
  * most about WAL_FRAMES frames plus what one process wrote. It costs the
  * copy of those pages and two fsyncs (the WAL, then the log) about every
  * fifteen viewer processes, paid after their answer. A long-lived handle
- * (a service) checkpoints only past WAL_FRAMES_LIVE pages (sqlite's own
- * threshold), about once in 300 requests, on a thread of its own (see
- * append_locked), so that no search waits for the fsyncs (with a
- * checkpoint at 64 pages in the searches, one request in eight paid them
- * and the p99 of every kind of search was 4.5 ms at 100,000 documents). */
+ * (a service) checkpoints only past WAL_FRAMES_LIVE pages, about once in
+ * 2,700 requests (a row takes about 3 pages: the row, the patient index,
+ * the head), on a thread of its own (see append_locked), so that no search
+ * waits for the fsyncs (with a checkpoint at 64 pages in the searches, one
+ * request in eight paid them and the p99 of every kind of search was 4.5
+ * ms at 100,000 documents). Each checkpoint still holds the appends for
+ * the tail's two fsyncs: at sqlite's own threshold, 1,000 pages (one
+ * request in 300), carnet-serve at 16 clients left its 2 cores idle 9% of
+ * the time, 6.5% at 8,000 pages, for a WAL of at most about 33 MB. */
 #define WAL_FRAMES 64
-#define WAL_FRAMES_LIVE 1000
+#define WAL_FRAMES_LIVE 8000
 
 struct carnet_alog {
 	work w;
@@ -282,10 +286,10 @@ static pthread_mutex_t append_turn = PTHREAD_MUTEX_INITIALIZER;
 /* A long-lived handle's checkpoint, in two parts, so that no search
  * waits for its fsyncs. Past WAL_FRAMES_LIVE pages, the handle that
  * committed asks the process's checkpointer thread to copy the WAL into
- * the log (the bulk: about 1,000 pages and two fsyncs, 15 ms on the CI VM,
- * which held every search of a service when done in turn: the p99 of the
- * service at 4 clients was 11 ms over the search itself; done by the
- * search that asked, it took one search in 300 to 15 ms). The handles
+ * the log (the bulk: thousands of pages and two fsyncs, 15 ms on the CI VM
+ * for 1,000, which held every search of a service when done in turn: the
+ * p99 of the service at 4 clients was 11 ms over the search itself; done
+ * by the search that asked, it took one search in 300 to 15 ms). The handles
  * keep appending meanwhile, so what they append is left (the tail); the
  * next handle of that log to append copies it in its turn, a few pages,
  * so that the WAL is then wholly copied and the next commit writes it
