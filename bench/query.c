@@ -16,6 +16,31 @@
 #include "benchutil.h"
 #include "carnet.h"
 
+/* BENCH_DUMP=FILE: everything a search answered, to compare two builds
+ * byte for byte: the query, the totals, the suggestion, the facets, and
+ * each hit's fields, version, score, parts and snippet. */
+static void dump_results(FILE *f, const bench_query *q, const carnet_results *res)
+{
+	fprintf(f, "Q\t%s\t%s\t%s\t%s\ttotal=%llu\tcount=%zu\tsuggestion=%s\n", q->kind,
+		q->patient, q->specialty, q->words, (unsigned long long)carnet_results_total(res),
+		carnet_results_count(res), carnet_results_suggestion(res));
+	for (int fc = CARNET_FACET_TYPE; fc <= CARNET_FACET_CLASS; fc++)
+		for (size_t j = 0; j < carnet_results_facet_count(res, (carnet_facet)fc); j++) {
+			uint64_t c = 0;
+			const char *v = carnet_results_facet(res, (carnet_facet)fc, j, &c);
+			fprintf(f, "F%d\t%s\t%llu\n", fc, v, (unsigned long long)c);
+		}
+	for (size_t i = 0; i < carnet_results_count(res); i++) {
+		fprintf(f, "H%zu\tv%d\t%.17g", i, carnet_results_version(res, i),
+			carnet_results_score(res, i));
+		for (int fl = CARNET_FIELD_ID; fl <= CARNET_FIELD_CLASS; fl++)
+			fprintf(f, "\t%s", carnet_results_field(res, i, (carnet_field)fl));
+		for (int p = CARNET_PART_TEXT; p <= CARNET_PART_RESULTS; p++)
+			fprintf(f, "\t%.17g", carnet_results_part(res, i, (carnet_part)p));
+		fprintf(f, "\n\t%s\n", carnet_results_snippet(res, i));
+	}
+}
+
 /* One thread's share of the workload: the queries it takes from *next
  * (all of them on one thread), each timed into st by kind. */
 typedef struct searcher {
@@ -26,6 +51,7 @@ typedef struct searcher {
 	atomic_size_t *next;
 	bench_stats st[3];
 	FILE *trace;
+	FILE *dump;
 	int failed;
 } searcher;
 
@@ -53,6 +79,8 @@ static void *search_share(void *arg)
 			break;
 		}
 		size_t hits = carnet_results_count(res);
+		if (w->dump)
+			dump_results(w->dump, q, res);
 		carnet_results_free(res);
 		double ms = bench_now_ms() - t0;
 		bench_stats_add(&w->st[k], ms, hits);
@@ -88,6 +116,8 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq, lo
 	}
 	const char *tp = threads == 1 ? getenv("BENCH_TRACE") : NULL;
 	ws[0].trace = tp ? fopen(tp, "w") : NULL;
+	const char *dp = threads == 1 ? getenv("BENCH_DUMP") : NULL;
+	ws[0].dump = dp ? fopen(dp, "w") : NULL;
 	if (rc == 0 && threads == 1)
 		search_share(&ws[0]);
 	for (long t = 0; rc == 0 && threads > 1 && t < threads; t++, started++)
@@ -116,6 +146,8 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq, lo
 			free(st[k].ms);
 	if (ws[0].trace)
 		fclose(ws[0].trace);
+	if (ws[0].dump)
+		fclose(ws[0].dump);
 	free(ws);
 	return rc;
 }

@@ -2,7 +2,8 @@
 /* textpack.h - a document's stored text (what snippets are made from),
  * compressed by carnet before it goes into its value slot. Xapian would
  * deflate it as document data; a Zstandard frame at level 1 is about as
- * small and several times cheaper to make and to read back. */
+ * small and several times cheaper to make and to read back, and a snippet
+ * decodes only the pieces it reads. */
 #ifndef CARNET_CORE_TEXTPACK_H
 #define CARNET_CORE_TEXTPACK_H
 
@@ -11,12 +12,47 @@
 #include "buf.h"
 #include "error.h"
 
+/* The text is packed in pieces of this many bytes (the last one shorter),
+ * each ending a Zstandard block: a reader decodes the pieces it reads and
+ * no more. A frame of one block (carnet before 0.2.1) reads the same,
+ * decoded whole. */
+#define CARNET_TEXT_PIECE 2048
+
 /* Append to out text[0..len) (len at most CARNET_STORED_TEXT_MAX) as one
- * Zstandard frame that records its size; nothing for an empty text.
- * Returns 0, or -1 when memory runs out or the text is too long. */
+ * Zstandard frame that records its size, a block ended every
+ * CARNET_TEXT_PIECE bytes; nothing for an empty text. Returns 0, or -1
+ * when memory runs out or the text is too long. */
 int carnet_textpack__pack(carnet_buf *out, const char *text, size_t len);
 
-/* The text packed in v[0..n) into *out (malloc'd, NUL-terminated; to
+/* A packed text read piece by piece: text[0..avail) is decoded (and
+ * text[avail] is '\0'), out of size bytes. Zero-initialise; the decoder
+ * is kept from one text to the next; free with
+ * carnet_textpack__reader_free. */
+typedef struct carnet_textpack_reader {
+	struct ZSTD_DCtx_s *dctx;
+	char *text;
+	size_t size, avail;
+	const char *in;  /* the packed value, borrowed */
+	size_t in_len, in_pos;
+} carnet_textpack_reader;
+
+/* Start reading the text packed in v[0..n) (borrowed until the last
+ * carnet_textpack__more; n == 0: the empty text): its size checked,
+ * nothing decoded yet. A value that is not a frame
+ * carnet_textpack__pack made (wrong magic, no recorded size, a size over
+ * CARNET_STORED_TEXT_MAX, blocks that do not add up to n bytes) is a
+ * damaged index: CARNET_E_CORRUPT. CARNET_E_NOMEM otherwise. */
+int carnet_textpack__open(carnet_textpack_reader *r, const char *v, size_t n,
+			  carnet_error *err);
+
+/* Decode the next piece (avail grows, up to size; nothing once avail ==
+ * size). A piece that does not decode, or a frame whose blocks do not
+ * decode to its recorded size: CARNET_E_CORRUPT. */
+int carnet_textpack__more(carnet_textpack_reader *r, carnet_error *err);
+
+void carnet_textpack__reader_free(carnet_textpack_reader *r);
+
+/* The whole text packed in v[0..n) into *out (malloc'd, NUL-terminated; to
  * free) and its length into *len; "" for n == 0. A value that is not a
  * frame carnet_textpack__pack made (wrong magic, no recorded size, a size
  * over CARNET_STORED_TEXT_MAX, or a frame that does not decode to that

@@ -221,29 +221,26 @@ static int class_facet(facet *f, const facet *types)
 }
 
 /* Fill hit h from the stored record of candidate c, and its snippet when
- * marks is not NULL; the set id stored beside the record into *set_out
- * (to free), for check_hit. One read of the document. */
+ * marks is not NULL (its text read with tr, decoded no further than the
+ * snippet reads); the set id stored beside the record into *set_out (to
+ * free), for check_hit. One read of the document. */
 static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
-		    carnet_marks *marks, carnet_error *err)
+		    carnet_marks *marks, carnet_textpack_reader *tr, carnet_error *err)
 {
 	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, CARNET_SLOT_TEXT };
-	char *v[3];
+	char *v[3] = { NULL, NULL, NULL };
 	size_t len[3];
 	int rc = carnet_xap_reader_fields(xr, c->docid, slots, marks ? 3 : 2, v, len, err);
 	if (rc)
 		return rc;
 	h->rec = v[0];
 	*set_out = v[1];
-	char *text = NULL;
-	size_t text_len = 0;
-	if (marks) {
-		rc = carnet_textpack__unpack(&text, &text_len, v[2], len[2], err);
+	if (marks && (rc = carnet_textpack__open(tr, v[2], len[2], err)) != CARNET_OK) {
 		free(v[2]);
-		if (rc)
-			return rc;
+		return rc;
 	}
 	if (!carnet_doc__record_intact(h->rec, len[0])) {
-		free(text);
+		free(v[2]);
 		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
 					 "index damaged: a hit's stored record fails its check; "
 					 "nothing is returned (rebuild the index)");
@@ -261,11 +258,11 @@ static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
 	if (!marks)
 		return CARNET_OK;
 	carnet_buf snip = CARNET_BUF_INIT;
-	rc = carnet_snippet__make(&snip, text, text_len, marks, SNIPPET_WORDS, err);
+	rc = carnet_snippet__make_packed(&snip, tr, marks, SNIPPET_WORDS, err);
 	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
 		rc = carnet_error__nomem(err, NULL);
 	carnet_buf__free(&snip);
-	free(text);
+	free(v[2]);
 	return rc;
 }
 
@@ -423,6 +420,7 @@ static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
 		return carnet_error__nomem(err, "for results");
 	carnet_marks marks;
 	memset(&marks, 0, sizeof marks);
+	carnet_textpack_reader tr = { 0 };
 	int rc = CARNET_OK;
 	int snippets = w && w->positive && !(req->flags & CARNET_REQUEST_NO_SNIPPETS);
 	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count,
@@ -432,7 +430,7 @@ static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
 		res->count = i + 1;
 		char *set = NULL;
 		rc = fill_hit(&res->hits[i], &set, &k->c[first + i], xr, snippets ? &marks : NULL,
-			      err);
+			      &tr, err);
 		if (rc == CARNET_OK)
 			rc = check_hit(&res->hits[i], &k->c[first + i], set, req, err);
 		free(set);
@@ -441,6 +439,7 @@ static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
 	}
 out:
 	carnet_snippet__marks_free(&marks);
+	carnet_textpack__reader_free(&tr);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "textpack.h"
 #include "util.h"
 #include "xapian_shim.h"
 
@@ -390,13 +391,42 @@ static size_t token_mark(carnet_marks *m, const char *text, size_t s, size_t e,
 	return mark;
 }
 
-/* The tokens of text[0..len) (text[len] is '\0'), with their marks, into
- * *t: TOKENS_MAX at most, and fewer once a passage of w tokens holds every
- * word typed. */
-static int mark_tokens(tokens *t, const char *text, size_t len, carnet_marks *m, size_t w,
-		       carnet_error *err)
+/* The text a snippet is made from: text[0..avail) of len bytes is there
+ * (text[avail] is '\0'), the rest decoded piece by piece by r as the
+ * tokens are read; a token that starts before lim ends by lim (a space,
+ * or len once the text is all there). */
+typedef struct source {
+	const char *text;
+	size_t len, avail, lim;
+	carnet_textpack_reader *r;
+} source;
+
+/* One more piece of src's text. */
+static int more_text(source *src, carnet_error *err)
 {
+	int rc = carnet_textpack__more(src->r, err);
+	if (rc != CARNET_OK)
+		return rc;
+	size_t a = src->r->avail;
+	if (a == src->len)
+		src->lim = a;
+	for (size_t j = a; j > src->avail && src->lim < a; j--)
+		if (space[(unsigned char)src->text[j - 1]]) {
+			src->lim = j - 1;
+			break;
+		}
+	src->avail = a;
+	return CARNET_OK;
+}
+
+/* The tokens of src's text, with their marks, into *t: TOKENS_MAX at
+ * most, and fewer once a passage of w tokens holds every word typed. The
+ * text is decoded no further than the tokens read. */
+static int mark_tokens(tokens *t, source *src, carnet_marks *m, size_t w, carnet_error *err)
+{
+	const char *text = src->text;
 	const unsigned char *u = (const unsigned char *)text;
+	size_t len = src->len;
 	carnet_buf scratch = CARNET_BUF_INIT;
 	int rc = CARNET_OK;
 	size_t last[sizeof m->need / sizeof m->need[0]]; /* where each was last seen, + 1 */
@@ -411,9 +441,14 @@ static int mark_tokens(tokens *t, const char *text, size_t len, carnet_marks *m,
 			i++;
 		if (i >= len)
 			break;
+		if (i >= src->lim) { /* the token may go on past what is there */
+			if ((rc = more_text(src, err)) != CARNET_OK)
+				break;
+			continue;
+		}
 		size_t s = i;
 		int may;
-		i = scan_token(m, u, len, i, &may);
+		i = scan_token(m, u, src->lim, i, &may);
 		if (t->n == t->cap && CARNET_GROW(t->start, t->cap, t->n + 1)) {
 			rc = carnet_error__nomem(err, "making a snippet");
 			break;
@@ -513,17 +548,31 @@ static int put_window(carnet_buf *out, const char *text, size_t len, const token
 	return 0;
 }
 
-int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
-			 carnet_marks *m, size_t words_max, carnet_error *err)
+static int make(carnet_buf *out, source *src, carnet_marks *m, size_t words_max,
+		carnet_error *err)
 {
 	tokens t;
 	memset(&t, 0, sizeof t);
-	int rc = mark_tokens(&t, text, len, m, words_max, err);
+	int rc = mark_tokens(&t, src, m, words_max, err);
 	if (rc == CARNET_OK) {
 		size_t w = words_max < t.n ? words_max : t.n;
-		if (put_window(out, text, len, &t, best_window(&t, w), w) != 0)
+		if (put_window(out, src->text, src->len, &t, best_window(&t, w), w) != 0)
 			rc = carnet_error__nomem(err, "making a snippet");
 	}
 	tokens_free(&t);
 	return rc;
+}
+
+int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
+			 carnet_marks *m, size_t words_max, carnet_error *err)
+{
+	source src = { text, len, len, len, NULL };
+	return make(out, &src, m, words_max, err);
+}
+
+int carnet_snippet__make_packed(carnet_buf *out, carnet_textpack_reader *r,
+				carnet_marks *m, size_t words_max, carnet_error *err)
+{
+	source src = { r->text, r->size, r->avail, r->avail == r->size ? r->size : 0, r };
+	return make(out, &src, m, words_max, err);
 }

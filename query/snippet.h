@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "textpack.h"
 
 /* The words to mark: folded words and their French and English stems. */
 typedef struct carnet_marks {
@@ -41,5 +42,12 @@ void carnet_snippet__marks_free(carnet_marks *m);
  * CARNET_E_NOMEM or an error from folding. */
 int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
 			 carnet_marks *m, size_t words_max, carnet_error *err);
+
+/* The same passage of the text r was opened on (carnet_textpack__open),
+ * decoding no more of it than the passage needs read: the snippet of the
+ * text carnet_textpack__unpack gives. Returns what carnet_snippet__make
+ * does, or the damaged text's CARNET_E_CORRUPT. */
+int carnet_snippet__make_packed(carnet_buf *out, carnet_textpack_reader *r,
+				carnet_marks *m, size_t words_max, carnet_error *err);
 
 #endif
