@@ -12,14 +12,14 @@
 #include "buf.h"
 #include "error.h"
 
-/* The text is packed in pieces of this many bytes (the last one shorter),
- * each ending a Zstandard block: a reader decodes the pieces it reads and
- * no more. A frame of one block (carnet before 0.2.1) reads the same,
- * decoded whole. */
+/* The first this many bytes of a text are a Zstandard block of their own,
+ * the rest another: a reader decodes the blocks it reads and no more (most
+ * snippets are found in the first). A frame of one block, as carnet wrote
+ * before, reads the same, decoded whole. */
 #define CARNET_TEXT_PIECE 2048
 
 /* Append to out text[0..len) (len at most CARNET_STORED_TEXT_MAX) as one
- * Zstandard frame that records its size, a block ended every
+ * Zstandard frame that records its size, a block ended after the first
  * CARNET_TEXT_PIECE bytes; nothing for an empty text. Returns 0, or -1
  * when memory runs out or the text is too long. */
 int carnet_textpack__pack(carnet_buf *out, const char *text, size_t len);
@@ -33,7 +33,8 @@ typedef struct carnet_textpack_reader {
 	char *text;
 	size_t size, avail;
 	const char *in;  /* the packed value, borrowed */
-	size_t in_len, in_pos;
+	size_t in_len, in_pos, in_end; /* its length, what the decoder took,
+					  where its next block starts */
 } carnet_textpack_reader;
 
 /* Start reading the text packed in v[0..n) (borrowed until the last
@@ -45,7 +46,7 @@ typedef struct carnet_textpack_reader {
 int carnet_textpack__open(carnet_textpack_reader *r, const char *v, size_t n,
 			  carnet_error *err);
 
-/* Decode the next piece (avail grows, up to size; nothing once avail ==
+/* Decode the next block (avail grows, up to size; nothing once avail ==
  * size). A piece that does not decode, or a frame whose blocks do not
  * decode to its recorded size: CARNET_E_CORRUPT. */
 int carnet_textpack__more(carnet_textpack_reader *r, carnet_error *err);

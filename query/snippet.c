@@ -426,7 +426,7 @@ static int mark_tokens(tokens *t, source *src, carnet_marks *m, size_t w, carnet
 {
 	const char *text = src->text;
 	const unsigned char *u = (const unsigned char *)text;
-	size_t len = src->len;
+	size_t len = src->len, lim = src->lim;
 	carnet_buf scratch = CARNET_BUF_INIT;
 	int rc = CARNET_OK;
 	size_t last[sizeof m->need / sizeof m->need[0]]; /* where each was last seen, + 1 */
@@ -436,19 +436,18 @@ static int mark_tokens(tokens *t, source *src, carnet_marks *m, size_t w, carnet
 	t->cap = len / 6 + 16 < stop ? len / 6 + 16 : stop;
 	if (!(t->start = malloc(t->cap * sizeof *t->start)))
 		return carnet_error__nomem(err, "making a snippet");
-	for (size_t i = 0; i < len && t->n < stop;) {
+	for (size_t i = 0; t->n < stop;) {
 		while (space[u[i]])
 			i++;
-		if (i >= len)
-			break;
-		if (i >= src->lim) { /* the token may go on past what is there */
-			if ((rc = more_text(src, err)) != CARNET_OK)
+		if (i >= lim) { /* the end, or a token that may go on past what is there */
+			if (lim == len || (rc = more_text(src, err)) != CARNET_OK)
 				break;
+			lim = src->lim;
 			continue;
 		}
 		size_t s = i;
 		int may;
-		i = scan_token(m, u, src->lim, i, &may);
+		i = scan_token(m, u, lim, i, &may);
 		if (t->n == t->cap && CARNET_GROW(t->start, t->cap, t->n + 1)) {
 			rc = carnet_error__nomem(err, "making a snippet");
 			break;

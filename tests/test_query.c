@@ -15,6 +15,7 @@
 #include "helpers.h"
 #include "home.h"
 #include "schema.h"
+#include "textpack.h"
 #include "xapian_shim.h"
 
 static char home[4096];
@@ -988,6 +989,73 @@ Test(own, a_stored_text_that_does_not_decode_is_corrupt_never_a_snippet)
 	free(frame);
 	free(long_text);
 	carnet_buf__free(&rec);
+}
+
+/* The snippet of hit `id` among res's hits, or NULL. */
+static const char *snippet_of(const carnet_results *res, const char *id)
+{
+	for (size_t i = 0; i < carnet_results_count(res); i++)
+		if (strcmp(carnet_results_field(res, i, CARNET_FIELD_ID), id) == 0)
+			return carnet_results_snippet(res, i);
+	return NULL;
+}
+
+Test(own, a_text_packed_in_pieces_gives_the_snippet_of_the_text_packed_whole)
+{
+	index_one_document_of_p1();
+	/* a 40 KB text whose searched word is at the start, across the end
+	 * of the first piece, far on, or nowhere (a snippet of the start) */
+	static const size_t at[] = { 0, CARNET_TEXT_PIECE - 5, CARNET_TEXT_PIECE - 1,
+				     3 * CARNET_TEXT_PIECE + 7, 38000, (size_t)-1 };
+	const size_t len = 40000;
+	char *text = malloc(len + 1);
+	size_t cap = ZSTD_compressBound(len);
+	char *whole = malloc(cap);
+	cr_assert(text && whole);
+	for (size_t c = 0; c < sizeof at / sizeof at[0]; c++) {
+		size_t n = 0;
+		for (unsigned k = 1; n < len; k++)
+			n += (size_t)snprintf(text + n, len + 1 - n, "mot%u%s", (k * 2654435761u) >> 22,
+					      k % 13 ? " " : ".\n");
+		if (at[c] != (size_t)-1)
+			memcpy(text + at[c], " falsifie ", 10);
+		carnet_buf pieces = CARNET_BUF_INIT, rec = CARNET_BUF_INIT;
+		cr_assert_eq(carnet_textpack__pack(&pieces, text, len), 0);
+		size_t wl = ZSTD_compress(whole, cap, text, len, 1);
+		cr_assert(!ZSTD_isError(wl));
+		/* pieces or not, any Zstandard reader gets the text back */
+		char *back = malloc(len);
+		cr_assert_eq(ZSTD_decompress(back, len, pieces.data, pieces.len), len);
+		cr_assert_eq(memcmp(back, text, len), 0);
+		free(back);
+		char pid[32], wid[32];
+		snprintf(pid, sizeof pid, "PIECES%zu", c);
+		snprintf(wid, sizeof wid, "WHOLE%zu", c);
+		size_t rn = record_of(&rec, pid, "P1");
+		forge_text("P1", pid, rec.data, rn, pieces.data, pieces.len);
+		carnet_buf__reset(&rec);
+		rn = record_of(&rec, wid, "P1");
+		forge_text("P1", wid, rec.data, rn, whole, wl);
+		open_idx();
+		carnet_request req = CARNET_REQUEST_INIT;
+		req.profession = "10";
+		req.patient_id = "P1";
+		req.words = "falsifie";
+		carnet_results *res;
+		carnet_error err;
+		cr_assert_eq(carnet_index_search(&res, idx, &req, &err), CARNET_OK, "%s", err.message);
+		const char *sp = snippet_of(res, pid), *sw = snippet_of(res, wid);
+		cr_assert(sp && sw, "%zu", c);
+		cr_assert_str_eq(sp, sw, "%zu", c);
+		cr_assert_eq(strstr(sp, "<b>falsifie</b>") != NULL, at[c] != (size_t)-1, "%zu: %s", c, sp);
+		carnet_results_free(res);
+		carnet_index_close(idx);
+		idx = NULL;
+		carnet_buf__free(&pieces);
+		carnet_buf__free(&rec);
+	}
+	free(text);
+	free(whole);
 }
 
 /* Copy file from to to. */
