@@ -125,6 +125,7 @@ REPLAY_serve := corpora/fuzz/serve
 REPLAY_json := corpora/fuzz/json
 REPLAY_cdahtml := corpora/fuzz/cdahtml tests/data/cda corpora/sample corpora/hl7-C-CDA-Examples
 REPLAY_tables := corpora/fuzz/tables core/data
+REPLAY_textpack := corpora/fuzz/textpack corpora/sample
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 

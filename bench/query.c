@@ -3,7 +3,9 @@
  * through libcarnet (carnet_index_search, as a viewer would), and times
  * carnet-query as a process.
  * usage: query [--threads T] HOME QUERIES
- *        query --exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] --calls N HOME QUERIES */
+ *        query --exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] --calls N HOME QUERIES
+ * environment (one thread): BENCH_TRACE=FILE each query's time, BENCH_DUMP=FILE
+ * each answer in full */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,7 +20,8 @@
 
 /* BENCH_DUMP=FILE: everything a search answered, to compare two builds
  * byte for byte: the query, the totals, the suggestion, the facets, and
- * each hit's fields, version, score, parts and snippet. */
+ * each hit's fields, version, score, parts and snippet (on one thread;
+ * the times then count the writing: for comparing, not timing). */
 static void dump_results(FILE *f, const bench_query *q, const carnet_results *res)
 {
 	fprintf(f, "Q\t%s\t%s\t%s\t%s\ttotal=%llu\tcount=%zu\tsuggestion=%s\n", q->kind,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* textpack.c - the stored text of a document, compressed with Zstandard in
- * pieces that decode one after the other. */
+/* textpack.c - the stored text of a document, compressed with Zstandard,
+ * and read back whole or one block at a time. */
 #include "textpack.h"
 
 #include <stdlib.h>
@@ -24,8 +24,8 @@ int carnet_textpack__pack(carnet_buf *out, const char *text, size_t len)
 		return -1;
 	}
 	/* level 1: the text is read for a page of snippets, often; written
-	 * once. The size recorded in the frame. The first piece a block of its
-	 * own, so that most snippets decode it alone; literals left
+	 * once. The size recorded in the frame. The first CARNET_TEXT_PIECE
+	 * bytes a block of their own, so that most snippets decode it alone; literals left
 	 * uncompressed (about a quarter larger; twice as fast to decode, with
 	 * no table to build per block), when this libzstd knows how. */
 	ZSTD_outBuffer o = { out->data + out->len, cap, 0 };

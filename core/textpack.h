@@ -3,7 +3,7 @@
  * compressed by carnet before it goes into its value slot. Xapian would
  * deflate it as document data; a Zstandard frame at level 1 is about as
  * small and several times cheaper to make and to read back, and a snippet
- * decodes only the pieces it reads. */
+ * decodes only the blocks it reads. */
 #ifndef CARNET_CORE_TEXTPACK_H
 #define CARNET_CORE_TEXTPACK_H
 
@@ -24,7 +24,7 @@
  * when memory runs out or the text is too long. */
 int carnet_textpack__pack(carnet_buf *out, const char *text, size_t len);
 
-/* A packed text read piece by piece: text[0..avail) is decoded (and
+/* A packed text read block by block: text[0..avail) is decoded (and
  * text[avail] is '\0'), out of size bytes. Zero-initialise; the decoder
  * is kept from one text to the next; free with
  * carnet_textpack__reader_free. */
@@ -47,7 +47,7 @@ int carnet_textpack__open(carnet_textpack_reader *r, const char *v, size_t n,
 			  carnet_error *err);
 
 /* Decode the next block (avail grows, up to size; nothing once avail ==
- * size). A piece that does not decode, or a frame whose blocks do not
+ * size). A block that does not decode, or a frame whose blocks do not
  * decode to its recorded size: CARNET_E_CORRUPT. */
 int carnet_textpack__more(carnet_textpack_reader *r, carnet_error *err);
 

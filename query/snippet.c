@@ -392,7 +392,7 @@ static size_t token_mark(carnet_marks *m, const char *text, size_t s, size_t e,
 }
 
 /* The text a snippet is made from: text[0..avail) of len bytes is there
- * (text[avail] is '\0'), the rest decoded piece by piece by r as the
+ * (text[avail] is '\0'), the rest decoded block by block by r as the
  * tokens are read; a token that starts before lim ends by lim (a space,
  * or len once the text is all there). */
 typedef struct source {
@@ -401,7 +401,7 @@ typedef struct source {
 	carnet_textpack_reader *r;
 } source;
 
-/* One more piece of src's text. */
+/* One more block of src's text. */
 static int more_text(source *src, carnet_error *err)
 {
 	int rc = carnet_textpack__more(src->r, err);
