@@ -149,21 +149,3 @@ int carnet_textpack__more(carnet_textpack_reader *r, carnet_error *err)
 	r->text[r->avail] = '\0';
 	return CARNET_OK;
 }
-
-int carnet_textpack__unpack(char **out, size_t *len, const char *v, size_t n,
-			    carnet_error *err)
-{
-	*out = NULL;
-	*len = 0;
-	carnet_textpack_reader r = { 0 };
-	int rc = carnet_textpack__open(&r, v, n, err);
-	while (rc == CARNET_OK && r.avail < r.size)
-		rc = carnet_textpack__more(&r, err);
-	if (rc == CARNET_OK) {
-		*out = r.text;
-		*len = r.size;
-		r.text = NULL;
-	}
-	carnet_textpack__reader_free(&r);
-	return rc;
-}

@@ -53,12 +53,4 @@ int carnet_textpack__more(carnet_textpack_reader *r, carnet_error *err);
 
 void carnet_textpack__reader_free(carnet_textpack_reader *r);
 
-/* The whole text packed in v[0..n) into *out (malloc'd, NUL-terminated; to
- * free) and its length into *len; "" for n == 0. A value that is not a
- * frame carnet_textpack__pack made (wrong magic, no recorded size, a size
- * over CARNET_STORED_TEXT_MAX, or a frame that does not decode to that
- * size) is a damaged index: CARNET_E_CORRUPT. CARNET_E_NOMEM otherwise. */
-int carnet_textpack__unpack(char **out, size_t *len, const char *v, size_t n,
-			    carnet_error *err);
-
 #endif

@@ -258,7 +258,7 @@ static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
 	if (!marks)
 		return CARNET_OK;
 	carnet_buf snip = CARNET_BUF_INIT;
-	rc = carnet_snippet__make_packed(&snip, tr, marks, SNIPPET_WORDS, err);
+	rc = carnet_snippet__make(&snip, tr, marks, SNIPPET_WORDS, err);
 	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
 		rc = carnet_error__nomem(err, NULL);
 	carnet_buf__free(&snip);

@@ -562,15 +562,8 @@ static int make(carnet_buf *out, source *src, carnet_marks *m, size_t words_max,
 	return rc;
 }
 
-int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
-			 carnet_marks *m, size_t words_max, carnet_error *err)
-{
-	source src = { text, len, len, len, NULL };
-	return make(out, &src, m, words_max, err);
-}
-
-int carnet_snippet__make_packed(carnet_buf *out, carnet_textpack_reader *r,
-				carnet_marks *m, size_t words_max, carnet_error *err)
+int carnet_snippet__make(carnet_buf *out, carnet_textpack_reader *r, carnet_marks *m,
+			 size_t words_max, carnet_error *err)
 {
 	source src = { r->text, r->size, r->avail, r->avail == r->size ? r->size : 0, r };
 	return make(out, &src, m, words_max, err);

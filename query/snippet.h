@@ -35,19 +35,14 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 			  size_t typed, carnet_error *err);
 void carnet_snippet__marks_free(carnet_marks *m);
 
-/* Append to out the passage of about words_max words of text[0..len)
- * (UTF-8; text[len] must be '\0', as carnet_textpack__unpack leaves it) that holds the most distinct marked words, each matched token
- * between <b> and </b>, HTML-escaped, "…" where text is left out; the
- * beginning of the text when nothing matches. Returns CARNET_OK,
- * CARNET_E_NOMEM or an error from folding. */
-int carnet_snippet__make(carnet_buf *out, const char *text, size_t len,
-			 carnet_marks *m, size_t words_max, carnet_error *err);
-
-/* The same passage of the text r was opened on (carnet_textpack__open),
- * decoding no more of it than the passage needs read: the snippet of the
- * text carnet_textpack__unpack gives. Returns what carnet_snippet__make
- * does, or the damaged text's CARNET_E_CORRUPT. */
-int carnet_snippet__make_packed(carnet_buf *out, carnet_textpack_reader *r,
-				carnet_marks *m, size_t words_max, carnet_error *err);
+/* Append to out the passage of about words_max words of the text r was
+ * opened on (carnet_textpack__open; UTF-8) that holds the most distinct
+ * marked words, each matched token between <b> and </b>, HTML-escaped,
+ * "…" where text is left out; the beginning of the text when nothing
+ * matches. The text is decoded no further than the passage needs read.
+ * Returns CARNET_OK, CARNET_E_NOMEM, an error from folding, or the
+ * damaged text's CARNET_E_CORRUPT. */
+int carnet_snippet__make(carnet_buf *out, carnet_textpack_reader *r, carnet_marks *m,
+			 size_t words_max, carnet_error *err);
 
 #endif
