@@ -344,6 +344,11 @@ int carnet_registry__in_txn(const carnet_registry *r)
 	return r->in_txn;
 }
 
+uint64_t carnet_registry__changes(const carnet_registry *r)
+{
+	return (uint64_t)sqlite3_total_changes64(r->db);
+}
+
 void carnet_registry__rollback(carnet_registry *r)
 {
 	if (r->in_txn)

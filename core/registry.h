@@ -30,6 +30,9 @@ int carnet_registry__commit(carnet_registry *r, carnet_error *err);
 void carnet_registry__rollback(carnet_registry *r);
 /* Is a transaction open (changes not yet committed)? */
 int carnet_registry__in_txn(const carnet_registry *r);
+/* How many rows this connection has inserted, updated or deleted since it
+ * was opened (committed or not): a write in between changes it. */
+uint64_t carnet_registry__changes(const carnet_registry *r);
 
 /* Source files. state is "indexed" or "rejected". */
 enum carnet_source_state { CARNET_SOURCE_NONE = 0, CARNET_SOURCE_INDEXED,

@@ -25,12 +25,12 @@ static double elapsed(const run *r)
 static int commit(run *r)
 {
 	carnet_error err;
+	r->uncommitted = 0;
 	if (carnet_writer_commit(r->w, &err) != CARNET_OK) {
 		complain("commit failed: %s", err.message);
 		r->failed = 1;
 		return -1;
 	}
-	r->in_batch = 0;
 	return 0;
 }
 
@@ -273,18 +273,24 @@ static int open_writer(run *r, int mode)
 }
 
 /* Index a batch of inputs and commit it, or for a dry run say what
- * indexing them would do. */
+ * indexing them would do. With several jobs, the batch is committed by
+ * the next one's carnet_writer_add_files while its threads extract, or
+ * at the end of the walk (walk_inputs). */
 static void index_batch(run *r, char *const *paths, size_t n)
 {
 	carnet_error err;
 	if (!cli.dry_run) {
+		r->uncommitted = 0;
 		if (carnet_writer_add_files(r->w, (const char *const *)paths, n, cli.jobs,
 					    on_outcome, r, &err) != CARNET_OK) {
 			complain("%s", err.message);
 			r->failed = 1;
 			return;
 		}
-		commit(r);
+		if (cli.jobs > 1)
+			r->uncommitted = 1;
+		else
+			commit(r);
 		return;
 	}
 	for (size_t i = 0; i < n && !r->failed; i++) {
@@ -335,6 +341,9 @@ static int walk_inputs(run *r, int argc, char **argv, int sync, struct stat *wal
 		return -1;
 	if (!r->failed)
 		carnet_walk__flush(in);
+	/* the last batch added (even when the walk failed after it) */
+	if (r->uncommitted)
+		commit(r);
 	if (r->open_rc != EXIT_OK || r->failed)
 		return -1;
 	if (!r->w && (r->open_rc = open_writer(r, r->mode)) != EXIT_OK)

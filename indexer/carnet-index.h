@@ -56,10 +56,10 @@ typedef struct run {
 	carnet_writer *w;
 	carnet_walk *inputs;
 	int json, quiet, progress, sync;
-	unsigned long seen, added, replaced, unchanged, rejected, in_batch, moved, other_shard,
-		left_shard;
+	unsigned long seen, added, replaced, unchanged, rejected, moved, other_shard, left_shard;
 	uint64_t removed;
 	int failed;
+	int uncommitted; /* a batch added with --jobs above 1 waits for its commit */
 	int mode;        /* MODE_* */
 	int open_rc;     /* why the writer did not open (EXIT_*), or EXIT_OK */
 	int list_errors; /* a directory could not be listed: do not remove */

@@ -600,13 +600,17 @@ static int known_before(carnet_prepared *job, carnet_registry *reg,
 {
 	carnet_error *reason = &job->reason;
 	content_hash(job->hash, f->data, f->len, f->side, f->side_len);
-	char old_hash[64];
+	char old_hash[64] = "";
 	int rc = carnet_registry__source_get(reg, job->source, &job->state, old_hash,
 					     reason->message, sizeof reason->message, reason);
 	if (rc) {
 		job->kind = CARNET_PREP_FATAL;
 		return 1;
 	}
+	/* what the decisions below rest on, for carnet_prepare__recheck */
+	job->state_read = 1;
+	memcpy(job->state_hash, old_hash, sizeof job->state_hash);
+	snprintf(job->state_note, sizeof job->state_note, "%s", reason->message);
 	if (job->state == CARNET_SOURCE_NONE || strcmp(old_hash, job->hash) != 0)
 		return 0;
 	if (job->state == CARNET_SOURCE_INDEXED &&
@@ -736,6 +740,35 @@ out:
 	free(f.data);
 	free(f.side);
 	return job->kind;
+}
+
+int carnet_prepare__recheck(carnet_prepared *job, carnet_registry *reg,
+			    const carnet_limits *limits, const carnet_ranking *rank,
+			    const carnet_shard_spec *shard)
+{
+	if (!job->state_read || job->kind == CARNET_PREP_FATAL)
+		return job->kind; /* decided without the registry */
+	int state;
+	char hash[64] = "";
+	carnet_error now;
+	carnet_error__clear(&now);
+	if (carnet_registry__source_get(reg, job->source, &state, hash, now.message,
+					sizeof now.message, &now) != CARNET_OK) {
+		carnet_prepare__clear(job);
+		job->kind = CARNET_PREP_FATAL;
+		job->reason = now;
+		return job->kind;
+	}
+	if (state == job->state && (state == CARNET_SOURCE_NONE ||
+				    (strcmp(hash, job->state_hash) == 0 &&
+				     strcmp(now.message, job->state_note) == 0)))
+		return job->kind;
+	/* an input applied since (by the writer, not committed when the
+	 * worker looked) recorded this source: decide again, as one by one */
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", job->path);
+	carnet_prepare__clear(job);
+	return carnet_prepare__input(job, path, reg, limits, rank, shard);
 }
 
 void carnet_prepare__clear(carnet_prepared *job)

@@ -32,6 +32,9 @@ typedef struct carnet_prepared {
 	char source[PATH_MAX];      /* canonical; "" if it could not be resolved */
 	char hash[64];              /* of content and sidecar; "" if unread */
 	int state;                  /* the source's registry state when prepared */
+	int state_read;             /* the registry's row of source was read: */
+	char state_hash[64];        /* its hash then */
+	char state_note[CARNET_ERROR_MESSAGE_SIZE]; /* and its note or reject reason */
 	carnet_error reason;        /* why, for FATAL and rejects */
 	carnet_doc *docs;           /* DOCS: the documents */
 	carnet_xprepared **xdocs;   /* and their Xapian documents */
@@ -51,6 +54,17 @@ typedef struct carnet_shard_spec {
 int carnet_prepare__input(carnet_prepared *job, const char *path,
 			  carnet_registry *reg, const carnet_limits *limits,
 			  const carnet_ranking *rank, const carnet_shard_spec *shard);
+
+/* Make job what carnet_prepare__input on reg would make now: when the row
+ * of job's source that a worker read on its own connection differs from
+ * what reg (the writer's connection, which sees every change of the run,
+ * committed or not) holds now, job is prepared again on reg. What else a
+ * worker reads of the registry (the masks set after upload) does not
+ * change while inputs are added. Returns job->kind (CARNET_PREP_FATAL,
+ * with the reason, when reg fails). */
+int carnet_prepare__recheck(carnet_prepared *job, carnet_registry *reg,
+			    const carnet_limits *limits, const carnet_ranking *rank,
+			    const carnet_shard_spec *shard);
 
 /* Free what a prepared job holds (it can be prepared again). */
 void carnet_prepare__clear(carnet_prepared *job);

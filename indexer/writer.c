@@ -304,11 +304,33 @@ void carnet_writer_close(carnet_writer *w)
 	free(w);
 }
 
+#ifdef CARNET_TESTING
+/* Test hook (test builds only): CARNET_CRASH_AT=index-commit-N-fails makes
+ * the Nth commit of the process fail as an index that cannot write would,
+ * before anything of it is written. */
+static int index_commit_fails(carnet_error *err)
+{
+	static int commits;
+	int n;
+	const char *at = getenv("CARNET_CRASH_AT");
+	commits++;
+	if (!at || sscanf(at, "index-commit-%d-fails", &n) != 1 || n != commits)
+		return CARNET_OK;
+	return carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_XAPIAN, 0,
+				 "index commit %d made to fail (CARNET_CRASH_AT)", n);
+}
+#endif
+
 int carnet_writer_commit(carnet_writer *w, carnet_error *err)
 {
 	/* Xapian first: if we crash before the registry commits, the next run
 	 * sees the sources as new and indexes them again (replacing by id). */
-	int rc = carnet_xap_writer_commit(w->xw, err);
+	int rc = CARNET_OK;
+#ifdef CARNET_TESTING
+	rc = index_commit_fails(err);
+#endif
+	if (rc == CARNET_OK)
+		rc = carnet_xap_writer_commit(w->xw, err);
 	if (rc) {
 		/* some shards may have committed: the next writer's recovery
 		 * removes what the registry does not know */

@@ -32,6 +32,8 @@ struct carnet_writer {
 	char **keep;                   /* carnet_writer_keep: never removed */
 	size_t nkeep, keep_cap;
 	carnet_pool *pool;             /* add_files' extraction threads */
+	int added_last;                /* the last registry change was add_files' */
+	uint64_t added_changes;        /* carnet_registry__changes after it */
 	carnet_shard_spec shard;       /* the patients it holds (carnet_writer_set_shard) */
 };
 

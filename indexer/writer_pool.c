@@ -173,37 +173,33 @@ static int add_serial(carnet_writer *w, const char *const *paths, size_t count,
 	return CARNET_OK;
 }
 
-int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
-			    size_t count, unsigned jobs, carnet_outcome_cb cb,
-			    void *payload, carnet_error *err)
+/* Hand paths[0..count) to the pool's threads. */
+static void start_batch(carnet_pool *pl, const char *const *paths, size_t count)
 {
-	/* with several jobs, the shards are also written (and committed)
-	 * in parallel, until the writer closes; one job is one thread */
-	int rc = carnet_xap_writer_threads(w->xw, jobs > 1, err);
-	if (rc)
-		return rc;
-	if (jobs <= 1 || count <= 1)
-		return add_serial(w, paths, count, cb, payload, err);
-	if (jobs > 64)
-		jobs = 64;
-	carnet_reader__init_threads();
-	/* uncommitted registry changes must be visible to the workers'
-	 * connections: commit them first */
-	rc = carnet_registry__in_txn(w->reg) ? carnet_writer_commit(w, err) : CARNET_OK;
-	carnet_pool *pl = NULL;
-	if (rc || (rc = pool_get(w, jobs, &pl, err)) != CARNET_OK)
-		return rc;
 	pthread_mutex_lock(&pl->mu);
 	pl->paths = paths;
 	pl->count = count;
 	pthread_cond_broadcast(&pl->work);
 	pthread_mutex_unlock(&pl->mu);
+}
+
+/* Apply the batch's count inputs in order, each once a thread has
+ * prepared it, and free its slot for the next. */
+static int apply_batch(carnet_writer *w, carnet_pool *pl, const char *const *paths,
+		       size_t count, carnet_outcome_cb cb, void *payload, carnet_error *err)
+{
+	int rc = CARNET_OK;
 	for (size_t i = 0; i < count && rc == CARNET_OK; i++) {
 		pthread_mutex_lock(&pl->mu);
 		while (!pl->ready[i % pl->nslots])
 			pthread_cond_wait(&pl->done, &pl->mu);
 		pthread_mutex_unlock(&pl->mu);
 		carnet_prepared *job = &pl->slots[i % pl->nslots];
+		/* the thread read its source's row on its own connection, which
+		 * does not see what the writer applied and has not committed
+		 * (this batch's inputs before it, the last batch's while its
+		 * commit ran): decided again when that row changed since */
+		carnet_prepare__recheck(job, w->reg, &w->limits, w->rank, &w->shard);
 		carnet_outcome o;
 		carnet_error reason;
 		carnet_error__clear(&reason);
@@ -219,6 +215,67 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 		pthread_cond_broadcast(&pl->work);
 		pthread_mutex_unlock(&pl->mu);
 	}
+	return rc;
+}
+
+/* Commit what is pending; a failure says it was the commit. */
+static int commit_pending(carnet_writer *w, carnet_error *err)
+{
+	int rc = carnet_writer_commit(w, err);
+	if (rc && err) {
+		char why[CARNET_ERROR_MESSAGE_SIZE];
+		snprintf(why, sizeof why, "%s", err->message);
+		snprintf(err->message, sizeof err->message, "commit failed: %.480s", why);
+	}
+	return rc;
+}
+
+/* Add paths[0..count) with jobs threads (above 1). */
+static int add_parallel(carnet_writer *w, const char *const *paths, size_t count,
+			unsigned jobs, carnet_outcome_cb cb, void *payload, carnet_error *err)
+{
+	/* What is pending is committed before the threads read the registry,
+	 * or, when it is only what the last call applied, while they start
+	 * on these inputs: a thread then does not see that call's changes,
+	 * as it does not see those of this batch's inputs before its own,
+	 * and apply_batch rechecks what it read. Anything else pending (a
+	 * mask, a rebuild's copied masks, a shard) is what every thread
+	 * must see, and is committed first. */
+	int pending = carnet_registry__in_txn(w->reg);
+	int overlap = pending && count > 1 && w->added_last &&
+		      carnet_registry__changes(w->reg) == w->added_changes;
+	int rc = CARNET_OK;
+	if (pending && !overlap && (rc = commit_pending(w, err)))
+		return rc;
+	if (count <= 1)
+		return add_serial(w, paths, count, cb, payload, err);
+	carnet_reader__init_threads();
+	carnet_pool *pl = NULL;
+	if ((rc = pool_get(w, jobs, &pl, err)) != CARNET_OK)
+		return rc;
+	start_batch(pl, paths, count);
+	if (overlap)
+		rc = commit_pending(w, err);
+	if (rc == CARNET_OK)
+		rc = apply_batch(w, pl, paths, count, cb, payload, err);
 	end_batch(pl);
+	return rc;
+}
+
+int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
+			    size_t count, unsigned jobs, carnet_outcome_cb cb,
+			    void *payload, carnet_error *err)
+{
+	/* with several jobs, the shards are also written (and committed)
+	 * in parallel, until the writer closes; one job is one thread */
+	int rc = carnet_xap_writer_threads(w->xw, jobs > 1, err);
+	if (rc)
+		return rc;
+	if (jobs <= 1)
+		return add_serial(w, paths, count, cb, payload, err);
+	rc = add_parallel(w, paths, count, jobs > 64 ? 64 : jobs, cb, payload, err);
+	/* what the next call may commit while its threads start */
+	w->added_last = rc == CARNET_OK;
+	w->added_changes = carnet_registry__changes(w->reg);
 	return rc;
 }

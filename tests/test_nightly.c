@@ -925,3 +925,220 @@ Test(sync, a_document_at_two_paths_is_a_reject_naming_both)
 	cr_assert_str_eq(served_from("P01-D001"), th_path("%s/sub/copy.txt", src));
 	cr_assert_eq(documents(), 6);
 }
+
+/* ---- Batches on threads: a batch commits while the next is extracted ---- */
+
+/* src/name, a text with its sidecar (meta NULL: none). */
+static void put(const char *name, const char *text, const char *meta)
+{
+	th_write_str(th_path("%s/%s", src, name), text);
+	if (meta)
+		th_write_str(th_path("%s/%s.meta.json", src, name), meta);
+}
+
+/* A sidecar: patient, id, set and version. */
+static const char *meta_of(const char *patient, const char *id, const char *set, int version)
+{
+	return th_path("{\"patient_id\":\"%s\",\"id\":\"%s\",\"set_id\":\"%s\",\"version\":%d,"
+		       "\"date\":\"2024-03-0%d\"}", patient, id, set, version, version);
+}
+
+/* Run carnet-index on home with --batch 2 and jobs threads (argv: the
+ * command and its argument); what it said, without the time it took:
+ * exit status, the rejects it named in order, and its summary. */
+static void run_batches(const char *home, const char *jobs, const char *cmd, const char *arg,
+			char *said, size_t size)
+{
+	const char *a[] = { "testing/carnet-index", "--index", home, "--jobs", jobs, "--batch", "2",
+			    cmd, arg, NULL };
+	int n = snprintf(said, size, "exit %d\n", ci(a));
+	for (const char *line = err; *line && (size_t)n < size;) {
+		const char *end = strchr(line, '\n');
+		int len = end ? (int)(end - line) : (int)strlen(line);
+		const char *summary = strstr(line, " s: ");
+		if (strncmp(line, "carnet-index: rejected", 22) == 0)
+			n += snprintf(said + n, size - (size_t)n, "%.*s\n", len, line);
+		else if (summary && summary < line + len)
+			n += snprintf(said + n, size - (size_t)n, "%.*s\n",
+				      (int)(line + len - summary), summary);
+		line += len + (end != NULL);
+	}
+}
+
+/* What a general practitioner finds of patients P01 to P04 in home, every
+ * version with the file it is served from, then the latest ones; the
+ * documents in the index and the registry, and the rejects. */
+static void view_of(const char *home, char *view, size_t size)
+{
+	static char lines[64][600];
+	size_t count = 0;
+	carnet_index *idx;
+	carnet_error e;
+	cr_assert_eq(carnet_index_open(&idx, home, &e), CARNET_OK, "%s", e.message);
+	for (int p = 1; p <= 4; p++)
+		for (int all = 0; all < 2; all++) {
+			carnet_request req = CARNET_REQUEST_INIT;
+			req.patient_id = th_path("P%02d", p);
+			req.profession = "10";
+			req.flags = all ? CARNET_REQUEST_ALL_VERSIONS : 0;
+			carnet_results *res;
+			cr_assert_eq(carnet_index_search(&res, idx, &req, &e), CARNET_OK, "%s",
+				     e.message);
+			for (size_t i = 0; i < carnet_results_count(res) && count < 64; i++)
+				snprintf(lines[count++], sizeof lines[0], "%s %s v%d %s",
+					 all ? "version" : "latest",
+					 carnet_results_field(res, i, CARNET_FIELD_ID),
+					 carnet_results_version(res, i),
+					 carnet_results_field(res, i, CARNET_FIELD_SOURCE));
+			carnet_results_free(res);
+		}
+	qsort(lines, count, sizeof lines[0], cmp_lines);
+	uint64_t docs, registered, rejects;
+	cr_assert_eq(carnet_index_stat(idx, CARNET_STAT_DOCUMENTS, &docs, &e), CARNET_OK);
+	cr_assert_eq(carnet_index_stat(idx, CARNET_STAT_REGISTERED, &registered, &e), CARNET_OK);
+	cr_assert_eq(carnet_index_stat(idx, CARNET_STAT_REJECTS, &rejects, &e), CARNET_OK);
+	carnet_index_close(idx);
+	int n = snprintf(view, size, "%llu documents, %llu registered, %llu rejects\n",
+			 (unsigned long long)docs, (unsigned long long)registered,
+			 (unsigned long long)rejects);
+	for (size_t i = 0; i < count && (size_t)n < size; i++)
+		n += snprintf(view + n, size - (size_t)n, "%s\n", lines[i]);
+}
+
+/* The same run on one thread (each batch committed after it is added)
+ * and on two (committed while the next is extracted) says the same and
+ * leaves the same index. */
+static void same_on_one_and_two(const char *one, const char *two, const char *cmd,
+				const char *expect)
+{
+	static char said1[16384], said2[16384], view1[40000], view2[40000];
+	run_batches(one, "1", cmd, src, said1, sizeof said1);
+	run_batches(two, "2", cmd, src, said2, sizeof said2);
+	cr_assert_str_eq(said1, said2);
+	cr_assert(strstr(said1, expect), "%s", said1);
+	view_of(one, view1, sizeof view1);
+	view_of(two, view2, sizeof view2);
+	cr_assert_str_eq(view1, view2);
+}
+
+Test(sync, batches_on_two_threads_end_as_on_one)
+{
+	char one[4200], two[4200];
+	snprintf(one, sizeof one, "%s-1", home_);
+	snprintf(two, sizeof two, "%s-2", home_);
+	/* in name order, two a batch: a version right after the first, in
+	 * the next batch; the same document at a second path (refused,
+	 * naming the first); a reject then a good input; another patient's
+	 * set (refused) */
+	put("a1.txt", "Compte rendu A\nconclusion\n", meta_of("P01", "P01-A", "SA", 1));
+	put("a2.txt", "Compte rendu B\n", meta_of("P01", "P01-B", "SB", 1));
+	put("b1.txt", "Compte rendu B corrigé\n", meta_of("P01", "P01-B2", "SB", 2));
+	put("b2.txt", "Compte rendu A\nconclusion\n", meta_of("P01", "P01-A", "SA", 1));
+	put("c1.txt", "Compte rendu sans sidecar\n", NULL);
+	put("c2.txt", "Compte rendu C\n", meta_of("P02", "P02-C", "SC", 1));
+	put("d1.txt", "Compte rendu D\n", meta_of("P02", "P02-D", "SA", 1));
+	put("d2.txt", "Compte rendu E\n", meta_of("P03", "P03-E", "SE", 1));
+	same_on_one_and_two(one, two, "sync",
+			    "s: 5 added, 0 replaced, 0 moved, 0 removed, 0 unchanged, 3 rejected");
+	cr_assert(strstr(err, "b2.txt: document id P01-A is also in"), "%s", err);
+	/* then: a mask, its file re-read; a file moved to a later batch, the
+	 * copy gone; the reject fixed; a set of three versions over two
+	 * batches */
+	const char *m1[] = { "carnet-index", "--index", one, "mask", "P02-C", "--from",
+			     "professionals", NULL };
+	const char *m2[] = { "carnet-index", "--index", two, "mask", "P02-C", "--from",
+			     "professionals", NULL };
+	cr_assert_eq(ci(m1), 0, "%s", err);
+	cr_assert_eq(ci(m2), 0, "%s", err);
+	put("c2.txt", "Compte rendu C complété\n", meta_of("P02", "P02-C", "SC", 1));
+	move("a1.txt", "e1.txt");
+	remove(th_path("%s/b2.txt", src));
+	remove(th_path("%s/b2.txt.meta.json", src));
+	put("c1.txt", "Compte rendu sans sidecar\n", meta_of("P02", "P02-C1", "SC1", 1));
+	put("a2.txt", "Compte rendu B revu\n", meta_of("P01", "P01-B", "SB", 1));
+	put("f1.txt", "Bilan F\n", meta_of("P04", "P04-F1", "SF", 1));
+	put("f2.txt", "Bilan F revu\n", meta_of("P04", "P04-F2", "SF", 2));
+	put("g1.txt", "Bilan F final\n", meta_of("P04", "P04-F3", "SF", 3));
+	same_on_one_and_two(one, two, "sync",
+			    "s: 4 added, 2 replaced, 1 moved, 0 removed, 2 unchanged, 1 rejected");
+	/* a rebuild keeps the mask */
+	same_on_one_and_two(one, two, "rebuild", "s: 9 added, 0 replaced");
+	static char view[40000];
+	view_of(two, view, sizeof view);
+	cr_assert_null(strstr(view, "P02-C "), "masked from professionals: %s", view);
+	cr_assert(strstr(view, "latest P04-F3 v3"), "%s", view);
+}
+
+/* The documents in home's index and in its registry. */
+static void counts(const char *home, uint64_t *in_index, uint64_t *in_registry)
+{
+	carnet_index *idx;
+	carnet_error e;
+	cr_assert_eq(carnet_index_open(&idx, home, &e), CARNET_OK, "%s", e.message);
+	cr_assert_eq(carnet_index_stat(idx, CARNET_STAT_DOCUMENTS, in_index, &e), CARNET_OK);
+	cr_assert_eq(carnet_index_stat(idx, CARNET_STAT_REGISTERED, in_registry, &e), CARNET_OK);
+	carnet_index_close(idx);
+}
+
+/* Ten documents in src (five in sub/), synced cleanly into a home of
+ * their own, whose view (view_of) goes to clean_view. */
+static void clean_sync(char *clean_view, size_t size)
+{
+	static char said[16384];
+	write_docs(10, 5);
+	char clean_home[4200];
+	snprintf(clean_home, sizeof clean_home, "%s-clean", home_);
+	run_batches(clean_home, "1", "sync", src, said, sizeof said);
+	cr_assert(strstr(said, "exit 0\n"), "%s", said);
+	view_of(clean_home, clean_view, size);
+}
+
+Test(sync, a_failed_commit_stops_the_run_and_keeps_the_batches_before)
+{
+	static char said[16384], view[40000], clean_view[40000];
+	clean_sync(clean_view, sizeof clean_view);
+	const char *jobs[] = { "1", "2" };
+	for (int j = 0; j < 2; j++) {
+		char home[4200];
+		snprintf(home, sizeof home, "%s-%s", home_, jobs[j]);
+		/* the third commit: of the third batch, made after it on one
+		 * thread, while the fourth is extracted on two */
+		setenv("CARNET_CRASH_AT", "index-commit-3-fails", 1);
+		run_batches(home, jobs[j], "sync", src, said, sizeof said);
+		unsetenv("CARNET_CRASH_AT");
+		cr_assert(strstr(said, "exit 3\n"), "--jobs %s: %s", jobs[j], said);
+		cr_assert(strstr(err, "commit failed: index commit 3 made to fail"), "%s", err);
+		cr_assert(strstr(err, "stopped on failure, last batch not committed"), "%s", err);
+		uint64_t in_index, in_registry;
+		counts(home, &in_index, &in_registry);
+		cr_assert_eq(in_index, 4, "--jobs %s: the first two batches are kept", jobs[j]);
+		cr_assert_eq(in_registry, 4);
+		/* the next run finishes the job */
+		run_batches(home, jobs[j], "sync", src, said, sizeof said);
+		cr_assert(strstr(said, "exit 0\n"), "%s", said);
+		cr_assert(strstr(said, "s: 6 added, 0 replaced, 0 moved, 0 removed, 4 unchanged"),
+			  "%s", said);
+		view_of(home, view, sizeof view);
+		cr_assert_str_eq(view, clean_view);
+	}
+}
+
+Test(sync, a_crash_in_a_commit_made_while_the_next_batch_is_extracted_is_repaired)
+{
+	static char said[16384], view[40000], clean_view[40000];
+	clean_sync(clean_view, sizeof clean_view);
+	/* the first commit, of the first batch, made while the threads
+	 * extract the second: the index commits, the process dies */
+	setenv("CARNET_CRASH_AT", "between-index-and-registry-commits", 1);
+	run_batches(home_, "2", "sync", src, said, sizeof said);
+	unsetenv("CARNET_CRASH_AT");
+	cr_assert(strstr(said, "exit 99\n"), "%s", said);
+	uint64_t in_index, in_registry;
+	counts(home_, &in_index, &in_registry);
+	cr_assert_eq(in_index, 2, "the first batch is in the index");
+	cr_assert_eq(in_registry, 0, "and not in the registry");
+	run_batches(home_, "2", "sync", src, said, sizeof said);
+	cr_assert(strstr(said, "exit 0\n"), "%s", said);
+	view_of(home_, view, sizeof view);
+	cr_assert_str_eq(view, clean_view);
+}

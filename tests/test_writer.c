@@ -506,12 +506,12 @@ Test(writer, a_stuck_input_is_rejected_and_the_batch_goes_on)
 
 /* Ids of the documents of patient (given as --patient would be, with an
  * optional system) that a médecin sees; returns the search status. */
-static int ids_of(const char *system, const char *patient, char ids[][64], size_t max,
-		  size_t *n, unsigned flags)
+static int ids_at(const char *at, const char *system, const char *patient, char ids[][64],
+		  size_t max, size_t *n, unsigned flags)
 {
 	carnet_index *idx;
 	carnet_error err;
-	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_index_open(&idx, at, &err), CARNET_OK, "%s", err.message);
 	carnet_request req = CARNET_REQUEST_INIT;
 	req.profession = "10";
 	req.patient_system = system;
@@ -527,6 +527,12 @@ static int ids_of(const char *system, const char *patient, char ids[][64], size_
 	}
 	carnet_index_close(idx);
 	return rc;
+}
+
+static int ids_of(const char *system, const char *patient, char ids[][64], size_t max,
+		  size_t *n, unsigned flags)
+{
+	return ids_at(home, system, patient, ids, max, n, flags);
 }
 
 /* How many of patient's documents a professional finds. */
@@ -790,4 +796,118 @@ Test(writer, visibility_codes_in_any_case_hide_the_document)
 	cr_assert_eq(ids_of(NULL, "158047511203495", ids, 8, &n, CARNET_REQUEST_EMERGENCY),
 		     CARNET_OK);
 	cr_assert_eq(n, 2, "emergency access sees both");
+}
+
+/* ---- add_files on threads, batch after batch: as one by one ---- */
+
+/* What add_files said of each input, in order: name, outcome, reason. */
+typedef struct said {
+	char lines[16][700];
+	size_t count;
+} said;
+
+static void note(const char *path, carnet_outcome o, const carnet_error *reason, void *payload)
+{
+	said *s = payload;
+	cr_assert_lt(s->count, 16);
+	snprintf(s->lines[s->count++], sizeof s->lines[0], "%s %d %s", strrchr(path, '/') + 1,
+		 (int)o, reason ? reason->message : "");
+}
+
+/* Add paths[0..n) to both writers: one by one and committed after, as
+ * carnet-index --jobs 1 does; on two threads and left for the next call
+ * to commit while its threads extract, as --jobs 2 does. Both must say
+ * the same of each input. */
+static void add_both(carnet_writer *one, carnet_writer *two, const char *const *paths, size_t n,
+		     said *s)
+{
+	carnet_error err;
+	said t;
+	s->count = t.count = 0;
+	cr_assert_eq(carnet_writer_add_files(one, paths, n, 1, note, s, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(carnet_writer_commit(one, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_add_files(two, paths, n, 2, note, &t, &err), CARNET_OK, "%s",
+		     err.message);
+	cr_assert_eq(s->count, t.count);
+	for (size_t i = 0; i < s->count; i++)
+		cr_assert_str_eq(s->lines[i], t.lines[i], "input %zu", i);
+}
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The ids a general practitioner finds for patient in home at, sorted. */
+static void ids_in(const char *at, const char *patient, unsigned flags, char *out, size_t size)
+{
+	static char ids[16][64];
+	size_t n;
+	cr_assert_eq(ids_at(at, NULL, patient, ids, 16, &n, flags), CARNET_OK);
+	qsort(ids, n, sizeof ids[0], by_text);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s ", ids[i]);
+}
+
+Test(writer, batches_on_threads_left_uncommitted_end_as_one_by_one)
+{
+	static char x[4200], y[4200], bad[4200], z1[4200], z2[4200];
+	snprintf(x, sizeof x, "%s/x.txt", docs);
+	snprintf(y, sizeof y, "%s/y.txt", docs);
+	snprintf(bad, sizeof bad, "%s/bad.txt", docs);
+	snprintf(z1, sizeof z1, "%s/z1.txt", docs);
+	snprintf(z2, sizeof z2, "%s/z2.txt", docs);
+	th_write_doc(x, "P1", "X", "2025-01-01", "Consultation de cardiologie\n");
+	th_write_doc(y, "P1", "Y", "2025-01-02", "Échographie cardiaque\n");
+	th_write_str(bad, "Compte rendu sans sidecar\n");
+	write_text(z1, "Compte rendu opératoire\n",
+		   "{\"patient_id\":\"P1\",\"id\":\"Z-1\",\"set_id\":\"Z\",\"version\":1,"
+		   "\"date\":\"2025-02-01\"}");
+	write_text(z2, "Compte rendu opératoire corrigé\n",
+		   "{\"patient_id\":\"P1\",\"id\":\"Z-2\",\"set_id\":\"Z\",\"version\":2,"
+		   "\"date\":\"2025-02-02\"}");
+	char home2[4200];
+	snprintf(home2, sizeof home2, "%s-threads", home);
+	carnet_writer *two;
+	carnet_error err;
+	cr_assert_eq(carnet_writer_open(&two, home2, &err), CARNET_OK, "%s", err.message);
+	static said s;
+	/* the same file twice in a batch: the second time unchanged, though
+	 * the threads read the registry before the first was applied */
+	const char *b1[] = { x, y, x, bad };
+	add_both(w, two, b1, 4, &s);
+	cr_assert(strstr(s.lines[2], "x.txt 2 "), "%s", s.lines[2]); /* UNCHANGED */
+	cr_assert(strstr(s.lines[3], "bad.txt 3 "), "%s", s.lines[3]); /* REJECTED */
+	/* the files of the batch before, which the threads may read before
+	 * that batch is committed; a fixed reject; a new set */
+	th_write_doc(bad, "P1", "BAD", "2025-01-03", "Compte rendu avec sidecar\n");
+	const char *b2[] = { x, bad, z1, y };
+	add_both(w, two, b2, 4, &s);
+	cr_assert(strstr(s.lines[0], "x.txt 2 "), "%s", s.lines[0]);
+	cr_assert(strstr(s.lines[1], "bad.txt 0 "), "%s", s.lines[1]); /* ADDED */
+	/* between two batches, a mask: committed before the threads read
+	 * the masks (unlike the batch before, committed while they start) */
+	cr_assert_eq(carnet_writer_set_visibility(w, "Y", CARNET_AUDIENCE_PROFESSIONALS, 1, &err),
+		     CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_writer_set_visibility(two, "Y", CARNET_AUDIENCE_PROFESSIONALS, 1, &err),
+		     CARNET_OK, "%s", err.message);
+	th_write_doc(y, "P1", "Y", "2025-01-02", "Échographie cardiaque de contrôle\n");
+	/* the next version right after the first */
+	const char *b3[] = { y, z2, bad, x };
+	add_both(w, two, b3, 4, &s);
+	cr_assert(strstr(s.lines[0], "y.txt 1 "), "%s", s.lines[0]); /* REPLACED */
+	cr_assert(strstr(s.lines[1], "z2.txt 0 "), "%s", s.lines[1]);
+	cr_assert(strstr(s.lines[2], "bad.txt 2 "), "%s", s.lines[2]);
+	cr_assert_eq(carnet_writer_commit(two, &err), CARNET_OK, "%s", err.message);
+	carnet_writer_close(two);
+	char a[256], b[256];
+	ids_in(home, "P1", 0, a, sizeof a);
+	ids_in(home2, "P1", 0, b, sizeof b);
+	cr_assert_str_eq(a, "BAD X Z-2 ", "Y masked, Z-2 the latest: %s", a);
+	cr_assert_str_eq(a, b);
+	ids_in(home, "P1", CARNET_REQUEST_ALL_VERSIONS, a, sizeof a);
+	ids_in(home2, "P1", CARNET_REQUEST_ALL_VERSIONS, b, sizeof b);
+	cr_assert_str_eq(a, b);
 }
