@@ -931,9 +931,14 @@ typedef void (*carnet_outcome_cb)(const char *path, carnet_outcome outcome,
  * written, and committed, on a thread of its own until the writer
  * closes; an index error may then be reported by a later call (at the
  * latest carnet_writer_commit). Memory in flight is bounded by 2 x jobs
- * inputs being extracted plus 4 documents per shard waiting to be
- * written. Commits what was pending before it starts (the threads read
- * the registry).
+ * inputs of any size, plus up to 64 small ones while the inputs extracted
+ * and waiting hold less than 1 MiB of text, plus 4 documents per shard
+ * waiting to be written. Commits what was pending first: when that is
+ * only what the previous call added (as carnet-index leaves each batch),
+ * while the threads extract this call's first inputs; anything else (a
+ * mask, a shard) before they start. The threads do not see uncommitted
+ * changes; what they decided from them is checked again before an input
+ * is recorded, so the result stays that of adding the files one by one.
  *
  * @return CARNET_OK (rejects are reported through @p cb); or, when the
  *         index itself failed, the error, after which the remaining inputs

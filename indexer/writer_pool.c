@@ -14,7 +14,16 @@
  * bounds the memory in flight whatever the number of inputs. The threads
  * (and the PDF extractor each keeps) live as long as the writer: a
  * nightly job calls add_files once per batch, and starting them again
- * for each batch cost a fork of the grown indexer per thread and batch. */
+ * for each batch cost a fork of the grown indexer per thread and batch.
+ *
+ * The threads may be jobs inputs ahead of the writer whatever their size,
+ * and up to POOL_AHEAD more while the inputs prepared and waiting hold
+ * less than POOL_AHEAD_TEXT bytes of text (their Xapian documents, about
+ * ten times that): enough to keep them busy while the writer waits for
+ * a slow input, or commits the last batch (add_parallel). */
+#define POOL_AHEAD 64
+#define POOL_AHEAD_TEXT (1024 * 1024)
+
 struct carnet_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work;       /* a batch began, a slot was freed, or stop */
@@ -26,6 +35,8 @@ struct carnet_pool {
 	unsigned busy;             /* workers preparing an input */
 	carnet_prepared *slots;
 	int *ready;
+	size_t *held;              /* the text a prepared slot holds */
+	size_t held_total;         /* of every slot prepared and not applied */
 	size_t nslots;
 	int stop;
 	unsigned jobs;
@@ -34,11 +45,19 @@ struct carnet_pool {
 	carnet_writer *w;
 };
 
+/* Is there an input of the batch a thread may take now (see above)? */
+static int may_claim(const carnet_pool *pl)
+{
+	size_t ahead = pl->claimed - pl->applied;
+	return pl->claimed < pl->count && ahead < pl->nslots &&
+	       (ahead < pl->jobs || pl->held_total < POOL_AHEAD_TEXT);
+}
+
 /* Wait for work: an input of the batch to claim whose slot is free. */
 static int claim(carnet_pool *pl, size_t *i)
 {
 	pthread_mutex_lock(&pl->mu);
-	while (!pl->stop && (pl->claimed >= pl->count || pl->claimed - pl->applied >= pl->nslots))
+	while (!pl->stop && !may_claim(pl))
 		pthread_cond_wait(&pl->work, &pl->mu);
 	int got = !pl->stop;
 	if (got) {
@@ -47,6 +66,16 @@ static int claim(carnet_pool *pl, size_t *i)
 	}
 	pthread_mutex_unlock(&pl->mu);
 	return got;
+}
+
+/* The text of job's documents (what its memory follows). */
+static size_t text_of(const carnet_prepared *job)
+{
+	size_t n = 0;
+	for (size_t d = 0; d < job->count; d++)
+		for (size_t k = 0; k < job->docs[d].sections_count; k++)
+			n += job->docs[d].sections[k].len;
+	return n;
 }
 
 static void *worker(void *arg)
@@ -66,8 +95,11 @@ static void *worker(void *arg)
 			job->kind = CARNET_PREP_FATAL;
 			job->reason = err;
 		}
+		size_t text = text_of(job);
 		pthread_mutex_lock(&pl->mu);
 		pl->ready[i % pl->nslots] = 1;
+		pl->held[i % pl->nslots] = text;
+		pl->held_total += text;
 		pl->busy--;
 		pthread_cond_broadcast(&pl->done);
 		pthread_mutex_unlock(&pl->mu);
@@ -92,6 +124,7 @@ void carnet_writer__pool_free(carnet_pool *pl)
 	pthread_mutex_destroy(&pl->mu);
 	free(pl->slots);
 	free(pl->ready);
+	free(pl->held);
 	free(pl);
 }
 
@@ -106,14 +139,16 @@ static int pool_get(carnet_writer *w, unsigned jobs, carnet_pool **out, carnet_e
 	w->pool = NULL;
 	carnet_pool *pl = calloc(1, sizeof *pl);
 	if (pl) {
-		pl->nslots = 2 * (size_t)jobs;
+		pl->nslots = jobs + (size_t)POOL_AHEAD;
 		pl->slots = calloc(pl->nslots, sizeof *pl->slots);
 		pl->ready = calloc(pl->nslots, sizeof *pl->ready);
+		pl->held = calloc(pl->nslots, sizeof *pl->held);
 	}
-	if (!pl || !pl->slots || !pl->ready) {
+	if (!pl || !pl->slots || !pl->ready || !pl->held) {
 		if (pl) {
 			free(pl->slots);
 			free(pl->ready);
+			free(pl->held);
 		}
 		free(pl);
 		return carnet_error__nomem(err, "starting extraction threads");
@@ -148,7 +183,9 @@ static void end_batch(carnet_pool *pl)
 		if (pl->ready[k])
 			carnet_prepare__clear(&pl->slots[k]);
 		pl->ready[k] = 0;
+		pl->held[k] = 0;
 	}
+	pl->held_total = 0;
 	pl->claimed = pl->applied = 0;
 	pl->paths = NULL;
 	pthread_mutex_unlock(&pl->mu);
@@ -211,6 +248,8 @@ static int apply_batch(carnet_writer *w, carnet_pool *pl, const char *const *pat
 		carnet_prepare__clear(job);
 		pthread_mutex_lock(&pl->mu);
 		pl->ready[i % pl->nslots] = 0;
+		pl->held_total -= pl->held[i % pl->nslots];
+		pl->held[i % pl->nslots] = 0;
 		pl->applied = i + 1;
 		pthread_cond_broadcast(&pl->work);
 		pthread_mutex_unlock(&pl->mu);
