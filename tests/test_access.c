@@ -489,6 +489,20 @@ Test(access, a_viewer_checkpoints_when_it_closes_not_in_its_searches, .timeout =
 #define LIVE_SEARCHES 3600
 #define LIVE_WAL_BOUND 12000
 
+/* LIVE_SEARCHES searches through idx: the largest the WAL file wal
+ * reached meanwhile, in bytes. */
+static long long searches_watching(const char *wal)
+{
+	long long largest = 0;
+	for (int i = 0; i < LIVE_SEARCHES; i++) {
+		search_conclusion(idx);
+		struct stat st;
+		if (stat(wal, &st) == 0 && st.st_size > largest)
+			largest = (long long)st.st_size;
+	}
+	return largest;
+}
+
 /* A long-lived handle (a service's) has the WAL copied into the log by a
  * thread of its own, not by the search that passed the threshold: that
  * search waited for two fsyncs (15 ms, one search in 300). The WAL stays
@@ -499,13 +513,7 @@ Test(access, a_long_lived_handle_checkpoints_on_a_thread_of_its_own, .timeout = 
 	th_index_dir(home, docs);
 	const char *wal = th_path("%s/access.sqlite-wal", home);
 	open_idx();
-	long long largest = 0;
-	for (int i = 0; i < LIVE_SEARCHES; i++) {
-		search_conclusion(idx);
-		struct stat st;
-		if (stat(wal, &st) == 0 && st.st_size > largest)
-			largest = (long long)st.st_size;
-	}
+	long long largest = searches_watching(wal);
 	cr_assert(has_thread("carnet-ckpt"), "the checkpointer thread runs");
 	cr_log_info("largest WAL %lld bytes", largest);
 	/* 3,600 rows take about 10,800 pages: the WAL was written again from
@@ -583,13 +591,7 @@ Test(access, a_closed_log_s_checkpoint_does_not_hold_another_log_s, .timeout = 1
 	carnet_error err;
 	cr_assert_eq(carnet_index_open(&idx, second, &err), CARNET_OK, "%s", err.message);
 	const char *wal = th_path("%s/access.sqlite-wal", second);
-	long long largest = 0;
-	for (int i = 0; i < LIVE_SEARCHES; i++) {
-		search_conclusion(idx);
-		struct stat st;
-		if (stat(wal, &st) == 0 && st.st_size > largest)
-			largest = (long long)st.st_size;
-	}
+	long long largest = searches_watching(wal);
 	/* 3,600 rows take about 10,800 pages when never copied */
 	cr_log_info("largest WAL %lld bytes", largest);
 	cr_assert_lt(largest, LIVE_WAL_BOUND * 4096, "the second log's WAL reached %lld bytes", largest);
