@@ -24,18 +24,20 @@ int carnet_textpack__pack(carnet_buf *out, const char *text, size_t len)
 		return -1;
 	}
 	/* level 1: the text is read for a page of snippets, often; written
-	 * once. The size recorded in the frame. The first CARNET_TEXT_PIECE
-	 * bytes a block of their own, so that most snippets decode it alone; literals left
-	 * uncompressed (about a quarter larger; twice as fast to decode, with
-	 * no table to build per block), when this libzstd knows how. */
+	 * once. The size recorded in the frame. Blocks of CARNET_TEXT_PIECE
+	 * bytes, then twice as many each time, so that most snippets decode
+	 * the first alone and none decodes much more than twice what it
+	 * reads; literals left uncompressed (about a quarter larger; twice as
+	 * fast to decode, with no table to build per block), when this
+	 * libzstd knows how. */
 	ZSTD_outBuffer o = { out->data + out->len, cap, 0 };
 	size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
 	if (!ZSTD_isError(r))
 		(void)ZSTD_CCtx_setParameter(cc, ZSTD_c_literalCompressionMode, ZSTD_ps_disable);
 	if (!ZSTD_isError(r))
 		r = ZSTD_CCtx_setPledgedSrcSize(cc, len);
-	for (size_t p = 0; p < len && !ZSTD_isError(r);) {
-		size_t e = p == 0 && len > CARNET_TEXT_PIECE ? CARNET_TEXT_PIECE : len;
+	for (size_t p = 0, piece = CARNET_TEXT_PIECE; p < len && !ZSTD_isError(r); piece *= 2) {
+		size_t e = len - p > piece ? p + piece : len;
 		ZSTD_inBuffer in = { text + p, e - p, 0 };
 		r = ZSTD_compressStream2(cc, &o, &in, e == len ? ZSTD_e_end : ZSTD_e_flush);
 		if (!ZSTD_isError(r) && (r != 0 || in.pos != in.size))

@@ -13,14 +13,16 @@
 #include "error.h"
 
 /* The first this many bytes of a text are a Zstandard block of their own,
- * the rest another: a reader decodes the blocks it reads and no more (most
- * snippets are found in the first). A frame of one block, as carnet wrote
- * before, reads the same, decoded whole. */
+ * the next twice as many another, and so on: a reader decodes the blocks
+ * it reads and no more (most snippets are found in the first). A frame of
+ * one block or two (the first piece and the rest), as carnet wrote
+ * before, reads the same. */
 #define CARNET_TEXT_PIECE 2048
 
 /* Append to out text[0..len) (len at most CARNET_STORED_TEXT_MAX) as one
- * Zstandard frame that records its size, a block ended after the first
- * CARNET_TEXT_PIECE bytes; nothing for an empty text. Returns 0, or -1
+ * Zstandard frame that records its size, its blocks ended after
+ * CARNET_TEXT_PIECE bytes, then 2, 4, 8... times as many; nothing for an
+ * empty text. Returns 0, or -1
  * when memory runs out or the text is too long. */
 int carnet_textpack__pack(carnet_buf *out, const char *text, size_t len);
 

@@ -199,12 +199,15 @@ void add_alt(Xapian::Database &db, const carnet_xalt &a, bool exact,
 
 // BM25 of the words of rk over the record rec, with N, the document
 // frequencies and the average length counted within rec: score[i] for
-// rec[i], or -1 when it does not match the words.
+// rec[i], or -1 when it does not match the words; found[i], which alts
+// rec[i] holds (bit k: the k-th alt of rk in clause order, k < 64).
 void record_bm25(Xapian::Database &db, const carnet_xrank *rk,
-		 const std::vector<Xapian::docid> &rec, std::vector<double> &score)
+		 const std::vector<Xapian::docid> &rec, std::vector<double> &score,
+		 std::vector<uint64_t> &found)
 {
 	size_t n = rec.size();
 	score.assign(n, 0.0);
+	found.assign(n, 0);
 	bool positive = false;
 	for (size_t c = 0; c < rk->clauses_count; c++)
 		positive |= rk->clauses[c].mode != CARNET_XMUST_NOT;
@@ -227,12 +230,19 @@ void record_bm25(Xapian::Database &db, const carnet_xrank *rk,
 	double k1 = rk->bm25_k1, b = rk->bm25_b;
 	std::vector<unsigned char> must(n, 1), should(n, 0), excluded(n, 0);
 	bool any_must = false;
-	std::vector<Xapian::termcount> wdf(n);
-	for (size_t c = 0; c < rk->clauses_count; c++) {
+	std::vector<Xapian::termcount> wdf(n), aw(n);
+	for (size_t c = 0, bit = 0; c < rk->clauses_count; c++) {
 		const carnet_xclause &cl = rk->clauses[c];
 		std::fill(wdf.begin(), wdf.end(), 0);
-		for (size_t a = 0; a < cl.alts_count; a++)
-			add_alt(db, cl.alts[a], cl.exact != 0, rec, wdf);
+		for (size_t a = 0; a < cl.alts_count; a++, bit++) {
+			std::fill(aw.begin(), aw.end(), 0);
+			add_alt(db, cl.alts[a], cl.exact != 0, rec, aw);
+			for (size_t i = 0; i < n; i++) {
+				wdf[i] += aw[i];
+				if (aw[i] && bit < 64)
+					found[i] |= (uint64_t)1 << bit;
+			}
+		}
 		if (cl.mode == CARNET_XMUST_NOT) {
 			for (size_t i = 0; i < n; i++)
 				excluded[i] |= wdf[i] != 0;
@@ -390,7 +400,8 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 		// against it alone, so that no other record changes its scores
 		std::vector<Xapian::docid> rec = match_all(r->db, record_filter(r->db, s), cap);
 		std::vector<double> text;
-		record_bm25(r->db, rk, rec, text);
+		std::vector<uint64_t> found;
+		record_bm25(r->db, rk, rec, text, found);
 		bool browse = true;
 		for (size_t c = 0; c < rk->clauses_count; c++)
 			browse &= rk->clauses[c].mode == CARNET_XMUST_NOT;
@@ -409,8 +420,8 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 				packed = *v;
 			else
 				packed.clear();
-			int rc = cb(rec[i], browse ? 0.0 : text[i], packed.c_str(), packed.size(),
-				    payload);
+			int rc = cb(rec[i], browse ? 0.0 : text[i], found[i], packed.c_str(),
+				    packed.size(), payload);
 			if (rc)
 				return rc;
 		}
@@ -429,23 +440,43 @@ int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **o
 int carnet_xap_reader_fields(carnet_xreader *r, unsigned docid, const int *slots, size_t n,
 			     char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT
 {
-	for (size_t i = 0; i < n; i++) {
+	return carnet_xap_reader_page(r, &docid, 1, slots, n, out, lens, err);
+}
+
+int carnet_xap_reader_page(carnet_xreader *r, const unsigned *docids, size_t n, const int *slots,
+			   size_t k, char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT
+{
+	for (size_t i = 0; i < n * k; i++) {
 		out[i] = nullptr;
 		lens[i] = 0;
 	}
 	int rc = CARNET_OK;
 	try {
-		Xapian::Document doc = r->db.get_document(docid);
-		for (size_t i = 0; i < n && rc == CARNET_OK; i++) {
-			std::string v = slots[i] < 0 ? doc.get_data()
-						     : doc.get_value((Xapian::valueno)slots[i]);
-			rc = string_out(v, &out[i], &lens[i], err, "reading a document");
-		}
+		// slot by slot, each in docid order: a value's B-tree blocks are
+		// those of its slot, in docid order, so that the next document's
+		// value is most often in a block already read (one document
+		// after another, slot after slot, reads them again each time)
+		std::vector<size_t> order(n);
+		for (size_t i = 0; i < n; i++)
+			order[i] = i;
+		std::sort(order.begin(), order.end(),
+			  [docids](size_t a, size_t b) { return docids[a] < docids[b]; });
+		std::vector<Xapian::Document> docs(n);
+		for (size_t i : order)
+			docs[i] = r->db.get_document(docids[i]);
+		for (size_t j = 0; j < k && rc == CARNET_OK; j++)
+			for (size_t o = 0; o < n && rc == CARNET_OK; o++) {
+				size_t i = order[o];
+				std::string v = slots[j] < 0 ? docs[i].get_data()
+						: docs[i].get_value((Xapian::valueno)slots[j]);
+				rc = string_out(v, &out[i * k + j], &lens[i * k + j], err,
+						"reading a document");
+			}
 	} catch (...) {
 		rc = classify(err);
 	}
 	if (rc != CARNET_OK)
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n * k; i++) {
 			std::free(out[i]);
 			out[i] = nullptr;
 		}

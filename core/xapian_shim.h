@@ -212,10 +212,12 @@ typedef struct carnet_xrank {
  * if any), in docid order. text: its BM25 weight (0 in browse mode), with
  * the statistics (N, document frequencies, average length) counted over
  * the record: the documents that pass the filter of the request, never
- * the rest of the index; rank: its CARNET_SLOT_RANK value (len bytes:
- * date, type, specialty, id, content vector), borrowed for the call. A
- * non-zero return stops and is returned. */
-typedef int (*carnet_xcand_cb)(unsigned docid, double text, const char *rank,
+ * the rest of the index; found: the ways of saying a clause (alts) it
+ * holds, bit k for the k-th alt of the request counted clause by clause
+ * (k < 64; none in browse mode); rank: its CARNET_SLOT_RANK value (len
+ * bytes: date, type, specialty, id, content vector), borrowed for the
+ * call. A non-zero return stops and is returned. */
+typedef int (*carnet_xcand_cb)(unsigned docid, double text, uint64_t found, const char *rank,
 			       size_t len, void *payload);
 
 /* Run the search s (its filter; at least one must term) with the words
@@ -236,6 +238,14 @@ int carnet_xap_reader_data(carnet_xreader *r, unsigned docid, int slot, char **o
  * free, NUL-terminated, length lens[i]). On failure every out[i] is NULL. */
 int carnet_xap_reader_fields(carnet_xreader *r, unsigned docid, const int *slots, size_t n,
 			     char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT;
+
+/* The same for n documents: for each docids[i] and slots[j], into
+ * out[i * k + j] and lens[i * k + j]. Read slot by slot, each in docid
+ * order: the documents of one record are neighbours in the index, so
+ * that most values come from blocks already read (a page of hits costs a
+ * few reads instead of a few per hit). On failure every out is NULL. */
+int carnet_xap_reader_page(carnet_xreader *r, const unsigned *docids, size_t n, const int *slots,
+			   size_t k, char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT;
 
 /* Call cb once with every distinct unprefixed term (a word as indexed,
  * not stemmed) of the documents passing the filter of s, with the number

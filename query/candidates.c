@@ -42,6 +42,7 @@ enum { KIND_TYPE, KIND_SPEC, KIND_YEAR, KINDS };
 /* One document that passed the filter, as the shim reports it. */
 typedef struct cand {
 	unsigned docid;
+	uint64_t found;          /* the alts it holds (the shim's bits) */
 	double text, content, content_topic, score;
 	char date[9];
 	long days;
@@ -112,8 +113,8 @@ static void distinct_free(distinct *d)
 	free(d->table);
 }
 
-static int on_candidate(unsigned docid, double text, const char *rank, size_t len,
-			void *payload)
+static int on_candidate(unsigned docid, double text, uint64_t found, const char *rank,
+			size_t len, void *payload)
 {
 	collect *k = payload;
 	if (CARNET_GROW(k->c, k->cap, k->count + 1)) {
@@ -122,6 +123,7 @@ static int on_candidate(unsigned docid, double text, const char *rank, size_t le
 	}
 	cand *c = &k->c[k->count];
 	c->docid = docid;
+	c->found = found;
 	c->text = text;
 	/* date, type, specialty, id, result codes, content vector */
 	const char *f[RANK_FIELDS] = { "", "", "", "", "", "" };
@@ -220,31 +222,22 @@ static int class_facet(facet *f, const facet *types)
 	return 0;
 }
 
-/* Fill hit h from the stored record of candidate c, and its snippet when
- * marks is not NULL (its text read with tr, decoded no further than the
- * snippet reads); the set id stored beside the record into *set_out (to
- * free), for check_hit. One read of the document. */
-static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
-		    carnet_marks *marks, carnet_textpack_reader *tr, carnet_error *err)
+/* Fill hit h from candidate c's values v[0..3) (len[0..3): its stored
+ * record, taken (v[0] NULL after), its set, its text), and its snippet
+ * when marks is not NULL (the text read with tr, decoded no further than
+ * the snippet reads; typed: the typed words it may hold). */
+static int fill_hit(hit *h, char **v, const size_t *len, const cand *c, carnet_marks *marks,
+		    uint64_t typed, carnet_textpack_reader *tr, carnet_error *err)
 {
-	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, CARNET_SLOT_TEXT };
-	char *v[3] = { NULL, NULL, NULL };
-	size_t len[3];
-	int rc = carnet_xap_reader_fields(xr, c->docid, slots, marks ? 3 : 2, v, len, err);
-	if (rc)
-		return rc;
+	int rc;
 	h->rec = v[0];
-	*set_out = v[1];
-	if (marks && (rc = carnet_textpack__open(tr, v[2], len[2], err)) != CARNET_OK) {
-		free(v[2]);
+	v[0] = NULL;
+	if (marks && (rc = carnet_textpack__open(tr, v[2], len[2], err)) != CARNET_OK)
 		return rc;
-	}
-	if (!carnet_doc__record_intact(h->rec, len[0])) {
-		free(v[2]);
+	if (!carnet_doc__record_intact(h->rec, len[0]))
 		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
 					 "index damaged: a hit's stored record fails its check; "
 					 "nothing is returned (rebuild the index)");
-	}
 	carnet_doc__decode_record(h->rec, h->f);
 	h->score = c->score;
 	h->parts = c->parts;
@@ -258,11 +251,10 @@ static int fill_hit(hit *h, char **set_out, const cand *c, carnet_xreader *xr,
 	if (!marks)
 		return CARNET_OK;
 	carnet_buf snip = CARNET_BUF_INIT;
-	rc = carnet_snippet__make(&snip, tr, marks, SNIPPET_WORDS, err);
+	rc = carnet_snippet__make(&snip, tr, marks, typed, SNIPPET_WORDS, err);
 	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
 		rc = carnet_error__nomem(err, NULL);
 	carnet_buf__free(&snip);
-	free(v[2]);
 	return rc;
 }
 
@@ -400,6 +392,60 @@ static int score(collect *k, const carnet_ranking *rk, const carnet_viewer *v,
 	return CARNET_OK;
 }
 
+/* Which typed words of w (bit i: w->typed[i], i < 64) a document may
+ * hold, from the alts the shim found in it (found: bit k for the k-th
+ * alt, clause by clause): the words of each alt found that are typed
+ * words. An alt past the 64th is not reported: its words may be there. */
+static uint64_t typed_found(const carnet_words *w, uint64_t found)
+{
+	uint64_t typed = 0;
+	size_t bit = 0;
+	for (size_t c = 0; c < w->count; c++)
+		for (size_t a = 0; a < w->clauses[c].alts_count; a++, bit++) {
+			const carnet_xalt *alt = &w->clauses[c].alts[a];
+			if (alt->words < w->typed || alt->words >= w->typed + w->typed_count)
+				continue; /* a synonym's words */
+			if (bit < 64 && !(found >> bit & 1))
+				continue;
+			for (size_t i = (size_t)(alt->words - w->typed), e = i + alt->count; i < e && i < 64; i++)
+				typed |= (uint64_t)1 << i;
+		}
+	return typed;
+}
+
+/* Hits read at once: their values read slot by slot (see
+ * carnet_xap_reader_page), at most this many texts held. */
+#define PAGE_READ 32
+
+/* Fill res->hits[at .. at+n) from the candidates c[0..n): their values
+ * read at once, each hit then filled and checked; res->count says how
+ * many were. */
+static int fill_hits(carnet_results *res, const cand *c, size_t at, size_t n,
+		     carnet_xreader *xr, const carnet_request *req, const carnet_words *w,
+		     carnet_marks *marks, carnet_textpack_reader *tr, carnet_error *err)
+{
+	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, CARNET_SLOT_TEXT };
+	const size_t ns = marks ? 3 : 2;
+	unsigned ids[PAGE_READ];
+	char *v[PAGE_READ * 3];
+	size_t len[PAGE_READ * 3];
+	for (size_t i = 0; i < n; i++)
+		ids[i] = c[i].docid;
+	int rc = carnet_xap_reader_page(xr, ids, n, slots, ns, v, len, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && rc == CARNET_OK; i++) {
+		res->count = at + i + 1;
+		rc = fill_hit(&res->hits[at + i], v + i * ns, len + i * ns, &c[i], marks,
+			      marks ? typed_found(w, c[i].found) : 0, tr, err);
+		if (rc == CARNET_OK)
+			rc = check_hit(&res->hits[at + i], &c[i], v[i * ns + 1], req, err);
+	}
+	for (size_t i = 0; i < n * ns; i++)
+		free(v[i]);
+	return rc;
+}
+
 /* Fill res from the ranked candidates of k: the total, the facets, and
  * the page of hits req asks for, read, checked and (with words w) given
  * their snippets. */
@@ -426,17 +472,9 @@ static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
 	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count,
 						    w->typed_count, err)))
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		res->count = i + 1;
-		char *set = NULL;
-		rc = fill_hit(&res->hits[i], &set, &k->c[first + i], xr, snippets ? &marks : NULL,
-			      &tr, err);
-		if (rc == CARNET_OK)
-			rc = check_hit(&res->hits[i], &k->c[first + i], set, req, err);
-		free(set);
-		if (rc)
-			goto out;
-	}
+	for (size_t i = 0; i < n && rc == CARNET_OK; i += PAGE_READ)
+		rc = fill_hits(res, k->c + first + i, i, n - i < PAGE_READ ? n - i : PAGE_READ, xr,
+			       req, w, snippets ? &marks : NULL, &tr, err);
 out:
 	carnet_snippet__marks_free(&marks);
 	carnet_textpack__reader_free(&tr);

@@ -124,8 +124,9 @@ static void viewer_panel(plan *p)
 
 /* ---- reading the documents ---- */
 
-static int on_doc(unsigned docid, double text, const char *rank, size_t len, void *payload)
+static int on_doc(unsigned docid, double text, uint64_t found, const char *rank, size_t len, void *payload)
 {
+	(void)found;
 	(void)text;
 	plan *p = payload;
 	if (CARNET_GROW(p->docs, p->docs_cap, p->ndocs + 1)) {

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "text.h"
 #include "textpack.h"
@@ -353,22 +356,26 @@ static int put_token(carnet_buf *out, const char *tk, size_t tl, int first, int 
 	return 0;
 }
 
-/* The whitespace-separated tokens of a text read for a snippet: where
- * each starts, and which marked word (index + 1) the marked ones hold, in
- * the order of the text. */
+/* The whitespace-separated tokens of a text read for a snippet: how many
+ * were read, which marked word (index + 1) the marked ones hold, in the
+ * order of the text, and where the chunks of text looked at began (to
+ * find a token's start again from its index). */
 typedef struct tokens {
-	uint32_t *start;
-	size_t n, cap;
+	size_t n;
 	struct marked {
 		size_t at, mark;
 	} *marked;
 	size_t marked_n, marked_cap;
+	struct chunk {
+		size_t pos, tokens; /* its first byte, the tokens begun before it */
+	} *chunk;
+	size_t chunk_n, chunk_cap;
 } tokens;
 
 static void tokens_free(tokens *t)
 {
-	free(t->start);
 	free(t->marked);
+	free(t->chunk);
 }
 
 /* Which marked word the token text[s..e) holds (index + 1), or 0: from
@@ -419,67 +426,218 @@ static int more_text(source *src, carnet_error *err)
 	return CARNET_OK;
 }
 
-/* The tokens of src's text, with their marks, into *t: TOKENS_MAX at
- * most, and fewer once a passage of w tokens holds every word typed. The
- * text is decoded no further than the tokens read. */
-static int mark_tokens(tokens *t, source *src, carnet_marks *m, size_t w, carnet_error *err)
+/* The typed words src's text is read until a passage holds them all:
+ * m's (need), less those typed says the document does not hold; all of
+ * m's when it holds none. Into need, their count returned. */
+static size_t needed(const carnet_marks *m, uint64_t typed, size_t *need)
 {
-	const char *text = src->text;
-	const unsigned char *u = (const unsigned char *)text;
-	size_t len = src->len, lim = src->lim;
-	carnet_buf scratch = CARNET_BUF_INIT;
-	int rc = CARNET_OK;
-	size_t last[sizeof m->need / sizeof m->need[0]]; /* where each was last seen, + 1 */
-	size_t stop = TOKENS_MAX;
-	memset(last, 0, sizeof last);
-	/* about one token in six bytes of text */
-	t->cap = len / 6 + 16 < stop ? len / 6 + 16 : stop;
-	if (!(t->start = malloc(t->cap * sizeof *t->start)))
-		return carnet_error__nomem(err, "making a snippet");
-	for (size_t i = 0; t->n < stop;) {
-		while (space[u[i]])
-			i++;
-		if (i >= lim) { /* the end, or a token that may go on past what is there */
-			if (lim == len || (rc = more_text(src, err)) != CARNET_OK)
-				break;
-			lim = src->lim;
-			continue;
-		}
-		size_t s = i;
-		int may;
-		i = scan_token(m, u, lim, i, &may);
-		if (t->n == t->cap && CARNET_GROW(t->start, t->cap, t->n + 1)) {
-			rc = carnet_error__nomem(err, "making a snippet");
-			break;
-		}
-		t->start[t->n++] = (uint32_t)s;
-		/* most tokens cannot hold a marked word: no need to remember them */
-		size_t mark = may ? token_mark(m, text, s, i, &scratch, err, &rc) : 0;
-		if (rc)
-			break;
-		if (!mark)
-			continue;
-		if (CARNET_GROW(t->marked, t->marked_cap, t->marked_n + 1)) {
-			rc = carnet_error__nomem(err, "making a snippet");
-			break;
-		}
-		t->marked[t->marked_n].at = t->n - 1;
-		t->marked[t->marked_n++].mark = mark;
-		/* once a passage holds every word typed, read a little more for
-		 * context and stop: no later window can hold more of them */
-		if (m->need_count && stop == TOKENS_MAX) {
-			int all = 1;
-			for (size_t j = 0; j < m->need_count; j++) {
-				if (m->need[j] == mark)
-					last[j] = t->n;
-				all &= last[j] && last[j] + w > t->n;
-			}
-			if (all)
-				stop = t->n + w / 2;
-		}
+	size_t n = 0;
+	for (size_t j = 0; j < m->need_count; j++) {
+		size_t i = m->need[j] - 1; /* the typed word's index */
+		if (i >= 64 || typed >> i & 1)
+			need[n++] = m->need[j];
 	}
-	carnet_buf__free(&scratch);
+	if (n == 0) {
+		memcpy(need, m->need, m->need_count * sizeof *need);
+		n = m->need_count;
+	}
+	return n;
+}
+
+/* The bits of the n bytes at t (0 < n <= 64; t[0..64) readable when n is
+ * 64), a bit each (byte i: bit i): whitespace (space[]), ASCII letters and
+ * digits, and the first bytes of characters outside ASCII (0xC0..0xFF). */
+static void map_chunk(const unsigned char *t, size_t n, uint64_t *sp, uint64_t *al,
+		      uint64_t *lead)
+{
+	uint64_t s = 0, a = 0, l = 0;
+#if defined(__SSE2__)
+	if (n == 64) {
+		/* as signed bytes: ASCII is positive, 0xC0..0xFF is -64..-1 */
+		const __m128i c8 = _mm_set1_epi8(8), c14 = _mm_set1_epi8(14);
+		const __m128i blank = _mm_set1_epi8(' '), case_bit = _mm_set1_epi8(0x20);
+		const __m128i d0 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1);
+		const __m128i la = _mm_set1_epi8('a' - 1), lz = _mm_set1_epi8('z' + 1);
+		const __m128i c0 = _mm_set1_epi8(-65), zero = _mm_setzero_si128();
+		for (int k = 0; k < 4; k++) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + 16 * k));
+			__m128i y = _mm_or_si128(x, case_bit);
+			__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(x, blank),
+						  _mm_and_si128(_mm_cmpgt_epi8(x, c8),
+								_mm_cmplt_epi8(x, c14)));
+			__m128i an = _mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(x, d0),
+								_mm_cmplt_epi8(x, d9)),
+						  _mm_and_si128(_mm_cmpgt_epi8(y, la),
+								_mm_cmplt_epi8(y, lz)));
+			__m128i ld = _mm_and_si128(_mm_cmpgt_epi8(x, c0), _mm_cmplt_epi8(x, zero));
+			s |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << (16 * k);
+			a |= (uint64_t)(unsigned)_mm_movemask_epi8(an) << (16 * k);
+			l |= (uint64_t)(unsigned)_mm_movemask_epi8(ld) << (16 * k);
+		}
+		*sp = s;
+		*al = a;
+		*lead = l;
+		return;
+	}
+#endif
+	for (size_t j = 0; j < n; j++) {
+		s |= (uint64_t)space[t[j]] << j;
+		a |= (uint64_t)word_byte[t[j]] << j;
+		l |= (uint64_t)(t[j] >= 0xC0) << j;
+	}
+	*sp = s;
+	*al = a;
+	*lead = l;
+}
+
+/* Reading src's text for marks: where it is, the tokens begun before,
+ * the stop (in tokens), and what the last byte looked at was. */
+typedef struct reading {
+	size_t pos, tokens, stop;
+	size_t looked;       /* the last token looked at, + 1 (0: none) */
+	size_t open;         /* where the last token begun starts */
+	uint64_t after_space, after_alnum; /* byte pos - 1 was (1) or not (0) */
+	size_t need[sizeof ((carnet_marks *)0)->need / sizeof ((carnet_marks *)0)->need[0]];
+	size_t last[sizeof ((carnet_marks *)0)->need / sizeof ((carnet_marks *)0)->need[0]];
+	size_t need_count;   /* the typed words waited for, where each was last seen + 1 */
+	size_t w;
+	carnet_buf scratch;
+} reading;
+
+/* Look at the token of index k that starts at u[s] (it ends by lim): its
+ * mark recorded when it holds a marked word, and the stop brought
+ * forward once a passage of w tokens holds every word waited for. */
+static int look_at(tokens *t, reading *rd, carnet_marks *m, const char *text, size_t lim,
+		   size_t k, size_t s, carnet_error *err)
+{
+	int may, rc = CARNET_OK;
+	size_t e = scan_token(m, (const unsigned char *)text, lim, s, &may);
+	size_t mark = may ? token_mark(m, text, s, e, &rd->scratch, err, &rc) : 0;
+	if (rc || !mark)
+		return rc;
+	if (CARNET_GROW(t->marked, t->marked_cap, t->marked_n + 1))
+		return carnet_error__nomem(err, "making a snippet");
+	t->marked[t->marked_n].at = k;
+	t->marked[t->marked_n++].mark = mark;
+	/* once a passage holds every word typed, read a little more for
+	 * context and stop: no later window can hold more of them */
+	if (rd->need_count && rd->stop == TOKENS_MAX) {
+		int all = 1;
+		for (size_t j = 0; j < rd->need_count; j++) {
+			if (rd->need[j] == mark)
+				rd->last[j] = k + 1;
+			all &= rd->last[j] && rd->last[j] + rd->w > k + 1;
+		}
+		if (all)
+			rd->stop = k + 1 + rd->w / 2;
+	}
+	return CARNET_OK;
+}
+
+/* Read the chunk of text at rd->pos (n bytes, before lim): its tokens
+ * counted 64 bytes at a time, and only those that may hold a marked word
+ * looked at: a word starting with an ASCII letter or digit some marked
+ * word or stem starts with, or with a character outside ASCII (every
+ * token when a marked word starts outside ASCII). */
+static int read_chunk(tokens *t, reading *rd, carnet_marks *m, const char *text, size_t lim,
+		      size_t n, carnet_error *err)
+{
+	const unsigned char *u = (const unsigned char *)text + rd->pos;
+	uint64_t sp, al, lead, valid = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+	map_chunk(u, n, &sp, &al, &lead);
+	uint64_t begins = ~sp & (sp << 1 | rd->after_space) & valid;
+	uint64_t word = ~(al << 1 | rd->after_alnum) & valid;
+	uint64_t look = m->any_start ? begins : (al | lead) & word;
+	for (; look; look &= look - 1) {
+		unsigned c = (unsigned)__builtin_ctzll(look);
+		if (!m->any_start && !(lead >> c & 1)) {
+			/* a word that starts as no marked word or stem does:
+			 * its first two characters tell (the second is there:
+			 * u[n] is whitespace or the end's '\0') */
+			unsigned char a = ascii_fold[u[c]], b = u[c + 1];
+			if (!m->first[a])
+				continue;
+			if (b < 0x80 && (b = ascii_fold[b], !(m->pairs[a][0] & 1)) &&
+			    !(m->pairs[a][b >> 3] & (1u << (b & 7))))
+				continue;
+		}
+		uint64_t before = begins & (((uint64_t)2 << c) - 1);
+		size_t k = rd->tokens + (size_t)__builtin_popcountll(before);
+		if (k == 0 || k - 1 >= rd->stop)
+			break;
+		if (k == rd->looked)
+			continue; /* its token was looked at */
+		rd->looked = k;
+		size_t s = before ? rd->pos + 63 - (size_t)__builtin_clzll(before) : rd->open;
+		int rc = look_at(t, rd, m, text, lim, k - 1, s, err);
+		if (rc)
+			return rc;
+	}
+	if (begins)
+		rd->open = rd->pos + 63 - (size_t)__builtin_clzll(begins);
+	rd->tokens += (size_t)__builtin_popcountll(begins);
+	rd->after_space = sp >> (n - 1) & 1;
+	rd->after_alnum = al >> (n - 1) & 1;
+	rd->pos += n;
+	return CARNET_OK;
+}
+
+/* The tokens of src's text, with their marks, into *t: TOKENS_MAX at
+ * most, and fewer once a passage of w tokens holds every typed word the
+ * document holds (typed, see needed). The text is decoded no further
+ * than the tokens read. */
+static int mark_tokens(tokens *t, source *src, carnet_marks *m, uint64_t typed, size_t w,
+		       carnet_error *err)
+{
+	reading rd;
+	memset(&rd, 0, sizeof rd);
+	rd.stop = TOKENS_MAX;
+	rd.after_space = 1;
+	rd.w = w;
+	rd.need_count = needed(m, typed, rd.need);
+	int rc = CARNET_OK;
+again:
+	while (rd.tokens < rd.stop) {
+		if (rd.pos >= src->lim) { /* the end, or a token that may go on past what is there */
+			if (src->lim == src->len || (rc = more_text(src, err)) != CARNET_OK)
+				break;
+			continue;
+		}
+		size_t n = src->lim - rd.pos < 64 ? src->lim - rd.pos : 64;
+		if (CARNET_GROW(t->chunk, t->chunk_cap, t->chunk_n + 1)) {
+			rc = carnet_error__nomem(err, "making a snippet");
+			break;
+		}
+		t->chunk[t->chunk_n].pos = rd.pos;
+		t->chunk[t->chunk_n++].tokens = rd.tokens;
+		if ((rc = read_chunk(t, &rd, m, src->text, src->lim, n, err)) != CARNET_OK)
+			break;
+	}
+	/* the last token read may go on past the chunks read: looked at
+	 * whole (and when it brings the stop forward, read on) */
+	if (rc == CARNET_OK && rd.tokens == rd.stop && rd.looked != rd.stop && !rd.after_space) {
+		rd.looked = rd.stop;
+		rc = look_at(t, &rd, m, src->text, src->lim, rd.stop - 1, rd.open, err);
+		if (rc == CARNET_OK && rd.stop > rd.tokens)
+			goto again;
+	}
+	t->n = rd.tokens < rd.stop ? rd.tokens : rd.stop;
+	carnet_buf__free(&rd.scratch);
 	return rc;
+}
+
+/* The starts of the tokens best .. best+w of t (all read) into start. */
+static void token_starts(const tokens *t, const char *text, size_t best, size_t w,
+			 size_t *start)
+{
+	size_t c = 0;
+	while (c + 1 < t->chunk_n && t->chunk[c + 1].tokens <= best)
+		c++;
+	const unsigned char *u = (const unsigned char *)text;
+	size_t k = t->chunk_n ? t->chunk[c].tokens : 0, got = 0;
+	for (size_t i = t->chunk_n ? t->chunk[c].pos : 0; got < w; i++)
+		if (!space[u[i]] && (i == 0 || space[u[i - 1]]) && k++ >= best)
+			start[got++] = i;
 }
 
 /* Where the best window of w tokens of t starts: the one with the most
@@ -529,30 +687,37 @@ static int put_window(carnet_buf *out, const char *text, size_t len, const token
 {
 	if (best > 0 && carnet_buf__puts(out, "… ") != 0)
 		return -1;
+	size_t *start = malloc((w ? w : 1) * sizeof *start);
+	if (!start)
+		return -1;
+	token_starts(t, text, best, w, start);
 	size_t f = 0; /* the first marked token from best on */
 	while (f < t->marked_n && t->marked[f].at < best)
 		f++;
 	for (size_t k = best; k < best + w; k++) {
-		const char *tk = text + t->start[k];
+		const char *tk = text + start[k - best];
 		size_t tl = 0;
-		while (t->start[k] + tl < len && !space[(unsigned char)tk[tl]])
+		while (start[k - best] + tl < len && !space[(unsigned char)tk[tl]])
 			tl++;
 		int marked = f < t->marked_n && t->marked[f].at == k;
 		f += marked;
-		if (put_token(out, tk, tl, k == best, marked) != 0)
+		if (put_token(out, tk, tl, k == best, marked) != 0) {
+			free(start);
 			return -1;
+		}
 	}
+	free(start);
 	if (best + w < t->n && carnet_buf__puts(out, " …") != 0)
 		return -1;
 	return 0;
 }
 
-static int make(carnet_buf *out, source *src, carnet_marks *m, size_t words_max,
-		carnet_error *err)
+static int make(carnet_buf *out, source *src, carnet_marks *m, uint64_t typed,
+		size_t words_max, carnet_error *err)
 {
 	tokens t;
 	memset(&t, 0, sizeof t);
-	int rc = mark_tokens(&t, src, m, words_max, err);
+	int rc = mark_tokens(&t, src, m, typed, words_max, err);
 	if (rc == CARNET_OK) {
 		size_t w = words_max < t.n ? words_max : t.n;
 		if (put_window(out, src->text, src->len, &t, best_window(&t, w), w) != 0)
@@ -563,8 +728,8 @@ static int make(carnet_buf *out, source *src, carnet_marks *m, size_t words_max,
 }
 
 int carnet_snippet__make(carnet_buf *out, carnet_textpack_reader *r, carnet_marks *m,
-			 size_t words_max, carnet_error *err)
+			 uint64_t typed, size_t words_max, carnet_error *err)
 {
 	source src = { r->text, r->size, r->avail, r->avail == r->size ? r->size : 0, r };
-	return make(out, &src, m, words_max, err);
+	return make(out, &src, m, typed, words_max, err);
 }

@@ -5,6 +5,7 @@
 #define CARNET_QUERY_SNIPPET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "textpack.h"
@@ -39,10 +40,13 @@ void carnet_snippet__marks_free(carnet_marks *m);
  * opened on (carnet_textpack__open; UTF-8) that holds the most distinct
  * marked words, each matched token between <b> and </b>, HTML-escaped,
  * "…" where text is left out; the beginning of the text when nothing
- * matches. The text is decoded no further than the passage needs read.
+ * matches. The text is decoded no further than the passage needs read:
+ * up to a passage that holds every typed word the document holds (typed:
+ * bit i for m's i-th typed word, as the index found them; a word past
+ * the 64th is always waited for; when it holds none of them, all).
  * Returns CARNET_OK, CARNET_E_NOMEM, an error from folding, or the
  * damaged text's CARNET_E_CORRUPT. */
 int carnet_snippet__make(carnet_buf *out, carnet_textpack_reader *r, carnet_marks *m,
-			 size_t words_max, carnet_error *err);
+			 uint64_t typed, size_t words_max, carnet_error *err);
 
 #endif

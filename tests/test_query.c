@@ -1004,9 +1004,11 @@ Test(own, a_text_packed_in_pieces_gives_the_snippet_of_the_text_packed_whole)
 {
 	index_one_document_of_p1();
 	/* a 40 KB text whose searched word is at the start, across the end
-	 * of the first piece, far on, or nowhere (a snippet of the start) */
+	 * of the first, second or third piece, after the second, far on, or
+	 * nowhere (a snippet of the start) */
 	static const size_t at[] = { 0, CARNET_TEXT_PIECE - 5, CARNET_TEXT_PIECE - 1,
-				     3 * CARNET_TEXT_PIECE + 7, 38000, (size_t)-1 };
+				     3 * CARNET_TEXT_PIECE - 4, 3 * CARNET_TEXT_PIECE + 7,
+				     7 * CARNET_TEXT_PIECE - 3, 38000, (size_t)-1 };
 	const size_t len = 40000;
 	char *text = malloc(len + 1);
 	size_t cap = ZSTD_compressBound(len);

@@ -74,8 +74,9 @@ typedef struct got {
 	size_t n;
 } got;
 
-static int on_cand(unsigned docid, double text, const char *rank, size_t len, void *payload)
+static int on_cand(unsigned docid, double text, uint64_t found, const char *rank, size_t len, void *payload)
 {
+	(void)found;
 	(void)rank;
 	(void)len;
 	got *g = payload;
@@ -420,9 +421,10 @@ typedef struct slots {
 	size_t docs, filled[8];
 } slots;
 
-static int count_slots(unsigned docid, double text, const char *rank, size_t len,
+static int count_slots(unsigned docid, double text, uint64_t found, const char *rank, size_t len,
 		       void *payload)
 {
+	(void)found;
 	(void)text;
 	(void)rank;
 	(void)len;
