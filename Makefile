@@ -126,6 +126,7 @@ REPLAY_json := corpora/fuzz/json
 REPLAY_cdahtml := corpora/fuzz/cdahtml tests/data/cda corpora/sample corpora/hl7-C-CDA-Examples
 REPLAY_tables := corpora/fuzz/tables core/data
 REPLAY_textpack := corpora/fuzz/textpack corpora/sample
+REPLAY_snippet := corpora/fuzz/snippet
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
@@ -253,6 +254,7 @@ testing: $(TESTING_PROGS)
 # the suites that run them
 $(BUILD)/tests/test_nightly $(BUILD)/tests/test_read_pdf: | $(TESTING_PROGS)
 $(BUILD)/fuzz/%.o: EXTRA_INC := -Iindexer
+$(BUILD)/fuzz/fuzz_snippet.o: EXTRA_INC := -Iquery
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

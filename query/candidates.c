@@ -225,9 +225,10 @@ static int class_facet(facet *f, const facet *types)
 /* Fill hit h from candidate c's values v[0..3) (len[0..3): its stored
  * record, taken (v[0] NULL after), its set, its text), and its snippet
  * when marks is not NULL (the text read with tr, decoded no further than
- * the snippet reads; typed: the typed words it may hold). */
+ * the snippet reads; held: the marked words the document holds, see
+ * carnet_snippet__make). */
 static int fill_hit(hit *h, char **v, const size_t *len, const cand *c, carnet_marks *marks,
-		    uint64_t typed, carnet_textpack_reader *tr, carnet_error *err)
+		    uint64_t held, carnet_textpack_reader *tr, carnet_error *err)
 {
 	int rc;
 	h->rec = v[0];
@@ -251,7 +252,7 @@ static int fill_hit(hit *h, char **v, const size_t *len, const cand *c, carnet_m
 	if (!marks)
 		return CARNET_OK;
 	carnet_buf snip = CARNET_BUF_INIT;
-	rc = carnet_snippet__make(&snip, tr, marks, typed, SNIPPET_WORDS, err);
+	rc = carnet_snippet__make(&snip, tr, marks, held, SNIPPET_WORDS, err);
 	if (rc == CARNET_OK && !(h->snippet = carnet_buf__detach(&snip)))
 		rc = carnet_error__nomem(err, NULL);
 	carnet_buf__free(&snip);
@@ -392,25 +393,26 @@ static int score(collect *k, const carnet_ranking *rk, const carnet_viewer *v,
 	return CARNET_OK;
 }
 
-/* Which typed words of w (bit i: w->typed[i], i < 64) a document may
- * hold, from the alts the shim found in it (found: bit k for the k-th
- * alt, clause by clause): the words of each alt found that are typed
- * words. An alt past the 64th is not reported: its words may be there. */
-static uint64_t typed_found(const carnet_words *w, uint64_t found)
+/* Which marked words of w (bit i: w->marked[i], i < 64; the typed words,
+ * then their synonyms' words) a document holds, from the alts the shim
+ * found in it (found: bit k for w->alts[k], k < 64): the words of each
+ * alt found. An alt past the 64th is not reported: its words count as
+ * not found. */
+static uint64_t marked_found(const carnet_words *w, uint64_t found)
 {
-	uint64_t typed = 0;
-	size_t bit = 0;
-	for (size_t c = 0; c < w->count; c++)
-		for (size_t a = 0; a < w->clauses[c].alts_count; a++, bit++) {
-			const carnet_xalt *alt = &w->clauses[c].alts[a];
-			if (alt->words < w->typed || alt->words >= w->typed + w->typed_count)
-				continue; /* a synonym's words */
-			if (bit < 64 && !(found >> bit & 1))
-				continue;
-			for (size_t i = (size_t)(alt->words - w->typed), e = i + alt->count; i < e && i < 64; i++)
-				typed |= (uint64_t)1 << i;
-		}
-	return typed;
+	uint64_t marked = 0;
+	for (size_t a = 0, syn = w->typed_count; a < w->alts_count; a++) {
+		const carnet_xalt *alt = &w->alts[a];
+		int typed = alt->words >= w->typed && alt->words < w->typed + w->typed_count;
+		size_t first = typed ? (size_t)(alt->words - w->typed) : syn;
+		if (!typed)
+			syn += alt->count; /* a synonym's words follow the typed ones */
+		if (a >= 64 || !(found >> a & 1))
+			continue;
+		for (size_t i = first; i < first + alt->count && i < 64; i++)
+			marked |= (uint64_t)1 << i;
+	}
+	return marked;
 }
 
 /* Hits read at once: their values read slot by slot (see
@@ -437,7 +439,7 @@ static int fill_hits(carnet_results *res, const cand *c, size_t at, size_t n,
 	for (size_t i = 0; i < n && rc == CARNET_OK; i++) {
 		res->count = at + i + 1;
 		rc = fill_hit(&res->hits[at + i], v + i * ns, len + i * ns, &c[i], marks,
-			      marks ? typed_found(w, c[i].found) : 0, tr, err);
+			      marks ? marked_found(w, c[i].found) : 0, tr, err);
 		if (rc == CARNET_OK)
 			rc = check_hit(&res->hits[at + i], &c[i], v[i * ns + 1], req, err);
 	}

@@ -124,7 +124,8 @@ static void viewer_panel(plan *p)
 
 /* ---- reading the documents ---- */
 
-static int on_doc(unsigned docid, double text, uint64_t found, const char *rank, size_t len, void *payload)
+static int on_doc(unsigned docid, double text, uint64_t found, const char *rank, size_t len,
+		  void *payload)
 {
 	(void)found;
 	(void)text;
@@ -164,39 +165,48 @@ static int on_result(const carnet_result *r, void *payload)
 				 r) ? 2 : 0;
 }
 
-/* The results of one document: its record checked (a damaged index
- * shows nothing), then each result added. */
-static int read_doc(plan *p, unsigned docid, carnet_error *err)
+/* The results of one document, from its record and results values
+ * (v, len): its record checked (a damaged index shows nothing), then each
+ * result added. */
+static int add_doc(plan *p, char *const *v, const size_t *len, carnet_error *err)
 {
-	const int slots[2] = { CARNET_SLOT_RECORD, CARNET_SLOT_RESULTS };
-	char *v[2];
-	size_t len[2];
-	int rc = carnet_xap_reader_fields(p->idx->xr, docid, slots, 2, v, len, err);
-	if (rc)
-		return rc;
 	char *f[CARNET_REC_COUNT];
 	if (!carnet_doc__record_intact(v[0], len[0]))
-		rc = carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
-				       "index damaged: a document's stored record fails its "
-				       "check; nothing is returned (rebuild the index)");
-	if (rc == CARNET_OK) {
-		carnet_doc__decode_record(v[0], f);
-		if (strcmp(f[CARNET_REC_PATIENT], p->req->patient_id) != 0)
-			rc = carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
-					       "index damaged: a document's stored record is "
-					       "not the request's patient's; nothing is returned "
-					       "(rebuild the index)");
-	}
-	if (rc == CARNET_OK) {
-		adding a = { p, { f[CARNET_REC_ID], f[CARNET_REC_DATE],
-				  atoi(f[CARNET_REC_VERSION]) } };
-		if (a.d.version < 1)
-			a.d.version = 1;
-		if (carnet_results__decode(v[1], len[1], on_result, &a))
-			rc = carnet_error__nomem(err, "reading results");
-	}
-	free(v[0]);
-	free(v[1]);
+		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
+					 "index damaged: a document's stored record fails its "
+					 "check; nothing is returned (rebuild the index)");
+	carnet_doc__decode_record(v[0], f);
+	if (strcmp(f[CARNET_REC_PATIENT], p->req->patient_id) != 0)
+		return carnet_error__set(err, CARNET_E_CORRUPT, CARNET_ORIGIN_CARNET, 0,
+					 "index damaged: a document's stored record is not the "
+					 "request's patient's; nothing is returned (rebuild the "
+					 "index)");
+	adding a = { p, { f[CARNET_REC_ID], f[CARNET_REC_DATE], atoi(f[CARNET_REC_VERSION]) } };
+	if (a.d.version < 1)
+		a.d.version = 1;
+	if (carnet_results__decode(v[1], len[1], on_result, &a))
+		return carnet_error__nomem(err, "reading results");
+	return CARNET_OK;
+}
+
+/* Documents whose values are read at once (see carnet_xap_reader_page). */
+#define READ_AT_ONCE 32
+
+/* The results of the documents d[0..n) (n <= READ_AT_ONCE), in that
+ * order. */
+static int read_docs(plan *p, const doc_ref *d, size_t n, carnet_error *err)
+{
+	const int slots[2] = { CARNET_SLOT_RECORD, CARNET_SLOT_RESULTS };
+	unsigned ids[READ_AT_ONCE];
+	char *v[2 * READ_AT_ONCE];
+	size_t len[2 * READ_AT_ONCE];
+	for (size_t i = 0; i < n; i++)
+		ids[i] = d[i].docid;
+	int rc = carnet_xap_reader_page(p->idx->xr, ids, n, slots, 2, v, len, err);
+	for (size_t i = 0; i < n && rc == CARNET_OK; i++)
+		rc = add_doc(p, v + 2 * i, len + 2 * i, err);
+	for (size_t i = 0; i < 2 * n; i++)
+		free(v[i]); /* all NULL when the read failed */
 	return rc;
 }
 
@@ -217,8 +227,9 @@ static int attempt(void *payload, carnet_error *err)
 		return p->nomem ? carnet_error__nomem(err, NULL) : rc;
 	if (p->ndocs)
 		qsort(p->docs, p->ndocs, sizeof *p->docs, newest_first);
-	for (size_t i = 0; i < p->ndocs && i < CARNET_RESULTS_DOCS_MAX && rc == CARNET_OK; i++)
-		rc = read_doc(p, p->docs[i].docid, err);
+	size_t nd = p->ndocs < CARNET_RESULTS_DOCS_MAX ? p->ndocs : CARNET_RESULTS_DOCS_MAX;
+	for (size_t i = 0; i < nd && rc == CARNET_OK; i += READ_AT_ONCE)
+		rc = read_docs(p, p->docs + i, nd - i < READ_AT_ONCE ? nd - i : READ_AT_ONCE, err);
 	if (rc == CARNET_OK)
 		carnet_panel__finish(p->panel, p->wanted, p->nwanted);
 	return rc;

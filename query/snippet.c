@@ -426,16 +426,29 @@ static int more_text(source *src, carnet_error *err)
 	return CARNET_OK;
 }
 
-/* The typed words src's text is read until a passage holds them all:
- * m's (need), less those typed says the document does not hold; all of
- * m's when it holds none. Into need, their count returned. */
-static size_t needed(const carnet_marks *m, uint64_t typed, size_t *need)
+/* The marked words src's text is read until a passage holds them all
+ * (their marks, index + 1, into need; their count returned): those the
+ * document holds (held: bit i for m's i-th word, i < 64), each by its
+ * first place among m's words (the mark a token gets); m's typed words
+ * (m->need) when it holds none; none (read it all) when more than need
+ * has room for. */
+static size_t needed(const carnet_marks *m, uint64_t held, size_t *need)
 {
 	size_t n = 0;
-	for (size_t j = 0; j < m->need_count; j++) {
-		size_t i = m->need[j] - 1; /* the typed word's index */
-		if (i >= 64 || typed >> i & 1)
-			need[n++] = m->need[j];
+	for (size_t i = 0; i < m->count && i < 64; i++) {
+		if (!(held >> i & 1))
+			continue;
+		size_t j = 0;
+		while (j < i && strcmp(m->words[j], m->words[i]) != 0)
+			j++;
+		size_t k = 0;
+		while (k < n && need[k] != j + 1)
+			k++;
+		if (k < n)
+			continue;
+		if (n == sizeof m->need / sizeof m->need[0])
+			return 0;
+		need[n++] = j + 1;
 	}
 	if (n == 0) {
 		memcpy(need, m->need, m->need_count * sizeof *need);
@@ -499,7 +512,7 @@ typedef struct reading {
 	uint64_t after_space, after_alnum; /* byte pos - 1 was (1) or not (0) */
 	size_t need[sizeof ((carnet_marks *)0)->need / sizeof ((carnet_marks *)0)->need[0]];
 	size_t last[sizeof ((carnet_marks *)0)->need / sizeof ((carnet_marks *)0)->need[0]];
-	size_t need_count;   /* the typed words waited for, where each was last seen + 1 */
+	size_t need_count;   /* the marks waited for, where each was last seen + 1 */
 	size_t w;
 	carnet_buf scratch;
 } reading;
@@ -519,8 +532,8 @@ static int look_at(tokens *t, reading *rd, carnet_marks *m, const char *text, si
 		return carnet_error__nomem(err, "making a snippet");
 	t->marked[t->marked_n].at = k;
 	t->marked[t->marked_n++].mark = mark;
-	/* once a passage holds every word typed, read a little more for
-	 * context and stop: no later window can hold more of them */
+	/* once a passage holds every word waited for, read a little more
+	 * for context and stop: no later window can hold more of them */
 	if (rd->need_count && rd->stop == TOKENS_MAX) {
 		int all = 1;
 		for (size_t j = 0; j < rd->need_count; j++) {
@@ -583,10 +596,10 @@ static int read_chunk(tokens *t, reading *rd, carnet_marks *m, const char *text,
 }
 
 /* The tokens of src's text, with their marks, into *t: TOKENS_MAX at
- * most, and fewer once a passage of w tokens holds every typed word the
- * document holds (typed, see needed). The text is decoded no further
+ * most, and fewer once a passage of w tokens holds every marked word the
+ * document holds (held, see needed). The text is decoded no further
  * than the tokens read. */
-static int mark_tokens(tokens *t, source *src, carnet_marks *m, uint64_t typed, size_t w,
+static int mark_tokens(tokens *t, source *src, carnet_marks *m, uint64_t held, size_t w,
 		       carnet_error *err)
 {
 	reading rd;
@@ -594,7 +607,7 @@ static int mark_tokens(tokens *t, source *src, carnet_marks *m, uint64_t typed, 
 	rd.stop = TOKENS_MAX;
 	rd.after_space = 1;
 	rd.w = w;
-	rd.need_count = needed(m, typed, rd.need);
+	rd.need_count = needed(m, held, rd.need);
 	int rc = CARNET_OK;
 again:
 	while (rd.tokens < rd.stop) {
@@ -645,15 +658,16 @@ static void token_starts(const tokens *t, const char *text, size_t best, size_t 
  * first mark for context. */
 static size_t best_window(const tokens *t, size_t w)
 {
-	size_t n = t->n, best = 0, best_score = 0;
+	size_t n = t->n, best = 0, best_score = 0, best_last = 0;
 	unsigned seen[MARKS_MAX + 1];
 	/* a best window starts at the beginning or on a mark */
 	for (size_t s = 0, f = 0; w;) {
 		memset(seen, 0, sizeof seen);
-		size_t distinct = 0, marks = 0;
+		size_t distinct = 0, marks = 0, last = s;
 		for (size_t j = f; j < t->marked_n && t->marked[j].at < s + w; j++) {
 			size_t mk = t->marked[j].mark;
 			marks++;
+			last = t->marked[j].at;
 			if (mk > MARKS_MAX)
 				mk = MARKS_MAX;
 			if (!seen[mk]++)
@@ -663,6 +677,7 @@ static size_t best_window(const tokens *t, size_t w)
 		if (score > best_score) {
 			best_score = score;
 			best = s;
+			best_last = last;
 		}
 		while (f < t->marked_n && t->marked[f].at <= s)
 			f++;
@@ -670,9 +685,12 @@ static size_t best_window(const tokens *t, size_t w)
 			break;
 		s = t->marked[f].at;
 	}
-	/* start a little before the first mark, for context */
+	/* start a little before the first mark, for context, as long as the
+	 * window still holds its last mark */
 	if (best_score && best > 0) {
-		size_t back = w / 4;
+		size_t back = w / 4, room = best + w - 1 - best_last;
+		if (back > room)
+			back = room;
 		best = best > back ? best - back : 0;
 	}
 	if (best + w > n)
@@ -712,12 +730,12 @@ static int put_window(carnet_buf *out, const char *text, size_t len, const token
 	return 0;
 }
 
-static int make(carnet_buf *out, source *src, carnet_marks *m, uint64_t typed,
+static int make(carnet_buf *out, source *src, carnet_marks *m, uint64_t held,
 		size_t words_max, carnet_error *err)
 {
 	tokens t;
 	memset(&t, 0, sizeof t);
-	int rc = mark_tokens(&t, src, m, typed, words_max, err);
+	int rc = mark_tokens(&t, src, m, held, words_max, err);
 	if (rc == CARNET_OK) {
 		size_t w = words_max < t.n ? words_max : t.n;
 		if (put_window(out, src->text, src->len, &t, best_window(&t, w), w) != 0)
@@ -728,8 +746,8 @@ static int make(carnet_buf *out, source *src, carnet_marks *m, uint64_t typed,
 }
 
 int carnet_snippet__make(carnet_buf *out, carnet_textpack_reader *r, carnet_marks *m,
-			 uint64_t typed, size_t words_max, carnet_error *err)
+			 uint64_t held, size_t words_max, carnet_error *err)
 {
 	source src = { r->text, r->size, r->avail, r->avail == r->size ? r->size : 0, r };
-	return make(out, &src, m, typed, words_max, err);
+	return make(out, &src, m, held, words_max, err);
 }

@@ -41,12 +41,12 @@ void carnet_snippet__marks_free(carnet_marks *m);
  * marked words, each matched token between <b> and </b>, HTML-escaped,
  * "…" where text is left out; the beginning of the text when nothing
  * matches. The text is decoded no further than the passage needs read:
- * up to a passage that holds every typed word the document holds (typed:
- * bit i for m's i-th typed word, as the index found them; a word past
- * the 64th is always waited for; when it holds none of them, all).
+ * up to a passage that holds every marked word the document holds (held:
+ * bit i for m's i-th word, as the index found them; when it holds none of
+ * the first 64, up to a passage with every typed word).
  * Returns CARNET_OK, CARNET_E_NOMEM, an error from folding, or the
  * damaged text's CARNET_E_CORRUPT. */
 int carnet_snippet__make(carnet_buf *out, carnet_textpack_reader *r, carnet_marks *m,
-			 uint64_t typed, size_t words_max, carnet_error *err);
+			 uint64_t held, size_t words_max, carnet_error *err);
 
 #endif

@@ -23,7 +23,9 @@ typedef struct carnet_words {
 	size_t marked_count;
 	/* storage */
 	carnet_buf text;        /* the typed words, NUL-separated */
-	carnet_xalt *alts;
+	carnet_xalt *alts;      /* every clause's alts, clause after clause
+				   (clauses[c].alts points into it): the
+				   order of the shim's found bits */
 	size_t alts_count;
 } carnet_words;
 

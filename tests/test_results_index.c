@@ -494,9 +494,10 @@ typedef struct found {
 	decoded results[8];
 } found;
 
-static int on_doc(unsigned docid, double text, uint64_t found, const char *rank, size_t len, void *payload)
+static int on_doc(unsigned docid, double text, uint64_t alts, const char *rank, size_t len,
+		  void *payload)
 {
-	(void)found;
+	(void)alts;
 	(void)text;
 	(void)rank;
 	(void)len;

@@ -72,11 +72,12 @@ typedef struct got {
 	char ids[16][16];
 	double text[16];
 	size_t n;
+	uint64_t found[16];
 } got;
 
-static int on_cand(unsigned docid, double text, uint64_t found, const char *rank, size_t len, void *payload)
+static int on_cand(unsigned docid, double text, uint64_t found, const char *rank, size_t len,
+		   void *payload)
 {
-	(void)found;
 	(void)rank;
 	(void)len;
 	got *g = payload;
@@ -85,6 +86,7 @@ static int on_cand(unsigned docid, double text, uint64_t found, const char *rank
 	carnet_error err;
 	cr_assert_eq(carnet_xap_reader_data(g->r, docid, -1, &data, &dl, &err), CARNET_OK);
 	cr_assert_lt(g->n, 16);
+	g->found[g->n] = found;
 	snprintf(g->ids[g->n], sizeof g->ids[g->n], "%s", data);
 	g->text[g->n++] = text;
 	free(data);
@@ -137,7 +139,7 @@ Test(shim, documents_written_and_committed_are_found_for_their_patient_only)
 	put(w, "b", "P2", "20250102", "insuffisance renale");
 	put(w, "c", "P1", "20250103", "bilan renal");
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
-	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
 	cr_assert_str_eq(word(&g, "P1", "insuffisance"), "a");
 	cr_assert_gt(g.text[0], 0);
 	cr_assert_str_eq(word(&g, "P2", "insuffisance"), "b");
@@ -145,6 +147,67 @@ Test(shim, documents_written_and_committed_are_found_for_their_patient_only)
 	cr_assert_eq(g.text[0], 0);
 	cr_assert_eq(g.text[1], 0);
 	cr_assert_str_eq(word(&g, "P3", NULL), "");
+	carnet_xap_reader_free(g.r);
+	carnet_xap_writer_free(w);
+}
+
+Test(shim, each_candidate_says_which_ways_of_saying_a_clause_it_holds)
+{
+	carnet_xwriter *w = writer();
+	carnet_error err;
+	put(w, "a", "P1", "20250101", "insuffisance cardiaque aigue");
+	put(w, "b", "P1", "20250102", "douleur thoracique");
+	put(w, "c", "P1", "20250103", "insuffisances renales et douleurs");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
+	/* clause 0: insuffisance | "cardiaque aigue"; clause 1: douleur
+	 * | "thoracique" (bits 0, 1, 2, 3 in that order) */
+	const char *w0[] = { "insuffisance" }, *w1[] = { "cardiaque", "aigue" };
+	const char *w2[] = { "douleur" }, *w3[] = { "thoracique" };
+	carnet_xalt a0[] = { { w0, 1 }, { w1, 2 } }, a1[] = { { w2, 1 }, { w3, 1 } };
+	carnet_xclause two[] = { { CARNET_XSHOULD, 0, a0, 2 }, { CARNET_XSHOULD, 0, a1, 2 } };
+	cr_assert_str_eq(cands(&g, "P1", two, 2), "a b c");
+	cr_assert_eq(g.found[0], 0x3, "%llx", (unsigned long long)g.found[0]);
+	cr_assert_eq(g.found[1], 0xc, "%llx", (unsigned long long)g.found[1]);
+	/* by their stems: insuffisances, douleurs */
+	cr_assert_eq(g.found[2], 0x5, "%llx", (unsigned long long)g.found[2]);
+	/* browse: nothing found, nothing asked */
+	cr_assert_str_eq(cands(&g, "P1", two, 0), "a b c");
+	cr_assert_eq(g.found[0] | g.found[1] | g.found[2], 0);
+	carnet_xap_reader_free(g.r);
+	carnet_xap_writer_free(w);
+}
+
+Test(shim, a_page_of_values_reads_each_document_s_own)
+{
+	carnet_xwriter *w = writer();
+	carnet_error err;
+	put(w, "a", "P1", "20250101", "un");
+	put(w, "b", "P1", "20250102", "deux");
+	put(w, "c", "P2", "20250103", "trois");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
+	cr_assert_str_eq(word(&g, "P1", NULL), "a b");
+	/* the docids in an order of their own, a slot and the data each */
+	unsigned ids[3] = { 3, 1, 2 };
+	const int slots[2] = { CARNET_SLOT_DATE, -1 };
+	char *v[6];
+	size_t len[6];
+	cr_assert_eq(carnet_xap_reader_page(g.r, ids, 3, slots, 2, v, len, &err), CARNET_OK,
+		     "%s", err.message);
+	const char *want[6] = { "20250103", "c", "20250101", "a", "20250102", "b" };
+	for (int i = 0; i < 6; i++) {
+		cr_assert_str_eq(v[i], want[i], "%d", i);
+		cr_assert_eq(len[i], strlen(want[i]));
+		free(v[i]);
+	}
+	/* a document that is not there: an error, nothing left to free */
+	ids[1] = 99;
+	v[0] = (char *)1;
+	cr_assert_eq(carnet_xap_reader_page(g.r, ids, 3, slots, 2, v, len, &err), CARNET_E_NOTFOUND,
+		     "%s", err.message);
+	for (int i = 0; i < 6; i++)
+		cr_assert_null(v[i]);
 	carnet_xap_reader_free(g.r);
 	carnet_xap_writer_free(w);
 }
@@ -235,7 +298,7 @@ Test(shim, latest_term_can_be_moved_between_versions)
 	put(w, "v2", "P1", "20250102", "scanner");
 	cr_assert_eq(carnet_xap_writer_set_term(w, "Qv1", CARNET_PREFIX_LATEST "P1", 0, &err), CARNET_OK);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
-	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
 	const char *must[] = { CARNET_PREFIX_PATIENT "P1", CARNET_PREFIX_LATEST "P1" };
 	carnet_xsearch s;
 	memset(&s, 0, sizeof s);
@@ -258,7 +321,7 @@ Test(shim, whole_sets_hide_the_older_versions_of_a_set_whose_newest_is_hidden)
 	cr_assert_eq(carnet_xap_writer_set_term(w, "Qv1", CARNET_PREFIX_LATEST "P1", 0, &err),
 		     CARNET_OK);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK);
-	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
 	const char *must[] = { CARNET_PREFIX_PATIENT "P1" };
 	const char *hide[] = { CARNET_PREFIX_CONF "secret" };
 	carnet_xsearch s;
@@ -290,7 +353,7 @@ Test(shim, a_search_without_filter_terms_is_refused)
 	carnet_xsearch s;
 	memset(&s, 0, sizeof s);
 	carnet_xrank rk = { NULL, 0, 0.9, 0.4, 0 };
-	got g = { r, { { 0 } }, { 0 }, 0 };
+	got g = { r, { { 0 } }, { 0 }, 0, { 0 } };
 	cr_assert_eq(carnet_xap_reader_candidates(r, &s, &rk, on_cand, &g, &err), CARNET_E_INVALID);
 	cr_assert_str_eq(err.message, "a search needs at least one filter term");
 	cr_assert_eq(g.n, 0);
@@ -330,7 +393,7 @@ Test(shim, a_sharded_writer_spreads_documents_that_readers_see_as_one)
 	char shard[4200];
 	snprintf(shard, sizeof shard, "%s.2", dbpath);
 	cr_assert_eq(access(shard, F_OK), 0, "no third shard");
-	got g = { reader(), { { 0 } }, { 0 }, 0 };
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
 	cr_assert_eq(carnet_xap_reader_doccount(g.r, &n, &err), CARNET_OK);
 	cr_assert_eq(n, 29);
 	/* 15 odd ids, d05 replaced, d07 gone (in docid order, shards
