@@ -4,6 +4,8 @@
  * carnet-query as a process.
  * usage: query [--threads T] HOME QUERIES
  *        query --exec CARNET_QUERY [--fts5 FTS5 --fts5-db DB] --calls N HOME QUERIES
+ * On one thread, each browse query is followed by the key results panel
+ * of the same request (carnet_index_results), timed as kind=panel.
  * environment (one thread): BENCH_TRACE=FILE each query's time, BENCH_DUMP=FILE
  * each answer in full */
 #include <pthread.h>
@@ -53,10 +55,30 @@ typedef struct searcher {
 	size_t nq;
 	atomic_size_t *next;
 	bench_stats st[3];
+	bench_stats panel;       /* the key results panels (one thread) */
+	int panels;
 	FILE *trace;
 	FILE *dump;
 	int failed;
 } searcher;
+
+/* The key results panel of req (a browse request), timed into w->panel,
+ * its rows counted as hits. */
+static int time_panel(searcher *w, const carnet_request *req)
+{
+	carnet_error err;
+	carnet_panel *p;
+	double t0 = bench_now_ms();
+	if (carnet_index_results(&p, w->idx, req, &err) != CARNET_OK) {
+		fprintf(stderr, "query: results %s: %s\n", req->patient_id, err.message);
+		w->failed = 1;
+		return -1;
+	}
+	size_t rows = carnet_panel_count(p);
+	carnet_panel_free(p);
+	bench_stats_add(&w->panel, bench_now_ms() - t0, rows);
+	return 0;
+}
 
 static void *search_share(void *arg)
 {
@@ -87,6 +109,8 @@ static void *search_share(void *arg)
 		carnet_results_free(res);
 		double ms = bench_now_ms() - t0;
 		bench_stats_add(&w->st[k], ms, hits);
+		if (k == 0 && w->panels && time_panel(w, &req) != 0)
+			break;
 		/* BENCH_TRACE=FILE: each query's time, to find the slow ones */
 		if (w->trace)
 			fprintf(w->trace, "%.3f\t%s\t%s\t%s\t%zu\n", ms, q->kind, q->patient,
@@ -121,6 +145,7 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq, lo
 	ws[0].trace = tp ? fopen(tp, "w") : NULL;
 	const char *dp = threads == 1 ? getenv("BENCH_DUMP") : NULL;
 	ws[0].dump = dp ? fopen(dp, "w") : NULL;
+	ws[0].panels = threads == 1;
 	if (rc == 0 && threads == 1)
 		search_share(&ws[0]);
 	for (long t = 0; rc == 0 && threads > 1 && t < threads; t++, started++)
@@ -147,6 +172,10 @@ static int run_in_process(const char *home, const bench_query *qs, size_t nq, lo
 			bench_stats_print(&st[k], engine, bench_kinds[k]);
 		else
 			free(st[k].ms);
+	if (rc == 0 && threads == 1)
+		bench_stats_print(&ws[0].panel, engine, "panel");
+	else
+		free(ws[0].panel.ms);
 	if (ws[0].trace)
 		fclose(ws[0].trace);
 	if (ws[0].dump)

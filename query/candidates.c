@@ -428,7 +428,7 @@ static int fill_hits(carnet_results *res, const cand *c, size_t at, size_t n,
 {
 	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, CARNET_SLOT_TEXT };
 	const size_t ns = marks ? 3 : 2;
-	unsigned ids[PAGE_READ];
+	unsigned ids[PAGE_READ] = { 0 };
 	char *v[PAGE_READ * 3];
 	size_t len[PAGE_READ * 3];
 	for (size_t i = 0; i < n; i++)
