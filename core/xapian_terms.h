@@ -6,6 +6,7 @@
 #define CARNET_CORE_XAPIAN_TERMS_H
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include <xapian.h>
@@ -20,8 +21,9 @@ const size_t WORD_MAX = 64;
 // the underscore)?
 inline bool ascii_word(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_';
+	// one bit per byte, from 0x00 to 0x7f
+	static const uint64_t bits[2] = { 0x03ff000000000000ull, 0x07fffffe87fffffeull };
+	return c < 0x80 && (bits[c >> 6] >> (c & 63) & 1);
 }
 
 inline bool ascii_digit(unsigned char c)
@@ -100,8 +102,10 @@ void ascii_words(const char *text, size_t n, std::string &buf, size_t keep, F em
 				break;
 			i++;
 		}
-		for (size_t k = start; k < i; k++)
-			buf += ascii_lower(s[k]);
+		size_t at = buf.size();
+		buf.append(text + start, i - start);
+		for (size_t k = at; k < buf.size(); k++)
+			buf[k] = ascii_lower(static_cast<unsigned char>(buf[k]));
 		if (i < n) { // suffixes: "c++", "c#", not "fish+chips"
 			size_t len = buf.size();
 			unsigned count = 0;
