@@ -197,7 +197,7 @@ static int add_doc(plan *p, char *const *v, const size_t *len, carnet_error *err
 static int read_docs(plan *p, const doc_ref *d, size_t n, carnet_error *err)
 {
 	const int slots[2] = { CARNET_SLOT_RECORD, CARNET_SLOT_RESULTS };
-	unsigned ids[READ_AT_ONCE];
+	unsigned ids[READ_AT_ONCE] = { 0 };
 	char *v[2 * READ_AT_ONCE];
 	size_t len[2 * READ_AT_ONCE];
 	for (size_t i = 0; i < n; i++)
