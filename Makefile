@@ -127,6 +127,7 @@ REPLAY_cdahtml := corpora/fuzz/cdahtml tests/data/cda corpora/sample corpora/hl7
 REPLAY_tables := corpora/fuzz/tables core/data
 REPLAY_textpack := corpora/fuzz/textpack corpora/sample
 REPLAY_snippet := corpora/fuzz/snippet
+REPLAY_terms := corpora/fuzz/terms
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
@@ -357,6 +358,21 @@ $(BUILD)/tests/test_nomem: $(BUILD)/tests/test_nomem.o $(BUILD)/tests/nomem_new.
 $(BUILD)/fuzz/replay_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(STATIC_LIB)
 	$(SAY) LD $@
 	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# The terms' harness and suite compare carnet's terms with Xapian's
+# TermGenerator (fuzz/terms_compare.cc).
+$(BUILD)/fuzz/replay_terms: $(BUILD)/fuzz/fuzz_terms.o $(BUILD)/fuzz/replay.o \
+			    $(BUILD)/fuzz/terms_compare.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+$(BUILD)/fuzz/fuzz_terms: $(BUILD)/fuzz/fuzz_terms.o $(BUILD)/fuzz/terms_compare.o $(STATIC_LIB)
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(DEP_LIBS)
+$(BUILD)/tests/test_terms.o: EXTRA_INC := -Ifuzz
+$(BUILD)/tests/test_terms: $(BUILD)/tests/test_terms.o $(BUILD)/tests/helpers.o \
+			   $(BUILD)/fuzz/terms_compare.o $(STATIC_LIB) | $(BUILD)/bench/gencorpus
+	$(SAY) LD $@
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $(filter-out |,$^) $(DEP_LIBS) $(TEST_LIBS)
 
 # The service's harness links the parts of carnet-serve that read the
 # network (its token and parameter checks) and their libraries.

@@ -89,7 +89,9 @@ row() { # REPORT-NAME FUNCTION WHAT
 	row carnet carnet_prepare__input "read, fold and prepare a document"
 	row carnet read_cda "of which: read a CDA document"
 	row carnet carnet_text__fold "of which: fold the text"
-	row carnet "Xapian::TermGenerator::Internal::index_text" "of which: Xapian's term generation"
+	row carnet "carnet_xap::index_text" "of which: term generation (core/xapian_terms.cc)"
+	row carnet "Xapian::Document::add_posting" "of which: Xapian: postings added"
+	row carnet "Xapian::TermGenerator::Internal::index_text" "of which: Xapian's, for text other than ASCII"
 	row carnet carnet_xap_prepared_match "of which: content vectors"
 	row carnet carnet_textpack__pack "of which: pack the stored text"
 	row carnet "Xapian::Database::Internal::replace_document" "Xapian: add the document"
@@ -100,6 +102,7 @@ row() { # REPORT-NAME FUNCTION WHAT
 	echo "|---|---|---:|---:|"
 	row plain carnet_text__fold "fold the text (as carnet does)"
 	row plain "Xapian::TermGenerator::Internal::index_text" "Xapian's term generation"
+	row plain "Xapian::Document::add_posting" "of which: postings added"
 	row plain "Xapian::Database::Internal::replace_document" "Xapian: add the document"
 	row plain "Xapian::WritableDatabase::commit" "Xapian: commits"
 	echo

@@ -2,6 +2,7 @@
 // xapian_prepare.cc - documents made ready for the index without a
 // database (terms, values, text, record), and matched against keys.
 #include "xapian_common.h"
+#include "xapian_terms.h"
 
 #include <algorithm>
 #include <cstring>
@@ -56,8 +57,10 @@ int carnet_xap_prepare_until(carnet_xprepared **out, const carnet_xdoc *d, int (
 	*out = nullptr;
 	carnet_xprepared *p = nullptr;
 	try {
-		// one term generator per thread, its stemmer kept between calls
+		// one term generator per thread (for text other than ASCII),
+		// its stemmer kept between calls
 		thread_local Xapian::TermGenerator tg;
+		thread_local Xapian::Stem stem;
 		thread_local std::string stem_name;
 		std::string lang = d->stem_language ? d->stem_language : "none";
 		if (lang != stem_name) {
@@ -68,14 +71,17 @@ int carnet_xap_prepare_until(carnet_xprepared **out, const carnet_xdoc *d, int (
 				it = stems.emplace(lang, lang == "none"
 						   ? Xapian::Stem(lang)
 						   : Xapian::Stem(new CachedStem(lang))).first;
-			tg.set_stemmer(it->second);
+			stem = it->second;
+			tg.set_stemmer(stem);
 			stem_name = lang;
 		}
 		p = new carnet_xprepared;
 		tg.set_document(p->doc);
-		tg.set_termpos(0);
+		Xapian::termpos pos = 0;
+		std::string prefix;
 		for (size_t i = 0; i < d->texts_count; i++) {
 			const carnet_xtext &t = d->texts[i];
+			prefix = t.prefix ? t.prefix : "";
 			for (size_t off = 0, n; off < t.len; off += n) {
 				if (stop && stop()) {
 					tg.set_document(Xapian::Document());
@@ -84,10 +90,10 @@ int carnet_xap_prepare_until(carnet_xprepared **out, const carnet_xdoc *d, int (
 								 0, "stopped before its text was indexed");
 				}
 				n = text_piece(t.text + off, t.len - off);
-				tg.index_text(std::string(t.text + off, n), t.weight ? t.weight : 1,
-					      t.prefix ? t.prefix : "");
+				index_text(p->doc, tg, stem, t.text + off, n, t.weight ? t.weight : 1,
+					   prefix, &pos);
 			}
-			tg.increase_termpos(100); // no phrase across fields
+			pos += 100; // no phrase across fields
 		}
 		p->doc.add_boolean_term(d->id_term);
 		for (size_t i = 0; i < d->terms_count; i++)

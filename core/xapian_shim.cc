@@ -2,9 +2,11 @@
 // xapian_shim.cc - the shim's common ground: Xapian's exceptions turned into
 // carnet errors, the format stamp, and the tokenizer and stemmer both sides
 // use. The shim (xapian_shim.h) is the only code that includes <xapian.h>:
-// this file, xapian_prepare.cc (documents), xapian_writer.cc (the writer
-// and its shards) and xapian_reader.cc (filters, candidates, records).
+// this file, xapian_terms.cc (terms of ASCII text), xapian_prepare.cc
+// (documents), xapian_writer.cc (the writer and its shards) and
+// xapian_reader.cc (filters, candidates, records).
 #include "xapian_common.h"
+#include "xapian_terms.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -164,6 +166,16 @@ int carnet_xap_words(const char *text, size_t len,
 	try {
 		// the indexer's own tokenizer, so that queries split words
 		// exactly as documents were split
+		if (all_ascii(text, len)) {
+			thread_local std::string buf;
+			int rc = CARNET_OK;
+			ascii_words(text, len, buf, 0, [&](const std::string &w, size_t n) {
+				if (n <= WORD_MAX)
+					rc = cb(w.c_str(), n, payload);
+				return rc == 0;
+			});
+			return rc;
+		}
 		thread_local Xapian::TermGenerator tg;
 		Xapian::Document doc;
 		tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
