@@ -76,7 +76,10 @@ static int time_panel(searcher *w, const carnet_request *req)
 	}
 	size_t rows = carnet_panel_count(p);
 	carnet_panel_free(p);
-	bench_stats_add(&w->panel, bench_now_ms() - t0, rows);
+	double ms = bench_now_ms() - t0;
+	bench_stats_add(&w->panel, ms, rows);
+	if (w->trace)
+		fprintf(w->trace, "%.3f\tpanel\t%s\t\t%zu\n", ms, req->patient_id, rows);
 	return 0;
 }
 

@@ -173,8 +173,8 @@ static int same_dim(const carnet_unit *a, const carnet_unit *b)
 	return memcmp(a->dim, b->dim, sizeof a->dim) == 0;
 }
 
-int carnet_unit__convert(double *out, double value, const char *from, const char *to,
-			 double molar_mass)
+int carnet_unit__factors(double *from_factor, double *to_factor, const char *from,
+			 const char *to, double molar_mass)
 {
 	carnet_unit a, b;
 	if (carnet_unit__parse(&a, from) || carnet_unit__parse(&b, to))
@@ -190,9 +190,25 @@ int carnet_unit__convert(double *out, double value, const char *from, const char
 	static const signed char none[CARNET_DIMS];
 	if (memcmp(a.dim, none, sizeof none) == 0 && fabs(a.factor / b.factor - 1) > 1e-12)
 		return -1;
-	double v = value * a.factor / b.factor;
+	*from_factor = a.factor;
+	*to_factor = b.factor;
+	return 0;
+}
+
+int carnet_unit__scale(double *out, double value, double from_factor, double to_factor)
+{
+	double v = value * from_factor / to_factor;
 	if (!isfinite(v))
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int carnet_unit__convert(double *out, double value, const char *from, const char *to,
+			 double molar_mass)
+{
+	double fa, fb;
+	if (carnet_unit__factors(&fa, &fb, from, to, molar_mass))
+		return -1;
+	return carnet_unit__scale(out, value, fa, fb);
 }

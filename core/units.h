@@ -38,4 +38,12 @@ int carnet_unit__parse(carnet_unit *u, const char *s);
 int carnet_unit__convert(double *out, double value, const char *from, const char *to,
 			 double molar_mass);
 
+/* What carnet_unit__convert does in two steps, for many values in the
+ * same two units: the factors of from and to (0, or -1 when the
+ * conversion is not exact), then each value scaled (0, or -1 when it
+ * overflows; *out unchanged). */
+int carnet_unit__factors(double *from_factor, double *to_factor, const char *from,
+			 const char *to, double molar_mass);
+int carnet_unit__scale(double *out, double value, double from_factor, double to_factor);
+
 #endif

@@ -36,13 +36,21 @@ typedef struct panalyte {
 	size_t rank;                  /* its place in the panel */
 	pvalue *v;
 	size_t count, cap;
+	/* the last unit its values were converted from, and the factors
+	 * (carnet_unit__factors; converted: 1, not convertible: -1, none
+	 * yet: 0), since a series is most often in one or two units */
+	char conv_unit[24];
+	double conv_from, conv_to;
+	int conv;
 } panalyte;
 
 struct carnet_panel {
 	panalyte *a;
 	size_t count, cap;
 	carnet_arena mem;
-	carnet_strmap index;          /* "t:TABLE INDEX" or "c:SYSTEM|CODE" -> its analyte */
+	carnet_strmap index;          /* "c:SYSTEM|CODE" -> its analyte */
+	size_t *of_table;             /* table index -> its analyte + 1 (0: none yet),
+					 for each analyte of the table */
 	size_t values;                /* values added, for their order */
 };
 

@@ -35,6 +35,26 @@ static int number_of(const char *s, double *out)
 	return *end == '\0' && isfinite(*out);
 }
 
+/* A result's value, low and high bounds as numbers, each read once and
+ * only when asked (the flag and the conversion both ask). */
+enum { NUM_VALUE, NUM_LOW, NUM_HIGH };
+typedef struct nums {
+	const carnet_result *r;
+	signed char read[3]; /* 0: not yet, 1: a number, -1: not one */
+	double n[3];
+} nums;
+
+static int num(nums *ns, int which, double *out)
+{
+	if (!ns->read[which]) {
+		const char *s = which == NUM_VALUE ? ns->r->value
+				: which == NUM_LOW ? ns->r->low : ns->r->high;
+		ns->read[which] = number_of(s, &ns->n[which]) ? 1 : -1;
+	}
+	*out = ns->n[which];
+	return ns->read[which] > 0;
+}
+
 /* v written with as many significant digits as the value it was
  * converted from had (at least 3, at most 6), without an exponent. */
 static void format_number(char out[40], double v, const char *from)
@@ -57,22 +77,32 @@ static void format_number(char out[40], double v, const char *from)
 static panalyte *series_of(carnet_panel *p, const carnet_analytes *t, long ti,
 			   const carnet_result *r, int *full)
 {
-	char key[2 * CARNET_RESULT_CODE_MAX + 8];
-	if (ti >= 0)
-		snprintf(key, sizeof key, "t:%ld", ti);
-	else
+	char key[2 * CARNET_RESULT_CODE_MAX + 8] = "";
+	carnet_strmap_slot *s = NULL;
+	if (ti >= 0) {
+		/* an analyte of the table (most results): by its index */
+		if (!p->of_table && !(p->of_table = calloc(carnet_analytes__count(t),
+							   sizeof *p->of_table)))
+			return NULL;
+		if (p->of_table[ti])
+			return &p->a[p->of_table[ti] - 1];
+	} else {
 		snprintf(key, sizeof key, "c:%.*s|%.*s", CARNET_RESULT_CODE_MAX,
 			 r->system ? r->system : "", CARNET_RESULT_CODE_MAX, r->code);
-	carnet_strmap_slot *s = carnet_strmap__find(&p->index, key);
-	if (s)
-		return &p->a[s->idx];
+		if ((s = carnet_strmap__find(&p->index, key)))
+			return &p->a[s->idx];
+	}
 	if (p->count == PANEL_ANALYTES_MAX) {
 		*full = 1;
 		return NULL;
 	}
-	if (CARNET_GROW(p->a, p->cap, p->count + 1) || !(s = carnet_strmap__put(&p->index, key)))
+	if (CARNET_GROW(p->a, p->cap, p->count + 1) ||
+	    (ti < 0 && !(s = carnet_strmap__put(&p->index, key))))
 		return NULL;
-	s->idx = p->count;
+	if (ti >= 0)
+		p->of_table[ti] = p->count + 1;
+	else
+		s->idx = p->count;
 	panalyte *a = &p->a[p->count];
 	memset(a, 0, sizeof *a);
 	a->table = ti;
@@ -105,18 +135,43 @@ static int unitless(const char *u)
 }
 
 /* The value, unit and range of v as shown: converted when exact. */
-static int convert(carnet_panel *p, pvalue *v, const carnet_analyte *an,
-		   const carnet_result *r)
+/* The factors of unit (not empty) and a's unit (an's) into *fa, *fb,
+ * remembered in a for the next value in the same unit; 0, or -1 when the
+ * conversion is not exact. */
+static int factors(panalyte *a, const carnet_analyte *an, const char *unit, double *fa,
+		   double *fb)
 {
+	if (!a->conv || strcmp(a->conv_unit, unit) != 0) {
+		int rc = carnet_unit__factors(&a->conv_from, &a->conv_to, unit, an->unit,
+					      an->molar_mass);
+		if (strlen(unit) >= sizeof a->conv_unit) {
+			a->conv = 0;
+			*fa = a->conv_from;
+			*fb = a->conv_to;
+			return rc;
+		}
+		strcpy(a->conv_unit, unit);
+		a->conv = rc ? -1 : 1;
+	}
+	*fa = a->conv_from;
+	*fb = a->conv_to;
+	return a->conv > 0 ? 0 : -1;
+}
+
+static int convert(carnet_panel *p, panalyte *a, pvalue *v, const carnet_analyte *an,
+		   nums *ns)
+{
+	const carnet_result *r = ns->r;
+	double fa = 1, fb = 1;
 	double x, y, lo, hi;
 	const char *unit = r->unit && *r->unit ? r->unit : NULL;
-	if (r->kind != CARNET_RESULT_NUMERIC || !number_of(r->value, &x))
+	if (r->kind != CARNET_RESULT_NUMERIC || !num(ns, NUM_VALUE, &x))
 		return 0;
 	if (!unit || strcmp(unit, an->unit) == 0) {
 		if (!unit && !unitless(an->unit))
 			return 0;
 		y = x;
-	} else if (carnet_unit__convert(&y, x, unit, an->unit, an->molar_mass))
+	} else if (factors(a, an, unit, &fa, &fb) || carnet_unit__scale(&y, x, fa, fb))
 		return 0;
 	v->numeric = 1;
 	v->num = y;
@@ -126,13 +181,11 @@ static int convert(carnet_panel *p, pvalue *v, const carnet_analyte *an,
 	format_number(text, y, r->value);
 	v->f[CARNET_VALUE_VALUE] = keep(p, text);
 	v->f[CARNET_VALUE_UNIT] = an->unit;
-	if (unit && number_of(r->low, &lo) && !carnet_unit__convert(&lo, lo, unit, an->unit,
-								    an->molar_mass)) {
+	if (unit && num(ns, NUM_LOW, &lo) && !carnet_unit__scale(&lo, lo, fa, fb)) {
 		format_number(text, lo, r->low);
 		v->f[CARNET_VALUE_LOW] = keep(p, text);
 	}
-	if (unit && number_of(r->high, &hi) && !carnet_unit__convert(&hi, hi, unit, an->unit,
-								     an->molar_mass)) {
+	if (unit && num(ns, NUM_HIGH, &hi) && !carnet_unit__scale(&hi, hi, fa, fb)) {
 		format_number(text, hi, r->high);
 		v->f[CARNET_VALUE_HIGH] = keep(p, text);
 	}
@@ -140,16 +193,17 @@ static int convert(carnet_panel *p, pvalue *v, const carnet_analyte *an,
 }
 
 /* H or L from the range, when the document gives no interpretation. */
-static const char *flag_of(const carnet_result *r)
+static const char *flag_of(nums *ns)
 {
+	const carnet_result *r = ns->r;
 	double x, lo, hi;
 	if (r->interpretation && *r->interpretation)
 		return r->interpretation;
-	if (r->kind != CARNET_RESULT_NUMERIC || !number_of(r->value, &x))
+	if (r->kind != CARNET_RESULT_NUMERIC || !num(ns, NUM_VALUE, &x))
 		return "";
-	if (number_of(r->high, &hi) && x > hi)
+	if (num(ns, NUM_HIGH, &hi) && x > hi)
 		return "H";
-	if (number_of(r->low, &lo) && x < lo)
+	if (num(ns, NUM_LOW, &lo) && x < lo)
 		return "L";
 	return "";
 }
@@ -202,11 +256,12 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 		return -1;
 	pvalue *v = &a->v[a->count];
 	memset(v, 0, sizeof *v);
+	nums ns = { r, { 0, 0, 0 }, { 0, 0, 0 } };
 	const char *f[PANEL_FIELDS] = {
 		[CARNET_VALUE_DATE] = date, [CARNET_VALUE_VALUE] = value,
 		[CARNET_VALUE_UNIT] = unit, [CARNET_VALUE_ORIGINAL] = value,
 		[CARNET_VALUE_ORIGINAL_UNIT] = unit, [CARNET_VALUE_LOW] = r->low,
-		[CARNET_VALUE_HIGH] = r->high, [CARNET_VALUE_FLAG] = flag_of(r),
+		[CARNET_VALUE_HIGH] = r->high, [CARNET_VALUE_FLAG] = flag_of(&ns),
 		[CARNET_VALUE_DOC_ID] = d->id, [CARNET_VALUE_CODE] = r->code,
 		[CARNET_VALUE_SYSTEM] = r->system, [CARNET_VALUE_DISPLAY] = r->display,
 		[CARNET_VALUE_SPECIMEN] = r->specimen,
@@ -216,7 +271,7 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 			return -1;
 	v->version = d->version;
 	v->order = p->values++;
-	if (ti >= 0 && convert(p, v, carnet_analytes__at(t, (size_t)ti), r))
+	if (ti >= 0 && convert(p, a, v, carnet_analytes__at(t, (size_t)ti), &ns))
 		return -1;
 	for (int i = 0; i < PANEL_FIELDS; i++)
 		if (!v->f[i])
@@ -316,6 +371,7 @@ void carnet_panel_free(carnet_panel *p)
 	for (size_t i = 0; i < p->count; i++)
 		free(p->a[i].v);
 	free(p->a);
+	free(p->of_table);
 	carnet_strmap__free(&p->index);
 	carnet_arena__free(&p->mem);
 	free(p);
