@@ -566,7 +566,8 @@ static int read_chunk(tokens *t, reading *rd, carnet_marks *m, const char *text,
 		if (!m->any_start && !(lead >> c & 1)) {
 			/* a word that starts as no marked word or stem does:
 			 * its first two characters tell (the second is there:
-			 * u[n] is whitespace or the end's '\0') */
+			 * the next chunk's first byte, or at lim whitespace or
+			 * the '\0' after what is decoded) */
 			unsigned char a = ascii_fold[u[c]], b = u[c + 1];
 			if (!m->first[a])
 				continue;
