@@ -247,6 +247,11 @@ int carnet_xap_reader_fields(carnet_xreader *r, unsigned docid, const int *slots
 int carnet_xap_reader_page(carnet_xreader *r, const unsigned *docids, size_t n, const int *slots,
 			   size_t k, char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT;
 
+/* How many documents a caller reads at once with carnet_xap_reader_page:
+ * enough for the reads to share blocks, few enough that the values held
+ * at once (stored texts of up to 64 KB) stay small. */
+#define CARNET_XAP_PAGE 32
+
 /* Call cb once with every distinct unprefixed term (a word as indexed,
  * not stemmed) of the documents passing the filter of s, with the number
  * of those documents that have it. At most max_docs documents are read. */

@@ -127,6 +127,7 @@ static int start(carnet_writer **out, const char *home, carnet_error *err)
 	if (!w)
 		return carnet_error__nomem(err, "opening writer");
 	w->lock_fd = -1;
+	w->added_changes = CARNET_WRITER_NOT_ADDED;
 	snprintf(w->home, sizeof w->home, "%s", home);
 	w->limits.input_bytes = CARNET_DEFAULT_INPUT_BYTES;
 	w->limits.pdf_seconds = CARNET_DEFAULT_PDF_SECONDS;

@@ -17,6 +17,9 @@
 
 typedef struct carnet_pool carnet_pool;
 
+/* added_changes when the last registry change was not add_files' */
+#define CARNET_WRITER_NOT_ADDED UINT64_MAX
+
 struct carnet_writer {
 	carnet_registry *reg;
 	carnet_xwriter *xw;
@@ -32,8 +35,9 @@ struct carnet_writer {
 	char **keep;                   /* carnet_writer_keep: never removed */
 	size_t nkeep, keep_cap;
 	carnet_pool *pool;             /* add_files' extraction threads */
-	int added_last;                /* the last registry change was add_files' */
-	uint64_t added_changes;        /* carnet_registry__changes after it */
+	uint64_t added_changes;        /* carnet_registry__changes after the last
+					  add_files when it succeeded, else
+					  CARNET_WRITER_NOT_ADDED */
 	carnet_shard_spec shard;       /* the patients it holds (carnet_writer_set_shard) */
 };
 

@@ -281,7 +281,7 @@ static int add_parallel(carnet_writer *w, const char *const *paths, size_t count
 	 * mask, a rebuild's copied masks, a shard) is what every thread
 	 * must see, and is committed first. */
 	int pending = carnet_registry__in_txn(w->reg);
-	int overlap = pending && count > 1 && w->added_last &&
+	int overlap = pending && count > 1 &&
 		      carnet_registry__changes(w->reg) == w->added_changes;
 	int rc = CARNET_OK;
 	if (pending && !overlap && (rc = commit_pending(w, err)))
@@ -314,7 +314,7 @@ int carnet_writer_add_files(carnet_writer *w, const char *const *paths,
 		return add_serial(w, paths, count, cb, payload, err);
 	rc = add_parallel(w, paths, count, jobs > 64 ? 64 : jobs, cb, payload, err);
 	/* what the next call may commit while its threads start */
-	w->added_last = rc == CARNET_OK;
-	w->added_changes = carnet_registry__changes(w->reg);
+	w->added_changes = rc == CARNET_OK ? carnet_registry__changes(w->reg)
+					   : CARNET_WRITER_NOT_ADDED;
 	return rc;
 }

@@ -415,10 +415,6 @@ static uint64_t marked_found(const carnet_words *w, uint64_t found)
 	return marked;
 }
 
-/* Hits read at once: their values read slot by slot (see
- * carnet_xap_reader_page), at most this many texts held. */
-#define PAGE_READ 32
-
 /* Fill res->hits[at .. at+n) from the candidates c[0..n): their values
  * read at once, each hit then filled and checked; res->count says how
  * many were. */
@@ -428,9 +424,9 @@ static int fill_hits(carnet_results *res, const cand *c, size_t at, size_t n,
 {
 	const int slots[3] = { CARNET_SLOT_RECORD, CARNET_SLOT_SET, CARNET_SLOT_TEXT };
 	const size_t ns = marks ? 3 : 2;
-	unsigned ids[PAGE_READ] = { 0 };
-	char *v[PAGE_READ * 3];
-	size_t len[PAGE_READ * 3];
+	unsigned ids[CARNET_XAP_PAGE] = { 0 };
+	char *v[CARNET_XAP_PAGE * 3];
+	size_t len[CARNET_XAP_PAGE * 3];
 	for (size_t i = 0; i < n; i++)
 		ids[i] = c[i].docid;
 	int rc = carnet_xap_reader_page(xr, ids, n, slots, ns, v, len, err);
@@ -474,9 +470,10 @@ static int fill_page(carnet_results *res, const collect *k, carnet_xreader *xr,
 	if (snippets && (rc = carnet_snippet__marks(&marks, w->marked, w->marked_count,
 						    w->typed_count, err)))
 		goto out;
-	for (size_t i = 0; i < n && rc == CARNET_OK; i += PAGE_READ)
-		rc = fill_hits(res, k->c + first + i, i, n - i < PAGE_READ ? n - i : PAGE_READ, xr,
-			       req, w, snippets ? &marks : NULL, &tr, err);
+	for (size_t i = 0; i < n && rc == CARNET_OK; i += CARNET_XAP_PAGE)
+		rc = fill_hits(res, k->c + first + i, i,
+			       n - i < CARNET_XAP_PAGE ? n - i : CARNET_XAP_PAGE, xr, req, w,
+			       snippets ? &marks : NULL, &tr, err);
 out:
 	carnet_snippet__marks_free(&marks);
 	carnet_textpack__reader_free(&tr);

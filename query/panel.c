@@ -189,17 +189,14 @@ static int add_doc(plan *p, char *const *v, const size_t *len, carnet_error *err
 	return CARNET_OK;
 }
 
-/* Documents whose values are read at once (see carnet_xap_reader_page). */
-#define READ_AT_ONCE 32
-
-/* The results of the documents d[0..n) (n <= READ_AT_ONCE), in that
+/* The results of the documents d[0..n) (n <= CARNET_XAP_PAGE), in that
  * order. */
 static int read_docs(plan *p, const doc_ref *d, size_t n, carnet_error *err)
 {
 	const int slots[2] = { CARNET_SLOT_RECORD, CARNET_SLOT_RESULTS };
-	unsigned ids[READ_AT_ONCE] = { 0 };
-	char *v[2 * READ_AT_ONCE];
-	size_t len[2 * READ_AT_ONCE];
+	unsigned ids[CARNET_XAP_PAGE] = { 0 };
+	char *v[2 * CARNET_XAP_PAGE];
+	size_t len[2 * CARNET_XAP_PAGE];
 	for (size_t i = 0; i < n; i++)
 		ids[i] = d[i].docid;
 	int rc = carnet_xap_reader_page(p->idx->xr, ids, n, slots, 2, v, len, err);
@@ -228,8 +225,9 @@ static int attempt(void *payload, carnet_error *err)
 	if (p->ndocs)
 		qsort(p->docs, p->ndocs, sizeof *p->docs, newest_first);
 	size_t nd = p->ndocs < CARNET_RESULTS_DOCS_MAX ? p->ndocs : CARNET_RESULTS_DOCS_MAX;
-	for (size_t i = 0; i < nd && rc == CARNET_OK; i += READ_AT_ONCE)
-		rc = read_docs(p, p->docs + i, nd - i < READ_AT_ONCE ? nd - i : READ_AT_ONCE, err);
+	for (size_t i = 0; i < nd && rc == CARNET_OK; i += CARNET_XAP_PAGE)
+		rc = read_docs(p, p->docs + i,
+			       nd - i < CARNET_XAP_PAGE ? nd - i : CARNET_XAP_PAGE, err);
 	if (rc == CARNET_OK)
 		carnet_panel__finish(p->panel, p->wanted, p->nwanted);
 	return rc;

@@ -36,12 +36,12 @@ typedef struct panalyte {
 	size_t rank;                  /* its place in the panel */
 	pvalue *v;
 	size_t count, cap;
-	/* the last unit its values were converted from, and the factors
-	 * (carnet_unit__factors; converted: 1, not convertible: -1, none
-	 * yet: 0), since a series is most often in one or two units */
+	/* the last unit its values were converted from ("": none), its
+	 * factors and carnet_unit__factors' answer: a series is most often
+	 * in one or two units */
 	char conv_unit[24];
 	double conv_from, conv_to;
-	int conv;
+	int conv_rc;
 } panalyte;
 
 struct carnet_panel {

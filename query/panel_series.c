@@ -134,30 +134,25 @@ static int unitless(const char *u)
 	return 1;
 }
 
-/* The value, unit and range of v as shown: converted when exact. */
 /* The factors of unit (not empty) and a's unit (an's) into *fa, *fb,
- * remembered in a for the next value in the same unit; 0, or -1 when the
- * conversion is not exact. */
+ * remembered in a for the next value in the same unit (a unit too long
+ * to remember is looked up each time); 0, or -1 when the conversion is
+ * not exact. */
 static int factors(panalyte *a, const carnet_analyte *an, const char *unit, double *fa,
 		   double *fb)
 {
-	if (!a->conv || strcmp(a->conv_unit, unit) != 0) {
-		int rc = carnet_unit__factors(&a->conv_from, &a->conv_to, unit, an->unit,
-					      an->molar_mass);
-		if (strlen(unit) >= sizeof a->conv_unit) {
-			a->conv = 0;
-			*fa = a->conv_from;
-			*fb = a->conv_to;
-			return rc;
-		}
-		strcpy(a->conv_unit, unit);
-		a->conv = rc ? -1 : 1;
+	if (strcmp(a->conv_unit, unit) != 0) {
+		a->conv_rc = carnet_unit__factors(&a->conv_from, &a->conv_to, unit, an->unit,
+						  an->molar_mass);
+		snprintf(a->conv_unit, sizeof a->conv_unit, "%s",
+			 strlen(unit) < sizeof a->conv_unit ? unit : "");
 	}
 	*fa = a->conv_from;
 	*fb = a->conv_to;
-	return a->conv > 0 ? 0 : -1;
+	return a->conv_rc;
 }
 
+/* The value, unit and range of v as shown: converted when exact. */
 static int convert(carnet_panel *p, panalyte *a, pvalue *v, const carnet_analyte *an,
 		   nums *ns)
 {

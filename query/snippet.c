@@ -90,7 +90,7 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 			j++;
 		if (j < i)
 			continue; /* typed twice: its first place stands for it */
-		if (m->need_count == sizeof m->need / sizeof m->need[0]) {
+		if (m->need_count == CARNET_MARKS_NEED) {
 			m->need_count = 0; /* too many to wait for: read it all */
 			break;
 		}
@@ -446,7 +446,7 @@ static size_t needed(const carnet_marks *m, uint64_t held, size_t *need)
 			k++;
 		if (k < n)
 			continue;
-		if (n == sizeof m->need / sizeof m->need[0])
+		if (n == CARNET_MARKS_NEED)
 			return 0;
 		need[n++] = j + 1;
 	}
@@ -510,8 +510,8 @@ typedef struct reading {
 	size_t looked;       /* the last token looked at, + 1 (0: none) */
 	size_t open;         /* where the last token begun starts */
 	uint64_t after_space, after_alnum; /* byte pos - 1 was (1) or not (0) */
-	size_t need[sizeof ((carnet_marks *)0)->need / sizeof ((carnet_marks *)0)->need[0]];
-	size_t last[sizeof ((carnet_marks *)0)->need / sizeof ((carnet_marks *)0)->need[0]];
+	size_t need[CARNET_MARKS_NEED];
+	size_t last[CARNET_MARKS_NEED];
 	size_t need_count;   /* the marks waited for, where each was last seen + 1 */
 	size_t w;
 	carnet_buf scratch;
@@ -618,7 +618,8 @@ again:
 			continue;
 		}
 		size_t n = src->lim - rd.pos < 64 ? src->lim - rd.pos : 64;
-		if (CARNET_GROW(t->chunk, t->chunk_cap, t->chunk_n + 1)) {
+		if (t->chunk_n == t->chunk_cap &&
+		    CARNET_GROW(t->chunk, t->chunk_cap, t->chunk_n + 1)) {
 			rc = carnet_error__nomem(err, "making a snippet");
 			break;
 		}

@@ -10,6 +10,9 @@
 #include "buf.h"
 #include "textpack.h"
 
+/* The most distinct words a snippet waits for before it stops reading. */
+#define CARNET_MARKS_NEED 16
+
 /* The words to mark: folded words and their French and English stems. */
 typedef struct carnet_marks {
 	const char *const *words;
@@ -22,7 +25,7 @@ typedef struct carnet_marks {
 				     letter or digit a: a bit of pairs[a] */
 	int any_start;         /* a word or stem starts outside ASCII: every
 				  token is looked at */
-	size_t need[16];       /* marks (index + 1) of the distinct typed words */
+	size_t need[CARNET_MARKS_NEED]; /* marks (index + 1) of the distinct typed words */
 	size_t need_count;
 	struct carnet_mark_seen *seen; /* tokens already looked at, and their mark */
 	size_t seen_cap, seen_count;

@@ -94,6 +94,26 @@ Test(snippet, the_passage_keeps_both_words_when_it_starts_earlier_for_context)
 	carnet_results_free(res);
 }
 
+Test(snippet, a_document_with_two_of_three_words_shows_the_passage_with_both)
+{
+	/* one word alone early, both together much later, the third typed
+	 * word nowhere: the passage is the one with both (reading stops
+	 * for the words the document holds, never before it holds them) */
+	static char text[8192];
+	filler(text, sizeof text, 10);
+	strcat(text, "tachycardie ");
+	filler(text, sizeof text, 80);
+	strcat(text, "tachycardie et palpitations ");
+	filler(text, sizeof text, 60);
+	put_doc("D2", text);
+	cr_assert_eq(th_index_dir(home, docs), 1);
+	carnet_results *res = search("tachycardie palpitations syncope");
+	cr_assert_eq(carnet_results_count(res), 1);
+	const char *s = carnet_results_snippet(res, 0);
+	cr_assert(strstr(s, "<b>tachycardie</b> et <b>palpitations</b>"), "%s", s);
+	carnet_results_free(res);
+}
+
 Test(snippet, a_marked_word_inside_a_token_that_crosses_a_64_byte_step_is_marked)
 {
 	/* "supra-aortiques" 14 tokens after the first mark (the last token
