@@ -36,27 +36,47 @@ int carnet_results__encode(carnet_buf *out, const carnet_result *r, size_t n)
 	return 0;
 }
 
-/* One record rec[0..len) (a writable copy, NUL after it) to cb. */
+/* One record rec[0..len) (writable, NUL after it) to cb. */
 static int record(char *rec, size_t len, carnet_result_cb cb, void *payload)
 {
 	char *f[CARNET_RESULTS_FIELDS];
+	char *end = rec + len, *c = rec;
 	size_t k = 0;
-	f[k++] = rec;
-	for (size_t i = 0; i < len; i++) {
-		if (rec[i] != CARNET_RESULTS_US)
-			continue;
+	for (;;) {
+		f[k++] = c;
+		char *us = memchr(c, CARNET_RESULTS_US, (size_t)(end - c));
+		if (!us)
+			break;
 		if (k == CARNET_RESULTS_FIELDS)
 			return 0; /* too many fields */
-		rec[i] = '\0';
-		f[k++] = rec + i + 1;
+		*us = '\0';
+		c = us + 1;
 	}
-	if (k != CARNET_RESULTS_FIELDS || strlen(f[0]) != 1 || !*f[2])
+	if (k != CARNET_RESULTS_FIELDS || !f[0][0] || f[0][1] || !*f[2])
 		return 0;
 	for (k = 0; k < CARNET_RESULTS_FIELDS; k++)
 		if (!*f[k])
 			f[k] = NULL;
 	carnet_result r = { f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[0][0] };
 	return cb(&r, payload);
+}
+
+int carnet_results__decode_in_place(char *data, size_t len, carnet_result_cb cb, void *payload)
+{
+	if (!data || !len)
+		return 0;
+	int rc = 0;
+	for (size_t start = 0; start <= len && !rc;) {
+		char *rec = data + start;
+		const char *end = memchr(rec, CARNET_RESULTS_RS, len - start);
+		size_t n = end ? (size_t)(end - rec) : len - start;
+		rec[n] = '\0';
+		/* a NUL inside a record (damage) ends its last field early */
+		if (memchr(rec, '\0', n) == NULL)
+			rc = record(rec, n, cb, payload);
+		start += n + 1;
+	}
+	return rc;
 }
 
 int carnet_results__decode(const char *data, size_t len, carnet_result_cb cb, void *payload)
@@ -68,16 +88,7 @@ int carnet_results__decode(const char *data, size_t len, carnet_result_cb cb, vo
 		return -1;
 	memcpy(copy, data, len);
 	copy[len] = '\0';
-	int rc = 0;
-	for (size_t start = 0; start <= len && !rc;) {
-		const char *end = memchr(copy + start, CARNET_RESULTS_RS, len - start);
-		size_t n = end ? (size_t)(end - (copy + start)) : len - start;
-		copy[start + n] = '\0';
-		/* a NUL inside a record (damage) ends its last field early */
-		if (memchr(copy + start, '\0', n) == NULL)
-			rc = record(copy + start, n, cb, payload);
-		start += n + 1;
-	}
+	int rc = carnet_results__decode_in_place(copy, len, cb, payload);
 	free(copy);
 	return rc;
 }

@@ -32,4 +32,9 @@ typedef int (*carnet_result_cb)(const carnet_result *r, void *payload);
  * -1 when memory runs out. */
 int carnet_results__decode(const char *data, size_t len, carnet_result_cb cb, void *payload);
 
+/* The same over data itself (writable, data[len] a NUL), its separators
+ * made NULs: the strings cb gets point into data and live as long as it
+ * (a NULL or empty data decodes to nothing). */
+int carnet_results__decode_in_place(char *data, size_t len, carnet_result_cb cb, void *payload);
+
 #endif

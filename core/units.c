@@ -4,6 +4,8 @@
 #include "units.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,4 +213,78 @@ int carnet_unit__convert(double *out, double value, const char *from, const char
 	if (carnet_unit__factors(&fa, &fb, from, to, molar_mass))
 		return -1;
 	return carnet_unit__scale(out, value, fa, fb);
+}
+
+/* Powers of ten a double holds exactly. */
+static const double tens[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+				 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+
+/* A plain decimal ([+-]digits[.digits], at most 15 digits), without
+ * strtod: the digits as a whole number (below 2^53, exact) divided by an
+ * exact power of ten is one correctly rounded division, strtod's answer.
+ * 0 when s is not one. */
+static int plain_decimal(const char *s, double *out)
+{
+	const char *c = s + (*s == '-' || *s == '+');
+	uint64_t m = 0;
+	int digits = 0, decimals = -1;
+	for (; *c; c++) {
+		if (*c == '.' && decimals < 0) {
+			decimals = 0;
+			continue;
+		}
+		if (*c < '0' || *c > '9' || ++digits > 15)
+			return 0;
+		m = m * 10 + (uint64_t)(*c - '0');
+		decimals += decimals >= 0;
+	}
+	if (!digits)
+		return 0;
+	double x = (double)m / tens[decimals > 0 ? decimals : 0];
+	*out = *s == '-' ? -x : x;
+	return 1;
+}
+
+int carnet_unit__number(const char *s, double *out)
+{
+	char *end;
+	if (!s || !*s)
+		return 0;
+	if (plain_decimal(s, out))
+		return 1;
+	if (s[strspn(s, "0123456789+-.eE")] != '\0')
+		return 0; /* no spaces, hexadecimal, inf or nan */
+	*out = strtod(s, &end);
+	return *end == '\0' && isfinite(*out);
+}
+
+void carnet_unit__format(char out[40], double v, int decimals)
+{
+	/* |v| 10^decimals rounded to a whole number: the product is within
+	 * half an ulp (2^-22 below 2^31) of the exact one, so away from a
+	 * half it rounds the same way; near one, or out of range, printf */
+	double a = decimals >= 0 && decimals <= 9 && isfinite(v) ? fabs(v) * tens[decimals] : -1;
+	double whole = floor(a), frac = a - whole;
+	if (!(a >= 0 && a < 2147483648.0) || fabs(frac - 0.5) < 1e-6) {
+		snprintf(out, 40, "%.*f", decimals, v);
+		return;
+	}
+	uint64_t r = (uint64_t)whole + (frac > 0.5);
+	char d[24];
+	int n = 0;
+	do {
+		d[n++] = (char)('0' + r % 10);
+		r /= 10;
+	} while (r);
+	while (n <= decimals)
+		d[n++] = '0';
+	char *o = out;
+	if (signbit(v))
+		*o++ = '-';
+	while (n--) {
+		*o++ = d[n];
+		if (n == decimals && n)
+			*o++ = '.';
+	}
+	*o = '\0';
 }

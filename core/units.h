@@ -46,4 +46,13 @@ int carnet_unit__factors(double *from_factor, double *to_factor, const char *fro
 			 const char *to, double molar_mass);
 int carnet_unit__scale(double *out, double value, double from_factor, double to_factor);
 
+/* The number s is, as a result writes it ('.' decimal, optional
+ * exponent, nothing else), into *out: 1, or 0 when s is not a finite
+ * number. The same double as strtod gives. */
+int carnet_unit__number(const char *s, double *out);
+
+/* v with `decimals` digits after the point (0 to 9), as snprintf's
+ * "%.*f" writes it, byte for byte. */
+void carnet_unit__format(char out[40], double v, int decimals);
+
 #endif

@@ -31,13 +31,17 @@ int carnet__grow(void *arrayp, size_t *cap, size_t need, size_t elem_size)
 	return 0;
 }
 
-uint64_t carnet__hash(const void *data, size_t len)
+uint64_t carnet__hash_add(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 14695981039346656037ull;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
 	return h;
+}
+
+uint64_t carnet__hash(const void *data, size_t len)
+{
+	return carnet__hash_add(CARNET_HASH_START, data, len);
 }
 
 uint64_t carnet__hash_str(const char *s)

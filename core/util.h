@@ -16,13 +16,17 @@
  * memory runs out or the size overflows (array and *cap then unchanged). */
 int carnet__grow(void *arrayp, size_t *cap, size_t need, size_t elem_size);
 
-/* The usual call: CARNET_GROW(list->items, list->cap, list->count + 1). */
+/* The usual call: CARNET_GROW(list->items, list->cap, list->count + 1)
+ * (need is read twice: no side effects in it). No call while it fits. */
 #define CARNET_GROW(array, cap, need) \
-	carnet__grow(&(array), &(cap), (need), sizeof *(array))
+	((need) <= (cap) ? 0 : carnet__grow(&(array), &(cap), (need), sizeof *(array)))
 
 /* 64-bit FNV-1a of len bytes, or of a NUL-terminated string: stable across
  * runs and machines (the index may store what it decides). */
 uint64_t carnet__hash(const void *data, size_t len);
+/* Go on hashing: h (CARNET_HASH_START or an earlier answer) and more bytes. */
+#define CARNET_HASH_START 14695981039346656037ull
+uint64_t carnet__hash_add(uint64_t h, const void *data, size_t len);
 uint64_t carnet__hash_str(const char *s);
 
 /* Reading a table (the shipped ones and those a deployer puts in an index

@@ -165,10 +165,10 @@ static int on_result(const carnet_result *r, void *payload)
 				 r) ? 2 : 0;
 }
 
-/* The results of one document, from its record and results values
- * (v, len): its record checked (a damaged index shows nothing), then each
- * result added. */
-static int add_doc(plan *p, char *const *v, const size_t *len, carnet_error *err)
+/* The results of the n-th document read, from its record and results
+ * values (v, len): its record checked (a damaged index shows nothing),
+ * then each result added. */
+static int add_doc(plan *p, size_t n, char *const *v, const size_t *len, carnet_error *err)
 {
 	char *f[CARNET_REC_COUNT];
 	if (!carnet_doc__record_intact(v[0], len[0]))
@@ -181,16 +181,16 @@ static int add_doc(plan *p, char *const *v, const size_t *len, carnet_error *err
 					 "index damaged: a document's stored record is not the "
 					 "request's patient's; nothing is returned (rebuild the "
 					 "index)");
-	adding a = { p, { f[CARNET_REC_ID], f[CARNET_REC_DATE], atoi(f[CARNET_REC_VERSION]) } };
+	adding a = { p, { f[CARNET_REC_ID], f[CARNET_REC_DATE], atoi(f[CARNET_REC_VERSION]), n } };
 	if (a.d.version < 1)
 		a.d.version = 1;
-	if (carnet_results__decode(v[1], len[1], on_result, &a))
+	if (carnet_results__decode_in_place(v[1], len[1], on_result, &a))
 		return carnet_error__nomem(err, "reading results");
 	return CARNET_OK;
 }
 
 /* The results of the documents d[0..n) (n <= CARNET_XAP_PAGE), in that
- * order. */
+ * order; the panel keeps the values of those that gave it values. */
 static int read_docs(plan *p, const doc_ref *d, size_t n, carnet_error *err)
 {
 	const int slots[2] = { CARNET_SLOT_RECORD, CARNET_SLOT_RESULTS };
@@ -200,8 +200,19 @@ static int read_docs(plan *p, const doc_ref *d, size_t n, carnet_error *err)
 	for (size_t i = 0; i < n; i++)
 		ids[i] = d[i].docid;
 	int rc = carnet_xap_reader_page(p->idx->xr, ids, n, slots, 2, v, len, err);
-	for (size_t i = 0; i < n && rc == CARNET_OK; i++)
-		rc = add_doc(p, v + 2 * i, len + 2 * i, err);
+	for (size_t i = 0; i < n && rc == CARNET_OK; i++) {
+		size_t before = p->panel->values;
+		if (carnet_panel__room(p->panel, 2))
+			rc = carnet_error__nomem(err, NULL);
+		else if ((rc = add_doc(p, (size_t)(d - p->docs) + i, v + 2 * i, len + 2 * i,
+				       err)) == CARNET_OK &&
+			 p->panel->values > before) {
+			/* its values point into its record and results */
+			carnet_panel__hold(p->panel, v[2 * i]);
+			carnet_panel__hold(p->panel, v[2 * i + 1]);
+			v[2 * i] = v[2 * i + 1] = NULL;
+		}
+	}
 	for (size_t i = 0; i < 2 * n; i++)
 		free(v[i]); /* all NULL when the read failed */
 	return rc;
@@ -269,20 +280,24 @@ static int results(carnet_panel **out, carnet_index *idx, const carnet_request *
 /* The ids of the documents whose values p shows, each once. */
 static int shown_ids(carnet_buf *ids, size_t *count, const carnet_panel *p)
 {
-	carnet_strmap seen;
-	memset(&seen, 0, sizeof seen);
+	if (!p || !p->docs)
+		return 0;
+	unsigned char *seen = calloc(p->docs, 1);
+	if (!seen)
+		return -1;
 	int rc = 0;
-	for (size_t i = 0; i < carnet_panel_count(p) && !rc; i++)
-		for (size_t j = 0; j < carnet_panel_values(p, i) && !rc; j++) {
-			const char *id = carnet_panel_value(p, i, j, CARNET_VALUE_DOC_ID);
-			if (carnet_strmap__find(&seen, id))
+	for (size_t i = 0; i < p->count && !rc; i++)
+		for (size_t j = 0; j < p->a[i].count && !rc; j++) {
+			const pvalue *v = &p->a[i].v[j];
+			if (seen[v->doc])
 				continue;
-			if (!carnet_strmap__put(&seen, id) || (*count && carnet_buf__putc(ids, ' ')) ||
-			    carnet_buf__puts(ids, id))
+			seen[v->doc] = 1;
+			if ((*count && carnet_buf__putc(ids, ' ')) ||
+			    carnet_buf__puts(ids, v->f[CARNET_VALUE_DOC_ID]))
 				rc = -1;
 			(*count)++;
 		}
-	carnet_strmap__free(&seen);
+	free(seen);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #define CARNET_QUERY_PANEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analytes.h"
 #include "carnet.h"
@@ -27,6 +28,8 @@ typedef struct pvalue {
 	int numeric;                  /* num is in the analyte's unit */
 	int version;
 	size_t order;                 /* documents newest first, then document order */
+	uint64_t same;                /* hash of date, value and unit: duplicates */
+	size_t doc;                   /* its document's pdoc.n */
 } pvalue;
 
 typedef struct panalyte {
@@ -36,6 +39,10 @@ typedef struct panalyte {
 	size_t rank;                  /* its place in the panel */
 	pvalue *v;
 	size_t count, cap;
+	/* once the series holds CARNET_SERIES_MAX values, the date of its
+	 * oldest kept one: a later value no newer can never be shown (values
+	 * come in order, so each ties behind those held) */
+	const char *floor;
 	/* the last unit its values were converted from ("": none), its
 	 * factors and carnet_unit__factors' answer: a series is most often
 	 * in one or two units */
@@ -52,19 +59,30 @@ struct carnet_panel {
 	size_t *of_table;             /* table index -> its analyte + 1 (0: none yet),
 					 for each analyte of the table */
 	size_t values;                /* values added, for their order */
+	size_t docs;                  /* 1 + the highest pdoc.n of a value */
+	char **held;                  /* the documents' values its strings point into */
+	size_t nheld, held_cap;
 };
 
-/* The document a value comes from: its id, version and date. */
+/* The document a value comes from: its id, version and date, and its
+ * number among the documents read (0, 1, ...). */
 typedef struct pdoc {
 	const char *id, *date;
 	int version;
+	size_t n;
 } pdoc;
+
+/* Make room for n more buffers p holds; 0, or -1 on no memory. */
+int carnet_panel__room(carnet_panel *p, size_t n);
+/* p now holds buf (after carnet_panel__room), freed with p. */
+void carnet_panel__hold(carnet_panel *p, char *buf);
 
 /* Add result r of document d to p: to its analyte of table t (or, when
  * the table does not know its code, to the series of its code), skipped
  * unless sel (a flag per analyte; NULL: every analyte) selects it or,
  * for a code the table does not know, it is one of codes[0..ncodes).
- * Returns 0, or -1 on no memory. */
+ * The strings of r and d are not copied: they must live as long as p
+ * (in buffers p holds). Returns 0, or -1 on no memory. */
 int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned char *sel,
 		      const char *const *codes, size_t ncodes, const pdoc *d,
 		      const carnet_result *r);

@@ -25,16 +25,6 @@ static const char *keep(carnet_panel *p, const char *s)
 	return c;
 }
 
-/* A whole number as written in a result ('.' decimal, optional exponent). */
-static int number_of(const char *s, double *out)
-{
-	char *end;
-	if (!s || !*s)
-		return 0;
-	*out = strtod(s, &end);
-	return *end == '\0' && isfinite(*out);
-}
-
 /* A result's value, low and high bounds as numbers, each read once and
  * only when asked (the flag and the conversion both ask). */
 enum { NUM_VALUE, NUM_LOW, NUM_HIGH };
@@ -49,7 +39,7 @@ static int num(nums *ns, int which, double *out)
 	if (!ns->read[which]) {
 		const char *s = which == NUM_VALUE ? ns->r->value
 				: which == NUM_LOW ? ns->r->low : ns->r->high;
-		ns->read[which] = number_of(s, &ns->n[which]) ? 1 : -1;
+		ns->read[which] = carnet_unit__number(s, &ns->n[which]) ? 1 : -1;
 	}
 	*out = ns->n[which];
 	return ns->read[which] > 0;
@@ -69,7 +59,7 @@ static void format_number(char out[40], double v, const char *from)
 	sig = sig < 3 ? 3 : sig > 6 ? 6 : sig;
 	int mag = v != 0 ? (int)floor(log10(fabs(v))) : 0;
 	int decimals = sig - 1 - mag;
-	snprintf(out, 40, "%.*f", decimals < 0 ? 0 : decimals > 9 ? 9 : decimals, v);
+	carnet_unit__format(out, v, decimals < 0 ? 0 : decimals > 9 ? 9 : decimals);
 }
 
 /* The analyte series r goes to, added if new; NULL on no memory, and
@@ -215,10 +205,46 @@ static int value_cmp(const void *pa, const void *pb)
 /* Series a newest first, cut to its newest n values. */
 static void cut(panalyte *a, size_t n)
 {
-	if (a->count)
+	/* most often in order already: documents are read newest first */
+	size_t i = 1;
+	while (i < a->count && value_cmp(&a->v[i - 1], &a->v[i]) < 0)
+		i++;
+	if (i < a->count)
 		qsort(a->v, a->count, sizeof *a->v, value_cmp);
 	if (a->count > n)
 		a->count = n;
+	if (a->count == CARNET_SERIES_MAX)
+		a->floor = a->v[a->count - 1].f[CARNET_VALUE_DATE];
+}
+
+/* A full series' floor, the first time it holds CARNET_SERIES_MAX
+ * values: the oldest date among them. */
+static void set_floor(panalyte *a)
+{
+	a->floor = a->v[0].f[CARNET_VALUE_DATE];
+	for (size_t i = 1; i < a->count; i++)
+		if (strcmp(a->v[i].f[CARNET_VALUE_DATE], a->floor) < 0)
+			a->floor = a->v[i].f[CARNET_VALUE_DATE];
+}
+
+/* What makes two values of a series the same: date, value and unit. */
+static uint64_t same_key(const char *date, const char *value, const char *unit)
+{
+	uint64_t h = CARNET_HASH_START;
+	const char *s[3] = { date, value, unit };
+	for (int i = 0; i < 3; i++)
+		h = carnet__hash_add(h, s[i], strlen(s[i]) + 1);
+	return h;
+}
+
+int carnet_panel__room(carnet_panel *p, size_t n)
+{
+	return CARNET_GROW(p->held, p->held_cap, p->nheld + n);
+}
+
+void carnet_panel__hold(carnet_panel *p, char *buf)
+{
+	p->held[p->nheld++] = buf;
 }
 
 int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned char *sel,
@@ -239,9 +265,13 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 	if (!a)
 		return full ? 0 : -1;
 	const char *date = r->date && *r->date ? r->date : d->date;
+	if (a->floor && strcmp(date, a->floor) <= 0)
+		return 0; /* behind the CARNET_SERIES_MAX values held */
 	const char *value = r->value ? r->value : "", *unit = r->unit ? r->unit : "";
+	uint64_t same = same_key(date, value, unit);
 	for (size_t i = 0; i < a->count; i++)
-		if (strcmp(a->v[i].f[CARNET_VALUE_DATE], date) == 0 &&
+		if (a->v[i].same == same &&
+		    strcmp(a->v[i].f[CARNET_VALUE_DATE], date) == 0 &&
 		    strcmp(a->v[i].f[CARNET_VALUE_ORIGINAL], value) == 0 &&
 		    strcmp(a->v[i].f[CARNET_VALUE_ORIGINAL_UNIT], unit) == 0)
 			return 0; /* the same value, from a newer document */
@@ -262,16 +292,20 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 		[CARNET_VALUE_SPECIMEN] = r->specimen,
 	};
 	for (int i = 0; i < PANEL_FIELDS; i++)
-		if (!(v->f[i] = keep(p, f[i])))
-			return -1;
+		v->f[i] = f[i] ? f[i] : "";
 	v->version = d->version;
 	v->order = p->values++;
+	v->same = same;
+	v->doc = d->n;
+	if (d->n >= p->docs)
+		p->docs = d->n + 1;
 	if (ti >= 0 && convert(p, a, v, carnet_analytes__at(t, (size_t)ti), &ns))
 		return -1;
 	for (int i = 0; i < PANEL_FIELDS; i++)
 		if (!v->f[i])
 			return -1;
-	a->count++;
+	if (++a->count == CARNET_SERIES_MAX && !a->floor)
+		set_floor(a);
 	return 0;
 }
 
@@ -367,6 +401,9 @@ void carnet_panel_free(carnet_panel *p)
 		free(p->a[i].v);
 	free(p->a);
 	free(p->of_table);
+	for (size_t i = 0; i < p->nheld; i++)
+		free(p->held[i]);
+	free(p->held);
 	carnet_strmap__free(&p->index);
 	carnet_arena__free(&p->mem);
 	free(p);

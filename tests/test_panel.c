@@ -5,6 +5,7 @@
  * results: patients apart, masks, versions, panels per specialty, words,
  * conversions in a series, the access log. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,92 @@ Test(panel, units_convert_exactly_or_not_at_all)
 }
 
 /* ---- the tables ---- */
+
+/* xorshift64: the same numbers on every run */
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* carnet_unit__number reads what strtod reads, to the bit, and refuses
+ * what a result's value is not: over written decimals of every length
+ * (its own path below 16 digits, strtod's beyond) and odd strings. */
+Test(panel, numbers_are_read_as_strtod_reads_them)
+{
+	static const char *odd[] = { "", "-", "+", ".", "-.", "1.2.3", "1,5", " 1", "1 ",
+				     "0x10", "inf", "nan", "1e400", "<5", "1e", "--1" };
+	double x;
+	for (size_t i = 0; i < sizeof odd / sizeof *odd; i++)
+		cr_expect_eq(carnet_unit__number(odd[i], &x), 0, "'%s' is not a number", odd[i]);
+	cr_expect_eq(carnet_unit__number(NULL, &x), 0);
+	uint64_t r = 42;
+	char s[40];
+	for (int i = 0; i < 200000; i++) {
+		size_t n = 0;
+		int ndig = 1 + (int)(next_rand(&r) % 18), point = (int)(next_rand(&r) % (ndig + 2));
+		if (next_rand(&r) % 4 == 0)
+			s[n++] = next_rand(&r) % 2 ? '-' : '+';
+		for (int d = 0; d < ndig; d++) {
+			if (d == point)
+				s[n++] = '.';
+			s[n++] = (char)('0' + next_rand(&r) % 10);
+		}
+		if (point == ndig && next_rand(&r) % 2)
+			s[n++] = '.';
+		if (next_rand(&r) % 16 == 0)
+			n += (size_t)snprintf(s + n, sizeof s - n, "e%d", (int)(next_rand(&r) % 40) - 20);
+		s[n] = '\0';
+		double want = strtod(s, NULL);
+		cr_assert_eq(carnet_unit__number(s, &x), 1, "'%s' is a number", s);
+		cr_assert(memcmp(&x, &want, sizeof x) == 0, "'%s': %.17g, strtod %.17g", s, x, want);
+	}
+}
+
+/* carnet_unit__format writes what printf's %.*f writes, byte for byte:
+ * random values of every size, halves exactly between two outputs (which
+ * printf rounds to even), values a hair either side of a half, negative
+ * values that round to zero, and what no fast path takes. */
+Test(panel, numbers_are_written_as_printf_writes_them)
+{
+	uint64_t r = 7;
+	char got[40], want[40];
+	double special[] = { 0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, -0.0001, 1e-12,
+			     2147483647.4, 2147483648.6, 1e15, -1e300, 0.045, 1.005, 2.675 };
+	for (int d = 0; d <= 9; d++)
+		for (size_t i = 0; i < sizeof special / sizeof *special; i++) {
+			carnet_unit__format(got, special[i], d);
+			snprintf(want, sizeof want, "%.*f", d, special[i]);
+			cr_assert_str_eq(got, want, "%.17g with %d decimals", special[i], d);
+		}
+	for (int i = 0; i < 400000; i++) {
+		int d = (int)(next_rand(&r) % 10);
+		double v;
+		switch (i % 4) {
+		case 0: /* any size */
+			v = (double)(next_rand(&r) >> 11) / 9007199254740992.0 *
+			    pow(10, (double)(next_rand(&r) % 16) - 6);
+			break;
+		case 1: /* a half at the last decimal: exact in binary or not */
+			v = ((double)(next_rand(&r) % 100000) + 0.5) / pow(10, d);
+			break;
+		case 2: /* a hair from that half */
+			v = nextafter(((double)(next_rand(&r) % 100000) + 0.5) / pow(10, d),
+				      next_rand(&r) % 2 ? INFINITY : 0);
+			break;
+		default: /* what conversions give */
+			v = (double)(next_rand(&r) % 100000) / 100.0 * 88.4;
+			break;
+		}
+		if (next_rand(&r) % 3 == 0)
+			v = -v;
+		carnet_unit__format(got, v, d);
+		snprintf(want, sizeof want, "%.*f", d, v);
+		cr_assert_str_eq(got, want, "%.17g with %d decimals", v, d);
+	}
+}
 
 Test(panel, the_default_tables_load_and_name_analytes)
 {
