@@ -2,9 +2,12 @@
 /* fuzz_tables.c - libFuzzer harness for the analytes and panels tables
  * (core/analytes.c) and the UCUM units (core/units.c): the input read as
  * an analytes.tsv, as a panels.tsv over a small analytes table, and each
- * of its lines as a unit; a parse must succeed or fail with
+ * of its lines as a unit and as a result's value (read and written
+ * as strtod and printf would); a parse must succeed or fail with
  * CARNET_E_INVALID naming the table, and what it loads must hold. */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +45,28 @@ static void check(const carnet_analytes *a, int rc, const carnet_error *err, con
 	}
 }
 
+/* The line s (n bytes) as a result's value: read as strtod reads it
+ * (a number of the characters a decimal is written with, the same
+ * double), written back as printf writes it. */
+static void numbers(const char *s, size_t n)
+{
+	double x, want;
+	char *end;
+	int ok = carnet_unit__number(s, &x);
+	want = strtod(s, &end);
+	int plain = n && s[strspn(s, "0123456789+-.eE")] == '\0';
+	if (ok != (plain && *end == '\0' && isfinite(want)))
+		abort();
+	if (ok && memcmp(&x, &want, sizeof x) != 0)
+		abort();
+	char got[40], printed[40];
+	double v = ok ? x : (double)n / 7.0;
+	carnet_unit__format(got, v, (int)(n % 10));
+	snprintf(printed, sizeof printed, "%.*f", (int)(n % 10), v);
+	if (fabs(v) < 1e30 && strcmp(got, printed) != 0)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -69,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (carnet_unit__convert(&out, 1, unit, "mmol/L", 180.16) == 0 && !(out == out))
 				abort();
+			numbers(unit, n);
 		}
 		i += n + 1;
 	}
