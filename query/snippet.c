@@ -618,8 +618,7 @@ again:
 			continue;
 		}
 		size_t n = src->lim - rd.pos < 64 ? src->lim - rd.pos : 64;
-		if (t->chunk_n == t->chunk_cap &&
-		    CARNET_GROW(t->chunk, t->chunk_cap, t->chunk_n + 1)) {
+		if (CARNET_GROW(t->chunk, t->chunk_cap, t->chunk_n + 1)) {
 			rc = carnet_error__nomem(err, "making a snippet");
 			break;
 		}

@@ -800,38 +800,54 @@ Test(panel, the_cda_fixtures_give_their_versions_results)
 	carnet_panel_free(p);
 }
 
-Test(panel, a_series_keeps_its_newest_values)
+/* The newest CARNET_SERIES_MAX of 450 potassium values, one a day, in
+ * one document of patient `patient`, written oldest first (order 0),
+ * newest first (1) or shuffled (2): the same series whatever the order
+ * the values come in (a full series passes over older values early). */
+static void newest_values_kept(const char *patient, int order)
 {
-	/* 450 potassium values, one a day, in one document */
 	enum { N = 450 };
 	obs *o = calloc(N, sizeof *o);
 	char (*dates)[24] = calloc(N, sizeof *dates);
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < N; i++)
 		/* from 2020-01-01, the first 28 days of each month */
 		snprintf(dates[i], sizeof dates[i], "%04d-%02d-%02d", 2020 + i / 28 / 12,
 			 i / 28 % 12 + 1, i % 28 + 1);
-		o[i] = (obs){ "2823-3", i % 2 ? "4.1" : "4.3", "mmol/L", dates[i], NULL, NULL };
+	for (int i = 0; i < N; i++) {
+		int d = order == 0 ? i : order == 1 ? N - 1 - i : i * 7 % N;
+		o[i] = (obs){ "2823-3", d % 2 ? "4.1" : "4.3", "mmol/L", dates[d], NULL, NULL };
 	}
-	bundle("PS", "S-1", "2021-06-01", OTHER, NULL, o, N);
+	char id[32];
+	snprintf(id, sizeof id, "S-%s", patient); /* a document id is one patient's */
+	bundle(patient, id, "2021-06-01", OTHER, NULL, o, N);
 	carnet_writer *w;
 	carnet_error err;
 	cr_assert_eq(carnet_writer_open(&w, home, &err), CARNET_OK, "%s", err.message);
-	cr_assert_eq(carnet_writer_add_file(w, th_path("%s/PS/S-1.json", docs), NULL, &err),
+	cr_assert_eq(carnet_writer_add_file(w, th_path("%s/%s/%s.json", docs, patient, id), NULL,
+					    &err),
 		     CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_writer_commit(w, &err), CARNET_OK, "%s", err.message);
 	carnet_writer_close(w);
+	carnet_index_close(idx);
 	cr_assert_eq(carnet_index_open(&idx, home, &err), CARNET_OK, "%s", err.message);
-	carnet_request req = professional("PS", NULL);
+	carnet_request req = professional(patient, NULL);
 	carnet_panel *p = results(&req);
 	cr_assert_eq(carnet_panel_count(p), 1);
 	cr_assert_eq(carnet_panel_values(p, 0), CARNET_SERIES_MAX);
 	for (size_t j = 0; j < CARNET_SERIES_MAX; j++)
 		cr_assert_str_eq(carnet_panel_value(p, 0, j, CARNET_VALUE_DATE), dates[N - 1 - j],
-				 "value %zu is the %zu-th newest: %s", j, j,
+				 "order %d: value %zu is the %zu-th newest: %s", order, j, j,
 				 carnet_panel_value(p, 0, j, CARNET_VALUE_DATE));
 	carnet_panel_free(p);
 	free(o);
 	free(dates);
+}
+
+Test(panel, a_series_keeps_its_newest_values_in_any_order)
+{
+	newest_values_kept("PS", 0);
+	newest_values_kept("PT", 1);
+	newest_values_kept("PU", 2);
 }
 
 Test(panel, a_shard_refuses_the_results_of_another_shards_patient)

@@ -58,6 +58,22 @@ static carnet_results *search(const char *words)
 	return res;
 }
 
+/* The passage of the one hit for words, text being the record's only
+ * document (to free). */
+static char *lone_passage(const char *id, const char *text, const char *words)
+{
+	put_doc(id, text);
+	cr_assert_eq(th_index_dir(home, docs), 1);
+	carnet_results *res = search(words);
+	cr_assert_eq(carnet_results_count(res), 1);
+	const char *s = carnet_results_snippet(res, 0);
+	char *copy = malloc(strlen(s) + 1);
+	cr_assert(copy);
+	memcpy(copy, s, strlen(s) + 1);
+	carnet_results_free(res);
+	return copy;
+}
+
 /* How many times s occurs in text. */
 static size_t occurs(const char *text, const char *s)
 {
@@ -85,13 +101,9 @@ Test(snippet, the_passage_keeps_both_words_when_it_starts_earlier_for_context)
 	filler(text, sizeof text, 23);
 	strcat(text, "palpitations ");
 	filler(text, sizeof text, 60);
-	put_doc("D1", text);
-	cr_assert_eq(th_index_dir(home, docs), 1);
-	carnet_results *res = search("tachycardie palpitations");
-	cr_assert_eq(carnet_results_count(res), 1);
-	const char *s = carnet_results_snippet(res, 0);
+	char *s = lone_passage("D1", text, "tachycardie palpitations");
 	cr_assert(strstr(s, "<b>tachycardie</b>") && strstr(s, "<b>palpitations</b>"), "%s", s);
-	carnet_results_free(res);
+	free(s);
 }
 
 Test(snippet, a_document_with_two_of_three_words_shows_the_passage_with_both)
@@ -105,13 +117,9 @@ Test(snippet, a_document_with_two_of_three_words_shows_the_passage_with_both)
 	filler(text, sizeof text, 80);
 	strcat(text, "tachycardie et palpitations ");
 	filler(text, sizeof text, 60);
-	put_doc("D2", text);
-	cr_assert_eq(th_index_dir(home, docs), 1);
-	carnet_results *res = search("tachycardie palpitations syncope");
-	cr_assert_eq(carnet_results_count(res), 1);
-	const char *s = carnet_results_snippet(res, 0);
+	char *s = lone_passage("D2", text, "tachycardie palpitations syncope");
 	cr_assert(strstr(s, "<b>tachycardie</b> et <b>palpitations</b>"), "%s", s);
-	carnet_results_free(res);
+	free(s);
 }
 
 Test(snippet, a_marked_word_inside_a_token_that_crosses_a_64_byte_step_is_marked)
@@ -145,14 +153,10 @@ Test(snippet, a_marked_word_inside_a_token_that_crosses_a_64_byte_step_is_marked
 
 Test(snippet, a_word_after_an_apostrophe_or_an_accent_is_marked)
 {
-	put_doc("A1", "Compte rendu. Constat de l\xe2\x80\x99" "arythmie ce jour, "
-		      "puis \xc3\xa9pisode d'arythmie la nuit.");
-	cr_assert_eq(th_index_dir(home, docs), 1);
-	carnet_results *res = search("arythmie");
-	cr_assert_eq(carnet_results_count(res), 1);
-	const char *s = carnet_results_snippet(res, 0);
+	char *s = lone_passage("A1", "Compte rendu. Constat de l\xe2\x80\x99" "arythmie ce jour, "
+				     "puis \xc3\xa9pisode d'arythmie la nuit.", "arythmie");
 	cr_assert_eq(occurs(s, "<b>"), 2, "%s", s);
-	carnet_results_free(res);
+	free(s);
 }
 
 Test(snippet, each_hit_of_a_long_page_has_its_own_record_and_passage)
