@@ -21,12 +21,19 @@ struct version_seen {
 	std::string path;
 	dev_t dev = 0;
 	ino_t ino = 0;
+	ino_t dir_ino = 0; // the shard's directory (carnet_xap_compact replaces it)
 	struct timespec mtime = { 0, 0 };
 	off_t size = -1;
 };
 
+// The database searched as one (db), and each of its shards on its own
+// (shards, empty when there is one): the same open databases, so that
+// both see the same revision. Xapian numbers the documents of n shards
+// in turn: shard k's document d is (d - 1) * n + k + 1 in db.
 struct carnet_xreader {
+	std::string path;
 	Xapian::Database db;
+	std::vector<Xapian::Database> shards;
 	std::vector<version_seen> versions; // one per shard
 };
 
@@ -93,6 +100,26 @@ std::vector<Xapian::docid> match_all(Xapian::Database &db, const Xapian::Query &
 		ids.push_back(*it);
 	std::sort(ids.begin(), ids.end());
 	return ids;
+}
+
+// The one shard of r that may hold documents of the record s asks for
+// (the only shard where the first must term, the patient's, occurs), or
+// -1 when there are several (or one database): a record is searched in
+// the shard its documents went to, with half (a third...) the lookups of
+// searching them all.
+long record_shard(carnet_xreader *r, const carnet_xsearch *s)
+{
+	if (r->shards.empty() || s->must_count == 0)
+		return -1;
+	long only = -1;
+	for (size_t k = 0; k < r->shards.size(); k++) {
+		if (!r->shards[k].term_exists(s->must[0]))
+			continue;
+		if (only >= 0)
+			return -1;
+		only = (long)k;
+	}
+	return only < 0 ? 0 : only; // in none: any shard answers nothing
 }
 
 // The filter of s with the whole-sets rule (see carnet_xsearch): the sets
@@ -281,29 +308,62 @@ void record_bm25(Xapian::Database &db, const carnet_xrank *rk,
 
 extern "C" {
 
-// Record what each version file looks like now; true if any differs from
-// what was recorded before (or could not be read). Called BEFORE opening
-// or reopening: what is recorded is never newer than what is open, so a
-// commit in between is seen at the next search.
-static bool versions_changed(carnet_xreader *r)
+// Record what each version file looks like now: 0 when none differs from
+// what was recorded before, 1 when one does (or could not be read), 2 when
+// a shard's directory was replaced (the database must be opened again, not
+// reopened). Called BEFORE opening or reopening: what is recorded is never
+// newer than what is open, so a commit in between is seen at the next
+// search.
+static int versions_changed(carnet_xreader *r)
 {
-	bool changed = false;
+	int changed = 0;
 	for (version_seen &v : r->versions) {
-		struct stat st;
+		struct stat st, dir;
+		std::string d = v.path.substr(0, v.path.find_last_of('/'));
+		if (stat(d.c_str(), &dir) == 0 && dir.st_ino != v.dir_ino) {
+			changed = v.dir_ino ? 2 : changed;
+			v.dir_ino = dir.st_ino;
+		}
 		if (stat(v.path.c_str(), &st) != 0) {
 			v.size = -1;
-			changed = true;
+			changed = std::max(changed, 1);
 			continue;
 		}
 		if (st.st_dev != v.dev || st.st_ino != v.ino || st.st_size != v.size ||
 		    st.st_mtim.tv_sec != v.mtime.tv_sec || st.st_mtim.tv_nsec != v.mtime.tv_nsec)
-			changed = true;
+			changed = std::max(changed, 1);
 		v.dev = st.st_dev;
 		v.ino = st.st_ino;
 		v.size = st.st_size;
 		v.mtime = st.st_mtim;
 	}
 	return changed;
+}
+
+// Open r->path and its shards (PATH.1, PATH.2, ...) searched as one.
+static void open_shards(carnet_xreader *r)
+{
+	struct stat st;
+	std::vector<std::string> shards{ r->path };
+	for (unsigned k = 1;; k++) {
+		std::string shard = shard_path(r->path, k);
+		if (stat(shard.c_str(), &st) != 0)
+			break;
+		shards.push_back(shard);
+	}
+	for (const std::string &shard : shards) {
+		r->versions.emplace_back();
+		r->versions.back().path = shard + "/iamglass";
+	}
+	versions_changed(r);
+	if (shards.size() == 1) {
+		r->db = Xapian::Database(r->path);
+		return;
+	}
+	for (const std::string &shard : shards) {
+		r->shards.emplace_back(shard);
+		r->db.add_database(r->shards.back());
+	}
 }
 
 int carnet_xap_reader_open(carnet_xreader **out, const char *path,
@@ -313,23 +373,8 @@ int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 	carnet_xreader *r = nullptr;
 	try {
 		r = new carnet_xreader;
-		// a sharded index: PATH.1, PATH.2, ... searched as one
-		struct stat st;
-		std::vector<std::string> shards{ path };
-		for (unsigned k = 1;; k++) {
-			std::string shard = shard_path(path, k);
-			if (stat(shard.c_str(), &st) != 0)
-				break;
-			shards.push_back(shard);
-		}
-		for (const std::string &shard : shards) {
-			r->versions.emplace_back();
-			r->versions.back().path = shard + "/iamglass";
-		}
-		versions_changed(r);
-		r->db = Xapian::Database(path);
-		for (size_t k = 1; k < shards.size(); k++)
-			r->db.add_database(Xapian::Database(shards[k]));
+		r->path = path;
+		open_shards(r);
 		int rc = check_format(r->db, nullptr, err);
 		if (rc != CARNET_OK) {
 			delete r;
@@ -348,9 +393,20 @@ int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCE
 	try {
 		// nothing committed since the last (re)open: a stat per shard
 		// instead of Xapian opening and reading each version file
-		if (!versions_changed(r))
-			return CARNET_OK;
-		r->db.reopen();
+		int changed = versions_changed(r);
+		if (changed == 2) {
+			// compacted: Xapian cannot follow a database whose files
+			// were replaced, so it is opened anew
+			carnet_xreader fresh;
+			fresh.path = r->path;
+			open_shards(&fresh);
+			int rc = check_format(fresh.db, nullptr, err);
+			if (rc == CARNET_OK)
+				std::swap(*r, fresh);
+			return rc;
+		}
+		if (changed)
+			r->db.reopen();
 		return CARNET_OK;
 	} catch (...) {
 		return classify(err);
@@ -392,23 +448,28 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 		if (s->must_count == 0)
 			return fail(err, CARNET_E_INVALID,
 				    "a search needs at least one filter term");
+		// the record's shard alone when only one holds it: its docids
+		// are then mapped to db's (see carnet_xreader)
+		long k = record_shard(r, s);
+		Xapian::Database &db = k < 0 ? r->db : r->shards[(size_t)k];
+		Xapian::docid n = k < 0 ? 1 : (Xapian::docid)r->shards.size();
 		Xapian::doccount all = r->db.get_doccount();
 		Xapian::doccount cap = rk->max_candidates ? (Xapian::doccount)rk->max_candidates : all;
 		if (cap > all)
 			cap = all;
 		// the record: what passes the filter; the words are weighed
 		// against it alone, so that no other record changes its scores
-		std::vector<Xapian::docid> rec = match_all(r->db, record_filter(r->db, s), cap);
+		std::vector<Xapian::docid> rec = match_all(db, record_filter(db, s), cap);
 		std::vector<double> text;
 		std::vector<uint64_t> found;
-		record_bm25(r->db, rk, rec, text, found);
+		record_bm25(db, rk, rec, text, found);
 		bool browse = true;
 		for (size_t c = 0; c < rk->clauses_count; c++)
 			browse &= rk->clauses[c].mode == CARNET_XMUST_NOT;
 		// the rank values, read in docid order along the value stream
 		// (much cheaper than one random get_value per document)
-		Xapian::ValueIterator v = r->db.valuestream_begin(CARNET_SLOT_RANK);
-		Xapian::ValueIterator vend = r->db.valuestream_end(CARNET_SLOT_RANK);
+		Xapian::ValueIterator v = db.valuestream_begin(CARNET_SLOT_RANK);
+		Xapian::ValueIterator vend = db.valuestream_end(CARNET_SLOT_RANK);
 		std::string packed;
 		for (size_t i = 0; i < rec.size(); i++) {
 			if (text[i] < 0)
@@ -420,7 +481,8 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 				packed = *v;
 			else
 				packed.clear();
-			int rc = cb(rec[i], browse ? 0.0 : text[i], found[i], packed.c_str(),
+			Xapian::docid did = k < 0 ? rec[i] : (rec[i] - 1) * n + (Xapian::docid)k + 1;
+			int rc = cb(did, browse ? 0.0 : text[i], found[i], packed.c_str(),
 				    packed.size(), payload);
 			if (rc)
 				return rc;
@@ -490,9 +552,11 @@ int carnet_xap_reader_vocabulary(carnet_xreader *r, const carnet_xsearch *s,
 				 void *payload, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
-		Xapian::Enquire enq(r->db);
+		long k = record_shard(r, s);
+		Xapian::Database &db = k < 0 ? r->db : r->shards[(size_t)k];
+		Xapian::Enquire enq(db);
 		enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
-					    record_filter(r->db, s), 0.0));
+					    record_filter(db, s), 0.0));
 		enq.set_weighting_scheme(Xapian::BoolWeight());
 		enq.set_docid_order(Xapian::Enquire::ASCENDING);
 		Xapian::MSet ms = enq.get_mset(0, (Xapian::doccount)max_docs);

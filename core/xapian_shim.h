@@ -99,12 +99,17 @@ int carnet_xap_writer_open_shards(carnet_xwriter **out, const char *path,
  * calling thread. Waits for the work queued so far; returns the first
  * error a shard thread met. */
 int carnet_xap_writer_threads(carnet_xwriter *w, int on, carnet_error *err) CARNET_NOEXCEPT;
-/* Add a prepared document (replacing any with the same id term); p is
- * consumed whatever the outcome. With threads on, the document is queued:
- * an error comes back from a later call (at the latest, commit). */
+/* Add a prepared document (replacing any with the same id term) to the
+ * shard shard_key (its patient) hashes to; elsewhere != 0 when a document
+ * with this id may be in the index already (it is then removed from the
+ * other shards). p is consumed whatever the outcome. With threads on, the
+ * document is queued: an error comes back from a later call (at the
+ * latest, commit). */
 int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
+				   const char *shard_key, int elsewhere,
 				   carnet_xprepared *p, carnet_error *err) CARNET_NOEXCEPT;
-/* Delete the document with this id term (no error if absent). */
+/* Delete the document with this id term, from every shard (no error if
+ * absent). */
 int carnet_xap_writer_delete(carnet_xwriter *w, const char *id_term,
 			     carnet_error *err) CARNET_NOEXCEPT;
 /* Add (on != 0) or remove a boolean term on the document with this id term.
@@ -129,6 +134,11 @@ int carnet_xap_writer_each_term(carnet_xwriter *w, const char *prefix,
 				void *payload, carnet_error *err) CARNET_NOEXCEPT;
 /* Close, discarding uncommitted changes. NULL is allowed. */
 void carnet_xap_writer_free(carnet_xwriter *w) CARNET_NOEXCEPT;
+/* Rewrite the database at path (and its shards) compactly: each shard is
+ * compacted into a copy beside it, then the copy and the shard exchange
+ * names at once (readers find old or new shards, with the same documents).
+ * No writer may have it open. On failure it holds the same documents. */
+int carnet_xap_compact(const char *path, carnet_error *err) CARNET_NOEXCEPT;
 
 /* ---- reader ---- */
 

@@ -5,6 +5,10 @@
 #include "xapian_common.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <filesystem>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -14,7 +18,10 @@
 #include <thread>
 #include <vector>
 
+#include <cstdio>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 extern "C" {
 #include "util.h"
@@ -23,6 +30,10 @@ extern "C" {
 using namespace carnet_xap;
 
 namespace {
+
+// Where carnet_xap_compact writes a shard's compacted copy (PATH.compact,
+// PATH.1.compact...: not a shard's name).
+const char COMPACT_SUFFIX[] = ".compact";
 
 Xapian::docid find_doc(Xapian::Database &db, const std::string &id_term)
 {
@@ -52,8 +63,10 @@ struct xshard {
 };
 
 // A writer over one database or several shards (PATH, PATH.1, ...). A
-// document goes to the shard its id term hashes to, so that replacing and
-// deleting by id find it. With threads on, documents are put and shards
+// document goes to the shard its patient hashes to, so that a record is
+// searched in one shard (the reader looks only in the shards that hold the
+// patient); replacing, deleting and marking by id look in every shard,
+// which also serves indexes whose shards were chosen by id. With threads on, documents are put and shards
 // committed on one thread per shard; every other call first waits for that
 // work to finish. The first error a shard thread meets is kept and
 // returned by the next call.
@@ -66,12 +79,14 @@ struct carnet_xwriter {
 	bool stop = false;
 	int failed = CARNET_OK;         // first error of a shard thread
 	carnet_error failed_err;
-	static const size_t QUEUE_MAX = 4; // tasks waiting per shard
+	// tasks waiting per shard: room for a record's documents, which come
+	// one after another and all go to one shard
+	static const size_t QUEUE_MAX = 64;
 
-	xshard &shard_of(const char *id_term)
+	xshard &shard_of(const char *key)
 	{
 		// stable across runs and machines: the index keeps what it decides
-		return *shards[carnet__hash_str(id_term) % shards.size()];
+		return *shards[carnet__hash_str(key) % shards.size()];
 	}
 
 	void loop(xshard &s)
@@ -207,6 +222,8 @@ int carnet_xap_writer_open_shards(carnet_xwriter **out, const char *path,
 		unsigned count = fresh && shards > have ? shards : have;
 		if (count > CARNET_SHARDS_MAX)
 			count = CARNET_SHARDS_MAX;
+		for (unsigned k = 0; k < count; k++) // a compaction's crash left
+			std::filesystem::remove_all(shard_path(base, k) + COMPACT_SUFFIX);
 		for (unsigned k = 0; k < count; k++)
 			w->shards.emplace_back(std::make_unique<xshard>());
 		for (unsigned k = count; k-- > 0;) {
@@ -241,6 +258,7 @@ int carnet_xap_writer_threads(carnet_xwriter *w, int on, carnet_error *err) CARN
 }
 
 int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
+				   const char *shard_key, int elsewhere,
 				   carnet_xprepared *p, carnet_error *err) CARNET_NOEXCEPT
 {
 	try {
@@ -259,7 +277,16 @@ int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
 		}
 		std::shared_ptr<carnet_xprepared> doc(p);
 		std::string term(id_term);
-		w->run(w->shard_of(id_term), [doc, term](xshard &s) {
+		xshard &home = w->shard_of(shard_key);
+		// a document indexed before may be in another shard: its record
+		// changed, or the shards were chosen by id
+		for (auto &o : w->shards)
+			if (elsewhere && o.get() != &home)
+				w->run(*o, [term](xshard &s) {
+					s.begin();
+					s.db.delete_document(term);
+				});
+		w->run(home, [doc, term](xshard &s) {
 			s.begin();
 			s.db.replace_document(term, doc->doc);
 		});
@@ -273,9 +300,10 @@ int carnet_xap_writer_delete(carnet_xwriter *w, const char *id_term,
 			     carnet_error *err) CARNET_NOEXCEPT
 {
 	return drained(w, err, [&] {
-		xshard &s = w->shard_of(id_term);
-		s.begin();
-		s.db.delete_document(id_term);
+		for (auto &s : w->shards) {
+			s->begin();
+			s->db.delete_document(id_term);
+		}
 		return CARNET_OK;
 	});
 }
@@ -285,13 +313,16 @@ int carnet_xap_writer_set_term(carnet_xwriter *w, const char *id_term,
 			       carnet_error *err) CARNET_NOEXCEPT
 {
 	return drained(w, err, [&] {
-		xshard &s = w->shard_of(id_term);
-		Xapian::docid did = find_doc(s.db, id_term);
+		Xapian::docid did = 0;
+		size_t k = 0;
+		while (k < w->shards.size() && !(did = find_doc(w->shards[k]->db, id_term)))
+			k++;
 		if (!did)
 			return carnet_error__set(err, CARNET_E_NOTFOUND,
 						 CARNET_ORIGIN_CARNET, 0,
 						 "no document with term %s",
 						 id_term);
+		xshard &s = *w->shards[k];
 		Xapian::Document doc = s.db.get_document(did);
 		Xapian::TermIterator t = doc.termlist_begin();
 		t.skip_to(term);
@@ -374,6 +405,57 @@ int carnet_xap_writer_each_term(carnet_xwriter *w, const char *prefix,
 		}
 		return (int)CARNET_OK;
 	});
+}
+
+int carnet_xap_compact(const char *path, carnet_error *err) CARNET_NOEXCEPT
+{
+	try {
+		std::string base(path);
+		std::vector<std::string> shards, tmp;
+		struct stat st;
+		for (unsigned k = 0; stat(shard_path(base, k).c_str(), &st) == 0; k++) {
+			shards.push_back(shard_path(base, k));
+			tmp.push_back(shards.back() + COMPACT_SUFFIX);
+			std::filesystem::remove_all(tmp.back()); // left by a crash
+		}
+		// each shard into a copy beside it, the shards in parallel
+		std::vector<std::exception_ptr> failed(shards.size());
+		std::vector<std::thread> threads;
+		for (size_t k = 0; k < shards.size(); k++)
+			threads.emplace_back([&, k] {
+				try {
+					Xapian::Database(shards[k]).compact(tmp[k]);
+				} catch (...) {
+					failed[k] = std::current_exception();
+				}
+			});
+		for (std::thread &t : threads)
+			t.join();
+		for (std::exception_ptr &f : failed)
+			if (f)
+				std::rethrow_exception(f);
+		// each copy takes its shard's place at once: whoever opens the
+		// database finds old or compacted shards, holding the same
+		// documents (a reader that has it open sees the directory
+		// changed and opens it again)
+		for (size_t k = 0; k < shards.size(); k++)
+			if (renameat2(AT_FDCWD, tmp[k].c_str(), AT_FDCWD, shards[k].c_str(),
+				      RENAME_EXCHANGE) != 0)
+				return carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_OS, errno,
+							 "cannot put the compacted %s in place: %s",
+							 shards[k].c_str(), strerror(errno));
+		std::string parent = base.substr(0, base.find_last_of('/') + 1);
+		int fd = open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
+		if (fd >= 0) {
+			fsync(fd); // the exchanges, durable
+			close(fd);
+		}
+		for (const std::string &old : tmp)
+			std::filesystem::remove_all(old);
+		return CARNET_OK;
+	} catch (...) {
+		return classify(err);
+	}
 }
 
 void carnet_xap_writer_free(carnet_xwriter *w) CARNET_NOEXCEPT

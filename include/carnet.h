@@ -833,8 +833,9 @@ CARNET_API int carnet_writer_open_rebuild(carnet_writer **out, const char *home,
 					  carnet_error *err);
 
 /**
- * Commit a rebuild and make its generation the live one, atomically;
- * readers switch to it at their next search. The generation that was live
+ * Commit a rebuild, compact it (carnet_writer_compact) and make its
+ * generation the live one, atomically; readers switch to it at their next
+ * search. The generation that was live
  * before is kept until the next rebuild, for readers still using it.
  *
  * @return CARNET_OK; CARNET_E_INVALID if @p w is not a rebuild;
@@ -1042,6 +1043,25 @@ CARNET_API int carnet_writer_set_visibility(carnet_writer *w, const char *id,
  * @return CARNET_OK; CARNET_E_IO; CARNET_E_CORRUPT.
  */
 CARNET_API int carnet_writer_commit(carnet_writer *w, carnet_error *err);
+
+/** carnet_writer_compact: only when the index held no document when @p w
+ * was opened (the end of a first, bulk load). */
+#define CARNET_COMPACT_IF_FIRST 1u
+
+/**
+ * Commit, then rewrite the index's Xapian database compactly: a database
+ * written document by document leaves its blocks part full, and a compact
+ * one is smaller and quicker to search. Readers go on searching
+ * throughout and see the same documents. Takes about as long as reading
+ * the database once. carnet_writer_publish does it to every rebuild;
+ * carnet-index after the first add or sync of an empty index.
+ *
+ * @param flags 0, or CARNET_COMPACT_IF_FIRST.
+ * @return CARNET_OK (also when nothing was to be done); CARNET_E_IO;
+ *         CARNET_E_NOMEM. After a failure the index holds what it held,
+ *         and @p w may only be closed.
+ */
+CARNET_API int carnet_writer_compact(carnet_writer *w, unsigned flags, carnet_error *err);
 
 /**
  * Close a writer, discarding uncommitted changes. NULL is allowed. The PDF

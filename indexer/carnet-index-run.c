@@ -385,6 +385,13 @@ static void finish(run *r, int mode, const char *dir, const struct stat *walked)
 			"of what could not be read are kept\n", dir);
 	if (!r->failed && mode != MODE_REBUILD && !cli.dry_run)
 		commit(r); /* what remove_unseen changed */
+	/* a first load, written document by document in parallel shards:
+	 * rewritten compactly (a rebuild is, as it is published) */
+	if (!r->failed && mode != MODE_REBUILD && !cli.dry_run && r->added &&
+	    carnet_writer_compact(r->w, CARNET_COMPACT_IF_FIRST, &err) != CARNET_OK) {
+		complain("compacting the index: %s", err.message);
+		r->failed = 1;
+	}
 }
 
 /* The run's summary on stderr; returns its exit code. */

@@ -87,6 +87,15 @@ static int share_generation(carnet_writer *w, carnet_error *err)
 	return carnet_home__apply_modes(w->home, gen, err);
 }
 
+/* Open the writer's Xapian database: a new one is written in one shard
+ * per core, in parallel. */
+static int open_xapian(carnet_writer *w, carnet_error *err)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned shards = cores < 1 ? 1 : cores > CARNET_SHARDS_MAX ? CARNET_SHARDS_MAX : (unsigned)cores;
+	return carnet_xap_writer_open_shards(&w->xw, w->xapian_path, shards, err);
+}
+
 /* Open the Xapian database and the registry of generation directory gen. */
 
 static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
@@ -97,15 +106,38 @@ static int open_generation(carnet_writer *w, const char *gen, carnet_error *err)
 	    (rc = carnet_home__path(reg, sizeof reg, gen, CARNET_REGISTRY_FILE, err)))
 		return rc;
 	snprintf(w->registry_path, sizeof w->registry_path, "%s", reg);
-	/* a new index is written in one shard per core, in parallel */
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned shards = cores < 1 ? 1 : cores > CARNET_SHARDS_MAX ? CARNET_SHARDS_MAX : (unsigned)cores;
-	if ((rc = carnet_xap_writer_open_shards(&w->xw, db, shards, err)) ||
+	snprintf(w->xapian_path, sizeof w->xapian_path, "%s", db);
+	uint64_t docs = 0;
+	if ((rc = open_xapian(w, err)) ||
 	    (rc = carnet_registry__open(&w->reg, reg, 1, err)) ||
 	    (rc = profile_codes(w, err)) ||
-	    (rc = recover(w, err)))
+	    (rc = recover(w, err)) ||
+	    (rc = carnet_registry__count(w->reg, CARNET_COUNT_DOCUMENTS, &docs, err)))
 		return rc;
+	w->was_empty = docs == 0;
 	return share_generation(w, err);
+}
+
+int carnet_writer_compact(carnet_writer *w, unsigned flags, carnet_error *err)
+{
+	if ((flags & CARNET_COMPACT_IF_FIRST) && !w->was_empty)
+		return CARNET_OK;
+	int rc = carnet_writer_commit(w, err);
+	if (rc)
+		return rc;
+	/* no writer may hold the database: the extraction threads end too
+	 * (the next add starts them again) */
+	carnet_writer__pool_free(w->pool);
+	w->pool = NULL;
+	carnet_xap_writer_free(w->xw);
+	w->xw = NULL;
+	rc = carnet_xap_compact(w->xapian_path, err);
+	carnet_error again;
+	int rc2 = open_xapian(w, rc ? &again : err);
+	if (rc == CARNET_OK && rc2 == CARNET_OK)
+		rc = share_generation(w, err);
+	w->was_empty = 0;
+	return rc ? rc : rc2;
 }
 
 /* The access log exists in every home the writer has opened: created with
@@ -208,7 +240,7 @@ int carnet_writer_publish(carnet_writer *w, carnet_error *err)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
 					 "this writer is not a rebuild");
 	int rc;
-	if ((rc = carnet_writer_commit(w, err)) ||
+	if ((rc = carnet_writer_compact(w, 0, err)) ||
 	    (rc = carnet_home__publish(w->home, w->new_gen, err)))
 		return rc;
 	/* readers move to the new generation at their next search; the one

@@ -39,6 +39,8 @@ struct carnet_writer {
 					  add_files when it succeeded, else
 					  CARNET_WRITER_NOT_ADDED */
 	carnet_shard_spec shard;       /* the patients it holds (carnet_writer_set_shard) */
+	int was_empty;                 /* the generation held no document at open */
+	char xapian_path[CARNET_PATH_MAX]; /* its Xapian database */
 };
 
 /* Stop the extraction threads of a pool (writer_pool.c) and free it;

@@ -245,7 +245,8 @@ int carnet_writer__apply(carnet_writer *w, carnet_prepared *job,
 		    (rc = carnet_writer__mark_latest(w, old_patient, old_set, NULL, NULL, err)))
 			return rc;
 		job->xdocs[i] = NULL; /* consumed by put_prepared */
-		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, x, err)))
+		if ((rc = carnet_xap_writer_put_prepared(w->xw, id_term, job->docs[i].patient_id,
+							 old_patient[0] != '\0', x, err)))
 			return rc;
 	}
 	if ((rc = carnet_registry__source_set(w->reg, job->source, job->hash,

@@ -27,6 +27,8 @@ static char tmpdir[4096];
 
 const char *th_tmpdir(void)
 {
+	if (tmpdir[0])
+		return tmpdir; /* made already: one per test, removed by th_cleanup */
 	const char *base = getenv("TMPDIR");
 	snprintf(tmpdir, sizeof tmpdir, "%s/carnet-test-XXXXXX",
 		 base && *base ? base : "/tmp");
@@ -183,8 +185,10 @@ const char *th_public_dir(void)
 const char *th_public(const char *rel, const char *what)
 {
 	const char *dir = th_public_dir();
-	if (!dir)
+	if (!dir) {
+		th_cleanup(); /* a skipped test's fini does not run */
 		cr_skip_test("%s absent: set CARNET_PUBLIC_CORPORA", what);
+	}
 	const char *p = th_path("%s/%s", dir, rel);
 	cr_assert_eq(access(p, R_OK), 0, "%s: missing from the public corpora", p);
 	return p;

@@ -6,8 +6,9 @@
 
 #include <stddef.h>
 
-/* Create a fresh directory under $TMPDIR (or /tmp); returns its path
- * (static storage, one per process: tests run in forked children). */
+/* The test's temporary directory under $TMPDIR (or /tmp), made on the
+ * first call and the same path on the next ones until th_cleanup removes
+ * it (static storage, one per process: tests run in forked children). */
 const char *th_tmpdir(void);
 /* Remove the directory made by th_tmpdir, recursively. */
 void th_cleanup(void);

@@ -851,7 +851,7 @@ static void forge_text(const char *term_patient, const char *id, const char *rec
 	carnet_xdoc d = { idt, terms, 2, values, packed ? 5 : 4, texts, 1, "", 0, "french" };
 	carnet_xprepared *p;
 	cr_assert_eq(carnet_xap_prepare_until(&p, &d, NULL, &err), CARNET_OK, "%s", err.message);
-	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, p, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, pt, 1, p, &err), CARNET_OK, "%s", err.message);
 	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
 	carnet_xap_writer_free(w);
 }

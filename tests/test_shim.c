@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -41,7 +42,7 @@ static void put_set(carnet_xwriter *w, const char *id, const char *set, const ch
 	carnet_xprepared *p;
 	carnet_error err;
 	cr_assert_eq(carnet_xap_prepare_until(&p, &d, NULL, &err), CARNET_OK, "%s", err.message);
-	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, p, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, patient, 1, p, &err), CARNET_OK, "%s", err.message);
 }
 
 static void put(carnet_xwriter *w, const char *id, const char *patient,
@@ -412,6 +413,108 @@ Test(shim, a_sharded_writer_spreads_documents_that_readers_see_as_one)
 	cr_assert_eq(carnet_xap_writer_each_term(w, "Q", count_term, &ids, &err), CARNET_OK);
 	cr_assert_eq(ids, 29);
 	carnet_xap_writer_free(w);
+}
+
+/* How many documents of patient the database at path holds. */
+static size_t in_shard(const char *path, const char *patient)
+{
+	got g = { NULL, { { 0 } }, { 0 }, 0, { 0 } };
+	carnet_error err;
+	cr_assert_eq(carnet_xap_reader_open(&g.r, path, &err), CARNET_OK, "%s", err.message);
+	word(&g, patient, NULL);
+	carnet_xap_reader_free(g.r);
+	return g.n;
+}
+
+Test(shim, a_record_is_written_in_one_shard_and_follows_its_patient)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 3, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_threads(w, 1, &err), CARNET_OK, "%s", err.message);
+	const char *patients[] = { "P1", "P2", "P3", "P4", "P5", "P6" };
+	for (int i = 0; i < 30; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "d%02d", i);
+		put(w, id, patients[i % 6], "20250101", "insuffisance cardiaque");
+	}
+	/* d00 is filed again under P2 (an identity fixed): it leaves P1 */
+	put(w, "d00", "P2", "20250102", "insuffisance cardiaque");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xap_writer_free(w);
+	const char *shard[3] = { dbpath, th_path("%s.1", dbpath), th_path("%s.2", dbpath) };
+	int used[3] = { 0, 0, 0 };
+	for (int p = 0; p < 6; p++) {
+		/* PATH opens its shards too: shard 0 is what .1 and .2 lack */
+		size_t where = 3, total = in_shard(shard[0], patients[p]);
+		size_t counts[3] = { total, in_shard(shard[1], patients[p]),
+				     in_shard(shard[2], patients[p]) };
+		counts[0] -= counts[1] + counts[2];
+		for (size_t k = 0; k < 3; k++) {
+			size_t n = counts[k];
+			if (n) {
+				cr_assert_eq(where, 3, "%s is in two shards", patients[p]);
+				where = k;
+				used[k] = 1;
+			}
+		}
+		cr_assert_eq(total, p == 0 ? 4 : p == 1 ? 6 : 5, "%s: %zu", patients[p], total);
+	}
+	cr_assert(used[0] + used[1] + used[2] >= 2, "six records all in one shard");
+	/* searched as one, each record whole, each hit its own document */
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
+	unsigned long n;
+	cr_assert_eq(carnet_xap_reader_doccount(g.r, &n, &err), CARNET_OK);
+	cr_assert_eq(n, 30);
+	cr_assert_str_eq(word(&g, "P2", NULL), "d01 d07 d13 d19 d25 d00");
+	cr_assert_str_eq(word(&g, "P1", "cardiaque"), "d06 d12 d18 d24");
+	carnet_xap_reader_free(g.r);
+}
+
+Test(shim, compaction_keeps_every_document_and_an_open_reader_follows_it)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 2, &err), CARNET_OK, "%s", err.message);
+	for (int i = 0; i < 20; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "d%02d", i);
+		put(w, id, i % 4 ? "P1" : "P2", "20250101", i % 3 ? "insuffisance cardiaque" : "bilan renal");
+	}
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xap_writer_free(w);
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
+	char before[2][256];
+	snprintf(before[0], sizeof before[0], "%s", word(&g, "P1", "cardiaque"));
+	snprintf(before[1], sizeof before[1], "%s", word(&g, "P2", "renal"));
+	struct stat st[2];
+	cr_assert_eq(stat(dbpath, &st[0]), 0);
+	/* a leftover of a compaction that crashed is no obstacle */
+	cr_assert_eq(mkdir(th_path("%s.compact", dbpath), 0700), 0);
+
+	cr_assert_eq(carnet_xap_compact(dbpath, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(stat(dbpath, &st[1]), 0);
+	cr_assert_neq(st[0].st_ino, st[1].st_ino, "the shard was not replaced");
+	cr_assert_neq(access(th_path("%s.compact", dbpath), F_OK), 0, "a copy was left");
+	cr_assert_neq(access(th_path("%s.1.compact", dbpath), F_OK), 0, "a copy was left");
+	/* the reader opened before sees the same documents */
+	cr_assert_eq(carnet_xap_reader_reopen(g.r, &err), CARNET_OK, "%s", err.message);
+	cr_assert_str_eq(word(&g, "P1", "cardiaque"), before[0]);
+	cr_assert_str_eq(word(&g, "P2", "renal"), before[1]);
+	unsigned long n;
+	cr_assert_eq(carnet_xap_reader_doccount(g.r, &n, &err), CARNET_OK);
+	cr_assert_eq(n, 20);
+	carnet_xap_reader_free(g.r);
+	/* and the next writer goes on with its two shards */
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 1, &err), CARNET_OK, "%s", err.message);
+	put(w, "d20", "P2", "20250101", "bilan renal");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xap_writer_free(w);
+	g.r = reader();
+	cr_assert_eq(carnet_xap_reader_doccount(g.r, &n, &err), CARNET_OK);
+	cr_assert_eq(n, 21);
+	carnet_xap_reader_free(g.r);
+	cr_assert_eq(access(th_path("%s.1", dbpath), F_OK), 0);
 }
 
 /* --- BM25 within the record --- */
