@@ -19,6 +19,9 @@
 #include <vector>
 
 #include <cstdio>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -377,7 +380,15 @@ int carnet_xap_writer_commit(carnet_xwriter *w, carnet_error *err) CARNET_NOEXCE
 					sh.db.commit();
 				}
 			});
-		return w->drain(err);
+		int rc = w->drain(err);
+#ifdef __GLIBC__
+		// the batch's memory, freed on threads other than those that
+		// allocated it, back to the system: without this the writer's
+		// peak grew by a quarter (the arenas of the extraction and
+		// shard threads each keeping what it once held)
+		malloc_trim(0);
+#endif
+		return rc;
 	} catch (...) {
 		return classify(err);
 	}

@@ -833,9 +833,10 @@ CARNET_API int carnet_writer_open_rebuild(carnet_writer **out, const char *home,
 					  carnet_error *err);
 
 /**
- * Commit a rebuild, compact it (carnet_writer_compact) and make its
- * generation the live one, atomically; readers switch to it at their next
- * search. The generation that was live
+ * Commit a rebuild, compact it (carnet_writer_compact; a rebuild that
+ * cannot be compacted, for want of room say, is published as written) and
+ * make its generation the live one, atomically; readers switch to it at
+ * their next search. The generation that was live
  * before is kept until the next rebuild, for readers still using it.
  *
  * @return CARNET_OK; CARNET_E_INVALID if @p w is not a rebuild;
@@ -1058,8 +1059,9 @@ CARNET_API int carnet_writer_commit(carnet_writer *w, carnet_error *err);
  *
  * @param flags 0, or CARNET_COMPACT_IF_FIRST.
  * @return CARNET_OK (also when nothing was to be done); CARNET_E_IO;
- *         CARNET_E_NOMEM. After a failure the index holds what it held,
- *         and @p w may only be closed.
+ *         CARNET_E_NOMEM. After a failure the index holds what it held
+ *         and @p w goes on (unless the database could not even be opened
+ *         again: then @p w may only be closed).
  */
 CARNET_API int carnet_writer_compact(carnet_writer *w, unsigned flags, carnet_error *err);
 

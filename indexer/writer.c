@@ -131,7 +131,16 @@ int carnet_writer_compact(carnet_writer *w, unsigned flags, carnet_error *err)
 	w->pool = NULL;
 	carnet_xap_writer_free(w->xw);
 	w->xw = NULL;
-	rc = carnet_xap_compact(w->xapian_path, err);
+#ifdef CARNET_TESTING
+	/* Test hook (test builds only): CARNET_CRASH_AT=compact-fails makes the
+	 * compaction fail as a disk without room for the copy would. */
+	const char *at = getenv("CARNET_CRASH_AT");
+	if (at && strcmp(at, "compact-fails") == 0)
+		rc = carnet_error__set(err, CARNET_E_IO, CARNET_ORIGIN_OS, ENOSPC,
+				       "compaction made to fail (CARNET_CRASH_AT)");
+	else
+#endif
+		rc = carnet_xap_compact(w->xapian_path, err);
 	carnet_error again;
 	int rc2 = open_xapian(w, rc ? &again : err);
 	if (rc == CARNET_OK && rc2 == CARNET_OK)
@@ -240,13 +249,23 @@ int carnet_writer_publish(carnet_writer *w, carnet_error *err)
 		return carnet_error__set(err, CARNET_E_INVALID, CARNET_ORIGIN_CARNET, 0,
 					 "this writer is not a rebuild");
 	int rc;
-	if ((rc = carnet_writer_compact(w, 0, err)) ||
-	    (rc = carnet_home__publish(w->home, w->new_gen, err)))
+	if ((rc = carnet_writer_commit(w, err)))
+		return rc;
+	/* compacted if it can be: what it holds is committed, so a rebuild
+	 * that cannot be (no room for the copy) is published as written */
+	carnet_error why;
+	int compacted = carnet_writer_compact(w, 0, &why);
+	if ((rc = carnet_home__publish(w->home, w->new_gen, err)))
 		return rc;
 	/* readers move to the new generation at their next search; the one
 	 * they may still have open stays until the next rebuild */
 	rc = carnet_home__prune(w->home, w->old_gen, 0, err);
 	w->new_gen[0] = '\0';
+	if (rc == CARNET_OK && !w->xw) { /* published, but cannot write on */
+		if (err)
+			*err = why;
+		rc = compacted;
+	}
 	return rc;
 }
 

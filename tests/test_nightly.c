@@ -1142,3 +1142,36 @@ Test(sync, a_crash_in_a_commit_made_while_the_next_batch_is_extracted_is_repaire
 	view_of(home_, view, sizeof view);
 	cr_assert_str_eq(view, clean_view);
 }
+
+Test(sync, a_compaction_that_fails_loses_nothing_and_the_job_goes_on)
+{
+	static char said[16384], view[40000], clean_view[40000];
+	/* the clean home's first sync is compacted */
+	clean_sync(clean_view, sizeof clean_view);
+	/* this one's cannot be (no room for the copy, as made to fail) */
+	setenv("CARNET_CRASH_AT", "compact-fails", 1);
+	run_batches(home_, "2", "sync", src, said, sizeof said);
+	cr_assert(strstr(said, "exit 0\n"), "%s", said);
+	cr_assert(strstr(err, "the index was not compacted (compaction made to fail"), "%s", err);
+	view_of(home_, view, sizeof view);
+	cr_assert_str_eq(view, clean_view, "compacted or not, the same answers");
+	/* a rebuild that cannot be compacted is published as written */
+	run_batches(home_, "2", "rebuild", src, said, sizeof said);
+	unsetenv("CARNET_CRASH_AT");
+	cr_assert(strstr(said, "exit 0\n"), "%s", said);
+	size_t n;
+	char *current = th_slurp(th_path("%s/CURRENT", home_), &n);
+	cr_assert(strncmp(current, "gen-2", 5) == 0, "%s", current);
+	free(current);
+	view_of(home_, view, sizeof view);
+	cr_assert_str_eq(view, clean_view);
+	/* and the next writer finds the database it left */
+	write_docs(12, 5);
+	run_batches(home_, "2", "sync", src, said, sizeof said);
+	cr_assert(strstr(said, "s: 2 added, 0 replaced"), "%s", said);
+	cr_assert_null(strstr(err, "compacted"), "a second sync is not compacted: %s", err);
+	uint64_t in_index, in_registry;
+	counts(home_, &in_index, &in_registry);
+	cr_assert_eq(in_index, 12);
+	cr_assert_eq(in_registry, 12);
+}
