@@ -186,6 +186,18 @@ int carnet_index_refresh(carnet_index *idx, carnet_error *err)
 	return rc;
 }
 
+/* An attempt, MODIFIED when a compaction replaced a shard while it ran
+ * (a table Xapian opened only then may have been the old shard's, gone). */
+static int checked(carnet_index *idx, int (*attempt)(void *payload, carnet_error *err),
+		   void *payload, carnet_error *err)
+{
+	int rc = attempt(payload, err);
+	if (rc == CARNET_OK && carnet_xap_reader_replaced(idx->xr))
+		rc = carnet_error__set(err, CARNET_E_MODIFIED, CARNET_ORIGIN_CARNET, 0,
+				       "the index was compacted during the search");
+	return rc;
+}
+
 int carnet_index__with_retries(carnet_index *idx,
 			       int (*attempt)(void *payload, carnet_error *err),
 			       void *payload, carnet_error *err)
@@ -199,7 +211,7 @@ int carnet_index__with_retries(carnet_index *idx,
 	else
 		rc = carnet_xap_reader_reopen(idx->xr, err);
 	if (rc == CARNET_OK)
-		rc = attempt(payload, err);
+		rc = checked(idx, attempt, payload, err);
 	/* a writer committed under us (between choosing the hits and reading
 	 * them, too), or a rebuild took the generation away: the whole
 	 * request starts again on the latest state, nothing of the first
@@ -212,7 +224,7 @@ int carnet_index__with_retries(carnet_index *idx,
 			retry_pause(retry - 1);
 		seen = carnet_home__stamp(idx->home);
 		if ((rc = carnet_index_refresh(idx, err)) == CARNET_OK)
-			rc = attempt(payload, err);
+			rc = checked(idx, attempt, payload, err);
 	}
 	return rc;
 }

@@ -413,6 +413,17 @@ int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCE
 	}
 }
 
+int carnet_xap_reader_replaced(carnet_xreader *r) CARNET_NOEXCEPT
+{
+	for (const version_seen &v : r->versions) {
+		struct stat dir;
+		std::string d = v.path.substr(0, v.path.find_last_of('/'));
+		if (stat(d.c_str(), &dir) == 0 && dir.st_ino != v.dir_ino)
+			return 1;
+	}
+	return 0;
+}
+
 int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT
 {

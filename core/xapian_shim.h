@@ -182,6 +182,10 @@ int carnet_xap_reader_get_metadata(carnet_xreader *r, const char *key, char **ou
 /* See the latest committed state (nothing to do, at the cost of a stat
  * per shard, when no shard has committed since the last open). */
 int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCEPT;
+/* 1 when a shard's directory was replaced (carnet_xap_compact) since the
+ * last open or reopen: what was read since may have met a table of the
+ * old shard gone, and is to be read again (after a reopen); else 0. */
+int carnet_xap_reader_replaced(carnet_xreader *r) CARNET_NOEXCEPT;
 /* Number of documents in the database. */
 int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT;

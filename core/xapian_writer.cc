@@ -461,6 +461,10 @@ int carnet_xap_compact(const char *path, carnet_error *err) CARNET_NOEXCEPT
 			fsync(fd); // the exchanges, durable
 			close(fd);
 		}
+		// a search that began before an exchange and opens one of the
+		// old shard's tables now (Xapian opens some only when first
+		// needed) would find it gone: it is made again
+		// (carnet_xap_reader_replaced)
 		for (const std::string &old : tmp)
 			std::filesystem::remove_all(old);
 		return CARNET_OK;

@@ -497,8 +497,11 @@ Test(shim, compaction_keeps_every_document_and_an_open_reader_follows_it)
 	cr_assert_neq(st[0].st_ino, st[1].st_ino, "the shard was not replaced");
 	cr_assert_neq(access(th_path("%s.compact", dbpath), F_OK), 0, "a copy was left");
 	cr_assert_neq(access(th_path("%s.1.compact", dbpath), F_OK), 0, "a copy was left");
-	/* the reader opened before sees the same documents */
+	/* the reader opened before knows what it read since is to be read
+	 * again, and then sees the same documents */
+	cr_assert_eq(carnet_xap_reader_replaced(g.r), 1);
 	cr_assert_eq(carnet_xap_reader_reopen(g.r, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_reader_replaced(g.r), 0);
 	cr_assert_str_eq(word(&g, "P1", "cardiaque"), before[0]);
 	cr_assert_str_eq(word(&g, "P2", "renal"), before[1]);
 	unsigned long n;
