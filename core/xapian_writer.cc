@@ -69,10 +69,10 @@ struct xshard {
 // document goes to the shard its patient hashes to, so that a record is
 // searched in one shard (the reader looks only in the shards that hold the
 // patient); replacing, deleting and marking by id look in every shard,
-// which also serves indexes whose shards were chosen by id. With threads on, documents are put and shards
-// committed on one thread per shard; every other call first waits for that
-// work to finish. The first error a shard thread meets is kept and
-// returned by the next call.
+// which also serves indexes whose shards were chosen by id. With threads
+// on, documents are put and shards committed on one thread per shard;
+// every other call first waits for that work to finish. The first error
+// a shard thread meets is kept and returned by the next call.
 struct carnet_xwriter {
 	std::vector<std::unique_ptr<xshard>> shards;
 	std::mutex mu;
