@@ -18,7 +18,8 @@ using namespace carnet_xap;
 // What a shard's version file (iamglass, which a commit replaces by
 // renaming a new one over it) looked like when the reader last opened it.
 struct version_seen {
-	std::string path;
+	std::string dir;  // the shard's directory
+	std::string path; // its version file
 	dev_t dev = 0;
 	ino_t ino = 0;
 	ino_t dir_ino = 0; // the shard's directory (carnet_xap_compact replaces it)
@@ -319,8 +320,7 @@ static int versions_changed(carnet_xreader *r)
 	int changed = 0;
 	for (version_seen &v : r->versions) {
 		struct stat st, dir;
-		std::string d = v.path.substr(0, v.path.find_last_of('/'));
-		if (stat(d.c_str(), &dir) == 0 && dir.st_ino != v.dir_ino) {
+		if (stat(v.dir.c_str(), &dir) == 0 && dir.st_ino != v.dir_ino) {
 			changed = v.dir_ino ? 2 : changed;
 			v.dir_ino = dir.st_ino;
 		}
@@ -353,6 +353,7 @@ static void open_shards(carnet_xreader *r)
 	}
 	for (const std::string &shard : shards) {
 		r->versions.emplace_back();
+		r->versions.back().dir = shard;
 		r->versions.back().path = shard + "/iamglass";
 	}
 	versions_changed(r);
@@ -417,8 +418,7 @@ int carnet_xap_reader_replaced(carnet_xreader *r) CARNET_NOEXCEPT
 {
 	for (const version_seen &v : r->versions) {
 		struct stat dir;
-		std::string d = v.path.substr(0, v.path.find_last_of('/'));
-		if (stat(d.c_str(), &dir) == 0 && dir.st_ino != v.dir_ino)
+		if (stat(v.dir.c_str(), &dir) == 0 && dir.st_ino != v.dir_ino)
 			return 1;
 	}
 	return 0;

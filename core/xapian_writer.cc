@@ -82,9 +82,7 @@ struct carnet_xwriter {
 	bool stop = false;
 	int failed = CARNET_OK;         // first error of a shard thread
 	carnet_error failed_err;
-	// tasks waiting per shard: room for a record's documents, which come
-	// one after another and all go to one shard
-	static const size_t QUEUE_MAX = 64;
+	static const size_t QUEUE_MAX = 4; // tasks waiting per shard
 
 	xshard &shard_of(const char *key)
 	{
@@ -284,7 +282,7 @@ int carnet_xap_writer_put_prepared(carnet_xwriter *w, const char *id_term,
 		// a document indexed before may be in another shard: its record
 		// changed, or the shards were chosen by id
 		for (auto &o : w->shards)
-			if (elsewhere && o.get() != &home)
+			if (o.get() != &home && elsewhere)
 				w->run(*o, [term](xshard &s) {
 					s.begin();
 					s.db.delete_document(term);

@@ -60,9 +60,6 @@ struct carnet_panel {
 					 for each analyte of the table */
 	size_t values;                /* values added, for their order */
 	size_t docs;                  /* 1 + the highest pdoc.n of a value */
-	/* LOINC code -> its analyte of the table (carnet_analytes__by_code),
-	 * for the codes seen last: the same few codes come in every report */
-	struct { char code[16]; long ti; } memo[64];
 	char **held;                  /* the documents' values its strings point into */
 	size_t nheld, held_cap;
 };

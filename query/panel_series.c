@@ -237,23 +237,6 @@ static uint64_t same_key(const char *date, const char *value, const char *unit)
 	return h;
 }
 
-/* carnet_analytes__by_code(t, code), remembered in p->memo (a code
- * too long to remember is looked up each time). */
-static long by_code(carnet_panel *p, const carnet_analytes *t, const char *code)
-{
-	size_t n = strlen(code);
-	if (n == 0 || n >= sizeof p->memo[0].code)
-		return carnet_analytes__by_code(t, code);
-	unsigned char a = (unsigned char)code[0], b = (unsigned char)code[n - 1],
-		      c = (unsigned char)code[n / 2];
-	size_t slot = (n * 131 + a + b * 7u + c * 31u) % (sizeof p->memo / sizeof p->memo[0]);
-	if (strcmp(p->memo[slot].code, code) != 0) {
-		memcpy(p->memo[slot].code, code, n + 1);
-		p->memo[slot].ti = carnet_analytes__by_code(t, code);
-	}
-	return p->memo[slot].ti;
-}
-
 int carnet_panel__room(carnet_panel *p, size_t n)
 {
 	return CARNET_GROW(p->held, p->held_cap, p->nheld + n);
@@ -269,7 +252,7 @@ int carnet_panel__add(carnet_panel *p, const carnet_analytes *t, const unsigned 
 		      const carnet_result *r)
 {
 	int loinc = r->system && strcmp(r->system, LOINC_OID) == 0;
-	long ti = loinc ? by_code(p, t, r->code) : -1;
+	long ti = loinc ? carnet_analytes__by_code(t, r->code) : -1;
 	if (sel && (ti < 0 || !sel[ti])) {
 		size_t i = 0;
 		while (ti < 0 && loinc && i < ncodes && strcmp(codes[i], r->code) != 0)

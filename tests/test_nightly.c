@@ -1157,7 +1157,6 @@ Test(sync, a_compaction_that_fails_loses_nothing_and_the_job_goes_on)
 	cr_assert_str_eq(view, clean_view, "compacted or not, the same answers");
 	/* a rebuild that cannot be compacted is published as written */
 	run_batches(home_, "2", "rebuild", src, said, sizeof said);
-	unsetenv("CARNET_CRASH_AT");
 	cr_assert(strstr(said, "exit 0\n"), "%s", said);
 	size_t n;
 	char *current = th_slurp(th_path("%s/CURRENT", home_), &n);
@@ -1165,11 +1164,13 @@ Test(sync, a_compaction_that_fails_loses_nothing_and_the_job_goes_on)
 	free(current);
 	view_of(home_, view, sizeof view);
 	cr_assert_str_eq(view, clean_view);
-	/* and the next writer finds the database it left */
+	/* and the next writer finds the database it left; an index that
+	 * held documents is not compacted by a sync (the hook would say) */
 	write_docs(12, 5);
 	run_batches(home_, "2", "sync", src, said, sizeof said);
+	unsetenv("CARNET_CRASH_AT");
 	cr_assert(strstr(said, "s: 2 added, 0 replaced"), "%s", said);
-	cr_assert_null(strstr(err, "compacted"), "a second sync is not compacted: %s", err);
+	cr_assert_null(strstr(err, "compacted"), "a later sync was compacted: %s", err);
 	uint64_t in_index, in_registry;
 	counts(home_, &in_index, &in_registry);
 	cr_assert_eq(in_index, 12);
