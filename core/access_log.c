@@ -52,6 +52,9 @@ struct carnet_alog {
 	sqlite3 *db;
 	int schema_version;   /* PRAGMA schema_version when last checked */
 	int wal_frames;       /* the WAL's frames after this handle's last commit */
+	/* what every append runs besides the chain's statements (w), kept
+	 * prepared: sqlite parses a statement anew each time it is given text */
+	sqlite3_stmt *version, *begin, *commit;
 	char path[4096];
 };
 
@@ -269,6 +272,9 @@ void carnet_alog__close(carnet_alog *l)
 		return;
 	bound_wal(l, WAL_FRAMES, SQLITE_CHECKPOINT_TRUNCATE);
 	carnet_alog__work_free(&l->w);
+	sqlite3_finalize(l->version);
+	sqlite3_finalize(l->begin);
+	sqlite3_finalize(l->commit);
 	sqlite3_close(l->db);
 	free(l);
 }
@@ -410,16 +416,31 @@ static int start_checkpointer(void)
 	return ckpt.started;
 }
 
+/* Run the statement *st keeps (prepared from sql the first time). */
+static int run_kept(carnet_alog *l, sqlite3_stmt **st, const char *sql, const char *what,
+		    carnet_error *err)
+{
+	int rc = *st ? SQLITE_OK : sqlite3_prepare_v2(l->db, sql, -1, st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(*st);
+		sqlite3_reset(*st);
+	}
+	return rc == SQLITE_DONE || rc == SQLITE_OK ? CARNET_OK
+						    : carnet_alog__sql_fail(l->db, l->path, rc, what, err);
+}
+
 static int append_locked(carnet_alog *l, val v[C_ALL], char hash[65], carnet_error *err)
 {
 	int rc;
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&append_turn);
-	if ((rc = carnet_alog__exec(l->db, l->path, "BEGIN IMMEDIATE", "lock the log", err)) ==
-	    CARNET_OK) {
+	if ((rc = run_kept(l, &l->begin, "BEGIN IMMEDIATE", "lock the log", err)) == CARNET_OK) {
 		if ((rc = carnet_alog__check_last(l->db, l->path, &l->w, err)) == CARNET_OK)
 			rc = carnet_alog__insert_row(l->db, l->path, &l->w, v, hash, err);
-		rc = carnet_alog__end(l->db, l->path, NULL, rc, "commit a row", err);
+		if (rc == CARNET_OK)
+			rc = run_kept(l, &l->commit, "COMMIT", "commit a row", err);
+		if (rc)
+			sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	int self = 0; /* copy the bulk after the turn, no thread to do it */
 	if (rc == CARNET_OK && ckpt.tail_due && strcmp(ckpt.path, l->path) == 0) {
@@ -454,7 +475,13 @@ int carnet_alog__append(carnet_alog *l, const carnet_access *a, carnet_error *er
 {
 	/* the schema changed since it was checked (a trigger added or
 	 * dropped while this handle was open): check it again */
-	int sv = carnet_alog__schema_version(l->db);
+	int sv = -1;
+	if (l->version || sqlite3_prepare_v2(l->db, "PRAGMA schema_version", -1, &l->version,
+					      NULL) == SQLITE_OK) {
+		if (sqlite3_step(l->version) == SQLITE_ROW)
+			sv = sqlite3_column_int(l->version, 0);
+		sqlite3_reset(l->version);
+	}
 	if (sv != l->schema_version) {
 		int rc = carnet_alog__check_schema(l->db, l->path, err);
 		if (rc)

@@ -22,6 +22,7 @@ struct carnet_index {
 	carnet_policy *policy;
 	carnet_ranking *rank;     /* ranking tables: defaults and the home's own */
 	char *profile_codes;      /* the index's CARNET_PROFILES_KEY, as last read */
+	unsigned long profile_codes_of; /* ... under this carnet_xap_reader_opened */
 	carnet_alog *log;         /* the access log, opened at first use */
 	carnet_analytes *analytes; /* analytes and panels, loaded at the first
 				      request for results */

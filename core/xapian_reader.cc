@@ -5,6 +5,7 @@
 #include "xapian_common.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -36,7 +37,12 @@ struct carnet_xreader {
 	Xapian::Database db;
 	std::vector<Xapian::Database> shards;
 	std::vector<version_seen> versions; // one per shard
+	unsigned long opened = 0;           // see carnet_xap_reader_opened
 };
+
+// The numbers carnet_xap_reader_opened gives: never the same twice in a
+// process, whichever reader they go to.
+static std::atomic<unsigned long> openings{ 0 };
 
 namespace {
 
@@ -305,6 +311,31 @@ void record_bm25(Xapian::Database &db, const carnet_xrank *rk,
 	}
 }
 
+// How many documents carnet_xap_reader_page reads along value streams
+// rather than one by one (measured on the 100,000-document bench: the
+// medians of searches with 1 to 7 hits are 3-6% lower than with streams,
+// the pages of 20 hits 7% lower with them).
+const size_t STREAM_FROM = 8;
+
+// Which shard of r holds document did of r->db (0 when r has one
+// database), and its docid there (*in).
+size_t sub_of(const carnet_xreader *r, Xapian::docid did, Xapian::docid *in)
+{
+	if (r->shards.empty()) {
+		*in = did;
+		return 0;
+	}
+	Xapian::docid n = (Xapian::docid)r->shards.size();
+	*in = (did - 1) / n + 1;
+	return (size_t)((did - 1) % n);
+}
+
+// Shard k of r (sub_of's numbering).
+Xapian::Database &shard_db(carnet_xreader *r, size_t k)
+{
+	return r->shards.empty() ? r->db : r->shards[k];
+}
+
 } // namespace
 
 extern "C" {
@@ -376,6 +407,7 @@ int carnet_xap_reader_open(carnet_xreader **out, const char *path,
 		r = new carnet_xreader;
 		r->path = path;
 		open_shards(r);
+		r->opened = ++openings;
 		int rc = check_format(r->db, nullptr, err);
 		if (rc != CARNET_OK) {
 			delete r;
@@ -402,16 +434,25 @@ int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCE
 			fresh.path = r->path;
 			open_shards(&fresh);
 			int rc = check_format(fresh.db, nullptr, err);
-			if (rc == CARNET_OK)
+			if (rc == CARNET_OK) {
 				std::swap(*r, fresh);
+				r->opened = ++openings;
+			}
 			return rc;
 		}
-		if (changed)
+		if (changed) {
 			r->db.reopen();
+			r->opened = ++openings;
+		}
 		return CARNET_OK;
 	} catch (...) {
 		return classify(err);
 	}
+}
+
+unsigned long carnet_xap_reader_opened(const carnet_xreader *r) CARNET_NOEXCEPT
+{
+	return r->opened;
 }
 
 int carnet_xap_reader_replaced(carnet_xreader *r) CARNET_NOEXCEPT
@@ -525,26 +566,53 @@ int carnet_xap_reader_page(carnet_xreader *r, const unsigned *docids, size_t n, 
 	}
 	int rc = CARNET_OK;
 	try {
-		// slot by slot, each in docid order: a value's B-tree blocks are
-		// those of its slot, in docid order, so that the next document's
-		// value is most often in a block already read (one document
-		// after another, slot after slot, reads them again each time)
+		// in docid order within each shard, slot by slot; from
+		// STREAM_FROM documents, along the slot's value stream: a stream
+		// keeps the chunk it decoded (the values of neighbouring
+		// documents, a record's most often), where get_value finds the
+		// chunk from its first block again for every document (two
+		// reads when it spans two blocks). Starting a stream reads the
+		// slot's first chunk: not worth it for a few documents.
 		std::vector<size_t> order(n);
-		for (size_t i = 0; i < n; i++)
+		std::vector<Xapian::docid> sub(n);
+		std::vector<size_t> shard(n);
+		for (size_t i = 0; i < n; i++) {
 			order[i] = i;
-		std::sort(order.begin(), order.end(),
-			  [docids](size_t a, size_t b) { return docids[a] < docids[b]; });
+			shard[i] = sub_of(r, docids[i], &sub[i]);
+		}
+		std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+			return shard[a] != shard[b] ? shard[a] < shard[b] : sub[a] < sub[b];
+		});
+		// each document opened: NOTFOUND when it is gone
 		std::vector<Xapian::Document> docs(n);
 		for (size_t i : order)
 			docs[i] = r->db.get_document(docids[i]);
-		for (size_t j = 0; j < k && rc == CARNET_OK; j++)
+		for (size_t j = 0; j < k && rc == CARNET_OK; j++) {
+			Xapian::ValueIterator v, vend;
+			size_t in = SIZE_MAX; // the shard v walks
 			for (size_t o = 0; o < n && rc == CARNET_OK; o++) {
 				size_t i = order[o];
-				std::string v = slots[j] < 0 ? docs[i].get_data()
-						: docs[i].get_value((Xapian::valueno)slots[j]);
-				rc = string_out(v, &out[i * k + j], &lens[i * k + j], err,
+				std::string value;
+				if (slots[j] < 0) {
+					value = docs[i].get_data();
+				} else if (n < STREAM_FROM) {
+					value = docs[i].get_value((Xapian::valueno)slots[j]);
+				} else {
+					if (shard[i] != in) {
+						Xapian::Database &db = shard_db(r, shard[i]);
+						v = db.valuestream_begin((Xapian::valueno)slots[j]);
+						vend = db.valuestream_end((Xapian::valueno)slots[j]);
+						in = shard[i];
+					}
+					if (v != vend && v.get_docid() < sub[i])
+						v.skip_to(sub[i]);
+					if (v != vend && v.get_docid() == sub[i])
+						value = *v;
+				}
+				rc = string_out(value, &out[i * k + j], &lens[i * k + j], err,
 						"reading a document");
 			}
+		}
 	} catch (...) {
 		rc = classify(err);
 	}

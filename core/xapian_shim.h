@@ -186,6 +186,10 @@ int carnet_xap_reader_reopen(carnet_xreader *r, carnet_error *err) CARNET_NOEXCE
  * last open or reopen: what was read since may have met a table of the
  * old shard gone, and is to be read again (after a reopen); else 0. */
 int carnet_xap_reader_replaced(carnet_xreader *r) CARNET_NOEXCEPT;
+/* A number that changes, in this process, each time r is opened or
+ * reopened on a new revision (and no other reader ever had): what was read
+ * of r under the same number (its metadata, say) is still what r holds. */
+unsigned long carnet_xap_reader_opened(const carnet_xreader *r) CARNET_NOEXCEPT;
 /* Number of documents in the database. */
 int carnet_xap_reader_doccount(carnet_xreader *r, unsigned long *out,
 			       carnet_error *err) CARNET_NOEXCEPT;
@@ -255,9 +259,11 @@ int carnet_xap_reader_fields(carnet_xreader *r, unsigned docid, const int *slots
 
 /* The same for n documents: for each docids[i] and slots[j], into
  * out[i * k + j] and lens[i * k + j]. Read slot by slot, each in docid
- * order: the documents of one record are neighbours in the index, so
- * that most values come from blocks already read (a page of hits costs a
- * few reads instead of a few per hit). On failure every out is NULL. */
+ * order (and from a few documents on, along the slot's value stream):
+ * the documents of one record are neighbours in the index, so that most
+ * values come from blocks, and chunks of values, already read (a page of
+ * hits costs a few reads instead of a few per hit). On failure every out
+ * is NULL. */
 int carnet_xap_reader_page(carnet_xreader *r, const unsigned *docids, size_t n, const int *slots,
 			   size_t k, char **out, size_t *lens, carnet_error *err) CARNET_NOEXCEPT;
 

@@ -320,10 +320,14 @@ static int check_hit(const hit *h, const cand *c, const char *set,
  * (they only grow, when a writer brings new tables). */
 static int read_profile_codes(carnet_index *idx, carnet_error *err)
 {
+	unsigned long opened = carnet_xap_reader_opened(idx->xr);
+	if (idx->profile_codes && idx->profile_codes_of == opened)
+		return CARNET_OK; /* the same revision as when last read */
 	char *stored;
 	int rc = carnet_xap_reader_get_metadata(idx->xr, CARNET_PROFILES_KEY, &stored, err);
 	if (rc)
 		return rc;
+	idx->profile_codes_of = opened;
 	if (idx->profile_codes && strcmp(idx->profile_codes, stored) == 0) {
 		free(stored);
 		return CARNET_OK;

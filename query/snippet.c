@@ -119,6 +119,16 @@ int carnet_snippet__marks(carnet_marks *m, const char *const *words, size_t coun
 		note_start(m, m->stems[i][0]);
 		note_start(m, m->stems[i][1]);
 	}
+	m->firsts_count = 0;
+	for (unsigned a = 0; a < 128; a++) {
+		if (!m->first[a] || !ascii_fold[a])
+			continue;
+		if (m->firsts_count == sizeof m->firsts) {
+			m->firsts_count = 0; /* too many to sift by */
+			break;
+		}
+		m->firsts[m->firsts_count++] = (unsigned char)a;
+	}
 	return CARNET_OK;
 }
 
@@ -459,11 +469,15 @@ static size_t needed(const carnet_marks *m, uint64_t held, size_t *need)
 
 /* The bits of the n bytes at t (0 < n <= 64; t[0..64) readable when n is
  * 64), a bit each (byte i: bit i): whitespace (space[]), ASCII letters and
- * digits, and the first bytes of characters outside ASCII (0xC0..0xFF). */
-static void map_chunk(const unsigned char *t, size_t n, uint64_t *sp, uint64_t *al,
-		      uint64_t *lead)
+ * digits, and the first bytes of characters outside ASCII (0xC0..0xFF);
+ * in *first, a bit set for each letter or digit some marked word or stem
+ * of m starts with (folded), and maybe for others (every bit when m's
+ * first letters are too many to sift by, or n < 64). */
+static void map_chunk(const carnet_marks *m, const unsigned char *t, size_t n, uint64_t *sp,
+		      uint64_t *al, uint64_t *lead, uint64_t *first)
 {
-	uint64_t s = 0, a = 0, l = 0;
+	uint64_t s = 0, a = 0, l = 0, f = 0;
+	*first = ~(uint64_t)0;
 #if defined(__SSE2__)
 	if (n == 64) {
 		/* as signed bytes: ASCII is positive, 0xC0..0xFF is -64..-1 */
@@ -472,6 +486,9 @@ static void map_chunk(const unsigned char *t, size_t n, uint64_t *sp, uint64_t *
 		const __m128i d0 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1);
 		const __m128i la = _mm_set1_epi8('a' - 1), lz = _mm_set1_epi8('z' + 1);
 		const __m128i c0 = _mm_set1_epi8(-65), zero = _mm_setzero_si128();
+		__m128i firsts[sizeof m->firsts];
+		for (size_t i = 0; i < m->firsts_count; i++)
+			firsts[i] = _mm_set1_epi8((char)m->firsts[i]);
 		for (int k = 0; k < 4; k++) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + 16 * k));
 			__m128i y = _mm_or_si128(x, case_bit);
@@ -486,10 +503,20 @@ static void map_chunk(const unsigned char *t, size_t n, uint64_t *sp, uint64_t *
 			s |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << (16 * k);
 			a |= (uint64_t)(unsigned)_mm_movemask_epi8(an) << (16 * k);
 			l |= (uint64_t)(unsigned)_mm_movemask_epi8(ld) << (16 * k);
+			if (m->firsts_count) {
+				/* a letter with the case bit set is lower case,
+				 * a digit has it already */
+				__m128i hit = zero;
+				for (size_t i = 0; i < m->firsts_count; i++)
+					hit = _mm_or_si128(hit, _mm_cmpeq_epi8(y, firsts[i]));
+				f |= (uint64_t)(unsigned)_mm_movemask_epi8(hit) << (16 * k);
+			}
 		}
 		*sp = s;
 		*al = a;
 		*lead = l;
+		if (m->firsts_count)
+			*first = f;
 		return;
 	}
 #endif
@@ -556,11 +583,11 @@ static int read_chunk(tokens *t, reading *rd, carnet_marks *m, const char *text,
 		      size_t n, carnet_error *err)
 {
 	const unsigned char *u = (const unsigned char *)text + rd->pos;
-	uint64_t sp, al, lead, valid = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-	map_chunk(u, n, &sp, &al, &lead);
+	uint64_t sp, al, lead, first, valid = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+	map_chunk(m, u, n, &sp, &al, &lead, &first);
 	uint64_t begins = ~sp & (sp << 1 | rd->after_space) & valid;
 	uint64_t word = ~(al << 1 | rd->after_alnum) & valid;
-	uint64_t look = m->any_start ? begins : (al | lead) & word;
+	uint64_t look = m->any_start ? begins : ((al & first) | lead) & word;
 	for (; look; look &= look - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(look);
 		if (!m->any_start && !(lead >> c & 1)) {
@@ -660,10 +687,10 @@ static void token_starts(const tokens *t, const char *text, size_t best, size_t 
 static size_t best_window(const tokens *t, size_t w)
 {
 	size_t n = t->n, best = 0, best_score = 0, best_last = 0;
-	unsigned seen[MARKS_MAX + 1];
+	size_t seen[MARKS_MAX + 1]; /* the last window (round) a mark was in */
+	memset(seen, 0, sizeof seen);
 	/* a best window starts at the beginning or on a mark */
-	for (size_t s = 0, f = 0; w;) {
-		memset(seen, 0, sizeof seen);
+	for (size_t s = 0, f = 0, round = 1; w; round++) {
 		size_t distinct = 0, marks = 0, last = s;
 		for (size_t j = f; j < t->marked_n && t->marked[j].at < s + w; j++) {
 			size_t mk = t->marked[j].mark;
@@ -671,8 +698,10 @@ static size_t best_window(const tokens *t, size_t w)
 			last = t->marked[j].at;
 			if (mk > MARKS_MAX)
 				mk = MARKS_MAX;
-			if (!seen[mk]++)
+			if (seen[mk] != round) {
+				seen[mk] = round;
 				distinct++;
+			}
 		}
 		size_t score = distinct * 1000 + marks;
 		if (score > best_score) {

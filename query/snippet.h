@@ -25,6 +25,10 @@ typedef struct carnet_marks {
 				     letter or digit a: a bit of pairs[a] */
 	int any_start;         /* a word or stem starts outside ASCII: every
 				  token is looked at */
+	unsigned char firsts[8]; /* the letters and digits of first, when
+				    they are at most 8 (firsts_count; else 0):
+				    tokens are sifted by them 16 bytes at once */
+	size_t firsts_count;
 	size_t need[CARNET_MARKS_NEED]; /* marks (index + 1) of the distinct typed words */
 	size_t need_count;
 	struct carnet_mark_seen *seen; /* tokens already looked at, and their mark */

@@ -520,6 +520,39 @@ Test(shim, compaction_keeps_every_document_and_an_open_reader_follows_it)
 	cr_assert_eq(access(th_path("%s.1", dbpath), F_OK), 0);
 }
 
+/* What a caller keeps of a reader's metadata (carnet-query keeps the
+ * profile codes) stays true while carnet_xap_reader_opened gives the same
+ * number, and no other reader ever gives it. */
+Test(shim, opened_changes_when_the_reader_sees_a_new_revision)
+{
+	carnet_xwriter *w = writer();
+	carnet_error err;
+	put(w, "A", "P1", "20250101", "alpha");
+	cr_assert_eq(carnet_xap_writer_set_metadata(w, "k", "one", &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xreader *r = reader();
+	unsigned long first = carnet_xap_reader_opened(r);
+	cr_assert_eq(carnet_xap_reader_reopen(r, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_reader_opened(r), first, "nothing was committed");
+
+	cr_assert_eq(carnet_xap_writer_set_metadata(w, "k", "two", &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_reader_opened(r), first, "not reopened yet");
+	cr_assert_eq(carnet_xap_reader_reopen(r, &err), CARNET_OK, "%s", err.message);
+	unsigned long second = carnet_xap_reader_opened(r);
+	cr_assert_neq(second, first, "a new revision, the same number");
+	char *v;
+	cr_assert_eq(carnet_xap_reader_get_metadata(r, "k", &v, &err), CARNET_OK);
+	cr_assert_str_eq(v, "two");
+	free(v);
+	carnet_xreader *other = reader();
+	cr_assert(carnet_xap_reader_opened(other) != first &&
+		  carnet_xap_reader_opened(other) != second, "two readers, one number");
+	carnet_xap_reader_free(other);
+	carnet_xap_reader_free(r);
+	carnet_xap_writer_free(w);
+}
+
 /* --- BM25 within the record --- */
 
 Test(shim, bm25_counts_the_record_only_and_phrases_and_synonyms_as_one_term)
