@@ -38,6 +38,12 @@ int fail(carnet_error *err, int code, const char *msg);
 // new and empty, when w stamps it), VERSION otherwise.
 int check_format(Xapian::Database &db, Xapian::WritableDatabase *w, carnet_error *err);
 
+// The metadata that says every document of a patient is in the shard the
+// patient's id hashes to (carnet__hash_str(id) % shards): "patient" in
+// an index made empty by a writer that places documents so (the stamp is
+// set with the format's, in every shard, before any document).
+extern const char PLACEMENT_KEY[];
+
 // Shard k of the database at base: base itself, then base.1, base.2, ...
 std::string shard_path(const std::string &base, unsigned k);
 

@@ -14,6 +14,10 @@
 
 #include <sys/stat.h>
 
+extern "C" {
+#include "util.h"
+}
+
 using namespace carnet_xap;
 
 // What a shard's version file (iamglass, which a commit replaces by
@@ -38,6 +42,7 @@ struct carnet_xreader {
 	std::vector<Xapian::Database> shards;
 	std::vector<version_seen> versions; // one per shard
 	unsigned long opened = 0;           // see carnet_xap_reader_opened
+	bool by_patient = false;            // PLACEMENT_KEY says "patient"
 };
 
 // The numbers carnet_xap_reader_opened gives: never the same twice in a
@@ -118,6 +123,9 @@ long record_shard(carnet_xreader *r, const carnet_xsearch *s)
 {
 	if (r->shards.empty() || s->must_count == 0)
 		return -1;
+	// an index that places records by patient: no lookup needed
+	if (r->by_patient && s->shard_key)
+		return (long)(carnet__hash_str(s->shard_key) % r->shards.size());
 	long only = -1;
 	for (size_t k = 0; k < r->shards.size(); k++) {
 		if (!r->shards[k].term_exists(s->must[0]))
@@ -396,6 +404,7 @@ static void open_shards(carnet_xreader *r)
 		r->shards.emplace_back(shard);
 		r->db.add_database(r->shards.back());
 	}
+	r->by_patient = r->shards[0].get_metadata(PLACEMENT_KEY) == "patient";
 }
 
 int carnet_xap_reader_open(carnet_xreader **out, const char *path,

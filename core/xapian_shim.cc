@@ -25,6 +25,8 @@ const char FORMAT_KEY[] = "carnet.format";
 
 } // namespace
 
+const char PLACEMENT_KEY[] = "carnet.placement";
+
 // Turn the exception being handled into a carnet_error and return its code.
 // Must be called from inside a catch block. The most specific classes come
 // first; the description is copied, never referenced.
@@ -97,6 +99,10 @@ int check_format(Xapian::Database &db, Xapian::WritableDatabase *w,
 	if (fmt.empty()) {
 		if (db.get_doccount() == 0 && w) {
 			w->set_metadata(FORMAT_KEY, want);
+			// made by a writer that puts a record in its patient's
+			// shard: readers may go straight to it (an index made
+			// before has no such stamp, and is searched as it was)
+			w->set_metadata(PLACEMENT_KEY, "patient");
 			w->commit();
 			return CARNET_OK;
 		}

@@ -171,6 +171,9 @@ typedef struct carnet_xsearch {
 	size_t access_from;
 	const char *latest;         /* the record's newest-version term
 				       (CARNET_PREFIX_LATEST + patient key) */
+	const char *shard_key;      /* the patient key the writer placed the
+				       record by (the shard_key of
+				       carnet_xap_writer_put_prepared), or NULL */
 } carnet_xsearch;
 
 /* Open the database at path for reading and check its format. */

@@ -100,6 +100,7 @@ static int build_xsearch(plan *p, carnet_error *err)
 	p->must[s->must_count++] = CARNET_TERM_HAS_RESULTS;
 	s->must = p->must;
 	s->latest = p->latest_term;
+	s->shard_key = req->patient_id; /* the writer placed the record by it */
 	s->any = p->groups;
 	int rc;
 	if ((p->named.sel && (rc = selection_group(p, err))) ||

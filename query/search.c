@@ -118,6 +118,7 @@ static int build_xsearch(plan *p, carnet_error *err)
 	snprintf(p->latest_term, sizeof p->latest_term, CARNET_PREFIX_LATEST "%s",
 		 req->patient_id);
 	s->latest = p->latest_term;
+	s->shard_key = req->patient_id; /* the writer placed the record by it */
 	if (!(req->flags & CARNET_REQUEST_ALL_VERSIONS))
 		p->must[s->must_count++] = p->latest_term;
 	else

@@ -13,6 +13,7 @@
 #include "helpers.h"
 #include "home.h"
 #include "schema.h"
+#include "util.h"
 #include "xapian_shim.h"
 
 static char dbpath[4096];
@@ -23,6 +24,11 @@ static void init(void)
 }
 
 TestSuite(shim, .init = init, .fini = th_cleanup);
+
+/* The key documents are placed by (the patient's when NULL): a test sets
+ * another to put a record where an index made before placement by
+ * patient may hold it. */
+static const char *place_by;
 
 /* Put a document of patient in set, with the newest-version term. */
 static void put_set(carnet_xwriter *w, const char *id, const char *set, const char *patient,
@@ -42,7 +48,8 @@ static void put_set(carnet_xwriter *w, const char *id, const char *set, const ch
 	carnet_xprepared *p;
 	carnet_error err;
 	cr_assert_eq(carnet_xap_prepare_until(&p, &d, NULL, &err), CARNET_OK, "%s", err.message);
-	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, patient, 1, p, &err), CARNET_OK, "%s", err.message);
+	cr_assert_eq(carnet_xap_writer_put_prepared(w, idt, place_by ? place_by : patient, 1, p,
+						    &err), CARNET_OK, "%s", err.message);
 }
 
 static void put(carnet_xwriter *w, const char *id, const char *patient,
@@ -120,6 +127,7 @@ static const char *cands(got *g, const char *patient, const carnet_xclause *cl, 
 	memset(&s, 0, sizeof s);
 	s.must = must;
 	s.must_count = 1;
+	s.shard_key = patient;
 	return run(g, &s, cl, n);
 }
 
@@ -468,6 +476,46 @@ Test(shim, a_record_is_written_in_one_shard_and_follows_its_patient)
 	cr_assert_eq(n, 30);
 	cr_assert_str_eq(word(&g, "P2", NULL), "d01 d07 d13 d19 d25 d00");
 	cr_assert_str_eq(word(&g, "P1", "cardiaque"), "d06 d12 d18 d24");
+	carnet_xap_reader_free(g.r);
+}
+
+/* An index made before records were placed by patient has no placement
+ * stamp: its records may be anywhere, and the reader looks for them in
+ * every shard; a stamped index is searched in the patient's shard alone. */
+Test(shim, an_index_without_the_placement_stamp_is_searched_where_its_records_are)
+{
+	carnet_xwriter *w;
+	carnet_error err;
+	cr_assert_eq(carnet_xap_writer_open_shards(&w, dbpath, 2, &err), CARNET_OK, "%s", err.message);
+	char *stamp;
+	cr_assert_eq(carnet_xap_writer_get_metadata(w, "carnet.placement", &stamp, &err), CARNET_OK);
+	cr_assert_str_eq(stamp, "patient", "a new index is stamped");
+	free(stamp);
+	/* P1's record where P1 does not hash to, as placement by id could */
+	const char *keys[] = { "K0", "K1", "K2", "K3" }, *elsewhere = NULL;
+	for (size_t k = 0; k < 4 && !elsewhere; k++)
+		if (carnet__hash_str(keys[k]) % 2 != carnet__hash_str("P1") % 2)
+			elsewhere = keys[k];
+	cr_assert_not_null(elsewhere);
+	place_by = elsewhere;
+	put(w, "a", "P1", "20250101", "insuffisance cardiaque");
+	put(w, "b", "P1", "20250102", "bilan cardiaque");
+	place_by = NULL;
+	put(w, "c", "P2", "20250103", "insuffisance cardiaque");
+	cr_assert_eq(carnet_xap_writer_set_metadata(w, "carnet.placement", "", &err), CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
+	cr_assert_str_eq(word(&g, "P1", "cardiaque"), "a b", "an unstamped index: every shard");
+	cr_assert_str_eq(word(&g, "P2", NULL), "c");
+	carnet_xap_reader_free(g.r);
+	/* stamped, the reader trusts the stamp (which no writer breaks) */
+	cr_assert_eq(carnet_xap_writer_set_metadata(w, "carnet.placement", "patient", &err),
+		     CARNET_OK);
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xap_writer_free(w);
+	g.r = reader();
+	cr_assert_str_eq(word(&g, "P1", "cardiaque"), "", "the stamp was not used");
+	cr_assert_str_eq(word(&g, "P2", NULL), "c");
 	carnet_xap_reader_free(g.r);
 }
 
