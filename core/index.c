@@ -6,6 +6,7 @@
  * rejects. Below both sides: the indexer's program and the query side
  * use it. */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,27 @@ int carnet_index__holds_patient(const carnet_index *idx, const carnet_request *r
 	return rc;
 }
 
+/* glibc's malloc gives the top of its heap back to the system when a free
+ * leaves more than its trim threshold there (128 KB at first), and takes
+ * it again at the next large allocation: a search allocates and frees a
+ * few hundred KB (sqlite's statements, a page of stored texts, the
+ * panel's values), so that each search could pay brk calls and the page
+ * faults of memory it had already (a third of a search's time, measured
+ * on the bench). glibc raises the threshold to twice the largest block it
+ * gave by mmap and got back (mallopt(3), M_MMAP_THRESHOLD, "dynamic"):
+ * one such block of 4 MB, once per process, puts it at 8 MB, as any
+ * program that once freed such a block has it. A program that set its
+ * thresholds itself keeps them (glibc then no longer moves them). */
+static void settle_heap(void)
+{
+	void *volatile block = malloc((size_t)4 << 20);
+	free(block);
+}
+
 int carnet_index_open(carnet_index **out, const char *home, carnet_error *err)
 {
+	static pthread_once_t heap_once = PTHREAD_ONCE_INIT;
+	pthread_once(&heap_once, settle_heap);
 	*out = NULL;
 	home = carnet_home__resolve(home);
 	carnet_index *idx = calloc(1, sizeof *idx);

@@ -170,6 +170,97 @@ Xapian::Query record_filter(Xapian::Database &db, const carnet_xsearch *s)
 			     Xapian::Query(Xapian::Query::OP_OR, sets.begin(), sets.end()));
 }
 
+// Set mark[i] to `to` for each ids[i] (in docid order) that term
+// indexes, leapfrogging along its postings.
+void mark_with(Xapian::Database &db, const std::string &term,
+	       const std::vector<Xapian::docid> &ids, std::vector<unsigned char> &mark,
+	       unsigned char to)
+{
+	Xapian::PostingIterator p = db.postlist_begin(term), end = db.postlist_end(term);
+	for (size_t i = 0; i < ids.size() && p != end; i++) {
+		if (*p < ids[i])
+			p.skip_to(ids[i]);
+		if (p != end && *p == ids[i])
+			mark[i] = to;
+	}
+}
+
+// Keep of ids those whose mark is want.
+void keep_marked(std::vector<Xapian::docid> &ids, const std::vector<unsigned char> &mark,
+		 unsigned char want)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < ids.size(); i++)
+		if (mark[i] == want)
+			ids[out++] = ids[i];
+	ids.resize(out);
+}
+
+// The documents that pass build_filter(s), in docid order, at most cap:
+// the same documents, found along the postings of its terms from the
+// first must term's (the patient's: the record), without Xapian's
+// matcher, which also looks up the statistics of every term.
+std::vector<Xapian::docid> filter_docs(Xapian::Database &db, const carnet_xsearch *s,
+				       Xapian::doccount cap)
+{
+	std::vector<Xapian::docid> ids;
+	for (Xapian::PostingIterator p = db.postlist_begin(s->must[0]);
+	     p != db.postlist_end(s->must[0]); ++p)
+		ids.push_back(*p);
+	std::vector<unsigned char> mark;
+	// every must term
+	for (size_t i = 1; i < s->must_count && !ids.empty(); i++) {
+		mark.assign(ids.size(), 0);
+		mark_with(db, s->must[i], ids, mark, 1);
+		keep_marked(ids, mark, 1);
+	}
+	// one term of each group (an empty group lets nothing through)
+	for (size_t g = 0; g < s->any_count && !ids.empty(); g++) {
+		mark.assign(ids.size(), 0);
+		for (size_t t = 0; t < s->any[g].count; t++)
+			mark_with(db, s->any[g].terms[t], ids, mark, 1);
+		keep_marked(ids, mark, 1);
+	}
+	// none of the hide terms, unless the unhide term
+	if (s->hide_count && !ids.empty()) {
+		mark.assign(ids.size(), 0);
+		for (size_t t = 0; t < s->hide_count; t++)
+			mark_with(db, s->hide[t], ids, mark, 1);
+		if (s->unhide)
+			mark_with(db, s->unhide, ids, mark, 0);
+		keep_marked(ids, mark, 0);
+	}
+	// the dates, as OP_VALUE_RANGE (GE, LE): a document without one fails
+	if ((s->date_from || s->date_to) && !ids.empty()) {
+		Xapian::ValueIterator v = db.valuestream_begin(CARNET_SLOT_DATE);
+		Xapian::ValueIterator vend = db.valuestream_end(CARNET_SLOT_DATE);
+		mark.assign(ids.size(), 0);
+		for (size_t i = 0; i < ids.size() && v != vend; i++) {
+			if (v.get_docid() < ids[i])
+				v.skip_to(ids[i]);
+			if (v == vend || v.get_docid() != ids[i])
+				continue;
+			std::string date = *v;
+			mark[i] = !(s->date_from && date < s->date_from) &&
+				  !(s->date_to && date > s->date_to);
+		}
+		keep_marked(ids, mark, 1);
+	}
+	if (ids.size() > cap)
+		ids.resize(cap);
+	return ids;
+}
+
+// The record s asks for: the documents of filter_docs, or with the
+// whole-sets rule, those of record_filter's query.
+std::vector<Xapian::docid> record_docs(Xapian::Database &db, const carnet_xsearch *s,
+				       Xapian::doccount cap)
+{
+	if (s->whole_sets && s->latest)
+		return match_all(db, record_filter(db, s), cap);
+	return filter_docs(db, s, cap);
+}
+
 // Add to wdf[i] the wdf of term in document rec[i] (rec in docid order),
 // leapfrogging along the term's postings.
 void add_postings(Xapian::Database &db, const std::string &term,
@@ -520,7 +611,7 @@ int carnet_xap_reader_candidates(carnet_xreader *r, const carnet_xsearch *s,
 			cap = all;
 		// the record: what passes the filter; the words are weighed
 		// against it alone, so that no other record changes its scores
-		std::vector<Xapian::docid> rec = match_all(db, record_filter(db, s), cap);
+		std::vector<Xapian::docid> rec = record_docs(db, s, cap);
 		std::vector<double> text;
 		std::vector<uint64_t> found;
 		record_bm25(db, rk, rec, text, found);

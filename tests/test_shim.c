@@ -568,6 +568,36 @@ Test(shim, compaction_keeps_every_document_and_an_open_reader_follows_it)
 	cr_assert_eq(access(th_path("%s.1", dbpath), F_OK), 0);
 }
 
+/* The date range keeps the documents dated within it, both ends
+ * included, and those only. */
+Test(shim, the_date_range_includes_both_ends)
+{
+	carnet_xwriter *w = writer();
+	carnet_error err;
+	put(w, "a", "P1", "20250101", "bilan");
+	put(w, "b", "P1", "20250102", "bilan");
+	put(w, "c", "P1", "20250103", "bilan");
+	put(w, "d", "P1", "20250104", "bilan");
+	cr_assert_eq(carnet_xap_writer_commit(w, &err), CARNET_OK, "%s", err.message);
+	carnet_xap_writer_free(w);
+	got g = { reader(), { { 0 } }, { 0 }, 0, { 0 } };
+	const char *must[] = { CARNET_PREFIX_PATIENT "P1" };
+	carnet_xsearch s;
+	memset(&s, 0, sizeof s);
+	s.must = must;
+	s.must_count = 1;
+	s.shard_key = "P1";
+	s.date_from = "20250102";
+	s.date_to = "20250103";
+	cr_assert_str_eq(run(&g, &s, NULL, 0), "b c");
+	s.date_to = NULL;
+	cr_assert_str_eq(run(&g, &s, NULL, 0), "b c d");
+	s.date_from = NULL;
+	s.date_to = "20250102";
+	cr_assert_str_eq(run(&g, &s, NULL, 0), "a b");
+	carnet_xap_reader_free(g.r);
+}
+
 /* What a caller keeps of a reader's metadata (carnet-query keeps the
  * profile codes) stays true while carnet_xap_reader_opened gives the same
  * number, and no other reader ever gives it. */
