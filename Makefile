@@ -78,6 +78,9 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 SERVE_PKGS := libmicrohttpd cjose gnutls jansson libxml-2.0
 SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVE_PKGS) 2>/dev/null)
 SERVE_LIBS := $(shell $(PKG_CONFIG) --libs $(SERVE_PKGS) 2>/dev/null)
+# carnet-index allocates with jemalloc (indexer/carnet-index-alloc.c says
+# why), except under the sanitizers and the fuzzer, which bring their own.
+INDEX_ALLOC_LIBS := $(if $(filter 1,$(SANITIZE) $(FUZZ)),,$(or $(shell $(PKG_CONFIG) --libs jemalloc 2>/dev/null),-ljemalloc))
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 
@@ -247,7 +250,7 @@ $(TESTING_LIB): $(filter-out $(HOOK_OBJS),$(LIB_OBJS)) $(HOOK_OBJS:$(BUILD)/%=$(
 	$(Q)ar rcs $@ $^
 $(BUILD)/testing/carnet-index: $(INDEX_PROG_OBJS) $(TESTING_LIB)
 	$(SAY) LD $@
-	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(INDEX_ALLOC_LIBS)
 $(BUILD)/testing/carnet-pdftext: $(BUILD)/testing/indexer/carnet-pdftext.o
 	$(SAY) LD $@
 	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PDFTEXT_LIBS)
@@ -282,7 +285,7 @@ $(SHARED_LIB): $(LIB_OBJS) carnet.sym
 
 $(BUILD)/carnet-index: $(INDEX_PROG_OBJS) $(STATIC_LIB)
 	$(SAY) LD $@
-	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(Q)$(CXX) $(FINAL_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(INDEX_ALLOC_LIBS)
 
 $(BUILD)/carnet-query: $(QUERY_PROG_OBJS) $(STATIC_LIB)
 	$(SAY) LD $@

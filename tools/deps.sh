@@ -6,7 +6,8 @@
 # nettle, whose SHA-256 chains the access log (GnuTLS's hashes: small and
 # with nothing to initialise, where OpenSSL 3's libcrypto cost every viewer
 # process some 5 ms to load and set up); libzstd-dev compresses the text
-# an index keeps for snippets; python3 runs make lint's size
+# an index keeps for snippets; libjemalloc-dev is carnet-index's allocator
+# (indexer/carnet-index-alloc.c says why); python3 runs make lint's size
 # check and the generators in tools/; haproxy routes requests between
 # shards, and test_shard checks that it picks the shard carnet does;
 # carnet-serve is built on libmicrohttpd (with GnuTLS) and libcjose (JOSE
@@ -17,7 +18,7 @@ set -eu
 PACKAGES="build-essential pkg-config libxapian-dev libicu-dev libsqlite3-dev
 libjansson-dev libxxhash-dev libxml2-dev libpoppler-glib-dev libcriterion-dev libzstd-dev
 scdoc groff-base man-db mandoc logrotate nettle-dev python3 haproxy
-libmicrohttpd-dev libcjose-dev libgnutls28-dev libcurl4-gnutls-dev openssl
+libjemalloc-dev libmicrohttpd-dev libcjose-dev libgnutls28-dev libcurl4-gnutls-dev openssl
 chromium chromium-driver"
 
 missing=""
